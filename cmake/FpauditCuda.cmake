@@ -1,0 +1,20 @@
+# FPAUDIT_CUDA = AUTO | ON | OFF. AUTO enables CUDA when nvcc is found. The kernels are compiled
+# for fixed architectures (never "native", which needs a GPU at build time) and link only the
+# CUDA runtime, so the binaries start, and fall back, on machines without a GPU or driver.
+set(FPAUDIT_HAVE_CUDA OFF)
+if(NOT FPAUDIT_CUDA STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    set(CMAKE_CUDA_ARCHITECTURES "75;80;86;89;90" CACHE STRING "CUDA architectures")
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    set(FPAUDIT_HAVE_CUDA ON)
+  elseif(FPAUDIT_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "FPAUDIT_CUDA=ON but no CUDA compiler (nvcc) was found")
+  endif()
+endif()
+message(STATUS "fpaudit: CUDA kernels ${FPAUDIT_HAVE_CUDA}")

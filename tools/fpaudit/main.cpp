@@ -1,0 +1,26 @@
+// fpaudit: what running a network in 16-bit floating point does to it.
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "fpaudit/commands.h"
+#include "fpaudit_version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"fpaudit: measures and bounds what 16-bit floating point does to a network"};
+  app.set_version_flag("--version", "fpaudit " FPAUDIT_VERSION);
+  app.require_subcommand(1);
+  fpaudit::cli::set_formats_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Usage errors exit 2, like every other bad input; --help and --version exit 0.
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fpaudit: error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}
