@@ -1,0 +1,92 @@
+// fpaudit's own graph IR: what the ONNX loader produces and the shadow engine consumes.
+//
+// A Graph is a list of nodes in topological order. Values are named (ONNX value names). A value
+// is either a graph input, a constant (initializer, Constant node, or the folded result of the
+// shape arithmetic exporters emit), or the output of a node. Constants hold exact values:
+// float16/float/double data is stored as binary64, which represents all of them exactly.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace fpaudit {
+
+/// Element types that may appear in a model. Runtime (non-constant) values are always
+/// floating point; integer tensors must be constants after folding (shapes, indices, axes).
+enum class DType : std::uint8_t { Float32, Float16, Float64, BFloat16, Int64, Int32, Int8, UInt8, Bool, Undefined };
+std::string_view dtype_name(DType t);
+inline bool is_float(DType t) {
+  return t == DType::Float32 || t == DType::Float16 || t == DType::Float64 || t == DType::BFloat16;
+}
+
+/// Dimensions; -1 marks a dimension not known until the input shape is (e.g. a batch "N").
+using Shape = std::vector<std::int64_t>;
+std::int64_t element_count(const Shape& s);  // product of dims (1 for a scalar); -1 if unknown
+std::string shape_string(const Shape& s);      // "[1, 3, 28, 28]"
+
+/// A constant tensor with exact contents. Floating-point dtypes fill `values`; integer and bool
+/// dtypes fill `ints` (int64 values such as INT64_MAX in Slice ends do not fit a double).
+struct Constant {
+  DType dtype = DType::Undefined;
+  Shape shape;
+  std::vector<double> values;
+  std::vector<std::int64_t> ints;
+  std::int64_t size() const { return element_count(shape); }
+};
+
+/// A node attribute, as ONNX defines them (graph-valued attributes are not supported).
+using AttributeValue = std::variant<std::int64_t, double, std::string, std::vector<std::int64_t>,
+                                    std::vector<double>, std::vector<std::string>, Constant>;
+
+struct Node {
+  std::string name;     ///< ONNX node name; the loader invents "<op>_<index>" when it is empty
+  std::string op_type;  ///< e.g. "Conv"
+  std::vector<std::string> inputs;   ///< value names; "" marks an absent optional input
+  std::vector<std::string> outputs;
+  std::map<std::string, AttributeValue> attributes;
+
+  // Typed attribute access with defaults; a present attribute of the wrong kind throws
+  // ModelError naming the node.
+  std::int64_t attr_int(const std::string& key, std::int64_t fallback) const;
+  double attr_float(const std::string& key, double fallback) const;
+  std::string attr_string(const std::string& key, const std::string& fallback) const;
+  std::vector<std::int64_t> attr_ints(const std::string& key, const std::vector<std::int64_t>& fallback) const;
+  bool has_attr(const std::string& key) const { return attributes.count(key) != 0; }
+};
+
+/// Type and shape of a value.
+struct ValueInfo {
+  std::string name;
+  DType dtype = DType::Undefined;
+  Shape shape;
+};
+
+struct Graph {
+  std::filesystem::path source;   ///< the model file it came from (for error messages)
+  std::int64_t opset = 0;         ///< default-domain opset the model imports
+  std::string producer;           ///< e.g. "pytorch 1.13.1"
+  std::vector<Node> nodes;        ///< topological order; folded constant nodes are removed
+  std::map<std::string, Constant> constants;  ///< initializers, Constant nodes, folded values
+  std::vector<ValueInfo> inputs;  ///< runtime inputs (initializers excluded)
+  std::vector<ValueInfo> outputs;
+  std::map<std::string, ValueInfo> values;   ///< every value's dtype and (inferred) shape
+
+  const Constant* constant(const std::string& name) const;
+  const ValueInfo* value(const std::string& name) const;
+};
+
+/// Bad input (unreadable, malformed or unsupported model, wrong data): the message is one line
+/// that names the file, the node or value when there is one, and the problem. The command line
+/// prints it and exits with code 2.
+class ModelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace fpaudit
