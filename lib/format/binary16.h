@@ -106,3 +106,19 @@ FPAUDIT_HD inline std::uint16_t sqrt(std::uint16_t a) {
 }
 
 }  // namespace fpaudit::b16
+
+namespace fpaudit::b16 {
+// The same operations on binary16 values held in binary32 (the form the kernels keep them in).
+FPAUDIT_HD inline float round_f(float x) { return to_float(from_float(x)); }
+FPAUDIT_HD inline float fma_f(float a, float b, float c) {
+  const float p = a * b;  // exact for binary16 a, b
+  const float s = p + c;
+  if (!(s - s == 0.0f)) return round_f(s);
+  return round_f(round_to_odd24(s, two_sum_err(p, c, s)));
+}
+FPAUDIT_HD inline float add_f(float a, float b) {
+  const float s = a + b;
+  if (!(s - s == 0.0f)) return round_f(s);
+  return round_f(round_to_odd24(s, two_sum_err(a, b, s)));
+}
+}  // namespace fpaudit::b16

@@ -1,0 +1,46 @@
+// ChainArithmetic: a chain given by storage format, accumulation format and schedule. Every
+// operation is correctly rounded through lib/format; dot products and GEMM take a fast path
+// (binary32 operations following accumulators.h, vectorised where the CPU allows) when the
+// accumulation format is binary16, bfloat16 or binary32, and the generic path otherwise.
+#pragma once
+
+#include "kernels/arithmetic.h"
+
+namespace fpaudit {
+
+class ChainArithmetic : public Arithmetic {
+ public:
+  explicit ChainArithmetic(ChainSpec spec);
+
+  std::string_view name() const override { return spec_.name; }
+  const Format& storage() const override { return spec_.storage; }
+  const Format& accumulator() const override { return spec_.accumulator; }
+  DotSchedule schedule() const override { return spec_.schedule; }
+
+  double round(double exact, Target t) const override;
+  void round_storage(std::span<double> values) const override;
+  double add(double a, double b, Target t) const override;
+  double sub(double a, double b, Target t) const override;
+  double mul(double a, double b, Target t) const override;
+  double div(double a, double b, Target t) const override;
+  double fma(double a, double b, double c, Target t) const override;
+  double unary(UnaryFn f, double x, Target t) const override;
+  double pow(double x, double e, Target t) const override;
+  double sum(const double* x, std::ptrdiff_t inc, long n) const override;
+  double dot(const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw, long n) const override;
+  void gemm(const GemmArgs& g) const override;
+
+  /// Which accumulator policy the fast paths use.
+  enum class AccKind { Binary16Fma, Bfloat16Fma, Binary32Fma, Generic };
+  AccKind acc_kind() const { return acc_kind_; }
+
+ private:
+  const Format& format(Target t) const { return t == Target::Storage ? spec_.storage : spec_.accumulator; }
+  ChainSpec spec_;
+  AccKind acc_kind_;
+};
+
+/// The value of f at x in binary64 (libm; sqrt and reciprocal correctly rounded).
+double unary_binary64(UnaryFn f, double x);
+
+}  // namespace fpaudit

@@ -1,0 +1,31 @@
+// The GEMM core of the fast chains: operands already rounded to their format and held as
+// binary32, one accumulator policy (accumulators.h) and one schedule for every output element.
+// Y[m][n] = combine(Σ_k W[m][k]·X[k][n], bias[m]) in the accumulation format.
+#pragma once
+
+#include "kernels/schedule.h"
+
+namespace fpaudit::kernels {
+
+enum class AccPolicy { Binary16Fma, Bfloat16Fma, Binary32Fma };
+
+struct GemmFloat {
+  long M = 0, N = 0, K = 0;
+  const float* W = nullptr;     ///< M×K, row-major, contiguous
+  const float* X = nullptr;     ///< K×N, row-major, row stride ldx
+  const float* bias = nullptr;  ///< M values or null
+  float* Y = nullptr;           ///< M×N, row-major, row stride ldy
+  long ldx = 0, ldy = 0;
+};
+
+/// Portable implementation: accumulate() per output element.
+void gemm_float_scalar(AccPolicy policy, const DotSchedule& s, const GemmFloat& g);
+/// AVX2/FMA/F16C implementation of the first N - N % 8 columns, 8 output columns per vector;
+/// bit-identical to the scalar one. Only call when gemm_float_avx2_supported(). Bfloat16Fma
+/// requires every nonzero product |W·X| ≥ 2^-126 (exact in binary32); gemm_float checks.
+void gemm_float_avx2(AccPolicy policy, const DotSchedule& s, const GemmFloat& g);
+bool gemm_float_avx2_supported();
+/// Picks the fastest implementation the CPU supports.
+void gemm_float(AccPolicy policy, const DotSchedule& s, const GemmFloat& g);
+
+}  // namespace fpaudit::kernels
