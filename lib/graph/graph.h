@@ -65,6 +65,7 @@ struct ValueInfo {
   std::string name;
   DType dtype = DType::Undefined;
   Shape shape;
+  bool has_shape = true;  ///< false when the model declares no shape at all (unknown rank)
 };
 
 struct Graph {

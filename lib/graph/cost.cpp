@@ -1,0 +1,73 @@
+#include "graph/cost.h"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include "graph/errors.h"
+
+namespace fpaudit {
+
+namespace {
+
+const Shape& shape_of(const Graph& graph, const Node& node, const std::string& name) {
+  if (const Constant* c = graph.constant(name)) return c->shape;
+  const ValueInfo* v = graph.value(name);
+  if (!v) fail_node(graph.source, node, "value '" + name + "' has no shape; run infer_shapes first");
+  return v->shape;
+}
+
+std::int64_t product(Shape::const_iterator first, Shape::const_iterator last) {
+  std::int64_t n = 1;
+  for (; first != last; ++first) n *= *first;
+  return n;
+}
+
+constexpr std::array kDataMovement = std::to_array<std::string_view>({
+    "Cast", "Concat", "Dropout", "Expand", "Flatten", "Gather", "Identity", "Reshape", "Shape", "Size", "Slice",
+    "Split", "Squeeze", "Tile", "Transpose", "Unsqueeze",
+});
+
+}  // namespace
+
+std::int64_t multiply_adds(const Graph& graph, const Node& node) {
+  const std::string& op = node.op_type;
+  if (std::find(kDataMovement.begin(), kDataMovement.end(), op) != kDataMovement.end()) return 0;
+  const Shape& out = shape_of(graph, node, node.outputs.at(0));
+  const std::int64_t out_count = element_count(out);
+  if (op == "Gemm") {
+    const Shape& a = shape_of(graph, node, node.inputs.at(0));
+    const std::int64_t k = node.attr_int("transA", 0) ? a[0] : a[1];
+    return out_count * k;
+  }
+  if (op == "MatMul") {
+    const Shape& a = shape_of(graph, node, node.inputs.at(0));
+    return out_count * a.back();
+  }
+  if (op == "Conv") {  // every output element: C/group input channels × kernel taps
+    const Shape& w = shape_of(graph, node, node.inputs.at(1));
+    return out_count * product(w.begin() + 1, w.end());
+  }
+  if (op == "ConvTranspose") {  // every input element scatters into M/group × kernel taps
+    const Shape& x = shape_of(graph, node, node.inputs.at(0));
+    const Shape& w = shape_of(graph, node, node.inputs.at(1));
+    return element_count(x) * product(w.begin() + 1, w.end());
+  }
+  if (op == "MaxPool" || op == "AveragePool") {
+    const auto kernel = node.attr_ints("kernel_shape", {});
+    return out_count * product(kernel.begin(), kernel.end());
+  }
+  if (op == "GlobalAveragePool" || op.starts_with("Reduce") || op == "BatchNormalization" ||
+      op == "LayerNormalization" || op == "Softmax" || op == "LogSoftmax")
+    return element_count(shape_of(graph, node, node.inputs.at(0)));
+  return out_count;
+}
+
+std::int64_t parameter_count(const Graph& graph, const Node& node) {
+  std::int64_t n = 0;
+  for (const std::string& in : node.inputs)
+    if (const Constant* c = in.empty() ? nullptr : graph.constant(in); c && is_float(c->dtype)) n += c->size();
+  return n;
+}
+
+}  // namespace fpaudit
