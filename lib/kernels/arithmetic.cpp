@@ -21,7 +21,7 @@ void Arithmetic::gemm(const GemmArgs& g) const {
     for (long n = 0; n < g.N; ++n) {
       double acc = dot(g.W + m * g.ldw, 1, g.X + n, g.ldx, g.K);
       if (g.bias) acc = add(acc, round(g.bias[m], Target::Accumulator), Target::Accumulator);
-      g.Y[m * g.ldy + n] = round(acc, Target::Storage);
+      g.Y[m * g.ldy + n] = g.round_to_storage ? round(acc, Target::Storage) : acc;
     }
 }
 

@@ -41,6 +41,8 @@ struct GemmArgs {
   const double* bias = nullptr;
   double* Y = nullptr;
   long ldy = 0;
+  /// false: leave Y in the accumulation format (for ops that scale the sum before rounding).
+  bool round_to_storage = true;
 };
 
 class Arithmetic {

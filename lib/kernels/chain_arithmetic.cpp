@@ -118,7 +118,7 @@ void ChainArithmetic::gemm(const GemmArgs& g) const {
                       : acc_kind_ == AccKind::Bfloat16Fma ? kernels::AccPolicy::Bfloat16Fma
                                                           : kernels::AccPolicy::Binary32Fma;
   kernels::gemm_float(policy, spec_.schedule, gf);
-  const bool same_format = spec_.storage == spec_.accumulator;
+  const bool same_format = spec_.storage == spec_.accumulator || !g.round_to_storage;
   for (long m = 0; m < g.M; ++m)
     for (long n = 0; n < g.N; ++n) {
       const double v = y[m * g.N + n];

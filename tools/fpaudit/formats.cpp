@@ -44,11 +44,14 @@ void run_formats(const FormatsOptions& opt) {
 
 }  // namespace
 
-void set_formats_command(CLI::App& app) {
+void set_formats_command(CLI::App& app, int& status) {
   auto opt = std::make_shared<FormatsOptions>();
   CLI::App* sub = app.add_subcommand("formats", "Print every number format with its unit roundoff and limits");
   sub->add_flag("--csv", opt->csv, "Print CSV instead of an aligned table");
-  sub->callback([opt] { run_formats(*opt); });
+  sub->callback([opt, &status] {
+    run_formats(*opt);
+    status = 0;
+  });
 }
 
 }  // namespace fpaudit::cli

@@ -1,0 +1,40 @@
+// Multidirectional (numpy) broadcasting, resolved once at preparation: for each input, the
+// strides to use along each output dimension (0 where the input is broadcast).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "graph/graph.h"
+
+namespace fpaudit::ops {
+
+class Broadcast {
+ public:
+  /// Output shape = broadcast of the inputs (the caller has checked compatibility; the shapes
+  /// come from shape inference).
+  Broadcast(const std::vector<Shape>& inputs, const Shape& output);
+  /// Calls f(out_index, offsets[]) for every output element in row-major order.
+  template <class F>
+  void for_each(F&& f) const {
+    const int rank = static_cast<int>(out_.size());
+    const std::size_t n_in = strides_.size();
+    std::vector<std::int64_t> idx(rank, 0), off(n_in, 0);
+    const std::int64_t total = element_count(out_);
+    for (std::int64_t o = 0; o < total; ++o) {
+      f(o, off.data());
+      for (int d = rank - 1; d >= 0; --d) {  // odometer increment
+        for (std::size_t i = 0; i < n_in; ++i) off[i] += strides_[i][d];
+        if (++idx[d] < out_[d]) break;
+        for (std::size_t i = 0; i < n_in; ++i) off[i] -= strides_[i][d] * out_[d];
+        idx[d] = 0;
+      }
+    }
+  }
+
+ private:
+  Shape out_;
+  std::vector<std::vector<std::int64_t>> strides_;
+};
+
+}  // namespace fpaudit::ops

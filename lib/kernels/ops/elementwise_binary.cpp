@@ -1,0 +1,63 @@
+// Elementwise operators of two or more inputs with numpy broadcasting: one rounding per output
+// element (Add, Sub, Mul, Div, Pow, PRelu) or an exact selection (Min, Max).
+#include <cmath>
+#include <functional>
+
+#include "kernels/ops/broadcast.h"
+#include "kernels/ops/ops.h"
+
+namespace fpaudit::ops {
+
+namespace {
+
+/// y = f(x0, x1, ...) over the broadcast shape, folding left to right for n-ary Min/Max.
+class Nary : public OpKernel {
+ public:
+  using Fn = std::function<double(const Arithmetic&, double, double)>;
+  Nary(const OpContext& ctx, Fn f, bool exact)
+      : f_(std::move(f)), exact_(exact), bc_(ctx.input_shapes, ctx.output_shapes.at(0)) {}
+  void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    std::vector<double>& y = out[0]->data;
+    bc_.for_each([&](std::int64_t o, const std::int64_t* off) {
+      double v = in[0]->data[off[0]];
+      for (std::size_t i = 1; i < in.size(); ++i) v = f_(a, v, in[i]->data[off[i]]);
+      y[o] = v;
+    });
+  }
+  bool exact() const override { return exact_; }
+
+ private:
+  Fn f_;
+  bool exact_;
+  Broadcast bc_;
+};
+
+/// Min/Max propagate NaN (std::fmin would drop it).
+double nan_min(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : (b < a ? b : a); }
+double nan_max(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : (b > a ? b : a); }
+
+template <class F>
+OpFactory rounded(F f) {
+  return [f](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<Nary>(ctx, f, false); };
+}
+
+}  // namespace
+
+void register_binary_ops(std::vector<OpRegistration>& r) {
+  r.push_back({"Add", rounded([](const Arithmetic& a, double x, double y) { return a.add(x, y); })});
+  r.push_back({"Sub", rounded([](const Arithmetic& a, double x, double y) { return a.sub(x, y); })});
+  r.push_back({"Mul", rounded([](const Arithmetic& a, double x, double y) { return a.mul(x, y); })});
+  r.push_back({"Div", rounded([](const Arithmetic& a, double x, double y) { return a.div(x, y); })});
+  r.push_back({"Pow", rounded([](const Arithmetic& a, double x, double y) { return a.pow(x, y); })});
+  r.push_back({"PRelu", rounded([](const Arithmetic& a, double x, double slope) {
+                 return std::isnan(x) || x >= 0 ? x : a.mul(slope, x);
+               })});
+  r.push_back({"Min", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> {
+                 return std::make_unique<Nary>(ctx, [](const Arithmetic&, double x, double y) { return nan_min(x, y); }, true);
+               }});
+  r.push_back({"Max", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> {
+                 return std::make_unique<Nary>(ctx, [](const Arithmetic&, double x, double y) { return nan_max(x, y); }, true);
+               }});
+}
+
+}  // namespace fpaudit::ops

@@ -1,0 +1,22 @@
+// Shared declarations of the operator kernels: each ops/*.cpp file registers its operators
+// through one register_* function, called by registry.cpp.
+#pragma once
+
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "kernels/op.h"
+
+namespace fpaudit::ops {
+
+void register_unary_ops(std::vector<OpRegistration>& r);
+void register_binary_ops(std::vector<OpRegistration>& r);
+void register_linear_ops(std::vector<OpRegistration>& r);
+void register_softmax_ops(std::vector<OpRegistration>& r);
+void register_layout_ops(std::vector<OpRegistration>& r);
+
+/// Normalises an axis in [-rank, rank) to [0, rank); fails naming the node otherwise.
+int normalize_axis(const OpContext& ctx, std::int64_t axis, int rank);
+
+}  // namespace fpaudit::ops

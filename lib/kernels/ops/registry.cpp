@@ -1,0 +1,25 @@
+#include "kernels/ops/ops.h"
+
+namespace fpaudit {
+
+namespace ops {
+int normalize_axis(const OpContext& ctx, std::int64_t axis, int rank) {
+  if (axis < -rank || axis >= rank) ctx.fail(fmt::format("axis {} out of range for rank {}", axis, rank));
+  return static_cast<int>(axis < 0 ? axis + rank : axis);
+}
+}  // namespace ops
+
+std::span<const OpRegistration> op_registry() {
+  static const std::vector<OpRegistration> registry = [] {
+    std::vector<OpRegistration> r;
+    ops::register_unary_ops(r);
+    ops::register_binary_ops(r);
+    ops::register_linear_ops(r);
+    ops::register_softmax_ops(r);
+    ops::register_layout_ops(r);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace fpaudit

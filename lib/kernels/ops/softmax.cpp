@@ -1,0 +1,82 @@
+// Softmax and LogSoftmax along one axis, as the chains compute them:
+//   m = max_j x_j (exact)            d_i = x_i - m (rounded to storage)
+//   e_i = exp(d_i) (rounded)         s = Σ e_i (accumulation format, the chain's schedule)
+//   Softmax:    y_i = e_i / s (one rounding)
+//   LogSoftmax: y_i = d_i - log(s), log(s) rounded in the accumulation format
+// Subtracting the maximum keeps exp ≤ 1, so exp never overflows binary16 (it would above 11.09).
+#include <cmath>
+
+#include "kernels/ops/ops.h"
+
+namespace fpaudit::ops {
+
+namespace {
+
+class Softmax : public OpKernel {
+ public:
+  Softmax(const OpContext& ctx, bool log) : log_(log) {
+    const Shape& s = ctx.input_shapes.at(0);
+    const int rank = static_cast<int>(s.size());
+    if (rank == 0) ctx.fail("softmax of a scalar");
+    // Before opset 13 the input is coerced to 2-D at `axis` (default 1) and normalised over
+    // the whole second dimension; since 13 it is normalised along `axis` alone (default -1).
+    const bool coerced = ctx.graph.opset < 13;
+    const int axis = normalize_axis(ctx, ctx.node.attr_int("axis", coerced ? 1 : -1), rank);
+    outer_ = 1;
+    for (int d = 0; d < axis; ++d) outer_ *= s[d];
+    if (coerced) {
+      length_ = 1;
+      for (int d = axis; d < rank; ++d) length_ *= s[d];
+      inner_ = 1;
+    } else {
+      length_ = s[axis];
+      inner_ = 1;
+      for (int d = axis + 1; d < rank; ++d) inner_ *= s[d];
+    }
+  }
+
+  void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    const std::vector<double>& x = in[0]->data;
+    std::vector<double>& y = out[0]->data;
+    std::vector<double> d(static_cast<std::size_t>(length_)), e(static_cast<std::size_t>(length_));
+    for (long o = 0; o < outer_; ++o)
+      for (long i = 0; i < inner_; ++i) {
+        const long base = o * length_ * inner_ + i;
+        double m = -INFINITY;
+        bool nan = false;
+        for (long j = 0; j < length_; ++j) {
+          const double v = x[base + j * inner_];
+          nan = nan || std::isnan(v);
+          m = v > m ? v : m;
+        }
+        if (nan) {
+          for (long j = 0; j < length_; ++j) y[base + j * inner_] = NAN;
+          continue;
+        }
+        for (long j = 0; j < length_; ++j) {
+          d[j] = a.sub(x[base + j * inner_], m);
+          e[j] = a.unary(UnaryFn::Exp, d[j]);
+        }
+        const double s = a.sum(e.data(), 1, length_);
+        if (log_) {
+          const double log_s = a.unary(UnaryFn::Log, s, Target::Accumulator);
+          for (long j = 0; j < length_; ++j) y[base + j * inner_] = a.sub(d[j], log_s);
+        } else {
+          for (long j = 0; j < length_; ++j) y[base + j * inner_] = a.div(e[j], s);
+        }
+      }
+  }
+
+ private:
+  bool log_;
+  long outer_ = 1, length_ = 1, inner_ = 1;
+};
+
+}  // namespace
+
+void register_softmax_ops(std::vector<OpRegistration>& r) {
+  r.push_back({"Softmax", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<Softmax>(ctx, false); }});
+  r.push_back({"LogSoftmax", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<Softmax>(ctx, true); }});
+}
+
+}  // namespace fpaudit::ops

@@ -1,0 +1,140 @@
+#include <cmath>
+
+#include "report/audit_report.h"
+
+namespace fpaudit {
+
+namespace {
+
+using nlohmann::json;
+
+/// JSON has no NaN or Inf: non-finite numbers become null (docs/audit-json.md).
+json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+json summary(const Summary& s) {
+  return {{"count", s.count}, {"max", num(s.max)}, {"mean", num(s.mean())}, {"p50", num(s.quantile(0.5))}, {"p99", num(s.quantile(0.99))}};
+}
+
+json error_stats(const ErrorStats& e) {
+  return {{"abs", summary(e.abs)},
+          {"rel", summary(e.rel)},
+          {"ulps", summary(e.ulps)},
+          {"normwise_rel", {{"max", num(e.normwise.max)}, {"mean", num(e.normwise.mean())}}},
+          {"cosine", {{"min", num(e.min_cosine)}, {"mean", num(e.samples ? e.sum_cosine / static_cast<double>(e.samples) : 1.0)}}},
+          {"worst", {{"sample", e.worst.sample}, {"element", e.worst.element}}}};
+}
+
+json chain_spec(const ChainSpec& c) {
+  return {{"name", c.name},
+          {"storage", std::string(c.storage.name)},
+          {"accumulator", std::string(c.accumulator.name)},
+          {"schedule", schedule_name(c.schedule)},
+          {"unit_roundoff", unit_roundoff(c.storage)}};
+}
+
+}  // namespace
+
+double headroom_log2(const Format& storage, double max_magnitude) {
+  return max_magnitude > 0 ? std::log2(max_finite(storage) / max_magnitude) : INFINITY;
+}
+
+std::vector<FirstNonfinite> first_nonfinite(const AuditResult& r) {
+  std::vector<FirstNonfinite> out(r.chains.size());
+  for (const SampleRecord& rec : r.records)
+    for (std::size_t c = 0; c < r.chains.size(); ++c) {
+      const int l = rec.chains[c].first_nonfinite_layer;
+      if (l < 0) continue;
+      ++out[c].samples;
+      if (out[c].layer < 0 || l < out[c].layer) out[c].layer = l;
+    }
+  return out;
+}
+
+json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& source) {
+  const Graph& g = plan.graph();
+  json j;
+  j["schema"] = "fpaudit.audit";
+  j["schema_version"] = kAuditJsonVersion;
+  j["fpaudit_version"] = source.fpaudit_version;
+  auto value_json = [&](int slot) {
+    return json{{"name", plan.slots()[slot].name}, {"shape", plan.slots()[slot].shape}};
+  };
+  j["model"] = {{"path", source.model_path}, {"opset", g.opset}, {"producer", g.producer},
+                {"input", value_json(plan.input_slots().at(0))}, {"output", value_json(plan.output_slots().at(0))}};
+  j["data"] = {{"input", source.input_path}, {"labels", source.labels_path.empty() ? json(nullptr) : json(source.labels_path)},
+               {"samples", r.samples}};
+  j["reference"] = r.reference;
+  j["chains"] = json::array();
+  for (const ChainSpec& c : r.chains) j["chains"].push_back(chain_spec(c));
+
+  j["layers"] = json::array();
+  for (std::size_t l = 0; l < plan.layers().size(); ++l) {
+    const PlannedLayer& layer = plan.layers()[l];
+    json outs = json::array();
+    for (int s : layer.outputs) outs.push_back(value_json(s));
+    json chains = json::object();
+    for (std::size_t c = 0; c < r.chains.size(); ++c) {
+      const LayerChainStats& st = r.stats[l][c];
+      const EventStats& ev = st.events;
+      chains[r.chains[c].name] = {
+          {"propagated", error_stats(st.propagated)},
+          {"local", error_stats(st.local)},
+          {"events", {{"elements", ev.elements}, {"overflow", ev.overflow}, {"nan", ev.nan}, {"flushed", ev.flushed},
+                      {"subnormal", ev.subnormal}, {"max_magnitude", num(ev.max_magnitude)},
+                      {"headroom_log2", num(headroom_log2(r.chains[c].storage, ev.max_magnitude))},
+                      {"first_nonfinite_sample", ev.first_nonfinite_sample}}}};
+    }
+    j["layers"].push_back({{"index", l}, {"name", layer.node->name}, {"op", layer.node->op_type}, {"outputs", outs},
+                           {"multiply_adds", layer.multiply_adds}, {"exact_op", layer.kernel->exact()}, {"chains", chains}});
+  }
+
+  const std::vector<FirstNonfinite> nf = first_nonfinite(r);
+  json cls = json::object();
+  json firsts = json::object();
+  for (std::size_t c = 0; c < r.chains.size(); ++c) {
+    const ChainClassification& k = r.classification[c];
+    double max_delta = 0, sum_delta = 0;
+    for (const SampleRecord& rec : r.records) {
+      max_delta = std::fmax(max_delta, rec.chains[c].delta_ref);
+      sum_delta += rec.chains[c].delta_ref;
+    }
+    const double n = static_cast<double>(r.samples);
+    cls[r.chains[c].name] = {{"accuracy", r.has_labels && r.samples ? num(k.correct / n) : json(nullptr)},
+                             {"correct", k.correct},
+                             {"flips_vs_reference", k.flips_vs_ref},
+                             {"flips_vs_fp32", k.flips_vs_fp32},
+                             {"certified_vs_reference", k.certified_vs_ref},
+                             {"certified_vs_fp32", k.certified_vs_fp32},
+                             {"certified_fraction", r.samples ? num(k.certified_vs_ref / n) : json(nullptr)},
+                             {"boundary", k.boundary},
+                             {"ties", k.ties},
+                             {"lemma_violations", k.lemma_violations},
+                             {"nonfinite", k.nonfinite},
+                             {"delta_reference", {{"max", num(max_delta)}, {"mean", num(r.samples ? sum_delta / n : 0.0)}}}};
+    firsts[r.chains[c].name] = {{"layer", nf[c].layer >= 0 ? json(nf[c].layer) : json(nullptr)},
+                                {"name", nf[c].layer >= 0 ? json(plan.layers()[nf[c].layer].node->name) : json(nullptr)},
+                                {"samples", nf[c].samples}};
+  }
+  j["classification"] = {{"samples", r.samples},
+                         {"reference_accuracy", r.has_labels && r.samples ? num(static_cast<double>(r.reference_correct) / r.samples) : json(nullptr)},
+                         {"chains", cls}};
+  j["first_nonfinite"] = firsts;
+
+  j["samples"] = json::array();
+  for (const SampleRecord& rec : r.records) {
+    json chains = json::object();
+    for (std::size_t c = 0; c < r.chains.size(); ++c) {
+      const ChainVerdict& v = rec.chains[c];
+      chains[r.chains[c].name] = {{"top1", v.top1}, {"delta_reference", num(v.delta_ref)}, {"delta_fp32", num(v.delta_fp32)},
+                                  {"certified", rec.margin_ref > 2 * v.delta_ref}, {"tie", v.tie},
+                                  {"first_nonfinite_layer", v.first_nonfinite_layer}};
+    }
+    j["samples"].push_back({{"index", rec.index}, {"label", rec.label >= 0 ? json(rec.label) : json(nullptr)},
+                            {"reference_top1", rec.ref_top1}, {"margin_reference", num(rec.margin_ref)},
+                            {"margin_fp32", num(rec.margin_fp32)}, {"chains", chains}});
+  }
+  j["timing"] = {{"seconds", r.seconds}, {"threads", r.threads}};
+  return j;
+}
+
+}  // namespace fpaudit

@@ -1,0 +1,41 @@
+// Turning an AuditResult into what people read: JSON (the complete record, versioned schema in
+// docs/audit-json.md), CSV (one row per layer, chain and error kind; one row per sample) and
+// the terminal table (one block per chain).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "shadow/audit.h"
+
+namespace fpaudit {
+
+/// What the result was computed from, for the report header.
+struct AuditSource {
+  std::string model_path;
+  std::string input_path;
+  std::string labels_path;  ///< empty without labels
+  std::string fpaudit_version;
+};
+
+constexpr int kAuditJsonVersion = 1;
+
+nlohmann::json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& source);
+std::string layers_csv(const AuditResult& r, const Plan& plan);
+std::string samples_csv(const AuditResult& r);
+/// The per-layer terminal table; colour codes only when `colour` is true.
+std::string audit_table(const AuditResult& r, const Plan& plan, bool colour);
+
+/// For every chain: the first layer whose output went NaN or Inf in any sample, and in how
+/// many samples that chain's values went non-finite at all.
+struct FirstNonfinite {
+  int layer = -1;
+  long samples = 0;
+};
+std::vector<FirstNonfinite> first_nonfinite(const AuditResult& r);
+
+/// log2(max_finite / largest |value|): how many binades of headroom remain (Inf when all zero).
+double headroom_log2(const Format& storage, double max_magnitude);
+
+}  // namespace fpaudit

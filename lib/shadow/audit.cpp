@@ -1,0 +1,287 @@
+#include "shadow/audit.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "format/inspect.h"
+#include "kernels/reference_arithmetic.h"
+
+namespace fpaudit {
+
+namespace {
+
+/// Samples are processed in chunks of this many, merged in chunk order: the partition does not
+/// depend on the thread count, so neither do the results.
+constexpr long kChunk = 8;
+
+/// Everything one thread needs for one sample: a set of activations per arithmetic.
+struct Workspace {
+  Activations ref;
+  std::vector<Activations> chain;        // propagated values, one per chain
+  std::vector<Activations> chain_local;  // outputs of the local evaluation, one per chain
+  std::vector<Activations> rounded;      // reference inputs rounded to each storage group
+  std::vector<Activations> ref_local;    // reference outputs on those rounded inputs
+};
+
+/// The fixed, per-run context shared read-only by every thread.
+struct Setup {
+  const Plan& plan;
+  const AuditOptions& options;
+  std::unique_ptr<Arithmetic> ref;
+  std::vector<std::unique_ptr<Arithmetic>> chains;
+  std::vector<Tensor> ref_constants;
+  std::vector<std::vector<Tensor>> chain_constants;
+  std::vector<int> group_of;        // storage group of each chain
+  std::vector<int> group_leader;    // the first chain of each group (its arithmetic rounds)
+  int fp32 = -1;                    // index of the fp32 chain, if selected
+
+  Workspace workspace() const {
+    Workspace w{Activations(plan, ref_constants), {}, {}, {}, {}};
+    for (std::size_t c = 0; c < chains.size(); ++c) {
+      w.chain.emplace_back(plan, chain_constants[c]);
+      w.chain_local.emplace_back(plan, chain_constants[c]);
+    }
+    for (std::size_t g = 0; g < group_leader.size(); ++g) {
+      w.rounded.emplace_back(plan, chain_constants[group_leader[g]]);
+      w.ref_local.emplace_back(plan, ref_constants);
+    }
+    return w;
+  }
+};
+
+/// Compares a chain's output tensor with the reference's, element by element.
+void add_errors(ErrorStats& e, const Tensor& y, const Tensor& r, const Format& storage, long sample, long element_base) {
+  double diff2 = 0, ref2 = 0, dot = 0, y2 = 0;
+  for (long i = 0; i < y.size(); ++i) {
+    const double yv = y.data[i], rv = r.data[i];
+    if (!std::isfinite(yv) || !std::isfinite(rv)) continue;
+    const double abs = std::fabs(yv - rv);
+    e.abs.add(abs);
+    if (rv != 0) e.rel.add(abs / std::fabs(rv));
+    const double u = abs / ulp(storage, rv);
+    if (e.worst.sample < 0 || u > e.ulps.max) e.worst = {sample, element_base + i};
+    e.ulps.add(u);
+    diff2 += (yv - rv) * (yv - rv);
+    ref2 += rv * rv;
+    dot += yv * rv;
+    y2 += yv * yv;
+  }
+  if (ref2 > 0) e.normwise.add(std::sqrt(diff2 / ref2));
+  const double cosine = (ref2 > 0 && y2 > 0) ? dot / std::sqrt(ref2 * y2) : (ref2 == y2 ? 1.0 : 0.0);
+  e.min_cosine = std::fmin(e.min_cosine, cosine);
+  e.sum_cosine += cosine;
+  ++e.samples;
+}
+
+/// Records overflow, NaN, flush-to-zero, subnormals and magnitude of a chain's own values.
+bool add_events(EventStats& ev, const Tensor& y, const Tensor& r, const Format& storage, long sample) {
+  const double max = max_finite(storage), tiny = min_normal(storage);
+  bool nonfinite = false;
+  for (long i = 0; i < y.size(); ++i) {
+    const double yv = y.data[i], rv = r.data[i];
+    ++ev.elements;
+    if (std::isnan(yv)) {
+      if (!std::isnan(rv)) ++ev.nan, nonfinite = true;
+      continue;
+    }
+    const double a = std::fabs(yv);
+    if (std::isinf(yv) || (a == max && std::fabs(rv) > max)) {
+      if (std::isfinite(rv)) ++ev.overflow;
+      nonfinite = nonfinite || (std::isinf(yv) && std::isfinite(rv));
+      if (std::isinf(yv)) continue;
+    }
+    if (yv == 0 && rv != 0) ++ev.flushed;
+    if (yv != 0 && a < tiny) ++ev.subnormal;
+    if (a > ev.max_magnitude) ev.max_magnitude = a;
+  }
+  if (nonfinite && ev.first_nonfinite_sample < 0) ev.first_nonfinite_sample = sample;
+  return nonfinite;
+}
+
+/// One sample through every layer, every chain and the reference.
+void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, long sample,
+                  std::vector<std::vector<LayerChainStats>>& stats, SampleRecord& record) {
+  const std::size_t n_chains = s.chains.size();
+  w.ref.set_input(0, x);
+  for (std::size_t c = 0; c < n_chains; ++c) {
+    std::vector<double> xc = x;
+    s.chains[c]->round_storage(xc);
+    w.chain[c].set_input(0, std::move(xc));
+  }
+  record.index = sample;
+  record.chains.assign(n_chains, ChainVerdict{});
+  const auto& layers = s.plan.layers();
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const PlannedLayer& layer = layers[l];
+    w.ref.run_layer(*s.ref, l, w.ref);
+    for (std::size_t c = 0; c < n_chains; ++c) w.chain[c].run_layer(*s.chains[c], l, w.chain[c]);
+    // Local error: the reference input rounded once per storage group.
+    for (std::size_t g = 0; g < s.group_leader.size(); ++g) {
+      for (int slot : layer.inputs) {
+        if (slot < 0 || s.plan.slots()[slot].constant) continue;
+        Tensor& t = w.rounded[g].mutable_value(slot);
+        t.data = w.ref.value(slot).data;
+        s.chains[s.group_leader[g]]->round_storage(t.data);
+      }
+      w.ref_local[g].run_layer(*s.ref, l, w.rounded[g]);
+    }
+    for (std::size_t c = 0; c < n_chains; ++c) {
+      const int g = s.group_of[c];
+      w.chain_local[c].run_layer(*s.chains[c], l, w.rounded[g]);
+      LayerChainStats& st = stats[l][c];
+      const Format& storage = s.chains[c]->storage();
+      long base = 0;
+      for (int out : layer.outputs) {
+        const Tensor& y = w.chain[c].value(out);
+        const Tensor& r = w.ref.value(out);
+        add_errors(st.propagated, y, r, storage, sample, base);
+        add_errors(st.local, w.chain_local[c].value(out), w.ref_local[g].value(out), storage, sample, base);
+        const bool bad = add_events(st.events, y, r, storage, sample);
+        if (bad && record.chains[c].first_nonfinite_layer < 0) record.chains[c].first_nonfinite_layer = static_cast<int>(l);
+        base += y.size();
+      }
+    }
+  }
+  // Classification on the first graph output.
+  const int out = s.plan.output_slots().at(0);
+  const Tensor& z = w.ref.value(out);
+  const TopTwo ref_top = top_two(z.data.data(), z.size());
+  record.ref_top1 = ref_top.top1;
+  record.margin_ref = ref_top.margin;
+  record.margin_fp32 = NAN;
+  if (s.fp32 >= 0) {
+    const Tensor& zf = w.chain[s.fp32].value(out);
+    const TopTwo t = top_two(zf.data.data(), zf.size());
+    record.fp32_top1 = t.top1;
+    record.margin_fp32 = t.margin;
+  }
+  for (std::size_t c = 0; c < n_chains; ++c) {
+    const Tensor& zc = w.chain[c].value(out);
+    const TopTwo t = top_two(zc.data.data(), zc.size());
+    ChainVerdict& v = record.chains[c];
+    v.top1 = t.top1;
+    v.tie = t.tie;
+    v.delta_ref = max_distance(zc.data.data(), z.data.data(), z.size());
+    v.delta_fp32 = s.fp32 >= 0 ? max_distance(zc.data.data(), w.chain[s.fp32].value(out).data.data(), z.size()) : NAN;
+  }
+}
+
+std::vector<std::vector<LayerChainStats>> empty_stats(std::size_t layers, std::size_t chains) {
+  return std::vector<std::vector<LayerChainStats>>(layers, std::vector<LayerChainStats>(chains));
+}
+
+}  // namespace
+
+std::vector<double> sample_values(const Constant& inputs, long sample, long per_sample) {
+  const auto begin = inputs.values.begin() + sample * per_sample;
+  return std::vector<double>(begin, begin + per_sample);
+}
+
+AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* labels, const AuditOptions& options,
+                      const std::string& input_name, const std::string& labels_name) {
+  const auto start = std::chrono::steady_clock::now();
+  const Graph& graph = plan.graph();
+  if (graph.inputs.size() != 1) throw ModelError(fmt::format("{}: the audit needs a model with one input, this one has {}", graph.source.string(), graph.inputs.size()));
+  if (options.chains.empty()) throw ModelError("no chains selected");
+  // Data checks: shape, finiteness, labels.
+  const Shape& model_in = plan.slots()[plan.input_slots()[0]].shape;
+  const long per_sample = static_cast<long>(element_count(model_in));
+  if (!is_float(inputs.dtype) || inputs.shape.empty() || element_count(Shape(inputs.shape.begin() + 1, inputs.shape.end())) != per_sample)
+    throw ModelError(fmt::format("{}: shape {} does not hold samples of the model input {} (expected [N, ...] with {} values per sample)",
+                                 input_name, shape_string(inputs.shape), shape_string(model_in), per_sample));
+  const long available = inputs.shape[0];
+  const long n = options.max_samples >= 0 && options.max_samples < available ? options.max_samples : available;
+  for (long i = 0; i < n * per_sample; ++i)
+    if (!std::isfinite(inputs.values[i]))
+      throw ModelError(fmt::format("{}: sample {} element {} is {}", input_name, i / per_sample, i % per_sample, inputs.values[i]));
+  if (labels && (labels->ints.empty() || labels->shape.size() != 1 || labels->shape[0] < n))
+    throw ModelError(fmt::format("{}: expected {} integer labels, found shape {} of {}", labels_name, n, shape_string(labels->shape), dtype_name(labels->dtype)));
+
+  const long classes = static_cast<long>(element_count(plan.slots()[plan.output_slots().at(0)].shape));
+  for (long i = 0; labels && i < n; ++i)
+    if (labels->ints[i] < 0 || labels->ints[i] >= classes)
+      throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
+
+  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1};
+  s.ref_constants = round_constants(plan, *s.ref);
+  for (const ChainSpec& spec : options.chains) {
+    s.chains.push_back(make_chain_arithmetic(spec));
+    s.chain_constants.push_back(round_constants(plan, *s.chains.back()));
+    if (spec.name == "fp32") s.fp32 = static_cast<int>(s.chains.size()) - 1;
+    int g = -1;
+    for (std::size_t k = 0; k < s.group_leader.size(); ++k)
+      if (options.chains[s.group_leader[k]].storage == spec.storage) g = static_cast<int>(k);
+    if (g < 0) {
+      g = static_cast<int>(s.group_leader.size());
+      s.group_leader.push_back(static_cast<int>(s.chains.size()) - 1);
+    }
+    s.group_of.push_back(g);
+  }
+
+  AuditResult result;
+  result.chains = options.chains;
+  result.reference = std::string(s.ref->name());
+  result.samples = n;
+  result.stats = empty_stats(plan.layers().size(), s.chains.size());
+  result.records.resize(static_cast<std::size_t>(n));
+  result.has_labels = labels != nullptr;
+
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  result.threads = threads;
+  const long chunks = (n + kChunk - 1) / kChunk;
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+#pragma omp parallel num_threads(threads)
+  {
+    Workspace w = s.workspace();
+    auto chunk_stats = empty_stats(plan.layers().size(), s.chains.size());
+#pragma omp for schedule(dynamic, 1) ordered
+    for (long chunk = 0; chunk < chunks; ++chunk) {
+      const long first = chunk * kChunk, last = std::min(n, first + kChunk);
+      bool failed;
+      {
+        std::lock_guard lock(failure_mutex);
+        failed = failure != nullptr;
+      }
+      if (!failed) {
+        try {
+          for (auto& row : chunk_stats)
+            for (auto& cell : row) cell = LayerChainStats{};
+          for (long i = first; i < last; ++i) {
+            SampleRecord& r = result.records[i];
+            audit_sample(s, w, sample_values(inputs, i, per_sample), i, chunk_stats, r);
+            r.label = labels ? static_cast<int>(labels->ints[i]) : -1;
+          }
+        } catch (...) {
+          std::lock_guard lock(failure_mutex);
+          if (!failure) failure = std::current_exception();
+        }
+      }
+#pragma omp ordered
+      {
+        if (!failure) {
+          for (std::size_t l = 0; l < chunk_stats.size(); ++l)
+            for (std::size_t c = 0; c < s.chains.size(); ++c) result.stats[l][c].merge(chunk_stats[l][c]);
+          if (options.progress) options.progress(last, n);
+        }
+      }
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+
+  result.classification.assign(s.chains.size(), ChainClassification{});
+  for (const SampleRecord& r : result.records) {
+    if (r.label >= 0 && r.ref_top1 == r.label) ++result.reference_correct;
+    for (std::size_t c = 0; c < s.chains.size(); ++c) result.classification[c].add(r, r.chains[c]);
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace fpaudit

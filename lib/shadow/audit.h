@@ -1,0 +1,57 @@
+// The shadow-execution audit: every layer of a model runs in every selected chain and in the
+// reference, side by side, sample by sample. Per layer and chain it measures
+//   propagated error: the chain's own values against the reference values, and
+//   local error:      the layer evaluated in the chain's arithmetic on the reference input
+//                     rounded to the chain's storage format, against the reference layer on
+//                     that same rounded input (weights exact),
+// so a user sees which layer creates error and which only carries it. At the output it
+// classifies every sample and tests the tolerance lemma Γ > 2δ.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph/graph.h"
+#include "kernels/arithmetic.h"
+#include "shadow/classify.h"
+#include "shadow/plan.h"
+#include "shadow/stats.h"
+
+namespace fpaudit {
+
+struct AuditOptions {
+  std::vector<ChainSpec> chains;       ///< in report order
+  std::string reference = "exact";     ///< "exact" or "mpfr:BITS"
+  long max_samples = -1;               ///< first N samples; -1 for all
+  int threads = 0;                     ///< 0: OpenMP's default
+  /// Called (from one thread at a time, in sample order) after each chunk of samples.
+  std::function<void(long done, long total)> progress;
+};
+
+struct AuditResult {
+  std::vector<ChainSpec> chains;
+  std::string reference;
+  long samples = 0;
+  int threads = 1;
+  /// stats[layer][chain]
+  std::vector<std::vector<LayerChainStats>> stats;
+  std::vector<SampleRecord> records;              ///< one per sample
+  std::vector<ChainClassification> classification;  ///< one per chain
+  long reference_correct = 0;                     ///< samples whose label the reference predicts
+  bool has_labels = false;
+  double seconds = 0;
+};
+
+/// Runs the audit of `plan` on `inputs` (shape [N, ...] matching the model's first input with
+/// batch 1) with optional labels (integer [N]). Bad data (wrong shape, NaN/Inf inputs, labels
+/// out of range) throws ModelError naming the file and the problem.
+AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* labels, const AuditOptions& options,
+                      const std::string& input_name = "input", const std::string& labels_name = "labels");
+
+/// Splits an [N, ...] array into per-sample vectors for the model's first input, checking the
+/// shape; throws ModelError on mismatch or non-finite values.
+std::vector<double> sample_values(const Constant& inputs, long sample, long per_sample);
+
+}  // namespace fpaudit

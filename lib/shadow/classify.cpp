@@ -1,0 +1,49 @@
+#include "shadow/classify.h"
+
+#include <cmath>
+
+namespace fpaudit {
+
+TopTwo top_two(const double* z, long n) {
+  TopTwo t;
+  if (n <= 0) return t;
+  for (long j = 0; j < n; ++j)
+    if (std::isnan(z[j])) return {0, NAN, false};
+  int best = 0;
+  for (long j = 1; j < n; ++j)
+    if (z[j] > z[best]) best = static_cast<int>(j);
+  double second = -INFINITY;
+  for (long j = 0; j < n; ++j)
+    if (j != best && z[j] > second) second = z[j];
+  t.top1 = best;
+  t.tie = n > 1 && second == z[best];
+  t.margin = n > 1 ? z[best] - second : INFINITY;
+  if (std::isnan(t.margin)) t.margin = 0;  // Inf - Inf: equal infinite logits, a tie
+  return t;
+}
+
+double max_distance(const double* a, const double* b, long n) {
+  double d = 0;
+  for (long j = 0; j < n; ++j) {
+    if (std::isnan(a[j]) != std::isnan(b[j])) return INFINITY;
+    if (std::isnan(a[j])) continue;
+    const double e = a[j] == b[j] ? 0.0 : std::fabs(a[j] - b[j]);  // Inf == Inf gives 0, not NaN
+    d = std::isnan(e) ? INFINITY : (e > d ? e : d);
+  }
+  return d;
+}
+
+void ChainClassification::add(const SampleRecord& r, const ChainVerdict& v) {
+  if (r.label >= 0 && v.top1 == r.label) ++correct;
+  if (v.top1 != r.ref_top1) ++flips_vs_ref;
+  if (r.fp32_top1 >= 0 && v.top1 != r.fp32_top1) ++flips_vs_fp32;
+  const bool cert_ref = r.margin_ref > 2 * v.delta_ref;
+  if (cert_ref) ++certified_vs_ref;
+  if (r.margin_ref == 2 * v.delta_ref) ++boundary;
+  if (!std::isnan(v.delta_fp32) && r.margin_fp32 > 2 * v.delta_fp32) ++certified_vs_fp32;
+  if (v.tie) ++ties;
+  if (cert_ref && v.top1 != r.ref_top1) ++lemma_violations;
+  if (std::isinf(v.delta_ref)) ++nonfinite;
+}
+
+}  // namespace fpaudit

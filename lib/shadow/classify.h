@@ -1,0 +1,55 @@
+// Classification at the network output: top-1 per chain, the tolerance Γ (top-1 minus top-2
+// logit of the reference, and of fp32), the drift δ (max-norm distance of a chain's logits from
+// the reference's and from fp32's), and the lemma: Γ > 2δ guarantees the same class (Γ = 2δ
+// allows a tie). theory/classification-lemma.md proves it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace fpaudit {
+
+struct TopTwo {
+  int top1 = -1;         ///< lowest index among the maxima (numpy's argmax)
+  double margin = 0;     ///< top-1 minus top-2 value (0 for a tie; NaN if any value is NaN)
+  bool tie = false;      ///< the two largest values are equal
+};
+TopTwo top_two(const double* logits, long n);
+
+/// max_j |a_j - b_j| (Inf when either has a non-finite entry the other lacks).
+double max_distance(const double* a, const double* b, long n);
+
+struct ChainVerdict {
+  int top1 = -1;
+  bool tie = false;
+  double delta_ref = 0;    ///< δ against the reference logits
+  double delta_fp32 = 0;   ///< δ against the fp32 chain's logits (NaN without an fp32 chain)
+  int first_nonfinite_layer = -1;  ///< first layer whose output went NaN/Inf in this chain
+};
+
+struct SampleRecord {
+  long index = 0;
+  int label = -1;
+  int ref_top1 = -1;
+  double margin_ref = 0;    ///< Γ of the reference
+  int fp32_top1 = -1;       ///< top-1 of the fp32 chain (-1 without one)
+  double margin_fp32 = 0;   ///< Γ of the fp32 chain (NaN without one)
+  std::vector<ChainVerdict> chains;
+};
+
+/// Counts over samples for one chain.
+struct ChainClassification {
+  long correct = 0;             ///< top-1 equals the label
+  long flips_vs_ref = 0;        ///< top-1 differs from the reference's
+  long flips_vs_fp32 = 0;       ///< top-1 differs from fp32's
+  long certified_vs_ref = 0;    ///< Γ_ref > 2δ_ref: the class provably equals the reference's
+  long certified_vs_fp32 = 0;   ///< Γ_fp32 > 2δ_fp32
+  long boundary = 0;            ///< Γ_ref = 2δ_ref exactly: a tie is possible
+  long ties = 0;                ///< the chain's own top two logits are equal
+  long lemma_violations = 0;    ///< certified yet flipped: impossible unless fpaudit is wrong
+  long nonfinite = 0;           ///< samples whose logits hold NaN or Inf
+
+  void add(const SampleRecord& r, const ChainVerdict& v);
+};
+
+}  // namespace fpaudit

@@ -1,0 +1,132 @@
+#include "shadow/plan.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "graph/cost.h"
+
+namespace fpaudit {
+
+Plan::Plan(const Graph& graph) : graph_(&graph) {
+  std::map<std::string, int> index;
+  auto slot_for = [&](const std::string& name) -> int {
+    auto it = index.find(name);
+    if (it != index.end()) return it->second;
+    Slot s;
+    s.name = name;
+    if (const ValueInfo* v = graph.value(name)) s.shape = v->shape;
+    if (const Constant* c = graph.constant(name)) {
+      s.shape = c->shape;
+      if (is_float(c->dtype)) s.constant = c;
+    }
+    slots_.push_back(std::move(s));
+    return index[name] = static_cast<int>(slots_.size()) - 1;
+  };
+  for (const ValueInfo& in : graph.inputs) inputs_.push_back(slot_for(in.name));
+
+  for (const Node& node : graph.nodes) {
+    OpContext ctx{graph, node, {}, {}, {}};
+    for (const std::string& in : node.inputs) {
+      const Constant* c = in.empty() ? nullptr : graph.constant(in);
+      const ValueInfo* v = in.empty() ? nullptr : graph.value(in);
+      ctx.input_shapes.push_back(c ? c->shape : v ? v->shape : Shape{});
+      ctx.const_inputs.push_back(c);
+      if (!in.empty() && !c && !v) ctx.fail(fmt::format("input '{}' has no known shape", in));
+    }
+    for (const std::string& out : node.outputs) {
+      const ValueInfo* v = graph.value(out);
+      if (!v) ctx.fail(fmt::format("output '{}' has no known shape", out));
+      ctx.output_shapes.push_back(v->shape);
+    }
+    PlannedLayer layer;
+    layer.node = &node;
+    layer.kernel = make_op_kernel(ctx);
+    const std::vector<std::size_t> prep = layer.kernel->preparation_inputs();
+    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+      const bool skip = node.inputs[i].empty() || std::find(prep.begin(), prep.end(), i) != prep.end();
+      if (!skip) {
+        const Constant* c = graph.constant(node.inputs[i]);
+        if (c && !is_float(c->dtype)) ctx.fail(fmt::format("input '{}' is an integer tensor the kernel does not read at preparation", node.inputs[i]));
+      }
+      layer.inputs.push_back(skip ? -1 : slot_for(node.inputs[i]));
+    }
+    for (const std::string& out : node.outputs) layer.outputs.push_back(slot_for(out));
+    layer.multiply_adds = multiply_adds(graph, node);
+    layers_.push_back(std::move(layer));
+  }
+  for (const ValueInfo& out : graph.outputs) outputs_.push_back(slot_for(out.name));
+}
+
+int Plan::slot_of(const std::string& name) const {
+  for (std::size_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a) {
+  std::vector<Tensor> out(plan.slots().size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const Slot& s = plan.slots()[i];
+    if (!s.constant) continue;
+    out[i].shape = s.constant->shape;
+    out[i].data = s.constant->values;
+    a.round_storage(out[i].data);
+  }
+  return out;
+}
+
+Activations::Activations(const Plan& plan, const std::vector<Tensor>& constants)
+    : plan_(&plan), constants_(&constants), values_(plan.slots().size()) {
+  for (std::size_t i = 0; i < values_.size(); ++i)
+    if (!plan.slots()[i].constant) values_[i] = Tensor(plan.slots()[i].shape);
+}
+
+void Activations::set_input(std::size_t k, std::vector<double> values) {
+  Tensor& t = values_[plan_->input_slots().at(k)];
+  t.data = std::move(values);
+}
+
+const Tensor& Activations::value(int slot) const {
+  return plan_->slots()[slot].constant ? (*constants_)[slot] : values_[slot];
+}
+
+void Activations::run_layer(const Arithmetic& a, std::size_t index, const Activations& source) {
+  const PlannedLayer& layer = plan_->layers()[index];
+  const Tensor* in[16];
+  Tensor* out[16];
+  std::vector<const Tensor*> in_big;
+  std::vector<Tensor*> out_big;
+  const Tensor** ins = in;
+  Tensor** outs = out;
+  if (layer.inputs.size() > 16) { in_big.resize(layer.inputs.size()); ins = in_big.data(); }
+  if (layer.outputs.size() > 16) { out_big.resize(layer.outputs.size()); outs = out_big.data(); }
+  for (std::size_t i = 0; i < layer.inputs.size(); ++i) {
+    const int s = layer.inputs[i];
+    // Constants always come from this arithmetic's own rounded copy.
+    ins[i] = s < 0 ? nullptr : (plan_->slots()[s].constant ? &(*constants_)[s] : &source.values_[s]);
+  }
+  for (std::size_t i = 0; i < layer.outputs.size(); ++i) outs[i] = &values_[layer.outputs[i]];
+  layer.kernel->run(a, {ins, layer.inputs.size()}, {outs, layer.outputs.size()});
+}
+
+void Activations::run_all(const Arithmetic& a) {
+  for (std::size_t i = 0; i < plan_->layers().size(); ++i) run_layer(a, i, *this);
+}
+
+std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<std::vector<double>>& inputs) {
+  const std::vector<Tensor> constants = round_constants(plan, a);
+  Activations act(plan, constants);
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    std::vector<double> v = inputs[k];
+    a.round_storage(v);
+    act.set_input(k, std::move(v));
+  }
+  act.run_all(a);
+  std::vector<Tensor> out;
+  for (int s : plan.output_slots()) out.push_back(act.value(s));
+  return out;
+}
+
+}  // namespace fpaudit

@@ -1,0 +1,77 @@
+// An execution plan: a shape-inferred Graph turned into prepared op kernels over numbered value
+// slots, plus each arithmetic's copy of the model's floating-point constants (the weights,
+// rounded once into that arithmetic's storage format). Shared read-only by all threads.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph/graph.h"
+#include "kernels/op.h"
+
+namespace fpaudit {
+
+struct PlannedLayer {
+  const Node* node = nullptr;
+  std::unique_ptr<OpKernel> kernel;
+  std::vector<int> inputs;   ///< slot per node input; -1 for absent or preparation-only inputs
+  std::vector<int> outputs;  ///< slot per node output
+  std::int64_t multiply_adds = 0;
+};
+
+struct Slot {
+  std::string name;
+  Shape shape;
+  const Constant* constant = nullptr;  ///< float constant (weights), else runtime value
+};
+
+class Plan {
+ public:
+  /// graph must have concrete shapes (infer_shapes) and outlive the plan.
+  explicit Plan(const Graph& graph);
+
+  const Graph& graph() const { return *graph_; }
+  const std::vector<Slot>& slots() const { return slots_; }
+  const std::vector<PlannedLayer>& layers() const { return layers_; }
+  const std::vector<int>& input_slots() const { return inputs_; }
+  const std::vector<int>& output_slots() const { return outputs_; }
+  /// Index of the slot with this value name, or -1.
+  int slot_of(const std::string& name) const;
+
+ private:
+  const Graph* graph_;
+  std::vector<Slot> slots_;
+  std::vector<PlannedLayer> layers_;
+  std::vector<int> inputs_, outputs_;
+};
+
+/// The float constants of a plan, rounded into one arithmetic's storage format; indexed by slot
+/// (empty tensors for non-constant slots).
+std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a);
+
+/// The values of every slot for one arithmetic during one sample (a thread's working set).
+class Activations {
+ public:
+  Activations(const Plan& plan, const std::vector<Tensor>& constants);
+  /// Sets graph input k to `values` (already in this arithmetic's storage format).
+  void set_input(std::size_t k, std::vector<double> values);
+  /// Runs one layer in arithmetic a. Inputs come from `source` (this object for propagation,
+  /// another one to evaluate on someone else's values), outputs go to this object.
+  void run_layer(const Arithmetic& a, std::size_t layer, const Activations& source);
+  /// Runs every layer in order on this object's own values.
+  void run_all(const Arithmetic& a);
+  const Tensor& value(int slot) const;
+  Tensor& mutable_value(int slot) { return values_[slot]; }
+
+ private:
+  const Plan* plan_;
+  const std::vector<Tensor>* constants_;
+  std::vector<Tensor> values_;
+};
+
+/// Evaluates the plan for one input sample per graph input (values exact; they are rounded into
+/// a's storage format first) and returns the graph outputs.
+std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<std::vector<double>>& inputs);
+
+}  // namespace fpaudit

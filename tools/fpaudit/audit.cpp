@@ -1,0 +1,154 @@
+// fpaudit audit [MODEL] [--input X.npy] [--labels Y.npy] ...: the shadow-execution audit. With
+// no arguments it audits the shipped default model on the shipped test subset.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "common/atomic_file.h"
+#include "fpaudit/commands.h"
+#include "fpaudit/common_options.h"
+#include "fpaudit_version.h"
+#include "graph/loader.h"
+#include "report/audit_report.h"
+#include "shadow/audit.h"
+
+namespace fpaudit::cli {
+
+namespace {
+
+struct AuditCommandOptions {
+  std::string model;
+  std::string input;
+  std::string labels;
+  std::string chains = kDefaultChains;
+  std::string reference = "exact";
+  long samples = -1;
+  int threads = 0;
+  std::string out = "fpaudit-out";
+  std::vector<std::string> formats = {"table", "json", "csv"};
+  std::vector<std::string> fail_on;
+  bool progress = isatty(2) != 0;
+};
+
+/// A one-line progress bar on stderr, drawn at most 5 times a second once a run has taken
+/// longer than two seconds.
+class ProgressBar {
+ public:
+  void operator()(long done, long total) {
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (t < 2.0 || (done < total && t - last_ < 0.2)) return;
+    last_ = t;
+    const int width = 30, filled = static_cast<int>(width * done / std::max(total, 1L));
+    const double eta = done > 0 ? t * (total - done) / done : 0;
+    std::fprintf(stderr, "\r[%s%s] %ld/%ld samples %.1fs, %.0fs left ", std::string(filled, '#').c_str(),
+                 std::string(width - filled, '.').c_str(), done, total, t, eta);
+    if (done == total) std::fprintf(stderr, "\n");
+    drawn_ = true;
+  }
+  bool drawn() const { return drawn_; }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  double last_ = -1;
+  bool drawn_ = false;
+};
+
+/// The --fail-on conditions that hold, as "overflow (12 in fp16)" phrases.
+std::vector<std::string> failed_conditions(const AuditResult& r, const std::vector<std::string>& conditions) {
+  std::vector<std::string> failed;
+  for (const std::string& cond : conditions) {
+    for (std::size_t c = 0; c < r.chains.size(); ++c) {
+      std::uint64_t count = 0;
+      if (cond == "overflow" || cond == "nan") {
+        for (const auto& layer : r.stats) count += cond == "overflow" ? layer[c].events.overflow : layer[c].events.nan;
+      } else if (cond == "flip") {
+        count = static_cast<std::uint64_t>(r.classification[c].flips_vs_ref);
+      } else if (cond == "flip-fp32") {
+        count = static_cast<std::uint64_t>(r.classification[c].flips_vs_fp32);
+      } else if (cond == "lemma") {
+        count = static_cast<std::uint64_t>(r.classification[c].lemma_violations);
+      } else if (cond == "uncertified") {
+        count = static_cast<std::uint64_t>(r.samples - r.classification[c].certified_vs_ref);
+      }
+      if (count) failed.push_back(fmt::format("{} ({} in {})", cond, count, r.chains[c].name));
+    }
+  }
+  return failed;
+}
+
+int run_audit_command(const AuditCommandOptions& opt) {
+  const std::filesystem::path data = data_dir();
+  const std::string model = opt.model.empty() ? (data / "cnn.onnx").string() : opt.model;
+  const std::string input = opt.input.empty() ? (data / "test_images.npy").string() : opt.input;
+  const std::string labels = opt.labels.empty() && opt.model.empty() ? (data / "test_labels.npy").string() : opt.labels;
+
+  AuditOptions options;
+  options.chains = parse_chain_list(opt.chains);
+  options.reference = opt.reference;
+  options.max_samples = opt.samples;
+  options.threads = opt.threads;
+  ProgressBar bar;
+  if (opt.progress) options.progress = [&bar](long done, long total) { bar(done, total); };
+
+  Graph graph = load_onnx(model);
+  const Constant x = read_npy(input);
+  std::unique_ptr<Constant> y;
+  if (!labels.empty()) y = std::make_unique<Constant>(read_npy(labels));
+  if (graph.inputs.size() != 1) throw ModelError(model + ": the audit needs a model with exactly one input");
+  if (x.shape.empty()) throw ModelError(input + ": expected an array [N, ...] of samples");
+  Shape sample_shape = x.shape;
+  sample_shape[0] = 1;
+  infer_shapes(graph, std::vector<Shape>{sample_shape});
+  const Plan plan(graph);
+  const AuditResult result = run_audit(plan, x, y.get(), options, input, labels);
+
+  const AuditSource source{model, input, labels, FPAUDIT_VERSION};
+  auto wants = [&](const char* f) { return std::find(opt.formats.begin(), opt.formats.end(), f) != opt.formats.end(); };
+  if (wants("json") || wants("csv")) std::filesystem::create_directories(opt.out);
+  if (wants("json")) write_file_atomic(std::filesystem::path(opt.out) / "audit.json", audit_to_json(result, plan, source).dump(1) + "\n");
+  if (wants("csv")) {
+    write_file_atomic(std::filesystem::path(opt.out) / "layers.csv", layers_csv(result, plan));
+    write_file_atomic(std::filesystem::path(opt.out) / "samples.csv", samples_csv(result));
+  }
+  if (wants("table")) {
+    fmt::print("fpaudit audit of {} on {} samples of {} (reference: {}, {} threads, {:.1f} s)\n\n", model, result.samples,
+               input, result.reference, result.threads, result.seconds);
+    std::fputs(audit_table(result, plan, isatty(1) != 0).c_str(), stdout);
+    if (wants("json") || wants("csv")) fmt::print("\nwritten to {}/\n", opt.out);
+  }
+  const std::vector<std::string> failed = failed_conditions(result, opt.fail_on);
+  for (const std::string& f : failed) std::fprintf(stderr, "fpaudit: --fail-on: %s\n", f.c_str());
+  return failed.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+void set_audit_command(CLI::App& app, int& status) {
+  auto opt = std::make_shared<AuditCommandOptions>();
+  CLI::App* sub = app.add_subcommand("audit", "Run every layer in every chain and the reference; measure and report the error");
+  sub->add_option("model", opt->model, "ONNX model (default: the shipped CNN, data/cnn.onnx)");
+  sub->add_option("--input", opt->input, "Input samples, .npy [N, ...] (default: data/test_images.npy)");
+  sub->add_option("--labels", opt->labels, "Integer labels, .npy [N] (default with the default model: data/test_labels.npy)");
+  add_chains_option(sub, opt->chains, "Chains to audit, comma-separated; NAME@SCHEDULE changes a schedule (e.g. fp16@pairwise-8)");
+  sub->add_option("--reference", opt->reference, "Reference arithmetic: exact, or mpfr:BITS (64..4096)")->capture_default_str();
+  sub->add_option("--samples", opt->samples, "Audit only the first N samples");
+  sub->add_option("--threads", opt->threads, "Threads (default: all cores); results do not depend on it");
+  sub->add_option("--out", opt->out, "Folder for audit.json, layers.csv, samples.csv")->capture_default_str();
+  sub->add_option("--format", opt->formats, "Outputs: table, json, csv (comma-separated)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->capture_default_str();
+  sub->add_option("--fail-on", opt->fail_on, "Exit 1 when any of these occur: overflow, nan, flip, flip-fp32, lemma, uncertified")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"overflow", "nan", "flip", "flip-fp32", "lemma", "uncertified"}));
+  sub->add_flag("--progress,!--no-progress", opt->progress, "Progress bar on stderr (default: when stderr is a terminal)");
+  sub->callback([opt, &status] { status = run_audit_command(*opt); });
+}
+
+}  // namespace fpaudit::cli
