@@ -21,8 +21,9 @@ ArithmeticModel ArithmeticModel::of(const Arithmetic& a) {
     m.u_storage = std::ldexp(1.0, -53);
     m.eta_storage = std::ldexp(1.0, -1075);
     m.exact_sums = a.name() == "exact";
-    m.u_acc = m.exact_sums ? 0.0 : std::ldexp(1.0, -53);
-    m.eta_acc = m.exact_sums ? 0.0 : std::ldexp(1.0, -1075);
+    // mpfr:BITS rounds each step to BITS ≥ 64 bits, then the result once to binary64.
+    m.u_acc = m.exact_sums ? 0.0 : std::ldexp(1.0, -64);
+    m.eta_acc = 0.0;
     return m;
   }
   m.u_storage = unit_roundoff(a.storage());

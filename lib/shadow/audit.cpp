@@ -322,6 +322,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   AuditResult result;
   result.chains = options.chains;
   result.reference = std::string(s.ref->name());
+  result.lambda = options.lambda;
   result.samples = n;
   result.stats = empty_stats(plan.layers().size(), s.chains.size());
   result.records.resize(static_cast<std::size_t>(n));

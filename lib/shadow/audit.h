@@ -34,6 +34,7 @@ struct AuditOptions {
 struct AuditResult {
   std::vector<ChainSpec> chains;
   std::string reference;
+  double lambda = 0;
   long samples = 0;
   int threads = 1;
   /// stats[layer][chain]

@@ -2,6 +2,7 @@
 // its accumulation format (Arithmetic::gemm), with the bias added to the finished sum.
 #include <cmath>
 
+#include "bounds/linear.h"
 #include "kernels/ops/ops.h"
 
 namespace fpaudit::ops {
@@ -68,6 +69,25 @@ class Gemm : public OpKernel {
       }
   }
 
+  void bound(const bounds::BoundRequest& r) const override {
+    const bool simple = alpha_ == 1.0 && (!has_c_ || (beta_ == 1.0 && c_per_feature_));
+    if (!simple) throw bounds::NoBound("Gemm with alpha or beta other than 1 has no bound rule yet");
+    bounds::MatmulBound g;
+    g.M = M_;
+    g.K = K_;
+    g.N = N_;
+    // a(m, k) = A'[m][k]; b(k, n) = B'[k][n] (see run()).
+    g.A = {&r.inputs[0], 0, trans_a_ ? 1 : K_, trans_a_ ? M_ : 1};
+    g.B = {&r.inputs[1], 0, trans_b_ ? 1 : N_, trans_b_ ? K_ : 1};
+    if (has_c_) {
+      g.bias = &r.inputs[2];
+      g.bias_stride_n = 1;
+    }
+    g.ldo = N_;
+    const double fail = bounds::matmul_bound(r.model, r.lambda, g, *r.det[0], *r.prob[0]);
+    if (r.failure_probability) *r.failure_probability = fail;
+  }
+
  private:
   double c_at(const Tensor& c, long m, long n) const {  // unidirectional broadcast of C to M×N
     if (c_shape_.empty()) return c.data[0];
@@ -127,6 +147,22 @@ class MatMul : public OpKernel {
                  out[0]->data.data() + static_cast<long>(i) * M_ * N_, N_, true};
       a.gemm(g);
     }
+  }
+
+  void bound(const bounds::BoundRequest& r) const override {
+    double fail = 0;
+    for (std::size_t i = 0; i < a_off_.size(); ++i) {
+      bounds::MatmulBound g;
+      g.M = M_;
+      g.K = K_;
+      g.N = N_;
+      g.A = {&r.inputs[0], a_off_[i], K_, 1};
+      g.B = {&r.inputs[1], b_off_[i], N_, 1};
+      g.out_offset = static_cast<long>(i) * M_ * N_;
+      g.ldo = N_;
+      fail = bounds::matmul_bound(r.model, r.lambda, g, *r.det[0], *r.prob[0]);
+    }
+    if (r.failure_probability) *r.failure_probability = fail;
   }
 
  private:
