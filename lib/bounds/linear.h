@@ -1,14 +1,21 @@
-// The bound rule of every dot-product operator (Gemm, MatMul, Conv via im2col): theory/dot-product.md.
+// The bound rule of every dot-product operator (Gemm, MatMul, Conv and ConvTranspose via
+// im2col): theory/dot-product.md states and proves it.
 //
 // For y = Σ_k a_k·b_k (+ c) evaluated by the chain on its own operands a, b (enclosed, with
 // error bounds E_a, E_b against the exact network's ā, b̄), the error against ȳ = Σ ā_k b̄_k + c̄ is
 // at most
 //     R + Σ_k (|a_k| E_b,k + E_a,k |b_k| + E_a,k E_b,k) + E_c
-// where R, the rounding error of the evaluation itself, is for a sum of depth d (rounding_depth)
-//     in A, then rounded to S:  γ_d(u_A)·S + d·η_A  [+ bias: u_A·T + η_A]  [+ to storage: u_S·T' + η_S]
-//     exact sums (reference):   u_S·(S + |c|) + η_S
-// with S = Σ|a_k||b_k| and T, T' upper bounds of the magnitudes rounded. The probabilistic bound
-// replaces γ_d by Higham–Mary's γ̃_d(λ) for the sum only.
+// where R, the rounding error of the evaluation itself, with S = Σ|a_k||b_k| and d the
+// schedule's rounding_depth, is
+//     chain:      ((1+u_A)^d - 1)·S + K·η_A·(1+u_A)^(d-1)      the sum (bounds/sums.h)
+//                 + u_A·T + η_A                                 bias added in A, |ŝ + c| ≤ T
+//                 + u_S·T' + η_S                                stored, when S ≠ A; |y| ≤ T'
+//     exact:      u_S·(S + |c|) + η_S                           one rounding of the exact value
+// The probabilistic bound replaces (1+u_A)^d - 1 by Higham–Mary's γ̃_d(λ) for the sum only.
+// Gemm with alpha ≠ 1 or a C that is not a per-feature bias evaluates
+//     y = round_S(fma_A(alpha, ŝ, round_A(beta·C)))
+// (the binary64 product alpha·ŝ rounded first, see lib/format/arithmetic.cpp's fma), and the
+// rule becomes |alpha|·(sum error + input terms) + |beta|·E_C + the three roundings.
 #pragma once
 
 #include "bounds/transfer.h"
@@ -29,11 +36,14 @@ struct MatmulBound {
   long M = 0, K = 0, N = 0;
   MatrixOperand A, B;
   const Enclosure* bias = nullptr;
-  long bias_stride_m = 0, bias_stride_n = 0;  ///< bias element of (m, n): m·stride_m + n·stride_n
+  long bias_offset = 0, bias_stride_m = 0, bias_stride_n = 0;  ///< bias element of (m, n)
   long out_offset = 0, ldo = 0;
+  /// Gemm's general form alpha·A·B + beta·C (the bias is then C): see the file comment.
+  bool scaled = false;
+  double alpha = 1, beta = 1;
 };
 
-/// Returns the per-element failure probability of the probabilistic bound (0 for exact sums).
+/// Returns the largest per-element failure probability of the probabilistic bound.
 double matmul_bound(const ArithmeticModel& model, double lambda, const MatmulBound& g, Tensor& det, Tensor& prob);
 
 }  // namespace fpaudit::bounds

@@ -1,33 +1,71 @@
-// What the bounds need to know about an arithmetic: unit roundoffs, underflow terms, schedule.
-// Derived once from an Arithmetic (lib/kernels/arithmetic.h), so the bounds read the very
-// formats and schedule the kernels run.
+// What the bounds need to know about an arithmetic: how each kind of operation rounds, the
+// underflow terms, the schedule of its sums, and what its elementary functions are assumed to
+// cost. Derived once from an Arithmetic (lib/kernels/arithmetic.h), so the bounds read the very
+// formats and schedule the kernels run. theory/rounding-model.md states and proves the facts used.
 #pragma once
 
 #include "kernels/arithmetic.h"
 
 namespace fpaudit::bounds {
 
+/// One rounding into a format, to nearest: for every real z whose rounding ẑ is finite,
+///   |ẑ - z| ≤ u·|z| + η                    (no overflow: the standard model with underflow)
+///   |ẑ - z| = |z| - max_finite             (saturating formats, |z| beyond the threshold)
+struct RoundingTarget {
+  double u = 0;                  ///< unit roundoff 2^-p (0: the operation is exact)
+  double eta = 0;                ///< half the smallest subnormal spacing: the underflow term
+  double max_finite = 0;         ///< largest finite value (+Inf when irrelevant)
+  bool saturates = false;        ///< overflow gives ±max_finite (E4M3) rather than ±Inf
+  /// A bound on |round(z) - z| over every z with |z| ≤ magnitude whose rounding is finite.
+  double error(double magnitude) const;
+  /// A bound on |round(z)| given |z| ≤ magnitude.
+  double rounded_magnitude(double magnitude) const { return magnitude + error(magnitude); }
+};
+
 struct ArithmeticModel {
-  double u_storage = 0;      ///< unit roundoff of rounding into storage (0: no rounding)
-  double u_acc = 0;          ///< unit roundoff of each accumulation step (0: exact sums)
-  double eta_storage = 0;    ///< absolute error one rounding into storage can add by underflow
-  double eta_acc = 0;        ///< the same for the accumulation format
-  double max_storage = 0;    ///< largest finite storage value (overflow is an event, not an error)
-  DotSchedule schedule;      ///< summation order of sums and dot products
-  bool exact_sums = false;   ///< sums and dot products exact, rounded once into storage (reference)
-  /// Relative error of the binary64 libm functions (exp, log, tanh, erf, ...) that elementwise
-  /// operators round from: glibc documents at most 2 ulps for them; 2·2^-52 is assumed.
+  RoundingTarget storage;        ///< an operation rounded into storage (Target::Storage)
+  RoundingTarget acc;            ///< an operation rounded into the accumulation format (Target::Accumulator)
+  /// Each step of Arithmetic::sum/dot: acc = round(acc + x·w) (u_sum = 0: the sum is exact).
+  double u_sum = 0;
+  double eta_sum = 0;
+  /// Arithmetic::sum/dot round their finished value once more, into storage (the references,
+  /// whose sums end in binary64).
+  bool sum_rounded_to_storage = false;
+  /// ExactArithmetic: sums and dot products, a GEMM bias included, are exact and rounded once.
+  bool exact_sums = false;
+  /// A chain whose storage and accumulation formats differ: GEMM results (and the other
+  /// accumulator-format results kernels store) are rounded once more, into storage.
+  bool storage_differs = false;
+  DotSchedule schedule;          ///< summation order of sums and dot products
+  bool reference = false;
+
+  /// ASSUMPTION (theory/elementwise.md): the binary64 value f_64(x) of exp, log, tanh, erf and
+  /// erfc that the chains round from satisfies |f_64(x) - f(x)| ≤ libm_rel·|f(x)| + libm_abs.
+  /// glibc's published accuracy tables list at most 2 ulps for these functions on x86_64, hence
+  /// 2^-51; tests/bounds/unary_exhaustive_test.cpp checks it on every binary16 and bfloat16 input.
   double libm_rel = 0;
+  double libm_abs = 0;
+  /// Unit roundoff of the arithmetic that composite functions (sigmoid, GELU, rsqrt) are
+  /// evaluated in before the final rounding: binary64 for the chains.
+  double composite_u = 0;
 
   static ArithmeticModel of(const Arithmetic& a);
+  /// A bound on the relative error of the value f(x) is rounded from (before that rounding), for
+  /// |x| ≤ x_magnitude: 0 for the correctly rounded sqrt and reciprocal, libm_rel for the plain
+  /// libm functions, and the derived constants of theory/elementwise.md for the composites.
+  double function_rel(UnaryFn f, double x_magnitude) const;
 };
 
 /// γ_k(u) = k·u / (1 - k·u), +Inf when k·u ≥ 1 (Higham, Accuracy and Stability, Lemma 3.1).
 double gamma(long k, double u);
+/// An upper bound on (1+u)^k - 1: the relative error of k roundings in a row. Finite for every
+/// k, and at most γ_k(u) where that is finite (theory/rounding-model.md, Lemma 1).
+double rounding_growth(long k, double u);
 /// γ̃_k(λ, u) = exp(λ·√k·u + k·u²/(1-u)) - 1: Higham & Mary's probabilistic constant.
 double gamma_probabilistic(long k, double u, double lambda);
-/// The probability that the probabilistic bound of a sum of depth k fails, per element:
-/// at most 2k·exp(-λ²(1-u)²/2) (Higham & Mary 2019, Theorem 2.4 as applied to a sum); capped at 1.
-double probabilistic_failure(long k, double u, double lambda);
+/// The probability that the probabilistic bound of a sum of `terms` terms fails: at most
+/// 2·terms·exp(-λ²(1-u)²/2) (Higham & Mary 2019, Theorem 2.4 and a union bound over the
+/// terms; theory/probabilistic.md); capped at 1.
+double probabilistic_failure(long terms, double u, double lambda);
 
 }  // namespace fpaudit::bounds

@@ -55,9 +55,22 @@ class NoBound : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Upper-rounding safety for sums computed in binary64 by the bound code itself: a bound
-/// evaluated as a binary64 sum of n nonnegative terms is multiplied by this to stay an upper
-/// bound despite its own rounding errors (γ_n(2^-53), doubled; see theory/bounds-arithmetic.md).
+/// Upper-rounding safety for bounds computed in binary64 by the bound code itself: a bound
+/// evaluated with at most n binary64 additions and multiplications of nonnegative numbers on
+/// any path is multiplied by this to stay an upper bound despite its own rounding errors
+/// (γ_n(2^-53), doubled; theory/bounds-arithmetic.md §1).
 double safety(long n);
+
+/// Directed corrections of one binary64 operation (theory/bounds-arithmetic.md §1): if x is the
+/// rounded result of one operation, the exact result lies in [down(x), up(x)].
+inline double up(double x) { return x + (x < 0 ? -x : x) * 0x1p-52 + 0x1p-1074; }
+inline double down(double x) { return x - (x < 0 ? -x : x) * 0x1p-52 - 0x1p-1074; }
+/// The same for a value returned by a libm function (exp, log1p, erf, ...), assumed accurate to
+/// 2^-49 relative (16 ulps, a wide margin over glibc's published tables; the assumption is the
+/// one theory/elementwise.md states for the chains, with 8 times more room).
+/// A bound that came out NaN (0·Inf from an unbounded input): +Inf, which is always safe.
+inline double nan_to_inf(double b) { return b != b ? __builtin_inf() : b; }
+inline double up_libm(double x) { return x + (x < 0 ? -x : x) * 0x1p-49 + 0x1p-1000; }
+inline double down_libm(double x) { return x - (x < 0 ? -x : x) * 0x1p-49 - 0x1p-1000; }
 
 }  // namespace fpaudit::bounds

@@ -71,7 +71,6 @@ class Gemm : public OpKernel {
 
   void bound(const bounds::BoundRequest& r) const override {
     const bool simple = alpha_ == 1.0 && (!has_c_ || (beta_ == 1.0 && c_per_feature_));
-    if (!simple) throw bounds::NoBound("Gemm with alpha or beta other than 1 has no bound rule yet");
     bounds::MatmulBound g;
     g.M = M_;
     g.K = K_;
@@ -81,8 +80,16 @@ class Gemm : public OpKernel {
     g.B = {&r.inputs[1], 0, trans_b_ ? 1 : N_, trans_b_ ? K_ : 1};
     if (has_c_) {
       g.bias = &r.inputs[2];
-      g.bias_stride_n = 1;
+      // C broadcast to M×N as c_at() reads it.
+      if (c_shape_.size() == 1) g.bias_stride_n = c_shape_[0] == 1 ? 0 : 1;
+      if (c_shape_.size() == 2) {
+        g.bias_stride_m = c_shape_[0] == 1 ? 0 : c_shape_[1];
+        g.bias_stride_n = c_shape_[1] == 1 ? 0 : 1;
+      }
     }
+    g.scaled = !simple;
+    g.alpha = alpha_;
+    g.beta = beta_;
     g.ldo = N_;
     const double fail = bounds::matmul_bound(r.model, r.lambda, g, *r.det[0], *r.prob[0]);
     if (r.failure_probability) *r.failure_probability = fail;
@@ -160,7 +167,7 @@ class MatMul : public OpKernel {
       g.B = {&r.inputs[1], b_off_[i], N_, 1};
       g.out_offset = static_cast<long>(i) * M_ * N_;
       g.ldo = N_;
-      fail = bounds::matmul_bound(r.model, r.lambda, g, *r.det[0], *r.prob[0]);
+      fail = std::fmax(fail, bounds::matmul_bound(r.model, r.lambda, g, *r.det[0], *r.prob[0]));
     }
     if (r.failure_probability) *r.failure_probability = fail;
   }

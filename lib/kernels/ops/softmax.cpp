@@ -6,6 +6,7 @@
 // Subtracting the maximum keeps exp ≤ 1, so exp never overflows binary16 (it would above 11.09).
 #include <cmath>
 
+#include "bounds/softmax.h"
 #include "kernels/ops/ops.h"
 
 namespace fpaudit::ops {
@@ -65,6 +66,16 @@ class Softmax : public OpKernel {
           for (long j = 0; j < length_; ++j) y[base + j * inner_] = a.div(e[j], s);
         }
       }
+  }
+
+  void bound(const bounds::BoundRequest& r) const override {
+    double fail = 0;
+    for (long o = 0; o < outer_; ++o)
+      for (long i = 0; i < inner_; ++i) {
+        const bounds::SoftmaxRow row{o * length_ * inner_ + i, length_, inner_};
+        fail = std::fmax(fail, bounds::softmax_bound(r.model, r.lambda, r.inputs[0], row, log_, *r.det[0], *r.prob[0]));
+      }
+    if (r.failure_probability) *r.failure_probability = fail;
   }
 
  private:
