@@ -104,11 +104,12 @@ double ExactArithmetic::dot(const double* x, std::ptrdiff_t incx, const double* 
 void ExactArithmetic::gemm(const GemmArgs& g) const {
   // Each output is one exact dot product with the bias inside it: a single rounding. X is
   // transposed first so that every dot product reads contiguous memory.
-  std::vector<double> xt(static_cast<std::size_t>(g.N * g.K));
+  std::vector<double> xt(static_cast<std::size_t>(g.N * g.K)), wr(static_cast<std::size_t>(g.K));
   for (long k = 0; k < g.K; ++k)
-    for (long n = 0; n < g.N; ++n) xt[n * g.K + k] = g.X[k * g.ldx + n];
+    for (long n = 0; n < g.N; ++n) xt[n * g.K + k] = g.x_at(k, n);
   for (long m = 0; m < g.M; ++m) {
-    const std::span<const double> w(g.W + m * g.ldw, static_cast<std::size_t>(g.K));
+    for (long k = 0; k < g.K; ++k) wr[k] = g.w_at(m, k);
+    const std::span<const double> w(wr);
     for (long n = 0; n < g.N; ++n)
       g.Y[m * g.ldy + n] = exact::dot(w, std::span<const double>(xt.data() + n * g.K, static_cast<std::size_t>(g.K)),
                                       g.bias ? g.bias[m] : 0.0);
