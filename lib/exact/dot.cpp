@@ -9,6 +9,7 @@
 #include "exact/compensated_sum.h"
 #include "exact/dot_kernels.h"
 #include "exact/exact_accumulator.h"
+#include "exact/fp_environment.h"
 
 namespace fpaudit::exact {
 
@@ -92,6 +93,7 @@ int two_prod_grid(const double* x, std::ptrdiff_t incx, const W* w, std::ptrdiff
 }  // namespace
 
 Certified dot_certified(std::span<const double> x, std::span<const double> w, double bias) {
+  detail::DefaultFloatingPointEnvironment fp_env;
   check_sizes(x.size(), w.size());
   CompensatedSum sum;
   sum.add(bias);
@@ -102,6 +104,7 @@ Certified dot_certified(std::span<const double> x, std::span<const double> w, do
 }
 
 Certified dot_certified(std::span<const double> x, std::span<const float> w, double bias) {
+  detail::DefaultFloatingPointEnvironment fp_env;
   check_sizes(x.size(), w.size());
   CompensatedSum sum;
   sum.add(bias);
@@ -112,6 +115,7 @@ Certified dot_certified(std::span<const double> x, std::span<const float> w, dou
 }
 
 Certified dot_certified(std::span<const float> x, std::span<const float> w, double bias) {
+  detail::DefaultFloatingPointEnvironment fp_env;
   check_sizes(x.size(), w.size());
   CompensatedSum sum;
   sum.add(bias);
@@ -132,6 +136,7 @@ Certified dot_certified(std::span<const float> x, std::span<const float> w, doub
 
 Certified dot_strided_certified(const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw,
                                 std::size_t n, double bias) {
+  detail::DefaultFloatingPointEnvironment fp_env;
   if (incx == 1 && incw == 1) return dot_certified(std::span(x, n), std::span(w, n), bias);
   // Gather blocks into contiguous buffers so the vector kernel does the work.
   constexpr std::size_t kBlock = 256;
@@ -155,6 +160,7 @@ Certified dot_strided_certified(const double* x, std::ptrdiff_t incx, const doub
 }
 
 Certified sum_certified(std::span<const double> x) {
+  detail::DefaultFloatingPointEnvironment fp_env;
   if (x.empty()) return {0.0, 0.0};  // the empty sum is +0 (CompensatedSum starts at -0)
   CompensatedSum sum;
   detail::active_kernels().sum_f64(x.data(), x.size(), sum);

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "exact/elementary.h"
+#include "exact/fp_environment.h"
 #include "exact/mpfr_support.h"
 
 namespace fpaudit::exact {
@@ -22,6 +23,7 @@ bool residual_decides(double a, double b) { return std::ilogb(a) + std::ilogb(b)
 }  // namespace
 
 Certified sqrt_rn(double x) {
+  detail::DefaultFloatingPointEnvironment fp_env;
   const double q = std::sqrt(x);
   if (!std::isfinite(q) || q == 0) return {q, 0.0};  // NaN (x < 0), +Inf, ±0: exact
   if (residual_decides(q, q)) return correctly_rounded(q, std::fma(q, q, -x) == 0);
@@ -31,6 +33,7 @@ Certified sqrt_rn(double x) {
 }
 
 Certified div_rn(double a, double b) {
+  detail::DefaultFloatingPointEnvironment fp_env;
   const double q = a / b;
   if (std::isnan(q)) return {q, 0.0};
   // Exact by IEEE's definition: a/0 = ±Inf, Inf/finite = ±Inf, finite/Inf = ±0, 0/b = ±0.
@@ -55,6 +58,7 @@ PowConstant::PowConstant(double c) : c_(c), kind_(Kind::General) {
 }
 
 Certified PowConstant::operator()(double x) const {
+  detail::DefaultFloatingPointEnvironment fp_env;
   switch (kind_) {
     case Kind::One: return {1.0, 0.0};  // pow(x, ±0) = 1 for every x, NaN included
     case Kind::Identity: return {x, 0.0};

@@ -7,6 +7,8 @@
 
 #include <gmp.h>
 
+#include "exact/fp_environment.h"
+
 namespace fpaudit::exact {
 
 namespace {
@@ -188,6 +190,7 @@ bool ExactAccumulator::special_value(double& out, mpfr_rnd_t rnd) const {
 }
 
 Certified ExactAccumulator::round_nearest_certified() const {
+  detail::DefaultFloatingPointEnvironment fp_env;  // ldexp must not flush a subnormal result
   double special = 0;
   if (special_value(special, MPFR_RNDN)) return {special, 0.0};
   const Magnitude mag = magnitude();

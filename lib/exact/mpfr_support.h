@@ -18,12 +18,14 @@
 #include <mpfr.h>
 
 #include "exact/certified.h"
+#include "exact/fp_environment.h"
 
 namespace fpaudit::exact::detail {
 
 /// For its lifetime: MPFR's widest exponent range in this thread, the caller's range and
-/// flags restored afterwards. Results of double arguments then never under- or overflow
-/// inside MPFR (unless stated), whatever range the caller had set.
+/// flags restored afterwards, and the default binary64 environment (mpfr_get_d builds its
+/// result with binary64 operations). Results of double arguments then never under- or
+/// overflow inside MPFR (unless stated), whatever range the caller had set.
 class MpfrEnvironment {
  public:
   MpfrEnvironment();
@@ -32,6 +34,7 @@ class MpfrEnvironment {
   MpfrEnvironment& operator=(const MpfrEnvironment&) = delete;
 
  private:
+  DefaultFloatingPointEnvironment fp_env_;
   mpfr_exp_t emin_, emax_;
   mpfr_flags_t flags_;
 };

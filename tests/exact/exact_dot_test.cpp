@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <xmmintrin.h>
 
 #include "adversarial_vectors.h"
 #include "binary64_oracle.h"
@@ -306,4 +307,27 @@ TEST_CASE("the certificate: decides easy sums, declines exact midpoints, refuses
   CHECK_FALSE(exact::certify_nearest(overflow).has_value());
 
   CHECK_THROWS_AS(exact::dot(std::vector<double>(3), std::vector<double>(4)), std::invalid_argument);
+}
+
+TEST_CASE("the caller's floating-point environment does not matter: flush-to-zero, other roundings") {
+  std::mt19937_64 rng(31 + kSeedOffset);
+  std::vector<DotCase> cases;
+  std::vector<double> want;
+  for (int k = 0; k < 600 * kScale; ++k) {
+    const Family f = fpaudit::testing::kAllFamilies[k % std::size(fpaudit::testing::kAllFamilies)];
+    cases.push_back(make_case(f, fpaudit::testing::draw_length(rng, 200), false, rng));
+    want.push_back(fpaudit::testing::oracle_dot(cases.back().x, cases.back().w, cases.back().bias));
+  }
+  const unsigned saved = _mm_getcsr();
+  int mismatches = 0;
+  // FTZ + DAZ with each rounding direction (MXCSR bits 13-14).
+  for (const unsigned rc : {0x0000u, 0x2000u, 0x4000u, 0x6000u}) {
+    _mm_setcsr((saved & ~0x6000u) | 0x8040u | rc);
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+      if (!same_value(exact::dot(cases[k].x, cases[k].w, cases[k].bias), want[k])) ++mismatches;
+    }
+    CHECK(_mm_getcsr() == ((saved & ~0x6000u) | 0x8040u | rc));  // the caller's setting is back
+  }
+  _mm_setcsr(saved);
+  CHECK(mismatches == 0);
 }
