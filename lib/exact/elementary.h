@@ -3,13 +3,18 @@
 // subnormals, overflow to ±Inf), with its certified error bound (certified.h): 0 when the
 // value is exact, half an ulp otherwise.
 //
-// How (cost per call measured on the development machine, AMD EPYC Zen 4; see README):
-//   sqrt, div               IEEE 754 hardware operations, correctly rounded by definition (~ns)
-//   pow(x, 1|2|-1|0.5|-0.5|0)  the same, through PowConstant
-//   exp, log, tanh, erf,    one MPFR call at 64 bits toward zero, then round-to-odd and one
-//   rsqrt, pow                rounding to binary64 (mpfr_support.h); ~0.1-1 µs, erf 1.5-25 µs
-//   sigmoid, gelu           Ziv loop (ziv.h) over a proven error bound of an MPFR evaluation;
-//                             sigmoid ~1-2 µs, gelu 2-400 µs (MPFR's erf/erfc dominate)
+// How (cost per call measured on the development machine, AMD EPYC Zen 4, shared; README):
+//   sqrt, div               IEEE 754 hardware operations, correctly rounded by definition
+//   pow(x, 0|±1|2|±0.5)       (20-60 ns with the exactness certificate), through PowConstant
+//   exp, log, tanh, rsqrt,  one MPFR call at 64 bits toward zero, then round-to-odd and one
+//   pow, erf (|x| < 3)        rounding to binary64 (mpfr_support.h): rsqrt 0.2 µs, exp, log,
+//                             tanh 1-3 µs, pow ~5 µs, erf 2-17 µs
+//   erf (|x| ≥ 3), gelu     enclosure by Laplace's continued fraction
+//     (|x| ≥ 4)               (erfc_continued_fraction.h): 3-15 µs
+//   sigmoid, gelu (|x| < 4) Ziv loop (ziv.h) over a proven error bound of an MPFR evaluation:
+//                             sigmoid 1-2 µs, gelu 2-25 µs
+//   tails                   decided by bounds: sigmoid (x ≥ 40, x ≤ -746), gelu (x ≥ 9,
+//                             x ≤ -40): ~ns
 // Names end in _rn so that a using-directive never makes std::exp(double) ambiguous.
 // Thread-safe (per-thread MPFR scratch); the caller's MPFR exponent range and flags are kept.
 #pragma once

@@ -5,7 +5,9 @@
 #include <limits>
 
 #include "exact/elementary.h"
+#include "exact/erfc_continued_fraction.h"
 #include "exact/mpfr_support.h"
+#include "exact/ziv.h"
 
 namespace fpaudit::exact {
 
@@ -25,7 +27,21 @@ Certified one_call(double x, Call&& call) {
 Certified exp_rn(double x) { return one_call(x, mpfr_exp); }
 Certified log_rn(double x) { return one_call(x, mpfr_log); }
 Certified tanh_rn(double x) { return one_call(x, mpfr_tanh); }
-Certified erf_rn(double x) { return one_call(x, mpfr_erf); }
+Certified erf_rn(double x) {
+  // For |x| ≥ 3, erf(x) = ±(1 - erfc|x|) with erfc enclosed by its continued fraction: a few
+  // microseconds instead of MPFR's 10-25 µs there; MPFR decides what the enclosure cannot.
+  if (std::fabs(x) >= 3 && std::isfinite(x)) {
+    detail::MpfrEnvironment env;
+    detail::MpfrScratch& s = detail::scratch();
+    if (detail::erfc_enclosure(std::fabs(x), s.lo, s.hi)) {
+      mpfr_ui_sub(s.lo, 1, s.lo, MPFR_RNDU);  // 1 - erfc: the ends swap
+      mpfr_ui_sub(s.hi, 1, s.hi, MPFR_RNDD);
+      double value = 0;
+      if (detail::pins_binary64(s.hi, s.lo, value)) return correctly_rounded(x < 0 ? -value : value, false);
+    }
+  }
+  return one_call(x, mpfr_erf);
+}
 
 Certified rsqrt_rn(double x) {
   // IEEE 754's rSqrt(±0) is ±Inf (as 1/√±0); MPFR's rec_sqrt gives +Inf for -0.

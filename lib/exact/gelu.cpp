@@ -6,6 +6,7 @@
 
 #include "exact/composite_functions.h"
 #include "exact/elementary.h"
+#include "exact/erfc_continued_fraction.h"
 
 namespace fpaudit::exact {
 
@@ -48,6 +49,24 @@ ErrorBits gelu_approximation(mpfr_ptr out, mpfr_srcptr x, mpfr_prec_t prec) {
   return static_cast<ErrorBits>(prec) - static_cast<ErrorBits>(std::ceil(std::log2(1.01 * k)));
 }
 
+/// For |x| ≥ 4: with T = 1 - Φ(|x|) enclosed by its continued fraction
+/// (erfc_continued_fraction.h), x·Φ(x) = x·T for x < 0 and x·(1 - T) for x > 0. True when the
+/// enclosure pins the binary64 result.
+bool gelu_by_continued_fraction(double x, double& value) {
+  MpfrScratch& s = scratch();
+  if (!normal_tail_enclosure(std::fabs(x), s.lo, s.hi)) return false;
+  if (x > 0) {  // 1 - T: [1 - hi, 1 - lo]
+    mpfr_ui_sub(s.lo, 1, s.lo, MPFR_RNDU);
+    mpfr_ui_sub(s.hi, 1, s.hi, MPFR_RNDD);
+    mpfr_swap(s.lo, s.hi);
+  } else {  // multiplying by x < 0 swaps the ends
+    mpfr_swap(s.lo, s.hi);
+  }
+  mpfr_mul_d(s.lo, s.lo, x, MPFR_RNDD);
+  mpfr_mul_d(s.hi, s.hi, x, MPFR_RNDU);
+  return pins_binary64(s.lo, s.hi, value);
+}
+
 }  // namespace detail
 
 Certified gelu_rn(double x) {
@@ -60,6 +79,8 @@ Certified gelu_rn(double x) {
   if (x <= -40) return {-0.0, std::numeric_limits<double>::denorm_min()};
   detail::MpfrEnvironment env;
   mpfr_ptr arg = detail::exact_arg(x);
+  double value = 0;
+  if (std::fabs(x) >= 4 && detail::gelu_by_continued_fraction(x, value)) return correctly_rounded(value, false);
   return detail::ziv_binary64([&](mpfr_ptr out, mpfr_prec_t prec) { return detail::gelu_approximation(out, arg, prec); });
 }
 

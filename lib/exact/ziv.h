@@ -44,6 +44,13 @@ inline void enclose(mpfr_srcptr approx, ErrorBits err_bits, mpfr_ptr lo, mpfr_pt
   mpfr_clear(eps);
 }
 
+/// Whether every number in [lo, hi] rounds to the same binary64 number (then stored in value).
+inline bool pins_binary64(mpfr_srcptr lo, mpfr_srcptr hi, double& value) {
+  const double a = mpfr_get_d(lo, MPFR_RNDN), b = mpfr_get_d(hi, MPFR_RNDN);
+  value = a;
+  return a == b && std::signbit(a) == std::signbit(b);
+}
+
 /// f correctly rounded to nearest binary64. approximate(out, prec) sets out (precision prec)
 /// to a nonzero finite approximation of f and returns its ErrorBits.
 template <class Approximate>
@@ -54,8 +61,8 @@ Certified ziv_binary64(Approximate&& approximate) {
     const ErrorBits err = approximate(s.t[0], prec);
     if (err == kNoBound) continue;
     enclose(s.t[0], err, s.lo, s.hi);
-    const double lo = mpfr_get_d(s.lo, MPFR_RNDN), hi = mpfr_get_d(s.hi, MPFR_RNDN);
-    if (lo == hi && std::signbit(lo) == std::signbit(hi)) return correctly_rounded(lo, false);
+    double value = 0;
+    if (pins_binary64(s.lo, s.hi, value)) return correctly_rounded(value, false);
   }
   throw std::runtime_error("fpaudit::exact: Ziv loop undecided at the maximal precision");
 }

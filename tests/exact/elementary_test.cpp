@@ -15,6 +15,7 @@
 
 #include "binary64_oracle.h"
 #include "exact/elementary.h"
+#include "exact/erfc_continued_fraction.h"
 #include "support/mpfr_oracle.h"
 
 namespace exact = fpaudit::exact;
@@ -206,6 +207,11 @@ TEST_CASE("hard arguments: thresholds, tails and tiny values") {
   around("gelu", -37.5, 8);
   around("gelu", -38.56, 8);
   for (int e = -1074; e <= -1; e += 13) cases.emplace_back("gelu", std::ldexp(1.0, e)), cases.emplace_back("gelu", -std::ldexp(1.0, e));
+  // Where the continued-fraction enclosures take over (erf at |x| = 3, gelu at |x| = 4).
+  around("erf", 3.0, 16);
+  around("erf", -3.0, 16);
+  around("gelu", 4.0, 16);
+  around("gelu", -4.0, 16);
   // rsqrt and sqrt of subnormals and of the extremes.
   for (int e = -1074; e <= 1023; e += 11) {
     cases.emplace_back("rsqrt", std::ldexp(1.5, std::min(e, 1022)));
@@ -341,4 +347,43 @@ TEST_CASE("mpfr_get_d rounds correctly into the subnormal range (the last step o
   }
   mpfr_clear(v);
   CHECK(mismatches == 0);
+}
+
+TEST_CASE("continued-fraction enclosures contain MPFR's erfc and normal tail, and are narrow") {
+  std::mt19937_64 rng(14);
+  mpfr_t lo, hi, ref, width;
+  mpfr_inits2(120, lo, hi, static_cast<mpfr_ptr>(nullptr));
+  mpfr_inits2(300, ref, width, static_cast<mpfr_ptr>(nullptr));
+  int outside = 0, wide = 0, refused = 0;
+  for (int k = 0; k < 600; ++k) {
+    const double t = std::uniform_real_distribution<double>(1.5, 40)(rng);
+    for (int which = 0; which < 2; ++which) {
+      const bool ok = which == 0 ? fpaudit::exact::detail::erfc_enclosure(t, lo, hi)
+                                 : fpaudit::exact::detail::normal_tail_enclosure(t, lo, hi);
+      if (!ok) {
+        ++refused;
+        continue;
+      }
+      mpfr_set_d(ref, t, MPFR_RNDN);
+      if (which == 0) {
+        mpfr_erfc(ref, ref, MPFR_RNDN);
+      } else {  // 1 - Φ(t) = erfc(t/√2)/2, at 300 bits
+        mpfr_t s2;
+        mpfr_init2(s2, 300);
+        mpfr_sqrt_ui(s2, 2, MPFR_RNDN);
+        mpfr_div(ref, ref, s2, MPFR_RNDN);
+        mpfr_erfc(ref, ref, MPFR_RNDN);
+        mpfr_div_2ui(ref, ref, 1, MPFR_RNDN);
+        mpfr_clear(s2);
+      }
+      if (mpfr_less_p(ref, lo) || mpfr_greater_p(ref, hi)) ++outside;
+      mpfr_sub(width, hi, lo, MPFR_RNDU);
+      mpfr_div(width, width, ref, MPFR_RNDU);
+      if (mpfr_cmp_ui_2exp(width, 1, -84) > 0) ++wide;
+    }
+  }
+  mpfr_clears(lo, hi, ref, width, static_cast<mpfr_ptr>(nullptr));
+  CHECK(outside == 0);
+  CHECK(wide == 0);
+  CHECK(refused == 0);
 }
