@@ -84,8 +84,8 @@ int main() {
   std::printf("exact_dot_bench: binary32 vectors, x ~ N(0,1), w ~ N(0,0.05); ns per multiply-add, best of 7\n");
   std::printf("fast exact uses the %.*s kernels (selected at run time)\n\n", static_cast<int>(active.isa.size()),
               active.isa.data());
-  std::printf("%6s  %10s  %10s  %10s  %14s  %14s  %9s", "n", "fast exact", "binary64", "naive MPFR",
-              "naive/fast", "fast/binary64", "fallback");
+  std::printf("%6s  %10s  %10s  %10s  %14s  %14s  %9s  %9s", "n", "fast exact", "binary64", "naive MPFR",
+              "naive/fast", "fast/binary64", "2nd chance", "fallback");
   for (const auto* k : others) std::printf("  %8.*s", static_cast<int>(k->isa.size()), k->isa.data());
   std::printf("\n");
 
@@ -117,10 +117,10 @@ int main() {
       const int q = next();
       return naive_mpfr_dot(xs[q].data(), ws[q].data(), n);
     }, std::max(1, reps / 200), 3) / static_cast<double>(n);
-    const double fallback_rate =
-        static_cast<double>(counts.fallback) / static_cast<double>(counts.fallback + counts.certified);
-    std::printf("%6zu  %10.3f  %10.3f  %10.1f  %13.0fx  %13.2fx  %8.2f%%", n, fast, plain, naive, naive / fast,
-                fast / plain, 100 * fallback_rate);
+    const double calls = static_cast<double>(counts.certified + counts.second_chance + counts.fallback);
+    std::printf("%6zu  %10.3f  %10.3f  %10.1f  %13.0fx  %13.2fx  %9.2f%%  %8.2f%%", n, fast, plain, naive, naive / fast,
+                fast / plain, 100 * static_cast<double>(counts.second_chance) / calls,
+                100 * static_cast<double>(counts.fallback) / calls);
     for (const auto* k : others) {
       const double t = best_ns_per_call([&] {
         const int q = next();
@@ -131,6 +131,8 @@ int main() {
     std::printf("\n");
     targets_met = targets_met && naive / fast >= 50 && fast / plain <= 10;
   }
-  std::printf("\ntargets (naive/fast >= 50x, fast/binary64 <= 10x): %s\n", targets_met ? "met" : "NOT met");
+  std::printf("\n2nd chance / fallback: share of calls decided by the exact-error test / by the long accumulator.\n");
+  std::printf("Other columns: the same fast exact dot with the other kernel sets this CPU has.\n");
+  std::printf("targets (naive/fast >= 50x, fast/binary64 <= 10x): %s\n", targets_met ? "met" : "NOT met");
   return 0;
 }

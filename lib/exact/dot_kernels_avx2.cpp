@@ -191,9 +191,11 @@ FPAUDIT_AVX2 void sum_f64(const double* x, std::size_t n, CompensatedSum& sum) {
 
 const DotKernels* avx2_kernels() {
   static const DotKernels kernels{"avx2", dot_f64, dot_f64_f32, dot_f32, sum_f64};
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return nullptr;
-  return &kernels;
+  static const DotKernels* const supported = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &kernels : nullptr;
+  }();
+  return supported;
 }
 
 }  // namespace fpaudit::exact::detail
