@@ -125,7 +125,18 @@ TEST_CASE("GEMM with bias and storage rounding stays within matmul_bound, E4M3 s
         for (double& v : W.data) v = a.round(normal(rng) * scale, Target::Storage);
         for (double& v : X.data) v = a.round(normal(rng), Target::Storage);
         for (double& v : bias.data) v = a.round(normal(rng) * scale, Target::Storage);
-        a.gemm({M, N, K, W.data.data(), K, X.data.data(), N, bias.data.data(), Y.data.data(), N, true});
+        GemmArgs args;
+        args.M = M;
+        args.N = N;
+        args.K = K;
+        args.W = W.data.data();
+        args.ldw = K;
+        args.X = X.data.data();
+        args.ldx = N;
+        args.bias = bias.data.data();
+        args.Y = Y.data.data();
+        args.ldy = N;
+        a.gemm(args);
         // Enclosures: the operands are known exactly (lo = hi, no input error).
         Tensor zw({M, K}), zx({K, N}), zb({M});
         const Enclosure ew{&W, &W, &zw, &zw}, ex{&X, &X, &zx, &zx}, eb{&bias, &bias, &zb, &zb};
