@@ -42,6 +42,23 @@ json bound_stats(const BoundStats& b) {
                              {"ratio", summary(b.prob_ratio)}}}};
 }
 
+/// Certified samples of one chain: observed, a posteriori, a priori (docs/audit-json.md).
+json certificates(const AuditResult& r, const ChainClassification& k) {
+  auto pair = [](long det, long prob) { return json{{"deterministic", det}, {"probabilistic", prob}}; };
+  json a_priori = nullptr, all = nullptr;
+  if (r.apriori) {
+    a_priori = pair(k.a_priori_det, k.a_priori_prob);
+    a_priori["failure_probability"] = num(k.max_a_priori_failure);
+    all = pair(k.a_priori_all_det, k.a_priori_all_prob);
+  }
+  return {{"observed", k.certified_vs_ref},
+          {"a_posteriori", pair(k.a_posteriori_det, k.a_posteriori_prob)},
+          {"a_priori", a_priori},
+          {"a_priori_equals_fp32_and_exact", all},
+          {"certificate_violations", k.certificate_violations},
+          {"probabilistic_certificate_failures", k.prob_certificate_failures}};
+}
+
 json chain_spec(const ChainSpec& c) {
   return {{"name", c.name},
           {"storage", std::string(c.storage.name)},
@@ -130,6 +147,7 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
                              {"ties", k.ties},
                              {"lemma_violations", k.lemma_violations},
                              {"nonfinite", k.nonfinite},
+                             {"certified", certificates(r, k)},
                              {"delta_reference", {{"max", num(max_delta)}, {"mean", num(r.samples ? sum_delta / n : 0.0)}}}};
     firsts[r.chains[c].name] = {{"layer", nf[c].layer >= 0 ? json(nf[c].layer) : json(nullptr)},
                                 {"name", nf[c].layer >= 0 ? json(plan.layers()[nf[c].layer].node->name) : json(nullptr)},
@@ -147,7 +165,10 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
       const ChainVerdict& v = rec.chains[c];
       chains[r.chains[c].name] = {{"top1", v.top1}, {"delta_reference", num(v.delta_ref)}, {"delta_fp32", num(v.delta_fp32)},
                                   {"certified", rec.margin_ref > 2 * v.delta_ref}, {"tie", v.tie},
-                                  {"first_nonfinite_layer", v.first_nonfinite_layer}};
+                                  {"first_nonfinite_layer", v.first_nonfinite_layer},
+                                  {"certified_a_posteriori", {{"deterministic", v.a_posteriori.det}, {"probabilistic", v.a_posteriori.prob}}},
+                                  {"certified_a_priori", r.apriori ? json{{"deterministic", v.a_priori.det}, {"probabilistic", v.a_priori.prob}} : json(nullptr)},
+                                  {"delta_bound_a_priori", r.apriori ? num(v.delta_bound) : json(nullptr)}};
     }
     j["samples"].push_back({{"index", rec.index}, {"label", rec.label >= 0 ? json(rec.label) : json(nullptr)},
                             {"reference_top1", rec.ref_top1}, {"margin_reference", num(rec.margin_ref)},

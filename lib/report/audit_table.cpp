@@ -21,6 +21,20 @@ std::string clip(const std::string& s, std::size_t width) {
   return s.size() <= width ? s : s.substr(0, width - 1) + "~";
 }
 
+/// Certified-predicted next to certified-observed: the a-priori fraction (bounds from the model
+/// and the input alone), the a-posteriori one (the chain's own propagated bounds) and the
+/// observed Γ > 2δ count, deterministic / probabilistic.
+std::string certified_line(const AuditResult& r, const ChainClassification& k) {
+  const double n = static_cast<double>(r.samples);
+  auto pct = [n](long v) { return n > 0 ? fmt::format("{:.1f}%", 100.0 * static_cast<double>(v) / n) : std::string("-"); };
+  std::string a_priori = "not computed";
+  if (r.apriori)
+    a_priori = fmt::format("{} / {} (prob. bounds fail w.p. ≤ {:.2g}); = fp32 = exact {} / {}", pct(k.a_priori_det),
+                           pct(k.a_priori_prob), k.max_a_priori_failure, pct(k.a_priori_all_det), pct(k.a_priori_all_prob));
+  return fmt::format("  certified det / prob: a priori {}; a posteriori {} / {}; observed Γ>2δ {}\n", a_priori,
+                     pct(k.a_posteriori_det), pct(k.a_posteriori_prob), pct(k.certified_vs_ref));
+}
+
 const char* kRed = "\033[31m";
 const char* kBold = "\033[1m";
 const char* kReset = "\033[0m";
@@ -41,7 +55,10 @@ std::string audit_table(const AuditResult& r, const Plan& plan, bool colour) {
     out += fmt::format("  {}, flips vs reference {}, vs fp32 {}, certified Γ>2δ {:.1f}% of {} samples\n", acc,
                        k.flips_vs_ref, have_fp32 ? std::to_string(k.flips_vs_fp32) : "n/a", 100.0 * k.certified_vs_ref / n,
                        r.samples);
+    out += certified_line(r, k);
     if (k.lemma_violations) out += fmt::format("  {}LEMMA VIOLATIONS: {}{}\n", colour ? kRed : "", k.lemma_violations, colour ? kReset : "");
+    if (k.certificate_violations)
+      out += fmt::format("  {}CERTIFIED YET FLIPPED: {}{}\n", colour ? kRed : "", k.certificate_violations, colour ? kReset : "");
     out += fmt::format("  {:<20} {:<8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>4} {:>4} {:>5} {:>5}\n", "layer", "op",
                        "abs max", "ulp p50", "ulp p99", "norm rel", "loc abs", "loc p99", "ovf", "nan", "flush", "room");
     for (std::size_t l = 0; l < plan.layers().size(); ++l) {

@@ -12,6 +12,8 @@
 #include "format/inspect.h"
 #include "bounds/transfer.h"
 #include "kernels/reference_arithmetic.h"
+#include "shadow/apriori.h"
+#include "shadow/certificate.h"
 
 namespace fpaudit {
 
@@ -35,6 +37,7 @@ struct Workspace {
   std::vector<Activations> ref_local_err;            // per group: the reference layer's own bound
   std::vector<Activations> zero_err;     // per chain: zero error on runtime values (local inputs)
   Activations ref_zero_err;              // zero error everywhere, for the reference
+  std::vector<AprioriState> apriori;     // per a-priori chain (Setup::apriori)
 };
 
 /// The fixed, per-run context shared read-only by every thread.
@@ -52,10 +55,13 @@ struct Setup {
   std::vector<bounds::ArithmeticModel> models;
   std::vector<std::vector<Tensor>> constant_err;  // per chain: |rounded constant - exact constant|
   std::vector<Tensor> zero_constants;            // zero error for the reference's constants
+  // The a-priori certificate: one propagation per chain, plus fp32's when it is not selected.
+  std::vector<std::unique_ptr<AprioriChain>> apriori;
+  int apriori_fp32 = -1;
 
   Workspace workspace() const {
     Workspace w{Activations(plan, ref_constants), {}, {}, {}, {}, Activations(plan, zero_constants), {}, {}, {}, {},
-                {}, {}, Activations(plan, zero_constants)};
+                {}, {}, Activations(plan, zero_constants), {}};
     for (std::size_t c = 0; c < chains.size(); ++c) {
       w.chain.emplace_back(plan, chain_constants[c]);
       w.chain_local.emplace_back(plan, chain_constants[c]);
@@ -65,6 +71,7 @@ struct Setup {
       w.local_err_prob.emplace_back(plan, constant_err[c]);
       w.zero_err.emplace_back(plan, constant_err[c]);
     }
+    for (const auto& a : apriori) w.apriori.emplace_back(plan, *a);
     for (std::size_t g = 0; g < group_leader.size(); ++g) {
       w.rounded.emplace_back(plan, chain_constants[group_leader[g]]);
       w.ref_local.emplace_back(plan, ref_constants);
@@ -74,30 +81,11 @@ struct Setup {
   }
 };
 
-/// Runs layer l's bound rule: the values (lo = hi) come from `values`, the input error bounds
-/// from `err`/`err_prob`; the output bounds go to `det`/`prob`. An operator without a rule
-/// gives +Inf bounds (unbounded downstream).
+/// Runs layer l's bound rule at the chain's own values (lo = hi = `values`), the input error
+/// bounds from `err`/`err_prob`; the output bounds go to `det`/`prob` (shadow/apriori.h).
 double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& model, double lambda, const Activations& values,
                    const Activations& err, const Activations& err_prob, Activations& det, Activations& prob) {
-  std::vector<bounds::Enclosure> in(layer.inputs.size());
-  for (std::size_t i = 0; i < layer.inputs.size(); ++i) {
-    const int slot = layer.inputs[i];
-    if (slot < 0) continue;
-    in[i] = {&values.value(slot), &values.value(slot), &err.value(slot), &err_prob.value(slot)};
-  }
-  std::vector<Tensor*> d, p;
-  for (int slot : layer.outputs) {
-    d.push_back(&det.mutable_value(slot));
-    p.push_back(&prob.mutable_value(slot));
-  }
-  double failure = 0;
-  try {
-    layer.kernel->bound({model, lambda, in, d, p, &failure});
-  } catch (const bounds::NoBound&) {
-    for (Tensor* t : d) std::fill(t->data.begin(), t->data.end(), INFINITY);
-    for (Tensor* t : p) std::fill(t->data.begin(), t->data.end(), INFINITY);
-  }
-  return failure;
+  return fpaudit::bound_layer(layer, model, lambda, values, values, err, err_prob, det, prob);
 }
 
 /// Checks observed |y - r| against det + ref (deterministic) and prob + ref (probabilistic).
@@ -172,6 +160,27 @@ bool add_events(EventStats& ev, const Tensor& y, const Tensor& r, const Format& 
   return nonfinite;
 }
 
+/// The certificates of every chain at the first graph output (theory/a-priori-certificate.md):
+/// a radius per logit around the reference's logits, E + R with E the chain's bound (a priori
+/// or a posteriori) and R the reference's own.
+void certify_sample(const Setup& s, const Workspace& w, SampleRecord& record) {
+  const int out = s.plan.output_slots().at(0);
+  const std::vector<double>& z = w.ref.value(out).data;
+  const std::vector<double>& R = w.ref_err.value(out).data;
+  const long n = static_cast<long>(z.size());
+  auto certified = [&](const std::vector<double>& E) { return radius_certified(z.data(), radius_sum(E, R).data(), n); };
+  for (std::size_t c = 0; c < s.chains.size(); ++c) {
+    ChainVerdict& v = record.chains[c];
+    v.a_posteriori = {certified(w.err[c].value(out).data), certified(w.err_prob[c].value(out).data)};
+    if (w.apriori.empty()) continue;
+    const AprioriVerdict a = certify_a_priori(z, R, w.apriori[c], w.apriori[static_cast<std::size_t>(s.apriori_fp32)], out);
+    v.a_priori = a.chain;
+    v.a_priori_all = a.with_fp32;
+    v.a_priori_failure = a.failure;
+    v.delta_bound = a.delta_bound;
+  }
+}
+
 /// One sample through every layer, every chain and the reference.
 void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, long sample,
                   std::vector<std::vector<LayerChainStats>>& stats, SampleRecord& record) {
@@ -190,11 +199,13 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
   }
   record.index = sample;
   record.chains.assign(n_chains, ChainVerdict{});
+  for (AprioriState& a : w.apriori) a.start(x);
   const auto& layers = s.plan.layers();
   for (std::size_t l = 0; l < layers.size(); ++l) {
     const PlannedLayer& layer = layers[l];
     w.ref.run_layer(*s.ref, l, w.ref);
     bound_layer(layer, s.ref_model, s.options.lambda, w.ref, w.ref_err, w.ref_err, w.ref_err, w.ref_err);
+    for (AprioriState& a : w.apriori) a.layer(l, s.options.lambda, w.ref, w.ref_err);
     for (std::size_t c = 0; c < n_chains; ++c) w.chain[c].run_layer(*s.chains[c], l, w.chain[c]);
     // Local error: the reference input rounded once per storage group.
     for (std::size_t g = 0; g < s.group_leader.size(); ++g) {
@@ -257,6 +268,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
     v.delta_ref = max_distance(zc.data.data(), z.data.data(), z.size());
     v.delta_fp32 = s.fp32 >= 0 ? max_distance(zc.data.data(), w.chain[s.fp32].value(out).data.data(), z.size()) : NAN;
   }
+  certify_sample(s, w, record);
 }
 
 std::vector<std::vector<LayerChainStats>> empty_stats(std::size_t layers, std::size_t chains) {
@@ -295,7 +307,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     if (labels->ints[i] < 0 || labels->ints[i] >= classes)
       throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
 
-  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}};
+  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, {}, -1};
   s.ref_constants = round_constants(plan, *s.ref);
   s.ref_model = bounds::ArithmeticModel::of(*s.ref);
   s.zero_constants = s.ref_constants;
@@ -319,8 +331,18 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     s.group_of.push_back(g);
   }
 
+  if (options.apriori) {
+    for (const ChainSpec& spec : options.chains) s.apriori.push_back(make_apriori_chain(plan, spec, s.ref_constants));
+    s.apriori_fp32 = s.fp32;
+    if (s.fp32 < 0) {
+      s.apriori_fp32 = static_cast<int>(s.apriori.size());
+      s.apriori.push_back(make_apriori_chain(plan, parse_chain("fp32"), s.ref_constants));
+    }
+  }
+
   AuditResult result;
   result.chains = options.chains;
+  result.apriori = options.apriori;
   result.reference = std::string(s.ref->name());
   result.lambda = options.lambda;
   result.samples = n;

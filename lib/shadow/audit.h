@@ -27,6 +27,8 @@ struct AuditOptions {
   long max_samples = -1;               ///< first N samples; -1 for all
   int threads = 0;                     ///< 0: OpenMP's default
   double lambda = 5.0;                 ///< confidence parameter of the probabilistic bounds
+  /// Also compute each chain's a-priori bounds and certificates (shadow/apriori.h).
+  bool apriori = true;
   /// Called (from one thread at a time, in sample order) after each chunk of samples.
   std::function<void(long done, long total)> progress;
 };
@@ -35,6 +37,7 @@ struct AuditResult {
   std::vector<ChainSpec> chains;
   std::string reference;
   double lambda = 0;
+  bool apriori = false;                 ///< a-priori certificates computed
   long samples = 0;
   int threads = 1;
   /// stats[layer][chain]

@@ -44,6 +44,16 @@ void ChainClassification::add(const SampleRecord& r, const ChainVerdict& v) {
   if (v.tie) ++ties;
   if (cert_ref && v.top1 != r.ref_top1) ++lemma_violations;
   if (std::isinf(v.delta_ref)) ++nonfinite;
+  a_priori_det += v.a_priori.det;
+  a_priori_prob += v.a_priori.prob;
+  a_priori_all_det += v.a_priori_all.det;
+  a_priori_all_prob += v.a_priori_all.prob;
+  a_posteriori_det += v.a_posteriori.det;
+  a_posteriori_prob += v.a_posteriori.prob;
+  const bool flipped = v.top1 != r.ref_top1;
+  if (flipped && (v.a_priori.det || v.a_posteriori.det || v.a_priori_all.det)) ++certificate_violations;
+  if (flipped && (v.a_priori.prob || v.a_posteriori.prob || v.a_priori_all.prob)) ++prob_certificate_failures;
+  if (v.a_priori_failure > max_a_priori_failure) max_a_priori_failure = v.a_priori_failure;
 }
 
 }  // namespace fpaudit

@@ -4,6 +4,7 @@
 // allows a tie). theory/classification-lemma.md proves it.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -19,12 +20,24 @@ TopTwo top_two(const double* logits, long n);
 /// max_j |a_j - b_j| (Inf when either has a non-finite entry the other lacks).
 double max_distance(const double* a, const double* b, long n);
 
+/// Whether a sample's class is certified from bounds, deterministically and probabilistically.
+struct Certified {
+  bool det = false;   ///< from the deterministic bounds: certain
+  bool prob = false;  ///< from the probabilistic bounds: holds with the stated probability
+};
+
 struct ChainVerdict {
   int top1 = -1;
   bool tie = false;
   double delta_ref = 0;    ///< δ against the reference logits
   double delta_fp32 = 0;   ///< δ against the fp32 chain's logits (NaN without an fp32 chain)
   int first_nonfinite_layer = -1;  ///< first layer whose output went NaN/Inf in this chain
+  // Certificates (lib/shadow/certificate.h), all against the reference's top class:
+  Certified a_priori;      ///< a-priori bounds: chain class = exact class = reference class
+  Certified a_priori_all;  ///< the same for this chain and fp32 at once (class = fp32's = exact)
+  Certified a_posteriori;  ///< the chain's own propagated bounds
+  double a_priori_failure = 0;  ///< probability that the probabilistic a-priori bounds fail
+  double delta_bound = NAN;     ///< a-priori deterministic bound on δ (max over logits of E + R)
 };
 
 struct SampleRecord {
@@ -48,6 +61,12 @@ struct ChainClassification {
   long ties = 0;                ///< the chain's own top two logits are equal
   long lemma_violations = 0;    ///< certified yet flipped: impossible unless fpaudit is wrong
   long nonfinite = 0;           ///< samples whose logits hold NaN or Inf
+  long a_priori_det = 0, a_priori_prob = 0;          ///< samples certified a priori
+  long a_priori_all_det = 0, a_priori_all_prob = 0;  ///< ... equal to fp32 and exact at once
+  long a_posteriori_det = 0, a_posteriori_prob = 0;  ///< samples certified a posteriori
+  long certificate_violations = 0;  ///< deterministically certified yet flipped: a bug
+  long prob_certificate_failures = 0;  ///< probabilistically certified yet flipped
+  double max_a_priori_failure = 0;  ///< largest failure probability of a probabilistic certificate
 
   void add(const SampleRecord& r, const ChainVerdict& v);
 };

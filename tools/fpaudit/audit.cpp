@@ -30,6 +30,8 @@ struct AuditCommandOptions {
   std::string reference = "exact";
   long samples = -1;
   int threads = 0;
+  double lambda = 5.0;
+  bool apriori = true;
   std::string out = "fpaudit-out";
   std::vector<std::string> formats = {"table", "json", "csv"};
   std::vector<std::string> fail_on;
@@ -93,6 +95,9 @@ int run_audit_command(const AuditCommandOptions& opt) {
   options.reference = opt.reference;
   options.max_samples = opt.samples;
   options.threads = opt.threads;
+  options.lambda = opt.lambda;
+  options.apriori = opt.apriori;
+  if (!(opt.lambda > 0)) throw std::invalid_argument("--lambda must be positive");
   ProgressBar bar;
   if (opt.progress) options.progress = [&bar](long done, long total) { bar(done, total); };
 
@@ -139,6 +144,8 @@ void set_audit_command(CLI::App& app, int& status) {
   sub->add_option("--reference", opt->reference, "Reference arithmetic: exact, or mpfr:BITS (64..4096)")->capture_default_str();
   sub->add_option("--samples", opt->samples, "Audit only the first N samples");
   sub->add_option("--threads", opt->threads, "Threads (default: all cores); results do not depend on it");
+  sub->add_option("--lambda", opt->lambda, "Confidence parameter of the probabilistic bounds (Higham-Mary)")->capture_default_str();
+  sub->add_flag("--apriori,!--no-apriori", opt->apriori, "Also compute the a-priori certificates (default: on)");
   sub->add_option("--out", opt->out, "Folder for audit.json, layers.csv, samples.csv")->capture_default_str();
   sub->add_option("--format", opt->formats, "Outputs: table, json, csv (comma-separated)")
       ->delimiter(',')

@@ -1,0 +1,101 @@
+#include "shadow/apriori.h"
+
+#include <cmath>
+
+#include "bounds/transfer.h"
+
+namespace fpaudit {
+
+double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& model, double lambda, const Activations& lo,
+                   const Activations& hi, const Activations& err, const Activations& err_prob, Activations& det,
+                   Activations& prob) {
+  std::vector<bounds::Enclosure> in(layer.inputs.size());
+  for (std::size_t i = 0; i < layer.inputs.size(); ++i) {
+    const int slot = layer.inputs[i];
+    if (slot < 0) continue;
+    in[i] = {&lo.value(slot), &hi.value(slot), &err.value(slot), &err_prob.value(slot)};
+  }
+  std::vector<Tensor*> d, p;
+  for (int slot : layer.outputs) {
+    d.push_back(&det.mutable_value(slot));
+    p.push_back(&prob.mutable_value(slot));
+  }
+  double failure = 0;
+  try {
+    layer.kernel->bound({model, lambda, in, d, p, &failure});
+  } catch (const bounds::NoBound&) {
+    for (Tensor* t : d) std::fill(t->data.begin(), t->data.end(), INFINITY);
+    for (Tensor* t : p) std::fill(t->data.begin(), t->data.end(), INFINITY);
+  }
+  return failure;
+}
+
+std::unique_ptr<AprioriChain> make_apriori_chain(const Plan& plan, const ChainSpec& spec,
+                                                 const std::vector<Tensor>& ref_constants) {
+  auto c = std::make_unique<AprioriChain>();
+  c->spec = spec;
+  c->arithmetic = make_chain_arithmetic(spec);
+  c->model = bounds::ArithmeticModel::of(*c->arithmetic);
+  c->constants = round_constants(plan, *c->arithmetic);
+  c->constant_err = c->constants;
+  for (std::size_t k = 0; k < c->constant_err.size(); ++k)
+    for (std::size_t i = 0; i < c->constant_err[k].data.size(); ++i)
+      c->constant_err[k].data[i] = std::fabs(c->constants[k].data[i] - ref_constants[k].data[i]);
+  return c;
+}
+
+AprioriState::AprioriState(const Plan& plan, const AprioriChain& chain)
+    : plan_(&plan),
+      chain_(&chain),
+      lo_(plan, chain.constants),
+      hi_(plan, chain.constants),
+      lo_prob_(plan, chain.constants),
+      hi_prob_(plan, chain.constants),
+      err_(plan, chain.constant_err),
+      err_prob_(plan, chain.constant_err),
+      scratch_(plan, chain.constant_err) {}
+
+void AprioriState::start(const std::vector<double>& x) {
+  std::vector<double> xc = x;
+  chain_->arithmetic->round_storage(xc);
+  std::vector<double> e(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) e[i] = std::fabs(xc[i] - x[i]);
+  lo_.set_input(0, xc);
+  hi_.set_input(0, xc);
+  lo_prob_.set_input(0, xc);
+  hi_prob_.set_input(0, std::move(xc));
+  err_.set_input(0, e);
+  err_prob_.set_input(0, std::move(e));
+  failure_ = 0;
+  layer_failure_.clear();
+}
+
+void AprioriState::enclose(int slot, const Tensor& ref, const Tensor& ref_err) {
+  // [x_ref - (E + R), x_ref + (E + R)], rounded outward (theory/bounds-arithmetic.md §1).
+  auto widen = [&](const Tensor& e, Tensor& lo, Tensor& hi) {
+    for (long i = 0; i < ref.size(); ++i) {
+      const double r = bounds::up(e.data[i] + ref_err.data[i]);
+      lo.data[i] = bounds::down(ref.data[i] - r);
+      hi.data[i] = bounds::up(ref.data[i] + r);
+    }
+  };
+  widen(err_.value(slot), lo_.mutable_value(slot), hi_.mutable_value(slot));
+  widen(err_prob_.value(slot), lo_prob_.mutable_value(slot), hi_prob_.mutable_value(slot));
+}
+
+void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, const Activations& ref_err) {
+  const PlannedLayer& layer = plan_->layers()[l];
+  // Deterministic pass: keep its deterministic output; probabilistic pass: keep its
+  // probabilistic output (its inputs hold on the event that the bounds upstream hold).
+  bound_layer(layer, chain_->model, lambda, lo_, hi_, err_, err_, err_, scratch_);
+  const double fail = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, err_prob_);
+  long elements = 0;
+  for (int slot : layer.outputs) {
+    enclose(slot, ref.value(slot), ref_err.value(slot));
+    elements += ref.value(slot).size();
+  }
+  failure_ += fail * static_cast<double>(elements);
+  layer_failure_.push_back(fail);
+}
+
+}  // namespace fpaudit

@@ -1,0 +1,63 @@
+// The a-priori error bounds of a chain (theory/a-priori-certificate.md): computed from the model
+// and the input alone, without running the chain. The reference runs the layer and bounds its own
+// error R; the chain's bound rules are then applied to enclosures of the chain's unknown values,
+//     x_c ∈ [x_ref - (E + R), x_ref + (E + R)]      (|x_c - x̄| ≤ E, |x_ref - x̄| ≤ R),
+// instead of the chain's values, giving the chain's bound E' on the next layer's output. The
+// deterministic pass uses the deterministic E; the probabilistic pass its own E (valid on the
+// event that every probabilistic bound upstream holds), so one wide bound does not inflate the
+// other.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "bounds/model.h"
+#include "shadow/plan.h"
+
+namespace fpaudit {
+
+/// Runs layer l's bound rule on enclosures lo ≤ x ≤ hi with input error bounds err/err_prob;
+/// writes the output bounds to det/prob. An operator without a rule gives +Inf. Returns the
+/// largest per-element failure probability of the rule's probabilistic bound.
+double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& model, double lambda, const Activations& lo,
+                   const Activations& hi, const Activations& err, const Activations& err_prob, Activations& det,
+                   Activations& prob);
+
+/// What the a-priori propagation of one chain needs, prepared once per run.
+struct AprioriChain {
+  ChainSpec spec;
+  std::unique_ptr<Arithmetic> arithmetic;  ///< only rounds the inputs and constants
+  bounds::ArithmeticModel model;
+  std::vector<Tensor> constants;           ///< the chain's rounded constants (lo = hi = these)
+  std::vector<Tensor> constant_err;        ///< |rounded constant - exact constant|
+};
+/// ref_constants: the reference's constants (the exact values).
+std::unique_ptr<AprioriChain> make_apriori_chain(const Plan& plan, const ChainSpec& spec,
+                                                 const std::vector<Tensor>& ref_constants);
+
+/// One thread's working set for one chain along one sample.
+class AprioriState {
+ public:
+  AprioriState(const Plan& plan, const AprioriChain& chain);
+  /// Starts a sample x (exact): the chain's input round(x) and its error |round(x) - x| are known.
+  void start(const std::vector<double>& x);
+  /// Layer l, once the reference has computed it (ref) and bounded its own error (ref_err).
+  void layer(std::size_t l, double lambda, const Activations& ref, const Activations& ref_err);
+  const Tensor& det(int slot) const { return err_.value(slot); }
+  const Tensor& prob(int slot) const { return err_prob_.value(slot); }
+  /// The union bound on the probability that any probabilistic bound so far fails: Σ over
+  /// layers of (output elements × largest per-element failure probability), capped at 1.
+  double failure_probability() const { return failure_ < 1 ? failure_ : 1.0; }
+  /// Per layer of the sample so far: the largest per-element failure probability.
+  const std::vector<double>& layer_failure() const { return layer_failure_; }
+
+ private:
+  void enclose(int slot, const Tensor& ref, const Tensor& ref_err);
+  const Plan* plan_;
+  const AprioriChain* chain_;
+  Activations lo_, hi_, lo_prob_, hi_prob_, err_, err_prob_, scratch_;
+  double failure_ = 0;
+  std::vector<double> layer_failure_;
+};
+
+}  // namespace fpaudit

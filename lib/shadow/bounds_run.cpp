@@ -1,0 +1,193 @@
+#include "shadow/bounds_run.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "kernels/reference_arithmetic.h"
+#include "shadow/apriori.h"
+#include "shadow/audit.h"
+#include "shadow/certificate.h"
+#include "shadow/classify.h"
+
+namespace fpaudit {
+
+namespace {
+
+/// Samples per chunk; chunks are merged in order, and every merge is a max or a count, so the
+/// results do not depend on the thread count.
+constexpr long kChunk = 8;
+
+struct Context {
+  const Plan& plan;
+  const BoundsOptions& options;
+  std::unique_ptr<Arithmetic> ref;
+  bounds::ArithmeticModel ref_model;
+  std::vector<Tensor> ref_constants, zero_constants;
+  std::vector<std::unique_ptr<AprioriChain>> chains;  // the selected chains, then fp32 if absent
+  std::size_t fp32 = 0;
+};
+
+struct Partial {
+  std::vector<std::vector<AprioriLayerStats>> layers;
+  std::vector<double> reference_bound;
+  std::vector<AprioriCounts> certified;
+  long reference_correct = 0;
+};
+
+Partial empty_partial(std::size_t layers, std::size_t chains) {
+  return {std::vector<std::vector<AprioriLayerStats>>(layers, std::vector<AprioriLayerStats>(chains)),
+          std::vector<double>(layers, 0.0), std::vector<AprioriCounts>(chains), 0};
+}
+
+void merge(Partial& into, const Partial& p) {
+  for (std::size_t l = 0; l < p.layers.size(); ++l) {
+    into.reference_bound[l] = std::fmax(into.reference_bound[l], p.reference_bound[l]);
+    for (std::size_t c = 0; c < p.layers[l].size(); ++c) {
+      AprioriLayerStats& a = into.layers[l][c];
+      const AprioriLayerStats& b = p.layers[l][c];
+      a.det = std::fmax(a.det, b.det);
+      a.prob = std::fmax(a.prob, b.prob);
+      a.failure = std::fmax(a.failure, b.failure);
+      a.unbounded += b.unbounded;
+    }
+  }
+  for (std::size_t c = 0; c < p.certified.size(); ++c) {
+    AprioriCounts& a = into.certified[c];
+    const AprioriCounts& b = p.certified[c];
+    a.det += b.det;
+    a.prob += b.prob;
+    a.all_det += b.all_det;
+    a.all_prob += b.all_prob;
+    a.correct += b.correct;
+    a.failure = std::fmax(a.failure, b.failure);
+    a.delta_bound = std::fmax(a.delta_bound, b.delta_bound);
+  }
+  into.reference_correct += p.reference_correct;
+}
+
+/// One sample: the reference and its own bounds, each chain's a-priori bounds, the certificates.
+void bound_sample(const Context& cx, Activations& ref, Activations& ref_err, std::vector<AprioriState>& states,
+                  const std::vector<double>& x, int label, Partial& part) {
+  const std::size_t n_chains = cx.options.chains.size();
+  ref.set_input(0, x);
+  ref_err.set_input(0, std::vector<double>(x.size(), 0.0));
+  for (AprioriState& s : states) s.start(x);
+  const auto& layers = cx.plan.layers();
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    ref.run_layer(*cx.ref, l, ref);
+    bound_layer(layers[l], cx.ref_model, cx.options.lambda, ref, ref, ref_err, ref_err, ref_err, ref_err);
+    for (AprioriState& s : states) s.layer(l, cx.options.lambda, ref, ref_err);
+    for (int slot : layers[l].outputs) {
+      for (double r : ref_err.value(slot).data) part.reference_bound[l] = std::fmax(part.reference_bound[l], r);
+      for (std::size_t c = 0; c < n_chains; ++c) {
+        AprioriLayerStats& st = part.layers[l][c];
+        for (double d : states[c].det(slot).data) {
+          if (std::isinf(d) || std::isnan(d)) ++st.unbounded;
+          st.det = std::fmax(st.det, d);
+        }
+        for (double p : states[c].prob(slot).data) st.prob = std::fmax(st.prob, p);
+        st.failure = std::fmax(st.failure, states[c].layer_failure()[l]);
+      }
+    }
+  }
+  const int out = cx.plan.output_slots().at(0);
+  const std::vector<double>& z = ref.value(out).data;
+  const TopTwo top = top_two(z.data(), static_cast<long>(z.size()));
+  if (label >= 0 && top.top1 == label) ++part.reference_correct;
+  for (std::size_t c = 0; c < n_chains; ++c) {
+    const AprioriVerdict v = certify_a_priori(z, ref_err.value(out).data, states[c], states[cx.fp32], out);
+    AprioriCounts& k = part.certified[c];
+    k.det += v.chain.det;
+    k.prob += v.chain.prob;
+    k.all_det += v.with_fp32.det;
+    k.all_prob += v.with_fp32.prob;
+    k.correct += v.chain.det && label >= 0 && top.top1 == label;
+    k.failure = std::fmax(k.failure, v.failure);
+    k.delta_bound = std::fmax(k.delta_bound, v.delta_bound);
+  }
+}
+
+}  // namespace
+
+BoundsResult run_bounds(const Plan& plan, const Constant& inputs, const Constant* labels, const BoundsOptions& options,
+                        const std::string& input_name) {
+  const auto start = std::chrono::steady_clock::now();
+  const Graph& graph = plan.graph();
+  if (graph.inputs.size() != 1) throw ModelError(fmt::format("{}: the bounds need a model with one input, this one has {}", graph.source.string(), graph.inputs.size()));
+  if (options.chains.empty()) throw ModelError("no chains selected");
+  const Shape& model_in = plan.slots()[plan.input_slots()[0]].shape;
+  const long per_sample = static_cast<long>(element_count(model_in));
+  if (!is_float(inputs.dtype) || inputs.shape.empty() || element_count(Shape(inputs.shape.begin() + 1, inputs.shape.end())) != per_sample)
+    throw ModelError(fmt::format("{}: shape {} does not hold samples of the model input {}", input_name, shape_string(inputs.shape),
+                                 shape_string(model_in)));
+  const long available = inputs.shape[0];
+  const long n = options.max_samples >= 0 && options.max_samples < available ? options.max_samples : available;
+  for (long i = 0; i < n * per_sample; ++i)
+    if (!std::isfinite(inputs.values[i]))
+      throw ModelError(fmt::format("{}: sample {} element {} is {}", input_name, i / per_sample, i % per_sample, inputs.values[i]));
+  const bool with_labels = labels && labels->shape.size() == 1 && labels->shape[0] >= n && !labels->ints.empty();
+
+  Context cx{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, 0};
+  cx.ref_model = bounds::ArithmeticModel::of(*cx.ref);
+  cx.ref_constants = round_constants(plan, *cx.ref);
+  cx.zero_constants = cx.ref_constants;
+  for (Tensor& t : cx.zero_constants) std::fill(t.data.begin(), t.data.end(), 0.0);
+  cx.fp32 = options.chains.size();
+  for (std::size_t c = 0; c < options.chains.size(); ++c) {
+    cx.chains.push_back(make_apriori_chain(plan, options.chains[c], cx.ref_constants));
+    if (options.chains[c].name == "fp32") cx.fp32 = c;
+  }
+  if (cx.fp32 == options.chains.size()) cx.chains.push_back(make_apriori_chain(plan, parse_chain("fp32"), cx.ref_constants));
+
+  BoundsResult result;
+  result.chains = options.chains;
+  result.reference = std::string(cx.ref->name());
+  result.lambda = options.lambda;
+  result.samples = n;
+  result.has_labels = with_labels;
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  result.threads = threads;
+  Partial total = empty_partial(plan.layers().size(), options.chains.size());
+  const long chunks = (n + kChunk - 1) / kChunk;
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+#pragma omp parallel num_threads(threads)
+  {
+    Activations ref(plan, cx.ref_constants), ref_err(plan, cx.zero_constants);
+    std::vector<AprioriState> states;
+    for (const auto& c : cx.chains) states.emplace_back(plan, *c);
+#pragma omp for schedule(dynamic, 1) ordered
+    for (long chunk = 0; chunk < chunks; ++chunk) {
+      Partial part = empty_partial(plan.layers().size(), options.chains.size());
+      const long first = chunk * kChunk, last = std::min(n, first + kChunk);
+      try {
+        for (long i = first; i < last; ++i)
+          bound_sample(cx, ref, ref_err, states, sample_values(inputs, i, per_sample), with_labels ? static_cast<int>(labels->ints[i]) : -1,
+                       part);
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+      }
+#pragma omp ordered
+      {
+        merge(total, part);
+        if (options.progress) options.progress(last, n);
+      }
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  result.layers = std::move(total.layers);
+  result.reference_bound = std::move(total.reference_bound);
+  result.certified = std::move(total.certified);
+  result.reference_correct = total.reference_correct;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace fpaudit
