@@ -185,6 +185,19 @@ Outputs reciprocal(const OpContext& ctx, const Types& out) {
                           [](const Ints&) -> std::int64_t { return 0; }));
 }
 
+/// Pow of integers (exporters square shape values now and then), wrapping like the dtype; the
+/// float power is not correctly rounded by libm, so float Pow stays a node.
+Outputs power(const OpContext& ctx, const Types& out) {
+  if (is_float(out[0].dtype) || is_float(ctx.input(1).dtype)) return std::nullopt;
+  return one(map_elements(ctx, out[0], 0, 2, [](const std::vector<double>&) { return 0.0; }, [&](const Ints& n) {
+    if (n[1] < 0) ctx.fail(fmt::format("integer {} to the negative power {}", n[0], n[1]));
+    std::uint64_t result = 1, base = static_cast<std::uint64_t>(n[0]);
+    for (std::int64_t e = n[1]; e > 0; e >>= 1, base *= base)
+      if (e & 1) result *= base;
+    return static_cast<std::int64_t>(result);
+  }));
+}
+
 /// Min and Max over any number of inputs; NaN propagates, as in ONNX.
 template <bool kMax>
 Outputs extremum(const OpContext& ctx, const Types& out) {
@@ -233,7 +246,7 @@ constexpr FoldRuleEntry kRules[] = {
     {"Ceil", ceil},         {"Clip", clip},               {"ConstantOfShape", constant_of_shape},
     {"Div", div},           {"Equal", equal},             {"Floor", floor},         {"Greater", greater},
     {"Less", less},         {"Max", extremum<true>},      {"Min", extremum<false>}, {"Mod", mod},
-    {"Mul", mul},           {"Neg", neg},                 {"Not", logical_not},     {"Or", logical_or},
+    {"Mul", mul},           {"Neg", neg},                 {"Not", logical_not},     {"Or", logical_or},       {"Pow", power},
     {"Range", range},       {"Reciprocal", reciprocal},   {"Relu", relu},           {"Shape", shape_of},
     {"Size", size_of},      {"Sqrt", sqrt_rule},          {"Sub", sub},             {"Where", where},
 };
