@@ -63,10 +63,18 @@ std::int64_t multiply_adds(const Graph& graph, const Node& node) {
   return out_count;
 }
 
+bool is_weight_input(const std::string& op, std::size_t index) {
+  if (op == "Resize") return index == 0;
+  if (op == "Dropout") return index == 0;
+  return true;
+}
+
 std::int64_t parameter_count(const Graph& graph, const Node& node) {
   std::int64_t n = 0;
-  for (const std::string& in : node.inputs)
-    if (const Constant* c = in.empty() ? nullptr : graph.constant(in); c && is_float(c->dtype)) n += c->size();
+  for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+    const Constant* c = node.inputs[i].empty() ? nullptr : graph.constant(node.inputs[i]);
+    if (c && is_float(c->dtype) && is_weight_input(node.op_type, i)) n += c->size();
+  }
   return n;
 }
 

@@ -1,7 +1,10 @@
 // multiply_adds and parameter_count of inferred nodes, worked out by hand.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "graph/cost.h"
+#include "graph/weight_stats.h"
 #include "graph/loader.h"
 #include "graph/model_builder.h"
 
@@ -41,4 +44,31 @@ TEST_CASE("multiply-adds of Gemm, MatMul, Conv, ConvTranspose, pools and element
   CHECK(cost("flat").first == 0);
   CHECK(cost("fc") == std::pair<std::int64_t, std::int64_t>{1 * 10 * 108, 1080});  // M·N·K
   CHECK(cost("mm") == std::pair<std::int64_t, std::int64_t>{5 * 10, 50});
+}
+
+TEST_CASE("weight statistics: range and what each format does to the weights") {
+  ModelBuilder m(13);
+  m.input("x", kFloat, {1, 6}).output("y");
+  // 1e5 overflows binary16 (max 65504), e5m2 (57344) and saturates e4m3 (448), not bfloat16.
+  // 1e-8 is below half binary16's smallest subnormal 2^-24 ≈ 5.96e-8: zero there, and in both FP8.
+  // 1e-5 is a binary16 subnormal (< 2^-14), rounds to e5m2's smallest 2^-16 ≈ 1.5e-5, is 0 in e4m3.
+  // 0.001 is normal in binary16 and e5m2, rounds to e4m3's smallest subnormal 2^-9 ≈ 0.00195.
+  m.initializer(float_tensor("w", {6}, {1e5f, -1e-8f, 1e-5f, 0.001f, 0.0f, -2.5f}));
+  m.initializer(float_tensor("b", {1}, {std::nanf("")}));
+  m.node("Mul", {"x", "w"}, {"h"}, "scale");
+  m.node("Add", {"h", "b"}, {"y"}, "shift");
+  const Graph g = inferred(m, {{1, 6}});
+  const Format formats[] = {binary16(), bfloat16(), e4m3(), e5m2()};
+  const WeightStats s = weight_stats(g, g.nodes[0], formats);
+  CHECK(s.count == 6);
+  CHECK(s.min == -2.5);
+  CHECK(s.max == static_cast<double>(1e5f));
+  CHECK(s.absmax == static_cast<double>(1e5f));
+  CHECK(s.per_format[0] == StoreCounts{1, 1, 1});  // binary16
+  CHECK(s.per_format[1] == StoreCounts{0, 0, 0});  // bfloat16
+  CHECK(s.per_format[2] == StoreCounts{1, 2, 1});  // e4m3: 1e5 saturates; 1e-8 and 1e-5 vanish; 0.001 subnormal
+  CHECK(s.per_format[3] == StoreCounts{1, 1, 1});  // e5m2
+  const WeightStats nan_only = weight_stats(g, g.nodes[1], formats);
+  CHECK(nan_only.count == 1);
+  CHECK(nan_only.absmax == 0);
 }

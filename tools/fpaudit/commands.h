@@ -7,5 +7,6 @@
 namespace fpaudit::cli {
 
 void set_formats_command(CLI::App& app);
+void set_inspect_command(CLI::App& app);
 
 }  // namespace fpaudit::cli

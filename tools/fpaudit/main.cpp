@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "fpaudit " FPAUDIT_VERSION);
   app.require_subcommand(1);
   fpaudit::cli::set_formats_command(app);
+  fpaudit::cli::set_inspect_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
