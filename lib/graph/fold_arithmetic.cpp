@@ -225,19 +225,34 @@ Outputs where(const OpContext& ctx, const Types& out) {
   return one(std::move(c));
 }
 
+/// An integer Clip bound: a one-element constant input of the input's type (opset 11 on; the
+/// float attributes of older opsets apply to float inputs only).
+std::optional<std::int64_t> int_bound(const OpContext& ctx, std::size_t i, const char* name) {
+  if (ctx.node().has_attr(name)) ctx.fail(fmt::format("attribute '{}' applies to floating-point inputs only", name));
+  const Constant* c = ctx.constant(i);
+  if (!c) return std::nullopt;
+  if (c->dtype != ctx.input(0).dtype || c->ints.size() != 1)
+    ctx.fail(fmt::format("'{}' must be one value of the input's type", name));
+  return c->ints[0];
+}
+
 Outputs clip(const OpContext& ctx, const Types& out) {
-  const auto lo = float_param(ctx.graph(), ctx.node(), "min", 1);
-  const auto hi = float_param(ctx.graph(), ctx.node(), "max", 2);
   Constant c = *ctx.constant(0);
-  for (double& v : c.values) {
+  c.shape = out[0].shape;
+  if (is_float(c.dtype)) {
+    const auto lo = float_param(ctx.graph(), ctx.node(), "min", 1);
+    const auto hi = float_param(ctx.graph(), ctx.node(), "max", 2);
+    for (double& v : c.values) {
+      if (lo && v < *lo) v = *lo;
+      if (hi && v > *hi) v = *hi;
+    }
+    return one(std::move(c));
+  }
+  const auto lo = int_bound(ctx, 1, "min"), hi = int_bound(ctx, 2, "max");
+  for (std::int64_t& v : c.ints) {
     if (lo && v < *lo) v = *lo;
     if (hi && v > *hi) v = *hi;
   }
-  for (std::int64_t& v : c.ints) {
-    if (lo && static_cast<double>(v) < *lo) v = static_cast<std::int64_t>(*lo);
-    if (hi && static_cast<double>(v) > *hi) v = static_cast<std::int64_t>(*hi);
-  }
-  c.shape = out[0].shape;
   return one(std::move(c));
 }
 

@@ -89,7 +89,7 @@ bool fold(Graph& graph, const OpContext& ctx, const std::vector<TensorType>& typ
   std::int64_t elements = 0;
   for (const TensorType& t : types) elements += element_count(t.shape);
   // Large float results stay nodes (the engine evaluates them); integer results must fold.
-  if (elements > kMaxFoldedElements || elements > kMaxFoldedElements * 4 - folded_elements) {
+  if (elements > kMaxFoldedElements || elements > kMaxFoldedTotalElements - folded_elements) {
     for (std::size_t i = 0; i < node.outputs.size(); ++i)
       if (!node.outputs[i].empty() && !is_float(types[i].dtype))
         ctx.fail(fmt::format("the {} result of {} elements is too large to fold", dtype_name(types[i].dtype), elements));

@@ -170,3 +170,20 @@ TEST_CASE("what cannot be folded or evaluated is refused, naming the node") {
   set_attr(bad_cast.node("Cast", {"f"}, {"y"}, "c"), "to", std::int64_t{kInt32});
   CHECK(error_of([&] { (void)inferred(bad_cast, {{1}}); }) == "model.onnx: node 'c' (Cast): cannot cast 3000000000 to int32");
 }
+
+TEST_CASE("Clip on integer constants takes bounds of the input's type (found by fuzz_graph)") {
+  ModelBuilder m(13);
+  m.input("x", kFloat, {1}).output("y");
+  m.initializer(int64_tensor("v", {4}, {-9, -1, 3, 12})).initializer(int64_tensor("lo", {}, {-2}));
+  m.initializer(int64_tensor("hi", {}, {10}));
+  m.node("Clip", {"v", "lo", "hi"}, {"y"}, "clip");
+  CHECK(inferred(m, {{1}}).constant("y")->ints == std::vector<std::int64_t>{-2, -1, 3, 10});
+
+  // Before the fix a float attribute of -2.1e38 was converted to int64: undefined behaviour.
+  ModelBuilder attr(13);
+  attr.input("x", kFloat, {1}).output("y");
+  attr.initializer(int64_tensor("v", {1}, {5}));
+  set_attr(attr.node("Clip", {"v"}, {"y"}, "clip"), "min", -2.1e38f);
+  CHECK(error_of([&] { (void)inferred(attr, {{1}}); }) ==
+        "model.onnx: node 'clip' (Clip): attribute 'min' applies to floating-point inputs only");
+}
