@@ -185,6 +185,19 @@ Outputs reciprocal(const OpContext& ctx, const Types& out) {
                           [](const Ints&) -> std::int64_t { return 0; }));
 }
 
+/// Pow of integers (exporters square shape values now and then), wrapping like the dtype; the
+/// float power is not correctly rounded by libm, so float Pow stays a node.
+Outputs power(const OpContext& ctx, const Types& out) {
+  if (is_float(out[0].dtype) || is_float(ctx.input(1).dtype)) return std::nullopt;
+  return one(map_elements(ctx, out[0], 0, 2, [](const std::vector<double>&) { return 0.0; }, [&](const Ints& n) {
+    if (n[1] < 0) ctx.fail(fmt::format("integer {} to the negative power {}", n[0], n[1]));
+    std::uint64_t result = 1, base = static_cast<std::uint64_t>(n[0]);
+    for (std::int64_t e = n[1]; e > 0; e >>= 1, base *= base)
+      if (e & 1) result *= base;
+    return static_cast<std::int64_t>(result);
+  }));
+}
+
 /// Min and Max over any number of inputs; NaN propagates, as in ONNX.
 template <bool kMax>
 Outputs extremum(const OpContext& ctx, const Types& out) {
@@ -212,19 +225,34 @@ Outputs where(const OpContext& ctx, const Types& out) {
   return one(std::move(c));
 }
 
+/// An integer Clip bound: a one-element constant input of the input's type (opset 11 on; the
+/// float attributes of older opsets apply to float inputs only).
+std::optional<std::int64_t> int_bound(const OpContext& ctx, std::size_t i, const char* name) {
+  if (ctx.node().has_attr(name)) ctx.fail(fmt::format("attribute '{}' applies to floating-point inputs only", name));
+  const Constant* c = ctx.constant(i);
+  if (!c) return std::nullopt;
+  if (c->dtype != ctx.input(0).dtype || c->ints.size() != 1)
+    ctx.fail(fmt::format("'{}' must be one value of the input's type", name));
+  return c->ints[0];
+}
+
 Outputs clip(const OpContext& ctx, const Types& out) {
-  const auto lo = float_param(ctx.graph(), ctx.node(), "min", 1);
-  const auto hi = float_param(ctx.graph(), ctx.node(), "max", 2);
   Constant c = *ctx.constant(0);
-  for (double& v : c.values) {
+  c.shape = out[0].shape;
+  if (is_float(c.dtype)) {
+    const auto lo = float_param(ctx.graph(), ctx.node(), "min", 1);
+    const auto hi = float_param(ctx.graph(), ctx.node(), "max", 2);
+    for (double& v : c.values) {
+      if (lo && v < *lo) v = *lo;
+      if (hi && v > *hi) v = *hi;
+    }
+    return one(std::move(c));
+  }
+  const auto lo = int_bound(ctx, 1, "min"), hi = int_bound(ctx, 2, "max");
+  for (std::int64_t& v : c.ints) {
     if (lo && v < *lo) v = *lo;
     if (hi && v > *hi) v = *hi;
   }
-  for (std::int64_t& v : c.ints) {
-    if (lo && static_cast<double>(v) < *lo) v = static_cast<std::int64_t>(*lo);
-    if (hi && static_cast<double>(v) > *hi) v = static_cast<std::int64_t>(*hi);
-  }
-  c.shape = out[0].shape;
   return one(std::move(c));
 }
 
@@ -233,7 +261,7 @@ constexpr FoldRuleEntry kRules[] = {
     {"Ceil", ceil},         {"Clip", clip},               {"ConstantOfShape", constant_of_shape},
     {"Div", div},           {"Equal", equal},             {"Floor", floor},         {"Greater", greater},
     {"Less", less},         {"Max", extremum<true>},      {"Min", extremum<false>}, {"Mod", mod},
-    {"Mul", mul},           {"Neg", neg},                 {"Not", logical_not},     {"Or", logical_or},
+    {"Mul", mul},           {"Neg", neg},                 {"Not", logical_not},     {"Or", logical_or},       {"Pow", power},
     {"Range", range},       {"Reciprocal", reciprocal},   {"Relu", relu},           {"Shape", shape_of},
     {"Size", size_of},      {"Sqrt", sqrt_rule},          {"Sub", sub},             {"Where", where},
 };

@@ -99,8 +99,8 @@ Outputs concat(const OpContext& ctx, const Types& out) {
   }
   Constant joined = make_constant({out[0].dtype, {total}});
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    std::copy(parts[i]->values.begin(), parts[i]->values.end(), joined.values.begin() + start[i]);
-    std::copy(parts[i]->ints.begin(), parts[i]->ints.end(), joined.ints.begin() + start[i]);
+    if (is_float(joined.dtype)) std::copy(parts[i]->values.begin(), parts[i]->values.end(), joined.values.begin() + start[i]);
+    else std::copy(parts[i]->ints.begin(), parts[i]->ints.end(), joined.ints.begin() + start[i]);
   }
   for (std::int64_t o = 0; o < b.outer; ++o)
     for (std::size_t i = 0; i < parts.size(); ++i) {

@@ -89,7 +89,7 @@ bool fold(Graph& graph, const OpContext& ctx, const std::vector<TensorType>& typ
   std::int64_t elements = 0;
   for (const TensorType& t : types) elements += element_count(t.shape);
   // Large float results stay nodes (the engine evaluates them); integer results must fold.
-  if (elements > kMaxFoldedElements || elements > kMaxFoldedElements * 4 - folded_elements) {
+  if (elements > kMaxFoldedElements || elements > kMaxFoldedTotalElements - folded_elements) {
     for (std::size_t i = 0; i < node.outputs.size(); ++i)
       if (!node.outputs[i].empty() && !is_float(types[i].dtype))
         ctx.fail(fmt::format("the {} result of {} elements is too large to fold", dtype_name(types[i].dtype), elements));
@@ -110,8 +110,12 @@ bool fold(Graph& graph, const OpContext& ctx, const std::vector<TensorType>& typ
 void keep_runtime_node(Graph& graph, Node& node, const std::vector<TensorType>& types) {
   const std::string input = runtime_input(node, graph);
   if (is_fold_only(node.op_type))
-    fail_node(graph.source, node, fmt::format("operator {} is supported only on constants (shape arithmetic), but "
-                                              "input '{}' is computed at run time", node.op_type, input));
+    fail_node(graph.source, node,
+              input.empty() ? fmt::format("operator {} is supported only where fpaudit folds it (shape arithmetic), "
+                                          "and it does not fold it for these {} constants",
+                                          node.op_type, dtype_name(types[0].dtype))
+                            : fmt::format("operator {} is supported only on constants (shape arithmetic), but input "
+                                          "'{}' is computed at run time", node.op_type, input));
   if (node.op_type == "Dropout" && node.outputs.size() > 1 && !node.outputs[1].empty()) {
     // At inference the mask is all true whatever the data: a constant.
     Constant mask{DType::Bool, types[1].shape, {}, std::vector<std::int64_t>(static_cast<std::size_t>(element_count(types[1].shape)), 1)};
@@ -127,9 +131,13 @@ void keep_runtime_node(Graph& graph, Node& node, const std::vector<TensorType>& 
   for (std::size_t i = 0; i < node.outputs.size(); ++i) {
     if (node.outputs[i].empty()) continue;
     if (!is_float(types[i].dtype))
-      fail_node(graph.source, node, fmt::format("output '{}' is a {} tensor computed from run-time data (input '{}'), "
-                                                "which fpaudit cannot evaluate", node.outputs[i],
-                                                dtype_name(types[i].dtype), input));
+      fail_node(graph.source, node,
+                input.empty() ? fmt::format("output '{}' ({}) cannot be folded from these constant inputs, and fpaudit "
+                                            "evaluates only floating-point tensors at run time",
+                                            node.outputs[i], dtype_name(types[i].dtype))
+                              : fmt::format("output '{}' ({}) would be computed from run-time data (input '{}'), but "
+                                            "fpaudit evaluates only floating-point tensors at run time",
+                                            node.outputs[i], dtype_name(types[i].dtype), input));
     graph.values[node.outputs[i]] = {node.outputs[i], types[i].dtype, types[i].shape, true};
   }
 }

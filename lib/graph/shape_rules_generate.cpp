@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "graph/dtype.h"
 #include "graph/limits.h"
@@ -39,7 +40,7 @@ Types constant_of_shape(const OpContext& ctx) {
   ctx.expect_outputs(1, 1);
   const Ints dims = ctx.int_values(0, "shape");
   for (std::int64_t d : dims)
-    if (d < 0) ctx.fail(fmt::format("shape {} has a negative dimension", shape_string(Shape(dims))));
+    if (d < 0) ctx.fail(fmt::format("shape [{}] has a negative dimension", fmt::join(dims, ", ")));
   DType dtype = DType::Float32;
   if (ctx.node().has_attr("value")) {
     const auto* v = std::get_if<Constant>(&ctx.node().attributes.at("value"));

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "graph/broadcast.h"
 #include "graph/dtype.h"
@@ -48,7 +49,7 @@ Types reshape(const OpContext& ctx) {
   const std::int64_t have = element_count(x), known = element_count(out);
   if (inferred) {
     if (known == 0 || have % known != 0)
-      ctx.fail(fmt::format("cannot reshape {} to {}: the -1 has no whole size", shape_string(x), shape_string(Shape(target))));
+      ctx.fail(fmt::format("cannot reshape {} to [{}]: the -1 has no whole size", shape_string(x), fmt::join(target, ", ")));
     out[*inferred] = have / known;
   } else if (known != have) {
     ctx.fail(fmt::format("cannot reshape {} ({} elements) to {} ({} elements)", shape_string(x), have, shape_string(out), known));
@@ -201,10 +202,10 @@ Types expand(const OpContext& ctx) {
   ctx.expect_outputs(1, 1);
   const Ints target = ctx.int_values(1, "shape");
   for (std::int64_t d : target)
-    if (d < 0) ctx.fail(fmt::format("target shape {} has a negative dimension", shape_string(Shape(target))));
+    if (d < 0) ctx.fail(fmt::format("target shape [{}] has a negative dimension", fmt::join(target, ", ")));
   auto out = broadcast_shapes(ctx.input(0).shape, target);
   if (!out)
-    ctx.fail(fmt::format("cannot expand {} to {}", shape_string(ctx.input(0).shape), shape_string(Shape(target))));
+    ctx.fail(fmt::format("cannot expand {} to [{}]", shape_string(ctx.input(0).shape), fmt::join(target, ", ")));
   return {{ctx.input(0).dtype, *out}};
 }
 
