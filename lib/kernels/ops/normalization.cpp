@@ -77,7 +77,7 @@ class LayerNormalization : public OpKernel {
     // Scale and bias broadcast to the normalized shape: the element each position reads.
     auto offsets = [&](std::size_t i) {
       std::vector<std::int64_t> at(static_cast<std::size_t>(length_), 0);
-      if (!ctx.has_input(i)) return at;
+      if (!ctx.has_input(i)) return at;  // no bias
       const Shape& s = ctx.input_shapes[i];
       if (s.size() > normalized.size()) ctx.fail(fmt::format("input {} {} has more axes than the normalized shape", i + 1, shape_string(s)));
       for (std::size_t k = 0; k < s.size(); ++k) {
@@ -88,7 +88,7 @@ class LayerNormalization : public OpKernel {
       Broadcast({s}, normalized).for_each([&](std::int64_t o, const std::int64_t* off) { at[static_cast<std::size_t>(o)] = off[0]; });
       return at;
     };
-    has_scale_ = ctx.has_input(1);
+    if (!ctx.has_input(1)) ctx.fail("input 2 (Scale) is required");
     has_bias_ = ctx.has_input(2);
     scale_at_ = offsets(1);
     bias_at_ = offsets(2);
@@ -97,7 +97,7 @@ class LayerNormalization : public OpKernel {
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     constexpr Target acc = Target::Accumulator;
     const double* x = in[0]->data.data();
-    const double* gamma = has_scale_ ? in[1]->data.data() : nullptr;
+    const double* gamma = in[1]->data.data();
     const double* beta = has_bias_ ? in[2]->data.data() : nullptr;
     double* y = out[0]->data.data();
     const auto n = static_cast<double>(length_);
@@ -111,7 +111,7 @@ class LayerNormalization : public OpKernel {
       const double r = a.unary(UnaryFn::Rsqrt, a.add(variance, epsilon_, acc), acc);
       for (std::int64_t j = 0; j < length_; ++j) {
         const double p = a.mul(d[j], r, acc);
-        const double g = gamma ? gamma[scale_at_[j]] : 1.0;
+        const double g = gamma[scale_at_[j]];
         yo[j] = beta ? a.fma(p, g, beta[bias_at_[j]]) : a.mul(p, g);
       }
     }
@@ -120,7 +120,7 @@ class LayerNormalization : public OpKernel {
  private:
   double epsilon_ = 1e-5;
   std::int64_t outer_ = 1, length_ = 1;
-  bool has_scale_ = false, has_bias_ = false;
+  bool has_bias_ = false;
   std::vector<std::int64_t> scale_at_, bias_at_;
 };
 
