@@ -97,11 +97,13 @@ std::vector<std::int64_t> kernel_of(const OpContext& ctx) {
   return kernel;
 }
 
-std::int64_t group_of(const OpContext& ctx, std::int64_t in_channels_per_group, std::int64_t divisible) {
+/// The group attribute; `fits` says whether X and W agree with it (shape inference checked them).
+template <class Fits>
+std::int64_t groups_of(const OpContext& ctx, Fits fits) {
   const std::int64_t groups = ctx.node.attr_int("group", 1);
-  const Shape& x = ctx.input_shapes.at(0);
-  if (groups < 1 || x.at(1) != in_channels_per_group * groups || divisible % groups != 0)
-    ctx.fail(fmt::format("X {} and W {} do not match group = {}", shape_string(x), shape_string(ctx.input_shapes.at(1)), groups));
+  if (groups < 1 || !fits(groups, ctx.input_shapes.at(0), ctx.input_shapes.at(1)))
+    ctx.fail(fmt::format("X {} and W {} do not match group = {}", shape_string(ctx.input_shapes[0]),
+                         shape_string(ctx.input_shapes[1]), groups));
   return groups;
 }
 
@@ -117,9 +119,11 @@ class Conv : public OpKernel {
 
  private:
   static GroupedConvolution make(const OpContext& ctx, const Window& w) {
-    const Shape& wt = ctx.input_shapes.at(1);
-    const std::int64_t groups = group_of(ctx, wt[1], wt[0]);
-    return GroupedConvolution(ctx, groups, wt[0], w, forward_taps(ctx, w));
+    // X [N, C, ...], W [M, C/group, ...]: M splits into the groups too.
+    const std::int64_t groups = groups_of(ctx, [](std::int64_t g, const Shape& x, const Shape& wt) {
+      return x[1] == wt[1] * g && wt[0] % g == 0;
+    });
+    return GroupedConvolution(ctx, groups, ctx.input_shapes[1][0], w, forward_taps(ctx, w));
   }
   Window window_;
   GroupedConvolution conv_;
@@ -132,8 +136,8 @@ class ConvTranspose : public OpKernel {
  public:
   explicit ConvTranspose(const OpContext& ctx)
       : window_(read_conv_transpose_window(ctx, kernel_of(ctx))),
-        groups_(group_of(ctx, ctx.input_shapes.at(1).at(0) / std::max<std::int64_t>(1, ctx.node.attr_int("group", 1)),
-                         ctx.input_shapes[1][0])),
+        // X [N, C, ...], W [C, M/group, ...]: C splits into the groups.
+        groups_(groups_of(ctx, [](std::int64_t g, const Shape& x, const Shape& wt) { return x[1] == wt[0] && wt[0] % g == 0; })),
         group_channels_(ctx.input_shapes[0][1] / groups_),
         group_outputs_(ctx.input_shapes[1][1]),
         conv_(ctx, groups_, group_outputs_ * groups_, window_, transposed_taps(ctx, window_)) {}
