@@ -92,6 +92,23 @@ TEST_CASE("Resize tf_crop_and_resize: outside the crop box comes the extrapolati
   check_all_exact(m, {{{3}, {1, 2, 4}}}, {9, 1, 2, 4, 9});
 }
 
+TEST_CASE("Resize-10: scales as input 1, asymmetric coordinates; nearest upsampling floors") {
+  for (const float scale : {2.0f, 0.5f}) {
+    ModelBuilder m(10);
+    m.input("x", kFloat, {4}).output("y");
+    m.initializer(float_tensor("scales", {1}, {scale}));
+    m.node("Resize", {"x", "scales"}, {"y"}, "resize");
+    const std::vector<Feed> in = {{{4}, {10, 20, 30, 40}}};
+    if (scale > 1) {
+      check_all_exact(m, in, {10, 10, 20, 20, 30, 30, 40, 40});
+    } else {
+      const std::string e = refusal(m, in);
+      CHECK(e.find("node 'resize' (Resize)") != std::string::npos);
+      CHECK(e.find("downsampling") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("Resize cubic is refused naming the node") {
   const ModelBuilder m = resize({1, 1, 2, 2}, {1, 1, 2, 2}, "cubic", "half_pixel");
   const std::string e = refusal(m, k2x2);

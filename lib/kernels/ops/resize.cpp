@@ -84,7 +84,7 @@ class Resize : public OpKernel {
     const bool v10 = ctx.graph.opset < 11;
     ResizeAttributes at;
     at.mode = ctx.node.attr_string("mode", "nearest");
-    // Resize-10 defines no coordinate transformation or rounding; its behaviour is Upsample's.
+    // Resize-10 defines no coordinate transformation or rounding: it behaves as Upsample did.
     at.transform = v10 ? "asymmetric" : ctx.node.attr_string("coordinate_transformation_mode", "half_pixel");
     at.nearest_mode = v10 ? "floor" : ctx.node.attr_string("nearest_mode", "round_prefer_floor");
     at.extrapolation = ctx.node.attr_float("extrapolation_value", 0.0);
@@ -102,6 +102,10 @@ class Resize : public OpKernel {
     const Shape& x = ctx.input_shapes.at(0);
     const Shape& y = ctx.output_shapes.at(0);
     const std::vector<double> scales = scales_of(ctx, v10, x);
+    // Resize-10 says nothing about rounding; for upsampling every runtime floors (Upsample's
+    // rule), for downsampling they differ (ONNX Runtime rounds up), so that is refused.
+    if (v10 && !linear_ && std::any_of(scales.begin(), scales.end(), [](double s) { return s < 1; }))
+      ctx.fail("nearest downsampling in Resize-10 has no agreed rounding; export with opset 11 or later");
     std::vector<double> roi(2 * x.size(), 0.0);
     if (at.transform == "tf_crop_and_resize") {
       const Constant* c = ctx.has_input(1) ? ctx.const_inputs[1] : nullptr;
