@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bounds/transfer.h"
 #include "graph/graph.h"
 #include "kernels/arithmetic.h"
 #include "kernels/tensor.h"
@@ -44,6 +45,11 @@ class OpKernel {
   virtual bool exact() const { return false; }
   /// Input indices consumed at preparation only (their data is never passed to run()).
   virtual std::vector<std::size_t> preparation_inputs() const { return {}; }
+  /// Error-bound transfer (lib/bounds/transfer.h). The default serves exact kernels that only
+  /// move or select values (data movement, ReLU, max): running the kernel on the input bounds
+  /// moves and selects the bounds the same way. Every other kernel overrides it; one that
+  /// cannot bound its output throws bounds::NoBound.
+  virtual void bound(const bounds::BoundRequest& request) const;
 };
 
 using OpFactory = std::function<std::unique_ptr<OpKernel>(const OpContext&)>;

@@ -24,6 +24,24 @@ json error_stats(const ErrorStats& e) {
           {"worst", {{"sample", e.worst.sample}, {"element", e.worst.element}}}};
 }
 
+json bound_stats(const BoundStats& b) {
+  json first = json::array();
+  for (int i = 0; i < b.kept; ++i)
+    first.push_back({{"sample", b.first[i].sample}, {"element", b.first[i].element}, {"observed", num(b.first[i].observed)},
+                     {"bound", num(b.first[i].bound)}});
+  const double checked = static_cast<double>(b.checked);
+  return {{"checked", b.checked},
+          {"unbounded", b.unbounded},
+          {"violations", b.violations},
+          {"first_violations", first},
+          {"bound", summary(b.bound)},
+          {"ratio", summary(b.ratio)},
+          {"probabilistic", {{"exceeded", b.prob_exceeded},
+                             {"exceedance_rate", b.checked ? num(static_cast<double>(b.prob_exceeded) / checked) : json(nullptr)},
+                             {"promised_failure_probability", num(b.max_failure_probability)},
+                             {"ratio", summary(b.prob_ratio)}}}};
+}
+
 json chain_spec(const ChainSpec& c) {
   return {{"name", c.name},
           {"storage", std::string(c.storage.name)},
@@ -64,6 +82,7 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
   j["data"] = {{"input", source.input_path}, {"labels", source.labels_path.empty() ? json(nullptr) : json(source.labels_path)},
                {"samples", r.samples}};
   j["reference"] = r.reference;
+  j["lambda"] = r.lambda;
   j["chains"] = json::array();
   for (const ChainSpec& c : r.chains) j["chains"].push_back(chain_spec(c));
 
@@ -80,6 +99,7 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
       chains[r.chains[c].name] = {
           {"propagated", error_stats(st.propagated)},
           {"local", error_stats(st.local)},
+          {"bounds", {{"propagated", bound_stats(st.propagated_bound)}, {"local", bound_stats(st.local_bound)}}},
           {"events", {{"elements", ev.elements}, {"overflow", ev.overflow}, {"nan", ev.nan}, {"flushed", ev.flushed},
                       {"subnormal", ev.subnormal}, {"max_magnitude", num(ev.max_magnitude)},
                       {"headroom_log2", num(headroom_log2(r.chains[c].storage, ev.max_magnitude))},

@@ -61,12 +61,33 @@ std::string audit_table(const AuditResult& r, const Plan& plan, bool colour) {
                          bad && colour ? kRed : "", ev.overflow, ev.nan, bad && colour ? kReset : "", ev.flushed,
                          std::isinf(room) ? "-" : fmt::format("{:.1f}", room));
     }
+    // Bounds: observed error over the deterministic bound (violations when above 1), and how
+    // often the probabilistic bound was exceeded against the probability it promised.
+    out += fmt::format("  {:<20} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6} {:>15}\n", "bounds", "", "prop bnd", "obs/bnd",
+                       "obs/bnd", "loc bnd", "obs/bnd", "viol", "prob exceeded");
+    out += fmt::format("  {:<20} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6} {:>15}\n", "", "", "max", "max", "p50", "max", "max",
+                       "", "rate/promised");
+    for (std::size_t l = 0; l < plan.layers().size(); ++l) {
+      const PlannedLayer& layer = plan.layers()[l];
+      const BoundStats& p = r.stats[l][c].propagated_bound;
+      const BoundStats& q = r.stats[l][c].local_bound;
+      const std::uint64_t viol = p.violations + q.violations;
+      const double rate = q.checked ? static_cast<double>(q.prob_exceeded) / static_cast<double>(q.checked) : 0.0;
+      auto bounded = [](const BoundStats& b, double v) { return b.checked ? num(v) : (b.unbounded ? std::string("no rule") : "-"); };
+      out += fmt::format("  {:<20} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {}{:>6}{} {:>15}\n", clip(layer.node->name, 20),
+                         clip(layer.node->op_type, 8), bounded(p, p.bound.max), bounded(p, p.ratio.max),
+                         bounded(p, p.ratio.quantile(0.5)), bounded(q, q.bound.max), bounded(q, q.ratio.max),
+                         viol && colour ? kRed : "", viol, viol && colour ? kReset : "",
+                         q.checked ? fmt::format("{:.2g}/{:.2g}", rate, q.max_failure_probability) : std::string("-"));
+    }
     out += "\n";
   }
   out += "propagated: the chain's own values against the reference; local: the error the layer itself creates\n"
          "(reference input rounded to the chain's format, weights exact in the reference). ulp: in units in the last\n"
          "place of the chain's storage format at the reference value; loc: local. norm rel: largest ||y - r|| / ||r|| of a sample.\n"
-         "room: binades between the largest value seen and the format's largest finite number.\n";
+         "room: binades between the largest value seen and the format's largest finite number.\n"
+         "bnd: deterministic error bound (theory/); obs/bnd above 1 is a violation. prob exceeded: share of elements\n"
+         "above the probabilistic (Higham-Mary) local bound, against the per-element failure probability promised.\n";
   return out;
 }
 

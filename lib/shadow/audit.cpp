@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "format/inspect.h"
+#include "bounds/transfer.h"
 #include "kernels/reference_arithmetic.h"
 
 namespace fpaudit {
@@ -27,6 +28,13 @@ struct Workspace {
   std::vector<Activations> chain_local;  // outputs of the local evaluation, one per chain
   std::vector<Activations> rounded;      // reference inputs rounded to each storage group
   std::vector<Activations> ref_local;    // reference outputs on those rounded inputs
+  // Error bounds (lib/bounds/transfer.h), slot by slot, like the values above.
+  Activations ref_err;                   // the reference's own propagated error bound
+  std::vector<Activations> err, err_prob;            // per chain, propagated
+  std::vector<Activations> local_err, local_err_prob;  // per chain, this layer's local bound
+  std::vector<Activations> ref_local_err;            // per group: the reference layer's own bound
+  std::vector<Activations> zero_err;     // per chain: zero error on runtime values (local inputs)
+  Activations ref_zero_err;              // zero error everywhere, for the reference
 };
 
 /// The fixed, per-run context shared read-only by every thread.
@@ -40,20 +48,80 @@ struct Setup {
   std::vector<int> group_of;        // storage group of each chain
   std::vector<int> group_leader;    // the first chain of each group (its arithmetic rounds)
   int fp32 = -1;                    // index of the fp32 chain, if selected
+  bounds::ArithmeticModel ref_model;
+  std::vector<bounds::ArithmeticModel> models;
+  std::vector<std::vector<Tensor>> constant_err;  // per chain: |rounded constant - exact constant|
+  std::vector<Tensor> zero_constants;            // zero error for the reference's constants
 
   Workspace workspace() const {
-    Workspace w{Activations(plan, ref_constants), {}, {}, {}, {}};
+    Workspace w{Activations(plan, ref_constants), {}, {}, {}, {}, Activations(plan, zero_constants), {}, {}, {}, {},
+                {}, {}, Activations(plan, zero_constants)};
     for (std::size_t c = 0; c < chains.size(); ++c) {
       w.chain.emplace_back(plan, chain_constants[c]);
       w.chain_local.emplace_back(plan, chain_constants[c]);
+      w.err.emplace_back(plan, constant_err[c]);
+      w.err_prob.emplace_back(plan, constant_err[c]);
+      w.local_err.emplace_back(plan, constant_err[c]);
+      w.local_err_prob.emplace_back(plan, constant_err[c]);
+      w.zero_err.emplace_back(plan, constant_err[c]);
     }
     for (std::size_t g = 0; g < group_leader.size(); ++g) {
       w.rounded.emplace_back(plan, chain_constants[group_leader[g]]);
       w.ref_local.emplace_back(plan, ref_constants);
+      w.ref_local_err.emplace_back(plan, zero_constants);
     }
     return w;
   }
 };
+
+/// Runs layer l's bound rule: the values (lo = hi) come from `values`, the input error bounds
+/// from `err`/`err_prob`; the output bounds go to `det`/`prob`. An operator without a rule
+/// gives +Inf bounds (unbounded downstream).
+double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& model, double lambda, const Activations& values,
+                   const Activations& err, const Activations& err_prob, Activations& det, Activations& prob) {
+  std::vector<bounds::Enclosure> in(layer.inputs.size());
+  for (std::size_t i = 0; i < layer.inputs.size(); ++i) {
+    const int slot = layer.inputs[i];
+    if (slot < 0) continue;
+    in[i] = {&values.value(slot), &values.value(slot), &err.value(slot), &err_prob.value(slot)};
+  }
+  std::vector<Tensor*> d, p;
+  for (int slot : layer.outputs) {
+    d.push_back(&det.mutable_value(slot));
+    p.push_back(&prob.mutable_value(slot));
+  }
+  double failure = 0;
+  try {
+    layer.kernel->bound({model, lambda, in, d, p, &failure});
+  } catch (const bounds::NoBound&) {
+    for (Tensor* t : d) std::fill(t->data.begin(), t->data.end(), INFINITY);
+    for (Tensor* t : p) std::fill(t->data.begin(), t->data.end(), INFINITY);
+  }
+  return failure;
+}
+
+/// Checks observed |y - r| against det + ref (deterministic) and prob + ref (probabilistic).
+void check_bounds(BoundStats& b, const Tensor& y, const Tensor& r, const Tensor& det, const Tensor& prob, const Tensor& ref_err,
+                  long sample, long element_base) {
+  for (long i = 0; i < y.size(); ++i) {
+    const double yv = y.data[i], rv = r.data[i];
+    if (!std::isfinite(yv) || !std::isfinite(rv)) continue;
+    const double tol = det.data[i] + ref_err.data[i];
+    if (!(tol < INFINITY)) {
+      ++b.unbounded;
+      continue;
+    }
+    // |y - r| computed in binary64 may round up by a factor (1 + 2^-53): allow exactly that.
+    const double observed = std::fabs(yv - rv) * (1 - 0x1p-52);
+    ++b.checked;
+    b.bound.add(tol);
+    b.ratio.add(tol > 0 ? observed / tol : (observed > 0 ? INFINITY : 0.0));
+    if (observed > tol) b.add_violation({sample, element_base + i, observed, tol});
+    const double ptol = prob.data[i] + ref_err.data[i];
+    b.prob_ratio.add(ptol > 0 ? observed / ptol : (observed > 0 ? INFINITY : 0.0));
+    if (observed > ptol) ++b.prob_exceeded;
+  }
+}
 
 /// Compares a chain's output tensor with the reference's, element by element.
 void add_errors(ErrorStats& e, const Tensor& y, const Tensor& r, const Format& storage, long sample, long element_base) {
@@ -109,9 +177,15 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
                   std::vector<std::vector<LayerChainStats>>& stats, SampleRecord& record) {
   const std::size_t n_chains = s.chains.size();
   w.ref.set_input(0, x);
+  w.ref_err.set_input(0, std::vector<double>(x.size(), 0.0));  // the data is exact as given
   for (std::size_t c = 0; c < n_chains; ++c) {
     std::vector<double> xc = x;
     s.chains[c]->round_storage(xc);
+    // The input's own rounding error is known exactly: |round(x) - x|.
+    std::vector<double> e(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) e[i] = std::fabs(xc[i] - x[i]);
+    w.err[c].set_input(0, e);
+    w.err_prob[c].set_input(0, std::move(e));
     w.chain[c].set_input(0, std::move(xc));
   }
   record.index = sample;
@@ -120,6 +194,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
   for (std::size_t l = 0; l < layers.size(); ++l) {
     const PlannedLayer& layer = layers[l];
     w.ref.run_layer(*s.ref, l, w.ref);
+    bound_layer(layer, s.ref_model, s.options.lambda, w.ref, w.ref_err, w.ref_err, w.ref_err, w.ref_err);
     for (std::size_t c = 0; c < n_chains; ++c) w.chain[c].run_layer(*s.chains[c], l, w.chain[c]);
     // Local error: the reference input rounded once per storage group.
     for (std::size_t g = 0; g < s.group_leader.size(); ++g) {
@@ -130,11 +205,20 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
         s.chains[s.group_leader[g]]->round_storage(t.data);
       }
       w.ref_local[g].run_layer(*s.ref, l, w.rounded[g]);
+      bound_layer(layer, s.ref_model, s.options.lambda, w.rounded[g], w.ref_zero_err, w.ref_zero_err, w.ref_local_err[g],
+                  w.ref_local_err[g]);
     }
     for (std::size_t c = 0; c < n_chains; ++c) {
       const int g = s.group_of[c];
       w.chain_local[c].run_layer(*s.chains[c], l, w.rounded[g]);
       LayerChainStats& st = stats[l][c];
+      // Bounds: propagated (the chain's own values and input bounds) and local (the rounded
+      // reference input, exact, with only the weights' rounding as input error).
+      const double p_fail = bound_layer(layer, s.models[c], s.options.lambda, w.chain[c], w.err[c], w.err_prob[c], w.err[c], w.err_prob[c]);
+      const double l_fail = bound_layer(layer, s.models[c], s.options.lambda, w.rounded[g], w.zero_err[c], w.zero_err[c],
+                                        w.local_err[c], w.local_err_prob[c]);
+      st.propagated_bound.max_failure_probability = std::fmax(st.propagated_bound.max_failure_probability, p_fail);
+      st.local_bound.max_failure_probability = std::fmax(st.local_bound.max_failure_probability, l_fail);
       const Format& storage = s.chains[c]->storage();
       long base = 0;
       for (int out : layer.outputs) {
@@ -143,6 +227,9 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
         const Tensor& r = w.ref.value(out);
         add_errors(st.propagated, y, r, storage, sample, base);
         add_errors(st.local, w.chain_local[c].value(out), w.ref_local[g].value(out), storage, sample, base);
+        check_bounds(st.propagated_bound, y, r, w.err[c].value(out), w.err_prob[c].value(out), w.ref_err.value(out), sample, base);
+        check_bounds(st.local_bound, w.chain_local[c].value(out), w.ref_local[g].value(out), w.local_err[c].value(out),
+                     w.local_err_prob[c].value(out), w.ref_local_err[g].value(out), sample, base);
         const bool bad = add_events(st.events, y, r, storage, sample);
         if (bad && record.chains[c].first_nonfinite_layer < 0) record.chains[c].first_nonfinite_layer = static_cast<int>(l);
         base += y.size();
@@ -209,11 +296,19 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     if (labels->ints[i] < 0 || labels->ints[i] >= classes)
       throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
 
-  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1};
+  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}};
   s.ref_constants = round_constants(plan, *s.ref);
+  s.ref_model = bounds::ArithmeticModel::of(*s.ref);
+  s.zero_constants = s.ref_constants;
+  for (Tensor& t : s.zero_constants) std::fill(t.data.begin(), t.data.end(), 0.0);
   for (const ChainSpec& spec : options.chains) {
     s.chains.push_back(make_chain_arithmetic(spec));
     s.chain_constants.push_back(round_constants(plan, *s.chains.back()));
+    s.models.push_back(bounds::ArithmeticModel::of(*s.chains.back()));
+    std::vector<Tensor> err = s.chain_constants.back();
+    for (std::size_t k = 0; k < err.size(); ++k)
+      for (std::size_t i = 0; i < err[k].data.size(); ++i) err[k].data[i] = std::fabs(err[k].data[i] - s.ref_constants[k].data[i]);
+    s.constant_err.push_back(std::move(err));
     if (spec.name == "fp32") s.fp32 = static_cast<int>(s.chains.size()) - 1;
     int g = -1;
     for (std::size_t k = 0; k < s.group_leader.size(); ++k)
@@ -228,6 +323,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   AuditResult result;
   result.chains = options.chains;
   result.reference = std::string(s.ref->name());
+  result.lambda = options.lambda;
   result.samples = n;
   result.stats = empty_stats(plan.layers().size(), s.chains.size());
   result.records.resize(static_cast<std::size_t>(n));

@@ -26,6 +26,7 @@ struct AuditOptions {
   std::string reference = "exact";     ///< "exact" or "mpfr:BITS"
   long max_samples = -1;               ///< first N samples; -1 for all
   int threads = 0;                     ///< 0: OpenMP's default
+  double lambda = 5.0;                 ///< confidence parameter of the probabilistic bounds
   /// Called (from one thread at a time, in sample order) after each chunk of samples.
   std::function<void(long done, long total)> progress;
 };
@@ -33,6 +34,7 @@ struct AuditOptions {
 struct AuditResult {
   std::vector<ChainSpec> chains;
   std::string reference;
+  double lambda = 0;
   long samples = 0;
   int threads = 1;
   /// stats[layer][chain]

@@ -69,4 +69,21 @@ void EventStats::merge(const EventStats& o) {
     first_nonfinite_sample = o.first_nonfinite_sample;
 }
 
+void BoundStats::add_violation(const Violation& v) {
+  ++violations;
+  if (kept < kKeep) first[kept++] = v;
+}
+
+void BoundStats::merge(const BoundStats& o) {
+  checked += o.checked;
+  unbounded += o.unbounded;
+  violations += o.violations;
+  prob_exceeded += o.prob_exceeded;
+  if (o.max_failure_probability > max_failure_probability) max_failure_probability = o.max_failure_probability;
+  ratio.merge(o.ratio);
+  prob_ratio.merge(o.prob_ratio);
+  bound.merge(o.bound);
+  for (int i = 0; i < o.kept && kept < kKeep; ++i) first[kept++] = o.first[i];
+}
+
 }  // namespace fpaudit

@@ -87,12 +87,41 @@ struct EventStats {
   void merge(const EventStats& o);
 };
 
+/// One observation that exceeded its deterministic bound: a bug or a false assumption.
+struct Violation {
+  long sample = -1;
+  long element = -1;
+  double observed = 0;
+  double bound = 0;
+};
+
+/// Observed errors against their bounds (one kind: propagated or local).
+struct BoundStats {
+  std::uint64_t checked = 0;        ///< elements with a finite bound and finite values
+  std::uint64_t unbounded = 0;      ///< elements whose bound is +Inf (no rule, or overflow upstream)
+  std::uint64_t violations = 0;     ///< observed > deterministic bound
+  std::uint64_t prob_exceeded = 0;  ///< observed > probabilistic bound
+  double max_failure_probability = 0;  ///< what the probabilistic bound promised, per element
+  Summary ratio;                    ///< observed / deterministic bound
+  Summary prob_ratio;               ///< observed / probabilistic bound
+  Summary bound;                    ///< the deterministic bound itself
+  static constexpr int kKeep = 8;
+  std::array<Violation, kKeep> first{};  ///< the earliest violations (by sample, then element)
+  int kept = 0;
+
+  void add_violation(const Violation& v);
+  void merge(const BoundStats& o);
+};
+
 struct LayerChainStats {
   ErrorStats propagated, local;
+  BoundStats propagated_bound, local_bound;
   EventStats events;
   void merge(const LayerChainStats& o) {
     propagated.merge(o.propagated);
     local.merge(o.local);
+    propagated_bound.merge(o.propagated_bound);
+    local_bound.merge(o.local_bound);
     events.merge(o.events);
   }
 };

@@ -2,6 +2,7 @@
 // its accumulation format (Arithmetic::gemm), with the bias added to the finished sum.
 #include <cmath>
 
+#include "bounds/linear.h"
 #include "kernels/ops/ops.h"
 
 namespace fpaudit::ops {
@@ -18,6 +19,8 @@ class Gemm : public OpKernel {
     beta_ = ctx.node.attr_float("beta", 1.0);
     trans_a_ = ctx.node.attr_int("transA", 0) != 0;
     trans_b_ = ctx.node.attr_int("transB", 0) != 0;
+    a_constant_ = ctx.const_inputs.at(0) != nullptr;
+    b_constant_ = ctx.const_inputs.at(1) != nullptr;
     const Shape& a = ctx.input_shapes.at(0);
     const Shape& b = ctx.input_shapes.at(1);
     if (a.size() != 2 || b.size() != 2) ctx.fail("A and B must be matrices");
@@ -38,22 +41,26 @@ class Gemm : public OpKernel {
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     const Tensor& A = *in[0];
     const Tensor& B = *in[1];
-    // A'ᵀ as a K×M matrix (a copy: M is the batch, small).
-    std::vector<double> at(static_cast<std::size_t>(K_ * M_));
-    for (long m = 0; m < M_; ++m)
-      for (long k = 0; k < K_; ++k) at[k * M_ + m] = trans_a_ ? A.data[k * M_ + m] : A.data[m * K_ + k];
-    // B'ᵀ as N×K: B itself when transB, else a transposed copy.
-    std::vector<double> bt_copy;
-    const double* bt = B.data.data();
-    if (!trans_b_) {
-      bt_copy.resize(static_cast<std::size_t>(N_ * K_));
-      for (long k = 0; k < K_; ++k)
-        for (long n = 0; n < N_; ++n) bt_copy[n * K_ + k] = B.data[k * N_ + n];
-      bt = bt_copy.data();
-    }
     const bool simple = alpha_ == 1.0 && (!has_c_ || (beta_ == 1.0 && c_per_feature_));
     std::vector<double> yt(static_cast<std::size_t>(N_ * M_));
-    GemmArgs g{N_, M_, K_, bt, K_, at.data(), M_, simple && has_c_ ? in[2]->data.data() : nullptr, yt.data(), M_, simple};
+    // Left operand B'ᵀ (N×K): B'ᵀ(n, k) = B[n][k] with transB, else B[k][n].
+    // Right operand A'ᵀ (K×M): A'ᵀ(k, m) = A[k][m] with transA, else A[m][k].
+    GemmArgs g;
+    g.M = N_;
+    g.N = M_;
+    g.K = K_;
+    g.W = B.data.data();
+    g.ldw = trans_b_ ? K_ : 1;
+    g.w_step = trans_b_ ? 1 : N_;
+    g.X = A.data.data();
+    g.ldx = trans_a_ ? M_ : 1;
+    g.x_step = trans_a_ ? 1 : K_;
+    g.bias = simple && has_c_ ? in[2]->data.data() : nullptr;
+    g.Y = yt.data();
+    g.ldy = M_;
+    g.round_to_storage = simple;
+    g.w_constant = b_constant_;
+    g.x_constant = a_constant_;
     a.gemm(g);
     std::vector<double>& y = out[0]->data;
     for (long m = 0; m < M_; ++m)
@@ -68,6 +75,25 @@ class Gemm : public OpKernel {
       }
   }
 
+  void bound(const bounds::BoundRequest& r) const override {
+    const bool simple = alpha_ == 1.0 && (!has_c_ || (beta_ == 1.0 && c_per_feature_));
+    if (!simple) throw bounds::NoBound("Gemm with alpha or beta other than 1 has no bound rule yet");
+    bounds::MatmulBound g;
+    g.M = M_;
+    g.K = K_;
+    g.N = N_;
+    // a(m, k) = A'[m][k]; b(k, n) = B'[k][n] (see run()).
+    g.A = {&r.inputs[0], 0, trans_a_ ? 1 : K_, trans_a_ ? M_ : 1};
+    g.B = {&r.inputs[1], 0, trans_b_ ? 1 : N_, trans_b_ ? K_ : 1};
+    if (has_c_) {
+      g.bias = &r.inputs[2];
+      g.bias_stride_n = 1;
+    }
+    g.ldo = N_;
+    const double fail = bounds::matmul_bound(r.model, r.lambda, g, *r.det[0], *r.prob[0]);
+    if (r.failure_probability) *r.failure_probability = fail;
+  }
+
  private:
   double c_at(const Tensor& c, long m, long n) const {  // unidirectional broadcast of C to M×N
     if (c_shape_.empty()) return c.data[0];
@@ -77,6 +103,7 @@ class Gemm : public OpKernel {
   }
   double alpha_ = 1, beta_ = 1;
   bool trans_a_ = false, trans_b_ = false, has_c_ = false, c_per_feature_ = false;
+  bool a_constant_ = false, b_constant_ = false;
   long M_ = 0, K_ = 0, N_ = 0;
   Shape c_shape_;
 };
@@ -86,6 +113,8 @@ class Gemm : public OpKernel {
 class MatMul : public OpKernel {
  public:
   explicit MatMul(const OpContext& ctx) {
+    a_constant_ = ctx.const_inputs.at(0) != nullptr;
+    b_constant_ = ctx.const_inputs.at(1) != nullptr;
     Shape a = ctx.input_shapes.at(0), b = ctx.input_shapes.at(1);
     if (a.empty() || b.empty()) ctx.fail("MatMul of a scalar");
     if (a.size() == 1) a.insert(a.begin(), 1);
@@ -123,14 +152,41 @@ class MatMul : public OpKernel {
 
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     for (std::size_t i = 0; i < a_off_.size(); ++i) {
-      GemmArgs g{M_, N_, K_, in[0]->data.data() + a_off_[i], K_, in[1]->data.data() + b_off_[i], N_, nullptr,
-                 out[0]->data.data() + static_cast<long>(i) * M_ * N_, N_, true};
+      GemmArgs g;
+      g.M = M_;
+      g.N = N_;
+      g.K = K_;
+      g.W = in[0]->data.data() + a_off_[i];
+      g.ldw = K_;
+      g.X = in[1]->data.data() + b_off_[i];
+      g.ldx = N_;
+      g.Y = out[0]->data.data() + static_cast<long>(i) * M_ * N_;
+      g.ldy = N_;
+      g.w_constant = a_constant_;
+      g.x_constant = b_constant_;
       a.gemm(g);
     }
   }
 
+  void bound(const bounds::BoundRequest& r) const override {
+    double fail = 0;
+    for (std::size_t i = 0; i < a_off_.size(); ++i) {
+      bounds::MatmulBound g;
+      g.M = M_;
+      g.K = K_;
+      g.N = N_;
+      g.A = {&r.inputs[0], a_off_[i], K_, 1};
+      g.B = {&r.inputs[1], b_off_[i], N_, 1};
+      g.out_offset = static_cast<long>(i) * M_ * N_;
+      g.ldo = N_;
+      fail = bounds::matmul_bound(r.model, r.lambda, g, *r.det[0], *r.prob[0]);
+    }
+    if (r.failure_probability) *r.failure_probability = fail;
+  }
+
  private:
   long M_ = 0, K_ = 0, N_ = 0;
+  bool a_constant_ = false, b_constant_ = false;
   std::vector<std::int64_t> a_off_, b_off_;
 };
 

@@ -1,0 +1,63 @@
+// Error-bound transfer through one operator: the interface every op kernel implements
+// (OpKernel::bound) and the engine calls per layer, per chain and per sample.
+//
+// For one chain, a value is described by an enclosure of the chain's own value and a bound on
+// its distance from the exact network's value:
+//     lo ≤ x_c ≤ hi        (elementwise; lo = hi = x_c once the chain has computed it, or the
+//                           reference value widened by the bounds when predicting a priori)
+//     |x_c - x̄| ≤ err      (x̄: the value of the exact real-number network)
+// Given that for every input, bound() writes for every output element a deterministic bound
+// (every rounding at its worst: Higham's γ_k) and a probabilistic one (Higham & Mary's γ̃_k for
+// the sums, holding with the probability the theory states) on |y_c - ȳ|, covering the
+// operator's own rounding errors and the propagation of its inputs' errors.
+//
+// Constants (weights) enter the same way: lo = hi = the chain's rounded constant and
+// err = |rounded - exact|, so weight rounding is just one more input error.
+// theory/ proves each operator's rule; tests/bounds checks them.
+#pragma once
+
+#include <span>
+#include <stdexcept>
+
+#include "bounds/model.h"
+#include "kernels/tensor.h"
+
+namespace fpaudit::bounds {
+
+struct Enclosure {
+  const Tensor* lo = nullptr;
+  const Tensor* hi = nullptr;
+  const Tensor* err = nullptr;         ///< deterministic error bound
+  const Tensor* err_prob = nullptr;    ///< probabilistic error bound (same shape)
+  bool present() const { return lo != nullptr; }
+  /// The largest magnitude the chain's value can have at element i.
+  double magnitude(long i) const {
+    const double a = lo->data[i] < 0 ? -lo->data[i] : lo->data[i];
+    const double b = hi->data[i] < 0 ? -hi->data[i] : hi->data[i];
+    return a > b ? a : b;
+  }
+};
+
+struct BoundRequest {
+  const ArithmeticModel& model;
+  double lambda;                          ///< confidence parameter of the probabilistic bound
+  std::span<const Enclosure> inputs;      ///< per node input; absent or preparation-only: empty
+  std::span<Tensor* const> det;           ///< per output: deterministic bound, sized on entry
+  std::span<Tensor* const> prob;          ///< per output: probabilistic bound, sized on entry
+  /// Out: the largest per-element probability that this operator's own probabilistic bound
+  /// fails (0 for operators whose rounding errors are bounded deterministically anyway).
+  double* failure_probability = nullptr;
+};
+
+/// Thrown by operators without a bound rule; the engine reports the layer as "no bound".
+class NoBound : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Upper-rounding safety for sums computed in binary64 by the bound code itself: a bound
+/// evaluated as a binary64 sum of n nonnegative terms is multiplied by this to stay an upper
+/// bound despite its own rounding errors (γ_n(2^-53), doubled; see theory/bounds-arithmetic.md).
+double safety(long n);
+
+}  // namespace fpaudit::bounds
