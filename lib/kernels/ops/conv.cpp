@@ -25,8 +25,10 @@ std::vector<double>& column_scratch() {
 ///   y: [N, M, out...]  K = Cg·taps, Cg = C / groups, Mg = M / groups
 class GroupedConvolution {
  public:
+  /// constant_weights: the weights run() gets are the model's constants (rounded once per
+  /// arithmetic, never moved), so chains may convert them once.
   GroupedConvolution(const OpContext& ctx, std::int64_t groups, std::int64_t out_channels, const Window& w,
-                     std::vector<std::int32_t> taps)
+                     std::vector<std::int32_t> taps, bool constant_weights)
       : batch_(ctx.input_shapes.at(0).at(0)),
         channels_(ctx.input_shapes[0].at(1)),
         groups_(groups),
@@ -35,7 +37,8 @@ class GroupedConvolution {
         taps_(w.taps()),
         in_plane_(w.in_plane()),
         out_plane_(w.out_plane()),
-        table_(std::move(taps)) {
+        table_(std::move(taps)),
+        constant_weights_(constant_weights) {
     // A 1×1 kernel with unit stride and no padding reads the input itself: no im2col copy.
     direct_ = taps_ == 1 && in_plane_ == out_plane_;
     for (std::int64_t p = 0; direct_ && p < out_plane_; ++p) direct_ = table_[static_cast<std::size_t>(p)] == p;
@@ -57,6 +60,7 @@ class GroupedConvolution {
         args.K = K;
         args.W = weights + g * group_outputs_ * K;
         args.ldw = K;
+        args.w_constant = constant_weights_;
         args.X = direct_ ? xg : col.data();
         args.ldx = P;
         args.bias = bias ? bias + g * group_outputs_ : nullptr;
@@ -82,6 +86,7 @@ class GroupedConvolution {
 
   std::int64_t batch_, channels_, groups_, group_channels_, group_outputs_, taps_, in_plane_, out_plane_;
   std::vector<std::int32_t> table_;
+  bool constant_weights_ = false;
   bool direct_ = false;
 };
 
@@ -123,7 +128,7 @@ class Conv : public OpKernel {
     const std::int64_t groups = groups_of(ctx, [](std::int64_t g, const Shape& x, const Shape& wt) {
       return x[1] == wt[1] * g && wt[0] % g == 0;
     });
-    return GroupedConvolution(ctx, groups, ctx.input_shapes[1][0], w, forward_taps(ctx, w));
+    return GroupedConvolution(ctx, groups, ctx.input_shapes[1][0], w, forward_taps(ctx, w), ctx.const_inputs.at(1) != nullptr);
   }
   Window window_;
   GroupedConvolution conv_;
@@ -140,11 +145,12 @@ class ConvTranspose : public OpKernel {
         groups_(groups_of(ctx, [](std::int64_t g, const Shape& x, const Shape& wt) { return x[1] == wt[0] && wt[0] % g == 0; })),
         group_channels_(ctx.input_shapes[0][1] / groups_),
         group_outputs_(ctx.input_shapes[1][1]),
-        conv_(ctx, groups_, group_outputs_ * groups_, window_, transposed_taps(ctx, window_)) {}
+        conv_(ctx, groups_, group_outputs_ * groups_, window_, transposed_taps(ctx, window_), false) {}
 
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     const std::vector<double>& w = in[1]->data;
-    // The rearranged weights: a copy per call (weights are small next to the activations).
+    // The rearranged weights: a copy per call (weights are small next to the activations),
+    // hence not marked constant for the chains' conversion cache.
     std::vector<double> matrix(w.size());
     const std::int64_t taps = window_.taps(), K = group_channels_ * taps;
     for (std::int64_t g = 0; g < groups_; ++g)
