@@ -55,7 +55,7 @@ void set_input_shapes(Graph& graph, std::span<const Shape> shapes) {
 }
 
 /// Every output type the rule gave must be a tensor fpaudit can hold.
-void check_output_types(const OpContext& ctx, const std::vector<TensorType>& types) {
+void check_output_types(const ShapeContext& ctx, const std::vector<TensorType>& types) {
   for (std::size_t i = 0; i < ctx.node().outputs.size(); ++i) {
     if (ctx.node().outputs[i].empty()) continue;
     const Shape& s = types[i].shape;
@@ -81,7 +81,7 @@ bool is_fold_only(const std::string& op) {
 }
 
 /// Tries to fold the node; true when its outputs are now constants.
-bool fold(Graph& graph, const OpContext& ctx, const std::vector<TensorType>& types, std::int64_t& folded_elements) {
+bool fold(Graph& graph, const ShapeContext& ctx, const std::vector<TensorType>& types, std::int64_t& folded_elements) {
   const Node& node = ctx.node();
   const FoldRule rule = find_fold_rule(node.op_type);
   const bool needs_values = node.op_type != "Shape" && node.op_type != "Size";
@@ -150,7 +150,7 @@ void infer_shapes(Graph& graph, std::span<const Shape> input_shapes) {
   std::int64_t folded_elements = 0;
   for (Node& node : graph.nodes) {
     try {
-      const OpContext ctx(graph, node);
+      const ShapeContext ctx(graph, node);
       const ShapeRule rule = find_shape_rule(node.op_type);
       if (!rule) ctx.fail("has no shape rule (an operator list is out of step with the rules)");
       const std::vector<TensorType> types = rule(ctx);
