@@ -157,6 +157,11 @@ double MpfrArithmetic::pow(double x, double e, Target) const {
 }
 
 double MpfrArithmetic::dot(const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw, long n) const {
+  return dot_plus(x, incx, w, incw, n, 0.0);
+}
+
+double MpfrArithmetic::dot_plus(const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw, long n,
+                                double c) const {
   // Sequential: every product and every partial sum rounded to the working precision.
   MpfrScratch& s = scratch(bits_);
   mpfr_set_zero(s.acc, 1);
@@ -166,7 +171,19 @@ double MpfrArithmetic::dot(const double* x, std::ptrdiff_t incx, const double* w
     mpfr_mul(s.r, s.a, s.b, MPFR_RNDN);
     mpfr_add(s.acc, s.acc, s.r, MPFR_RNDN);
   }
+  if (c != 0) {
+    mpfr_set_d(s.a, c, MPFR_RNDN);
+    mpfr_add(s.acc, s.acc, s.a, MPFR_RNDN);
+  }
   return result(s.acc);
+}
+
+void MpfrArithmetic::gemm(const GemmArgs& g) const {
+  // The bias is one more term of the sum at the working precision, and the result is rounded
+  // once, as ExactArithmetic::gemm does: the references agree bit for bit on Gemm and Conv.
+  for (long m = 0; m < g.M; ++m)
+    for (long n = 0; n < g.N; ++n)
+      g.Y[m * g.ldy + n] = dot_plus(g.W + m * g.ldw, g.w_step, g.X + n * g.x_step, g.ldx, g.K, g.bias ? g.bias[m] : 0.0);
 }
 
 double MpfrArithmetic::sum(const double* x, std::ptrdiff_t inc, long n) const {

@@ -233,6 +233,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
       const Format& storage = s.chains[c]->storage();
       long base = 0;
       for (int out : layer.outputs) {
+        if (out < 0) continue;
         const Tensor& y = w.chain[c].value(out);
         const Tensor& r = w.ref.value(out);
         add_errors(st.propagated, y, r, storage, sample, base);

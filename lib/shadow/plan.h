@@ -16,7 +16,7 @@ struct PlannedLayer {
   const Node* node = nullptr;
   std::unique_ptr<OpKernel> kernel;
   std::vector<int> inputs;   ///< slot per node input; -1 for absent or preparation-only inputs
-  std::vector<int> outputs;  ///< slot per node output
+  std::vector<int> outputs;  ///< slot per node output; -1 for absent ones (kernels get null)
   std::int64_t multiply_adds = 0;
 };
 

@@ -116,6 +116,76 @@ std::vector<OperatorExample> build_examples() {
   v.push_back({"Softmax", "rows of 7", 13, {1, 3, 7}, 4, [](B& b) { b.node("Softmax", {"x"}, {"y"}); }});
   v.push_back({"Softmax", "rows of 300", 13, {1, 2, 300}, 3, [](B& b) { b.node("Softmax", {"x"}, {"y"}); }});
   v.push_back({"LogSoftmax", "", 13, {1, 3, 7}, 4, [](B& b) { b.node("LogSoftmax", {"x"}, {"y"}); }});
+  // ---- convolution, normalisation, pooling, reductions, resizing (the ops branch) ----
+  v.push_back({"Conv", "3x3, pad 1, bias, 2 groups", 13, {1, 4, 6, 6}, 1, [weights](B& b) {
+                 b.initializer(float_tensor("W", {6, 2, 3, 3}, weights(6, 18)));
+                 b.initializer(float_tensor("B", {6}, {0.1f, -0.2f, 0.3f, 0.0f, 1.0f, -1.0f}));
+                 auto& n = b.node("Conv", {"x", "W", "B"}, {"y"});
+                 set_attr(n, "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+                 set_attr(n, "group", std::int64_t{2});
+               }});
+  v.push_back({"Conv", "1x1 (no im2col)", 13, {1, 3, 5, 5}, 1, [weights](B& b) {
+                 b.initializer(float_tensor("W", {4, 3, 1, 1}, weights(4, 3)));
+                 b.node("Conv", {"x", "W"}, {"y"});
+               }});
+  v.push_back({"ConvTranspose", "stride 2, bias", 13, {1, 3, 4, 4}, 1, [weights](B& b) {
+                 b.initializer(float_tensor("W", {3, 2, 3, 3}, weights(3, 18)));
+                 b.initializer(float_tensor("B", {2}, {0.25f, -0.5f}));
+                 set_attr(b.node("ConvTranspose", {"x", "W", "B"}, {"y"}), "strides", std::vector<std::int64_t>{2, 2});
+               }});
+  v.push_back({"BatchNormalization", "", 13, {1, 3, 4, 4}, 2, [](B& b) {
+                 b.initializer(float_tensor("g", {3}, {1.5f, -0.7f, 0.01f}));
+                 b.initializer(float_tensor("bt", {3}, {0.1f, 2.0f, -3.0f}));
+                 b.initializer(float_tensor("mu", {3}, {0.3f, -1.0f, 0.0f}));
+                 b.initializer(float_tensor("var", {3}, {0.5f, 4.0f, 1e-3f}));
+                 b.node("BatchNormalization", {"x", "g", "bt", "mu", "var"}, {"y"});
+               }});
+  v.push_back({"LayerNormalization", "width 64, bias", 17, {1, 3, 64}, 2, [weights](B& b) {
+                 std::vector<float> g = weights(1, 64), bt = weights(64, 1);
+                 for (float& x : g) x = 1.0f + 0.5f * x;
+                 b.initializer(float_tensor("g", {64}, g));
+                 b.initializer(float_tensor("bt", {64}, bt));
+                 b.node("LayerNormalization", {"x", "g", "bt"}, {"y"});
+               }});
+  v.push_back({"LayerNormalization", "large values (binary16 sum of squares near overflow)", 17, {1, 2, 64}, 40, [](B& b) {
+                 b.initializer(float_tensor("g", {64}, std::vector<float>(64, 1.0f)));
+                 b.node("LayerNormalization", {"x", "g"}, {"y"});
+               }});
+  v.push_back({"MaxPool", "2x2 stride 2", 13, {1, 2, 6, 6}, 1, [](B& b) {
+                 auto& n = b.node("MaxPool", {"x"}, {"y"});
+                 set_attr(n, "kernel_shape", std::vector<std::int64_t>{2, 2});
+                 set_attr(n, "strides", std::vector<std::int64_t>{2, 2});
+               }});
+  v.push_back({"AveragePool", "3x3 pad 1, count_include_pad", 13, {1, 2, 5, 5}, 1, [](B& b) {
+                 auto& n = b.node("AveragePool", {"x"}, {"y"});
+                 set_attr(n, "kernel_shape", std::vector<std::int64_t>{3, 3});
+                 set_attr(n, "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+                 set_attr(n, "count_include_pad", std::int64_t{1});
+               }});
+  v.push_back(unary("GlobalAveragePool", {1, 3, 7, 7}));
+  v.push_back({"ReduceMean", "last axis", 13, {1, 4, 50}, 1, [](B& b) {
+                 set_attr(b.node("ReduceMean", {"x"}, {"y"}), "axes", std::vector<std::int64_t>{-1});
+               }});
+  v.push_back({"ReduceSum", "axes 1 and 2", 13, {1, 4, 5, 6}, 1, [](B& b) {
+                 b.initializer(int64_tensor("a", {2}, {1, 2}));
+                 b.node("ReduceSum", {"x", "a"}, {"y"});
+               }});
+  v.push_back({"Resize", "linear, scale 2", 13, {1, 1, 4, 4}, 1, [](B& b) {
+                 b.initializer(float_tensor("sc", {4}, {1.0f, 1.0f, 2.0f, 2.0f}));
+                 set_attr(b.node("Resize", {"x", "", "sc"}, {"y"}), "mode", std::string("linear"));
+               }});
+  v.push_back({"Resize", "nearest, scale 2", 13, {1, 1, 3, 3}, 1, [](B& b) {
+                 b.initializer(float_tensor("sc", {4}, {1.0f, 1.0f, 2.0f, 2.0f}));
+                 b.node("Resize", {"x", "", "sc"}, {"y"});
+               }});
+  v.push_back({"Resize", "tf_crop_and_resize, extrapolation -2.1", 13, {1, 1, 4, 4}, 1, [](B& b) {
+                 b.initializer(float_tensor("roi", {8}, {0, 0, -0.5f, -0.5f, 1, 1, 1.5f, 1.5f}));
+                 b.initializer(float_tensor("sc", {4}, {1.0f, 1.0f, 1.5f, 1.5f}));
+                 auto& n = b.node("Resize", {"x", "roi", "sc"}, {"y"});
+                 set_attr(n, "mode", std::string("linear"));
+                 set_attr(n, "coordinate_transformation_mode", std::string("tf_crop_and_resize"));
+                 set_attr(n, "extrapolation_value", -2.1f);
+               }});
   // ---- data movement ----
   v.push_back({"Reshape", "", 13, {1, 3, 4}, 1, [](B& b) {
                  b.initializer(int64_tensor("s", {2}, {1, 12}));

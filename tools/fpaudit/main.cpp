@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   fpaudit::cli::set_formats_command(app, status);
   fpaudit::cli::set_run_command(app, status);
   fpaudit::cli::set_audit_command(app, status);
+  fpaudit::cli::set_inspect_command(app, status);
   fpaudit::cli::set_bounds_command(app, status);
   try {
     app.parse(argc, argv);

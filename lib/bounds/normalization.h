@@ -1,0 +1,43 @@
+// Bound rules of BatchNormalization (inference) and LayerNormalization (the native operator;
+// the decomposition PyTorch exports is bounded operator by operator): theory/normalization.md.
+#pragma once
+
+#include <cstdint>
+
+#include "bounds/elementwise.h"
+#include "bounds/interval.h"
+
+namespace fpaudit::bounds {
+
+// ---- BatchNormalization ----------------------------------------------------------------
+// The chain folds each channel into scale = round_S(γ/√(σ²+ε)) and shift =
+// round_S(fma(-μ, scale, β)) (binary64, from its own rounded constants), then y = round_S(x·scale
+// + shift). The fold encloses the chain's scale and shift and bounds their distance from the
+// exact γ̄/√(σ̄²+ε) and β̄ - μ̄·γ̄/√(σ̄²+ε).
+
+struct BatchNormFold {
+  Interval scale, shift;           ///< the chain's rounded scale and shift lie here
+  double scale_err = 0, shift_err = 0;  ///< their distance from the exact ones
+};
+BatchNormFold batchnorm_fold(const ArithmeticModel& m, Operand gamma, Operand beta, Operand mean, Operand var, double epsilon);
+/// One output element x·scale + shift.
+double batchnorm_bound(const ArithmeticModel& m, const BatchNormFold& f, Operand x);
+
+// ---- LayerNormalization ------------------------------------------------------------------
+// Over the n normalised elements, in the accumulation format A (docs/chain-semantics.md):
+// μ = Σx/n, d = x - μ, v = Σd²/n, r = 1/√(v + ε), y = round_S(d·r·γ + β).
+
+struct LayerNormRow {
+  long n = 0;
+  const Enclosure* x = nullptr;
+  long x_base = 0;                         ///< x_j at x_base + j (outputs at the same offsets)
+  const Enclosure* gamma = nullptr;
+  const std::int64_t* gamma_at = nullptr;  ///< the γ element of position j
+  const Enclosure* beta = nullptr;         ///< null: no bias
+  const std::int64_t* beta_at = nullptr;
+  double epsilon = 1e-5;
+};
+/// Writes the row's bounds; returns the failure probability of the probabilistic one.
+double layernorm_bound(const ArithmeticModel& m, double lambda, const LayerNormRow& row, Tensor& det, Tensor& prob);
+
+}  // namespace fpaudit::bounds

@@ -1,0 +1,62 @@
+#include "bounds/reductions.h"
+
+#include <cmath>
+
+#include "bounds/sums.h"
+
+namespace fpaudit::bounds {
+
+ElementBound reduction_bound(const ArithmeticModel& m, double lambda, const Enclosure& x, long offset,
+                             const std::int64_t* terms, long n, ReductionFinish finish) {
+  double S = 0, Ed = 0, Ep = 0;
+  for (long k = 0; k < n; ++k) {
+    const long i = offset + static_cast<long>(terms[k]);
+    S += x.magnitude(i);
+    Ed += x.err->data[i];
+    Ep += x.err_prob->data[i];
+  }
+  const double safe = safety(n + 2);
+  S *= safe;
+  Ed *= safe;
+  Ep *= safe;
+  const SumError sum = sum_error(m, n, S, lambda);
+  ElementBound b;
+  b.failure = sum.failure;
+  if (finish.divide) {
+    // round_S(ŝ/c): the division rounds once into storage; errors scale by 1/c.
+    const double c = finish.divisor;
+    const double last = m.storage.error(up(sum.magnitude / c));
+    b.det = nan_to_inf(up(up(up(sum.det + Ed) / c) + last) * safety(2));
+    b.prob = nan_to_inf(up(up(up(sum.prob + Ep) / c) + last) * safety(2));
+  } else {
+    const double last = m.storage_differs ? m.storage.error(sum.magnitude) : 0.0;
+    b.det = nan_to_inf(up(up(sum.det + Ed) + last));
+    b.prob = nan_to_inf(up(up(sum.prob + Ep) + last));
+  }
+  return b;
+}
+
+ElementBound interpolation_bound(const ArithmeticModel& m, double lambda, const Enclosure& x, const std::int64_t* terms,
+                                 const double* weights, long n) {
+  // The chain's weight ĉ_k is within e_k = u_S|c_k| + η_S of c_k, so (as in the dot-product
+  // rule with an inexact constant operand) Σ ĉx_c - Σ cx̄ ≤ Σ (|c| + e)E + e·|x_c|.
+  double S = 0, Ed = 0, Ep = 0;
+  for (long k = 0; k < n; ++k) {
+    const long i = static_cast<long>(terms[k]);
+    const double c = std::fabs(weights[k]);
+    const double e = m.storage.error(c);
+    const double cm = c + e, xm = x.magnitude(i);
+    S += cm * xm;
+    Ed += cm * x.err->data[i] + e * xm;
+    Ep += cm * x.err_prob->data[i] + e * xm;
+  }
+  const double safe = safety(n + 4);
+  S *= safe;
+  Ed *= safe;
+  Ep *= safe;
+  const SumError sum = sum_error(m, n, S, lambda);
+  const double last = m.storage_differs ? m.storage.error(sum.magnitude) : 0.0;
+  return {nan_to_inf(up(up(sum.det + Ed) + last)), nan_to_inf(up(up(sum.prob + Ep) + last)), sum.failure};
+}
+
+}  // namespace fpaudit::bounds
