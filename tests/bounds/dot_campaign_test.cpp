@@ -106,6 +106,27 @@ TEST_CASE("dot products of every accumulator and schedule stay within the determ
   CHECK(total_violations == 0);
 }
 
+TEST_CASE("regression: every step underflows by nearly η (the rule's former d·η was too small)") {
+  // Found by the proof of theory/dot-product.md, Theorem 1: each of the n steps can add up to η,
+  // not each of the d levels. Terms t = 2^-25 + 2^-35 (x = 2^-12(1 + 2^-10), w = 2^-13, both
+  // binary16): every binary16 step acc + t rounds up to the next multiple of 2^-24, an error of
+  // η - 2^-35 per step; two lanes halve the depth but not the number of steps.
+  const long n = 1000;
+  const std::vector<double> x(n, std::ldexp(1 + 0x1p-10, -12)), w(n, 0x1p-13);
+  ChainSpec spec = parse_chain("fp16@two-lane");
+  const ChainArithmetic a(spec);
+  const ArithmeticModel m = ArithmeticModel::of(a);
+  const double got = a.dot(x.data(), 1, w.data(), 1, n);
+  const double observed = observed_error(x, w, got);
+  const double S = static_cast<double>(n) * x[0] * w[0];
+  const long d = rounding_depth(spec.schedule, n);
+  const double former = gamma(d, m.u_sum) * S + static_cast<double>(d) * m.eta_sum;  // the rule before the proof
+  CHECK(observed > former);  // the former rule is violated here
+  CHECK(observed <= sum_error(m, n, S * safety(n), kLambda).det);
+  fmt::print("underflow regression: observed {:.4g}, former rule {:.4g}, proved rule {:.4g}\n", observed, former,
+             sum_error(m, n, S * safety(n), kLambda).det);
+}
+
 TEST_CASE("GEMM with bias and storage rounding stays within matmul_bound, E4M3 saturation included") {
   std::mt19937_64 rng(7);
   std::normal_distribution<double> normal(0.0, 1.0);
