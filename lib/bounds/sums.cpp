@@ -34,6 +34,12 @@ SumError sum_error(const ArithmeticModel& m, long n, double S, double lambda) {
     }
   }
   r.magnitude = up(S + r.det);
+  // Every partial sum is at most S(1+u)^d + nη ≤ magnitude: below the accumulator's largest finite
+  // value nothing overflows. Beyond, a partial sum may overflow and the theorem says nothing.
+  if (!m.acc.saturates && !(r.magnitude < m.acc.max_finite)) {
+    r.det = r.prob = r.magnitude = __builtin_inf();
+    r.failure = 0;
+  }
   return r;
 }
 

@@ -30,6 +30,16 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
   return failure;
 }
 
+void infinite_where_nonfinite(const PlannedLayer& layer, const Activations& values, Activations& det, Activations& prob) {
+  for (int slot : layer.outputs) {
+    const std::vector<double>& y = values.value(slot).data;
+    std::vector<double>& d = det.mutable_value(slot).data;
+    std::vector<double>& p = prob.mutable_value(slot).data;
+    for (std::size_t i = 0; i < y.size(); ++i)
+      if (!std::isfinite(y[i])) d[i] = p[i] = INFINITY;
+  }
+}
+
 std::unique_ptr<AprioriChain> make_apriori_chain(const Plan& plan, const ChainSpec& spec,
                                                  const std::vector<Tensor>& ref_constants) {
   auto c = std::make_unique<AprioriChain>();
@@ -71,16 +81,25 @@ void AprioriState::start(const std::vector<double>& x) {
 }
 
 void AprioriState::enclose(int slot, const Tensor& ref, const Tensor& ref_err) {
-  // [x_ref - (E + R), x_ref + (E + R)], rounded outward (theory/bounds-arithmetic.md §1).
-  auto widen = [&](const Tensor& e, Tensor& lo, Tensor& hi) {
+  // [x_ref - (E + R), x_ref + (E + R)], rounded outward (theory/bounds-arithmetic.md §1). The
+  // chain's value is finite (so E holds) if the enclosure stays below the storage format's largest
+  // finite value: the rule's error before the final rounding already keeps it there
+  // (theory/a-priori-certificate.md). Otherwise it may have overflowed: E = +Inf.
+  const bounds::RoundingTarget& s = chain_->model.storage;
+  auto widen = [&](Tensor& e, Tensor& lo, Tensor& hi) {
     for (long i = 0; i < ref.size(); ++i) {
       const double r = bounds::up(e.data[i] + ref_err.data[i]);
       lo.data[i] = bounds::down(ref.data[i] - r);
       hi.data[i] = bounds::up(ref.data[i] + r);
+      if (!s.saturates && !(std::fmax(-lo.data[i], hi.data[i]) < s.max_finite)) {
+        e.data[i] = INFINITY;
+        lo.data[i] = -INFINITY;
+        hi.data[i] = INFINITY;
+      }
     }
   };
-  widen(err_.value(slot), lo_.mutable_value(slot), hi_.mutable_value(slot));
-  widen(err_prob_.value(slot), lo_prob_.mutable_value(slot), hi_prob_.mutable_value(slot));
+  widen(err_.mutable_value(slot), lo_.mutable_value(slot), hi_.mutable_value(slot));
+  widen(err_prob_.mutable_value(slot), lo_prob_.mutable_value(slot), hi_prob_.mutable_value(slot));
 }
 
 void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, const Activations& ref_err) {

@@ -23,6 +23,11 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
                    const Activations& hi, const Activations& err, const Activations& err_prob, Activations& det,
                    Activations& prob);
 
+/// The rules bound only outputs the chain returns finite (theory/rounding-model.md): where a
+/// layer's output value in `values` is ±Inf or NaN, its bounds become +Inf, so that no rule
+/// downstream (Div by an infinity, a clamp...) relies on them.
+void infinite_where_nonfinite(const PlannedLayer& layer, const Activations& values, Activations& det, Activations& prob);
+
 /// What the a-priori propagation of one chain needs, prepared once per run.
 struct AprioriChain {
   ChainSpec spec;

@@ -226,6 +226,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
       // Bounds: propagated (the chain's own values and input bounds) and local (the rounded
       // reference input, exact, with only the weights' rounding as input error).
       const double p_fail = bound_layer(layer, s.models[c], s.options.lambda, w.chain[c], w.err[c], w.err_prob[c], w.err[c], w.err_prob[c]);
+      infinite_where_nonfinite(layer, w.chain[c], w.err[c], w.err_prob[c]);
       const double l_fail = bound_layer(layer, s.models[c], s.options.lambda, w.rounded[g], w.zero_err[c], w.zero_err[c],
                                         w.local_err[c], w.local_err_prob[c]);
       st.propagated_bound.max_failure_probability = std::fmax(st.propagated_bound.max_failure_probability, p_fail);
