@@ -3,13 +3,19 @@
 #include <cmath>
 #include <vector>
 
+#include "bounds/sum_constants.h"
+
 namespace fpaudit::bounds {
 
 double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& g, Tensor& det, Tensor& prob) {
-  const long depth = rounding_depth(m.schedule, g.K);
-  const double gam = m.exact_sums ? 0.0 : gamma(depth, m.u_acc);
-  const double gam_prob = m.exact_sums ? 0.0 : gamma_probabilistic(depth, m.u_acc, lambda);
-  const double gam_next = m.exact_sums ? 0.0 : gamma(depth + 1, m.u_acc);
+  // γ_d or the tensor-core rule, whichever the schedule calls for (sum_constants.h).
+  const SumConstants sums = sum_constants(m.schedule, g.K, m.exact_sums ? 0.0 : m.u_acc, m.eta_acc, lambda);
+  const double gam = sums.gamma;
+  const double gam_prob = sums.gamma_prob;
+  // The sum and then the bias addition: γ_{d+1}; for tensor-core blocks (1 + γ)(1 + u) − 1.
+  const double gam_next = m.exact_sums                              ? 0.0
+                          : m.schedule.order == SumOrder::TensorCore ? (1 + gam) * (1 + m.u_acc) - 1
+                                                                     : gamma(sums.depth + 1, m.u_acc);
   const bool to_storage = !m.exact_sums && (m.u_storage != m.u_acc || m.eta_storage != m.eta_acc);
   const double safe = safety(g.K);
   const Enclosure& A = *g.A.e;
@@ -47,7 +53,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
       if (m.exact_sums) {
         rounding_det = rounding_prob = m.u_storage * (S + cmag) + m.eta_storage;
       } else {
-        const double d_eta = static_cast<double>(depth) * m.eta_acc;
+        const double d_eta = sums.eta;
         rounding_det = gam * S + d_eta;
         rounding_prob = gam_prob * S + d_eta;
         // The finished sum is at most (1+γ_d)S + dη in magnitude; adding the bias rounds once more.
@@ -69,7 +75,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
       prob.data[o] = (rounding_prob + Ep + cep) * safety(4);
     }
   }
-  return m.exact_sums ? 0.0 : probabilistic_failure(depth, m.u_acc, lambda);
+  return m.exact_sums ? 0.0 : sums.failure;
 }
 
 }  // namespace fpaudit::bounds

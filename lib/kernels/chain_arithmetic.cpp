@@ -44,6 +44,14 @@ ChainArithmetic::ChainArithmetic(ChainSpec spec) : spec_(std::move(spec)), acc_k
     const FormatDiagnostics d = validate(*f);
     if (!d.ok()) throw std::invalid_argument("chain " + spec_.name + ": " + d.errors);
   }
+  // The tensor-core model (tensor_core_block.h) needs exact products in binary64 (storage of
+  // at most 26 bits, inside binary32's range) and the accumulators tensor cores have.
+  if (spec_.schedule.order == SumOrder::TensorCore &&
+      (acc_kind_ == AccKind::Bfloat16Fma || acc_kind_ == AccKind::Generic || spec_.storage.precision > 24 ||
+       spec_.storage.emax > 127))
+    throw std::invalid_argument("chain " + spec_.name +
+                                ": a tensor-core schedule needs binary32 or binary16 accumulation and storage "
+                                "no wider than binary32 (tensor cores have no other)");
 }
 
 double ChainArithmetic::round(double exact, Target t) const { return round_to(format(t), exact); }
