@@ -7,6 +7,7 @@
 #include "format/arithmetic.h"
 #include "format/binary16_batch.h"
 #include "kernels/accumulators.h"
+#include "kernels/activation64.h"
 #include "kernels/gemm_float.h"
 
 namespace fpaudit {
@@ -138,10 +139,10 @@ double unary_binary64(UnaryFn f, double x) {
   switch (f) {
     case UnaryFn::Exp: return std::exp(x);
     case UnaryFn::Log: return std::log(x);
-    case UnaryFn::Tanh: return std::tanh(x);
-    case UnaryFn::Sigmoid: return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
+    case UnaryFn::Tanh: return tanh64(x);
+    case UnaryFn::Sigmoid: return sigmoid64(x);  // the CUDA epilogues run the same formulas
     case UnaryFn::Erf: return std::erf(x);
-    case UnaryFn::Gelu: return 0.5 * x * std::erfc(-x * 0.70710678118654752440);
+    case UnaryFn::Gelu: return gelu64(x);
     case UnaryFn::Sqrt: return std::sqrt(x);
     case UnaryFn::Reciprocal: return 1.0 / x;
     case UnaryFn::Rsqrt: return 1.0 / std::sqrt(x);
