@@ -19,6 +19,8 @@ if(NOT FPAUDIT_CUDA STREQUAL "OFF")
       set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
     endif()
     set(FPAUDIT_HAVE_CUDA ON)
+    # The same list with commas, for compile definitions (a ';' would split them).
+    string(REPLACE ";" "," FPAUDIT_CUDA_ARCHITECTURE_LIST "${CMAKE_CUDA_ARCHITECTURES}")
   elseif(FPAUDIT_CUDA STREQUAL "ON")
     message(FATAL_ERROR "FPAUDIT_CUDA=ON but no CUDA compiler (nvcc) was found")
   endif()

@@ -71,7 +71,7 @@ TEST_CASE("every registered kernel is compiled for every architecture") {
   REQUIRE(!images.empty());
   for (const auto& [arch, cubin] : images) REQUIRE_MESSAGE(cubin.compare(0, 4, "\x7f" "ELF") == 0, "sm_", arch, ": a compressed cubin; this test reads plain ELF");
   std::istringstream archs(FPAUDIT_CUDA_ARCHITECTURES);
-  for (std::string arch; std::getline(archs, arch, ';');) {
+  for (std::string arch; std::getline(archs, arch, ',');) {
     const int sm = std::stoi(arch);
     for (const KernelInfo& k : kernel_registry()) {
       bool found = false;

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cuda/check/gemm_cases.h"
+#include "cuda/check/host_ops.h"
 #include "cuda/device.h"
 #include "cuda/device_chain.h"
 #include "cuda/registry.h"
@@ -45,7 +46,7 @@ TEST_CASE("every kernel has a unique name, a device symbol and a schedule the bo
 
 TEST_CASE("every architecture the kernels are built for has a tensor-core model") {
   std::istringstream archs(FPAUDIT_CUDA_ARCHITECTURES);
-  for (std::string arch; std::getline(archs, arch, ';');) {
+  for (std::string arch; std::getline(archs, arch, ',');) {
     const int sm = std::stoi(arch);
     INFO("sm_", sm);
     const TensorCoreModel* m = tensor_core_model(sm);
@@ -132,4 +133,48 @@ TEST_CASE("the check's bound machinery holds for the host emulation on every cas
   }
   MESSAGE(fmt::format("{} outputs checked; largest error / bound {:.3f}", checked, worst));
   CHECK(violations == 0);
+}
+
+TEST_CASE("the host references of --check compute the operators they name") {
+  // Sanity of host_ops.h on inputs whose answers are known, so that a GPU mismatch can only
+  // come from the device side.
+  const std::unique_ptr<Arithmetic> fp16 = make_chain_arithmetic(parse_chain("fp16"));
+  const std::unique_ptr<Arithmetic> mixed = make_chain_arithmetic(parse_chain("fp16-acc32"));
+  std::vector<std::uint16_t> x;
+  for (int i = 0; i < 64; ++i) x.push_back(b16::from_float(static_cast<float>(i % 9) * 0.25f - 1.0f));
+  for (const Arithmetic* a : {fp16.get(), mixed.get()}) {
+    INFO(a->name());
+    // Softmax rows sum to 1 within a few binary16 roundings per element.
+    const std::vector<std::uint16_t> s = check::host_softmax(*a, x, 2, 32);
+    for (int r = 0; r < 2; ++r) {
+      double sum = 0;
+      for (int j = 0; j < 32; ++j) sum += b16::to_float(s[r * 32 + j]);
+      CHECK(std::fabs(sum - 1) < 32 * 0x1p-10);
+    }
+    // LayerNorm without scale: mean 0, variance 1, to binary16 accuracy.
+    const std::vector<std::uint16_t> y = check::host_layernorm(*a, x, {}, {}, 1e-5, 1, 64);
+    double mean = 0, var = 0;
+    for (const std::uint16_t h : y) mean += b16::to_float(h) / 64;
+    for (const std::uint16_t h : y) var += (b16::to_float(h) - mean) * (b16::to_float(h) - mean) / 64;
+    CHECK(std::fabs(mean) < 0x1p-8);
+    CHECK(std::fabs(var - 1) < 0x1p-6);
+    // Average pooling of a constant plane is the constant (count excludes padding).
+    PoolProblem p;
+    p.planes = 1, p.H = 4, p.W = 4, p.KH = 3, p.KW = 3, p.pad_h = p.pad_w = 1;
+    const std::vector<std::uint16_t> c(16, b16::from_float(1.5f));
+    for (const std::uint16_t h : check::host_average_pool(*a, p, c)) CHECK(b16::to_float(h) == 1.5f);
+  }
+  // Max pooling with the NaN rule, and im2col of a 1×1 convolution is the input itself.
+  PoolProblem p;
+  p.planes = 1, p.H = 2, p.W = 2, p.KH = 2, p.KW = 2;
+  CHECK(check::host_max_pool(p, {b16::from_float(1), b16::from_float(3), b16::from_float(-2), b16::from_float(0)}).at(0) ==
+        b16::from_float(3));
+  CHECK(std::isnan(b16::to_float(check::host_max_pool(p, {b16::from_float(1), b16::kQuietNaN, 0, 0}).at(0))));
+  ConvProblem conv;
+  conv.C = 2, conv.H = 3, conv.W = 3, conv.M = 1;
+  std::vector<float> image(18);
+  for (int i = 0; i < 18; ++i) image[i] = static_cast<float>(i);
+  CHECK(check::host_im2col(conv, image.data()) == image);
+  CHECK(check::host_activation(Activation::Relu, b16::from_float(-2.0f)) == 0);
+  CHECK(check::host_activation(Activation::Sigmoid, 0) == b16::from_float(0.5f));
 }
