@@ -51,11 +51,12 @@ int run_run(const RunOptions& opt) {
   long correct = 0;
   Constant labels;
   if (!opt.labels.empty()) labels = read_npy(opt.labels);
+  const std::vector<Tensor> constants = round_constants(plan, *a);
   for (long i = 0; i < n; ++i) {
     const std::vector<double> xi = sample_values(x, i, per_sample);
     for (double v : xi)
       if (!std::isfinite(v)) throw ModelError(fmt::format("{}: sample {} holds {}", opt.input, i, v));
-    const std::vector<Tensor> out = evaluate(plan, *a, {xi});
+    const std::vector<Tensor> out = evaluate(plan, *a, constants, {xi});
     y.values.insert(y.values.end(), out[0].data.begin(), out[0].data.end());
     if (!labels.ints.empty() && i < static_cast<long>(labels.ints.size())) {
       const auto& z = out[0].data;
