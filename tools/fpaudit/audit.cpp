@@ -96,21 +96,16 @@ int run_audit_command(const AuditCommandOptions& opt) {
   ProgressBar bar;
   if (opt.progress) options.progress = [&bar](long done, long total) { bar(done, total); };
 
-  Graph graph = load_onnx(model);
   const Constant x = read_npy(input);
   std::unique_ptr<Constant> y;
   if (!labels.empty()) y = std::make_unique<Constant>(read_npy(labels));
-  if (graph.inputs.size() != 1) throw ModelError(model + ": the audit needs a model with exactly one input");
-  if (x.shape.empty()) throw ModelError(input + ": expected an array [N, ...] of samples");
-  Shape sample_shape = x.shape;
-  sample_shape[0] = 1;
-  infer_shapes(graph, std::vector<Shape>{sample_shape});
+  const Graph graph = load_model_for_samples(model, x, input);
   const Plan plan(graph);
   const AuditResult result = run_audit(plan, x, y.get(), options, input, labels);
 
   const AuditSource source{model, input, labels, FPAUDIT_VERSION};
   auto wants = [&](const char* f) { return std::find(opt.formats.begin(), opt.formats.end(), f) != opt.formats.end(); };
-  if (wants("json") || wants("csv")) std::filesystem::create_directories(opt.out);
+  if (wants("json") || wants("csv")) create_output_folder(opt.out);
   if (wants("json")) write_file_atomic(std::filesystem::path(opt.out) / "audit.json", audit_to_json(result, plan, source).dump(1) + "\n");
   if (wants("csv")) {
     write_file_atomic(std::filesystem::path(opt.out) / "layers.csv", layers_csv(result, plan));
