@@ -298,9 +298,9 @@ AuditDocument audit_document_from_json(const json& j, const std::string& source)
 
 AuditDocument read_audit_document(const std::filesystem::path& path) {
   const std::string name = path.string();
+  if (std::filesystem::is_directory(path)) throw ReportError(name + ": is a folder, not an audit JSON");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ReportError(fmt::format("{}: cannot open ({})", name, std::strerror(errno)));
-  if (std::filesystem::is_directory(path)) throw ReportError(name + ": is a folder, not an audit JSON");
   std::ostringstream text;
   text << in.rdbuf();
   const json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);

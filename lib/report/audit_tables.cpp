@@ -47,7 +47,8 @@ int largest_local_layer(const AuditDocument& doc, std::size_t c) {
   return best;
 }
 
-/// "certified_predicted_fraction" → "certified predicted fraction".
+}  // namespace
+
 std::string extra_title(const std::string& key) {
   std::string t = key;
   std::replace(t.begin(), t.end(), '_', ' ');
@@ -66,6 +67,8 @@ Cell extra_cell(const ExtraField& f) {
   if (f.value.is_string()) return Cell::of_text(f.value.get<std::string>());
   return Cell::missing();
 }
+
+namespace {
 
 /// The keys of extra classification fields over all chains, in first-seen order.
 std::vector<std::string> extra_keys(const AuditDocument& doc) {
@@ -209,8 +212,8 @@ std::vector<std::string> findings(const AuditDocument& doc) {
       s += fmt::format("; most error created at {} (local ‖rel‖ {})", doc.layers[l].name,
                        compact_text(doc.layers[l].chains[c].local.normwise_max));
     if (const ClosestBound b = closest_bound(doc, c); b.layer >= 0)
-      s += fmt::format("; bounds hold with observed/bound at most {} ({} {})", compact_text(b.ratio), b.local ? "local," : "propagated,",
-                       doc.layers[b.layer].name);
+      s += fmt::format("; {} {} ({}, {})", b.ratio > 1 ? "a bound is VIOLATED: observed/bound reaches" : "bounds hold with observed/bound at most",
+                       compact_text(b.ratio), b.local ? "local" : "propagated", doc.layers[b.layer].name);
     std::uint64_t violations = 0, overflow = 0;
     int unbounded = 0;
     for (const LayerView& layer : doc.layers) {
@@ -219,10 +222,10 @@ std::vector<std::string> findings(const AuditDocument& doc) {
       overflow += layer.chains[c].events.overflow + layer.chains[c].events.nan;
     }
     if (unbounded) s += fmt::format("; {} {} without a bound", unbounded, unbounded == 1 ? "layer" : "layers");
-    if (violations) s += fmt::format("; {} BOUND VIOLATIONS", violations);
+    if (violations) s += fmt::format("; {} bound {} in all", violations, violations == 1 ? "violation" : "violations");
     if (k.first_nonfinite_layer >= 0 && k.first_nonfinite_layer < static_cast<int>(doc.layers.size()))
-      s += fmt::format("; values went non-finite in {} samples, first at {}", k.first_nonfinite_samples,
-                       doc.layers[k.first_nonfinite_layer].name);
+      s += fmt::format("; values went non-finite in {} {}, first at {}", k.first_nonfinite_samples,
+                       k.first_nonfinite_samples == 1 ? "sample" : "samples", doc.layers[k.first_nonfinite_layer].name);
     else if (!overflow)
       s += "; no overflow";
     if (k.lemma_violations) s += fmt::format("; {} LEMMA VIOLATIONS (certified yet flipped: a bug in fpaudit)", k.lemma_violations);

@@ -74,7 +74,7 @@ Table comparison_table(const std::vector<AuditDocument>& docs, bool repeat_model
       const ClosestBound b = closest_bound(d, c);
       row.push_back(b.layer < 0 ? Cell::missing() : Cell::of_real(b.ratio).marked(b.ratio > 1 ? Mark::Bad : Mark::None));
       if (!first) row.push_back(Cell::of_text(""));
-      else row.push_back(std::isfinite(d.seconds) ? Cell::of_fixed(d.seconds, 1) : Cell::missing());
+      else row.push_back(std::isfinite(d.seconds) ? Cell::of_real(d.seconds) : Cell::missing());
       t.rows.push_back(std::move(row));
     }
   }

@@ -146,7 +146,8 @@ PlotBatch run_gnuplot(const std::string& gnuplot, const std::vector<PlotRequest>
     return batch;
   }
   if (rc != 0) {
-    batch.error = fmt::format("gnuplot ('{}') failed with status {}: {}", gnuplot, rc, last_line(read_text(dir.path() / "gnuplot.log")));
+    const std::string why = last_line(read_text(dir.path() / "gnuplot.log"));
+    batch.error = fmt::format("gnuplot ('{}') failed with status {}{}{}", gnuplot, rc, why.empty() ? "" : ": ", why);
     return batch;
   }
   for (const PlotRequest& r : requests) {

@@ -28,6 +28,10 @@ struct ClosestBound {
   bool local = true;
 };
 ClosestBound closest_bound(const AuditDocument& doc, std::size_t chain);
+/// A classification field this version does not know, as a column title ("certified predicted
+/// fraction") and a cell (a fraction in [0, 1] named "...fraction" as a percentage).
+std::string extra_title(const std::string& key);
+Cell extra_cell(const ExtraField& field);
 /// Definitions of the columns, one sentence each.
 std::vector<std::string> glossary();
 

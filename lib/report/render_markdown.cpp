@@ -1,6 +1,7 @@
 // The Markdown report: what was audited, the summary table, the findings in sentences, and one
 // per-layer table per chain, ready to paste into a README, an issue or a paper draft.
 #include <cmath>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -14,6 +15,16 @@ namespace {
 std::string shape_text(const std::vector<long>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
 std::string code(const std::string& s) { return "`" + s + "`"; }
+
+/// Plain text (a layer name in a sentence) with Markdown's special characters escaped.
+std::string markdown_text(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (std::string_view("\\`*_[]<|").find(ch) != std::string_view::npos) out += '\\';
+    out += ch;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -33,7 +44,11 @@ std::string render_markdown(const AuditDocument& doc) {
   Table summary = summary_table(doc);
   summary.caption.clear();
   out += table_markdown(summary) + "\n";
-  for (const std::string& f : findings(doc)) out += "- " + f + "\n";
+  for (const std::string& f : findings(doc)) {
+    out += "- ";
+    out += markdown_text(f);
+    out += "\n";
+  }
 
   out += "\n## Error per layer\n\nThe layer that creates the most error in each chain is in bold.\n";
   for (std::size_t c = 0; c < doc.chains.size(); ++c) {

@@ -57,7 +57,8 @@ std::string chain_block(const AuditDocument& doc, std::size_t c, bool colour) {
   const char* cert = colour && k.certified_fraction < 1 ? kYellow : "";
   out += fmt::format("  {}\n  certified (Γ > 2δ): {}{}{} of {} samples\n", line, cert, percent_text(k.certified_fraction),
                      *cert ? kReset : "", doc.samples);
-  for (const ExtraField& f : k.extra) out += fmt::format("  {}: {}\n", f.key, f.value.dump());
+  // Fields of a newer audit (an a-priori "certified predicted"), as they are.
+  for (const ExtraField& f : k.extra) out += fmt::format("  {}: {}\n", extra_title(f.key), cell_text(extra_cell(f)));
   if (k.lemma_violations)
     out += fmt::format("  {}LEMMA VIOLATIONS: {}{}\n", colour ? kRed : "", k.lemma_violations, colour ? kReset : "");
 

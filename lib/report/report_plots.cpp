@@ -15,6 +15,9 @@ const char* chain_colour(std::size_t c) {
   return palette[c % (sizeof palette / sizeof *palette)];
 }
 
+// Chain names may hold '@' (fp16@pairwise-8), which gnuplot's enhanced text mode would take as
+// markup: keys and labels that show chain names are set noenhanced.
+
 /// A value for a gnuplot data file: "?" (missing) unless finite and positive (the axes are log).
 std::string positive(double v) { return std::isfinite(v) && v > 0 ? fmt::format("{:.6g}", v) : "?"; }
 
@@ -93,7 +96,7 @@ int margins_plot(const AuditDocument& doc, ReportPlots& plots) {
   // Zero (a tie, or no drift) and Inf (non-finite logits) have no place on a log axis: they are
   // drawn on the edges.
   auto clamp = [&](double x) { return std::isnan(x) ? NAN : std::clamp(x, axis_lo, axis_hi); };
-  std::string data;
+  std::string data, nonfinite;
   long drawn = 0;
   for (std::size_t c = 0; c < doc.chains.size(); ++c) {
     data += fmt::format("# {}: margin_reference  two_delta\n", doc.chains[c].name);
@@ -101,12 +104,15 @@ int margins_plot(const AuditDocument& doc, ReportPlots& plots) {
     for (long i = 0; i < n; ++i) {
       const SampleView& s = doc.records[i];
       if (i % stride != 0 && s.chains[c].certified) continue;
-      data += fmt::format("{} {}\n", datum(clamp(s.margin_reference)), datum(clamp(2 * s.chains[c].delta_reference)));
       ++count;
+      // A non-finite drift gets a marker of its own on the top edge, so it cannot be missed.
+      if (std::isinf(s.chains[c].delta_reference)) nonfinite += fmt::format("{} {}\n", datum(clamp(s.margin_reference)), datum(axis_hi));
+      else data += fmt::format("{} {}\n", datum(clamp(s.margin_reference)), datum(clamp(2 * s.chains[c].delta_reference)));
     }
     drawn = std::max(drawn, count);
     data += "\n\n";
   }
+  data += "# non-finite drift (any chain): margin_reference  top of the axis\n" + nonfinite;
   plots.margin_points_per_chain = drawn;
   PlotRequest r;
   r.name = "margins";
@@ -118,14 +124,17 @@ int margins_plot(const AuditDocument& doc, ReportPlots& plots) {
   r.script += "set lmargin at screen 0.1\nset rmargin at screen 0.68\nset bmargin at screen 0.12\nset tmargin at screen 0.96\n";
   r.script += fmt::format("set xrange [{0:g}:{1:g}]\nset yrange [{0:g}:{1:g}]\n", axis_lo, axis_hi);
   r.script += "set xlabel 'margin Γ of the reference logits (top-1 minus top-2)'\nset ylabel '2δ: twice the logit drift of the chain'\n";
-  r.script += "set grid lc rgb '#e8e8e8'\nset key at screen 0.71, screen 0.96 left top Left reverse font ',10' samplen 1\n";
+  r.script += "set grid lc rgb '#e8e8e8'\nset key at screen 0.71, screen 0.96 left top Left reverse noenhanced font ',10' samplen 1\n";
   // The certified region, below the diagonal (the axes share one range, so it is y < x).
   r.script += "set object 1 polygon from graph 0,0 to graph 1,0 to graph 1,1 to graph 0,0 "
               "fillstyle solid 0.12 noborder fillcolor rgb '#2e9d4f' behind\n";
   r.script += "plot x with lines lw 1.2 lc rgb '#2e9d4f' title 'Γ = 2δ; below: certified', \\\n";
   for (std::size_t c = 0; c < doc.chains.size(); ++c)
     r.script += fmt::format("     'margins.dat' index {} using 1:2 with points pt 7 ps 0.45 lc rgb '{}' title '{}'{}", c, chain_colour(c),
-                            doc.chains[c].name, c + 1 < doc.chains.size() ? ", \\\n" : "\n");
+                            doc.chains[c].name, c + 1 < doc.chains.size() || !nonfinite.empty() ? ", \\\n" : "\n");
+  if (!nonfinite.empty())
+    r.script += fmt::format("     'margins.dat' index {} using 1:2 with points pt 9 ps 1.3 lc rgb '#c0392b' title 'δ = ∞ (logits not finite)'\n",
+                            doc.chains.size());
   plots.requests.push_back(std::move(r));
   return static_cast<int>(plots.requests.size()) - 1;
 }
@@ -144,34 +153,42 @@ int headroom_plot(const AuditDocument& doc, ReportPlots& plots) {
   }
   if (drawn.empty() || doc.layers.empty()) return -1;
   std::string data, bad_data;
+  int bad_chains = 0;  // chains with an overflow: each gets a label row of its own above the axis
   for (std::size_t c : drawn) {
+    std::string bad;
     data += fmt::format("# {}: layer  headroom_log2  tic\n", doc.chains[c].name);
     for (const LayerView& layer : doc.layers) {
       const EventView& ev = layer.chains[c].events;
       data += fmt::format("{} {}{}\n", layer.index, std::isfinite(ev.headroom_log2) ? fmt::format("{:.4g}", ev.headroom_log2) : "?",
                           layer_tic(doc, layer));
-      if (ev.overflow + ev.nan) bad_data += fmt::format("{} 0 \"{} {}\"\n", layer.index, doc.chains[c].name, ev.overflow + ev.nan);
+      if (ev.overflow + ev.nan) bad += fmt::format("{} 0 \"{} {}\"\n", layer.index, doc.chains[c].name, ev.overflow + ev.nan);
     }
     data += "\n\n";
+    if (!bad.empty()) {
+      bad_data += fmt::format("# {}: layer  0  label\n{}\n\n", doc.chains[c].name, bad);
+      ++bad_chains;
+    }
   }
   PlotRequest r;
   r.name = "headroom";
   r.width = 1100;
   r.height = 340;
   r.data.emplace_back("headroom.dat", data);
-  r.script = "set datafile missing '?'\nset yrange [0:*]\nset ylabel 'headroom (binades)'\n";
-  r.script += "set grid ytics lc rgb '#e0e0e0'\nset key top right font ',9' samplen 2\n";
+  r.script = "set datafile missing '?'\nset yrange [0:*]\nset offsets 0, 0, graph 0.1, 0\nset ylabel 'headroom (binades)'\n";
+  r.script += "set grid ytics lc rgb '#e0e0e0'\nset key top right noenhanced font ',9' samplen 2\n";
   r.script += layer_axis(doc);
   r.script += "plot ";
+  // Chains sharing a storage format often coincide: each gets its own point shape and dash.
   for (std::size_t i = 0; i < drawn.size(); ++i)
-    // Chains sharing a storage format often coincide: each gets its own point shape and dash.
     r.script += fmt::format("{}'headroom.dat' index {} using 1:2{} with linespoints pt {} ps {} dt {} lw 1.5 lc rgb '{}' title '{}'",
                             i ? ", \\\n     " : "", i, i == 0 ? tic_using(doc, 3) : "", kPointTypes[i % 4], 0.7 + 0.3 * (i % 4),
                             1 + i % 4, chain_colour(drawn[i]), doc.chains[drawn[i]].name);
   if (!bad_data.empty()) {
     r.data.emplace_back("overflow.dat", bad_data);
-    r.script += ", \\\n     'overflow.dat' using 1:2 with points pt 7 ps 1.4 lc rgb '#c0392b' title 'inf/nan (chain count)', \\\n"
-                "     '' using 1:2:3 with labels offset 0,1 font ',9' tc rgb '#c0392b' notitle";
+    r.script += ", \\\n     'overflow.dat' using 1:2 with points pt 7 ps 1.4 lc rgb '#c0392b' title 'inf/nan (chain count)'";
+    for (int i = 0; i < bad_chains; ++i)
+      r.script += fmt::format(", \\\n     'overflow.dat' index {} using 1:2:3 with labels offset 0,{:.1f} noenhanced font ',9' tc rgb '#c0392b' notitle", i,
+                              1.0 + 1.2 * i);
   }
   r.script += "\n";
   plots.requests.push_back(std::move(r));

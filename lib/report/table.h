@@ -80,7 +80,8 @@ std::string table_csv(const Table& t);
 
 /// The text of a cell in Markdown/plain text ("1.78e-5", "97.5%", "+0.5", "exact", "–").
 std::string cell_text(const Cell& c);
-/// LaTeX special characters escaped: \ { } $ & # ^ _ % ~.
+/// LaTeX special characters escaped (\ { } $ & # ^ _ % ~ < > |), and the few non-ASCII
+/// characters report texts use (Γ δ ‖ − ₂ ≤ …) written as LaTeX.
 std::string latex_escape(const std::string& s);
 
 }  // namespace fpaudit

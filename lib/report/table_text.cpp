@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -97,13 +99,35 @@ std::string cell_text(const Cell& c) {
 }
 
 std::string latex_escape(const std::string& s) {
+  // The non-ASCII characters report texts use, in math mode: pdfLaTeX has no glyph for them.
+  static const std::pair<std::string_view, std::string_view> kUnicode[] = {
+      {"Γ", "$\\Gamma$"}, {"Δ", "$\\Delta$"}, {"δ", "$\\delta$"}, {"λ", "$\\lambda$"}, {"‖", "$\\|$"},
+      {"−", "$-$"},        {"₂", "$_2$"},        {"≤", "$\\le$"},   {"≥", "$\\ge$"},   {"→", "$\\to$"},
+      {"–", "--"},         {"—", "---"},         {"…", "\\dots{}"}};
   std::string out;
-  for (char ch : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char ch = s[i];
+    if (static_cast<unsigned char>(ch) >= 0x80) {
+      bool replaced = false;
+      for (const auto& [from, to] : kUnicode) {
+        if (s.compare(i, from.size(), from) != 0) continue;
+        out += to;
+        i += from.size() - 1;
+        replaced = true;
+        break;
+      }
+      if (!replaced) out += ch;
+      continue;
+    }
     switch (ch) {
       case '\\': out += "\\textbackslash{}"; break;
       case '{': case '}': case '$': case '&': case '#': case '_': case '%': out += '\\'; out += ch; break;
       case '^': out += "\\textasciicircum{}"; break;
       case '~': out += "\\textasciitilde{}"; break;
+      // In LaTeX's default (OT1) text font these three print other glyphs (¡, ¿, —).
+      case '<': out += "\\textless{}"; break;
+      case '>': out += "\\textgreater{}"; break;
+      case '|': out += "\\textbar{}"; break;
       default: out += ch;
     }
   }
