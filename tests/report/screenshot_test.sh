@@ -5,8 +5,9 @@
 set -euo pipefail
 fpaudit=$1 run=$2 shot=$3
 
+# $FPAUDIT_CHROMIUM names the browser (set it to a missing file to see the skip path).
 browser=""
-for b in chromium chromium-browser google-chrome; do
+for b in ${FPAUDIT_CHROMIUM:-chromium chromium-browser google-chrome}; do
   if command -v "$b" >/dev/null; then browser=$(command -v "$b"); break; fi
 done
 if [[ -z $browser ]]; then
