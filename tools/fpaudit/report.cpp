@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 
@@ -35,7 +36,8 @@ int run_report_command(const ReportCommandOptions& opt) {
   write_report_files(doc, nullptr, opt.formats, opt.out, opt.gnuplot);
   for (const std::string& f : opt.formats) {
     if (f == "table") std::fputs(render_report(doc, f, opt.gnuplot, isatty(1) != 0).c_str(), stdout);
-    for (const std::string& name : report_file_names(f)) fmt::print(stderr, "fpaudit: wrote {}/{}\n", opt.out, name);
+    for (const std::string& name : report_file_names(f))
+      fmt::print(stderr, "fpaudit: wrote {}\n", (std::filesystem::path(opt.out) / name).string());
   }
   return 0;
 }
