@@ -41,6 +41,7 @@ code { font: 12.5px/1.3 ui-monospace, "DejaVu Sans Mono", monospace; }
 .meta { border-collapse: collapse; margin: 10px 0 4px; }
 .meta th { text-align: left; font-weight: 600; color: var(--muted); padding: 2px 16px 2px 0; vertical-align: top; }
 .meta td { padding: 2px 0; }
+div.wide { overflow-x: auto; }
 table.data { border-collapse: collapse; margin: 6px 0 4px; font-variant-numeric: tabular-nums; }
 table.data th, table.data td { padding: 3px 8px; border-bottom: 1px solid #eceff2; white-space: nowrap; }
 table.data thead th { font-weight: 600; font-size: 12.5px; color: var(--muted); border-bottom: 1px solid var(--rule);
@@ -82,8 +83,9 @@ std::string cell_html(const Cell& c, const Column& col) {
 }
 
 std::string table_html(const Table& t) {
-  std::string out = t.label.empty() ? "<table class=\"data\">\n<thead>\n"
-                                     : fmt::format("<table class=\"data\" id=\"{}\">\n<thead>\n", esc(t.label));
+  // Wrapped so that a table wider than the page (long layer names) scrolls on its own.
+  std::string out = t.label.empty() ? "<div class=\"wide\"><table class=\"data\">\n<thead>\n"
+                                     : fmt::format("<div class=\"wide\"><table class=\"data\" id=\"{}\">\n<thead>\n", esc(t.label));
   bool grouped = false;
   for (const Column& c : t.columns) grouped = grouped || !c.group.empty();
   if (grouped) {
@@ -104,7 +106,7 @@ std::string table_html(const Table& t) {
     for (std::size_t i = 0; i < row.size(); ++i) out += cell_html(row[i], t.columns[i]);
     out += "</tr>\n";
   }
-  out += "</tbody>\n</table>\n";
+  out += "</tbody>\n</table></div>\n";
   for (const std::string& n : t.notes) out += fmt::format("<p class=\"caption\">{}</p>\n", esc(n));
   return out;
 }
