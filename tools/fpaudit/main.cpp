@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   fpaudit::cli::set_run_command(app, status);
   fpaudit::cli::set_audit_command(app, status);
   fpaudit::cli::set_inspect_command(app, status);
+  fpaudit::cli::set_report_command(app, status);
+  fpaudit::cli::set_table_command(app, status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
