@@ -1,4 +1,4 @@
-# mknpy.pl OUT DTYPE SHAPE VALUE... : a little-endian C-order .npy (v1.0); DTYPE f4 or i8;
+# mknpy.pl OUT DTYPE SHAPE VALUE...: writes a small .npy for the cli tests (no Python needed).
 # SHAPE like 2,1,28,28; VALUEs repeat cyclically to fill the array ("nan" allowed).
 my ($out, $dtype, $shape, @vals) = @ARGV;
 my @dims = split /,/, $shape;
