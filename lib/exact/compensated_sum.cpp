@@ -42,4 +42,15 @@ std::optional<Certified> certify_nearest(const CompensatedSum& sum) {
   return std::nullopt;
 }
 
+std::optional<Certified> certify_exact_errors(const CompensatedSum& sum, int grid_exponent) {
+  if (!std::isfinite(sum.s) || !std::isfinite(sum.c) || !std::isfinite(sum.abs_c)) return std::nullopt;
+  // Every partial sum of the error terms is a multiple of 2^g no larger than Σ|e|, hence
+  // representable while Σ|e| < 2^(g+53); and the computed abs_c reaches 2^(g+53) whenever Σ|e|
+  // does (rounding is monotonic and 2^(g+53) is representable). ldexp is exact here: the
+  // callers' grids satisfy g + 53 ≥ -1074, and a threshold above the range is +Inf.
+  if (!(sum.abs_c < std::ldexp(1.0, grid_exponent + 53))) return std::nullopt;
+  const SumAndError yf = two_sum(sum.s, sum.c);  // y = RN(s + c) = RN(S)
+  return correctly_rounded(yf.s, yf.e == 0);
+}
+
 }  // namespace fpaudit::exact

@@ -68,4 +68,11 @@ inline constexpr std::uint64_t kMaxCertifiedErrors = std::uint64_t{1} << 40;
 /// intermediate: overflow, NaN or Inf among the terms).
 std::optional<Certified> certify_nearest(const CompensatedSum& sum);
 
+/// The second chance, for what certify_nearest cannot prove (exact ties are common in short
+/// sums of binary32 products): if every error term is an integer multiple of 2^grid_exponent
+/// (a bound the caller derives from the terms) and abs_c < 2^(grid_exponent + 53), then no
+/// partial sum of the error terms was ever rounded, c is their exact sum, S = s + c, and
+/// RN(S) = fl(s + c), ties and overflow included. nullopt otherwise.
+std::optional<Certified> certify_exact_errors(const CompensatedSum& sum, int grid_exponent);
+
 }  // namespace fpaudit::exact

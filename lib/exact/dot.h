@@ -50,10 +50,12 @@ int dot_round_to(mpfr_ptr out, mpfr_rnd_t rnd, std::span<const double> x, std::s
                  double bias = 0.0);
 int sum_round_to(mpfr_ptr out, mpfr_rnd_t rnd, std::span<const double> x);
 
-/// How the calls of this thread were decided: by the certificate on the fast pass, or by the
-/// exact accumulator after the certificate declined. For tests and benchmarks.
+/// How the calls of this thread were decided: by the certificate on the fast pass, by its
+/// second chance (the error terms summed exactly), or by the exact accumulator after both
+/// declined. For tests and benchmarks.
 struct DotPathCounts {
   std::uint64_t certified = 0;
+  std::uint64_t second_chance = 0;
   std::uint64_t fallback = 0;
 };
 DotPathCounts dot_path_counts();

@@ -7,6 +7,8 @@
 
 #include <gmp.h>
 
+#include "exact/fp_environment.h"
+
 namespace fpaudit::exact {
 
 namespace {
@@ -14,9 +16,6 @@ namespace {
 __extension__ typedef unsigned __int128 Wide;
 
 constexpr std::int64_t kDigitMask = 0xFFFFFFFF;
-/// Carries are propagated after this many additions: a limb then holds at most
-/// (2^30 + 1)·2^32 < 2^63 in magnitude.
-constexpr std::uint32_t kNormalizeEvery = 1u << 30;
 /// Room above the top limb for the reads of a three-digit window.
 constexpr int kPad = 4;
 
@@ -95,78 +94,33 @@ struct ExactAccumulator::Magnitude {
   bool negative = false;
 };
 
-void ExactAccumulator::note_term(bool negative_zero) {
-  ++terms_;
-  all_negative_zero_ = all_negative_zero_ && negative_zero;
-  all_positive_zero_ = false;
-}
-
-void ExactAccumulator::add_shifted(ExactAccumulator::Wide m, int q, bool negative, int pieces) {
-  const int offset = q - kMinExponent;
-  const int i = offset >> 5;
-  const int shift = offset & 31;
-  const Wide low = m << shift;
-  // m < 2^106, so bits shifted beyond 2^128 exist only for products; they fit in 32 bits.
-  const auto high = shift == 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(m >> (128 - shift));
-  std::int64_t piece[5] = {
-      static_cast<std::int64_t>(static_cast<std::uint64_t>(low) & kDigitMask),
-      static_cast<std::int64_t>(static_cast<std::uint64_t>(low >> 32) & kDigitMask),
-      static_cast<std::int64_t>(static_cast<std::uint64_t>(low >> 64) & kDigitMask),
-      static_cast<std::int64_t>(static_cast<std::uint64_t>(low >> 96) & kDigitMask),
-      static_cast<std::int64_t>(high & kDigitMask)};
-  if (negative) {
-    for (int k = 0; k < pieces; ++k) limbs_[i + k] -= piece[k];
-  } else {
-    for (int k = 0; k < pieces; ++k) limbs_[i + k] += piece[k];
-  }
-  lo_ = std::min(lo_, i);
-  hi_ = std::max(hi_, i + pieces - 1);
-  if (++pending_ >= kNormalizeEvery) normalize();
-}
-
-void ExactAccumulator::add(double x) {
-  if (std::isnan(x)) {
-    nan_ = true;
-    note_term(false);
-    return;
-  }
-  if (std::isinf(x)) {
-    (x > 0 ? pos_inf_ : neg_inf_) = true;
-    note_term(false);
+void ExactAccumulator::add_special(double x) {
+  if (std::isnan(x) || std::isinf(x)) {
+    if (std::isnan(x)) nan_ = true;
+    else (x > 0 ? pos_inf_ : neg_inf_) = true;
+    note_nonzero_term();
     return;
   }
   const Decomposed d = decompose(x);
-  if (d.m == 0) {
-    ++terms_;
-    all_negative_zero_ = all_negative_zero_ && d.negative;
-    all_positive_zero_ = all_positive_zero_ && !d.negative;
-    return;
-  }
-  note_term(false);
-  add_shifted(d.m, d.q, d.negative, 3);  // < 2^53 shifted by < 32: three digits
+  if (d.m == 0) return note_zero_term(d.negative);
+  note_nonzero_term();
+  add_shifted(d.m, d.q, d.negative, 3);  // a subnormal: < 2^52 shifted by < 32, three digits
 }
 
-void ExactAccumulator::add_product(double a, double b) {
+void ExactAccumulator::add_product_special(double a, double b) {
   if (std::isnan(a) || std::isnan(b)) {
     nan_ = true;
-    note_term(false);
-    return;
+    return note_nonzero_term();
   }
   const bool negative = std::signbit(a) != std::signbit(b);
   if (std::isinf(a) || std::isinf(b)) {
     if (a == 0 || b == 0) nan_ = true;  // 0·Inf is invalid
     else (negative ? neg_inf_ : pos_inf_) = true;
-    note_term(false);
-    return;
+    return note_nonzero_term();
   }
   const Decomposed da = decompose(a), db = decompose(b);
-  if (da.m == 0 || db.m == 0) {
-    ++terms_;
-    all_negative_zero_ = all_negative_zero_ && negative;
-    all_positive_zero_ = all_positive_zero_ && !negative;
-    return;
-  }
-  note_term(false);
+  if (da.m == 0 || db.m == 0) return note_zero_term(negative);
+  note_nonzero_term();
   add_shifted(static_cast<Wide>(da.m) * db.m, da.q + db.q, negative, 5);
 }
 
@@ -236,6 +190,7 @@ bool ExactAccumulator::special_value(double& out, mpfr_rnd_t rnd) const {
 }
 
 Certified ExactAccumulator::round_nearest_certified() const {
+  detail::DefaultFloatingPointEnvironment fp_env;  // ldexp must not flush a subnormal result
   double special = 0;
   if (special_value(special, MPFR_RNDN)) return {special, 0.0};
   const Magnitude mag = magnitude();

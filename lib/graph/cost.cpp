@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <string_view>
 
 #include "graph/errors.h"
@@ -17,9 +18,16 @@ const Shape& shape_of(const Graph& graph, const Node& node, const std::string& n
   return v->shape;
 }
 
+/// a·b for counts, saturating at INT64_MAX instead of overflowing (pool kernels come from
+/// attributes and may be absurd).
+std::int64_t times(std::int64_t a, std::int64_t b) {
+  if (a == 0 || b == 0) return 0;
+  return a > std::numeric_limits<std::int64_t>::max() / b ? std::numeric_limits<std::int64_t>::max() : a * b;
+}
+
 std::int64_t product(Shape::const_iterator first, Shape::const_iterator last) {
   std::int64_t n = 1;
-  for (; first != last; ++first) n *= *first;
+  for (; first != last; ++first) n = times(n, *first);
   return n;
 }
 
@@ -38,24 +46,24 @@ std::int64_t multiply_adds(const Graph& graph, const Node& node) {
   if (op == "Gemm") {
     const Shape& a = shape_of(graph, node, node.inputs.at(0));
     const std::int64_t k = node.attr_int("transA", 0) ? a[0] : a[1];
-    return out_count * k;
+    return times(out_count, k);
   }
   if (op == "MatMul") {
     const Shape& a = shape_of(graph, node, node.inputs.at(0));
-    return out_count * a.back();
+    return times(out_count, a.back());
   }
   if (op == "Conv") {  // every output element: C/group input channels × kernel taps
     const Shape& w = shape_of(graph, node, node.inputs.at(1));
-    return out_count * product(w.begin() + 1, w.end());
+    return times(out_count, product(w.begin() + 1, w.end()));
   }
   if (op == "ConvTranspose") {  // every input element scatters into M/group × kernel taps
     const Shape& x = shape_of(graph, node, node.inputs.at(0));
     const Shape& w = shape_of(graph, node, node.inputs.at(1));
-    return element_count(x) * product(w.begin() + 1, w.end());
+    return times(element_count(x), product(w.begin() + 1, w.end()));
   }
   if (op == "MaxPool" || op == "AveragePool") {
     const auto kernel = node.attr_ints("kernel_shape", {});
-    return out_count * product(kernel.begin(), kernel.end());
+    return times(out_count, product(kernel.begin(), kernel.end()));
   }
   if (op == "GlobalAveragePool" || op.starts_with("Reduce") || op == "BatchNormalization" ||
       op == "LayerNormalization" || op == "Softmax" || op == "LogSoftmax")
@@ -63,10 +71,18 @@ std::int64_t multiply_adds(const Graph& graph, const Node& node) {
   return out_count;
 }
 
+bool is_weight_input(const std::string& op, std::size_t index) {
+  if (op == "Resize") return index == 0;
+  if (op == "Dropout") return index == 0;
+  return true;
+}
+
 std::int64_t parameter_count(const Graph& graph, const Node& node) {
   std::int64_t n = 0;
-  for (const std::string& in : node.inputs)
-    if (const Constant* c = in.empty() ? nullptr : graph.constant(in); c && is_float(c->dtype)) n += c->size();
+  for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+    const Constant* c = node.inputs[i].empty() ? nullptr : graph.constant(node.inputs[i]);
+    if (c && is_float(c->dtype) && is_weight_input(node.op_type, i)) n += c->size();
+  }
   return n;
 }
 

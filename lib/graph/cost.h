@@ -2,7 +2,9 @@
 // inferred graph (infer_shapes must have run).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "graph/graph.h"
 
@@ -16,7 +18,12 @@ namespace fpaudit {
 /// Cast, Dropout, Identity): 0.
 std::int64_t multiply_adds(const Graph& graph, const Node& node);
 
-/// Elements of the node's floating-point constant inputs (its weights and biases).
+/// Whether input `index` of an operator holds data the model stores in the network's own
+/// precision (weights, biases, constant operands); false for the float32-only operator
+/// parameters Resize's roi and scales and Dropout's ratio.
+bool is_weight_input(const std::string& op, std::size_t index);
+
+/// Elements of the node's floating-point constant inputs that are weights (is_weight_input).
 std::int64_t parameter_count(const Graph& graph, const Node& node);
 
 }  // namespace fpaudit

@@ -10,13 +10,13 @@
 #include <string_view>
 #include <vector>
 
-#include "graph/op_context.h"
+#include "graph/shape_context.h"
 
 namespace fpaudit {
 
 /// Returns one Constant per node output (outputs left out with "" may get an empty one), or
 /// nullopt when this instance of the operator is not folded (it then stays a node).
-using FoldRule = std::optional<std::vector<Constant>> (*)(const OpContext&, const std::vector<TensorType>& outputs);
+using FoldRule = std::optional<std::vector<Constant>> (*)(const ShapeContext&, const std::vector<TensorType>& outputs);
 
 struct FoldRuleEntry {
   std::string_view op;

@@ -30,7 +30,7 @@ std::int64_t wrap_mul(std::int64_t a, std::int64_t b) { return static_cast<std::
 
 // ---- shape queries and generators --------------------------------------------------------
 
-Outputs shape_of(const OpContext& ctx, const Types& out) {
+Outputs shape_of(const ShapeContext& ctx, const Types& out) {
   const Shape& s = ctx.input(0).shape;
   const auto rank = static_cast<std::int64_t>(s.size());
   std::int64_t start = ctx.node().attr_int("start", 0);
@@ -40,13 +40,13 @@ Outputs shape_of(const OpContext& ctx, const Types& out) {
   return one(std::move(c));
 }
 
-Outputs size_of(const OpContext& ctx, const Types& out) {
+Outputs size_of(const ShapeContext& ctx, const Types& out) {
   Constant c = make_constant(out[0]);
   c.ints[0] = element_count(ctx.input(0).shape);
   return one(std::move(c));
 }
 
-Outputs constant_of_shape(const OpContext& ctx, const Types& out) {
+Outputs constant_of_shape(const ShapeContext& ctx, const Types& out) {
   Constant c = make_constant(out[0]);
   if (ctx.node().has_attr("value")) {
     const Constant& v = std::get<Constant>(ctx.node().attributes.at("value"));
@@ -56,7 +56,7 @@ Outputs constant_of_shape(const OpContext& ctx, const Types& out) {
   return one(std::move(c));
 }
 
-Outputs range(const OpContext& ctx, const Types& out) {
+Outputs range(const ShapeContext& ctx, const Types& out) {
   Constant c = make_constant(out[0]);
   const Constant &start = *ctx.constant(0), &delta = *ctx.constant(2);
   for (std::size_t i = 0; i < c.values.size(); ++i)
@@ -80,7 +80,7 @@ double int_to_float(DType to, std::int64_t x) {
   return round_exact(f, hi, lo, Round::NearestEven).value;
 }
 
-Outputs cast(const OpContext& ctx, const Types& out) {
+Outputs cast(const ShapeContext& ctx, const Types& out) {
   const Constant& in = *ctx.constant(0);
   Constant c = make_constant(out[0]);
   for (std::size_t i = 0; i < static_cast<std::size_t>(in.size()); ++i) {
@@ -107,7 +107,7 @@ Outputs cast(const OpContext& ctx, const Types& out) {
 /// Applies f to broadcast elements of the given inputs; float results are rounded to the
 /// output dtype.
 template <class FloatOp, class IntOp>
-Constant map_elements(const OpContext& ctx, const TensorType& out, std::size_t first, std::size_t count, FloatOp float_op, IntOp int_op) {
+Constant map_elements(const ShapeContext& ctx, const TensorType& out, std::size_t first, std::size_t count, FloatOp float_op, IntOp int_op) {
   Constant c = make_constant(out);
   std::vector<Ints> offsets;
   std::vector<const Constant*> in;
@@ -132,13 +132,13 @@ Constant map_elements(const OpContext& ctx, const TensorType& out, std::size_t f
 }
 
 #define FPAUDIT_ELEMENTWISE(name, arity, float_expr, int_expr)                                                   \
-  Outputs name(const OpContext& ctx, const Types& out) {                                                        \
+  Outputs name(const ShapeContext& ctx, const Types& out) {                                                        \
     return one(map_elements(                                                                                    \
         ctx, out[0], 0, arity, [&]([[maybe_unused]] const std::vector<double>& x) -> double { return float_expr; },              \
         [&](const Ints& n) -> std::int64_t { return int_expr; }));                                              \
   }
 
-std::int64_t int_div(const OpContext& ctx, std::int64_t a, std::int64_t b) {
+std::int64_t int_div(const ShapeContext& ctx, std::int64_t a, std::int64_t b) {
   if (b == 0) ctx.fail("integer division by zero");
   if (b == -1) return wrap_sub(0, a);  // INT64_MIN / -1 would overflow
   return a / b;
@@ -146,7 +146,7 @@ std::int64_t int_div(const OpContext& ctx, std::int64_t a, std::int64_t b) {
 
 /// Mod: fmod = 1 keeps the dividend's sign (C fmod); fmod = 0, integers only, the divisor's
 /// (Python's %).
-std::int64_t int_mod(const OpContext& ctx, std::int64_t a, std::int64_t b) {
+std::int64_t int_mod(const ShapeContext& ctx, std::int64_t a, std::int64_t b) {
   if (b == 0) ctx.fail("integer modulo by zero");
   if (b == -1) return 0;
   const std::int64_t r = a % b;
@@ -174,20 +174,33 @@ FPAUDIT_ELEMENTWISE(logical_or, 2, 0.0, n[0] != 0 || n[1] != 0 ? 1 : 0)
 
 /// Sqrt and Reciprocal are correctly rounded in binary64 and so fold exactly-once-rounded;
 /// ONNX defines them for floating types only.
-Outputs sqrt_rule(const OpContext& ctx, const Types& out) {
+Outputs sqrt_rule(const ShapeContext& ctx, const Types& out) {
   if (!is_float(out[0].dtype)) return std::nullopt;
   return one(map_elements(ctx, out[0], 0, 1, [](const std::vector<double>& x) { return std::sqrt(x[0]); },
                           [](const Ints&) -> std::int64_t { return 0; }));
 }
-Outputs reciprocal(const OpContext& ctx, const Types& out) {
+Outputs reciprocal(const ShapeContext& ctx, const Types& out) {
   if (!is_float(out[0].dtype)) return std::nullopt;
   return one(map_elements(ctx, out[0], 0, 1, [](const std::vector<double>& x) { return 1.0 / x[0]; },
                           [](const Ints&) -> std::int64_t { return 0; }));
 }
 
+/// Pow of integers (exporters square shape values now and then), wrapping like the dtype; the
+/// float power is not correctly rounded by libm, so float Pow stays a node.
+Outputs power(const ShapeContext& ctx, const Types& out) {
+  if (is_float(out[0].dtype) || is_float(ctx.input(1).dtype)) return std::nullopt;
+  return one(map_elements(ctx, out[0], 0, 2, [](const std::vector<double>&) { return 0.0; }, [&](const Ints& n) {
+    if (n[1] < 0) ctx.fail(fmt::format("integer {} to the negative power {}", n[0], n[1]));
+    std::uint64_t result = 1, base = static_cast<std::uint64_t>(n[0]);
+    for (std::int64_t e = n[1]; e > 0; e >>= 1, base *= base)
+      if (e & 1) result *= base;
+    return static_cast<std::int64_t>(result);
+  }));
+}
+
 /// Min and Max over any number of inputs; NaN propagates, as in ONNX.
 template <bool kMax>
-Outputs extremum(const OpContext& ctx, const Types& out) {
+Outputs extremum(const ShapeContext& ctx, const Types& out) {
   auto pick_float = [](const std::vector<double>& x) {
     double r = x[0];
     for (double v : x) r = std::isnan(v) || std::isnan(r) ? std::nan("") : (kMax ? std::max(r, v) : std::min(r, v));
@@ -197,7 +210,7 @@ Outputs extremum(const OpContext& ctx, const Types& out) {
   return one(map_elements(ctx, out[0], 0, ctx.input_count(), pick_float, pick_int));
 }
 
-Outputs where(const OpContext& ctx, const Types& out) {
+Outputs where(const ShapeContext& ctx, const Types& out) {
   Constant c = make_constant(out[0]);
   const Ints cond = broadcast_offsets(ctx.input(0).shape, out[0].shape);
   const Ints a = broadcast_offsets(ctx.input(1).shape, out[0].shape);
@@ -212,19 +225,34 @@ Outputs where(const OpContext& ctx, const Types& out) {
   return one(std::move(c));
 }
 
-Outputs clip(const OpContext& ctx, const Types& out) {
-  const auto lo = float_param(ctx.graph(), ctx.node(), "min", 1);
-  const auto hi = float_param(ctx.graph(), ctx.node(), "max", 2);
+/// An integer Clip bound: a one-element constant input of the input's type (opset 11 on; the
+/// float attributes of older opsets apply to float inputs only).
+std::optional<std::int64_t> int_bound(const ShapeContext& ctx, std::size_t i, const char* name) {
+  if (ctx.node().has_attr(name)) ctx.fail(fmt::format("attribute '{}' applies to floating-point inputs only", name));
+  const Constant* c = ctx.constant(i);
+  if (!c) return std::nullopt;
+  if (c->dtype != ctx.input(0).dtype || c->ints.size() != 1)
+    ctx.fail(fmt::format("'{}' must be one value of the input's type", name));
+  return c->ints[0];
+}
+
+Outputs clip(const ShapeContext& ctx, const Types& out) {
   Constant c = *ctx.constant(0);
-  for (double& v : c.values) {
+  c.shape = out[0].shape;
+  if (is_float(c.dtype)) {
+    const auto lo = float_param(ctx.graph(), ctx.node(), "min", 1);
+    const auto hi = float_param(ctx.graph(), ctx.node(), "max", 2);
+    for (double& v : c.values) {
+      if (lo && v < *lo) v = *lo;
+      if (hi && v > *hi) v = *hi;
+    }
+    return one(std::move(c));
+  }
+  const auto lo = int_bound(ctx, 1, "min"), hi = int_bound(ctx, 2, "max");
+  for (std::int64_t& v : c.ints) {
     if (lo && v < *lo) v = *lo;
     if (hi && v > *hi) v = *hi;
   }
-  for (std::int64_t& v : c.ints) {
-    if (lo && static_cast<double>(v) < *lo) v = static_cast<std::int64_t>(*lo);
-    if (hi && static_cast<double>(v) > *hi) v = static_cast<std::int64_t>(*hi);
-  }
-  c.shape = out[0].shape;
   return one(std::move(c));
 }
 
@@ -233,7 +261,7 @@ constexpr FoldRuleEntry kRules[] = {
     {"Ceil", ceil},         {"Clip", clip},               {"ConstantOfShape", constant_of_shape},
     {"Div", div},           {"Equal", equal},             {"Floor", floor},         {"Greater", greater},
     {"Less", less},         {"Max", extremum<true>},      {"Min", extremum<false>}, {"Mod", mod},
-    {"Mul", mul},           {"Neg", neg},                 {"Not", logical_not},     {"Or", logical_or},
+    {"Mul", mul},           {"Neg", neg},                 {"Not", logical_not},     {"Or", logical_or},       {"Pow", power},
     {"Range", range},       {"Reciprocal", reciprocal},   {"Relu", relu},           {"Shape", shape_of},
     {"Size", size_of},      {"Sqrt", sqrt_rule},          {"Sub", sub},             {"Where", where},
 };

@@ -14,14 +14,14 @@ using Types = std::vector<TensorType>;
 using Ints = std::vector<std::int64_t>;
 
 /// Identity, Reshape, Flatten, Squeeze, Unsqueeze: same elements, new shape.
-Outputs same_elements(const OpContext& ctx, const Types& out) {
+Outputs same_elements(const ShapeContext& ctx, const Types& out) {
   Constant c = *ctx.constant(0);
   c.shape = out[0].shape;
   return std::vector<Constant>{std::move(c)};
 }
 
 /// Dropout at inference: the identity, and a mask of all true.
-Outputs dropout(const OpContext& ctx, const Types& out) {
+Outputs dropout(const ShapeContext& ctx, const Types& out) {
   Constant mask = make_constant(out[1]);
   std::fill(mask.ints.begin(), mask.ints.end(), 1);
   return std::vector<Constant>{*ctx.constant(0), std::move(mask)};
@@ -51,7 +51,7 @@ Ints walk(const Shape& out, const Shape& in, const std::vector<std::size_t>& in_
   return offsets;
 }
 
-Outputs transpose(const OpContext& ctx, const Types& out) {
+Outputs transpose(const ShapeContext& ctx, const Types& out) {
   const Shape& in = ctx.input(0).shape;
   Ints reversed(in.size());
   std::iota(reversed.rbegin(), reversed.rend(), 0);
@@ -61,7 +61,7 @@ Outputs transpose(const OpContext& ctx, const Types& out) {
   return std::vector<Constant>{gather_offsets(*ctx.constant(0), out[0], offsets)};
 }
 
-Outputs slice(const OpContext& ctx, const Types& out) {
+Outputs slice(const ShapeContext& ctx, const Types& out) {
   const Shape& in = ctx.input(0).shape;
   std::vector<std::size_t> axis(in.size());
   std::iota(axis.begin(), axis.end(), 0);
@@ -85,7 +85,7 @@ Blocks blocks(const Shape& s, std::size_t axis) {
   return b;
 }
 
-Outputs concat(const OpContext& ctx, const Types& out) {
+Outputs concat(const ShapeContext& ctx, const Types& out) {
   const auto axis = static_cast<std::size_t>(ctx.axis(ctx.node().attr_int("axis", 0), out[0].rank()));
   const Blocks b = blocks(out[0].shape, axis);
   Ints offsets;  // into the inputs laid end to end
@@ -99,8 +99,8 @@ Outputs concat(const OpContext& ctx, const Types& out) {
   }
   Constant joined = make_constant({out[0].dtype, {total}});
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    std::copy(parts[i]->values.begin(), parts[i]->values.end(), joined.values.begin() + start[i]);
-    std::copy(parts[i]->ints.begin(), parts[i]->ints.end(), joined.ints.begin() + start[i]);
+    if (is_float(joined.dtype)) std::copy(parts[i]->values.begin(), parts[i]->values.end(), joined.values.begin() + start[i]);
+    else std::copy(parts[i]->ints.begin(), parts[i]->ints.end(), joined.ints.begin() + start[i]);
   }
   for (std::int64_t o = 0; o < b.outer; ++o)
     for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -110,7 +110,7 @@ Outputs concat(const OpContext& ctx, const Types& out) {
   return std::vector<Constant>{gather_offsets(joined, out[0], offsets)};
 }
 
-Outputs split(const OpContext& ctx, const Types& out) {
+Outputs split(const ShapeContext& ctx, const Types& out) {
   const Shape& in = ctx.input(0).shape;
   const auto axis = static_cast<std::size_t>(ctx.axis(ctx.node().attr_int("axis", 0), static_cast<std::int64_t>(in.size())));
   const Blocks b = blocks(in, axis);
@@ -127,7 +127,7 @@ Outputs split(const OpContext& ctx, const Types& out) {
   return parts;
 }
 
-Outputs gather(const OpContext& ctx, const Types& out) {
+Outputs gather(const ShapeContext& ctx, const Types& out) {
   const Shape& data = ctx.input(0).shape;
   const auto axis = static_cast<std::size_t>(ctx.axis(ctx.node().attr_int("axis", 0), static_cast<std::int64_t>(data.size())));
   const Blocks b = blocks(data, axis);
@@ -141,12 +141,12 @@ Outputs gather(const OpContext& ctx, const Types& out) {
   return std::vector<Constant>{gather_offsets(*ctx.constant(0), out[0], offsets)};
 }
 
-Outputs expand(const OpContext& ctx, const Types& out) {
+Outputs expand(const ShapeContext& ctx, const Types& out) {
   const Ints offsets = broadcast_offsets(ctx.input(0).shape, out[0].shape);
   return std::vector<Constant>{gather_offsets(*ctx.constant(0), out[0], offsets)};
 }
 
-Outputs tile(const OpContext& ctx, const Types& out) {
+Outputs tile(const ShapeContext& ctx, const Types& out) {
   const Shape& in = ctx.input(0).shape;
   const Ints in_strides = strides_of(in);
   const Ints out_strides = strides_of(out[0].shape);

@@ -15,7 +15,7 @@ using Outputs = std::optional<std::vector<Constant>>;
 using Types = std::vector<TensorType>;
 using Ints = std::vector<std::int64_t>;
 
-Outputs reduce(const OpContext& ctx, const Types& out) {
+Outputs reduce(const ShapeContext& ctx, const Types& out) {
   const std::string& op = ctx.node().op_type;
   const Constant& in = *ctx.constant(0);
   const bool extremum = op == "ReduceMin" || op == "ReduceMax";

@@ -55,7 +55,7 @@ void set_input_shapes(Graph& graph, std::span<const Shape> shapes) {
 }
 
 /// Every output type the rule gave must be a tensor fpaudit can hold.
-void check_output_types(const OpContext& ctx, const std::vector<TensorType>& types) {
+void check_output_types(const ShapeContext& ctx, const std::vector<TensorType>& types) {
   for (std::size_t i = 0; i < ctx.node().outputs.size(); ++i) {
     if (ctx.node().outputs[i].empty()) continue;
     const Shape& s = types[i].shape;
@@ -81,7 +81,7 @@ bool is_fold_only(const std::string& op) {
 }
 
 /// Tries to fold the node; true when its outputs are now constants.
-bool fold(Graph& graph, const OpContext& ctx, const std::vector<TensorType>& types, std::int64_t& folded_elements) {
+bool fold(Graph& graph, const ShapeContext& ctx, const std::vector<TensorType>& types, std::int64_t& folded_elements) {
   const Node& node = ctx.node();
   const FoldRule rule = find_fold_rule(node.op_type);
   const bool needs_values = node.op_type != "Shape" && node.op_type != "Size";
@@ -89,7 +89,7 @@ bool fold(Graph& graph, const OpContext& ctx, const std::vector<TensorType>& typ
   std::int64_t elements = 0;
   for (const TensorType& t : types) elements += element_count(t.shape);
   // Large float results stay nodes (the engine evaluates them); integer results must fold.
-  if (elements > kMaxFoldedElements || elements > kMaxFoldedElements * 4 - folded_elements) {
+  if (elements > kMaxFoldedElements || elements > kMaxFoldedTotalElements - folded_elements) {
     for (std::size_t i = 0; i < node.outputs.size(); ++i)
       if (!node.outputs[i].empty() && !is_float(types[i].dtype))
         ctx.fail(fmt::format("the {} result of {} elements is too large to fold", dtype_name(types[i].dtype), elements));
@@ -110,8 +110,12 @@ bool fold(Graph& graph, const OpContext& ctx, const std::vector<TensorType>& typ
 void keep_runtime_node(Graph& graph, Node& node, const std::vector<TensorType>& types) {
   const std::string input = runtime_input(node, graph);
   if (is_fold_only(node.op_type))
-    fail_node(graph.source, node, fmt::format("operator {} is supported only on constants (shape arithmetic), but "
-                                              "input '{}' is computed at run time", node.op_type, input));
+    fail_node(graph.source, node,
+              input.empty() ? fmt::format("operator {} is supported only where fpaudit folds it (shape arithmetic), "
+                                          "and it does not fold it for these {} constants",
+                                          node.op_type, dtype_name(types[0].dtype))
+                            : fmt::format("operator {} is supported only on constants (shape arithmetic), but input "
+                                          "'{}' is computed at run time", node.op_type, input));
   if (node.op_type == "Dropout" && node.outputs.size() > 1 && !node.outputs[1].empty()) {
     // At inference the mask is all true whatever the data: a constant.
     Constant mask{DType::Bool, types[1].shape, {}, std::vector<std::int64_t>(static_cast<std::size_t>(element_count(types[1].shape)), 1)};
@@ -127,9 +131,13 @@ void keep_runtime_node(Graph& graph, Node& node, const std::vector<TensorType>& 
   for (std::size_t i = 0; i < node.outputs.size(); ++i) {
     if (node.outputs[i].empty()) continue;
     if (!is_float(types[i].dtype))
-      fail_node(graph.source, node, fmt::format("output '{}' is a {} tensor computed from run-time data (input '{}'), "
-                                                "which fpaudit cannot evaluate", node.outputs[i],
-                                                dtype_name(types[i].dtype), input));
+      fail_node(graph.source, node,
+                input.empty() ? fmt::format("output '{}' ({}) cannot be folded from these constant inputs, and fpaudit "
+                                            "evaluates only floating-point tensors at run time",
+                                            node.outputs[i], dtype_name(types[i].dtype))
+                              : fmt::format("output '{}' ({}) would be computed from run-time data (input '{}'), but "
+                                            "fpaudit evaluates only floating-point tensors at run time",
+                                            node.outputs[i], dtype_name(types[i].dtype), input));
     graph.values[node.outputs[i]] = {node.outputs[i], types[i].dtype, types[i].shape, true};
   }
 }
@@ -142,7 +150,7 @@ void infer_shapes(Graph& graph, std::span<const Shape> input_shapes) {
   std::int64_t folded_elements = 0;
   for (Node& node : graph.nodes) {
     try {
-      const OpContext ctx(graph, node);
+      const ShapeContext ctx(graph, node);
       const ShapeRule rule = find_shape_rule(node.op_type);
       if (!rule) ctx.fail("has no shape rule (an operator list is out of step with the rules)");
       const std::vector<TensorType> types = rule(ctx);

@@ -14,9 +14,12 @@ inline constexpr std::int64_t kMaxElementCount = std::int64_t{1} << 40;
 inline constexpr std::int64_t kMaxValueElements = std::int64_t{1} << 31;
 /// Largest element count of all constants of a model together (2^30 values, 8 GiB as binary64).
 inline constexpr std::int64_t kMaxConstantElements = std::int64_t{1} << 30;
-/// Largest element count of one constant that folding creates from a small description
-/// (ConstantOfShape, Expand, Tile, Range): 2^24.
-inline constexpr std::int64_t kMaxFoldedElements = std::int64_t{1} << 24;
+/// Largest element count of one constant that folding creates (ConstantOfShape, Expand, Tile,
+/// Range can make it from a few bytes): 2^22. Larger float results stay nodes; shape arithmetic
+/// never comes near it.
+inline constexpr std::int64_t kMaxFoldedElements = std::int64_t{1} << 22;
+/// Largest element count of all folded constants of a model together: 2^24 (128 MiB as binary64).
+inline constexpr std::int64_t kMaxFoldedTotalElements = std::int64_t{1} << 24;
 /// Largest rank of any tensor (NumPy allows 64; real networks use at most 6 or so).
 inline constexpr std::int64_t kMaxRank = 32;
 /// Largest model file protobuf can parse (2 GiB - 1); bigger weights go to external data.

@@ -114,8 +114,8 @@ NpyHeader parse_npy_header(std::string_view text, const std::string& source) {
       break;
     }
   }
-  if (!p.at_end()) p.fail("text after the dict");
   if (!have_descr || !have_order || !have_shape) p.fail("'descr', 'fortran_order' and 'shape' are all required");
+  if (!p.at_end()) p.fail("text after the dict");
   return h;
 }
 

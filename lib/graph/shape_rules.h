@@ -7,11 +7,11 @@
 #include <string_view>
 #include <vector>
 
-#include "graph/op_context.h"
+#include "graph/shape_context.h"
 
 namespace fpaudit {
 
-using ShapeRule = std::vector<TensorType> (*)(const OpContext&);
+using ShapeRule = std::vector<TensorType> (*)(const ShapeContext&);
 
 struct ShapeRuleEntry {
   std::string_view op;
@@ -33,6 +33,6 @@ std::span<const ShapeRuleEntry> generator_shape_rules();
 struct SliceAxis {
   std::int64_t start = 0, step = 1, count = 0;
 };
-std::vector<SliceAxis> slice_plan(const OpContext& ctx);
+std::vector<SliceAxis> slice_plan(const ShapeContext& ctx);
 
 }  // namespace fpaudit

@@ -12,7 +12,7 @@ namespace {
 
 using Types = std::vector<TensorType>;
 
-Types same_as_input(const OpContext& ctx) {
+Types same_as_input(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 1);
   ctx.expect_outputs(1, 1);
   return {ctx.input(0)};
@@ -20,7 +20,7 @@ Types same_as_input(const OpContext& ctx) {
 
 /// Softmax and LogSoftmax: same shape; the axis must exist (opset 13 changed its meaning from
 /// "flatten to 2-D at axis" to "along axis", not the shape).
-Types softmax(const OpContext& ctx) {
+Types softmax(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 1);
   ctx.expect_outputs(1, 1);
   const TensorType& x = ctx.input(0);
@@ -29,7 +29,7 @@ Types softmax(const OpContext& ctx) {
   return {x};
 }
 
-Shape broadcast_all(const OpContext& ctx, std::size_t first, std::size_t last) {
+Shape broadcast_all(const ShapeContext& ctx, std::size_t first, std::size_t last) {
   Shape out = ctx.input(first).shape;
   for (std::size_t i = first + 1; i <= last; ++i) {
     auto b = broadcast_shapes(out, ctx.input(i).shape);
@@ -40,7 +40,7 @@ Shape broadcast_all(const OpContext& ctx, std::size_t first, std::size_t last) {
   return out;
 }
 
-void same_dtypes(const OpContext& ctx, std::size_t first, std::size_t last) {
+void same_dtypes(const ShapeContext& ctx, std::size_t first, std::size_t last) {
   for (std::size_t i = first + 1; i <= last; ++i)
     if (ctx.input(i).dtype != ctx.input(first).dtype)
       ctx.fail(fmt::format("inputs have different element types: {} and {}", dtype_name(ctx.input(first).dtype),
@@ -48,7 +48,7 @@ void same_dtypes(const OpContext& ctx, std::size_t first, std::size_t last) {
 }
 
 /// Add, Sub, Mul, Div, Mod: two inputs of one type, broadcast.
-Types arithmetic(const OpContext& ctx) {
+Types arithmetic(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 2);
   ctx.expect_outputs(1, 1);
   same_dtypes(ctx, 0, 1);
@@ -56,14 +56,14 @@ Types arithmetic(const OpContext& ctx) {
 }
 
 /// Pow: the exponent may have another type; the result has the base's.
-Types power(const OpContext& ctx) {
+Types power(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 2);
   ctx.expect_outputs(1, 1);
   return {{ctx.input(0).dtype, broadcast_all(ctx, 0, 1)}};
 }
 
 /// Min, Max (and Sum-like variadic forms): one or more inputs of one type, broadcast.
-Types variadic(const OpContext& ctx) {
+Types variadic(const ShapeContext& ctx) {
   ctx.expect_inputs(1, static_cast<std::size_t>(-1));
   ctx.expect_outputs(1, 1);
   const std::size_t last = ctx.input_count() - 1;
@@ -72,14 +72,14 @@ Types variadic(const OpContext& ctx) {
 }
 
 /// Equal, Less, Greater: compare two inputs of one type, giving bool.
-Types comparison(const OpContext& ctx) {
+Types comparison(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 2);
   ctx.expect_outputs(1, 1);
   same_dtypes(ctx, 0, 1);
   return {{DType::Bool, broadcast_all(ctx, 0, 1)}};
 }
 
-Types logical_binary(const OpContext& ctx) {
+Types logical_binary(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 2);
   ctx.expect_outputs(1, 1);
   for (std::size_t i = 0; i < 2; ++i)
@@ -87,13 +87,13 @@ Types logical_binary(const OpContext& ctx) {
   return {{DType::Bool, broadcast_all(ctx, 0, 1)}};
 }
 
-Types logical_not(const OpContext& ctx) {
+Types logical_not(const ShapeContext& ctx) {
   Types t = same_as_input(ctx);
   if (t[0].dtype != DType::Bool) ctx.fail("input must be bool");
   return t;
 }
 
-Types where(const OpContext& ctx) {
+Types where(const ShapeContext& ctx) {
   ctx.expect_inputs(3, 3);
   ctx.expect_outputs(1, 1);
   if (ctx.input(0).dtype != DType::Bool) ctx.fail("the condition must be bool");
@@ -102,7 +102,7 @@ Types where(const OpContext& ctx) {
 }
 
 /// Clip: min and max are attributes before opset 11 and optional scalar inputs from 11.
-Types clip(const OpContext& ctx) {
+Types clip(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 3);
   ctx.expect_outputs(1, 1);
   for (std::size_t i = 1; i < ctx.input_count(); ++i)
@@ -111,7 +111,7 @@ Types clip(const OpContext& ctx) {
 }
 
 /// PRelu: the slope broadcasts to X (in one direction only); the result has X's shape.
-Types prelu(const OpContext& ctx) {
+Types prelu(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 2);
   ctx.expect_outputs(1, 1);
   same_dtypes(ctx, 0, 1);
@@ -122,7 +122,7 @@ Types prelu(const OpContext& ctx) {
   return {ctx.input(0)};
 }
 
-Types cast(const OpContext& ctx) {
+Types cast(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 1);
   ctx.expect_outputs(1, 1);
   if (!ctx.node().has_attr("to")) ctx.fail("attribute 'to' is missing");
@@ -134,7 +134,7 @@ Types cast(const OpContext& ctx) {
 
 /// Dropout is the identity at inference; its optional mask output is all true. Training mode
 /// (an input from opset 12) would make both random.
-Types dropout(const OpContext& ctx) {
+Types dropout(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 3);
   ctx.expect_outputs(1, 2);
   if (ctx.has(2)) {

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "graph/dtype.h"
 #include "graph/limits.h"
@@ -18,7 +19,7 @@ using Types = std::vector<TensorType>;
 using Ints = std::vector<std::int64_t>;
 
 /// Shape: the input's dimensions, from opset 15 only those in [start, end).
-Types shape_of(const OpContext& ctx) {
+Types shape_of(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 1);
   ctx.expect_outputs(1, 1);
   const auto rank = ctx.input(0).rank();
@@ -28,18 +29,18 @@ Types shape_of(const OpContext& ctx) {
   return {{DType::Int64, {std::max<std::int64_t>(end - start, 0)}}};
 }
 
-Types size_of(const OpContext& ctx) {
+Types size_of(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 1);
   ctx.expect_outputs(1, 1);
   return {{DType::Int64, {}}};
 }
 
-Types constant_of_shape(const OpContext& ctx) {
+Types constant_of_shape(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 1);
   ctx.expect_outputs(1, 1);
   const Ints dims = ctx.int_values(0, "shape");
   for (std::int64_t d : dims)
-    if (d < 0) ctx.fail(fmt::format("shape {} has a negative dimension", shape_string(Shape(dims))));
+    if (d < 0) ctx.fail(fmt::format("shape [{}] has a negative dimension", fmt::join(dims, ", ")));
   DType dtype = DType::Float32;
   if (ctx.node().has_attr("value")) {
     const auto* v = std::get_if<Constant>(&ctx.node().attributes.at("value"));
@@ -50,7 +51,7 @@ Types constant_of_shape(const OpContext& ctx) {
 }
 
 /// Range: max(ceil((limit - start) / delta), 0) elements, computed exactly for integers.
-std::int64_t range_count(const OpContext& ctx, const Constant& start, const Constant& limit, const Constant& delta) {
+std::int64_t range_count(const ShapeContext& ctx, const Constant& start, const Constant& limit, const Constant& delta) {
   if (is_float(start.dtype)) {
     const double n = std::ceil((limit.values[0] - start.values[0]) / delta.values[0]);
     if (!std::isfinite(n)) ctx.fail("start, limit and delta give no finite element count");
@@ -69,7 +70,7 @@ std::int64_t range_count(const OpContext& ctx, const Constant& start, const Cons
   return static_cast<std::int64_t>(n);
 }
 
-Types range(const OpContext& ctx) {
+Types range(const ShapeContext& ctx) {
   ctx.expect_inputs(3, 3);
   ctx.expect_outputs(1, 1);
   const Constant& start = ctx.require_constant(0, "start");
@@ -84,7 +85,7 @@ Types range(const OpContext& ctx) {
 
 /// Resize: scales (input 1 in opset 10, input 2 from 11) or sizes (input 3 from 11), exactly
 /// one of them given; an empty scales tensor counts as not given.
-Types resize(const OpContext& ctx) {
+Types resize(const ShapeContext& ctx) {
   const bool v10 = ctx.opset() < 11;
   ctx.expect_inputs(v10 ? 2 : 1, v10 ? 2 : 4);
   ctx.expect_outputs(1, 1);
@@ -123,7 +124,7 @@ Types resize(const OpContext& ctx) {
 
 /// ReduceMean, ReduceSum, ReduceProd, ReduceMin, ReduceMax: axes from the attribute (from the
 /// input for ReduceSum from opset 13); none means all, or nothing with noop_with_empty_axes.
-Types reduce(const OpContext& ctx) {
+Types reduce(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 2);
   ctx.expect_outputs(1, 1);
   const Shape& x = ctx.input(0).shape;

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "graph/broadcast.h"
 #include "graph/dtype.h"
@@ -22,7 +23,7 @@ std::int64_t product(Shape::const_iterator first, Shape::const_iterator last) {
 
 /// Reshape: 0 copies the input's dimension at that position (unless allowzero, opset 14), one
 /// -1 takes what is left.
-Types reshape(const OpContext& ctx) {
+Types reshape(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 2);
   ctx.expect_outputs(1, 1);
   const Shape& x = ctx.input(0).shape;
@@ -48,7 +49,7 @@ Types reshape(const OpContext& ctx) {
   const std::int64_t have = element_count(x), known = element_count(out);
   if (inferred) {
     if (known == 0 || have % known != 0)
-      ctx.fail(fmt::format("cannot reshape {} to {}: the -1 has no whole size", shape_string(x), shape_string(Shape(target))));
+      ctx.fail(fmt::format("cannot reshape {} to [{}]: the -1 has no whole size", shape_string(x), fmt::join(target, ", ")));
     out[*inferred] = have / known;
   } else if (known != have) {
     ctx.fail(fmt::format("cannot reshape {} ({} elements) to {} ({} elements)", shape_string(x), have, shape_string(out), known));
@@ -56,7 +57,7 @@ Types reshape(const OpContext& ctx) {
   return {{ctx.input(0).dtype, out}};
 }
 
-Types flatten(const OpContext& ctx) {
+Types flatten(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 1);
   ctx.expect_outputs(1, 1);
   const Shape& x = ctx.input(0).shape;
@@ -67,7 +68,7 @@ Types flatten(const OpContext& ctx) {
   return {{ctx.input(0).dtype, {product(x.begin(), x.begin() + axis), product(x.begin() + axis, x.end())}}};
 }
 
-Types transpose(const OpContext& ctx) {
+Types transpose(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 1);
   ctx.expect_outputs(1, 1);
   const Shape& x = ctx.input(0).shape;
@@ -84,7 +85,7 @@ Types transpose(const OpContext& ctx) {
   return {{ctx.input(0).dtype, out}};
 }
 
-Types concat(const OpContext& ctx) {
+Types concat(const ShapeContext& ctx) {
   ctx.expect_inputs(1, static_cast<std::size_t>(-1));
   ctx.expect_outputs(1, 1);
   if (!ctx.node().has_attr("axis")) ctx.fail("attribute 'axis' is missing");
@@ -104,7 +105,7 @@ Types concat(const OpContext& ctx) {
 }
 
 /// Split: sizes from the 'split' attribute (before opset 13) or input; else equal parts.
-Types split(const OpContext& ctx) {
+Types split(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 2);
   const Shape& x = ctx.input(0).shape;
   const auto axis = static_cast<std::size_t>(ctx.axis(ctx.node().attr_int("axis", 0), static_cast<std::int64_t>(x.size())));
@@ -134,7 +135,7 @@ Types split(const OpContext& ctx) {
   return out;
 }
 
-Types slice(const OpContext& ctx) {
+Types slice(const ShapeContext& ctx) {
   ctx.expect_inputs(ctx.opset() >= 10 ? 3 : 1, ctx.opset() >= 10 ? 5 : 1);
   ctx.expect_outputs(1, 1);
   Shape out;
@@ -142,7 +143,7 @@ Types slice(const OpContext& ctx) {
   return {{ctx.input(0).dtype, out}};
 }
 
-Types squeeze(const OpContext& ctx) {
+Types squeeze(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 2);
   ctx.expect_outputs(1, 1);
   const Shape& x = ctx.input(0).shape;
@@ -162,7 +163,7 @@ Types squeeze(const OpContext& ctx) {
   return {{ctx.input(0).dtype, out}};
 }
 
-Types unsqueeze(const OpContext& ctx) {
+Types unsqueeze(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 2);
   ctx.expect_outputs(1, 1);
   const Shape& x = ctx.input(0).shape;
@@ -177,7 +178,7 @@ Types unsqueeze(const OpContext& ctx) {
   return {{ctx.input(0).dtype, out}};
 }
 
-Types gather(const OpContext& ctx) {
+Types gather(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 2);
   ctx.expect_outputs(1, 1);
   const Shape& data = ctx.input(0).shape;
@@ -196,19 +197,19 @@ Types gather(const OpContext& ctx) {
 }
 
 /// Expand broadcasts in both directions: the result may be larger than the given shape.
-Types expand(const OpContext& ctx) {
+Types expand(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 2);
   ctx.expect_outputs(1, 1);
   const Ints target = ctx.int_values(1, "shape");
   for (std::int64_t d : target)
-    if (d < 0) ctx.fail(fmt::format("target shape {} has a negative dimension", shape_string(Shape(target))));
+    if (d < 0) ctx.fail(fmt::format("target shape [{}] has a negative dimension", fmt::join(target, ", ")));
   auto out = broadcast_shapes(ctx.input(0).shape, target);
   if (!out)
-    ctx.fail(fmt::format("cannot expand {} to {}", shape_string(ctx.input(0).shape), shape_string(Shape(target))));
+    ctx.fail(fmt::format("cannot expand {} to [{}]", shape_string(ctx.input(0).shape), fmt::join(target, ", ")));
   return {{ctx.input(0).dtype, *out}};
 }
 
-Types tile(const OpContext& ctx) {
+Types tile(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 2);
   ctx.expect_outputs(1, 1);
   const Shape& x = ctx.input(0).shape;
@@ -230,7 +231,7 @@ constexpr ShapeRuleEntry kRules[] = {
 
 }  // namespace
 
-std::vector<SliceAxis> slice_plan(const OpContext& ctx) {
+std::vector<SliceAxis> slice_plan(const ShapeContext& ctx) {
   const Shape& x = ctx.input(0).shape;
   const auto rank = static_cast<std::int64_t>(x.size());
   const auto starts = ctx.int_list("starts", 1), ends = ctx.int_list("ends", 2);

@@ -15,7 +15,7 @@ using Ints = std::vector<std::int64_t>;
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
 
-Types gemm(const OpContext& ctx) {
+Types gemm(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 3);
   ctx.expect_outputs(1, 1);
   const Shape& a = ctx.input(0).shape;
@@ -39,7 +39,7 @@ Types gemm(const OpContext& ctx) {
 
 /// MatMul as numpy.matmul: a 1-D operand is a row (A) or column (B) vector, removed again from
 /// the result; the dimensions before the last two broadcast.
-Types matmul(const OpContext& ctx) {
+Types matmul(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 2);
   ctx.expect_outputs(1, 1);
   Shape a = ctx.input(0).shape, b = ctx.input(1).shape;
@@ -67,7 +67,7 @@ struct Window {
   std::string auto_pad;
 };
 
-Window read_window(const OpContext& ctx, std::size_t spatial, const Ints& kernel) {
+Window read_window(const ShapeContext& ctx, std::size_t spatial, const Ints& kernel) {
   const Node& n = ctx.node();
   Window w{kernel, n.attr_ints("strides", Ints(spatial, 1)), n.attr_ints("dilations", Ints(spatial, 1)),
            n.attr_ints("pads", Ints(2 * spatial, 0)), n.attr_string("auto_pad", "NOTSET")};
@@ -91,7 +91,7 @@ Window read_window(const OpContext& ctx, std::size_t spatial, const Ints& kernel
 /// Output size of one spatial dimension of a convolution or pool. ceil_mode (pools only)
 /// rounds the window count up, but a window must start inside the input or its left padding
 /// (the rule PyTorch exports and ONNX adopted).
-std::int64_t window_output(const OpContext& ctx, const Window& w, std::size_t i, std::int64_t in, bool ceil_mode) {
+std::int64_t window_output(const ShapeContext& ctx, const Window& w, std::size_t i, std::int64_t in, bool ceil_mode) {
   const std::int64_t s = w.strides[i];
   if (w.auto_pad == "SAME_UPPER" || w.auto_pad == "SAME_LOWER") return ceil_div(in, s);
   const std::int64_t effective = (w.kernel[i] - 1) * w.dilations[i] + 1;
@@ -105,7 +105,7 @@ std::int64_t window_output(const OpContext& ctx, const Window& w, std::size_t i,
   return out;
 }
 
-Types conv(const OpContext& ctx) {
+Types conv(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 3);
   ctx.expect_outputs(1, 1);
   const Shape& x = ctx.input(0).shape;
@@ -130,7 +130,7 @@ Types conv(const OpContext& ctx) {
 
 /// ConvTranspose: out = stride·(in-1) + output_padding + effective kernel - pads, or the
 /// explicit output_shape, or in·stride for SAME padding.
-Types conv_transpose(const OpContext& ctx) {
+Types conv_transpose(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 3);
   ctx.expect_outputs(1, 1);
   const Shape& x = ctx.input(0).shape;
@@ -168,7 +168,7 @@ Types conv_transpose(const OpContext& ctx) {
   return {{ctx.input(0).dtype, out}};
 }
 
-Types pool(const OpContext& ctx) {
+Types pool(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 1);
   const bool max_pool = ctx.node().op_type == "MaxPool";
   ctx.expect_outputs(1, max_pool ? 2 : 1);
@@ -183,7 +183,7 @@ Types pool(const OpContext& ctx) {
   return {{ctx.input(0).dtype, out}, {DType::Int64, out}};
 }
 
-Types global_pool(const OpContext& ctx) {
+Types global_pool(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 1);
   ctx.expect_outputs(1, 1);
   Shape s = ctx.input(0).shape;
@@ -194,7 +194,7 @@ Types global_pool(const OpContext& ctx) {
 
 /// BatchNormalization at inference: Y has X's shape. The further outputs are training
 /// statistics ([C]); infer_shapes refuses them when something reads them.
-Types batch_norm(const OpContext& ctx) {
+Types batch_norm(const ShapeContext& ctx) {
   ctx.expect_inputs(5, 5);
   ctx.expect_outputs(1, 5);
   const Shape& x = ctx.input(0).shape;
@@ -209,7 +209,7 @@ Types batch_norm(const OpContext& ctx) {
 
 /// LayerNormalization (opset 17): normalizes over the axes from `axis` on; Mean and InvStdDev
 /// keep the leading axes and have 1 elsewhere, in the stash type.
-Types layer_norm(const OpContext& ctx) {
+Types layer_norm(const ShapeContext& ctx) {
   ctx.expect_inputs(2, 3);
   ctx.expect_outputs(1, 3);
   const Shape& x = ctx.input(0).shape;

@@ -19,7 +19,7 @@ void Arithmetic::round_storage(std::span<double> values) const {
 void Arithmetic::gemm(const GemmArgs& g) const {
   for (long m = 0; m < g.M; ++m)
     for (long n = 0; n < g.N; ++n) {
-      double acc = dot(g.W + m * g.ldw, 1, g.X + n, g.ldx, g.K);
+      double acc = dot(g.W + m * g.ldw, g.w_step, g.X + n * g.x_step, g.ldx, g.K);
       if (g.bias) acc = add(acc, round(g.bias[m], Target::Accumulator), Target::Accumulator);
       g.Y[m * g.ldy + n] = g.round_to_storage ? round(acc, Target::Storage) : acc;
     }

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "format/format.h"
+#include "kernels/operand_packs.h"
 #include "kernels/schedule.h"
 
 namespace fpaudit {
@@ -28,10 +29,12 @@ enum class Target : std::uint8_t { Storage, Accumulator };
 enum class UnaryFn : std::uint8_t { Exp, Log, Tanh, Sigmoid, Erf, Gelu, Sqrt, Reciprocal, Rsqrt };
 std::string_view unary_fn_name(UnaryFn f);
 
-/// Y[m][n] = round(bias[m] + Σ_k W[m][k]·X[k][n]): the product of an M×K matrix W (row stride
-/// ldw) and a K×N matrix X (row stride ldx). Every output is a dot product of length K summed
-/// by the chain's schedule in its accumulation format; the bias is added to the finished sum in
-/// the accumulation format, and the result rounded to storage. bias may be null.
+/// Y[m][n] = round(bias[m] + Σ_k W[m][k]·X[k][n]): the product of an M×K matrix W and a K×N
+/// matrix X, each read through strides (element (i, j) of W is W[i·ldw + j·w_step]), so
+/// transposed operands need no copy. Every output is a dot product of length K summed by the
+/// chain's schedule in its accumulation format; the bias is added to the finished sum in the
+/// accumulation format, and the result rounded to storage. bias may be null. A constant operand
+/// (weights) comes with its tensor's OperandPacks, where chains keep its binary32 conversion.
 struct GemmArgs {
   long M = 0, N = 0, K = 0;
   const double* W = nullptr;
@@ -43,6 +46,11 @@ struct GemmArgs {
   long ldy = 0;
   /// false: leave Y in the accumulation format (for ops that scale the sum before rounding).
   bool round_to_storage = true;
+  long w_step = 1, x_step = 1;
+  OperandPacks* w_packs = nullptr;
+  OperandPacks* x_packs = nullptr;
+  double w_at(long i, long j) const { return W[i * ldw + j * w_step]; }
+  double x_at(long i, long j) const { return X[i * ldx + j * x_step]; }
 };
 
 class Arithmetic {

@@ -1,6 +1,7 @@
 #include "kernels/chain_arithmetic.h"
 
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -111,26 +112,51 @@ double ChainArithmetic::dot(const double* x, std::ptrdiff_t incx, const double* 
   return accumulate(GenericFma{spec_.accumulator}, s, n, [&](long i) { return std::pair{x[i * incx], w[i * incw]}; });
 }
 
+const float* ChainArithmetic::packed(const double* base, long rows, long cols, long row_stride, long col_stride,
+                                     OperandPacks* packs, std::vector<float>& scratch) {
+  if (packs) return packs->get(base, rows, cols, row_stride, col_stride);
+  scratch.resize(static_cast<std::size_t>(rows * cols));
+  for (long i = 0; i < rows; ++i)
+    for (long j = 0; j < cols; ++j) scratch[i * cols + j] = static_cast<float>(base[i * row_stride + j * col_stride]);
+  return scratch.data();
+}
+
 void ChainArithmetic::gemm(const GemmArgs& g) const {
   if (acc_kind_ == AccKind::Generic) return Arithmetic::gemm(g);
-  // Operands are storage values (⊂ binary32): convert once, run the float kernel, round the
-  // accumulator results (bias included) to storage.
-  std::vector<float> w(static_cast<std::size_t>(g.M * g.K)), x(static_cast<std::size_t>(g.K * g.N)),
-      y(static_cast<std::size_t>(g.M * g.N)), b(g.bias ? static_cast<std::size_t>(g.M) : 0);
-  for (long m = 0; m < g.M; ++m)
-    for (long k = 0; k < g.K; ++k) w[m * g.K + k] = static_cast<float>(g.W[m * g.ldw + k]);
-  for (long k = 0; k < g.K; ++k)
-    for (long n = 0; n < g.N; ++n) x[k * g.N + n] = static_cast<float>(g.X[k * g.ldx + n]);
-  for (long m = 0; m < static_cast<long>(b.size()); ++m) b[m] = static_cast<float>(round(g.bias[m], Target::Accumulator));
-  kernels::GemmFloat gf{g.M, g.N, g.K, w.data(), x.data(), g.bias ? b.data() : nullptr, y.data(), g.N, g.N};
+  // Operands are storage values (⊂ binary32): convert (once, for constants), run the float
+  // kernel, round the accumulator results (bias included) to storage. The float kernels
+  // vectorise across output columns; when there are few columns and many rows (a batch-1
+  // Gemm: N = 1), the problem is transposed, Yᵀ = Xᵀ·Wᵀ. Every output is then the same sum of
+  // the same exact products in the same order (x·w = w·x exactly), so the bits do not change.
+  const bool transpose = g.N < 8 && g.M >= 8;
+  const long rows = transpose ? g.N : g.M, cols = transpose ? g.M : g.N;
+  thread_local std::vector<float> left_scratch, right_scratch, y, bias;
+  const float* left = transpose ? packed(g.X, g.N, g.K, g.x_step, g.ldx, g.x_packs, left_scratch)
+                                : packed(g.W, g.M, g.K, g.ldw, g.w_step, g.w_packs, left_scratch);
+  const float* right = transpose ? packed(g.W, g.K, g.M, g.w_step, g.ldw, g.w_packs, right_scratch)
+                                 : packed(g.X, g.K, g.N, g.ldx, g.x_step, g.x_packs, right_scratch);
+  y.resize(static_cast<std::size_t>(rows * cols));
+  bias.resize(g.bias ? static_cast<std::size_t>(g.M) : 0);
+  for (long m = 0; m < static_cast<long>(bias.size()); ++m) bias[m] = static_cast<float>(round(g.bias[m], Target::Accumulator));
   const auto policy = acc_kind_ == AccKind::Binary16Fma   ? kernels::AccPolicy::Binary16Fma
                       : acc_kind_ == AccKind::Bfloat16Fma ? kernels::AccPolicy::Bfloat16Fma
                                                           : kernels::AccPolicy::Binary32Fma;
-  kernels::gemm_float(policy, spec_.schedule, gf);
   const bool same_format = spec_.storage == spec_.accumulator || !g.round_to_storage;
+  if (!transpose) {
+    kernels::GemmFloat gf{rows, cols, g.K, left, right, g.bias ? bias.data() : nullptr, y.data(), cols, cols};
+    kernels::gemm_float(policy, spec_.schedule, gf);
+  } else {
+    // The bias belongs to the rows of Y, i.e. the columns of Yᵀ: add it after the sums, with
+    // the same rounding (acc.combine) the kernel would apply.
+    kernels::GemmFloat gf{rows, cols, g.K, left, right, nullptr, y.data(), cols, cols};
+    kernels::gemm_float(policy, spec_.schedule, gf);
+    if (g.bias)
+      for (long n = 0; n < rows; ++n)
+        for (long m = 0; m < cols; ++m) y[n * cols + m] = kernels::combine(policy, y[n * cols + m], bias[m]);
+  }
   for (long m = 0; m < g.M; ++m)
     for (long n = 0; n < g.N; ++n) {
-      const double v = y[m * g.N + n];
+      const double v = transpose ? y[n * cols + m] : y[m * cols + n];
       g.Y[m * g.ldy + n] = same_format ? v : round_to(spec_.storage, v);
     }
 }

@@ -4,6 +4,8 @@
 // accumulation format is binary16, bfloat16 or binary32, and the generic path otherwise.
 #pragma once
 
+#include <vector>
+
 #include "kernels/arithmetic.h"
 
 namespace fpaudit {
@@ -36,6 +38,11 @@ class ChainArithmetic : public Arithmetic {
 
  private:
   const Format& format(Target t) const { return t == Target::Storage ? spec_.storage : spec_.accumulator; }
+  /// A rows×cols binary32 copy of the matrix whose element (i, j) is base[i·row_stride +
+  /// j·col_stride]: from the constant tensor's packs, or converted into `scratch`.
+  static const float* packed(const double* base, long rows, long cols, long row_stride, long col_stride,
+                             OperandPacks* packs, std::vector<float>& scratch);
+
   ChainSpec spec_;
   AccKind acc_kind_;
 };

@@ -26,6 +26,9 @@ void gemm_float_scalar(AccPolicy policy, const DotSchedule& s, const GemmFloat& 
 /// requires every nonzero product |W·X| ≥ 2^-126 (exact in binary32); gemm_float checks.
 void gemm_float_avx2(AccPolicy policy, const DotSchedule& s, const GemmFloat& g);
 bool gemm_float_avx2_supported();
+/// The accumulator's combine step (a + b rounded in the accumulation format), as the kernels
+/// apply it to add the bias.
+float combine(AccPolicy policy, float a, float b);
 /// Picks the fastest implementation the CPU supports.
 void gemm_float(AccPolicy policy, const DotSchedule& s, const GemmFloat& g);
 

@@ -28,6 +28,15 @@ void gemm_float_scalar(AccPolicy policy, const DotSchedule& s, const GemmFloat& 
   }
 }
 
+float combine(AccPolicy policy, float a, float b) {
+  switch (policy) {
+    case AccPolicy::Binary16Fma: return acc::Binary16Fma{}.combine(a, b);
+    case AccPolicy::Bfloat16Fma: return acc::Bfloat16Fma{}.combine(a, b);
+    case AccPolicy::Binary32Fma: return acc::Binary32Fma{}.combine(a, b);
+  }
+  return a + b;
+}
+
 namespace {
 /// Smallest nonzero magnitude in an r×c block with row stride ld (Inf if all zero).
 float min_nonzero_magnitude(const float* a, long rows, long cols, long ld) {

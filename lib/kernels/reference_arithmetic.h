@@ -57,8 +57,11 @@ class MpfrArithmetic : public ReferenceArithmetic {
   double pow(double x, double e, Target) const override;
   double sum(const double* x, std::ptrdiff_t inc, long n) const override;
   double dot(const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw, long n) const override;
+  void gemm(const GemmArgs& g) const override;
 
  private:
+  /// dot() with c added as a last term before the one rounding to binary64.
+  double dot_plus(const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw, long n, double c) const;
   int bits_;
   std::string name_;
 };

@@ -90,7 +90,8 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
   for (std::size_t l = 0; l < plan.layers().size(); ++l) {
     const PlannedLayer& layer = plan.layers()[l];
     json outs = json::array();
-    for (int s : layer.outputs) outs.push_back(value_json(s));
+    for (int s : layer.outputs)
+      if (s >= 0) outs.push_back(value_json(s));
     json chains = json::object();
     for (std::size_t c = 0; c < r.chains.size(); ++c) {
       const LayerChainStats& st = r.stats[l][c];

@@ -222,6 +222,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
       const Format& storage = s.chains[c]->storage();
       long base = 0;
       for (int out : layer.outputs) {
+        if (out < 0) continue;
         const Tensor& y = w.chain[c].value(out);
         const Tensor& r = w.ref.value(out);
         add_errors(st.propagated, y, r, storage, sample, base);
@@ -286,7 +287,8 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   const long n = options.max_samples >= 0 && options.max_samples < available ? options.max_samples : available;
   for (long i = 0; i < n * per_sample; ++i)
     if (!std::isfinite(inputs.values[i]))
-      throw ModelError(fmt::format("{}: sample {} element {} is {}", input_name, i / per_sample, i % per_sample, inputs.values[i]));
+      throw ModelError(fmt::format("{}: sample {} element {} is {}", input_name, i / per_sample, i % per_sample,
+                                   std::isnan(inputs.values[i]) ? "NaN" : inputs.values[i] > 0 ? "+Inf" : "-Inf"));
   if (labels && (labels->ints.empty() || labels->shape.size() != 1 || labels->shape[0] < n))
     throw ModelError(fmt::format("{}: expected {} integer labels, found shape {} of {}", labels_name, n, shape_string(labels->shape), dtype_name(labels->dtype)));
 

@@ -36,6 +36,10 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
       if (!in.empty() && !c && !v) ctx.fail(fmt::format("input '{}' has no known shape", in));
     }
     for (const std::string& out : node.outputs) {
+      if (out.empty()) {  // an optional output nobody reads, or one infer_shapes made a constant
+        ctx.output_shapes.emplace_back();
+        continue;
+      }
       const ValueInfo* v = graph.value(out);
       if (!v) ctx.fail(fmt::format("output '{}' has no known shape", out));
       ctx.output_shapes.push_back(v->shape);
@@ -52,7 +56,7 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
       }
       layer.inputs.push_back(skip ? -1 : slot_for(node.inputs[i]));
     }
-    for (const std::string& out : node.outputs) layer.outputs.push_back(slot_for(out));
+    for (const std::string& out : node.outputs) layer.outputs.push_back(out.empty() ? -1 : slot_for(out));
     layer.multiply_adds = multiply_adds(graph, node);
     layers_.push_back(std::move(layer));
   }
@@ -73,6 +77,7 @@ std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a) {
     out[i].shape = s.constant->shape;
     out[i].data = s.constant->values;
     a.round_storage(out[i].data);
+    out[i].packs = std::make_shared<OperandPacks>();
   }
   return out;
 }
@@ -107,7 +112,7 @@ void Activations::run_layer(const Arithmetic& a, std::size_t index, const Activa
     // Constants always come from this arithmetic's own rounded copy.
     ins[i] = s < 0 ? nullptr : (plan_->slots()[s].constant ? &(*constants_)[s] : &source.values_[s]);
   }
-  for (std::size_t i = 0; i < layer.outputs.size(); ++i) outs[i] = &values_[layer.outputs[i]];
+  for (std::size_t i = 0; i < layer.outputs.size(); ++i) outs[i] = layer.outputs[i] < 0 ? nullptr : &values_[layer.outputs[i]];
   layer.kernel->run(a, {ins, layer.inputs.size()}, {outs, layer.outputs.size()});
 }
 
@@ -116,7 +121,11 @@ void Activations::run_all(const Arithmetic& a) {
 }
 
 std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<std::vector<double>>& inputs) {
-  const std::vector<Tensor> constants = round_constants(plan, a);
+  return evaluate(plan, a, round_constants(plan, a), inputs);
+}
+
+std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& constants,
+                             const std::vector<std::vector<double>>& inputs) {
   Activations act(plan, constants);
   for (std::size_t k = 0; k < inputs.size(); ++k) {
     std::vector<double> v = inputs[k];

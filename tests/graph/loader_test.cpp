@@ -274,3 +274,24 @@ TEST_CASE("supported_operators is sorted and contains the fold-only operators") 
   CHECK_FALSE(std::binary_search(ops.begin(), ops.end(), "LSTM"));
   for (std::string_view op : fold_only_operators()) CHECK(std::binary_search(ops.begin(), ops.end(), op));
 }
+
+TEST_CASE("IR helpers: element counts, shape strings, dtype names, lookups") {
+  CHECK(element_count({}) == 1);  // a scalar
+  CHECK(element_count({2, 0, 5}) == 0);
+  CHECK(element_count({-1, 4}) == -1);
+  CHECK(element_count({std::int64_t{1} << 30, std::int64_t{1} << 30, 4}) == (std::int64_t{1} << 40) + 1);  // saturates
+  CHECK(shape_string({}) == "[]");
+  CHECK(shape_string({-1, 3, 28}) == "[?, 3, 28]");
+  CHECK(dtype_name(DType::BFloat16) == "bfloat16");
+  CHECK(dtype_name(DType::UInt8) == "uint8");
+  CHECK(is_float(DType::Float16));
+  CHECK_FALSE(is_float(DType::Bool));
+  const Graph g = small_mlp().parse();
+  CHECK(g.constant("x") == nullptr);
+  CHECK(g.value("x")->shape == Shape{-1, 4});
+  CHECK(g.value("nothing") == nullptr);
+  CHECK(g.nodes[0].attr_int("transA", 7) == 7);
+  CHECK(g.nodes[0].attr_ints("missing", {1, 2}) == std::vector<std::int64_t>{1, 2});
+  CHECK(error_of([&] { (void)g.nodes[0].attr_string("transB", ""); }) ==
+        "node 'fc' (Gemm): attribute 'transB' is an int, expected a string");
+}

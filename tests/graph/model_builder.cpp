@@ -185,3 +185,19 @@ TempDir::~TempDir() {
 }
 
 }  // namespace fpaudit::test
+
+namespace fpaudit::test {
+
+Graph inferred(const ModelBuilder& m, const std::vector<Shape>& input_shapes) {
+  Graph g = m.parse();
+  infer_shapes(g, input_shapes);
+  return g;
+}
+
+Shape shape_of(const Graph& g, const std::string& value) {
+  const ValueInfo* v = g.value(value);
+  if (!v) throw std::runtime_error("no value '" + value + "'");
+  return v->shape;
+}
+
+}  // namespace fpaudit::test

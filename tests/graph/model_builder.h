@@ -43,8 +43,8 @@ class ModelBuilder {
 
   /// A graph input; a dim of -1 is a named (symbolic) dimension "N".
   ModelBuilder& input(const std::string& name, int type, const std::vector<std::int64_t>& dims);
-  /// A graph output with a type and, when `dims` is given, a shape.
-  ModelBuilder& output(const std::string& name, int type = kFloat);
+  /// A graph output, with a type when `type` is not 0 (undeclared) and a shape when `dims` is given.
+  ModelBuilder& output(const std::string& name, int type = 0);
   ModelBuilder& output(const std::string& name, int type, const std::vector<std::int64_t>& dims);
   ModelBuilder& initializer(const onnx::TensorProto& tensor);
   /// Adds a node and returns it for attributes.
@@ -84,5 +84,14 @@ std::string error_of(F&& f) {
   }
   return "";
 }
+
+}  // namespace fpaudit::test
+
+namespace fpaudit::test {
+
+/// Parses the model and runs infer_shapes with the given input shapes.
+Graph inferred(const ModelBuilder& m, const std::vector<Shape>& input_shapes);
+/// The inferred shape of a value (constant or not); fails the test when it has none.
+Shape shape_of(const Graph& g, const std::string& value);
 
 }  // namespace fpaudit::test

@@ -39,22 +39,26 @@ class Gemm : public OpKernel {
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     const Tensor& A = *in[0];
     const Tensor& B = *in[1];
-    // A'ᵀ as a K×M matrix (a copy: M is the batch, small).
-    std::vector<double> at(static_cast<std::size_t>(K_ * M_));
-    for (long m = 0; m < M_; ++m)
-      for (long k = 0; k < K_; ++k) at[k * M_ + m] = trans_a_ ? A.data[k * M_ + m] : A.data[m * K_ + k];
-    // B'ᵀ as N×K: B itself when transB, else a transposed copy.
-    std::vector<double> bt_copy;
-    const double* bt = B.data.data();
-    if (!trans_b_) {
-      bt_copy.resize(static_cast<std::size_t>(N_ * K_));
-      for (long k = 0; k < K_; ++k)
-        for (long n = 0; n < N_; ++n) bt_copy[n * K_ + k] = B.data[k * N_ + n];
-      bt = bt_copy.data();
-    }
     const bool simple = alpha_ == 1.0 && (!has_c_ || (beta_ == 1.0 && c_per_feature_));
     std::vector<double> yt(static_cast<std::size_t>(N_ * M_));
-    GemmArgs g{N_, M_, K_, bt, K_, at.data(), M_, simple && has_c_ ? in[2]->data.data() : nullptr, yt.data(), M_, simple};
+    // Left operand B'ᵀ (N×K): B'ᵀ(n, k) = B[n][k] with transB, else B[k][n].
+    // Right operand A'ᵀ (K×M): A'ᵀ(k, m) = A[k][m] with transA, else A[m][k].
+    GemmArgs g;
+    g.M = N_;
+    g.N = M_;
+    g.K = K_;
+    g.W = B.data.data();
+    g.ldw = trans_b_ ? K_ : 1;
+    g.w_step = trans_b_ ? 1 : N_;
+    g.X = A.data.data();
+    g.ldx = trans_a_ ? M_ : 1;
+    g.x_step = trans_a_ ? 1 : K_;
+    g.bias = simple && has_c_ ? in[2]->data.data() : nullptr;
+    g.Y = yt.data();
+    g.ldy = M_;
+    g.round_to_storage = simple;
+    g.w_packs = B.packs.get();
+    g.x_packs = A.packs.get();
     a.gemm(g);
     std::vector<double>& y = out[0]->data;
     for (long m = 0; m < M_; ++m)
@@ -143,8 +147,18 @@ class MatMul : public OpKernel {
 
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     for (std::size_t i = 0; i < a_off_.size(); ++i) {
-      GemmArgs g{M_, N_, K_, in[0]->data.data() + a_off_[i], K_, in[1]->data.data() + b_off_[i], N_, nullptr,
-                 out[0]->data.data() + static_cast<long>(i) * M_ * N_, N_, true};
+      GemmArgs g;
+      g.M = M_;
+      g.N = N_;
+      g.K = K_;
+      g.W = in[0]->data.data() + a_off_[i];
+      g.ldw = K_;
+      g.X = in[1]->data.data() + b_off_[i];
+      g.ldx = N_;
+      g.Y = out[0]->data.data() + static_cast<long>(i) * M_ * N_;
+      g.ldy = N_;
+      g.w_packs = in[0]->packs.get();
+      g.x_packs = in[1]->packs.get();
       a.gemm(g);
     }
   }

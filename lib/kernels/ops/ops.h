@@ -15,6 +15,11 @@ void register_binary_ops(std::vector<OpRegistration>& r);
 void register_linear_ops(std::vector<OpRegistration>& r);
 void register_softmax_ops(std::vector<OpRegistration>& r);
 void register_layout_ops(std::vector<OpRegistration>& r);
+void register_conv_ops(std::vector<OpRegistration>& r);
+void register_normalization_ops(std::vector<OpRegistration>& r);
+void register_pool_ops(std::vector<OpRegistration>& r);
+void register_reduce_ops(std::vector<OpRegistration>& r);
+void register_resize_ops(std::vector<OpRegistration>& r);
 
 /// Normalises an axis in [-rank, rank) to [0, rank); fails naming the node otherwise.
 int normalize_axis(const OpContext& ctx, std::int64_t axis, int rank);

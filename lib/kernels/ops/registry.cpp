@@ -17,6 +17,11 @@ std::span<const OpRegistration> op_registry() {
     ops::register_linear_ops(r);
     ops::register_softmax_ops(r);
     ops::register_layout_ops(r);
+    ops::register_conv_ops(r);
+    ops::register_normalization_ops(r);
+    ops::register_pool_ops(r);
+    ops::register_reduce_ops(r);
+    ops::register_resize_ops(r);
     return r;
   }();
   return registry;

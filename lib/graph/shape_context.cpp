@@ -1,4 +1,4 @@
-#include "graph/op_context.h"
+#include "graph/shape_context.h"
 
 #include <algorithm>
 
@@ -10,7 +10,7 @@
 
 namespace fpaudit {
 
-OpContext::OpContext(const Graph& graph, const Node& node) : graph_(graph), node_(node) {
+ShapeContext::ShapeContext(const Graph& graph, const Node& node) : graph_(graph), node_(node) {
   inputs_.resize(node.inputs.size());
   for (std::size_t i = 0; i < node.inputs.size(); ++i) {
     if (node.inputs[i].empty()) continue;
@@ -24,29 +24,29 @@ OpContext::OpContext(const Graph& graph, const Node& node) : graph_(graph), node
   }
 }
 
-const TensorType& OpContext::input(std::size_t i) const {
+const TensorType& ShapeContext::input(std::size_t i) const {
   if (!has(i)) fail(fmt::format("required input {} is missing", i + 1));
   return inputs_[i];
 }
 
-const Constant& OpContext::require_constant(std::size_t i, std::string_view role) const {
+const Constant& ShapeContext::require_constant(std::size_t i, std::string_view role) const {
   if (!has(i)) fail(fmt::format("input {} ({}) is missing", i + 1, role));
   const Constant* c = constant(i);
   if (!c) fail(fmt::format("input '{}' ({}) must be a constant, but it is computed at run time", node_.inputs[i], role));
   return *c;
 }
 
-bool OpContext::all_constant() const {
+bool ShapeContext::all_constant() const {
   for (std::size_t i = 0; i < node_.inputs.size(); ++i)
     if (has(i) && !constant(i)) return false;
   return true;
 }
 
-std::optional<std::vector<std::int64_t>> OpContext::int_list(const std::string& attr, std::size_t input_index) const {
+std::optional<std::vector<std::int64_t>> ShapeContext::int_list(const std::string& attr, std::size_t input_index) const {
   return int_list_param(graph_, node_, attr, input_index);
 }
 
-std::vector<std::int64_t> OpContext::int_values(std::size_t i, std::string_view role) const {
+std::vector<std::int64_t> ShapeContext::int_values(std::size_t i, std::string_view role) const {
   const Constant& c = require_constant(i, role);
   if (!is_integral(c.dtype) || c.shape.size() > 1)
     fail(fmt::format("input '{}' ({}) must be a 1-D integer tensor, not {} {}", node_.inputs[i], role,
@@ -54,9 +54,9 @@ std::vector<std::int64_t> OpContext::int_values(std::size_t i, std::string_view 
   return c.ints;
 }
 
-std::int64_t OpContext::axis(std::int64_t a, std::int64_t rank) const { return normalize_axis(graph_, node_, a, rank); }
+std::int64_t ShapeContext::axis(std::int64_t a, std::int64_t rank) const { return normalize_axis(graph_, node_, a, rank); }
 
-std::vector<std::int64_t> OpContext::axes(const std::vector<std::int64_t>& a, std::int64_t rank) const {
+std::vector<std::int64_t> ShapeContext::axes(const std::vector<std::int64_t>& a, std::int64_t rank) const {
   std::vector<std::int64_t> out;
   for (std::int64_t x : a) {
     const std::int64_t n = axis(x, rank);
@@ -66,7 +66,7 @@ std::vector<std::int64_t> OpContext::axes(const std::vector<std::int64_t>& a, st
   return out;
 }
 
-void OpContext::expect_inputs(std::size_t min, std::size_t max) const {
+void ShapeContext::expect_inputs(std::size_t min, std::size_t max) const {
   const std::size_t n = node_.inputs.size();
   if (n < min || n > max)
     fail(min == max ? fmt::format("expects {} inputs, has {}", min, n)
@@ -75,13 +75,13 @@ void OpContext::expect_inputs(std::size_t min, std::size_t max) const {
     if (!has(i)) fail(fmt::format("required input {} is missing", i + 1));
 }
 
-void OpContext::expect_outputs(std::size_t min, std::size_t max) const {
+void ShapeContext::expect_outputs(std::size_t min, std::size_t max) const {
   const std::size_t n = node_.outputs.size();
   if (n < min || n > max)
     fail(min == max ? fmt::format("expects {} outputs, has {}", min, n)
                     : fmt::format("expects {} to {} outputs, has {}", min, max, n));
 }
 
-void OpContext::fail(std::string_view problem) const { fail_node(graph_.source, node_, problem); }
+void ShapeContext::fail(std::string_view problem) const { fail_node(graph_.source, node_, problem); }
 
 }  // namespace fpaudit

@@ -20,11 +20,11 @@ struct TensorType {
   friend bool operator==(const TensorType&, const TensorType&) = default;
 };
 
-class OpContext {
+class ShapeContext {
  public:
   /// Reads the node's inputs from graph.constants and graph.values (which must hold a concrete
   /// shape for every runtime input).
-  OpContext(const Graph& graph, const Node& node);
+  ShapeContext(const Graph& graph, const Node& node);
 
   const Graph& graph() const { return graph_; }
   const Node& node() const { return node_; }
