@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "bounds/sum_constants.h"
 #include "bounds/transfer.h"
 
 namespace fpaudit::bounds {
@@ -13,19 +14,11 @@ SumError sum_error(const ArithmeticModel& m, long n, double S, double lambda) {
     // One rounding of the exact sum into binary64.
     r.det = r.prob = m.storage.error(S);
   } else {
-    const long depth = rounding_depth(m.schedule, n);
-    const double growth = rounding_growth(depth, m.u_sum);
-    // Every step may underflow once (n steps); what it adds is carried by the roundings above
-    // it, at most depth - 1 of them.
-    const double underflow = m.eta_sum > 0 ? static_cast<double>(n) * m.eta_sum * (1 + rounding_growth(depth - 1, m.u_sum)) : 0.0;
-    r.det = (growth * S + underflow) * safety(4);
-    const double gp = gamma_probabilistic(depth, m.u_sum, lambda);
-    if (lambda > 0 && gp < growth) {
-      r.prob = (gp * S + underflow) * safety(4);
-      r.failure = probabilistic_failure(n, m.u_sum, lambda);
-    } else {
-      r.prob = r.det;
-    }
+    // Theorem 1 for the IEEE schedules, the tensor-core rule for tensor-core blocks.
+    const SumConstants c = sum_constants(m.schedule, n, m.u_sum, m.eta_sum, lambda);
+    r.det = (c.gamma * S + c.eta) * safety(4);
+    r.prob = (c.gamma_prob * S + c.eta) * safety(4);
+    r.failure = c.failure;
     if (m.sum_rounded_to_storage) {
       // The finished sum, |ŝ| ≤ S + det, is rounded into binary64 once more (mpfr:BITS).
       const double last = m.storage.error(up(S + r.det));

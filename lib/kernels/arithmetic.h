@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "format/format.h"
+#include "kernels/operand_packs.h"
 #include "kernels/schedule.h"
 
 namespace fpaudit {
@@ -32,9 +33,8 @@ std::string_view unary_fn_name(UnaryFn f);
 /// matrix X, each read through strides (element (i, j) of W is W[i·ldw + j·w_step]), so
 /// transposed operands need no copy. Every output is a dot product of length K summed by the
 /// chain's schedule in its accumulation format; the bias is added to the finished sum in the
-/// accumulation format, and the result rounded to storage. bias may be null. An operand marked
-/// constant (weights) must keep its address and contents for the arithmetic's lifetime: chains
-/// convert it once and reuse the conversion.
+/// accumulation format, and the result rounded to storage. bias may be null. A constant operand
+/// (weights) comes with its tensor's OperandPacks, where chains keep its binary32 conversion.
 struct GemmArgs {
   long M = 0, N = 0, K = 0;
   const double* W = nullptr;
@@ -47,7 +47,8 @@ struct GemmArgs {
   /// false: leave Y in the accumulation format (for ops that scale the sum before rounding).
   bool round_to_storage = true;
   long w_step = 1, x_step = 1;
-  bool w_constant = false, x_constant = false;
+  OperandPacks* w_packs = nullptr;
+  OperandPacks* x_packs = nullptr;
   double w_at(long i, long j) const { return W[i * ldw + j * w_step]; }
   double x_at(long i, long j) const { return X[i * ldx + j * x_step]; }
 };

@@ -8,6 +8,7 @@
 #include "format/arithmetic.h"
 #include "format/binary16_batch.h"
 #include "kernels/accumulators.h"
+#include "kernels/activation64.h"
 #include "kernels/gemm_float.h"
 
 namespace fpaudit {
@@ -45,6 +46,14 @@ ChainArithmetic::ChainArithmetic(ChainSpec spec) : spec_(std::move(spec)), acc_k
     const FormatDiagnostics d = validate(*f);
     if (!d.ok()) throw std::invalid_argument("chain " + spec_.name + ": " + d.errors);
   }
+  // The tensor-core model (tensor_core_block.h) needs exact products in binary64 (storage of
+  // at most 26 bits, inside binary32's range) and the accumulators tensor cores have.
+  if (spec_.schedule.order == SumOrder::TensorCore &&
+      (acc_kind_ == AccKind::Bfloat16Fma || acc_kind_ == AccKind::Generic || spec_.storage.precision > 24 ||
+       spec_.storage.emax > 127))
+    throw std::invalid_argument("chain " + spec_.name +
+                                ": a tensor-core schedule needs binary32 or binary16 accumulation and storage "
+                                "no wider than binary32 (tensor cores have no other)");
 }
 
 double ChainArithmetic::round(double exact, Target t) const { return round_to(format(t), exact); }
@@ -104,27 +113,12 @@ double ChainArithmetic::dot(const double* x, std::ptrdiff_t incx, const double* 
 }
 
 const float* ChainArithmetic::packed(const double* base, long rows, long cols, long row_stride, long col_stride,
-                                     bool constant, std::vector<float>& scratch) const {
-  auto fill = [&](std::vector<float>& out) {
-    out.resize(static_cast<std::size_t>(rows * cols));
-    for (long i = 0; i < rows; ++i)
-      for (long j = 0; j < cols; ++j) out[i * cols + j] = static_cast<float>(base[i * row_stride + j * col_stride]);
-  };
-  if (!constant) {
-    fill(scratch);
-    return scratch.data();
-  }
-  const PackKey key{base, rows, cols, row_stride, col_stride};
-  {
-    std::shared_lock lock(pack_mutex_);
-    auto it = packs_.find(key);
-    if (it != packs_.end()) return it->second.data();
-  }
-  std::vector<float> p;
-  fill(p);
-  std::unique_lock lock(pack_mutex_);
-  auto [it, inserted] = packs_.emplace(key, std::move(p));
-  return it->second.data();  // std::map nodes never move: the pointer stays valid
+                                     OperandPacks* packs, std::vector<float>& scratch) {
+  if (packs) return packs->get(base, rows, cols, row_stride, col_stride);
+  scratch.resize(static_cast<std::size_t>(rows * cols));
+  for (long i = 0; i < rows; ++i)
+    for (long j = 0; j < cols; ++j) scratch[i * cols + j] = static_cast<float>(base[i * row_stride + j * col_stride]);
+  return scratch.data();
 }
 
 void ChainArithmetic::gemm(const GemmArgs& g) const {
@@ -137,10 +131,10 @@ void ChainArithmetic::gemm(const GemmArgs& g) const {
   const bool transpose = g.N < 8 && g.M >= 8;
   const long rows = transpose ? g.N : g.M, cols = transpose ? g.M : g.N;
   thread_local std::vector<float> left_scratch, right_scratch, y, bias;
-  const float* left = transpose ? packed(g.X, g.N, g.K, g.x_step, g.ldx, g.x_constant, left_scratch)
-                                : packed(g.W, g.M, g.K, g.ldw, g.w_step, g.w_constant, left_scratch);
-  const float* right = transpose ? packed(g.W, g.K, g.M, g.w_step, g.ldw, g.w_constant, right_scratch)
-                                 : packed(g.X, g.K, g.N, g.ldx, g.x_step, g.x_constant, right_scratch);
+  const float* left = transpose ? packed(g.X, g.N, g.K, g.x_step, g.ldx, g.x_packs, left_scratch)
+                                : packed(g.W, g.M, g.K, g.ldw, g.w_step, g.w_packs, left_scratch);
+  const float* right = transpose ? packed(g.W, g.K, g.M, g.w_step, g.ldw, g.w_packs, right_scratch)
+                                 : packed(g.X, g.K, g.N, g.ldx, g.x_step, g.x_packs, right_scratch);
   y.resize(static_cast<std::size_t>(rows * cols));
   bias.resize(g.bias ? static_cast<std::size_t>(g.M) : 0);
   for (long m = 0; m < static_cast<long>(bias.size()); ++m) bias[m] = static_cast<float>(round(g.bias[m], Target::Accumulator));
@@ -171,10 +165,10 @@ double unary_binary64(UnaryFn f, double x) {
   switch (f) {
     case UnaryFn::Exp: return std::exp(x);
     case UnaryFn::Log: return std::log(x);
-    case UnaryFn::Tanh: return std::tanh(x);
-    case UnaryFn::Sigmoid: return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
+    case UnaryFn::Tanh: return tanh64(x);
+    case UnaryFn::Sigmoid: return sigmoid64(x);  // the CUDA epilogues run the same formulas
     case UnaryFn::Erf: return std::erf(x);
-    case UnaryFn::Gelu: return 0.5 * x * std::erfc(-x * 0.70710678118654752440);
+    case UnaryFn::Gelu: return gelu64(x);
     case UnaryFn::Sqrt: return std::sqrt(x);
     case UnaryFn::Reciprocal: return 1.0 / x;
     case UnaryFn::Rsqrt: return 1.0 / std::sqrt(x);

@@ -4,9 +4,6 @@
 // accumulation format is binary16, bfloat16 or binary32, and the generic path otherwise.
 #pragma once
 
-#include <map>
-#include <shared_mutex>
-#include <tuple>
 #include <vector>
 
 #include "kernels/arithmetic.h"
@@ -42,16 +39,12 @@ class ChainArithmetic : public Arithmetic {
  private:
   const Format& format(Target t) const { return t == Target::Storage ? spec_.storage : spec_.accumulator; }
   /// A rows×cols binary32 copy of the matrix whose element (i, j) is base[i·row_stride +
-  /// j·col_stride]. Constant operands are converted once and kept (keyed by address and
-  /// layout); others are converted into `scratch`.
-  const float* packed(const double* base, long rows, long cols, long row_stride, long col_stride, bool constant,
-                      std::vector<float>& scratch) const;
+  /// j·col_stride]: from the constant tensor's packs, or converted into `scratch`.
+  static const float* packed(const double* base, long rows, long cols, long row_stride, long col_stride,
+                             OperandPacks* packs, std::vector<float>& scratch);
 
   ChainSpec spec_;
   AccKind acc_kind_;
-  using PackKey = std::tuple<const double*, long, long, long, long>;
-  mutable std::shared_mutex pack_mutex_;
-  mutable std::map<PackKey, std::vector<float>> packs_;
 };
 
 /// The value of f at x in binary64 (libm; sqrt and reciprocal correctly rounded).

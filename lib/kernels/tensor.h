@@ -3,15 +3,20 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "graph/graph.h"
+#include "kernels/operand_packs.h"
 
 namespace fpaudit {
 
 struct Tensor {
   Shape shape;
   std::vector<double> data;
+  /// Set on constant tensors only (round_constants): binary32 copies of their data for the
+  /// chains' GEMMs. Runtime values have none.
+  std::shared_ptr<OperandPacks> packs;
 
   Tensor() = default;
   explicit Tensor(Shape s) : shape(std::move(s)), data(static_cast<std::size_t>(element_count(shape)), 0.0) {}

@@ -1,6 +1,6 @@
-// Turning an AuditResult into what people read: JSON (the complete record, versioned schema in
-// docs/audit-json.md), CSV (one row per layer, chain and error kind; one row per sample) and
-// the terminal table (one block per chain).
+// Turning an AuditResult into the audit JSON: the complete record, versioned schema in
+// docs/audit-json.md. Everything people read (terminal table, CSV, Markdown, LaTeX, HTML) is
+// rendered from that JSON (report/render.h), so a saved run renders exactly like a fresh one.
 #pragma once
 
 #include <string>
@@ -22,10 +22,6 @@ struct AuditSource {
 constexpr int kAuditJsonVersion = 1;
 
 nlohmann::json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& source);
-std::string layers_csv(const AuditResult& r, const Plan& plan);
-std::string samples_csv(const AuditResult& r);
-/// The per-layer terminal table; colour codes only when `colour` is true.
-std::string audit_table(const AuditResult& r, const Plan& plan, bool colour);
 
 /// For every chain: the first layer whose output went NaN or Inf in any sample, and in how
 /// many samples that chain's values went non-finite at all.

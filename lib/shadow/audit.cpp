@@ -300,7 +300,8 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   const long n = options.max_samples >= 0 && options.max_samples < available ? options.max_samples : available;
   for (long i = 0; i < n * per_sample; ++i)
     if (!std::isfinite(inputs.values[i]))
-      throw ModelError(fmt::format("{}: sample {} element {} is {}", input_name, i / per_sample, i % per_sample, inputs.values[i]));
+      throw ModelError(fmt::format("{}: sample {} element {} is {}", input_name, i / per_sample, i % per_sample,
+                                   std::isnan(inputs.values[i]) ? "NaN" : inputs.values[i] > 0 ? "+Inf" : "-Inf"));
   if (labels && (labels->ints.empty() || labels->shape.size() != 1 || labels->shape[0] < n))
     throw ModelError(fmt::format("{}: expected {} integer labels, found shape {} of {}", labels_name, n, shape_string(labels->shape), dtype_name(labels->dtype)));
 
@@ -315,7 +316,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   s.zero_constants = s.ref_constants;
   for (Tensor& t : s.zero_constants) std::fill(t.data.begin(), t.data.end(), 0.0);
   for (const ChainSpec& spec : options.chains) {
-    s.chains.push_back(make_chain_arithmetic(spec));
+    s.chains.push_back(options.make_chain ? options.make_chain(spec) : make_chain_arithmetic(spec));
     s.chain_constants.push_back(round_constants(plan, *s.chains.back()));
     s.models.push_back(bounds::ArithmeticModel::of(*s.chains.back()));
     std::vector<Tensor> err = s.chain_constants.back();

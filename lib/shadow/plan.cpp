@@ -77,6 +77,7 @@ std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a) {
     out[i].shape = s.constant->shape;
     out[i].data = s.constant->values;
     a.round_storage(out[i].data);
+    out[i].packs = std::make_shared<OperandPacks>();
   }
   return out;
 }
@@ -120,7 +121,11 @@ void Activations::run_all(const Arithmetic& a) {
 }
 
 std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<std::vector<double>>& inputs) {
-  const std::vector<Tensor> constants = round_constants(plan, a);
+  return evaluate(plan, a, round_constants(plan, a), inputs);
+}
+
+std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& constants,
+                             const std::vector<std::vector<double>>& inputs) {
   Activations act(plan, constants);
   for (std::size_t k = 0; k < inputs.size(); ++k) {
     std::vector<double> v = inputs[k];

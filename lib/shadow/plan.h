@@ -73,5 +73,9 @@ class Activations {
 /// Evaluates the plan for one input sample per graph input (values exact; they are rounded into
 /// a's storage format first) and returns the graph outputs.
 std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<std::vector<double>>& inputs);
+/// The same with the constants rounded once by the caller (round_constants(plan, a)), for
+/// evaluating many samples.
+std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& constants,
+                             const std::vector<std::vector<double>>& inputs);
 
 }  // namespace fpaudit

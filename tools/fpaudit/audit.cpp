@@ -10,12 +10,14 @@
 
 #include <fmt/format.h>
 
-#include "common/atomic_file.h"
 #include "fpaudit/commands.h"
 #include "fpaudit/common_options.h"
+#include "fpaudit/device_option.h"
+#include "fpaudit/report_output.h"
 #include "fpaudit_version.h"
 #include "graph/loader.h"
 #include "report/audit_report.h"
+#include "report/render.h"
 #include "shadow/audit.h"
 
 namespace fpaudit::cli {
@@ -34,8 +36,10 @@ struct AuditCommandOptions {
   bool apriori = true;
   std::string out = "fpaudit-out";
   std::vector<std::string> formats = {"table", "json", "csv"};
+  std::string gnuplot;
   std::vector<std::string> fail_on;
   bool progress = isatty(2) != 0;
+  std::string device = "host";
 };
 
 /// A one-line progress bar on stderr, drawn at most 5 times a second once a run has taken
@@ -98,34 +102,24 @@ int run_audit_command(const AuditCommandOptions& opt) {
   options.lambda = opt.lambda;
   options.apriori = opt.apriori;
   if (!(opt.lambda > 0)) throw std::invalid_argument("--lambda must be positive");
+  options.make_chain = chain_factory_for(opt.device, options.chains);
   ProgressBar bar;
   if (opt.progress) options.progress = [&bar](long done, long total) { bar(done, total); };
 
-  Graph graph = load_onnx(model);
   const Constant x = read_npy(input);
   std::unique_ptr<Constant> y;
   if (!labels.empty()) y = std::make_unique<Constant>(read_npy(labels));
-  if (graph.inputs.size() != 1) throw ModelError(model + ": the audit needs a model with exactly one input");
-  if (x.shape.empty()) throw ModelError(input + ": expected an array [N, ...] of samples");
-  Shape sample_shape = x.shape;
-  sample_shape[0] = 1;
-  infer_shapes(graph, std::vector<Shape>{sample_shape});
+  const Graph graph = load_model_for_samples(model, x, input);
   const Plan plan(graph);
   const AuditResult result = run_audit(plan, x, y.get(), options, input, labels);
 
-  const AuditSource source{model, input, labels, FPAUDIT_VERSION};
-  auto wants = [&](const char* f) { return std::find(opt.formats.begin(), opt.formats.end(), f) != opt.formats.end(); };
-  if (wants("json") || wants("csv")) std::filesystem::create_directories(opt.out);
-  if (wants("json")) write_file_atomic(std::filesystem::path(opt.out) / "audit.json", audit_to_json(result, plan, source).dump(1) + "\n");
-  if (wants("csv")) {
-    write_file_atomic(std::filesystem::path(opt.out) / "layers.csv", layers_csv(result, plan));
-    write_file_atomic(std::filesystem::path(opt.out) / "samples.csv", samples_csv(result));
-  }
-  if (wants("table")) {
-    fmt::print("fpaudit audit of {} on {} samples of {} (reference: {}, {} threads, {:.1f} s)\n\n", model, result.samples,
-               input, result.reference, result.threads, result.seconds);
-    std::fputs(audit_table(result, plan, isatty(1) != 0).c_str(), stdout);
-    if (wants("json") || wants("csv")) fmt::print("\nwritten to {}/\n", opt.out);
+  // Every output is rendered from the JSON, exactly as `fpaudit report` renders a saved run.
+  const nlohmann::json json = audit_to_json(result, plan, AuditSource{model, input, labels, FPAUDIT_VERSION});
+  const AuditDocument doc = audit_document_from_json(json, model);
+  write_report_files(doc, &json, opt.formats, opt.out, opt.gnuplot);
+  if (std::find(opt.formats.begin(), opt.formats.end(), "table") != opt.formats.end()) {
+    std::fputs(render_terminal(doc, isatty(1) != 0).c_str(), stdout);
+    if (opt.formats.size() > 1) fmt::print("\nwritten to {}/\n", opt.out);
   }
   const std::vector<std::string> failed = failed_conditions(result, opt.fail_on);
   for (const std::string& f : failed) std::fprintf(stderr, "fpaudit: --fail-on: %s\n", f.c_str());
@@ -146,15 +140,20 @@ void set_audit_command(CLI::App& app, int& status) {
   sub->add_option("--threads", opt->threads, "Threads (default: all cores); results do not depend on it");
   sub->add_option("--lambda", opt->lambda, "Confidence parameter of the probabilistic bounds (Higham-Mary)")->capture_default_str();
   sub->add_flag("--apriori,!--no-apriori", opt->apriori, "Also compute the a-priori certificates (default: on)");
-  sub->add_option("--out", opt->out, "Folder for audit.json, layers.csv, samples.csv")->capture_default_str();
-  sub->add_option("--format", opt->formats, "Outputs: table, json, csv (comma-separated)")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"table", "json", "csv"}))
+  sub->add_option("--out", opt->out, "Folder for audit.json, layers.csv, samples.csv, audit.md, audit.tex, audit.html")
       ->capture_default_str();
+  sub->add_option("--format", opt->formats, "Outputs: table (stdout), json, csv, md, tex, html (comma-separated)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"table", "json", "csv", "md", "tex", "html"}))
+      ->capture_default_str();
+  add_gnuplot_option(sub, opt->gnuplot);
   sub->add_option("--fail-on", opt->fail_on, "Exit 1 when any of these occur: overflow, nan, flip, flip-fp32, lemma, uncertified")
       ->delimiter(',')
       ->check(CLI::IsMember({"overflow", "nan", "flip", "flip-fp32", "lemma", "uncertified"}));
   sub->add_flag("--progress,!--no-progress", opt->progress, "Progress bar on stderr (default: when stderr is a terminal)");
+  sub->add_option("--device", opt->device, "Where the fp16 chains' GEMM and Conv run: host, or cuda (their GPU kernels; exit 2 without a GPU)")
+      ->check(CLI::IsMember({"host", "cuda"}))
+      ->capture_default_str();
   sub->callback([opt, &status] { status = run_audit_command(*opt); });
 }
 

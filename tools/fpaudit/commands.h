@@ -11,6 +11,9 @@ void set_formats_command(CLI::App& app, int& status);
 void set_run_command(CLI::App& app, int& status);
 void set_audit_command(CLI::App& app, int& status);
 void set_inspect_command(CLI::App& app, int& status);
+void set_report_command(CLI::App& app, int& status);
+void set_table_command(CLI::App& app, int& status);
+void set_kernels_command(CLI::App& app, int& status);
 void set_bounds_command(CLI::App& app, int& status);
 
 }  // namespace fpaudit::cli

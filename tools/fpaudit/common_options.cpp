@@ -1,5 +1,10 @@
 #include "fpaudit/common_options.h"
 
+#include <fmt/format.h>
+
+#include "graph/loader.h"
+
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
@@ -9,6 +14,38 @@ namespace fpaudit::cli {
 std::filesystem::path data_dir() {
   if (const char* env = std::getenv("FPAUDIT_DATA"); env && *env) return env;
   return FPAUDIT_DATA_DIR;
+}
+
+Graph load_model_for_samples(const std::string& model, const Constant& data, const std::string& data_path) {
+  Graph graph = load_onnx(model);
+  if (graph.inputs.size() != 1)
+    throw ModelError(fmt::format("{}: fpaudit needs a model with one input, this one has {}", model, graph.inputs.size()));
+  const ValueInfo& in = graph.inputs[0];
+  Shape sample(data.shape.begin() + (data.shape.empty() ? 0 : 1), data.shape.end());
+  bool fits = !data.shape.empty() && is_float(data.dtype);
+  if (fits && in.has_shape) {
+    fits = in.shape.size() == sample.size() + 1;
+    for (std::size_t d = 1; fits && d < in.shape.size(); ++d) fits = in.shape[d] < 0 || in.shape[d] == sample[d - 1];
+  }
+  if (!fits)
+    throw ModelError(fmt::format("{}: an array {} of {} does not hold samples [N, ...] for the model's input '{}' {}", data_path,
+                                 shape_string(data.shape), dtype_name(data.dtype), in.name,
+                                 in.has_shape ? shape_string(in.shape) : "(shape not declared)"));
+  sample.insert(sample.begin(), 1);
+  infer_shapes(graph, std::vector<Shape>{sample});
+  return graph;
+}
+
+void create_output_folder(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(dir + ": cannot create the output folder: " + ec.message());
+}
+
+std::string describe_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return fmt::format("{}", v);
 }
 
 void add_chains_option(CLI::App* sub, std::string& chains, const std::string& help) {

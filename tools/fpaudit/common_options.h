@@ -7,12 +7,23 @@
 
 #include <CLI/CLI.hpp>
 
+#include "graph/graph.h"
 #include "kernels/arithmetic.h"
 
 namespace fpaudit::cli {
 
 /// The folder of the shipped models and data (the source tree's data/, or $FPAUDIT_DATA).
 std::filesystem::path data_dir();
+
+/// Loads MODEL, checks that DATA holds samples for its one input ([N, ...] with the input's
+/// fixed dimensions), and infers every shape for a batch of one. Errors name the file at fault.
+Graph load_model_for_samples(const std::string& model, const Constant& data, const std::string& data_path);
+
+/// Creates the output folder, or throws "<dir>: cannot create the output folder: <reason>".
+void create_output_folder(const std::string& dir);
+
+/// A value for a one-line message: NaN and infinities spelled out, as in "sample 3 holds NaN".
+std::string describe_value(double v);
 
 /// Default chains of an audit.
 inline const char* kDefaultChains = "fp32,fp16,fp16-acc32,bf16,bf16-acc32";

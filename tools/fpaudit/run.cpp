@@ -32,13 +32,10 @@ std::unique_ptr<Arithmetic> arithmetic_for(const std::string& chain) {
 
 int run_run(const RunOptions& opt) {
   const std::unique_ptr<Arithmetic> a = arithmetic_for(opt.chain);
-  Graph graph = load_onnx(opt.model);
   const Constant x = read_npy(opt.input);
-  if (graph.inputs.size() != 1) throw ModelError(opt.model + ": fpaudit run needs a model with one input");
+  const Graph graph = load_model_for_samples(opt.model, x, opt.input);
   Shape sample_shape = x.shape;
-  if (sample_shape.empty()) throw ModelError(opt.input + ": expected an array [N, ...] of samples");
   sample_shape[0] = 1;
-  infer_shapes(graph, std::vector<Shape>{sample_shape});
   const Plan plan(graph);
   const long n = opt.samples >= 0 && opt.samples < x.shape[0] ? opt.samples : x.shape[0];
   const long per_sample = static_cast<long>(element_count(sample_shape));
@@ -51,11 +48,12 @@ int run_run(const RunOptions& opt) {
   long correct = 0;
   Constant labels;
   if (!opt.labels.empty()) labels = read_npy(opt.labels);
+  const std::vector<Tensor> constants = round_constants(plan, *a);
   for (long i = 0; i < n; ++i) {
     const std::vector<double> xi = sample_values(x, i, per_sample);
     for (double v : xi)
-      if (!std::isfinite(v)) throw ModelError(fmt::format("{}: sample {} holds {}", opt.input, i, v));
-    const std::vector<Tensor> out = evaluate(plan, *a, {xi});
+      if (!std::isfinite(v)) throw ModelError(fmt::format("{}: sample {} holds {}", opt.input, i, describe_value(v)));
+    const std::vector<Tensor> out = evaluate(plan, *a, constants, {xi});
     y.values.insert(y.values.end(), out[0].data.begin(), out[0].data.end());
     if (!labels.ints.empty() && i < static_cast<long>(labels.ints.size())) {
       const auto& z = out[0].data;

@@ -26,10 +26,8 @@ std::vector<double>& column_scratch() {
 ///   y: [N, M, out...]  K = Cg·taps, Cg = C / groups, Mg = M / groups
 class GroupedConvolution {
  public:
-  /// constant_weights: the weights run() gets are the model's constants (rounded once per
-  /// arithmetic, never moved), so chains may convert them once.
   GroupedConvolution(const OpContext& ctx, std::int64_t groups, std::int64_t out_channels, const Window& w,
-                     std::vector<std::int32_t> taps, bool constant_weights)
+                     std::vector<std::int32_t> taps)
       : batch_(ctx.input_shapes.at(0).at(0)),
         channels_(ctx.input_shapes[0].at(1)),
         groups_(groups),
@@ -38,8 +36,7 @@ class GroupedConvolution {
         taps_(w.taps()),
         in_plane_(w.in_plane()),
         out_plane_(w.out_plane()),
-        table_(std::move(taps)),
-        constant_weights_(constant_weights) {
+        table_(std::move(taps)) {
     // A 1×1 kernel with unit stride and no padding reads the input itself: no im2col copy.
     direct_ = taps_ == 1 && in_plane_ == out_plane_;
     for (std::int64_t p = 0; direct_ && p < out_plane_; ++p) direct_ = table_[static_cast<std::size_t>(p)] == p;
@@ -47,7 +44,9 @@ class GroupedConvolution {
 
   std::int64_t depth() const { return group_channels_ * taps_; }  ///< K: terms per output
 
-  void run(const Arithmetic& a, const double* x, const double* weights, const double* bias, double* y) const {
+  /// weight_packs: the weights' tensor's binary32 copies when they are a constant, else null.
+  void run(const Arithmetic& a, const double* x, const double* weights, OperandPacks* weight_packs, const double* bias,
+           double* y) const {
     const long K = depth(), P = out_plane_;
     std::vector<double>& col = column_scratch();
     if (!direct_) col.resize(static_cast<std::size_t>(K * P));
@@ -61,7 +60,7 @@ class GroupedConvolution {
         args.K = K;
         args.W = weights + g * group_outputs_ * K;
         args.ldw = K;
-        args.w_constant = constant_weights_;
+        args.w_packs = weight_packs;
         args.X = direct_ ? xg : col.data();
         args.ldx = P;
         args.bias = bias ? bias + g * group_outputs_ : nullptr;
@@ -124,7 +123,6 @@ class GroupedConvolution {
 
   std::int64_t batch_, channels_, groups_, group_channels_, group_outputs_, taps_, in_plane_, out_plane_;
   std::vector<std::int32_t> table_;
-  bool constant_weights_ = false;
   bool direct_ = false;
 };
 
@@ -157,7 +155,7 @@ class Conv : public OpKernel {
 
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     const double* bias = in.size() > 2 && in[2] ? in[2]->data.data() : nullptr;
-    conv_.run(a, in[0]->data.data(), in[1]->data.data(), bias, out[0]->data.data());
+    conv_.run(a, in[0]->data.data(), in[1]->data.data(), in[1]->packs.get(), bias, out[0]->data.data());
   }
 
   void bound(const bounds::BoundRequest& r) const override {
@@ -172,7 +170,7 @@ class Conv : public OpKernel {
     const std::int64_t groups = groups_of(ctx, [](std::int64_t g, const Shape& x, const Shape& wt) {
       return x[1] == wt[1] * g && wt[0] % g == 0;
     });
-    return GroupedConvolution(ctx, groups, ctx.input_shapes[1][0], w, forward_taps(ctx, w), ctx.const_inputs.at(1) != nullptr);
+    return GroupedConvolution(ctx, groups, ctx.input_shapes[1][0], w, forward_taps(ctx, w));
   }
   Window window_;
   GroupedConvolution conv_;
@@ -189,14 +187,14 @@ class ConvTranspose : public OpKernel {
         groups_(groups_of(ctx, [](std::int64_t g, const Shape& x, const Shape& wt) { return x[1] == wt[0] && wt[0] % g == 0; })),
         group_channels_(ctx.input_shapes[0][1] / groups_),
         group_outputs_(ctx.input_shapes[1][1]),
-        conv_(ctx, groups_, group_outputs_ * groups_, window_, transposed_taps(ctx, window_), false) {}
+        conv_(ctx, groups_, group_outputs_ * groups_, window_, transposed_taps(ctx, window_)) {}
 
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     // The rearranged weights: a copy per call (weights are small next to the activations),
-    // hence not marked constant for the chains' conversion cache.
+    // converted by the chains each time.
     const std::vector<double> matrix = rearranged(in[1]->data);
     const double* bias = in.size() > 2 && in[2] ? in[2]->data.data() : nullptr;
-    conv_.run(a, in[0]->data.data(), matrix.data(), bias, out[0]->data.data());
+    conv_.run(a, in[0]->data.data(), matrix.data(), nullptr, bias, out[0]->data.data());
   }
 
   void bound(const bounds::BoundRequest& r) const override {

@@ -19,8 +19,6 @@ class Gemm : public OpKernel {
     beta_ = ctx.node.attr_float("beta", 1.0);
     trans_a_ = ctx.node.attr_int("transA", 0) != 0;
     trans_b_ = ctx.node.attr_int("transB", 0) != 0;
-    a_constant_ = ctx.const_inputs.at(0) != nullptr;
-    b_constant_ = ctx.const_inputs.at(1) != nullptr;
     const Shape& a = ctx.input_shapes.at(0);
     const Shape& b = ctx.input_shapes.at(1);
     if (a.size() != 2 || b.size() != 2) ctx.fail("A and B must be matrices");
@@ -59,8 +57,8 @@ class Gemm : public OpKernel {
     g.Y = yt.data();
     g.ldy = M_;
     g.round_to_storage = simple;
-    g.w_constant = b_constant_;
-    g.x_constant = a_constant_;
+    g.w_packs = B.packs.get();
+    g.x_packs = A.packs.get();
     a.gemm(g);
     std::vector<double>& y = out[0]->data;
     for (long m = 0; m < M_; ++m)
@@ -110,7 +108,6 @@ class Gemm : public OpKernel {
   }
   double alpha_ = 1, beta_ = 1;
   bool trans_a_ = false, trans_b_ = false, has_c_ = false, c_per_feature_ = false;
-  bool a_constant_ = false, b_constant_ = false;
   long M_ = 0, K_ = 0, N_ = 0;
   Shape c_shape_;
 };
@@ -120,8 +117,6 @@ class Gemm : public OpKernel {
 class MatMul : public OpKernel {
  public:
   explicit MatMul(const OpContext& ctx) {
-    a_constant_ = ctx.const_inputs.at(0) != nullptr;
-    b_constant_ = ctx.const_inputs.at(1) != nullptr;
     Shape a = ctx.input_shapes.at(0), b = ctx.input_shapes.at(1);
     if (a.empty() || b.empty()) ctx.fail("MatMul of a scalar");
     if (a.size() == 1) a.insert(a.begin(), 1);
@@ -169,8 +164,8 @@ class MatMul : public OpKernel {
       g.ldx = N_;
       g.Y = out[0]->data.data() + static_cast<long>(i) * M_ * N_;
       g.ldy = N_;
-      g.w_constant = a_constant_;
-      g.x_constant = b_constant_;
+      g.w_packs = in[0]->packs.get();
+      g.x_packs = in[1]->packs.get();
       a.gemm(g);
     }
   }
@@ -193,7 +188,6 @@ class MatMul : public OpKernel {
 
  private:
   long M_ = 0, K_ = 0, N_ = 0;
-  bool a_constant_ = false, b_constant_ = false;
   std::vector<std::int64_t> a_off_, b_off_;
 };
 

@@ -1,0 +1,167 @@
+// The audit JSON (schema "fpaudit.audit", version 1; docs/audit-json.md) read back into plain
+// structs, so that every renderer works the same from a fresh run and from a saved file, and
+// only this file knows where a number lives in the document.
+//
+// JSON has no NaN or Inf, so the audit writes non-finite numbers as null. Here null becomes NaN
+// ("not measured"), except where the schema gives it a meaning: a headroom is +Inf (no nonzero
+// value was seen) and a drift δ is +Inf (the chain's logits went non-finite).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fpaudit {
+
+/// A saved run that cannot be read: the message is "<file>: <problem>".
+class ReportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+constexpr const char* kAuditSchema = "fpaudit.audit";
+
+/// count, max, mean and two quantiles of one non-negative quantity (over elements).
+struct Quantiles {
+  std::uint64_t count = 0;
+  double max = 0, mean = 0, p50 = 0, p99 = 0;
+};
+
+/// One kind of error (propagated or local) of one chain at one layer.
+struct ErrorView {
+  Quantiles abs, rel, ulps;
+  double normwise_max = 0, normwise_mean = 0;  ///< per sample: ‖y - r‖₂ / ‖r‖₂
+  double cosine_min = 1, cosine_mean = 1;
+  long worst_sample = -1, worst_element = -1;  ///< of the largest ulp error
+};
+
+/// An observation above its deterministic bound.
+struct ViolationView {
+  long sample = -1, element = -1;
+  double observed = 0, bound = 0;
+};
+
+/// Observed errors against their deterministic and probabilistic bounds.
+struct BoundView {
+  std::uint64_t checked = 0, unbounded = 0, violations = 0;
+  std::vector<ViolationView> first_violations;
+  Quantiles bound;  ///< the deterministic bound itself
+  Quantiles ratio;  ///< observed / deterministic bound
+  std::uint64_t prob_exceeded = 0;
+  double exceedance_rate = 0;               ///< NaN when nothing was checked
+  double promised_failure_probability = 0;  ///< per element
+  Quantiles prob_ratio;                     ///< observed / probabilistic bound
+};
+
+struct EventView {
+  std::uint64_t elements = 0, overflow = 0, nan = 0, flushed = 0, subnormal = 0;
+  double max_magnitude = 0;
+  double headroom_log2 = 0;  ///< +Inf when every value was zero
+  long first_nonfinite_sample = -1;
+};
+
+struct LayerChainView {
+  ErrorView propagated, local;
+  BoundView propagated_bound, local_bound;
+  EventView events;
+};
+
+struct LayerView {
+  int index = 0;
+  std::string name, op;
+  bool exact_op = false;  ///< data movement or selection: creates no error of its own
+  long multiply_adds = 0;
+  std::vector<LayerChainView> chains;  ///< in the document's chain order
+};
+
+struct ChainView {
+  std::string name, storage, accumulator, schedule;
+  double unit_roundoff = 0;
+};
+
+/// A classification field this version does not know (a newer audit's, such as an a-priori
+/// "certified predicted" count), flattened: nested objects give keys like "predicted.certified".
+struct ExtraField {
+  std::string key;
+  nlohmann::json value;  ///< a number, boolean, string or null
+};
+
+/// classification.chains.NAME.certified (docs/audit-json.md): samples certified a priori, a
+/// posteriori and observed. Absent from audits written before the certificates.
+struct CertifiedView {
+  bool present = false;
+  bool a_priori_present = false;  ///< false with --no-apriori
+  long observed = 0;
+  long a_priori_det = 0, a_priori_prob = 0, a_priori_all_det = 0, a_priori_all_prob = 0;
+  long a_posteriori_det = 0, a_posteriori_prob = 0;
+  long violations = 0, probabilistic_failures = 0;
+  double failure_probability = 0;  ///< of the probabilistic a-priori certificate
+};
+
+struct ChainClassificationView {
+  double accuracy = 0;  ///< NaN without labels
+  long correct = 0, flips_vs_reference = 0, flips_vs_fp32 = 0;
+  long certified_vs_reference = 0, certified_vs_fp32 = 0;
+  double certified_fraction = 0;
+  long boundary = 0, ties = 0, lemma_violations = 0, nonfinite = 0;
+  double delta_max = 0, delta_mean = 0;  ///< δ against the reference logits
+  int first_nonfinite_layer = -1;
+  long first_nonfinite_samples = 0;
+  CertifiedView certified;
+  std::vector<ExtraField> extra;
+};
+
+struct SampleChainView {
+  int top1 = -1;
+  double delta_reference = 0;  ///< +Inf when the logits went non-finite
+  double delta_fp32 = 0;       ///< NaN without an fp32 chain
+  bool certified = false, tie = false;
+  int first_nonfinite_layer = -1;
+};
+
+struct SampleView {
+  long index = 0;
+  int label = -1;  ///< -1 without labels
+  int reference_top1 = -1;
+  double margin_reference = 0;  ///< Γ of the reference logits
+  double margin_fp32 = 0;       ///< NaN without an fp32 chain
+  std::vector<SampleChainView> chains;
+};
+
+struct AuditDocument {
+  std::string source;  ///< the file it was read from ("" for a run in memory)
+  std::string fpaudit_version;
+  std::string model_path, producer;
+  long opset = 0;
+  std::string input_name, output_name;
+  std::vector<long> input_shape, output_shape;
+  std::string input_path, labels_path;  ///< labels_path empty without labels
+  long samples = 0;
+  std::string reference;
+  double lambda = 0;
+  std::vector<ChainView> chains;
+  std::vector<LayerView> layers;
+  double reference_accuracy = 0;  ///< NaN without labels
+  std::vector<ChainClassificationView> classification;  ///< one per chain
+  std::vector<SampleView> records;                      ///< one per sample
+  double seconds = 0;  ///< NaN when the run recorded no timing
+  int threads = 0;
+
+  /// The chain's position in `chains`, or -1.
+  int chain_index(const std::string& name) const;
+  bool has_labels() const { return !labels_path.empty(); }
+  bool has_fp32() const { return chain_index("fp32") >= 0; }
+};
+
+/// Checks the schema name and version and reads the whole document; any problem throws
+/// ReportError "<source>: <problem>" naming the field (e.g. "/layers/2/chains/fp16: missing 'local'").
+AuditDocument audit_document_from_json(const nlohmann::json& j, const std::string& source);
+
+/// Reads and parses a saved run ("cannot open", "not JSON" and schema problems throw ReportError).
+AuditDocument read_audit_document(const std::filesystem::path& path);
+
+}  // namespace fpaudit

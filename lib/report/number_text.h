@@ -1,0 +1,31 @@
+// How numbers are spelled in reports: three significant digits for people (plain text, Markdown,
+// LaTeX, HTML), the shortest round-trip form for machines (CSV). One place, so the same value
+// reads the same in every format.
+#pragma once
+
+#include <string>
+
+namespace fpaudit {
+
+/// A number split for display: `mantissa` × 10^`exponent` when `scientific`, else `mantissa`
+/// alone. Values in [0.001, 100000) are written in fixed point with 3 significant digits
+/// (0.00165, 21.9, 2064); others in scientific notation (1.78e-5, 3.4e38). Trailing zeros are
+/// dropped (1.5, not 1.50). Zero is "0"; NaN and ±Inf give special = "nan", "inf", "-inf".
+struct CompactNumber {
+  std::string special;  ///< non-empty for NaN and ±Inf
+  std::string mantissa;
+  int exponent = 0;
+  bool scientific = false;
+};
+CompactNumber compact_number(double v);
+
+/// "1.78e-5", "21.9", "0", "inf", "nan".
+std::string compact_text(double v);
+/// "$1.78{\times}10^{-5}$", "21.9", "$\infty$".
+std::string compact_latex(double v);
+/// "97.5%" from 0.975 with one decimal; "nan" when not finite.
+std::string percent_text(double fraction, int decimals = 1);
+/// Shortest text that reads back as the same double; "nan", "inf", "-inf" spelled out.
+std::string roundtrip_text(double v);
+
+}  // namespace fpaudit

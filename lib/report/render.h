@@ -1,0 +1,67 @@
+// Everything a person or a program reads about an audit, rendered from the audit JSON (as an
+// AuditDocument), so a saved run renders exactly like a fresh one. One file per format.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "report/audit_document.h"
+#include "report/table.h"
+
+namespace fpaudit {
+
+// ---- tables shared by several formats (audit_tables.cpp) --------------------------------------
+/// One row per chain: accuracy, flips, certified fraction (observed, and any a-priori field a
+/// newer audit adds), largest drift δ.
+Table summary_table(const AuditDocument& doc);
+/// One row per layer for chain `chain`: propagated and local error, observed/bound ratios,
+/// overflow and headroom. The layer creating the most error is marked Strong.
+Table layer_table(const AuditDocument& doc, std::size_t chain);
+/// Short sentences a reader needs first: per chain, what is certified, which layer creates the
+/// most error, how close the bounds come, and anything that went wrong.
+std::vector<std::string> findings(const AuditDocument& doc);
+/// The computing layer (not an exact one) whose observed/bound ratio, deterministic, local or
+/// propagated, comes closest to 1.
+struct ClosestBound {
+  int layer = -1;  ///< -1 when no layer of the chain has a bound
+  double ratio = 0;
+  bool local = true;
+};
+ClosestBound closest_bound(const AuditDocument& doc, std::size_t chain);
+/// A classification field this version does not know, as a column title ("certified predicted
+/// fraction") and a cell (a fraction in [0, 1] named "...fraction" as a percentage).
+std::string extra_title(const std::string& key);
+Cell extra_cell(const ExtraField& field);
+/// Definitions of the columns, one sentence each.
+std::vector<std::string> glossary();
+
+/// Several audits side by side, one row per model and chain: accuracy, change against fp32,
+/// certified fraction (observed, and predicted when an audit has it), flips, largest drift δ,
+/// largest observed/bound ratio, audit time. With `repeat_model` every row names its model and
+/// time (CSV); without, only the first row of each model does (Markdown, LaTeX).
+Table comparison_table(const std::vector<AuditDocument>& docs, bool repeat_model);
+
+// ---- formats ----------------------------------------------------------------------------------
+/// The terminal table, at most 100 columns wide; ANSI colour only when `colour`.
+std::string render_terminal(const AuditDocument& doc, bool colour);
+/// layers.csv: one row per layer, chain and error kind (columns stable since version 0.1).
+std::string render_layers_csv(const AuditDocument& doc);
+/// samples.csv: one row per sample.
+std::string render_samples_csv(const AuditDocument& doc);
+/// A Markdown report: summary, findings, one per-layer table per chain.
+std::string render_markdown(const AuditDocument& doc);
+/// A LaTeX file of booktabs tables (summary, one per chain) to \input into a paper.
+std::string render_latex(const AuditDocument& doc);
+
+struct HtmlOptions {
+  /// The gnuplot executable (a name looked up on PATH, or a path). When it cannot be run the
+  /// report is still written, with its tables and a note saying why the plots are missing.
+  std::string gnuplot = "gnuplot";
+};
+/// One self-contained HTML file: inline CSS, plots as inline SVG, no external resource.
+std::string render_html(const AuditDocument& doc, const HtmlOptions& options);
+
+/// The short model name used in titles and comparison tables: the file name without ".onnx".
+std::string model_name(const AuditDocument& doc);
+
+}  // namespace fpaudit

@@ -1,0 +1,143 @@
+// The terminal rendering: per chain a summary line and two aligned tables (errors, bounds), each
+// at most 100 columns wide. Colour (ANSI) only marks what the plain text already says.
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "report/number_text.h"
+#include "report/render.h"
+
+namespace fpaudit {
+
+namespace {
+
+const char* const kRed = "\033[31m";
+const char* const kYellow = "\033[33m";
+const char* const kBold = "\033[1m";
+const char* const kReset = "\033[0m";
+
+constexpr std::size_t kNameWidth = 22;
+
+/// Long ONNX names keep their tail, which says the most ("~ocks.0/attn/MatMul_1").
+std::string clip_tail(const std::string& s, std::size_t w) {
+  return s.size() <= w ? s : fmt::format("~{}", s.substr(s.size() - (w - 1)));
+}
+
+/// Right-aligns `text` in `w` columns, wrapped in a colour code when `code` is set.
+std::string coloured(const std::string& text, std::size_t w, const char* code) {
+  const std::string cell = fmt::format("{:>{}}", text, w);
+  return code ? std::string(code) + cell + kReset : cell;
+}
+
+std::string measured(const Quantiles& q, double v) { return q.count ? compact_text(v) : "-"; }
+
+struct RatioText {
+  std::string text;
+  const char* colour = nullptr;
+};
+/// `inherited`: a data-moving layer's bound, the one it received (no warning when tight).
+RatioText ratio(const BoundView& b, bool probabilistic, bool colour, bool inherited = false) {
+  if (b.checked == 0) return {b.unbounded ? "no bound" : "-"};
+  const double v = probabilistic ? b.prob_ratio.max : b.ratio.max;
+  const char* code = nullptr;
+  if (!probabilistic && (b.violations || v > 1)) code = kRed;
+  else if (v > (probabilistic ? 1.0 : 0.5) && !inherited) code = kYellow;
+  return {compact_text(v), colour ? code : nullptr};
+}
+
+std::string chain_block(const AuditDocument& doc, std::size_t c, bool colour) {
+  const ChainView& ch = doc.chains[c];
+  const ChainClassificationView& k = doc.classification[c];
+  std::string out = fmt::format("{}{} — {} storage, {} accumulation, {} sums{}\n", colour ? kBold : "", ch.name, ch.storage,
+                                ch.accumulator, ch.schedule, colour ? kReset : "");
+  std::string line = doc.has_labels() ? fmt::format("accuracy {}", percent_text(k.accuracy, 2)) : "no labels";
+  if (doc.has_labels()) line += fmt::format(" (reference {})", percent_text(doc.reference_accuracy, 2));
+  line += fmt::format("; flips: {} vs reference", k.flips_vs_reference);
+  if (doc.has_fp32()) line += fmt::format(", {} vs fp32", k.flips_vs_fp32);
+  const char* cert = colour && k.certified_fraction < 1 ? kYellow : "";
+  out += fmt::format("  {}\n  certified (Γ > 2δ): {}{}{} of {} samples\n", line, cert, percent_text(k.certified_fraction),
+                     *cert ? kReset : "", doc.samples);
+  // Certified predicted next to certified observed (theory/a-priori-certificate.md).
+  if (const CertifiedView& v = k.certified; v.present) {
+    auto pct = [&](long n) { return percent_text(doc.samples ? static_cast<double>(n) / static_cast<double>(doc.samples) : NAN); };
+    const std::string a_priori = v.a_priori_present ? fmt::format("{} / {} (fails w.p. ≤ {:.2g}), = fp32 = exact {} / {}", pct(v.a_priori_det),
+                                                                  pct(v.a_priori_prob), v.failure_probability, pct(v.a_priori_all_det),
+                                                                  pct(v.a_priori_all_prob))
+                                                    : std::string("not computed");
+    out += fmt::format("  certified det / prob: a priori {}; a posteriori {} / {}\n", a_priori, pct(v.a_posteriori_det),
+                       pct(v.a_posteriori_prob));
+    if (v.violations)
+      out += fmt::format("  {}CERTIFIED YET FLIPPED: {}{}\n", colour ? kRed : "", v.violations, colour ? kReset : "");
+  }
+  // Fields of a newer audit, as they are.
+  for (const ExtraField& f : k.extra) out += fmt::format("  {}: {}\n", extra_title(f.key), cell_text(extra_cell(f)));
+  if (k.lemma_violations)
+    out += fmt::format("  {}LEMMA VIOLATIONS: {}{}\n", colour ? kRed : "", k.lemma_violations, colour ? kReset : "");
+
+  // Errors: which layer creates error (local) and which only carries it (propagated).
+  out += fmt::format("  {:>3} {:<{}} {:<7} {:-^19} {:-^29} {:-^13}\n", "", "", kNameWidth, "", " propagated ", " local ",
+                     " range ");
+  out += fmt::format("  {:>3} {:<{}} {:<7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>5}\n", "#", "layer", kNameWidth, "op", "abs max",
+                     "norm rel", "abs max", "norm rel", "ulp p99", "inf/nan", "room");
+  for (const LayerView& layer : doc.layers) {
+    const LayerChainView& st = layer.chains[c];
+    const std::uint64_t bad = st.events.overflow + st.events.nan;
+    const double room = st.events.headroom_log2;
+    std::string local = layer.exact_op ? fmt::format("{:>9} {:>9} {:>9}", "exact", "", "")
+                                       : fmt::format("{:>9} {:>9} {:>9}", measured(st.local.abs, st.local.abs.max),
+                                                     measured(st.local.abs, st.local.normwise_max),
+                                                     measured(st.local.ulps, st.local.ulps.p99));
+    out += fmt::format("  {:>3} {:<{}} {:<7} {:>9} {:>9} {} {} {:>5}\n", layer.index, clip_tail(layer.name, kNameWidth), kNameWidth,
+                       clip_tail(layer.op, 7), measured(st.propagated.abs, st.propagated.abs.max),
+                       measured(st.propagated.abs, st.propagated.normwise_max), local,
+                       coloured(std::to_string(bad), 7, colour && bad ? kRed : nullptr),
+                       std::isfinite(room) ? fmt::format("{:.1f}", room) : "-");
+  }
+  // Bounds: the observed error over its bound, largest per layer; above 1 a violation.
+  out += fmt::format("  {:>3} {:<{}} {:<7} {:-^43} {:-^15}\n", "", "", kNameWidth, "", " local: observed / bound ",
+                     " propagated ");
+  out += fmt::format("  {:>3} {:<{}} {:<7} {:>9} {:>9} {:>9} {:>13} {:>9} {:>5}\n", "#", "bounds", kNameWidth, "", "bound", "det.",
+                     "prob.", "exceeded/max", "det.", "viol");
+  for (const LayerView& layer : doc.layers) {
+    const LayerChainView& st = layer.chains[c];
+    const BoundView& q = st.local_bound;
+    std::string local;
+    if (layer.exact_op) {
+      local = fmt::format("{:>9} {:>9} {:>9} {:>13}", "exact", "", "", "");
+    } else {
+      const RatioText det = ratio(q, false, colour), prob = ratio(q, true, colour);
+      const std::string exceeded =
+          q.checked ? compact_text(q.exceedance_rate) + "/" + compact_text(q.promised_failure_probability) : "-";
+      local = fmt::format("{:>9} {} {} {:>13}", q.checked ? compact_text(q.bound.max) : "-", coloured(det.text, 9, det.colour),
+                          coloured(prob.text, 9, prob.colour), exceeded);
+    }
+    const RatioText prop = ratio(st.propagated_bound, false, colour, layer.exact_op);
+    const std::uint64_t viol = q.violations + st.propagated_bound.violations;
+    out += fmt::format("  {:>3} {:<{}} {:<7} {} {} {}\n", layer.index, clip_tail(layer.name, kNameWidth), kNameWidth,
+                       clip_tail(layer.op, 7), local, coloured(prop.text, 9, prop.colour),
+                       coloured(std::to_string(viol), 5, colour && viol ? kRed : nullptr));
+  }
+  return out + "\n";
+}
+
+}  // namespace
+
+std::string render_terminal(const AuditDocument& doc, bool colour) {
+  // Paths can be long: each gets a line of its own.
+  std::string out = fmt::format("fpaudit audit of {}\n  on {} samples of {}\n  reference: {}", doc.model_path, doc.samples,
+                                doc.input_path, doc.reference);
+  if (std::isfinite(doc.seconds)) out += fmt::format("; {} threads, {:.1f} s", doc.threads, doc.seconds);
+  out += "\n\n";
+  for (std::size_t c = 0; c < doc.chains.size(); ++c) out += chain_block(doc, c, colour);
+  out +=
+      "propagated: the chain's own values against the reference; local: the error the layer itself\n"
+      "creates (its input is the reference's, rounded to the chain's format). norm rel: largest\n"
+      "||y - r|| / ||r|| of one sample. ulp: units in the last place of the chain's storage format.\n"
+      "inf/nan: elements that went non-finite; room: binades left below the largest finite number.\n"
+      "bound: largest deterministic local bound; det./prob.: largest observed error over its\n"
+      "deterministic/probabilistic bound (det. above 1 is a violation); exceeded/max: share of\n"
+      "elements above the probabilistic bound / the failure probability it allows each element.\n";
+  return out;
+}
+
+}  // namespace fpaudit

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# fpaudit audit and fpaudit run as a user runs them, on the shipped MLP: the files an audit
+# writes, --fail-on's exit code 1, and bad input refused with one line and exit code 2, leaving
+# no output files behind.
+#   audit_test.sh FPAUDIT_BINARY SHIPPED_DATA_DIR
+set -u
+fpaudit=$1
+data=$2
+here=$(dirname "${BASH_SOURCE[0]}")
+failures=0
+source "$here/common.sh"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+npy() { perl "$here/mknpy.pl" "$@"; }
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+
+model=$data/mlp.onnx
+images=$data/test_images.npy
+
+# A normal run writes the JSON and both CSVs, and nothing on stderr.
+"$fpaudit" audit "$model" --input "$images" --labels "$data/test_labels.npy" --samples 3 --format json,csv --out run \
+  >out.txt 2>err.txt || fail "audit: exit code $?"
+[[ -s err.txt ]] && fail "audit wrote to stderr: $(cat err.txt)"
+for f in audit.json layers.csv samples.csv; do [[ -s run/$f ]] || fail "audit did not write run/$f"; done
+grep -q '"schema": "fpaudit.audit"' run/audit.json || fail "audit.json lacks its schema name"
+[[ $(wc -l <run/samples.csv) -eq 4 ]] || fail "samples.csv should hold a header and 3 rows"
+ls run | grep -q tmp && fail "temporary files left in run/"
+
+# Inputs of 5000 overflow binary16 in the first Gemm: --fail-on overflow exits 1 and says where.
+npy big.npy f4 2,1,28,28 5000
+"$fpaudit" audit "$model" --input big.npy --format json --out big --fail-on overflow >/dev/null 2>err.txt
+rc=$?
+[[ $rc -eq 1 ]] || fail "--fail-on overflow: exit code $rc, want 1"
+grep -q '^fpaudit: --fail-on: overflow ([0-9]* in fp16)$' err.txt || fail "--fail-on message: $(cat err.txt)"
+"$fpaudit" audit "$model" --input big.npy --format json --out big --fail-on lemma >/dev/null 2>&1 ||
+  fail "--fail-on lemma: no lemma violation can occur, yet exit $?"
+
+# fpaudit run writes the outputs as .npy and prints the accuracy.
+"$fpaudit" run "$model" --input "$images" --labels "$data/test_labels.npy" --samples 100 --output y.npy >out.txt 2>&1 ||
+  fail "run: exit code $?"
+grep -q '^accuracy ' out.txt || fail "run did not print the accuracy: $(cat out.txt)"
+[[ -s y.npy ]] || fail "run did not write y.npy"
+
+# Bad input: one line on stderr, exit 2, no output folder created.
+npy nan.npy f4 2,1,28,28 0.5 nan 0.25
+npy wrong.npy f4 2,5 1
+npy labels.npy i8 2 3 10
+expect_error "fpaudit: error: nan.npy: sample 0 element 1 is NaN" audit "$model" --input nan.npy --out bad1
+expect_error "fpaudit: error: wrong.npy: an array [2, 5] of float32 does not hold samples [N, ...] for the model's input 'input' [?, 1, 28, 28]" \
+  audit "$model" --input wrong.npy --out bad2
+expect_error "fpaudit: error: labels.npy: label 10 of sample 1 is outside the model's 10 classes" \
+  audit "$model" --input "$images" --labels labels.npy --samples 2 --out bad3
+expect_error "fpaudit: error: unknown chain 'fp12' (known: fp32, fp16, fp16-acc32, bf16, bf16-acc32, fp8-e4m3-acc32, fp8-e5m2-acc32)" \
+  audit "$model" --input "$images" --chains fp12 --out bad4
+expect_error "fpaudit: error: mpfr precision must be 64..4096 bits, not 12" \
+  audit "$model" --input "$images" --reference mpfr:12 --samples 1 --out bad5
+expect_error "fpaudit: error: nowhere.onnx: cannot open: no such file" audit nowhere.onnx --input "$images" --out bad6
+expect_error "fpaudit: error: /proc/fpaudit-out: cannot create the output folder: No such file or directory" \
+  audit "$model" --input "$images" --samples 1 --format json --out /proc/fpaudit-out
+expect_error "fpaudit: error: wrong.npy: an array [2, 5] of float32 does not hold samples [N, ...] for the model's input 'input' [?, 1, 28, 28]" \
+  run "$model" --input wrong.npy --output y2.npy
+for d in bad1 bad2 bad3 bad4 bad5 bad6; do [[ -e $d ]] && fail "a failed audit left $d behind"; done
+[[ -e y2.npy ]] && fail "a failed run left y2.npy behind"
+
+if [[ $failures -ne 0 ]]; then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "all fpaudit audit and run checks passed"

@@ -1,0 +1,106 @@
+// Numbers and tables as text: the compact number spelling at its edges, LaTeX escaping of every
+// special character, and one small table in Markdown, LaTeX and CSV, worked out by hand.
+#include <cmath>
+
+#include <doctest/doctest.h>
+
+#include "report/number_text.h"
+#include "report/table.h"
+
+using namespace fpaudit;
+
+TEST_CASE("compact numbers: 3 significant digits, fixed point in [0.001, 100000)") {
+  CHECK(compact_text(0) == "0");
+  CHECK(compact_text(146.3) == "146");
+  CHECK(compact_text(21.92) == "21.9");
+  CHECK(compact_text(1.5) == "1.5");  // trailing zeros dropped
+  CHECK(compact_text(2.0) == "2");
+  CHECK(compact_text(0.00165) == "0.00165");
+  CHECK(compact_text(0.001) == "0.001");
+  CHECK(compact_text(0.0009999996) == "0.001");  // decided on the printed value
+  CHECK(compact_text(0.00099) == "9.9e-4");
+  CHECK(compact_text(2063.7) == "2064");
+  CHECK(compact_text(65504) == "65504");
+  CHECK(compact_text(99949) == "99949");
+  CHECK(compact_text(99999.4) == "1e5");  // 3 significant digits round it up to 1.00e5
+  CHECK(compact_text(1.78e-5) == "1.78e-5");
+  CHECK(compact_text(3.4028234663852886e38) == "3.4e38");
+  CHECK(compact_text(-0.5) == "-0.5");
+  CHECK(compact_text(INFINITY) == "inf");
+  CHECK(compact_text(-INFINITY) == "-inf");
+  CHECK(compact_text(NAN) == "nan");
+
+  CHECK(compact_latex(1.78e-5) == "$1.78{\\times}10^{-5}$");
+  CHECK(compact_latex(21.9) == "21.9");
+  CHECK(compact_latex(-0.5) == "$-0.5$");
+  CHECK(compact_latex(INFINITY) == "$\\infty$");
+  CHECK(compact_latex(NAN) == "NaN");
+
+  CHECK(percent_text(0.975) == "97.5%");
+  CHECK(percent_text(0.89, 2) == "89.00%");
+  CHECK(roundtrip_text(0.1) == "0.1");
+  CHECK(roundtrip_text(5.960464477539063e-08) == "5.960464477539063e-08");
+  CHECK(roundtrip_text(-INFINITY) == "-inf");
+}
+
+TEST_CASE("LaTeX escaping covers every special character") {
+  CHECK(latex_escape("/net/net.1/Gemm") == "/net/net.1/Gemm");
+  CHECK(latex_escape("a<b>c|d") == "a\\textless{}b\\textgreater{}c\\textbar{}d");
+  CHECK(latex_escape("a_b%c&d#e$f{g}h") == "a\\_b\\%c\\&d\\#e\\$f\\{g\\}h");
+  CHECK(latex_escape("~x^2\\y") == "\\textasciitilde{}x\\textasciicircum{}2\\textbackslash{}y");
+  CHECK(latex_escape("Γ > 2δ, ‖y − r‖₂ ≤ 1 – ok…") == "$\\Gamma$ \\textgreater{} 2$\\delta$, $\\|$y $-$ r$\\|$$_2$ $\\le$ 1 -- ok\\dots{}");
+  CHECK(latex_escape("naïve") == "naïve");  // other letters pass through (utf8 inputenc has them)
+}
+
+namespace {
+
+/// Two groups, every kind of cell, a rule between two row groups, a note.
+Table small_table() {
+  Table t;
+  t.caption = "A small table";
+  t.label = "tab:small";
+  t.columns = {{"layer", "", "", false}, {"abs max", "", "error"}, {"share", "", "error"}, {"δ", "$\\delta$", "", true, "delta"}};
+  t.rows = {{Cell::of_code("/a_1|b"), Cell::of_real(1.78e-5), Cell::of_percent(0.975), Cell::of_change(-0.25, 2)},
+            {Cell::of_text("x&y"), Cell::of_real(146.3).marked(Mark::Strong), Cell::missing("exact"), Cell::of_count(3)},
+            {Cell::of_text("z"), Cell::missing(), Cell::of_fixed(1.25, 1).marked(Mark::Bad), Cell::of_real(NAN)}};
+  t.rules = {2};
+  t.notes = {"One note, 50% of it."};
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("a table in Markdown: padded columns, group prefixes, marks in bold") {
+  CHECK(table_markdown(small_table()) ==
+        "**A small table**\n\n"
+        "| layer     | error abs max | error share |     δ |\n"
+        "|:----------|--------------:|------------:|------:|\n"
+        "| `/a_1\\|b` |       1.78e-5 |       97.5% | -0.25 |\n"
+        "| x&y       |       **146** |       exact |     3 |\n"
+        "| z         |             – |     **1.2** |   nan |\n"
+        "\nOne note, 50% of it.\n");
+}
+
+TEST_CASE("a table in LaTeX: booktabs, spanning group header, escaped text, a rule between groups") {
+  CHECK(table_latex(small_table()) ==
+        "\\begin{table}[htbp]\n\\centering\n\\small\n\\caption{A small table}\n\\label{tab:small}\n"
+        "\\begin{tabular}{lrrr}\n\\toprule\n"
+        " & \\multicolumn{2}{c}{error} &  \\\\\n"
+        "\\cmidrule(lr){2-3}\n"
+        "layer & abs max & share & $\\delta$ \\\\\n\\midrule\n"
+        "\\texttt{/a\\_1\\textbar{}b} & $1.78{\\times}10^{-5}$ & 97.5\\% & $-0.25$ \\\\\n"
+        "x\\&y & \\textbf{\\boldmath 146} & exact & 3 \\\\\n"
+        "\\midrule\n"
+        "z & -- & \\textbf{\\boldmath 1.2} & NaN \\\\\n"
+        "\\bottomrule\n\\end{tabular}\n"
+        "\\par\\smallskip\\footnotesize\nOne note, 50\\% of it.\n"
+        "\\end{table}\n");
+}
+
+TEST_CASE("a table in CSV: round-trip numbers, fractions as fractions, empty for missing") {
+  CHECK(table_csv(small_table()) ==
+        "layer,error_abs_max,error_share,delta\n"
+        "/a_1|b,1.78e-05,0.975,-0.25\n"
+        "x&y,146.3,,3\n"
+        "z,,1.25,nan\n");
+}

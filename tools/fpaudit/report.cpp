@@ -1,0 +1,60 @@
+// fpaudit report RUN.json [--format md|tex|html|table|csv] [--out DIR]: renders a saved audit,
+// exactly as `fpaudit audit --format` renders a fresh one. One format without --out goes to
+// stdout; with --out every format is written there (the table still to stdout).
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "fpaudit/commands.h"
+#include "fpaudit/report_output.h"
+#include "report/audit_document.h"
+
+namespace fpaudit::cli {
+
+namespace {
+
+struct ReportCommandOptions {
+  std::string run;
+  std::vector<std::string> formats = {"table"};
+  std::string out;
+  std::string gnuplot;
+};
+
+int run_report_command(const ReportCommandOptions& opt) {
+  if (opt.out.empty() && opt.formats.size() > 1)
+    throw std::invalid_argument("several formats need --out DIR (one format without --out goes to stdout)");
+  const AuditDocument doc = read_audit_document(opt.run);
+  if (opt.out.empty()) {
+    std::fputs(render_report(doc, opt.formats.at(0), opt.gnuplot, isatty(1) != 0).c_str(), stdout);
+    return 0;
+  }
+  write_report_files(doc, nullptr, opt.formats, opt.out, opt.gnuplot);
+  for (const std::string& f : opt.formats) {
+    if (f == "table") std::fputs(render_report(doc, f, opt.gnuplot, isatty(1) != 0).c_str(), stdout);
+    for (const std::string& name : report_file_names(f))
+      fmt::print(stderr, "fpaudit: wrote {}\n", (std::filesystem::path(opt.out) / name).string());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void set_report_command(CLI::App& app, int& status) {
+  auto opt = std::make_shared<ReportCommandOptions>();
+  CLI::App* sub = app.add_subcommand("report", "Render a saved audit (audit.json) as a table, CSV, Markdown, LaTeX or HTML");
+  sub->add_option("run", opt->run, "The audit JSON written by fpaudit audit")->required();
+  sub->add_option("--format", opt->formats, "table, csv, md, tex, html (comma-separated; several need --out)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"table", "csv", "md", "tex", "html"}))
+      ->capture_default_str();
+  sub->add_option("--out", opt->out, "Folder for layers.csv, samples.csv, audit.md, audit.tex, audit.html (default: stdout)");
+  add_gnuplot_option(sub, opt->gnuplot);
+  sub->callback([opt, &status] { status = run_report_command(*opt); });
+}
+
+}  // namespace fpaudit::cli

@@ -1,0 +1,42 @@
+// fpaudit table RUN.json... [--format md|tex|csv] [--out FILE]: several audits (models × chains)
+// merged into one comparison table, the kind a paper's results section shows.
+#include <cstdio>
+#include <memory>
+
+#include "common/atomic_file.h"
+#include "fpaudit/commands.h"
+#include "report/render.h"
+
+namespace fpaudit::cli {
+
+namespace {
+
+struct TableCommandOptions {
+  std::vector<std::string> runs;
+  std::string format = "md";
+  std::string out;
+};
+
+int run_table_command(const TableCommandOptions& opt) {
+  std::vector<AuditDocument> docs;
+  for (const std::string& run : opt.runs) docs.push_back(read_audit_document(run));
+  // CSV rows stand alone (each names its model); Markdown and LaTeX name a model once per group.
+  const Table t = comparison_table(docs, opt.format == "csv");
+  const std::string text = opt.format == "tex" ? table_latex(t) : opt.format == "csv" ? table_csv(t) : table_markdown(t);
+  if (opt.out.empty()) std::fputs(text.c_str(), stdout);
+  else write_file_atomic(opt.out, text);
+  return 0;
+}
+
+}  // namespace
+
+void set_table_command(CLI::App& app, int& status) {
+  auto opt = std::make_shared<TableCommandOptions>();
+  CLI::App* sub = app.add_subcommand("table", "Merge several saved audits into one comparison table (models x chains)");
+  sub->add_option("runs", opt->runs, "Audit JSON files written by fpaudit audit")->required();
+  sub->add_option("--format", opt->format, "md, tex or csv")->check(CLI::IsMember({"md", "tex", "csv"}))->capture_default_str();
+  sub->add_option("--out", opt->out, "Write the table to this file (default: stdout)");
+  sub->callback([opt, &status] { status = run_table_command(*opt); });
+}
+
+}  // namespace fpaudit::cli
