@@ -26,7 +26,7 @@ struct AuditOptions {
   std::string reference = "exact";     ///< "exact" or "mpfr:BITS"
   long max_samples = -1;               ///< first N samples; -1 for all
   int threads = 0;                     ///< 0: OpenMP's default
-  double lambda = 5.0;                 ///< confidence parameter of the probabilistic bounds
+  double lambda = 7.0;                 ///< confidence parameter of the probabilistic bounds
   /// Also compute each chain's a-priori bounds and certificates (shadow/apriori.h).
   bool apriori = true;
   /// Called (from one thread at a time, in sample order) after each chunk of samples.

@@ -18,7 +18,7 @@ struct BoundsOptions {
   std::string reference = "exact";
   long max_samples = -1;
   int threads = 0;
-  double lambda = 5.0;
+  double lambda = 7.0;
   std::function<void(long done, long total)> progress;
 };
 

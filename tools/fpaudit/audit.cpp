@@ -32,7 +32,7 @@ struct AuditCommandOptions {
   std::string reference = "exact";
   long samples = -1;
   int threads = 0;
-  double lambda = 5.0;
+  double lambda = 7.0;
   bool apriori = true;
   std::string out = "fpaudit-out";
   std::vector<std::string> formats = {"table", "json", "csv"};

@@ -28,7 +28,7 @@ struct BoundsCommandOptions {
   std::string labels;
   std::string chains = kDefaultChains;
   std::string reference = "exact";
-  double lambda = 5.0;
+  double lambda = 7.0;
   long samples = -1;
   int threads = 0;
   std::string json;  ///< also write the JSON report here
