@@ -174,8 +174,9 @@ bool add_events(EventStats& ev, const Tensor& y, const Tensor& r, const Format& 
 
 /// One sample through every layer, every chain and the reference.
 void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, long sample,
-                  std::vector<std::vector<LayerChainStats>>& stats, SampleRecord& record) {
+                  std::vector<std::vector<LayerChainStats>>& stats, SampleRecord& record, AuditTiming& tm) {
   const std::size_t n_chains = s.chains.size();
+  Lap lap;
   w.ref.set_input(0, x);
   w.ref_err.set_input(0, std::vector<double>(x.size(), 0.0));  // the data is exact as given
   for (std::size_t c = 0; c < n_chains; ++c) {
@@ -190,12 +191,18 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
   }
   record.index = sample;
   record.chains.assign(n_chains, ChainVerdict{});
+  lap.to(tm.other);
   const auto& layers = s.plan.layers();
   for (std::size_t l = 0; l < layers.size(); ++l) {
     const PlannedLayer& layer = layers[l];
     w.ref.run_layer(*s.ref, l, w.ref);
+    lap.to(tm.reference_evaluate);
     bound_layer(layer, s.ref_model, s.options.lambda, w.ref, w.ref_err, w.ref_err, w.ref_err, w.ref_err);
-    for (std::size_t c = 0; c < n_chains; ++c) w.chain[c].run_layer(*s.chains[c], l, w.chain[c]);
+    lap.to(tm.reference_bounds);
+    for (std::size_t c = 0; c < n_chains; ++c) {
+      w.chain[c].run_layer(*s.chains[c], l, w.chain[c]);
+      lap.to(tm.chains[c].evaluate);
+    }
     // Local error: the reference input rounded once per storage group.
     for (std::size_t g = 0; g < s.group_leader.size(); ++g) {
       for (int slot : layer.inputs) {
@@ -205,12 +212,15 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
         s.chains[s.group_leader[g]]->round_storage(t.data);
       }
       w.ref_local[g].run_layer(*s.ref, l, w.rounded[g]);
+      lap.to(tm.reference_evaluate);
       bound_layer(layer, s.ref_model, s.options.lambda, w.rounded[g], w.ref_zero_err, w.ref_zero_err, w.ref_local_err[g],
                   w.ref_local_err[g]);
+      lap.to(tm.reference_bounds);
     }
     for (std::size_t c = 0; c < n_chains; ++c) {
       const int g = s.group_of[c];
       w.chain_local[c].run_layer(*s.chains[c], l, w.rounded[g]);
+      lap.to(tm.chains[c].evaluate);
       LayerChainStats& st = stats[l][c];
       // Bounds: propagated (the chain's own values and input bounds) and local (the rounded
       // reference input, exact, with only the weights' rounding as input error).
@@ -219,6 +229,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
                                         w.local_err[c], w.local_err_prob[c]);
       st.propagated_bound.max_failure_probability = std::fmax(st.propagated_bound.max_failure_probability, p_fail);
       st.local_bound.max_failure_probability = std::fmax(st.local_bound.max_failure_probability, l_fail);
+      lap.to(tm.chains[c].bounds);
       const Format& storage = s.chains[c]->storage();
       long base = 0;
       for (int out : layer.outputs) {
@@ -234,6 +245,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
         if (bad && record.chains[c].first_nonfinite_layer < 0) record.chains[c].first_nonfinite_layer = static_cast<int>(l);
         base += y.size();
       }
+      lap.to(tm.chains[c].statistics);
     }
   }
   // Classification on the first graph output.
@@ -258,6 +270,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
     v.delta_ref = max_distance(zc.data.data(), z.data.data(), z.size());
     v.delta_fp32 = s.fp32 >= 0 ? max_distance(zc.data.data(), w.chain[s.fp32].value(out).data.data(), z.size()) : NAN;
   }
+  lap.to(tm.other);
 }
 
 std::vector<std::vector<LayerChainStats>> empty_stats(std::size_t layers, std::size_t chains) {
@@ -335,8 +348,12 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   const long chunks = (n + kChunk - 1) / kChunk;
   std::exception_ptr failure;
   std::mutex failure_mutex;
+  result.timing.chains.resize(s.chains.size());
 #pragma omp parallel num_threads(threads)
   {
+    Lap lap;
+    AuditTiming tm;
+    tm.chains.resize(s.chains.size());
     Workspace w = s.workspace();
     auto chunk_stats = empty_stats(plan.layers().size(), s.chains.size());
 #pragma omp for schedule(dynamic, 1) ordered
@@ -353,7 +370,9 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
             for (auto& cell : row) cell = LayerChainStats{};
           for (long i = first; i < last; ++i) {
             SampleRecord& r = result.records[i];
-            audit_sample(s, w, sample_values(inputs, i, per_sample), i, chunk_stats, r);
+            lap.to(tm.other);
+            audit_sample(s, w, sample_values(inputs, i, per_sample), i, chunk_stats, r, tm);
+            lap = Lap();
             r.label = labels ? static_cast<int>(labels->ints[i]) : -1;
           }
         } catch (...) {
@@ -370,6 +389,9 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
         }
       }
     }
+    lap.to(tm.other);
+#pragma omp critical(fpaudit_audit_timing)
+    result.timing.merge(tm);
   }
   if (failure) std::rethrow_exception(failure);
 
