@@ -161,7 +161,7 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
   }
   j["timing"] = {{"seconds", r.seconds},
                  {"threads", r.threads},
-                 {"cpu_seconds", {{"reference", {{"evaluate", r.timing.reference_evaluate}, {"bounds", r.timing.reference_bounds}}},
+                 {"phase_seconds", {{"reference", {{"evaluate", r.timing.reference_evaluate}, {"bounds", r.timing.reference_bounds}}},
                                   {"chains", phases},
                                   {"other", r.timing.other}}}};
   return j;

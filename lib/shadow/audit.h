@@ -45,7 +45,7 @@ struct AuditResult {
   long reference_correct = 0;                     ///< samples whose label the reference predicts
   bool has_labels = false;
   double seconds = 0;
-  AuditTiming timing;  ///< CPU seconds per phase, summed over threads
+  AuditTiming timing;  ///< seconds per phase, summed over threads
 };
 
 /// Runs the audit of `plan` on `inputs` (shape [N, ...] matching the model's first input with

@@ -1,6 +1,7 @@
-// Where an audit's time goes: CPU seconds per phase (reference, each chain's evaluation, bounds
-// and statistics), summed over threads, so the phases add up to about threads × wall time.
-// A phase ends where the next begins (Lap), so timing costs one clock read per phase and layer.
+// Where an audit's time goes: seconds per phase (reference, each chain's evaluation, bounds and
+// statistics), summed over threads, so the phases add up to about threads × wall time. A phase
+// ends where the next begins (Lap), so timing costs one clock read per phase and layer; the
+// clock is the steady wall clock (a thread's own CPU clock costs a system call per read).
 #pragma once
 
 #include <chrono>
