@@ -32,6 +32,11 @@ double ulp(const Format& f, double x) {
   return quantum_at_exponent(f, e);
 }
 
+UlpTable::UlpTable(const Format& f) : format_(f) {
+  // Every normal binary64 exponent: 1.0 × 2^(field - 1023) stands for its whole binade.
+  for (unsigned field = 1; field < 0x7FFu; ++field) table_[field] = ulp(f, std::ldexp(1.0, static_cast<int>(field) - 1023));
+}
+
 double next_up(const Format& f, double x) {
   if (std::isnan(x) || x == kInf) return x;
   if (x == -kInf) return -max_finite(f);

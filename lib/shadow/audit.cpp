@@ -52,6 +52,7 @@ struct Setup {
   std::vector<bounds::ArithmeticModel> models;
   std::vector<std::vector<Tensor>> constant_err;  // per chain: |rounded constant - exact constant|
   std::vector<Tensor> zero_constants;            // zero error for the reference's constants
+  std::vector<UlpTable> ulps;                    // per chain: ulp() of its storage format
 
   Workspace workspace() const {
     Workspace w{Activations(plan, ref_constants), {}, {}, {}, {}, Activations(plan, zero_constants), {}, {}, {}, {},
@@ -124,7 +125,7 @@ void check_bounds(BoundStats& b, const Tensor& y, const Tensor& r, const Tensor&
 }
 
 /// Compares a chain's output tensor with the reference's, element by element.
-void add_errors(ErrorStats& e, const Tensor& y, const Tensor& r, const Format& storage, long sample, long element_base) {
+void add_errors(ErrorStats& e, const Tensor& y, const Tensor& r, const UlpTable& ulp_of, long sample, long element_base) {
   double diff2 = 0, ref2 = 0, dot = 0, y2 = 0;
   for (long i = 0; i < y.size(); ++i) {
     const double yv = y.data[i], rv = r.data[i];
@@ -132,7 +133,7 @@ void add_errors(ErrorStats& e, const Tensor& y, const Tensor& r, const Format& s
     const double abs = std::fabs(yv - rv);
     e.abs.add(abs);
     if (rv != 0) e.rel.add(abs / std::fabs(rv));
-    const double u = abs / ulp(storage, rv);
+    const double u = abs / ulp_of(rv);
     if (e.worst.sample < 0 || u > e.ulps.max) e.worst = {sample, element_base + i};
     e.ulps.add(u);
     diff2 += (yv - rv) * (yv - rv);
@@ -236,8 +237,8 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
         if (out < 0) continue;
         const Tensor& y = w.chain[c].value(out);
         const Tensor& r = w.ref.value(out);
-        add_errors(st.propagated, y, r, storage, sample, base);
-        add_errors(st.local, w.chain_local[c].value(out), w.ref_local[g].value(out), storage, sample, base);
+        add_errors(st.propagated, y, r, s.ulps[c], sample, base);
+        add_errors(st.local, w.chain_local[c].value(out), w.ref_local[g].value(out), s.ulps[c], sample, base);
         check_bounds(st.propagated_bound, y, r, w.err[c].value(out), w.err_prob[c].value(out), w.ref_err.value(out), sample, base);
         check_bounds(st.local_bound, w.chain_local[c].value(out), w.ref_local[g].value(out), w.local_err[c].value(out),
                      w.local_err_prob[c].value(out), w.ref_local_err[g].value(out), sample, base);
@@ -310,7 +311,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     if (labels->ints[i] < 0 || labels->ints[i] >= classes)
       throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
 
-  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}};
+  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, {}};
   s.ref_constants = round_constants(plan, *s.ref);
   s.ref_model = bounds::ArithmeticModel::of(*s.ref);
   s.zero_constants = s.ref_constants;
@@ -319,6 +320,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     s.chains.push_back(make_chain_arithmetic(spec));
     s.chain_constants.push_back(round_constants(plan, *s.chains.back()));
     s.models.push_back(bounds::ArithmeticModel::of(*s.chains.back()));
+    s.ulps.emplace_back(spec.storage);
     std::vector<Tensor> err = s.chain_constants.back();
     for (std::size_t k = 0; k < err.size(); ++k)
       for (std::size_t i = 0; i < err[k].data.size(); ++i) err[k].data[i] = std::fabs(err[k].data[i] - s.ref_constants[k].data[i]);
@@ -367,7 +369,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
       if (!failed) {
         try {
           for (auto& row : chunk_stats)
-            for (auto& cell : row) cell = LayerChainStats{};
+            for (auto& cell : row) cell.clear();
           for (long i = first; i < last; ++i) {
             SampleRecord& r = result.records[i];
             lap.to(tm.other);

@@ -4,32 +4,21 @@
 
 namespace fpaudit {
 
-void LogHistogram::add(double v) {
-  ++total_;
-  if (v == 0) {
-    ++zero_;
-    return;
-  }
-  int e;
-  const double m = std::frexp(v, &e);  // v = m·2^e, 0.5 ≤ m < 1
-  const int octave = e - 1;            // v in [2^octave, 2^(octave+1))
-  if (octave < kMinExp) {
-    ++below_;
-  } else if (octave >= kMaxExp) {
-    ++above_;
-  } else {
-    // Sub-bin k covers [2^(octave + k/8), 2^(octave + (k+1)/8)).
-    const int k = static_cast<int>(std::floor(std::log2(2 * m) * kPerOctave));
-    ++bins_[(octave - kMinExp) * kPerOctave + (k < kPerOctave ? k : kPerOctave - 1)];
-  }
-}
-
 void LogHistogram::merge(const LogHistogram& o) {
   zero_ += o.zero_;
   below_ += o.below_;
   above_ += o.above_;
   total_ += o.total_;
-  for (int i = 0; i < kBins; ++i) bins_[i] += o.bins_[i];
+  for (int i = o.first_; i < o.end_; ++i) bins_[i] += o.bins_[i];
+  first_ = o.first_ < first_ ? o.first_ : first_;
+  end_ = o.end_ > end_ ? o.end_ : end_;
+}
+
+void LogHistogram::clear() {
+  for (int i = first_; i < end_; ++i) bins_[i] = 0;
+  zero_ = below_ = above_ = total_ = 0;
+  first_ = kBins;
+  end_ = 0;
 }
 
 double LogHistogram::quantile(double q) const {
@@ -40,7 +29,7 @@ double LogHistogram::quantile(double q) const {
   if (rank <= seen) return 0;
   seen += below_;
   if (rank <= seen) return std::ldexp(1.0, kMinExp);
-  for (int i = 0; i < kBins; ++i) {
+  for (int i = first_; i < end_; ++i) {
     seen += bins_[i];
     if (rank <= seen) return std::exp2(kMinExp + (i + 0.5) / kPerOctave);
   }
@@ -56,6 +45,17 @@ void ErrorStats::merge(const ErrorStats& o) {
   if (o.min_cosine < min_cosine) min_cosine = o.min_cosine;
   sum_cosine += o.sum_cosine;
   samples += o.samples;
+}
+
+void ErrorStats::clear() {
+  abs.clear();
+  rel.clear();
+  ulps.clear();
+  worst = Location{};
+  normwise.clear();
+  min_cosine = 1.0;
+  sum_cosine = 0;
+  samples = 0;
 }
 
 void EventStats::merge(const EventStats& o) {
@@ -84,6 +84,16 @@ void BoundStats::merge(const BoundStats& o) {
   prob_ratio.merge(o.prob_ratio);
   bound.merge(o.bound);
   for (int i = 0; i < o.kept && kept < kKeep; ++i) first[kept++] = o.first[i];
+}
+
+void BoundStats::clear() {
+  checked = unbounded = violations = prob_exceeded = 0;
+  max_failure_probability = 0;
+  ratio.clear();
+  prob_ratio.clear();
+  bound.clear();
+  first = {};
+  kept = 0;
 }
 
 }  // namespace fpaudit
