@@ -1,6 +1,7 @@
 #include "kernels/chain_arithmetic.h"
 
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <vector>
@@ -13,6 +14,15 @@
 namespace fpaudit {
 
 namespace {
+
+ChainArithmetic::FastFormat fast_format_of(const Format& f) {
+  if (f == binary16()) return ChainArithmetic::FastFormat::Binary16;
+  if (f == bfloat16()) return ChainArithmetic::FastFormat::Bfloat16;
+  if (f == binary32()) return ChainArithmetic::FastFormat::Binary32;
+  return ChainArithmetic::FastFormat::None;
+}
+
+bool is_binary32_value(double x) { return static_cast<double>(static_cast<float>(x)) == x; }
 
 ChainArithmetic::AccKind acc_kind_of(const Format& acc) {
   if (acc == binary16()) return ChainArithmetic::AccKind::Binary16Fma;
@@ -40,27 +50,51 @@ double dot_with(const A& acc, const DotSchedule& s, const double* x, std::ptrdif
 
 }  // namespace
 
-ChainArithmetic::ChainArithmetic(ChainSpec spec) : spec_(std::move(spec)), acc_kind_(acc_kind_of(spec_.accumulator)) {
+double round_fast(ChainArithmetic::FastFormat to, double x) {
+  switch (to) {
+    case ChainArithmetic::FastFormat::Binary16: return b16::round_f(bf16::double_to_float_odd(x));
+    case ChainArithmetic::FastFormat::Bfloat16: return bf16::round_f(bf16::double_to_float_odd(x));
+    case ChainArithmetic::FastFormat::Binary32: return static_cast<float>(x);  // IEEE: correctly rounded
+    case ChainArithmetic::FastFormat::None: break;
+  }
+  return NAN;
+}
+
+double fma_fast(ChainArithmetic::FastFormat to, double a, double b, double c) {
+  const double p = a * b;  // exact: 24 + 24 bits, far from binary64's range limits
+  const double s = p + c;
+  const double bb = s - p;
+  const double err = (p - (s - bb)) + (c - bb);  // TwoSum: s + err = p + c exactly
+  double odd = s;
+  if (err != 0.0) {  // round s to odd at 53 bits: truncate toward zero, then set the last bit
+    std::uint64_t bits;
+    std::memcpy(&bits, &s, sizeof bits);
+    if ((err < 0.0) != (s < 0.0)) bits -= 1;
+    bits |= 1u;
+    std::memcpy(&odd, &bits, sizeof odd);
+  }
+  return round_fast(to, odd);
+}
+
+ChainArithmetic::ChainArithmetic(ChainSpec spec)
+    : spec_(std::move(spec)),
+      acc_kind_(acc_kind_of(spec_.accumulator)),
+      fast_storage_(fast_format_of(spec_.storage)),
+      fast_accumulator_(fast_format_of(spec_.accumulator)) {
   for (const Format* f : {&spec_.storage, &spec_.accumulator}) {
     const FormatDiagnostics d = validate(*f);
     if (!d.ok()) throw std::invalid_argument("chain " + spec_.name + ": " + d.errors);
   }
 }
 
-double ChainArithmetic::round(double exact, Target t) const { return round_to(format(t), exact); }
+double ChainArithmetic::round(double exact, Target t) const {
+  const FastFormat f = fast(t);
+  return f != FastFormat::None && std::isfinite(exact) ? round_fast(f, exact) : round_to(format(t), exact);
+}
 
 void ChainArithmetic::round_storage(std::span<double> values) const {
-  const Format& f = spec_.storage;
-  const int kind = f == binary16() ? 16 : f == bfloat16() ? 8 : f == binary32() ? 32 : 0;
-  for (double& v : values) {
-    const auto single = static_cast<float>(v);
-    if (kind != 0 && static_cast<double>(single) == v) {
-      // v is a binary32 value, so rounding it from binary32 is the one and only rounding.
-      v = kind == 16 ? b16::round_f(single) : kind == 8 ? bf16::round_f(single) : single;
-    } else {
-      v = round_to(f, v);
-    }
-  }
+  const FastFormat f = fast_storage_;
+  for (double& v : values) v = f != FastFormat::None && std::isfinite(v) ? round_fast(f, v) : round_to(spec_.storage, v);
 }
 
 double ChainArithmetic::add(double a, double b, Target t) const { return fpaudit::add(format(t), a, b).value; }
@@ -68,6 +102,11 @@ double ChainArithmetic::sub(double a, double b, Target t) const { return fpaudit
 double ChainArithmetic::mul(double a, double b, Target t) const { return fpaudit::mul(format(t), a, b).value; }
 double ChainArithmetic::div(double a, double b, Target t) const { return fpaudit::div(format(t), a, b).value; }
 double ChainArithmetic::fma(double a, double b, double c, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b) && is_binary32_value(c)) {
+    const double r = fma_fast(f, a, b, c);
+    if (std::isfinite(r)) return r;  // overflow (and NaN operands): lib/format decides
+  }
   return fpaudit::fma(format(t), a, b, c).value;
 }
 
@@ -148,7 +187,7 @@ void ChainArithmetic::gemm(const GemmArgs& g) const {
   for (long m = 0; m < g.M; ++m)
     for (long n = 0; n < g.N; ++n) {
       const double v = transpose ? y[n * cols + m] : y[m * cols + n];
-      g.Y[m * g.ldy + n] = same_format ? v : round_to(spec_.storage, v);
+      g.Y[m * g.ldy + n] = same_format ? v : round(v, Target::Storage);
     }
 }
 
