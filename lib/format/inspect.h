@@ -32,13 +32,20 @@ class UlpTable {
   explicit UlpTable(const Format& f);
   /// ulp(f, x) for finite x.
   double operator()(double x) const {
-    const auto field = static_cast<unsigned>(std::bit_cast<std::uint64_t>(x) >> 52) & 0x7FFu;
+    const unsigned field = field_of(x);
     return field != 0 && field != 0x7FFu ? table_[field] : ulp(format_, x);
+  }
+  /// 1 / ulp(f, x) for finite x, exactly: ulp is a power of two within 2^±1022 (checked when
+  /// the table is built), so v·inverse(x) is v / ulp(f, x) bit for bit, without a division.
+  double inverse(double x) const {
+    const unsigned field = field_of(x);
+    return field != 0 && field != 0x7FFu ? inverse_[field] : 1.0 / ulp(format_, x);
   }
 
  private:
+  static unsigned field_of(double x) { return static_cast<unsigned>(std::bit_cast<std::uint64_t>(x) >> 52) & 0x7FFu; }
   Format format_;
-  std::array<double, 2048> table_{};
+  std::array<double, 2048> table_{}, inverse_{};
 };
 
 /// The next value of f above x (toward +Inf) and below it; x need not be representable.

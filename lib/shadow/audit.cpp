@@ -101,9 +101,22 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
   return failure;
 }
 
+/// Per-thread buffers for one tensor's per-element values: each Summary then takes them in one
+/// add_all (vector code for the histogram), in element order as one add() each would.
+std::vector<double>* stats_scratch(long n) {
+  thread_local std::vector<double> s[3];
+  for (auto& v : s)
+    if (static_cast<long>(v.size()) < n) v.resize(static_cast<std::size_t>(n));
+  return s;
+}
+
 /// Checks observed |y - r| against det + ref (deterministic) and prob + ref (probabilistic).
 void check_bounds(BoundStats& b, const Tensor& y, const Tensor& r, const Tensor& det, const Tensor& prob, const Tensor& ref_err,
                   long sample, long element_base) {
+  std::vector<double>* buf = stats_scratch(y.size());
+  double *bound = buf[0].data(), *ratio = buf[1].data(), *prob_ratio = buf[2].data();
+  Summary::Running bound_run = b.bound.running(), ratio_run = b.ratio.running(), prob_run = b.prob_ratio.running();
+  std::size_t n = 0;
   for (long i = 0; i < y.size(); ++i) {
     const double yv = y.data[i], rv = r.data[i];
     if (!std::isfinite(yv) || !std::isfinite(rv)) continue;
@@ -114,33 +127,47 @@ void check_bounds(BoundStats& b, const Tensor& y, const Tensor& r, const Tensor&
     }
     // |y - r| computed in binary64 may round up by a factor (1 + 2^-53): allow exactly that.
     const double observed = std::fabs(yv - rv) * (1 - 0x1p-52);
-    ++b.checked;
-    b.bound.add(tol);
-    b.ratio.add(tol > 0 ? observed / tol : (observed > 0 ? INFINITY : 0.0));
+    bound_run.add(bound[n] = tol);
+    ratio_run.add(ratio[n] = tol > 0 ? observed / tol : (observed > 0 ? INFINITY : 0.0));
     if (observed > tol) b.add_violation({sample, element_base + i, observed, tol});
     const double ptol = prob.data[i] + ref_err.data[i];
-    b.prob_ratio.add(ptol > 0 ? observed / ptol : (observed > 0 ? INFINITY : 0.0));
+    prob_run.add(prob_ratio[n] = ptol > 0 ? observed / ptol : (observed > 0 ? INFINITY : 0.0));
     if (observed > ptol) ++b.prob_exceeded;
+    ++n;
   }
+  b.checked += n;
+  b.bound.add_all({bound, n}, bound_run);
+  b.ratio.add_all({ratio, n}, ratio_run);
+  b.prob_ratio.add_all({prob_ratio, n}, prob_run);
 }
 
 /// Compares a chain's output tensor with the reference's, element by element.
 void add_errors(ErrorStats& e, const Tensor& y, const Tensor& r, const UlpTable& ulp_of, long sample, long element_base) {
+  std::vector<double>* buf = stats_scratch(y.size());
+  double *abs_err = buf[0].data(), *rel_err = buf[1].data(), *ulps = buf[2].data();
+  Summary::Running abs_run = e.abs.running(), rel_run = e.rel.running(), ulps_run = e.ulps.running();
   double diff2 = 0, ref2 = 0, dot = 0, y2 = 0;
+  bool no_worst = e.worst.sample < 0;
+  std::size_t n = 0, n_rel = 0;
   for (long i = 0; i < y.size(); ++i) {
     const double yv = y.data[i], rv = r.data[i];
     if (!std::isfinite(yv) || !std::isfinite(rv)) continue;
     const double abs = std::fabs(yv - rv);
-    e.abs.add(abs);
-    if (rv != 0) e.rel.add(abs / std::fabs(rv));
-    const double u = abs / ulp_of(rv);
-    if (e.worst.sample < 0 || u > e.ulps.max) e.worst = {sample, element_base + i};
-    e.ulps.add(u);
+    abs_run.add(abs_err[n] = abs);
+    if (rv != 0) rel_run.add(rel_err[n_rel++] = abs / std::fabs(rv));
+    const double u = abs * ulp_of.inverse(rv);  // = abs / ulp: ulp is a power of two
+    // The first value ever, or one above every earlier one (ulps_run.max before this value),
+    // moves the worst location.
+    if (no_worst || u > ulps_run.max) e.worst = {sample, element_base + i}, no_worst = false;
+    ulps_run.add(ulps[n++] = u);
     diff2 += (yv - rv) * (yv - rv);
     ref2 += rv * rv;
     dot += yv * rv;
     y2 += yv * yv;
   }
+  e.abs.add_all({abs_err, n}, abs_run);
+  e.rel.add_all({rel_err, n_rel}, rel_run);
+  e.ulps.add_all({ulps, n}, ulps_run);
   if (ref2 > 0) e.normwise.add(std::sqrt(diff2 / ref2));
   const double cosine = (ref2 > 0 && y2 > 0) ? dot / std::sqrt(ref2 * y2) : (ref2 == y2 ? 1.0 : 0.0);
   e.min_cosine = std::fmin(e.min_cosine, cosine);

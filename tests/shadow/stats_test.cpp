@@ -16,14 +16,15 @@ namespace {
 
 /// The bins as first defined (stats.cpp before the bit-pattern index): octave by frexp, sub-bin
 /// by floor(log2(2m)·8). Defined for finite v > 0.
-int frexp_bin(double v) {
+int frexp_slot(double v) {
   int e;
   const double m = std::frexp(v, &e);
   const int octave = e - 1;
-  if (octave < LogHistogram::kMinExp) return LogHistogram::kBelow;
-  if (octave >= LogHistogram::kMaxExp) return LogHistogram::kAbove;
+  if (octave < LogHistogram::kMinExp) return LogHistogram::kBelowSlot;
+  if (octave >= LogHistogram::kMaxExp) return LogHistogram::kAboveSlot;
   const int k = static_cast<int>(std::floor(std::log2(2 * m) * LogHistogram::kPerOctave));
-  return (octave - LogHistogram::kMinExp) * LogHistogram::kPerOctave + (k < LogHistogram::kPerOctave ? k : LogHistogram::kPerOctave - 1);
+  return LogHistogram::kFirstBin + (octave - LogHistogram::kMinExp) * LogHistogram::kPerOctave +
+         (k < LogHistogram::kPerOctave ? k : LogHistogram::kPerOctave - 1);
 }
 
 double from_bits(std::uint64_t b) {
@@ -41,9 +42,9 @@ TEST_CASE("histogram bins: every fraction within 2^16 of a sub-bin threshold, at
   for (const std::uint64_t t : LogHistogram::kThresholds)
     for (std::int64_t d = -(1 << 16); d <= (1 << 16); ++d)
       for (const int octave : {-96, -20, 0, 17, 39}) {
-        const double v = from_bits((static_cast<std::uint64_t>(octave + 1023) << 52) | (t + d));
+        const double v = from_bits((static_cast<std::uint64_t>(octave + 1023) << 52) | static_cast<std::uint64_t>(t + d));
         ++checked;
-        if (LogHistogram::bin_of(v) != frexp_bin(v)) ++mismatches;
+        if (LogHistogram::slot_of(v) != frexp_slot(v)) ++mismatches;
       }
   CHECK(checked == 7L * ((2 << 16) + 1) * 5);
   CHECK(mismatches == 0);
@@ -55,22 +56,23 @@ TEST_CASE("histogram bins: random positive binary64 values over the whole range"
   for (int i = 0; i < 2000000; ++i) {
     const double v = from_bits(rng() >> 1);  // sign bit clear: +0, subnormals, normals, +Inf, NaN
     if (!std::isfinite(v) || v == 0) continue;
-    if (LogHistogram::bin_of(v) != frexp_bin(v)) ++mismatches;
+    if (LogHistogram::slot_of(v) != frexp_slot(v)) ++mismatches;
   }
   CHECK(mismatches == 0);
 }
 
 TEST_CASE("histogram bins: zero, the range ends, subnormals, infinity and NaN") {
-  CHECK(LogHistogram::bin_of(0.0) == LogHistogram::kZero);
-  CHECK(LogHistogram::bin_of(-0.0) == LogHistogram::kZero);
-  CHECK(LogHistogram::bin_of(0x1p-1074) == LogHistogram::kBelow);
-  CHECK(LogHistogram::bin_of(std::nextafter(0x1p-96, 0.0)) == LogHistogram::kBelow);
-  CHECK(LogHistogram::bin_of(0x1p-96) == 0);
-  CHECK(LogHistogram::bin_of(std::nextafter(0x1p40, 0.0)) == LogHistogram::kBins - 1);
-  CHECK(LogHistogram::bin_of(0x1p40) == LogHistogram::kAbove);
-  CHECK(LogHistogram::bin_of(INFINITY) == LogHistogram::kAbove);
-  CHECK(LogHistogram::bin_of(NAN) == LogHistogram::kAbove);
-  CHECK(LogHistogram::bin_of(1.0) == (0 - LogHistogram::kMinExp) * LogHistogram::kPerOctave);
+  CHECK(LogHistogram::slot_of(0.0) == LogHistogram::kZeroSlot);
+  CHECK(LogHistogram::slot_of(-0.0) == LogHistogram::kZeroSlot);
+  CHECK(LogHistogram::slot_of(0x1p-1074) == LogHistogram::kBelowSlot);
+  CHECK(LogHistogram::slot_of(std::nextafter(0x1p-96, 0.0)) == LogHistogram::kBelowSlot);
+  CHECK(LogHistogram::slot_of(0x1p-96) == LogHistogram::kFirstBin);
+  CHECK(LogHistogram::slot_of(std::nextafter(0x1p40, 0.0)) == LogHistogram::kSlots - 1);
+  CHECK(LogHistogram::slot_of(0x1p40) == LogHistogram::kAboveSlot);
+  CHECK(LogHistogram::slot_of(INFINITY) == LogHistogram::kAboveSlot);
+  CHECK(LogHistogram::slot_of(NAN) == LogHistogram::kAboveSlot);
+  CHECK(LogHistogram::slot_of(-1.0) == LogHistogram::kAboveSlot);
+  CHECK(LogHistogram::slot_of(1.0) == LogHistogram::kFirstBin - LogHistogram::kMinExp * LogHistogram::kPerOctave);
 }
 
 TEST_CASE("histogram: clear and merge give what adding afresh gives") {
