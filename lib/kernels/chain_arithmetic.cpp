@@ -97,10 +97,46 @@ void ChainArithmetic::round_storage(std::span<double> values) const {
   for (double& v : values) v = f != FastFormat::None && std::isfinite(v) ? round_fast(f, v) : round_to(spec_.storage, v);
 }
 
-double ChainArithmetic::add(double a, double b, Target t) const { return fpaudit::add(format(t), a, b).value; }
-double ChainArithmetic::sub(double a, double b, Target t) const { return fpaudit::sub(format(t), a, b).value; }
-double ChainArithmetic::mul(double a, double b, Target t) const { return fpaudit::mul(format(t), a, b).value; }
-double ChainArithmetic::div(double a, double b, Target t) const { return fpaudit::div(format(t), a, b).value; }
+// The fast paths below take binary32 operands (every chain value and constant of a fast format
+// is one) and fall back to lib/format for anything else and for non-finite results:
+//   a ± b   exact as a TwoSum pair, rounded to odd at 53 bits, then to the format (fma_fast)
+//   a · b   exact in binary64 (24 + 24 bits), rounded once
+//   a / b, √a  rounded to binary64 first: a second rounding to p ≤ 24 bits is innocuous, as
+//           53 ≥ 2p + 2 (Figueroa, "When is double rounding innocuous?", 1995); the odd
+//           rounding to binary32 on the way keeps the last step exact
+// tests/kernels/chain_rounding_test.cpp compares each with lib/format.
+double ChainArithmetic::add(double a, double b, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b)) {
+    const double r = fma_fast(f, a, 1.0, b);
+    if (std::isfinite(r)) return r;
+  }
+  return fpaudit::add(format(t), a, b).value;
+}
+double ChainArithmetic::sub(double a, double b, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b)) {
+    const double r = fma_fast(f, b, -1.0, a);  // a - b = (-b) + a, signed zeros included
+    if (std::isfinite(r)) return r;
+  }
+  return fpaudit::sub(format(t), a, b).value;
+}
+double ChainArithmetic::mul(double a, double b, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b)) {
+    const double r = round_fast(f, a * b);
+    if (std::isfinite(r)) return r;
+  }
+  return fpaudit::mul(format(t), a, b).value;
+}
+double ChainArithmetic::div(double a, double b, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b) && b != 0) {
+    const double r = round_fast(f, a / b);
+    if (std::isfinite(r)) return r;
+  }
+  return fpaudit::div(format(t), a, b).value;
+}
 double ChainArithmetic::fma(double a, double b, double c, Target t) const {
   const FastFormat f = fast(t);
   if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b) && is_binary32_value(c)) {
@@ -112,8 +148,15 @@ double ChainArithmetic::fma(double a, double b, double c, Target t) const {
 
 double ChainArithmetic::unary(UnaryFn f, double x, Target t) const {
   switch (f) {
-    case UnaryFn::Sqrt: return fpaudit::sqrt(format(t), x).value;        // correctly rounded
-    case UnaryFn::Reciprocal: return fpaudit::div(format(t), 1.0, x).value;  // correctly rounded
+    case UnaryFn::Sqrt: {  // correctly rounded; the fast path as for div
+      const FastFormat fast_format = fast(t);
+      if (fast_format != FastFormat::None && x > 0 && is_binary32_value(x)) {
+        const double r = round_fast(fast_format, std::sqrt(x));
+        if (std::isfinite(r)) return r;
+      }
+      return fpaudit::sqrt(format(t), x).value;
+    }
+    case UnaryFn::Reciprocal: return div(1.0, x, t);  // correctly rounded
     default: return round_to(format(t), unary_binary64(f, x));
   }
 }

@@ -1,7 +1,7 @@
-// The chains' bit-level rounding paths (round_fast, fma_fast) against lib/format's generic
-// correctly rounded operations, for every format they serve: random values over the whole
-// range, every binary16/bfloat16 midpoint and its binary64 neighbours, and the ends of each
-// range (subnormals, overflow).
+// The chains' bit-level rounding paths (round_fast, fma_fast, and ChainArithmetic's add, sub,
+// mul, div and sqrt built on them) against lib/format's generic correctly rounded operations,
+// for every format they serve: random values over the whole range, every binary16/bfloat16
+// midpoint and its binary64 neighbours, and the ends of each range (subnormals, overflow).
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -117,5 +117,50 @@ TEST_CASE("ChainArithmetic round and fma use the fast paths with the same result
       CHECK(same(a.round(x, Target::Accumulator), round_to(a.accumulator(), x)));
       CHECK(same(a.fma(x, 0.5, 1.0, Target::Storage), fpaudit::fma(a.storage(), x, 0.5, 1.0).value));
     }
+  }
+}
+
+TEST_CASE("ChainArithmetic add, sub, mul, div and sqrt equal lib/format on their fast paths") {
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> normal;
+  for (const char* name : {"fp16", "bf16", "fp32", "fp16-acc32", "bf16-acc32"}) {
+    const ChainArithmetic a(parse_chain(name));
+    for (const Target t : {Target::Storage, Target::Accumulator}) {
+      const Format& f = t == Target::Storage ? a.storage() : a.accumulator();
+      long mismatches = 0;
+      for (int i = 0; i < 400000; ++i) {
+        // Values of the format (what the chains hold), across its range and into its
+        // subnormals and overflow; every 8th pair equal or opposite, for exact zeros.
+        auto value = [&] {
+          const int spread = f == binary16() ? 20 : 140;
+          return round_to(f, std::ldexp(normal(rng), static_cast<int>(rng() % (2 * spread + 1)) - spread));
+        };
+        const double x = value();
+        const double y = i % 8 == 0 ? (rng() & 1 ? x : -x) : value();
+        mismatches += !same(a.add(x, y, t), fpaudit::add(f, x, y).value);
+        mismatches += !same(a.sub(x, y, t), fpaudit::sub(f, x, y).value);
+        mismatches += !same(a.mul(x, y, t), fpaudit::mul(f, x, y).value);
+        if (y != 0) mismatches += !same(a.div(x, y, t), fpaudit::div(f, x, y).value);
+        mismatches += !same(a.unary(UnaryFn::Sqrt, std::fabs(x), t), fpaudit::sqrt(f, std::fabs(x)).value);
+      }
+      INFO(name << (t == Target::Storage ? " storage" : " accumulator"));
+      CHECK(mismatches == 0);
+    }
+  }
+}
+
+TEST_CASE("ChainArithmetic elementwise fast paths: signed zeros, infinities, NaN, overflow") {
+  const double values[] = {0.0, -0.0, 1.0, -1.0, 65504.0, -65504.0, 3.4e38, 0x1p-24, 0x1p-133, 0x1p-149, INFINITY, -INFINITY, NAN};
+  for (const char* name : {"fp16", "bf16", "fp32"}) {
+    const ChainArithmetic a(parse_chain(name));
+    const Format& f = a.storage();
+    for (const double x : values)
+      for (const double y : values) {
+        const double xs = round_to(f, x), ys = round_to(f, y);
+        CHECK(same(a.add(xs, ys, Target::Storage), fpaudit::add(f, xs, ys).value));
+        CHECK(same(a.sub(xs, ys, Target::Storage), fpaudit::sub(f, xs, ys).value));
+        CHECK(same(a.mul(xs, ys, Target::Storage), fpaudit::mul(f, xs, ys).value));
+        CHECK(same(a.div(xs, ys, Target::Storage), fpaudit::div(f, xs, ys).value));
+      }
   }
 }
