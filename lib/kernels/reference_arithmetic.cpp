@@ -18,7 +18,12 @@ namespace fpaudit {
 double ExactArithmetic::fma(double a, double b, double c, Target) const { return std::fma(a, b, c); }
 
 double ExactArithmetic::unary(UnaryFn f, double x, Target) const {
-  // Every function correctly rounded to binary64 (lib/exact: Ziv's strategy over MPFR).
+  // Every function correctly rounded to binary64 (lib/exact: Ziv's strategy over MPFR);
+  // remembered for 16-bit arguments, the local evaluations' (sixteen_bit_memo.h).
+  return memo_[static_cast<int>(f)](x, [f](double v) { return unary_rn(f, v); });
+}
+
+double ExactArithmetic::unary_rn(UnaryFn f, double x) {
   switch (f) {
     case UnaryFn::Exp: return exact::exp_rn(x).value;
     case UnaryFn::Log: return exact::log_rn(x).value;
