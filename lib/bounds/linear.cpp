@@ -4,16 +4,22 @@
 #include <cmath>
 #include <vector>
 
+#include "bounds/sum_constants.h"
+
 namespace fpaudit::bounds {
 
 // Compiled for AVX2 as well as for any x86-64, picked at run time: the bound passes cost about
 // as much as the chains' own GEMMs.
 __attribute__((target_clones("avx2", "default")))
 double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& g, Tensor& det, Tensor& prob) {
-  const long depth = rounding_depth(m.schedule, g.K);
-  const double gam = m.exact_sums ? 0.0 : gamma(depth, m.u_acc);
-  const double gam_prob = m.exact_sums ? 0.0 : gamma_probabilistic(depth, m.u_acc, lambda);
-  const double gam_next = m.exact_sums ? 0.0 : gamma(depth + 1, m.u_acc);
+  // γ_d or the tensor-core rule, whichever the schedule calls for (sum_constants.h).
+  const SumConstants sums = sum_constants(m.schedule, g.K, m.exact_sums ? 0.0 : m.u_acc, m.eta_acc, lambda);
+  const double gam = sums.gamma;
+  const double gam_prob = sums.gamma_prob;
+  // The sum and then the bias addition: γ_{d+1}; for tensor-core blocks (1 + γ)(1 + u) − 1.
+  const double gam_next = m.exact_sums                              ? 0.0
+                          : m.schedule.order == SumOrder::TensorCore ? (1 + gam) * (1 + m.u_acc) - 1
+                                                                     : gamma(sums.depth + 1, m.u_acc);
   const bool to_storage = !m.exact_sums && (m.u_storage != m.u_acc || m.eta_storage != m.eta_acc);
   const double safe = safety(g.K);
   const Enclosure& A = *g.A.e;
@@ -97,7 +103,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
       if (m.exact_sums) {
         rounding_det = rounding_prob = m.u_storage * (Sn + cmag) + m.eta_storage;
       } else {
-        const double d_eta = static_cast<double>(depth) * m.eta_acc;
+        const double d_eta = sums.eta;
         rounding_det = gam * Sn + d_eta;
         rounding_prob = gam_prob * Sn + d_eta;
         // The finished sum is at most (1+γ_d)S + dη in magnitude; adding the bias rounds once more.
@@ -119,7 +125,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
       prob.data[o] = (rounding_prob + Epn + cep) * safety(4);
     }
   }
-  return m.exact_sums ? 0.0 : probabilistic_failure(depth, m.u_acc, lambda);
+  return m.exact_sums ? 0.0 : sums.failure;
 }
 
 }  // namespace fpaudit::bounds

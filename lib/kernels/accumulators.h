@@ -8,6 +8,7 @@
 #include "common/hd.h"
 #include "format/bfloat16.h"
 #include "format/binary16.h"
+#include "kernels/tensor_core_block.h"
 
 namespace fpaudit::acc {
 
@@ -16,6 +17,16 @@ struct Term {
   float x, w;
 };
 
+/// Terms [begin, end) as one tensor-core block after the accumulator value c: the binary32 result
+/// of tensor_core_block.h's model. Products of binary32 values are exact in binary64.
+template <class Terms>
+FPAUDIT_HD float tensor_core_block(float c, long begin, long end, int fraction_bits, const Terms& terms) {
+  return tc::fused_block(c, end - begin, fraction_bits, [&](long i) {
+    const Term t = terms(begin + i);
+    return static_cast<double>(t.x) * static_cast<double>(t.w);
+  });
+}
+
 /// binary16 accumulation with a fused multiply-add per term (hfma): every step rounds the
 /// exact acc + x·w once to binary16. Operands must be binary16 values.
 struct Binary16Fma {
@@ -23,6 +34,11 @@ struct Binary16Fma {
   FPAUDIT_HD float zero() const { return 0.0f; }
   FPAUDIT_HD float step(float acc, Term t) const { return b16::fma_f(t.x, t.w, acc); }
   FPAUDIT_HD float combine(float a, float b) const { return b16::add_f(a, b); }
+  /// A tensor core with binary16 accumulators: the block's binary32 result rounded to nearest.
+  template <class Terms>
+  FPAUDIT_HD float fused_block(float acc, long begin, long end, int fraction_bits, const Terms& terms) const {
+    return b16::round_f(tensor_core_block(acc, begin, end, fraction_bits, terms));
+  }
 };
 
 /// bfloat16 accumulation with one rounding per multiply-add. Operands must be bfloat16 values.
@@ -41,6 +57,11 @@ struct Binary32Fma {
   FPAUDIT_HD float zero() const { return 0.0f; }
   FPAUDIT_HD float step(float acc, Term t) const { return std::fma(t.x, t.w, acc); }
   FPAUDIT_HD float combine(float a, float b) const { return a + b; }
+  /// A tensor core with binary32 accumulators.
+  template <class Terms>
+  FPAUDIT_HD float fused_block(float acc, long begin, long end, int fraction_bits, const Terms& terms) const {
+    return tensor_core_block(acc, begin, end, fraction_bits, terms);
+  }
 };
 
 }  // namespace fpaudit::acc

@@ -49,7 +49,7 @@ ChainSpec parse_chain(std::string_view text) {
       const std::string_view sched = text.substr(at + 1);
       if (!parse_schedule(sched, spec.schedule))
         throw std::invalid_argument("unknown schedule '" + std::string(sched) +
-                                    "' (expected sequential, two-lane, blocked-B or pairwise-L)");
+                                    "' (expected sequential, two-lane, blocked-B, pairwise-L or tensor-core[-B[+G]])");
       spec.name = std::string(text);
     }
     return spec;

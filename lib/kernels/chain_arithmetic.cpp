@@ -9,6 +9,7 @@
 #include "format/arithmetic.h"
 #include "format/binary16_batch.h"
 #include "kernels/accumulators.h"
+#include "kernels/activation64.h"
 #include "kernels/gemm_float.h"
 
 namespace fpaudit {
@@ -85,6 +86,14 @@ ChainArithmetic::ChainArithmetic(ChainSpec spec)
     const FormatDiagnostics d = validate(*f);
     if (!d.ok()) throw std::invalid_argument("chain " + spec_.name + ": " + d.errors);
   }
+  // The tensor-core model (tensor_core_block.h) needs exact products in binary64 (storage of
+  // at most 26 bits, inside binary32's range) and the accumulators tensor cores have.
+  if (spec_.schedule.order == SumOrder::TensorCore &&
+      (acc_kind_ == AccKind::Bfloat16Fma || acc_kind_ == AccKind::Generic || spec_.storage.precision > 24 ||
+       spec_.storage.emax > 127))
+    throw std::invalid_argument("chain " + spec_.name +
+                                ": a tensor-core schedule needs binary32 or binary16 accumulation and storage "
+                                "no wider than binary32 (tensor cores have no other)");
 }
 
 double ChainArithmetic::round(double exact, Target t) const {
@@ -238,10 +247,10 @@ double unary_binary64(UnaryFn f, double x) {
   switch (f) {
     case UnaryFn::Exp: return std::exp(x);
     case UnaryFn::Log: return std::log(x);
-    case UnaryFn::Tanh: return std::tanh(x);
-    case UnaryFn::Sigmoid: return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
+    case UnaryFn::Tanh: return tanh64(x);
+    case UnaryFn::Sigmoid: return sigmoid64(x);  // the CUDA epilogues run the same formulas
     case UnaryFn::Erf: return std::erf(x);
-    case UnaryFn::Gelu: return 0.5 * x * std::erfc(-x * 0.70710678118654752440);
+    case UnaryFn::Gelu: return gelu64(x);
     case UnaryFn::Sqrt: return std::sqrt(x);
     case UnaryFn::Reciprocal: return 1.0 / x;
     case UnaryFn::Rsqrt: return 1.0 / std::sqrt(x);

@@ -18,7 +18,8 @@ struct GemmFloat {
   long ldx = 0, ldy = 0;
 };
 
-/// Portable implementation: accumulate() per output element.
+/// Portable implementation: accumulate() per output element. A TensorCore schedule needs
+/// Binary16Fma or Binary32Fma (the accumulators tensor cores have).
 void gemm_float_scalar(AccPolicy policy, const DotSchedule& s, const GemmFloat& g);
 /// AVX2/FMA/F16C implementation of the first N - N % 8 columns, 8 output columns per vector;
 /// bit-identical to the scalar one. Only call when gemm_float_avx2_supported(). Bfloat16Fma

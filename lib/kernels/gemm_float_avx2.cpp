@@ -145,6 +145,13 @@ bool gemm_float_avx2_supported() {
 }
 
 void gemm_float_avx2(AccPolicy policy, const DotSchedule& s, const GemmFloat& g) {
+  if (s.order == SumOrder::TensorCore) {
+    // The tensor-core model aligns a whole block at once and has no vector form here: the
+    // scalar kernel computes the same columns, which is trivially bit-identical.
+    GemmFloat head = g;
+    head.N = g.N - g.N % 8;
+    return gemm_float_scalar(policy, s, head);
+  }
   switch (policy) {
     case AccPolicy::Binary16Fma: return run<Binary16V>(s, g);
     case AccPolicy::Bfloat16Fma: return run<Bfloat16V>(s, g);

@@ -52,7 +52,7 @@ float min_nonzero_magnitude(const float* a, long rows, long cols, long ld) {
 
 void gemm_float(AccPolicy policy, const DotSchedule& s, const GemmFloat& g) {
   static const bool avx2 = gemm_float_avx2_supported();
-  long vector_cols = avx2 ? g.N - g.N % 8 : 0;
+  long vector_cols = avx2 && s.order != SumOrder::TensorCore ? g.N - g.N % 8 : 0;
   if (policy == AccPolicy::Bfloat16Fma && vector_cols > 0) {
     // The vector bfloat16 step assumes exact binary32 products; tiny ones take the scalar path.
     const double smallest = static_cast<double>(min_nonzero_magnitude(g.W, g.M, g.K, g.K)) *

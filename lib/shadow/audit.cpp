@@ -344,7 +344,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   s.zero_constants = s.ref_constants;
   for (Tensor& t : s.zero_constants) std::fill(t.data.begin(), t.data.end(), 0.0);
   for (const ChainSpec& spec : options.chains) {
-    s.chains.push_back(make_chain_arithmetic(spec));
+    s.chains.push_back(options.make_chain ? options.make_chain(spec) : make_chain_arithmetic(spec));
     s.chain_constants.push_back(round_constants(plan, *s.chains.back()));
     s.models.push_back(bounds::ArithmeticModel::of(*s.chains.back()));
     s.ulps.emplace_back(spec.storage);

@@ -30,6 +30,9 @@ struct AuditOptions {
   double lambda = 5.0;                 ///< confidence parameter of the probabilistic bounds
   /// Called (from one thread at a time, in sample order) after each chunk of samples.
   std::function<void(long done, long total)> progress;
+  /// Builds each chain's arithmetic; empty: make_chain_arithmetic (the host). `fpaudit audit
+  /// --device cuda` passes one whose fp16 chains run their GEMMs on the GPU (lib/cuda).
+  std::function<std::unique_ptr<Arithmetic>(const ChainSpec&)> make_chain;
 };
 
 struct AuditResult {

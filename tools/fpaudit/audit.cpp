@@ -12,6 +12,7 @@
 
 #include "fpaudit/commands.h"
 #include "fpaudit/common_options.h"
+#include "fpaudit/device_option.h"
 #include "fpaudit/report_output.h"
 #include "fpaudit_version.h"
 #include "graph/loader.h"
@@ -36,6 +37,7 @@ struct AuditCommandOptions {
   std::string gnuplot;
   std::vector<std::string> fail_on;
   bool progress = isatty(2) != 0;
+  std::string device = "host";
 };
 
 /// A one-line progress bar on stderr, drawn at most 5 times a second once a run has taken
@@ -95,6 +97,7 @@ int run_audit_command(const AuditCommandOptions& opt) {
   options.reference = opt.reference;
   options.max_samples = opt.samples;
   options.threads = opt.threads;
+  options.make_chain = chain_factory_for(opt.device, options.chains);
   ProgressBar bar;
   if (opt.progress) options.progress = [&bar](long done, long total) { bar(done, total); };
 
@@ -141,6 +144,9 @@ void set_audit_command(CLI::App& app, int& status) {
       ->delimiter(',')
       ->check(CLI::IsMember({"overflow", "nan", "flip", "flip-fp32", "lemma", "uncertified"}));
   sub->add_flag("--progress,!--no-progress", opt->progress, "Progress bar on stderr (default: when stderr is a terminal)");
+  sub->add_option("--device", opt->device, "Where the fp16 chains' GEMM and Conv run: host, or cuda (their GPU kernels; exit 2 without a GPU)")
+      ->check(CLI::IsMember({"host", "cuda"}))
+      ->capture_default_str();
   sub->callback([opt, &status] { status = run_audit_command(*opt); });
 }
 

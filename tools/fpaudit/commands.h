@@ -13,5 +13,6 @@ void set_audit_command(CLI::App& app, int& status);
 void set_inspect_command(CLI::App& app, int& status);
 void set_report_command(CLI::App& app, int& status);
 void set_table_command(CLI::App& app, int& status);
+void set_kernels_command(CLI::App& app, int& status);
 
 }  // namespace fpaudit::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   fpaudit::cli::set_inspect_command(app, status);
   fpaudit::cli::set_report_command(app, status);
   fpaudit::cli::set_table_command(app, status);
+  fpaudit::cli::set_kernels_command(app, status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

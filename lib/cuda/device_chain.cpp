@@ -1,0 +1,107 @@
+#include "cuda/device_chain.h"
+
+#include <stdexcept>
+#include <vector>
+
+#include "cuda/device.h"
+#include "cuda/device_buffer.h"
+#include "cuda/registry.h"
+#include "format/round.h"
+#include "format/binary16.h"
+#include "kernels/chain_arithmetic.h"
+
+namespace fpaudit::cuda {
+
+namespace {
+
+class DeviceChainArithmetic : public ChainArithmetic {
+ public:
+  DeviceChainArithmetic(const ChainSpec& spec, GemmKernel kernel) : ChainArithmetic(spec), kernel_(kernel) {}
+
+  /// ChainArithmetic::gemm's contract, with the product on the GPU: operands are storage values
+  /// (binary16, exact as bit patterns), the bias is rounded into the accumulation format, the
+  /// kernel adds it with the accumulator's addition, and the result is rounded to storage here
+  /// exactly as the host does.
+  void gemm(const GemmArgs& g) const override {
+    if (g.M <= 0 || g.N <= 0) return;
+    std::vector<std::uint16_t> w(static_cast<std::size_t>(g.M * g.K)), x(static_cast<std::size_t>(g.K * g.N));
+    for (long m = 0; m < g.M; ++m)
+      for (long k = 0; k < g.K; ++k) w[m * g.K + k] = b16::from_float(static_cast<float>(g.W[m * g.ldw + k]));
+    for (long k = 0; k < g.K; ++k)
+      for (long n = 0; n < g.N; ++n) x[k * g.N + n] = b16::from_float(static_cast<float>(g.X[k * g.ldx + n]));
+    std::vector<float> bias;
+    if (g.bias) {
+      bias.resize(static_cast<std::size_t>(g.M));
+      for (long m = 0; m < g.M; ++m) bias[m] = static_cast<float>(round(g.bias[m], Target::Accumulator));
+    }
+    const DeviceBuffer<std::uint16_t> dw(w), dx(x);
+    const DeviceBuffer<float> db(bias);
+    DeviceBuffer<float> dy(static_cast<std::size_t>(g.M * g.N));
+    GemmProblem p;
+    p.M = g.M;
+    p.N = g.N;
+    p.K = g.K;
+    p.W = dw.get();
+    p.X = dx.get();
+    p.ldx = g.N;
+    p.bias = g.bias ? db.get() : nullptr;
+    p.Y = dy.get();
+    p.ldy = g.N;
+    cuda::gemm(kernel_, schedule(), p, nullptr);
+    const std::vector<float> y = dy.download();  // synchronous: waits for the kernel
+    const bool same_format = storage() == accumulator() || !g.round_to_storage;
+    for (long m = 0; m < g.M; ++m)
+      for (long n = 0; n < g.N; ++n) {
+        const double v = y[m * g.N + n];
+        g.Y[m * g.ldy + n] = same_format ? v : round_to(storage(), v);
+      }
+  }
+
+ private:
+  GemmKernel kernel_;
+};
+
+}  // namespace
+
+std::optional<GemmKernel> device_gemm_for(const ChainSpec& spec, int sm) {
+  if (spec.storage != binary16()) return std::nullopt;
+  const bool half_acc = spec.accumulator == binary16();
+  if (!half_acc && spec.accumulator != binary32()) return std::nullopt;
+  const DotSchedule& s = spec.schedule;
+  if (s.order == SumOrder::TensorCore) {
+    const TensorCoreModel* model = tensor_core_model(sm);
+    if (!model)
+      throw std::invalid_argument("chain " + spec.name + ": fpaudit has no tensor-core model for sm_" + std::to_string(sm) +
+                                  " (run fpaudit kernels --check to measure one)");
+    if (!(model->schedule == s))
+      throw std::invalid_argument("chain " + spec.name + ": this GPU (sm_" + std::to_string(sm) + ") is modelled as " +
+                                  schedule_name(model->schedule) + ", not " + schedule_name(s) + "; use @" +
+                                  schedule_name(model->schedule));
+    return half_acc ? GemmKernel::MmaBinary16 : GemmKernel::MmaBinary32;
+  }
+  if (!half_acc) return GemmKernel::ChainBinary32;
+  if (s == DotSchedule::sequential()) return GemmKernel::Hfma;
+  if (s == DotSchedule::two_lane()) return GemmKernel::Half2;
+  return GemmKernel::ChainBinary16;
+}
+
+std::unique_ptr<Arithmetic> make_device_chain_arithmetic(const ChainSpec& spec) {
+  const DeviceStatus& d = device_status();
+  if (!d.available) throw std::runtime_error(d.reason);
+  if (const std::optional<GemmKernel> k = device_gemm_for(spec, d.sm)) return std::make_unique<DeviceChainArithmetic>(spec, *k);
+  return make_chain_arithmetic(spec);
+}
+
+std::string_view gemm_kernel_name(GemmKernel k) {
+  switch (k) {
+    case GemmKernel::Hfma: return "gemm-hfma";
+    case GemmKernel::Half2: return "gemm-half2";
+    case GemmKernel::ChainBinary16: return "gemm-chain-b16";
+    case GemmKernel::ChainBinary32: return "gemm-chain-b32";
+    case GemmKernel::MmaBinary32: return "gemm-mma-acc32";
+    case GemmKernel::MmaBinary16: return "gemm-mma-acc16";
+  }
+  return "?";
+}
+
+}  // namespace fpaudit::cuda
