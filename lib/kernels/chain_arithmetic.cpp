@@ -1,5 +1,6 @@
 #include "kernels/chain_arithmetic.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -11,10 +12,16 @@
 #include "kernels/accumulators.h"
 #include "kernels/activation64.h"
 #include "kernels/gemm_float.h"
+#include "kernels/round_storage_avx512.h"
 
 namespace fpaudit {
 
 namespace {
+
+static_assert(static_cast<int>(ChainArithmetic::FastFormat::Binary16) == static_cast<int>(VectorRoundFormat::Binary16) &&
+              static_cast<int>(ChainArithmetic::FastFormat::Bfloat16) == static_cast<int>(VectorRoundFormat::Bfloat16) &&
+              static_cast<int>(ChainArithmetic::FastFormat::Binary32) == static_cast<int>(VectorRoundFormat::Binary32),
+              "round_storage_avx512 numbers the formats as FastFormat does");
 
 ChainArithmetic::FastFormat fast_format_of(const Format& f) {
   if (f == binary16()) return ChainArithmetic::FastFormat::Binary16;
@@ -102,8 +109,22 @@ double ChainArithmetic::round(double exact, Target t) const {
 }
 
 void ChainArithmetic::round_storage(std::span<double> values) const {
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
   const FastFormat f = fast_storage_;
-  for (double& v : values) v = f != FastFormat::None && std::isfinite(v) ? round_fast(f, v) : round_to(spec_.storage, v);
+  auto one = [&](double& v) { v = f != FastFormat::None && std::isfinite(v) ? round_fast(f, v) : round_to(spec_.storage, v); };
+  if (f == FastFormat::None || !avx512) {
+    for (double& v : values) one(v);
+    return;
+  }
+  // Whole vectors of finite values in AVX-512, the rest (a vector with NaN or Inf, the tail)
+  // one by one; the same steps either way.
+  for (std::size_t i = 0; i < values.size();) {
+    i += round_storage_avx512(static_cast<VectorRoundFormat>(f), values.data() + i, values.size() - i);
+    for (const std::size_t end = std::min(values.size(), i + 8); i < end; ++i) one(values[i]);
+  }
 }
 
 // The fast paths below take binary32 operands (every chain value and constant of a fast format

@@ -62,6 +62,7 @@ double round_fast(ChainArithmetic::FastFormat to, double x);
 /// TwoSum gives the sum's exact residual, which decides the odd rounding at 53 bits.
 double fma_fast(ChainArithmetic::FastFormat to, double a, double b, double c);
 
+
 /// The value of f at x in binary64 (libm; sqrt and reciprocal correctly rounded).
 double unary_binary64(UnaryFn f, double x);
 
