@@ -5,12 +5,24 @@
 
 namespace fpaudit {
 
+void LogHistogram::cover(int lo, int hi) {
+  if (counts_.empty()) {
+    first_ = lo;
+    counts_.assign(static_cast<std::size_t>(hi - lo + 1), 0);
+    return;
+  }
+  if (lo < first_) {
+    counts_.insert(counts_.begin(), static_cast<std::size_t>(first_ - lo), 0);
+    first_ = lo;
+  }
+  if (hi >= first_ + static_cast<int>(counts_.size())) counts_.resize(static_cast<std::size_t>(hi - first_ + 1), 0);
+}
+
 // Vector code where the CPU has it (8 or 4 values per step for the slots), picked at run time.
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 void LogHistogram::add_all(std::span<const double> values) {
   constexpr std::size_t kBlock = 256;
   int slots[kBlock];
-  int first = first_, end = end_;
   for (std::size_t start = 0; start < values.size(); start += kBlock) {
     const std::size_t n = std::min(kBlock, values.size() - start);
     for (std::size_t i = 0; i < n; ++i) slots[i] = slot_of(values[start + i]);
@@ -19,39 +31,36 @@ void LogHistogram::add_all(std::span<const double> values) {
       lo = std::min(lo, slots[i]);
       hi = std::max(hi, slots[i]);
     }
-    for (std::size_t i = 0; i < n; ++i) ++counts_[slots[i]];
-    first = std::min(first, lo);
-    end = std::max(end, hi + 1);
+    cover(lo, hi);
+    std::uint64_t* counts = counts_.data() - first_;  // indexed by slot within [lo, hi]
+    for (std::size_t i = 0; i < n; ++i) ++counts[slots[i]];
   }
   total_ += values.size();
-  first_ = first;
-  end_ = end;
 }
 
 void LogHistogram::merge(const LogHistogram& o) {
   total_ += o.total_;
-  for (int i = o.first_; i < o.end_; ++i) counts_[i] += o.counts_[i];
-  first_ = std::min(first_, o.first_);
-  end_ = std::max(end_, o.end_);
+  if (o.counts_.empty()) return;
+  cover(o.first_, o.first_ + static_cast<int>(o.counts_.size()) - 1);
+  for (std::size_t i = 0; i < o.counts_.size(); ++i) counts_[static_cast<std::size_t>(o.first_ - first_) + i] += o.counts_[i];
 }
 
 void LogHistogram::clear() {
-  for (int i = first_; i < end_; ++i) counts_[i] = 0;
+  counts_.clear();  // the capacity stays, for the next chunk
   total_ = 0;
-  first_ = kSlots;
-  end_ = 0;
 }
 
 double LogHistogram::quantile(double q) const {
   if (total_ == 0) return 0;
   // The rank-th smallest value (1-based), nearest-rank definition.
   const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total_)));
-  std::uint64_t seen = counts_[kZeroSlot];
+  std::uint64_t seen = count_at(kZeroSlot);
   if (rank <= seen) return 0;
-  seen += counts_[kBelowSlot];
+  seen += count_at(kBelowSlot);
   if (rank <= seen) return std::ldexp(1.0, kMinExp);
-  for (int i = std::max(first_, kFirstBin); i < end_; ++i) {
-    seen += counts_[i];
+  const int end = first_ + static_cast<int>(counts_.size());
+  for (int i = std::max(first_, kFirstBin); i < end; ++i) {
+    seen += count_at(i);
     if (rank <= seen) return std::exp2(kMinExp + (i - kFirstBin + 0.5) / kPerOctave);
   }
   return std::ldexp(1.0, kMaxExp);

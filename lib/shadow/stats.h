@@ -6,6 +6,7 @@
 #include <array>
 #include <bit>
 #include <span>
+#include <vector>
 #include <cstdint>
 #include <limits>
 
@@ -18,8 +19,9 @@ namespace fpaudit {
 ///
 /// A value's bin comes from its bit pattern: the exponent field gives the octave, and the
 /// fraction field is compared with the 7 sub-bin thresholds (kThresholds), without branches,
-/// so add_all() runs as vector code; frexp, log2 and floor cost some 40 ns a value. The
-/// counters touched are tracked, so merging and clearing cost what was used, not all 1091.
+/// so add_all() runs as vector code; frexp, log2 and floor cost some 40 ns a value. Only the
+/// range of counters touched is stored, so merging and clearing cost what was used, not all
+/// 1091 counters, and the memory is a few hundred bytes.
 class LogHistogram {
  public:
   static constexpr int kPerOctave = 8, kMinExp = -96, kMaxExp = 40;
@@ -68,8 +70,16 @@ class LogHistogram {
 
  private:
   std::uint64_t total_ = 0;
-  int first_ = kSlots, end_ = 0;  ///< counts_[i] == 0 outside [first_, end_)
-  std::array<std::uint64_t, kSlots> counts_{};
+  /// Counters of slots [first_, first_ + counts_.size()) only, every other slot being 0: values
+  /// of one kind span a few dozen bins, so an audit's thousands of histograms stay small.
+  int first_ = 0;
+  std::vector<std::uint64_t> counts_;
+  std::uint64_t count_at(int slot) const {
+    const int i = slot - first_;
+    return i >= 0 && i < static_cast<int>(counts_.size()) ? counts_[static_cast<std::size_t>(i)] : 0;
+  }
+  /// Makes counts_ cover slots [lo, hi] (adding zeros).
+  void cover(int lo, int hi);
 };
 
 /// count, sum, max and a histogram of non-negative values.
