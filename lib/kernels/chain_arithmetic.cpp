@@ -1,5 +1,7 @@
 #include "kernels/chain_arithmetic.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -58,9 +60,20 @@ double dot_with(const A& acc, const DotSchedule& s, const double* x, std::ptrdif
 
 }  // namespace
 
+namespace {
+/// b16::round_f by the F16C instructions (the same bits: tests/format/binary16_fast_test).
+__attribute__((target("f16c"))) float round_binary16_f16c(float x) {
+  return _cvtsh_ss(_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+}  // namespace
+
 double round_fast(ChainArithmetic::FastFormat to, double x) {
+  static const bool f16c = b16::impl::cpu_has_f16c();
   switch (to) {
-    case ChainArithmetic::FastFormat::Binary16: return b16::round_f(bf16::double_to_float_odd(x));
+    case ChainArithmetic::FastFormat::Binary16: {
+      const float odd = bf16::double_to_float_odd(x);
+      return f16c ? round_binary16_f16c(odd) : b16::round_f(odd);
+    }
     case ChainArithmetic::FastFormat::Bfloat16: return bf16::round_f(bf16::double_to_float_odd(x));
     case ChainArithmetic::FastFormat::Binary32: return static_cast<float>(x);  // IEEE: correctly rounded
     case ChainArithmetic::FastFormat::None: break;
@@ -187,7 +200,7 @@ double ChainArithmetic::unary(UnaryFn f, double x, Target t) const {
       return fpaudit::sqrt(format(t), x).value;
     }
     case UnaryFn::Reciprocal: return div(1.0, x, t);  // correctly rounded
-    default: return round_to(format(t), unary_binary64(f, x));
+    default: return round(unary_binary64(f, x), t);
   }
 }
 
@@ -196,7 +209,7 @@ double ChainArithmetic::pow(double x, double e, Target t) const {
   if (e == 1.0) return round(x, t);
   if (e == 0.5) return unary(UnaryFn::Sqrt, x, t);
   if (e == -1.0) return unary(UnaryFn::Reciprocal, x, t);
-  return round_to(format(t), std::pow(x, e));
+  return round(std::pow(x, e), t);
 }
 
 double ChainArithmetic::sum(const double* x, std::ptrdiff_t inc, long n) const {
