@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "format/round.h"
 
@@ -30,6 +31,17 @@ double ulp(const Format& f, double x) {
   const int e = exponent_of(a);
   if (!f.subnormals && e < f.emin) return min_normal(f);
   return quantum_at_exponent(f, e);
+}
+
+UlpTable::UlpTable(const Format& f) : format_(f) {
+  // Every normal binary64 exponent: 1.0 × 2^(field - 1023) stands for its whole binade.
+  for (unsigned field = 1; field < 0x7FFu; ++field) {
+    const double u = ulp(f, std::ldexp(1.0, static_cast<int>(field) - 1023));
+    int e;
+    if (std::frexp(u, &e) != 0.5 || e < -1021 || e > 1023) throw std::logic_error("UlpTable: ulp is not a power of two in 2^±1022");
+    table_[field] = u;
+    inverse_[field] = 1.0 / u;  // exact
+  }
 }
 
 double next_up(const Format& f, double x) {

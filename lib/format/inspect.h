@@ -2,6 +2,8 @@
 // what storing a wider value in the format does to it.
 #pragma once
 
+#include <array>
+#include <bit>
 #include <cstdint>
 #include <string_view>
 
@@ -21,6 +23,30 @@ ValueClass classify(const Format& f, double x);
 /// ulp(x): the spacing of f's values at |x|, i.e. 2^(max(e, emin) - p + 1) for 2^e ≤ |x| < 2^(e+1)
 /// (for x = 0 the smallest spacing). Defined for any finite x, representable or not.
 double ulp(const Format& f, double x);
+
+/// ulp(f, x) for many x of one format, tabulated by x's binary64 exponent field (ulp depends
+/// on nothing else for normal binary64 x): a table lookup instead of the format arithmetic,
+/// for per-element statistics. Zero and subnormal binary64 x take ulp() itself.
+class UlpTable {
+ public:
+  explicit UlpTable(const Format& f);
+  /// ulp(f, x) for finite x.
+  double operator()(double x) const {
+    const unsigned field = field_of(x);
+    return field != 0 && field != 0x7FFu ? table_[field] : ulp(format_, x);
+  }
+  /// 1 / ulp(f, x) for finite x, exactly: ulp is a power of two within 2^±1022 (checked when
+  /// the table is built), so v·inverse(x) is v / ulp(f, x) bit for bit, without a division.
+  double inverse(double x) const {
+    const unsigned field = field_of(x);
+    return field != 0 && field != 0x7FFu ? inverse_[field] : 1.0 / ulp(format_, x);
+  }
+
+ private:
+  static unsigned field_of(double x) { return static_cast<unsigned>(std::bit_cast<std::uint64_t>(x) >> 52) & 0x7FFu; }
+  Format format_;
+  std::array<double, 2048> table_{}, inverse_{};
+};
 
 /// The next value of f above x (toward +Inf) and below it; x need not be representable.
 /// Past max_finite: +Inf for IEEE formats, NaN for formats without infinities.

@@ -1,6 +1,10 @@
 #include "kernels/chain_arithmetic.h"
 
+#include <immintrin.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <vector>
@@ -10,10 +14,25 @@
 #include "kernels/accumulators.h"
 #include "kernels/activation64.h"
 #include "kernels/gemm_float.h"
+#include "kernels/round_storage_avx512.h"
 
 namespace fpaudit {
 
 namespace {
+
+static_assert(static_cast<int>(ChainArithmetic::FastFormat::Binary16) == static_cast<int>(VectorRoundFormat::Binary16) &&
+              static_cast<int>(ChainArithmetic::FastFormat::Bfloat16) == static_cast<int>(VectorRoundFormat::Bfloat16) &&
+              static_cast<int>(ChainArithmetic::FastFormat::Binary32) == static_cast<int>(VectorRoundFormat::Binary32),
+              "round_storage_avx512 numbers the formats as FastFormat does");
+
+ChainArithmetic::FastFormat fast_format_of(const Format& f) {
+  if (f == binary16()) return ChainArithmetic::FastFormat::Binary16;
+  if (f == bfloat16()) return ChainArithmetic::FastFormat::Bfloat16;
+  if (f == binary32()) return ChainArithmetic::FastFormat::Binary32;
+  return ChainArithmetic::FastFormat::None;
+}
+
+bool is_binary32_value(double x) { return static_cast<double>(static_cast<float>(x)) == x; }
 
 ChainArithmetic::AccKind acc_kind_of(const Format& acc) {
   if (acc == binary16()) return ChainArithmetic::AccKind::Binary16Fma;
@@ -41,7 +60,48 @@ double dot_with(const A& acc, const DotSchedule& s, const double* x, std::ptrdif
 
 }  // namespace
 
-ChainArithmetic::ChainArithmetic(ChainSpec spec) : spec_(std::move(spec)), acc_kind_(acc_kind_of(spec_.accumulator)) {
+namespace {
+/// b16::round_f by the F16C instructions (the same bits: tests/format/binary16_fast_test).
+__attribute__((target("f16c"))) float round_binary16_f16c(float x) {
+  return _cvtsh_ss(_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+}  // namespace
+
+double round_fast(ChainArithmetic::FastFormat to, double x) {
+  static const bool f16c = b16::impl::cpu_has_f16c();
+  switch (to) {
+    case ChainArithmetic::FastFormat::Binary16: {
+      const float odd = bf16::double_to_float_odd(x);
+      return f16c ? round_binary16_f16c(odd) : b16::round_f(odd);
+    }
+    case ChainArithmetic::FastFormat::Bfloat16: return bf16::round_f(bf16::double_to_float_odd(x));
+    case ChainArithmetic::FastFormat::Binary32: return static_cast<float>(x);  // IEEE: correctly rounded
+    case ChainArithmetic::FastFormat::None: break;
+  }
+  return NAN;
+}
+
+double fma_fast(ChainArithmetic::FastFormat to, double a, double b, double c) {
+  const double p = a * b;  // exact: 24 + 24 bits, far from binary64's range limits
+  const double s = p + c;
+  const double bb = s - p;
+  const double err = (p - (s - bb)) + (c - bb);  // TwoSum: s + err = p + c exactly
+  double odd = s;
+  if (err != 0.0) {  // round s to odd at 53 bits: truncate toward zero, then set the last bit
+    std::uint64_t bits;
+    std::memcpy(&bits, &s, sizeof bits);
+    if ((err < 0.0) != (s < 0.0)) bits -= 1;
+    bits |= 1u;
+    std::memcpy(&odd, &bits, sizeof odd);
+  }
+  return round_fast(to, odd);
+}
+
+ChainArithmetic::ChainArithmetic(ChainSpec spec)
+    : spec_(std::move(spec)),
+      acc_kind_(acc_kind_of(spec_.accumulator)),
+      fast_storage_(fast_format_of(spec_.storage)),
+      fast_accumulator_(fast_format_of(spec_.accumulator)) {
   for (const Format* f : {&spec_.storage, &spec_.accumulator}) {
     const FormatDiagnostics d = validate(*f);
     if (!d.ok()) throw std::invalid_argument("chain " + spec_.name + ": " + d.errors);
@@ -56,35 +116,91 @@ ChainArithmetic::ChainArithmetic(ChainSpec spec) : spec_(std::move(spec)), acc_k
                                 "no wider than binary32 (tensor cores have no other)");
 }
 
-double ChainArithmetic::round(double exact, Target t) const { return round_to(format(t), exact); }
+double ChainArithmetic::round(double exact, Target t) const {
+  const FastFormat f = fast(t);
+  return f != FastFormat::None && std::isfinite(exact) ? round_fast(f, exact) : round_to(format(t), exact);
+}
 
 void ChainArithmetic::round_storage(std::span<double> values) const {
-  const Format& f = spec_.storage;
-  const int kind = f == binary16() ? 16 : f == bfloat16() ? 8 : f == binary32() ? 32 : 0;
-  for (double& v : values) {
-    const auto single = static_cast<float>(v);
-    if (kind != 0 && static_cast<double>(single) == v) {
-      // v is a binary32 value, so rounding it from binary32 is the one and only rounding.
-      v = kind == 16 ? b16::round_f(single) : kind == 8 ? bf16::round_f(single) : single;
-    } else {
-      v = round_to(f, v);
-    }
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  const FastFormat f = fast_storage_;
+  auto one = [&](double& v) { v = f != FastFormat::None && std::isfinite(v) ? round_fast(f, v) : round_to(spec_.storage, v); };
+  if (f == FastFormat::None || !avx512) {
+    for (double& v : values) one(v);
+    return;
+  }
+  // Whole vectors of finite values in AVX-512, the rest (a vector with NaN or Inf, the tail)
+  // one by one; the same steps either way.
+  for (std::size_t i = 0; i < values.size();) {
+    i += round_storage_avx512(static_cast<VectorRoundFormat>(f), values.data() + i, values.size() - i);
+    for (const std::size_t end = std::min(values.size(), i + 8); i < end; ++i) one(values[i]);
   }
 }
 
-double ChainArithmetic::add(double a, double b, Target t) const { return fpaudit::add(format(t), a, b).value; }
-double ChainArithmetic::sub(double a, double b, Target t) const { return fpaudit::sub(format(t), a, b).value; }
-double ChainArithmetic::mul(double a, double b, Target t) const { return fpaudit::mul(format(t), a, b).value; }
-double ChainArithmetic::div(double a, double b, Target t) const { return fpaudit::div(format(t), a, b).value; }
+// The fast paths below take binary32 operands (every chain value and constant of a fast format
+// is one) and fall back to lib/format for anything else and for non-finite results:
+//   a ± b   exact as a TwoSum pair, rounded to odd at 53 bits, then to the format (fma_fast)
+//   a · b   exact in binary64 (24 + 24 bits), rounded once
+//   a / b, √a  rounded to binary64 first: a second rounding to p ≤ 24 bits is innocuous, as
+//           53 ≥ 2p + 2 (Figueroa, "When is double rounding innocuous?", 1995); the odd
+//           rounding to binary32 on the way keeps the last step exact
+// tests/kernels/chain_rounding_test.cpp compares each with lib/format.
+double ChainArithmetic::add(double a, double b, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b)) {
+    const double r = fma_fast(f, a, 1.0, b);
+    if (std::isfinite(r)) return r;
+  }
+  return fpaudit::add(format(t), a, b).value;
+}
+double ChainArithmetic::sub(double a, double b, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b)) {
+    const double r = fma_fast(f, b, -1.0, a);  // a - b = (-b) + a, signed zeros included
+    if (std::isfinite(r)) return r;
+  }
+  return fpaudit::sub(format(t), a, b).value;
+}
+double ChainArithmetic::mul(double a, double b, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b)) {
+    const double r = round_fast(f, a * b);
+    if (std::isfinite(r)) return r;
+  }
+  return fpaudit::mul(format(t), a, b).value;
+}
+double ChainArithmetic::div(double a, double b, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b) && b != 0) {
+    const double r = round_fast(f, a / b);
+    if (std::isfinite(r)) return r;
+  }
+  return fpaudit::div(format(t), a, b).value;
+}
 double ChainArithmetic::fma(double a, double b, double c, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b) && is_binary32_value(c)) {
+    const double r = fma_fast(f, a, b, c);
+    if (std::isfinite(r)) return r;  // overflow (and NaN operands): lib/format decides
+  }
   return fpaudit::fma(format(t), a, b, c).value;
 }
 
 double ChainArithmetic::unary(UnaryFn f, double x, Target t) const {
   switch (f) {
-    case UnaryFn::Sqrt: return fpaudit::sqrt(format(t), x).value;        // correctly rounded
-    case UnaryFn::Reciprocal: return fpaudit::div(format(t), 1.0, x).value;  // correctly rounded
-    default: return round_to(format(t), unary_binary64(f, x));
+    case UnaryFn::Sqrt: {  // correctly rounded; the fast path as for div
+      const FastFormat fast_format = fast(t);
+      if (fast_format != FastFormat::None && x > 0 && is_binary32_value(x)) {
+        const double r = round_fast(fast_format, std::sqrt(x));
+        if (std::isfinite(r)) return r;
+      }
+      return fpaudit::sqrt(format(t), x).value;
+    }
+    case UnaryFn::Reciprocal: return div(1.0, x, t);  // correctly rounded
+    default: return round(unary_binary64(f, x), t);
   }
 }
 
@@ -93,7 +209,7 @@ double ChainArithmetic::pow(double x, double e, Target t) const {
   if (e == 1.0) return round(x, t);
   if (e == 0.5) return unary(UnaryFn::Sqrt, x, t);
   if (e == -1.0) return unary(UnaryFn::Reciprocal, x, t);
-  return round_to(format(t), std::pow(x, e));
+  return round(std::pow(x, e), t);
 }
 
 double ChainArithmetic::sum(const double* x, std::ptrdiff_t inc, long n) const {
@@ -157,7 +273,7 @@ void ChainArithmetic::gemm(const GemmArgs& g) const {
   for (long m = 0; m < g.M; ++m)
     for (long n = 0; n < g.N; ++n) {
       const double v = transpose ? y[n * cols + m] : y[m * cols + n];
-      g.Y[m * g.ldy + n] = same_format ? v : round_to(spec_.storage, v);
+      g.Y[m * g.ldy + n] = same_format ? v : round(v, Target::Storage);
     }
 }
 

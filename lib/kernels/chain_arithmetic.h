@@ -36,8 +36,13 @@ class ChainArithmetic : public Arithmetic {
   enum class AccKind { Binary16Fma, Bfloat16Fma, Binary32Fma, Generic };
   AccKind acc_kind() const { return acc_kind_; }
 
+  /// Formats with a bit-level rounding path (binary16, bfloat16, binary32); the others take
+  /// lib/format's generic one.
+  enum class FastFormat : std::uint8_t { Binary16, Bfloat16, Binary32, None };
+
  private:
   const Format& format(Target t) const { return t == Target::Storage ? spec_.storage : spec_.accumulator; }
+  FastFormat fast(Target t) const { return t == Target::Storage ? fast_storage_ : fast_accumulator_; }
   /// A rows×cols binary32 copy of the matrix whose element (i, j) is base[i·row_stride +
   /// j·col_stride]: from the constant tensor's packs, or converted into `scratch`.
   static const float* packed(const double* base, long rows, long cols, long row_stride, long col_stride,
@@ -45,7 +50,18 @@ class ChainArithmetic : public Arithmetic {
 
   ChainSpec spec_;
   AccKind acc_kind_;
+  FastFormat fast_storage_, fast_accumulator_;
 };
+
+/// x correctly rounded to nearest even in `to`, for finite x: the same value as
+/// round_to(format, x), by bit operations (binary64 → binary32 rounded to odd, then to the
+/// format; the odd rounding keeps the one rounding correct). tests/kernels/chain_rounding_test.
+double round_fast(ChainArithmetic::FastFormat to, double x);
+/// a·b + c correctly rounded to nearest even in `to`, for binary32 values a, b, c with a
+/// finite result: the same value as lib/format's fma. The product is exact in binary64 and
+/// TwoSum gives the sum's exact residual, which decides the odd rounding at 53 bits.
+double fma_fast(ChainArithmetic::FastFormat to, double a, double b, double c);
+
 
 /// The value of f at x in binary64 (libm; sqrt and reciprocal correctly rounded).
 double unary_binary64(UnaryFn f, double x);

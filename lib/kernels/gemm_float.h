@@ -26,6 +26,11 @@ void gemm_float_scalar(AccPolicy policy, const DotSchedule& s, const GemmFloat& 
 /// requires every nonzero product |W·X| ≥ 2^-126 (exact in binary32); gemm_float checks.
 void gemm_float_avx2(AccPolicy policy, const DotSchedule& s, const GemmFloat& g);
 bool gemm_float_avx2_supported();
+/// AVX-512F implementation of every column (16 per vector, the last few under a mask);
+/// bit-identical to the scalar one, with the same conditions as the AVX2 one. Only call when
+/// gemm_float_avx512_supported().
+void gemm_float_avx512(AccPolicy policy, const DotSchedule& s, const GemmFloat& g);
+bool gemm_float_avx512_supported();
 /// The accumulator's combine step (a + b rounded in the accumulation format), as the kernels
 /// apply it to add the bias.
 float combine(AccPolicy policy, float a, float b);

@@ -51,15 +51,17 @@ float min_nonzero_magnitude(const float* a, long rows, long cols, long ld) {
 }  // namespace
 
 void gemm_float(AccPolicy policy, const DotSchedule& s, const GemmFloat& g) {
+  static const bool avx512 = gemm_float_avx512_supported();
   static const bool avx2 = gemm_float_avx2_supported();
-  long vector_cols = avx2 && s.order != SumOrder::TensorCore ? g.N - g.N % 8 : 0;
+  const bool vector = (avx512 || avx2) && s.order != SumOrder::TensorCore;
+  long vector_cols = !vector ? 0 : avx512 ? g.N : g.N - g.N % 8;
   if (policy == AccPolicy::Bfloat16Fma && vector_cols > 0) {
     // The vector bfloat16 step assumes exact binary32 products; tiny ones take the scalar path.
     const double smallest = static_cast<double>(min_nonzero_magnitude(g.W, g.M, g.K, g.K)) *
                             static_cast<double>(min_nonzero_magnitude(g.X, g.K, g.N, g.ldx));
     if (smallest < 0x1p-126) vector_cols = 0;
   }
-  if (vector_cols > 0) gemm_float_avx2(policy, s, g);
+  if (vector_cols > 0) (avx512 ? gemm_float_avx512 : gemm_float_avx2)(policy, s, g);
   if (vector_cols < g.N) {
     GemmFloat tail = g;
     tail.X = g.X + vector_cols;

@@ -9,6 +9,7 @@
 
 #include "exact/dot.h"
 #include "exact/elementary.h"
+#include "exact/gemm.h"
 
 namespace fpaudit {
 
@@ -17,7 +18,12 @@ namespace fpaudit {
 double ExactArithmetic::fma(double a, double b, double c, Target) const { return std::fma(a, b, c); }
 
 double ExactArithmetic::unary(UnaryFn f, double x, Target) const {
-  // Every function correctly rounded to binary64 (lib/exact: Ziv's strategy over MPFR).
+  // Every function correctly rounded to binary64 (lib/exact: Ziv's strategy over MPFR);
+  // remembered for 16-bit arguments, the local evaluations' (sixteen_bit_memo.h).
+  return memo_[static_cast<int>(f)](x, [f](double v) { return unary_rn(f, v); });
+}
+
+double ExactArithmetic::unary_rn(UnaryFn f, double x) {
   switch (f) {
     case UnaryFn::Exp: return exact::exp_rn(x).value;
     case UnaryFn::Log: return exact::log_rn(x).value;
@@ -49,18 +55,29 @@ double ExactArithmetic::dot(const double* x, std::ptrdiff_t incx, const double* 
 }
 
 void ExactArithmetic::gemm(const GemmArgs& g) const {
-  // Each output is one exact dot product with the bias inside it: a single rounding. X is
-  // transposed first so that every dot product reads contiguous memory.
-  std::vector<double> xt(static_cast<std::size_t>(g.N * g.K)), wr(static_cast<std::size_t>(g.K));
-  for (long k = 0; k < g.K; ++k)
-    for (long n = 0; n < g.N; ++n) xt[n * g.K + k] = g.x_at(k, n);
-  for (long m = 0; m < g.M; ++m) {
-    for (long k = 0; k < g.K; ++k) wr[k] = g.w_at(m, k);
-    const std::span<const double> w(wr);
-    for (long n = 0; n < g.N; ++n)
-      g.Y[m * g.ldy + n] = exact::dot(w, std::span<const double>(xt.data() + n * g.K, static_cast<std::size_t>(g.K)),
-                                      g.bias ? g.bias[m] : 0.0);
+  // Each output is one exact dot product with the bias inside it: a single rounding.
+  // exact::gemm runs across output columns, so X must be contiguous along n and W along k:
+  // strided operands (a transposed Gemm input) are copied once per call into thread scratch.
+  thread_local std::vector<double> xs, ws;
+  const double* X = g.X;
+  long ldx = g.ldx;
+  if (g.x_step != 1) {
+    xs.resize(static_cast<std::size_t>(g.K * g.N));
+    for (long k = 0; k < g.K; ++k)
+      for (long n = 0; n < g.N; ++n) xs[k * g.N + n] = g.x_at(k, n);
+    X = xs.data();
+    ldx = g.N;
   }
+  const double* W = g.W;
+  long ldw = g.ldw;
+  if (g.w_step != 1) {
+    ws.resize(static_cast<std::size_t>(g.M * g.K));
+    for (long m = 0; m < g.M; ++m)
+      for (long k = 0; k < g.K; ++k) ws[m * g.K + k] = g.w_at(m, k);
+    W = ws.data();
+    ldw = g.K;
+  }
+  exact::gemm(g.M, g.N, g.K, W, ldw, X, ldx, g.bias, g.Y, g.ldy);
 }
 
 // ---- MpfrArithmetic ---------------------------------------------------------------------

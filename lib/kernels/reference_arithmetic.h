@@ -10,6 +10,7 @@
 #pragma once
 
 #include "kernels/arithmetic.h"
+#include "kernels/sixteen_bit_memo.h"
 
 namespace fpaudit {
 
@@ -41,6 +42,10 @@ class ExactArithmetic : public ReferenceArithmetic {
   double sum(const double* x, std::ptrdiff_t inc, long n) const override;
   double dot(const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw, long n) const override;
   void gemm(const GemmArgs& g) const override;
+
+ private:
+  static double unary_rn(UnaryFn f, double x);
+  SixteenBitMemo memo_[static_cast<int>(UnaryFn::Rsqrt) + 1];  ///< per UnaryFn (Rsqrt is the last)
 };
 
 class MpfrArithmetic : public ReferenceArithmetic {

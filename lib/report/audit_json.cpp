@@ -175,7 +175,17 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
                             {"reference_top1", rec.ref_top1}, {"margin_reference", num(rec.margin_ref)},
                             {"margin_fp32", num(rec.margin_fp32)}, {"chains", chains}});
   }
-  j["timing"] = {{"seconds", r.seconds}, {"threads", r.threads}};
+  json phases = json::object();
+  for (std::size_t c = 0; c < r.chains.size() && c < r.timing.chains.size(); ++c) {
+    const ChainTiming& t = r.timing.chains[c];
+    phases[r.chains[c].name] = {{"evaluate", t.evaluate}, {"bounds", t.bounds}, {"statistics", t.statistics}};
+  }
+  j["timing"] = {{"seconds", r.seconds},
+                 {"threads", r.threads},
+                 {"phase_seconds", {{"reference", {{"evaluate", r.timing.reference_evaluate}, {"bounds", r.timing.reference_bounds}}},
+                                  {"certificates", r.timing.apriori},
+                                  {"chains", phases},
+                                  {"other", r.timing.other}}}};
   return j;
 }
 

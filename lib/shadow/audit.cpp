@@ -58,6 +58,7 @@ struct Setup {
   // The a-priori certificate: one propagation per chain, plus fp32's when it is not selected.
   std::vector<std::unique_ptr<AprioriChain>> apriori;
   int apriori_fp32 = -1;
+  std::vector<UlpTable> ulps;                    // per chain: ulp() of its storage format
 
   Workspace workspace() const {
     Workspace w{Activations(plan, ref_constants), {}, {}, {}, {}, Activations(plan, zero_constants), {}, {}, {}, {},
@@ -88,9 +89,22 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
   return fpaudit::bound_layer(layer, model, lambda, values, values, err, err_prob, det, prob);
 }
 
+/// Per-thread buffers for one tensor's per-element values: each Summary then takes them in one
+/// add_all (vector code for the histogram), in element order as one add() each would.
+std::vector<double>* stats_scratch(long n) {
+  thread_local std::vector<double> s[3];
+  for (auto& v : s)
+    if (static_cast<long>(v.size()) < n) v.resize(static_cast<std::size_t>(n));
+  return s;
+}
+
 /// Checks observed |y - r| against det + ref (deterministic) and prob + ref (probabilistic).
 void check_bounds(BoundStats& b, const Tensor& y, const Tensor& r, const Tensor& det, const Tensor& prob, const Tensor& ref_err,
                   long sample, long element_base) {
+  std::vector<double>* buf = stats_scratch(y.size());
+  double *bound = buf[0].data(), *ratio = buf[1].data(), *prob_ratio = buf[2].data();
+  Summary::Running bound_run = b.bound.running(), ratio_run = b.ratio.running(), prob_run = b.prob_ratio.running();
+  std::size_t n = 0;
   for (long i = 0; i < y.size(); ++i) {
     const double yv = y.data[i], rv = r.data[i];
     if (!std::isfinite(yv) || !std::isfinite(rv)) continue;
@@ -101,33 +115,47 @@ void check_bounds(BoundStats& b, const Tensor& y, const Tensor& r, const Tensor&
     }
     // |y - r| computed in binary64 may round up by a factor (1 + 2^-53): allow exactly that.
     const double observed = std::fabs(yv - rv) * (1 - 0x1p-52);
-    ++b.checked;
-    b.bound.add(tol);
-    b.ratio.add(tol > 0 ? observed / tol : (observed > 0 ? INFINITY : 0.0));
+    bound_run.add(bound[n] = tol);
+    ratio_run.add(ratio[n] = tol > 0 ? observed / tol : (observed > 0 ? INFINITY : 0.0));
     if (observed > tol) b.add_violation({sample, element_base + i, observed, tol});
     const double ptol = prob.data[i] + ref_err.data[i];
-    b.prob_ratio.add(ptol > 0 ? observed / ptol : (observed > 0 ? INFINITY : 0.0));
+    prob_run.add(prob_ratio[n] = ptol > 0 ? observed / ptol : (observed > 0 ? INFINITY : 0.0));
     if (observed > ptol) ++b.prob_exceeded;
+    ++n;
   }
+  b.checked += n;
+  b.bound.add_all({bound, n}, bound_run);
+  b.ratio.add_all({ratio, n}, ratio_run);
+  b.prob_ratio.add_all({prob_ratio, n}, prob_run);
 }
 
 /// Compares a chain's output tensor with the reference's, element by element.
-void add_errors(ErrorStats& e, const Tensor& y, const Tensor& r, const Format& storage, long sample, long element_base) {
+void add_errors(ErrorStats& e, const Tensor& y, const Tensor& r, const UlpTable& ulp_of, long sample, long element_base) {
+  std::vector<double>* buf = stats_scratch(y.size());
+  double *abs_err = buf[0].data(), *rel_err = buf[1].data(), *ulps = buf[2].data();
+  Summary::Running abs_run = e.abs.running(), rel_run = e.rel.running(), ulps_run = e.ulps.running();
   double diff2 = 0, ref2 = 0, dot = 0, y2 = 0;
+  bool no_worst = e.worst.sample < 0;
+  std::size_t n = 0, n_rel = 0;
   for (long i = 0; i < y.size(); ++i) {
     const double yv = y.data[i], rv = r.data[i];
     if (!std::isfinite(yv) || !std::isfinite(rv)) continue;
     const double abs = std::fabs(yv - rv);
-    e.abs.add(abs);
-    if (rv != 0) e.rel.add(abs / std::fabs(rv));
-    const double u = abs / ulp(storage, rv);
-    if (e.worst.sample < 0 || u > e.ulps.max) e.worst = {sample, element_base + i};
-    e.ulps.add(u);
+    abs_run.add(abs_err[n] = abs);
+    if (rv != 0) rel_run.add(rel_err[n_rel++] = abs / std::fabs(rv));
+    const double u = abs * ulp_of.inverse(rv);  // = abs / ulp: ulp is a power of two
+    // The first value ever, or one above every earlier one (ulps_run.max before this value),
+    // moves the worst location.
+    if (no_worst || u > ulps_run.max) e.worst = {sample, element_base + i}, no_worst = false;
+    ulps_run.add(ulps[n++] = u);
     diff2 += (yv - rv) * (yv - rv);
     ref2 += rv * rv;
     dot += yv * rv;
     y2 += yv * yv;
   }
+  e.abs.add_all({abs_err, n}, abs_run);
+  e.rel.add_all({rel_err, n_rel}, rel_run);
+  e.ulps.add_all({ulps, n}, ulps_run);
   if (ref2 > 0) e.normwise.add(std::sqrt(diff2 / ref2));
   const double cosine = (ref2 > 0 && y2 > 0) ? dot / std::sqrt(ref2 * y2) : (ref2 == y2 ? 1.0 : 0.0);
   e.min_cosine = std::fmin(e.min_cosine, cosine);
@@ -183,8 +211,9 @@ void certify_sample(const Setup& s, const Workspace& w, SampleRecord& record) {
 
 /// One sample through every layer, every chain and the reference.
 void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, long sample,
-                  std::vector<std::vector<LayerChainStats>>& stats, SampleRecord& record) {
+                  std::vector<std::vector<LayerChainStats>>& stats, SampleRecord& record, AuditTiming& tm) {
   const std::size_t n_chains = s.chains.size();
+  Lap lap;
   w.ref.set_input(0, x);
   w.ref_err.set_input(0, std::vector<double>(x.size(), 0.0));  // the data is exact as given
   for (std::size_t c = 0; c < n_chains; ++c) {
@@ -200,13 +229,20 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
   record.index = sample;
   record.chains.assign(n_chains, ChainVerdict{});
   for (AprioriState& a : w.apriori) a.start(x);
+  lap.to(tm.other);
   const auto& layers = s.plan.layers();
   for (std::size_t l = 0; l < layers.size(); ++l) {
     const PlannedLayer& layer = layers[l];
     w.ref.run_layer(*s.ref, l, w.ref);
+    lap.to(tm.reference_evaluate);
     bound_layer(layer, s.ref_model, s.options.lambda, w.ref, w.ref_err, w.ref_err, w.ref_err, w.ref_err);
+    lap.to(tm.reference_bounds);
     for (AprioriState& a : w.apriori) a.layer(l, s.options.lambda, w.ref, w.ref_err);
-    for (std::size_t c = 0; c < n_chains; ++c) w.chain[c].run_layer(*s.chains[c], l, w.chain[c]);
+    lap.to(tm.apriori);
+    for (std::size_t c = 0; c < n_chains; ++c) {
+      w.chain[c].run_layer(*s.chains[c], l, w.chain[c]);
+      lap.to(tm.chains[c].evaluate);
+    }
     // Local error: the reference input rounded once per storage group.
     for (std::size_t g = 0; g < s.group_leader.size(); ++g) {
       for (int slot : layer.inputs) {
@@ -216,12 +252,15 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
         s.chains[s.group_leader[g]]->round_storage(t.data);
       }
       w.ref_local[g].run_layer(*s.ref, l, w.rounded[g]);
+      lap.to(tm.reference_evaluate);
       bound_layer(layer, s.ref_model, s.options.lambda, w.rounded[g], w.ref_zero_err, w.ref_zero_err, w.ref_local_err[g],
                   w.ref_local_err[g]);
+      lap.to(tm.reference_bounds);
     }
     for (std::size_t c = 0; c < n_chains; ++c) {
       const int g = s.group_of[c];
       w.chain_local[c].run_layer(*s.chains[c], l, w.rounded[g]);
+      lap.to(tm.chains[c].evaluate);
       LayerChainStats& st = stats[l][c];
       // Bounds: propagated (the chain's own values and input bounds) and local (the rounded
       // reference input, exact, with only the weights' rounding as input error).
@@ -231,14 +270,15 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
                                         w.local_err[c], w.local_err_prob[c]);
       st.propagated_bound.max_failure_probability = std::fmax(st.propagated_bound.max_failure_probability, p_fail);
       st.local_bound.max_failure_probability = std::fmax(st.local_bound.max_failure_probability, l_fail);
+      lap.to(tm.chains[c].bounds);
       const Format& storage = s.chains[c]->storage();
       long base = 0;
       for (int out : layer.outputs) {
         if (out < 0) continue;
         const Tensor& y = w.chain[c].value(out);
         const Tensor& r = w.ref.value(out);
-        add_errors(st.propagated, y, r, storage, sample, base);
-        add_errors(st.local, w.chain_local[c].value(out), w.ref_local[g].value(out), storage, sample, base);
+        add_errors(st.propagated, y, r, s.ulps[c], sample, base);
+        add_errors(st.local, w.chain_local[c].value(out), w.ref_local[g].value(out), s.ulps[c], sample, base);
         check_bounds(st.propagated_bound, y, r, w.err[c].value(out), w.err_prob[c].value(out), w.ref_err.value(out), sample, base);
         check_bounds(st.local_bound, w.chain_local[c].value(out), w.ref_local[g].value(out), w.local_err[c].value(out),
                      w.local_err_prob[c].value(out), w.ref_local_err[g].value(out), sample, base);
@@ -246,6 +286,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
         if (bad && record.chains[c].first_nonfinite_layer < 0) record.chains[c].first_nonfinite_layer = static_cast<int>(l);
         base += y.size();
       }
+      lap.to(tm.chains[c].statistics);
     }
   }
   // Classification on the first graph output.
@@ -270,7 +311,9 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
     v.delta_ref = max_distance(zc.data.data(), z.data.data(), z.size());
     v.delta_fp32 = s.fp32 >= 0 ? max_distance(zc.data.data(), w.chain[s.fp32].value(out).data.data(), z.size()) : NAN;
   }
+  lap.to(tm.other);
   certify_sample(s, w, record);
+  lap.to(tm.apriori);
 }
 
 std::vector<std::vector<LayerChainStats>> empty_stats(std::size_t layers, std::size_t chains) {
@@ -310,7 +353,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     if (labels->ints[i] < 0 || labels->ints[i] >= classes)
       throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
 
-  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, {}, -1};
+  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, {}, -1, {}};
   s.ref_constants = round_constants(plan, *s.ref);
   s.ref_model = bounds::ArithmeticModel::of(*s.ref);
   s.zero_constants = s.ref_constants;
@@ -319,6 +362,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     s.chains.push_back(options.make_chain ? options.make_chain(spec) : make_chain_arithmetic(spec));
     s.chain_constants.push_back(round_constants(plan, *s.chains.back()));
     s.models.push_back(bounds::ArithmeticModel::of(*s.chains.back()));
+    s.ulps.emplace_back(spec.storage);
     std::vector<Tensor> err = s.chain_constants.back();
     for (std::size_t k = 0; k < err.size(); ++k)
       for (std::size_t i = 0; i < err[k].data.size(); ++i) err[k].data[i] = std::fabs(err[k].data[i] - s.ref_constants[k].data[i]);
@@ -358,8 +402,12 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   const long chunks = (n + kChunk - 1) / kChunk;
   std::exception_ptr failure;
   std::mutex failure_mutex;
+  result.timing.chains.resize(s.chains.size());
 #pragma omp parallel num_threads(threads)
   {
+    Lap lap;
+    AuditTiming tm;
+    tm.chains.resize(s.chains.size());
     Workspace w = s.workspace();
     auto chunk_stats = empty_stats(plan.layers().size(), s.chains.size());
 #pragma omp for schedule(dynamic, 1) ordered
@@ -373,10 +421,12 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
       if (!failed) {
         try {
           for (auto& row : chunk_stats)
-            for (auto& cell : row) cell = LayerChainStats{};
+            for (auto& cell : row) cell.clear();
           for (long i = first; i < last; ++i) {
             SampleRecord& r = result.records[i];
-            audit_sample(s, w, sample_values(inputs, i, per_sample), i, chunk_stats, r);
+            lap.to(tm.other);
+            audit_sample(s, w, sample_values(inputs, i, per_sample), i, chunk_stats, r, tm);
+            lap = Lap();
             r.label = labels ? static_cast<int>(labels->ints[i]) : -1;
           }
         } catch (...) {
@@ -393,6 +443,9 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
         }
       }
     }
+    lap.to(tm.other);
+#pragma omp critical(fpaudit_audit_timing)
+    result.timing.merge(tm);
   }
   if (failure) std::rethrow_exception(failure);
 

@@ -16,6 +16,7 @@
 #include "graph/graph.h"
 #include "kernels/arithmetic.h"
 #include "shadow/classify.h"
+#include "shadow/phase_timing.h"
 #include "shadow/plan.h"
 #include "shadow/stats.h"
 
@@ -50,6 +51,7 @@ struct AuditResult {
   long reference_correct = 0;                     ///< samples whose label the reference predicts
   bool has_labels = false;
   double seconds = 0;
+  AuditTiming timing;  ///< seconds per phase, summed over threads
 };
 
 /// Runs the audit of `plan` on `inputs` (shape [N, ...] matching the model's first input with

@@ -1,48 +1,67 @@
 #include "shadow/stats.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace fpaudit {
 
-void LogHistogram::add(double v) {
-  ++total_;
-  if (v == 0) {
-    ++zero_;
+void LogHistogram::cover(int lo, int hi) {
+  if (counts_.empty()) {
+    first_ = lo;
+    counts_.assign(static_cast<std::size_t>(hi - lo + 1), 0);
     return;
   }
-  int e;
-  const double m = std::frexp(v, &e);  // v = m·2^e, 0.5 ≤ m < 1
-  const int octave = e - 1;            // v in [2^octave, 2^(octave+1))
-  if (octave < kMinExp) {
-    ++below_;
-  } else if (octave >= kMaxExp) {
-    ++above_;
-  } else {
-    // Sub-bin k covers [2^(octave + k/8), 2^(octave + (k+1)/8)).
-    const int k = static_cast<int>(std::floor(std::log2(2 * m) * kPerOctave));
-    ++bins_[(octave - kMinExp) * kPerOctave + (k < kPerOctave ? k : kPerOctave - 1)];
+  if (lo < first_) {
+    counts_.insert(counts_.begin(), static_cast<std::size_t>(first_ - lo), 0);
+    first_ = lo;
   }
+  if (hi >= first_ + static_cast<int>(counts_.size())) counts_.resize(static_cast<std::size_t>(hi - first_ + 1), 0);
+}
+
+// Vector code where the CPU has it (8 or 4 values per step for the slots), picked at run time.
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+void LogHistogram::add_all(std::span<const double> values) {
+  constexpr std::size_t kBlock = 256;
+  int slots[kBlock];
+  for (std::size_t start = 0; start < values.size(); start += kBlock) {
+    const std::size_t n = std::min(kBlock, values.size() - start);
+    for (std::size_t i = 0; i < n; ++i) slots[i] = slot_of(values[start + i]);
+    int lo = kSlots, hi = -1;
+    for (std::size_t i = 0; i < n; ++i) {
+      lo = std::min(lo, slots[i]);
+      hi = std::max(hi, slots[i]);
+    }
+    cover(lo, hi);
+    std::uint64_t* counts = counts_.data() - first_;  // indexed by slot within [lo, hi]
+    for (std::size_t i = 0; i < n; ++i) ++counts[slots[i]];
+  }
+  total_ += values.size();
 }
 
 void LogHistogram::merge(const LogHistogram& o) {
-  zero_ += o.zero_;
-  below_ += o.below_;
-  above_ += o.above_;
   total_ += o.total_;
-  for (int i = 0; i < kBins; ++i) bins_[i] += o.bins_[i];
+  if (o.counts_.empty()) return;
+  cover(o.first_, o.first_ + static_cast<int>(o.counts_.size()) - 1);
+  for (std::size_t i = 0; i < o.counts_.size(); ++i) counts_[static_cast<std::size_t>(o.first_ - first_) + i] += o.counts_[i];
+}
+
+void LogHistogram::clear() {
+  counts_.clear();  // the capacity stays, for the next chunk
+  total_ = 0;
 }
 
 double LogHistogram::quantile(double q) const {
   if (total_ == 0) return 0;
   // The rank-th smallest value (1-based), nearest-rank definition.
   const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total_)));
-  std::uint64_t seen = zero_;
+  std::uint64_t seen = count_at(kZeroSlot);
   if (rank <= seen) return 0;
-  seen += below_;
+  seen += count_at(kBelowSlot);
   if (rank <= seen) return std::ldexp(1.0, kMinExp);
-  for (int i = 0; i < kBins; ++i) {
-    seen += bins_[i];
-    if (rank <= seen) return std::exp2(kMinExp + (i + 0.5) / kPerOctave);
+  const int end = first_ + static_cast<int>(counts_.size());
+  for (int i = std::max(first_, kFirstBin); i < end; ++i) {
+    seen += count_at(i);
+    if (rank <= seen) return std::exp2(kMinExp + (i - kFirstBin + 0.5) / kPerOctave);
   }
   return std::ldexp(1.0, kMaxExp);
 }
@@ -56,6 +75,17 @@ void ErrorStats::merge(const ErrorStats& o) {
   if (o.min_cosine < min_cosine) min_cosine = o.min_cosine;
   sum_cosine += o.sum_cosine;
   samples += o.samples;
+}
+
+void ErrorStats::clear() {
+  abs.clear();
+  rel.clear();
+  ulps.clear();
+  worst = Location{};
+  normwise.clear();
+  min_cosine = 1.0;
+  sum_cosine = 0;
+  samples = 0;
 }
 
 void EventStats::merge(const EventStats& o) {
@@ -84,6 +114,16 @@ void BoundStats::merge(const BoundStats& o) {
   prob_ratio.merge(o.prob_ratio);
   bound.merge(o.bound);
   for (int i = 0; i < o.kept && kept < kKeep; ++i) first[kept++] = o.first[i];
+}
+
+void BoundStats::clear() {
+  checked = unbounded = violations = prob_exceeded = 0;
+  max_failure_probability = 0;
+  ratio.clear();
+  prob_ratio.clear();
+  bound.clear();
+  first = {};
+  kept = 0;
 }
 
 }  // namespace fpaudit

@@ -83,14 +83,16 @@ TEST_CASE("fast accumulator steps equal lib/format's generic fma and add") {
   CHECK(mismatches == 0);
 }
 
-TEST_CASE("AVX2 GEMM equals scalar GEMM bit for bit: every accumulator and schedule") {
-  if (!kernels::gemm_float_avx2_supported()) {
-    MESSAGE("no AVX2 on this CPU: the vector kernel is not used here, nothing to compare");
-    return;
-  }
+namespace {
+
+/// A vector kernel against the scalar one on the columns it computes (all of them, or the
+/// first N - N % 8 for AVX2), bit for bit, over shapes that leave every kind of vector tail.
+void compare_with_scalar(void (*kernel)(kernels::AccPolicy, const DotSchedule&, const kernels::GemmFloat&),
+                         bool every_column) {
   std::mt19937_64 rng(77);
   struct Shape { long M, N, K; };
-  for (const Shape sh : {Shape{3, 40, 17}, Shape{5, 8, 1}, Shape{2, 33, 64}, Shape{4, 96, 300}}) {
+  for (const Shape sh : {Shape{3, 40, 17}, Shape{5, 8, 1}, Shape{2, 33, 64}, Shape{4, 96, 300}, Shape{3, 7, 9},
+                         Shape{2, 79, 33}, Shape{6, 196, 144}, Shape{1, 1, 5}}) {
     for (auto policy : {kernels::AccPolicy::Binary16Fma, kernels::AccPolicy::Bfloat16Fma, kernels::AccPolicy::Binary32Fma}) {
       const Format f = policy == kernels::AccPolicy::Bfloat16Fma ? bfloat16() : binary16();
       auto to_float = [](const std::vector<double>& d) { return std::vector<float>(d.begin(), d.end()); };
@@ -102,18 +104,43 @@ TEST_CASE("AVX2 GEMM equals scalar GEMM bit for bit: every accumulator and sched
       if (sh.K > 1) X[sh.N] = 60000.0f;
       W[sh.K - 1] = std::nanf("");
       for (const DotSchedule& s : kSchedules) {
-        std::vector<float> y_vec(sh.M * sh.N), y_ref(sh.M * sh.N);
+        const long columns = every_column ? sh.N : sh.N - sh.N % 8;
+        std::vector<float> y_vec(sh.M * sh.N, -1.0f), y_ref(sh.M * sh.N, -1.0f);
         kernels::GemmFloat g{sh.M, sh.N, sh.K, W.data(), X.data(), bias.data(), y_vec.data(), sh.N, sh.N};
-        kernels::gemm_float(policy, s, g);
+        kernel(policy, s, g);
         g.Y = y_ref.data();
+        g.N = columns;
         kernels::gemm_float_scalar(policy, s, g);
         long diff = 0;
-        for (std::size_t i = 0; i < y_ref.size(); ++i) diff += !same_bits(y_vec[i], y_ref[i]);
+        for (long m = 0; m < sh.M; ++m)
+          for (long n = 0; n < sh.N; ++n) diff += !same_bits(y_vec[m * sh.N + n], n < columns ? y_ref[m * sh.N + n] : -1.0f);
         INFO(fmt::format("M={} N={} K={} policy={} {}", sh.M, sh.N, sh.K, static_cast<int>(policy), schedule_name(s)));
         CHECK(diff == 0);
       }
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("AVX2 GEMM equals scalar GEMM bit for bit: every accumulator and schedule") {
+  if (!kernels::gemm_float_avx2_supported()) {
+    MESSAGE("no AVX2 on this CPU: the vector kernel is not used here, nothing to compare");
+    return;
+  }
+  compare_with_scalar(kernels::gemm_float_avx2, false);
+}
+
+TEST_CASE("AVX-512 GEMM equals scalar GEMM bit for bit: every accumulator, schedule and column tail") {
+  if (!kernels::gemm_float_avx512_supported()) {
+    MESSAGE("no AVX-512 on this CPU: the vector kernel is not used here, nothing to compare");
+    return;
+  }
+  compare_with_scalar(kernels::gemm_float_avx512, true);
+}
+
+TEST_CASE("gemm_float (the dispatcher) equals scalar GEMM on every column") {
+  compare_with_scalar(kernels::gemm_float, true);
 }
 
 TEST_CASE("ChainArithmetic::gemm equals its own dot products plus bias, for every named chain") {

@@ -1,5 +1,9 @@
 // fpaudit run MODEL --input X.npy --chain CHAIN --output Y.npy: evaluates a model in one chain
 // (or the reference) and writes its outputs, to compare with any other runtime.
+#include <omp.h>
+
+#include <chrono>
+#include <exception>
 #include <memory>
 
 #include <fmt/format.h>
@@ -22,6 +26,7 @@ struct RunOptions {
   std::string output;
   std::string labels;
   long samples = -1;
+  int threads = 1;
 };
 
 std::unique_ptr<Arithmetic> arithmetic_for(const std::string& chain) {
@@ -49,21 +54,34 @@ int run_run(const RunOptions& opt) {
   Constant labels;
   if (!opt.labels.empty()) labels = read_npy(opt.labels);
   const std::vector<Tensor> constants = round_constants(plan, *a);
+  for (long i = 0; i < n * per_sample; ++i)
+    if (!std::isfinite(x.values[i]))
+      throw ModelError(fmt::format("{}: sample {} holds {}", opt.input, i / per_sample, describe_value(x.values[i])));
+  // Samples are independent: each thread evaluates whole samples into their own rows of y.
+  const long per_output = static_cast<long>(element_count(out_shape));
+  y.values.resize(static_cast<std::size_t>(n * per_output));
+  const auto start = std::chrono::steady_clock::now();
+  std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic, 8) num_threads(opt.threads)
   for (long i = 0; i < n; ++i) {
-    const std::vector<double> xi = sample_values(x, i, per_sample);
-    for (double v : xi)
-      if (!std::isfinite(v)) throw ModelError(fmt::format("{}: sample {} holds {}", opt.input, i, describe_value(v)));
-    const std::vector<Tensor> out = evaluate(plan, *a, constants, {xi});
-    y.values.insert(y.values.end(), out[0].data.begin(), out[0].data.end());
-    if (!labels.ints.empty() && i < static_cast<long>(labels.ints.size())) {
-      const auto& z = out[0].data;
-      const long top = std::max_element(z.begin(), z.end()) - z.begin();
-      correct += top == labels.ints[i];
+    try {
+      const std::vector<Tensor> out = evaluate(plan, *a, constants, {sample_values(x, i, per_sample)});
+      std::copy(out[0].data.begin(), out[0].data.end(), y.values.begin() + i * per_output);
+    } catch (...) {
+#pragma omp critical(fpaudit_run_failure)
+      if (!failure) failure = std::current_exception();
     }
   }
+  if (failure) std::rethrow_exception(failure);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (long i = 0; i < n && i < static_cast<long>(labels.ints.size()); ++i) {
+    const auto z = y.values.begin() + i * per_output;
+    correct += std::max_element(z, z + per_output) - z == labels.ints[i];
+  }
   write_npy(opt.output, y);
-  fmt::print("{}: {} samples through {} chain {} -> {} {}\n", opt.model, n, graph.nodes.size() ? "the" : "an empty", a->name(),
-             opt.output, shape_string(y.shape));
+  fmt::print("{}: {} samples through {} chain {} -> {} {} in {:.6f} s ({} thread{})\n", opt.model, n,
+             graph.nodes.size() ? "the" : "an empty", a->name(), opt.output, shape_string(y.shape), seconds, opt.threads,
+             opt.threads == 1 ? "" : "s");
   if (!labels.ints.empty()) fmt::print("accuracy {:.2f}% ({} of {})\n", 100.0 * correct / n, correct, n);
   return 0;
 }
@@ -79,6 +97,9 @@ void set_run_command(CLI::App& app, int& status) {
   sub->add_option("--output", opt->output, "Where to write the outputs (.npy)")->required();
   sub->add_option("--labels", opt->labels, "Optional integer labels [N]: prints the accuracy");
   sub->add_option("--samples", opt->samples, "Evaluate only the first N samples");
+  sub->add_option("--threads", opt->threads, "Threads (samples are independent; the outputs do not depend on it)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   sub->callback([opt, &status] { status = run_run(*opt); });
 }
 

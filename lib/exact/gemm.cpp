@@ -1,0 +1,121 @@
+#include "exact/gemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "exact/compensated_sum.h"
+#include "exact/dot.h"
+#include "exact/dot_kernels.h"
+#include "exact/fp_environment.h"
+
+namespace fpaudit::exact {
+
+namespace {
+
+#define FPAUDIT_AVX512 __attribute__((target("avx512f")))
+
+constexpr int kWidth = 8;   // binary64 lanes per vector: 8 output columns
+constexpr int kMaxVectors = 4;  // up to 32 columns advance together, hiding TwoSum's latency
+
+/// The output the vector pass could not decide: exact::dot's own path (its certificate's
+/// second chance, or the long accumulator).
+double one_output(long K, const double* w, const double* x, long ldx, double bias) {
+  return dot_strided_certified(w, 1, x, ldx, static_cast<std::size_t>(K), bias).value;
+}
+
+/// Columns [n0, n0 + 8·U) of output row y (the last vector masked by `tail`): per lane, a
+/// CompensatedSum of bias + Σ_k w[k]·X[k][n] built as CompensatedSum::add and the dot kernels
+/// build it (TwoSum of the running sum and each product, TwoProd residuals as error terms),
+/// then certify_nearest on that lane alone.
+template <int U>
+FPAUDIT_AVX512 void column_block(long K, const double* w, const double* X, long ldx, long n0, __mmask8 tail, double bias,
+                                 double* y) {
+  __m512d s[U], c[U], a[U];
+  __mmask8 mask[U], bad[U];
+  for (int u = 0; u < U; ++u) {
+    mask[u] = u == U - 1 ? tail : static_cast<__mmask8>(0xFF);
+    // CompensatedSum starts at -0 and adds the bias: its TwoSum error is 0, one error term.
+    s[u] = _mm512_add_pd(_mm512_set1_pd(-0.0), _mm512_set1_pd(bias));
+    c[u] = _mm512_setzero_pd();
+    a[u] = _mm512_setzero_pd();
+    bad[u] = 0;
+  }
+  const __m512d zero = _mm512_setzero_pd(), safe_min = _mm512_set1_pd(detail::kTwoProdSafeMin);
+  for (long k = 0; k < K; ++k) {
+    const __m512d wk = _mm512_set1_pd(w[k]);
+    const double* row = X + k * ldx + n0;
+    for (int u = 0; u < U; ++u) {
+      const __m512d x = _mm512_maskz_loadu_pd(mask[u], row + kWidth * u);
+      const __m512d p = _mm512_mul_pd(wk, x);
+      const __m512d e = _mm512_fmsub_pd(wk, x, p);  // TwoProd: p + e = w·x when |p| > 2^-969
+      __mmask8 tiny = _mm512_cmp_pd_mask(_mm512_abs_pd(p), safe_min, _CMP_LE_OQ);
+      tiny = _mm512_mask_cmp_pd_mask(tiny, x, zero, _CMP_NEQ_OQ);
+      bad[u] = static_cast<__mmask8>(bad[u] | _mm512_mask_cmp_pd_mask(tiny, wk, zero, _CMP_NEQ_OQ));
+      // TwoSum(s, p): t + err = s + p exactly.
+      const __m512d t = _mm512_add_pd(s[u], p);
+      const __m512d bb = _mm512_sub_pd(t, s[u]);
+      const __m512d err = _mm512_add_pd(_mm512_sub_pd(s[u], _mm512_sub_pd(t, bb)), _mm512_sub_pd(p, bb));
+      s[u] = t;
+      c[u] = _mm512_add_pd(c[u], _mm512_add_pd(err, e));
+      a[u] = _mm512_add_pd(a[u], _mm512_add_pd(_mm512_abs_pd(err), _mm512_abs_pd(e)));
+    }
+  }
+  const auto errors = static_cast<std::uint64_t>(1 + 2 * K);
+  for (int u = 0; u < U; ++u) {
+    alignas(64) double sv[kWidth], cv[kWidth], av[kWidth];
+    _mm512_store_pd(sv, s[u]);
+    _mm512_store_pd(cv, c[u]);
+    _mm512_store_pd(av, a[u]);
+    for (int l = 0; l < kWidth; ++l) {
+      if (!((mask[u] >> l) & 1)) break;
+      const long n = n0 + kWidth * u + l;
+      std::optional<Certified> r;
+      if (!((bad[u] >> l) & 1)) r = certify_nearest(CompensatedSum{sv[l], cv[l], av[l], errors});
+      y[n] = r ? r->value : one_output(K, w, X + n, ldx, bias);
+    }
+  }
+}
+
+FPAUDIT_AVX512 void gemm_avx512(long M, long N, long K, const double* W, long ldw, const double* X, long ldx,
+                                const double* bias, double* Y, long ldy) {
+  constexpr long kBlock = kWidth * kMaxVectors;
+  for (long m = 0; m < M; ++m) {
+    const double* w = W + m * ldw;
+    const double b = bias ? bias[m] : 0.0;
+    double* y = Y + m * ldy;
+    for (long n0 = 0; n0 < N; n0 += kBlock) {
+      const long cols = std::min(kBlock, N - n0);
+      const int vectors = static_cast<int>((cols + kWidth - 1) / kWidth);
+      const long in_last = cols - kWidth * (vectors - 1);
+      const auto tail = static_cast<__mmask8>((1u << in_last) - 1);
+      switch (vectors) {
+        case 4: column_block<4>(K, w, X, ldx, n0, tail, b, y); break;
+        case 3: column_block<3>(K, w, X, ldx, n0, tail, b, y); break;
+        case 2: column_block<2>(K, w, X, ldx, n0, tail, b, y); break;
+        default: column_block<1>(K, w, X, ldx, n0, tail, b, y); break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool gemm_vectorised() {
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return avx512;
+}
+
+void gemm(long M, long N, long K, const double* W, long ldw, const double* X, long ldx, const double* bias, double* Y,
+          long ldy) {
+  detail::DefaultFloatingPointEnvironment fp_env;
+  if (gemm_vectorised()) return gemm_avx512(M, N, K, W, ldw, X, ldx, bias, Y, ldy);
+  for (long m = 0; m < M; ++m)
+    for (long n = 0; n < N; ++n) Y[m * ldy + n] = one_output(K, W + m * ldw, X + n, ldx, bias ? bias[m] : 0.0);
+}
+
+}  // namespace fpaudit::exact

@@ -1,0 +1,17 @@
+// The AVX-512 path of ChainArithmetic::round_storage, declared apart so that the file compiled
+// with -mavx512f includes nothing whose inline functions another file could end up sharing.
+#pragma once
+
+#include <cstddef>
+
+namespace fpaudit {
+
+/// The formats it rounds to, numbered as ChainArithmetic::FastFormat.
+enum class VectorRoundFormat : int { Binary16 = 0, Bfloat16 = 1, Binary32 = 2 };
+
+/// round_fast on values[0, k) in place, 8 at a time, for the largest k (a multiple of 8)
+/// before the first vector holding a NaN or an infinity; returns k. Only call when the CPU has
+/// AVX-512F.
+std::size_t round_storage_avx512(VectorRoundFormat to, double* values, std::size_t n);
+
+}  // namespace fpaudit

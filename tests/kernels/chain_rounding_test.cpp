@@ -1,0 +1,189 @@
+// The chains' bit-level rounding paths (round_fast, fma_fast, and ChainArithmetic's add, sub,
+// mul, div and sqrt built on them) against lib/format's generic correctly rounded operations,
+// for every format they serve: random values over the whole range, every binary16/bfloat16
+// midpoint and its binary64 neighbours, and the ends of each range (subnormals, overflow).
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "format/arithmetic.h"
+#include "format/binary16.h"
+#include "format/round.h"
+#include "kernels/chain_arithmetic.h"
+
+using namespace fpaudit;
+using Fast = ChainArithmetic::FastFormat;
+
+namespace {
+
+struct Case {
+  Fast fast;
+  Format format;
+};
+const std::vector<Case> kCases = {{Fast::Binary16, binary16()}, {Fast::Bfloat16, bfloat16()}, {Fast::Binary32, binary32()}};
+
+bool same(double a, double b) {
+  std::uint64_t x, y;
+  std::memcpy(&x, &a, 8);
+  std::memcpy(&y, &b, 8);
+  return x == y;
+}
+
+double from_bits(std::uint64_t b) {
+  double v;
+  std::memcpy(&v, &b, 8);
+  return v;
+}
+
+/// Every representable value of a 16-bit format (as binary64), from its bit patterns.
+std::vector<double> all_values(Fast f) {
+  std::vector<double> out;
+  for (std::uint32_t h = 0; h < 0x10000; ++h) {
+    const double v = f == Fast::Binary16 ? static_cast<double>(b16::to_float(static_cast<std::uint16_t>(h)))
+                                         : static_cast<double>(bits_float(h << 16));
+    if (std::isfinite(v)) out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("round_fast equals round_to: random binary64 values over the whole range") {
+  std::mt19937_64 rng(11);
+  for (const Case& c : kCases) {
+    long mismatches = 0;
+    for (int i = 0; i < 1000000; ++i) {
+      // Exponents near the format's range are where rounding is interesting; mix in all of binary64.
+      const double v = i % 4 == 0 ? from_bits(rng()) : std::ldexp(from_bits((rng() >> 12) | 0x3FF0000000000000ull) * (rng() & 1 ? 1 : -1),
+                                                                   static_cast<int>(rng() % 300) - 160);
+      if (std::isfinite(v) && !same(round_fast(c.fast, v), round_to(c.format, v))) ++mismatches;
+    }
+    INFO(c.format.name);
+    CHECK(mismatches == 0);
+  }
+}
+
+TEST_CASE("round_fast equals round_to at every 16-bit midpoint and its neighbours") {
+  for (const Case& c : kCases) {
+    if (c.fast == Fast::Binary32) continue;
+    const std::vector<double> v = all_values(c.fast);
+    long mismatches = 0, checked = 0;
+    for (std::size_t i = 0; i + 1 < v.size(); ++i) {
+      if (v[i] == v[i + 1]) continue;  // +0 and -0
+      const double mid = 0.5 * (v[i] + v[i + 1]);  // exact: both are narrow values
+      for (const double x : {mid, std::nextafter(mid, -INFINITY), std::nextafter(mid, INFINITY), v[i],
+                             std::nextafter(v[i], -INFINITY), std::nextafter(v[i], INFINITY)}) {
+        ++checked;
+        if (!same(round_fast(c.fast, x), round_to(c.format, x))) ++mismatches;
+      }
+    }
+    INFO(c.format.name);
+    CHECK(checked > 6 * 60000);
+    CHECK(mismatches == 0);
+  }
+}
+
+TEST_CASE("fma_fast equals lib/format's fma on binary32 operands") {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> normal;
+  for (const Case& c : kCases) {
+    long mismatches = 0;
+    for (int i = 0; i < 1000000; ++i) {
+      // Operands of the format itself (the chains' values) and plain binary32 ones; c near -a·b
+      // half of the time, where cancellation leaves only the low bits.
+      auto value = [&](int spread) {
+        const double x = std::ldexp(normal(rng), static_cast<int>(rng() % (2 * spread + 1)) - spread);
+        return i % 2 ? round_to(c.format, x) : static_cast<double>(static_cast<float>(x));
+      };
+      const double a = value(20), b = value(20);
+      const double cc = rng() % 2 ? static_cast<double>(static_cast<float>(-a * b * (1 + std::ldexp(normal(rng), -20)))) : value(30);
+      const double fast = fma_fast(c.fast, a, b, cc);
+      if (std::isfinite(fast) && !same(fast, fpaudit::fma(c.format, a, b, cc).value)) ++mismatches;
+    }
+    INFO(c.format.name);
+    CHECK(mismatches == 0);
+  }
+}
+
+TEST_CASE("ChainArithmetic round and fma use the fast paths with the same results") {
+  for (const char* name : {"fp16", "bf16", "fp32", "fp16-acc32"}) {
+    const ChainArithmetic a(parse_chain(name));
+    for (const double x : {0.0, -0.0, 1.0 / 3, -1e-9, 65519.0, 65520.0, 1e39, -1e-45, 3.4e38, 0x1p-149, 0x1p-150}) {
+      CHECK(same(a.round(x, Target::Storage), round_to(a.storage(), x)));
+      CHECK(same(a.round(x, Target::Accumulator), round_to(a.accumulator(), x)));
+      CHECK(same(a.fma(x, 0.5, 1.0, Target::Storage), fpaudit::fma(a.storage(), x, 0.5, 1.0).value));
+    }
+  }
+}
+
+TEST_CASE("ChainArithmetic add, sub, mul, div and sqrt equal lib/format on their fast paths") {
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> normal;
+  for (const char* name : {"fp16", "bf16", "fp32", "fp16-acc32", "bf16-acc32"}) {
+    const ChainArithmetic a(parse_chain(name));
+    for (const Target t : {Target::Storage, Target::Accumulator}) {
+      const Format& f = t == Target::Storage ? a.storage() : a.accumulator();
+      long mismatches = 0;
+      for (int i = 0; i < 400000; ++i) {
+        // Values of the format (what the chains hold), across its range and into its
+        // subnormals and overflow; every 8th pair equal or opposite, for exact zeros.
+        auto value = [&] {
+          const int spread = f == binary16() ? 20 : 140;
+          return round_to(f, std::ldexp(normal(rng), static_cast<int>(rng() % (2 * spread + 1)) - spread));
+        };
+        const double x = value();
+        const double y = i % 8 == 0 ? (rng() & 1 ? x : -x) : value();
+        mismatches += !same(a.add(x, y, t), fpaudit::add(f, x, y).value);
+        mismatches += !same(a.sub(x, y, t), fpaudit::sub(f, x, y).value);
+        mismatches += !same(a.mul(x, y, t), fpaudit::mul(f, x, y).value);
+        if (y != 0) mismatches += !same(a.div(x, y, t), fpaudit::div(f, x, y).value);
+        mismatches += !same(a.unary(UnaryFn::Sqrt, std::fabs(x), t), fpaudit::sqrt(f, std::fabs(x)).value);
+      }
+      INFO(name << (t == Target::Storage ? " storage" : " accumulator"));
+      CHECK(mismatches == 0);
+    }
+  }
+}
+
+TEST_CASE("ChainArithmetic elementwise fast paths: signed zeros, infinities, NaN, overflow") {
+  const double values[] = {0.0, -0.0, 1.0, -1.0, 65504.0, -65504.0, 3.4e38, 0x1p-24, 0x1p-133, 0x1p-149, INFINITY, -INFINITY, NAN};
+  for (const char* name : {"fp16", "bf16", "fp32"}) {
+    const ChainArithmetic a(parse_chain(name));
+    const Format& f = a.storage();
+    for (const double x : values)
+      for (const double y : values) {
+        const double xs = round_to(f, x), ys = round_to(f, y);
+        CHECK(same(a.add(xs, ys, Target::Storage), fpaudit::add(f, xs, ys).value));
+        CHECK(same(a.sub(xs, ys, Target::Storage), fpaudit::sub(f, xs, ys).value));
+        CHECK(same(a.mul(xs, ys, Target::Storage), fpaudit::mul(f, xs, ys).value));
+        CHECK(same(a.div(xs, ys, Target::Storage), fpaudit::div(f, xs, ys).value));
+      }
+  }
+}
+
+TEST_CASE("round_storage (AVX-512 vectors where the CPU has them) equals round_to element by element") {
+  std::mt19937_64 rng(21);
+  std::normal_distribution<double> normal;
+  for (const char* name : {"fp16", "bf16", "fp32", "fp8-e4m3-acc32"}) {
+    const ChainArithmetic a(parse_chain(name));
+    for (const std::size_t n : {std::size_t{0}, std::size_t{5}, std::size_t{8}, std::size_t{61}, std::size_t{4096}}) {
+      std::vector<double> v(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        v[i] = std::ldexp(normal(rng), static_cast<int>(rng() % 300) - 150);
+        if (i % 97 == 13) v[i] = i % 3 ? -INFINITY : NAN;  // vectors with a non-finite lane
+        if (i % 89 == 7) v[i] = i % 2 ? 0.0 : -0.0;
+      }
+      std::vector<double> want = v;
+      for (double& x : want) x = round_to(a.storage(), x);
+      a.round_storage(v);
+      long mismatches = 0;
+      for (std::size_t i = 0; i < n; ++i) mismatches += !same(v[i], want[i]) && !(std::isnan(v[i]) && std::isnan(want[i]));
+      INFO(name << " n=" << n);
+      CHECK(mismatches == 0);
+    }
+  }
+}
