@@ -22,6 +22,7 @@ cd "$(dirname "$0")/.."
 CHAINS="fp32 fp16 fp16-acc32 bf16 bf16-acc32"
 input=data/test_images.npy
 
+scripts/install-deps --bench
 echo "== building fpaudit (Release) in $BUILD" >&2
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" --target fpaudit_cli -j "$(nproc)" >/dev/null

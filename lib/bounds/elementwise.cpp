@@ -14,7 +14,7 @@ bool any_nan(Operand x) { return std::isnan(x.lo) || std::isnan(x.hi) || std::is
 
 /// The largest |v| over v ∈ {a, b} rounded up: the magnitude bound of a quantity monotone on
 /// the enclosure, evaluated at its two ends.
-double max_abs_up(double a, double b) { return up(std::fmax(std::fabs(a), std::fabs(b))); }
+double max_abs_up(double a, double b) { return up(max_num(std::fabs(a), std::fabs(b))); }
 
 /// The smallest |x| over [lo, hi] (0 when the interval holds 0).
 double min_abs(Operand x) { return x.lo > 0 ? x.lo : (x.hi < 0 ? -x.hi : 0.0); }
@@ -30,7 +30,7 @@ double leaky_relu_bound(const ArithmeticModel& m, Operand x, double alpha) {
   // Lipschitz max(1, |alpha|); round_S(alpha·x) is one rounding of an exact product (two_prod).
   const double a = std::fabs(alpha);
   const double local = x.lo < 0 ? m.storage.error(up(a * -x.lo)) : 0.0;
-  return finish(local + std::fmax(1.0, a) * x.err);
+  return finish(local + max_num(1.0, a) * x.err);
 }
 
 double hard_sigmoid_bound(const ArithmeticModel& m, Operand x, double alpha, double beta) {
@@ -41,7 +41,7 @@ double hard_sigmoid_bound(const ArithmeticModel& m, Operand x, double alpha, dou
   const double v = up(max_abs_up(alpha * x.lo + beta, alpha * x.hi + beta) + product_err);
   const double local = m.storage.error(v) + product_err;
   // Both results lie in [0, 1].
-  return std::fmin(1.0 * safety(2), finish(local + a * x.err));
+  return min_num(1.0 * safety(2), finish(local + a * x.err));
 }
 
 double hard_swish_bound(const ArithmeticModel& m, Operand x) {
@@ -53,7 +53,7 @@ double hard_swish_bound(const ArithmeticModel& m, Operand x) {
   const double xm = x.magnitude();
   const double product_err = up(kSixth * xm) * 0x1p-53 + 0x1p-1074;
   const double v = up(max_abs_up(kSixth * x.lo + 0.5, kSixth * x.hi + 0.5) + product_err);
-  const double rho = std::fmin(1.0, up(m.storage.error(v) + product_err));
+  const double rho = min_num(1.0, up(m.storage.error(v) + product_err));
   const double local = up(xm * rho) + m.storage.error(xm);
   return finish(local + 1.5 * x.err);
 }
@@ -64,10 +64,10 @@ double clip_bound(const ArithmeticModel& m, Operand x, double lo, double hi) {
   // 1-Lipschitz and moving the ends by at most δ moves the result by at most δ.
   const double dlo = std::isfinite(lo) ? m.storage.error(std::fabs(lo)) : 0.0;
   const double dhi = std::isfinite(hi) ? m.storage.error(std::fabs(hi)) : 0.0;
-  const double b = finish(std::fmax(dlo, dhi) + x.err);
+  const double b = finish(max_num(dlo, dhi) + x.err);
   // Both values lie in [lo - dlo, hi + dhi].
   const double width = up(up(hi + dhi) - down(lo - dlo));
-  return std::fmin(b, width);
+  return min_num(b, width);
 }
 
 double add_bound(const ArithmeticModel& m, Operand x, Operand z, bool subtract) {
@@ -105,9 +105,9 @@ double pow_bound(const ArithmeticModel& m, Operand x, Operand ex) {
     const double e_lo = down(ex.lo - ex.err), e_hi = up(ex.hi + ex.err);
     double top = 0;  // the largest x^e over the box: at a corner (x^e is monotone in each)
     for (double b : {b_lo, b_hi})
-      for (double e : {e_lo, e_hi}) top = std::fmax(top, up_libm(std::pow(b, e)));
-    const double logmax = up_libm(std::fmax(std::fabs(std::log(b_lo)), std::fabs(std::log(b_hi))));
-    const double slope_x = up(std::fmax(std::fabs(e_lo), std::fabs(e_hi)) * top / b_lo);  // |e|x^(e-1) ≤ |e|·top/x
+      for (double e : {e_lo, e_hi}) top = max_num(top, up_libm(std::pow(b, e)));
+    const double logmax = up_libm(max_num(std::fabs(std::log(b_lo)), std::fabs(std::log(b_hi))));
+    const double slope_x = up(max_num(std::fabs(e_lo), std::fabs(e_hi)) * top / b_lo);  // |e|x^(e-1) ≤ |e|·top/x
     const double prop = slope_x * x.err + up(top * logmax) * ex.err;
     const double local = m.storage.error(up(top * (1 + m.libm_rel))) + up(top * m.libm_rel) + m.libm_abs;
     return finish(local + prop);
@@ -115,7 +115,7 @@ double pow_bound(const ArithmeticModel& m, Operand x, Operand ex) {
   const double e = ex.lo;
   const bool integer = e == std::nearbyint(e);
   // Non-integer powers of negative bases are NaN in both: only x, x̄ ≥ 0 are checked.
-  const double lo = integer ? x.lo : std::fmax(x.lo, 0.0);
+  const double lo = integer ? x.lo : max_num(x.lo, 0.0);
   const double hi = x.hi;
   if (hi < lo) return 0;  // no finite case to bound
   const Operand base{lo, hi, x.err};
@@ -134,9 +134,9 @@ double pow_bound(const ArithmeticModel& m, Operand x, Operand ex) {
   // Propagation: x̄ ∈ [lo - err, hi + err] (≥ 0 when e is not an integer).
   double prop = 0;
   if (x.err > 0 && e != 0) {
-    const double b_lo = integer ? down(lo - x.err) : std::fmax(0.0, down(lo - x.err));
+    const double b_lo = integer ? down(lo - x.err) : max_num(0.0, down(lo - x.err));
     const double b_hi = up(hi + x.err);
-    const double bmax = std::fmax(std::fabs(b_lo), std::fabs(b_hi));
+    const double bmax = max_num(std::fabs(b_lo), std::fabs(b_hi));
     const double bmin = b_lo > 0 ? b_lo : (b_hi < 0 ? -b_hi : 0.0);
     const double ae = std::fabs(e);
     if (e >= 1) {
@@ -144,7 +144,7 @@ double pow_bound(const ArithmeticModel& m, Operand x, Operand ex) {
     } else if (e > 0) {
       // Hölder: |s^e - t^e| ≤ |s - t|^e for s, t ≥ 0; or the slope at the bottom.
       prop = up_libm(std::pow(x.err, e));
-      if (bmin > 0) prop = std::fmin(prop, up(ae * up_libm(std::pow(bmin, e - 1))) * x.err);
+      if (bmin > 0) prop = min_num(prop, up(ae * up_libm(std::pow(bmin, e - 1))) * x.err);
     } else {
       prop = bmin > 0 ? up(ae * up_libm(std::pow(bmin, e - 1))) * x.err : kInf;
     }
@@ -158,7 +158,7 @@ double prelu_bound(const ArithmeticModel& m, Operand x, Operand slope) {
   // sides (x_c ≥ 0 > x̄ or the reverse): both |x_c|, |x̄| ≤ err_x, so at most max(1, |s̄|)·err_x.
   const double s = slope.magnitude();
   const double neg = x.lo < 0 ? -x.lo : 0.0;
-  const double prop = std::fmax(1.0, up(s + slope.err)) * x.err + slope.err * neg;
+  const double prop = max_num(1.0, up(s + slope.err)) * x.err + slope.err * neg;
   const double local = neg > 0 ? m.storage.error(up(s * neg)) : 0.0;
   return finish(local + prop);
 }

@@ -51,26 +51,26 @@ double gelu_slope_up(double t) {
   if (t >= 0) return up(phi_up(t) + up(t * density_up(t)));
   const double pos = up(phi_up(t) - down(-t * density_down(t)));
   const double neg = up(up(-t * density_up(t)) - phi_down(t));
-  return std::fmax(pos, neg);
+  return max_num(pos, neg);
 }
 
 /// An upper bound of |f| on [lo, hi].
 double magnitude_up(UnaryFn f, double lo, double hi) {
-  const double mag = std::fmax(std::fabs(lo), std::fabs(hi));
+  const double mag = max_num(std::fabs(lo), std::fabs(hi));
   switch (f) {
     case UnaryFn::Exp: return up_libm(std::exp(hi));
     case UnaryFn::Log: {
       if (lo <= 0) return kInf;  // log near 0 is unbounded
-      return up_libm(std::fmax(std::fabs(std::log(lo)), std::fabs(std::log(hi))));
+      return up_libm(max_num(std::fabs(std::log(lo)), std::fabs(std::log(hi))));
     }
-    case UnaryFn::Tanh: return std::fmin(1.0, up_libm(std::tanh(mag)));
-    case UnaryFn::Sigmoid: return std::fmin(1.0, up_libm(1 / (1 + std::exp(-hi))));
-    case UnaryFn::Erf: return std::fmin(1.0, up_libm(std::erf(mag)));
+    case UnaryFn::Tanh: return min_num(1.0, up_libm(std::tanh(mag)));
+    case UnaryFn::Sigmoid: return min_num(1.0, up_libm(1 / (1 + std::exp(-hi))));
+    case UnaryFn::Erf: return min_num(1.0, up_libm(std::erf(mag)));
     case UnaryFn::Gelu: {
       // |xΦ(x)| ≤ x for x ≥ 0 (Φ ≤ 1; tighter: xΦ(x) increasing), and for x < 0, |x| ≤ |lo| and
       // Φ(x) ≤ Φ(min(hi, 0)).
       double m = hi > 0 ? up(hi * phi_up(hi)) : 0.0;
-      if (lo < 0) m = std::fmax(m, up(-lo * phi_up(std::fmin(hi, 0.0))));
+      if (lo < 0) m = max_num(m, up(-lo * phi_up(min_num(hi, 0.0))));
       return m;
     }
     case UnaryFn::Sqrt: return hi > 0 ? up(std::sqrt(hi)) : 0.0;
@@ -95,26 +95,26 @@ double propagation_up(UnaryFn f, double lo, double hi, double e) {
     case UnaryFn::Log: return lo > e ? up_libm(-std::log1p(-up(e / down(lo)))) : kInf;
     case UnaryFn::Tanh: {
       const double th = down_libm(std::tanh(std::fabs(t)));  // 1 - tanh² is largest nearest 0
-      return std::fmin(2.0, up(up(1 - down(th * th)) * e));
+      return min_num(2.0, up(up(1 - down(th * th)) * e));
     }
     case UnaryFn::Sigmoid: {
       // σ' = σ(1-σ), largest nearest 0; with σ(|t|) ≥ s ≥ 1/2, σ(1-σ) ≤ s(1-s).
       double s = down_libm(1 / (1 + std::exp(-std::fabs(t))));
       if (s < 0.5) s = 0.5;
-      return std::fmin(1.0, up(up(s * up(1 - s)) * e));
+      return min_num(1.0, up(up(s * up(1 - s)) * e));
     }
-    case UnaryFn::Erf: return std::fmin(2.0, up(up(kTwoOverSqrtPiUp * up_libm(std::exp(-down(t * t)))) * e));
+    case UnaryFn::Erf: return min_num(2.0, up(up(kTwoOverSqrtPiUp * up_libm(std::exp(-down(t * t)))) * e));
     case UnaryFn::Gelu: {
       // |GELU'| on [a, b] peaks at an end or where GELU'' = φ(t)(2 - t²) vanishes, t = ±√2.
-      double s = std::fmax(gelu_slope_up(a), gelu_slope_up(b));
+      double s = max_num(gelu_slope_up(a), gelu_slope_up(b));
       for (const double c : {-kSqrt2, kSqrt2})
-        if (a <= c && c <= b) s = std::fmax(s, gelu_slope_up(c));
+        if (a <= c && c <= b) s = max_num(s, gelu_slope_up(c));
       return up(s * e);
     }
     case UnaryFn::Sqrt: {
       // Hölder: |√x - √y| ≤ √|x - y| for x, y ≥ 0; and 1/(2√(lo - e)) when that is positive.
       const double holder = up(std::sqrt(e));
-      if (a > 0) return std::fmin(holder, up(e / down(2 * down(std::sqrt(a)))));
+      if (a > 0) return min_num(holder, up(e / down(2 * down(std::sqrt(a)))));
       return holder;
     }
     case UnaryFn::Reciprocal: {

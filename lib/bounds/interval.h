@@ -16,7 +16,7 @@ struct Interval {
   static Interval point(double x) { return {x, x}; }
   /// [x - r, x + r], rounded outward.
   static Interval around(double x, double r) { return {down(x - r), up(x + r)}; }
-  double magnitude() const { return std::fmax(std::fabs(lo), std::fabs(hi)); }
+  double magnitude() const { return max_num(std::fabs(lo), std::fabs(hi)); }
   /// The smallest |v| over the interval (0 when it holds 0).
   double mignitude() const { return lo > 0 ? lo : (hi < 0 ? -hi : 0.0); }
 
@@ -26,8 +26,8 @@ struct Interval {
     const double p[4] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
     double lo = p[0], hi = p[0];
     for (double v : p) {
-      lo = std::fmin(lo, v);
-      hi = std::fmax(hi, v);
+      lo = min_num(lo, v);
+      hi = max_num(hi, v);
     }
     return {down(lo), up(hi)};
   }

@@ -85,6 +85,62 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
   const double* bhi = B.hi->data.data();
   const double* bed = B.err->data.data();
   const double* bep = B.err_prob->data.data();
+  // The epilogue of output row mm from its three sums: the sum's error, the bias, the rounding.
+  auto finish_row = [&](long mm, const double* row_S, const double* row_Ed, const double* row_Ep) {
+    for (long n = 0; n < g.N; ++n) {
+      const double Sn = row_S[n] * safe, Edn = row_Ed[n] * safe, Epn = row_Ep[n] * safe;
+      double cmag = 0, ced = 0, cep = 0;
+      if (g.bias) {
+        const long j = g.bias_offset + mm * g.bias_stride_m + n * g.bias_stride_n;
+        cmag = g.bias->magnitude(j);
+        ced = g.bias->err->data[j];
+        cep = g.bias->err_prob->data[j];
+      }
+      SumError sum;
+      Epilogue e;
+      if (m.exact_sums && !g.scaled) {
+        // ExactArithmetic: the bias is inside the exact dot product, rounded once with it.
+        sum.det = sum.prob = m.storage.error(up(Sn + cmag));
+      } else {
+        sum = sum_error(m, g.K, Sn, lambda);
+        e = epilogue(m, g, sum, cmag);
+      }
+      const double cscale = g.scaled ? std::fabs(g.beta) : 1.0;
+      const long o = g.out_offset + mm * g.ldo + n;
+      // NaN can only come from 0·Inf (an unbounded operand against an exact zero): Inf is safe.
+      det.data[o] = nan_to_inf((e.scale * (sum.det + Edn) + e.rounding + cscale * ced) * safety(6));
+      prob.data[o] = nan_to_inf((e.scale * (sum.prob + Epn) + e.rounding + cscale * cep) * safety(6));
+      if (sum.failure > worst_failure) worst_failure = sum.failure;
+    }
+  };
+
+  // B(k, n) contiguous in n (every Conv's unrolled input, the ViT's MatMuls): whole output rows
+  // accumulate term by term, kRows rows at a time so that each row of B is read once per block
+  // rather than once per row (the three B arrays of a Conv do not fit in cache). Each element
+  // still takes its terms in the order k = 0, 1, ..., so the bits are those of one row at a time.
+  if (g.B.stride_i != 1 && g.B.stride_j == 1) {
+    constexpr long kRows = 4;
+    std::vector<double> SB(static_cast<std::size_t>(kRows * g.N)), EdB(SB.size()), EpB(SB.size());
+    for (long m0 = 0; m0 < g.M; m0 += kRows) {
+      const long rows = std::min(kRows, g.M - m0);
+      std::fill(SB.begin(), SB.end(), 0.0);
+      std::fill(EdB.begin(), EdB.end(), 0.0);
+      std::fill(EpB.begin(), EpB.end(), 0.0);
+      for (long k = 0; k < g.K; ++k) {
+        const long base = g.B.at(k, 0);
+        for (long r = 0; r < rows; ++r) {
+          const long i = g.A.at(m0 + r, k);
+          const double am = A.magnitude(i), ead = A.err->data[i], eap = A.err_prob->data[i];
+          if (am == 0 && ead == 0 && eap == 0) continue;  // e.g. a ReLU zero: contributes nothing
+          add_row_term(blo + base, bhi + base, bed + base, bep + base, SB.data() + r * g.N, EdB.data() + r * g.N,
+                       EpB.data() + r * g.N, am, ead, eap, g.N);
+        }
+      }
+      for (long r = 0; r < rows; ++r) finish_row(m0 + r, SB.data() + r * g.N, EdB.data() + r * g.N, EpB.data() + r * g.N);
+    }
+    return worst_failure;
+  }
+
   for (long mm = 0; mm < g.M; ++mm) {
     if (g.B.stride_i == 1) {
       // B(k, n) contiguous in k (Gemm with transB: the weights are [N][K]): one reduction per output.
@@ -145,31 +201,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
         }
       }
     }
-    for (long n = 0; n < g.N; ++n) {
-      const double Sn = S[n] * safe, Edn = Ed[n] * safe, Epn = Ep[n] * safe;
-      double cmag = 0, ced = 0, cep = 0;
-      if (g.bias) {
-        const long j = g.bias_offset + mm * g.bias_stride_m + n * g.bias_stride_n;
-        cmag = g.bias->magnitude(j);
-        ced = g.bias->err->data[j];
-        cep = g.bias->err_prob->data[j];
-      }
-      SumError sum;
-      Epilogue e;
-      if (m.exact_sums && !g.scaled) {
-        // ExactArithmetic: the bias is inside the exact dot product, rounded once with it.
-        sum.det = sum.prob = m.storage.error(up(Sn + cmag));
-      } else {
-        sum = sum_error(m, g.K, Sn, lambda);
-        e = epilogue(m, g, sum, cmag);
-      }
-      const double cscale = g.scaled ? std::fabs(g.beta) : 1.0;
-      const long o = g.out_offset + mm * g.ldo + n;
-      // NaN can only come from 0·Inf (an unbounded operand against an exact zero): Inf is safe.
-      det.data[o] = nan_to_inf((e.scale * (sum.det + Edn) + e.rounding + cscale * ced) * safety(6));
-      prob.data[o] = nan_to_inf((e.scale * (sum.prob + Epn) + e.rounding + cscale * cep) * safety(6));
-      if (sum.failure > worst_failure) worst_failure = sum.failure;
-    }
+    finish_row(mm, S.data(), Ed.data(), Ep.data());
   }
   return worst_failure;
 }

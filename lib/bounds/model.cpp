@@ -27,13 +27,6 @@ RoundingTarget binary64_target(double extra) {
 
 }  // namespace
 
-double RoundingTarget::error(double magnitude) const {
-  if (u == 0 && eta == 0) return 0;
-  // The factor covers this function's own binary64 roundings (theory/bounds-arithmetic.md §1).
-  const double e = saturates && magnitude > max_finite ? std::fmax(u * magnitude, magnitude - max_finite) + eta : u * magnitude + eta;
-  return e * (1 + 0x1p-50) + 0x1p-1074;
-}
-
 ArithmeticModel ArithmeticModel::of(const Arithmetic& a) {
   ArithmeticModel m;
   m.schedule = a.schedule();
@@ -89,11 +82,6 @@ double ArithmeticModel::function_rel(UnaryFn f, double x_magnitude) const {
   return kInf;
 }
 
-double gamma(long k, double u) {
-  const double ku = static_cast<double>(k) * u;
-  return ku < 1 ? ku / (1 - ku) : kInf;
-}
-
 double rounding_growth(long k, double u) {
   if (k <= 0 || u == 0) return 0;
   // (1+u)^k by binary powering: 1+u is exact, and the rounding errors of the squarings and
@@ -109,7 +97,7 @@ double rounding_growth(long k, double u) {
   // γ_k = ku/(1-ku), with ku and 1-ku exact, rounded up: the classical bound, when finite.
   const double ku = static_cast<double>(k) * u;
   const double classical = ku < 1 ? ku / (1 - ku) * (1 + 0x1p-52) : kInf;
-  return std::fmin(powering, classical);
+  return min_num(powering, classical);
 }
 
 double gamma_probabilistic(long k, double u, double lambda) {

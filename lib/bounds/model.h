@@ -8,6 +8,11 @@
 
 namespace fpaudit::bounds {
 
+/// std::fmax and std::fmin, inline: the same results as glibc's (a NaN operand gives the other
+/// one; of two equal operands, ±0 included, the first), without a library call per element.
+inline double max_num(double a, double b) { return a >= b || b != b ? a : b; }
+inline double min_num(double a, double b) { return a <= b || b != b ? a : b; }
+
 /// One rounding into a format, to nearest: for every real z whose rounding ẑ is finite,
 ///   |ẑ - z| ≤ u·|z| + η                    (no overflow: the standard model with underflow)
 ///   |ẑ - z| = |z| - max_finite             (saturating formats, |z| beyond the threshold)
@@ -17,7 +22,13 @@ struct RoundingTarget {
   double max_finite = 0;         ///< largest finite value (+Inf when irrelevant)
   bool saturates = false;        ///< overflow gives ±max_finite (E4M3) rather than ±Inf
   /// A bound on |round(z) - z| over every z with |z| ≤ magnitude whose rounding is finite.
-  double error(double magnitude) const;
+  /// Inline: every bound rule calls it per element. The factor covers its own binary64
+  /// roundings (theory/bounds-arithmetic.md §1).
+  double error(double magnitude) const {
+    if (u == 0 && eta == 0) return 0;
+    const double e = saturates && magnitude > max_finite ? max_num(u * magnitude, magnitude - max_finite) + eta : u * magnitude + eta;
+    return e * (1 + 0x1p-50) + 0x1p-1074;
+  }
   /// A bound on |round(z)| given |z| ≤ magnitude.
   double rounded_magnitude(double magnitude) const { return magnitude + error(magnitude); }
 };
@@ -57,7 +68,11 @@ struct ArithmeticModel {
 };
 
 /// γ_k(u) = k·u / (1 - k·u), +Inf when k·u ≥ 1 (Higham, Accuracy and Stability, Lemma 3.1).
-double gamma(long k, double u);
+/// Inline, so that the many call sites with a constant k fold it away.
+inline double gamma(long k, double u) {
+  const double ku = static_cast<double>(k) * u;
+  return ku < 1 ? ku / (1 - ku) : __builtin_inf();
+}
 /// An upper bound on (1+u)^k - 1: the relative error of k roundings in a row. Finite for every
 /// k, and at most γ_k(u) where that is finite (theory/rounding-model.md, Lemma 1).
 double rounding_growth(long k, double u);

@@ -44,16 +44,6 @@ BatchNormFold batchnorm_fold(const ArithmeticModel& m, Operand gamma, Operand be
   return f;
 }
 
-double batchnorm_bound(const ArithmeticModel& m, const BatchNormFold& f, Operand x) {
-  if (std::isnan(x.lo) || std::isnan(x.hi) || std::isnan(x.err)) return kInf;
-  // y_c = round_S(x_c·ŝ + ĥ) (one rounding: an exact product of two storage values); the exact
-  // ȳ = x̄·s̄ + h̄. |x_c ŝ + ĥ - x̄ s̄ - h̄| ≤ |x_c||ŝ - s̄| + |x_c - x̄||s̄| + |ĥ - h̄|.
-  const Interval y = Interval{x.lo, x.hi} * f.scale + f.shift;
-  const double local = m.storage.error(y.magnitude());
-  const double prop = x.magnitude() * f.scale_err + x.err * (f.scale.magnitude() + f.scale_err) + f.shift_err;
-  return nan_to_inf((local + prop) * safety(8));
-}
-
 // ---- LayerNormalization ------------------------------------------------------------------
 
 namespace {
@@ -79,7 +69,7 @@ RowGeometry geometry(const LayerNormRow& row) {
   for (long j = 0; j < n; ++j) {
     const double lo = x.lo->data[row.x_base + j], hi = x.hi->data[row.x_base + j];
     g.mid[j] = 0.5 * (lo + hi);
-    g.hw[j] = std::fmax(up(hi - g.mid[j]), up(g.mid[j] - lo));
+    g.hw[j] = max_num(up(hi - g.mid[j]), up(g.mid[j] - lo));
     g.S1 += x.magnitude(row.x_base + j);
     g.mean_hw += g.hw[j];
     sum_mid += g.mid[j];
@@ -99,7 +89,7 @@ RowGeometry geometry(const LayerNormRow& row) {
   }
   // v(mid) = Σ(mid - c)²/n - (c - mean)²: Σ(mid - c)² over-estimates, the correction bounds below.
   const double v_up = up(ss * safety(n + 4) / nn);
-  const double v_lo = std::fmax(0.0, down(down(ss * (1 - 2 * gamma(n + 6, 0x1p-53)) / nn) - up(rc * rc)));
+  const double v_lo = max_num(0.0, down(down(ss * (1 - 2 * gamma(n + 6, 0x1p-53)) / nn) - up(rc * rc)));
   g.sd_lo = down(std::sqrt(v_lo));
   g.sd_hi = up(std::sqrt(v_up));
   return g;
@@ -128,7 +118,7 @@ double layernorm_bound(const ArithmeticModel& m, double lambda, const LayerNormR
   // ---- local: the chain's evaluation against the exact function at its own values ----------
   // |d_j| ≤ D_j over the box; v ∈ [a², b²] with a, b the standard deviation's bounds.
   const double spread = up(norm2_up(g.hw) / std::sqrt(nn));
-  const double a = std::fmax(0.0, down(g.sd_lo - spread)), b = up(g.sd_hi + spread);
+  const double a = max_num(0.0, down(g.sd_lo - spread)), b = up(g.sd_hi + spread);
   std::vector<double> D(static_cast<std::size_t>(n));
   for (long j = 0; j < n; ++j) D[j] = up(up(g.dmid[j] + g.hw[j]) + g.mean_hw);
   auto local_errors = [&](bool probabilistic, std::vector<double>& out) -> double {
@@ -173,12 +163,12 @@ double layernorm_bound(const ArithmeticModel& m, double lambda, const LayerNormR
       double local = nan_to_inf(up(up(G * e_p) + m.storage.error(y_mag)));
       if (may_overflow) {
         // y_c = round_S(β_j) (or 0): |y_c - y*_j| ≤ |γ_j|·|d_j r| + u_S|β_j| + η_S, |d_j r| ≤ √n.
-        const double dr = std::isinf(r_hi) ? root_n : std::fmin(root_n, up(D[j] * r_hi));
-        local = std::fmax(local, up(up(G * dr) + m.storage.error(B)));
+        const double dr = std::isinf(r_hi) ? root_n : min_num(root_n, up(D[j] * r_hi));
+        local = max_num(local, up(up(G * dr) + m.storage.error(B)));
       }
       out[j] = local;
     }
-    return probabilistic ? std::fmax(s1.failure, s2.failure) : 0.0;
+    return probabilistic ? max_num(s1.failure, s2.failure) : 0.0;
   };
   std::vector<double> local_det(static_cast<std::size_t>(n)), local_prob(local_det.size());
   local_errors(false, local_det);
@@ -198,16 +188,16 @@ double layernorm_bound(const ArithmeticModel& m, double lambda, const LayerNormR
     mean_e = up(mean_e * safety(n) / nn);
     mean_hw2 = up(mean_hw2 * safety(n) / nn);
     const double norm_e = norm2_up(E);
-    const double sd_min = std::fmax(0.0, down(g.sd_lo - up(norm2_up(hw2) / std::sqrt(nn))));
+    const double sd_min = max_num(0.0, down(g.sd_lo - up(norm2_up(hw2) / std::sqrt(nn))));
     const double sigma_min = down(std::sqrt(down(down(sd_min * sd_min) + eps)));
     for (long j = 0; j < n; ++j) {
       const Operand gj = gamma_of(j), bj = beta_of(j);
       double nmax = root_n, dn = kInf;
       if (sigma_min > 0) {
-        nmax = std::fmin(root_n, up(up(up(g.dmid[j] + hw2[j]) + mean_hw2) / sigma_min));
+        nmax = min_num(root_n, up(up(up(g.dmid[j] + hw2[j]) + mean_hw2) / sigma_min));
         dn = up(up(up(E[j] + mean_e) + up(nmax * norm_e / down(std::sqrt(nn)))) / sigma_min);
       }
-      dn = std::fmin(dn, up(2 * nmax));  // both normalised values lie within nmax of 0
+      dn = min_num(dn, up(2 * nmax));  // both normalised values lie within nmax of 0
       const double prop = up(up(gj.magnitude() * dn) + up(up(gj.err * up(nmax)) + bj.err));
       out.data[row.x_base + j] = bad ? kInf : nan_to_inf(up(local[j] + prop) * safety(4));
     }
@@ -220,7 +210,7 @@ double layernorm_bound(const ArithmeticModel& m, double lambda, const LayerNormR
   propagate(Ed, local_det, det);
   propagate(Ep, local_prob, prob);
   for (long j = 0; j < n; ++j)
-    prob.data[row.x_base + j] = std::fmin(prob.data[row.x_base + j], det.data[row.x_base + j]);
+    prob.data[row.x_base + j] = min_num(prob.data[row.x_base + j], det.data[row.x_base + j]);
   return failure;
 }
 

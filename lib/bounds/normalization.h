@@ -20,8 +20,16 @@ struct BatchNormFold {
   double scale_err = 0, shift_err = 0;  ///< their distance from the exact ones
 };
 BatchNormFold batchnorm_fold(const ArithmeticModel& m, Operand gamma, Operand beta, Operand mean, Operand var, double epsilon);
-/// One output element x·scale + shift.
-double batchnorm_bound(const ArithmeticModel& m, const BatchNormFold& f, Operand x);
+/// One output element x·scale + shift. Inline: called twice per element and pass.
+inline double batchnorm_bound(const ArithmeticModel& m, const BatchNormFold& f, Operand x) {
+  if (std::isnan(x.lo) || std::isnan(x.hi) || std::isnan(x.err)) return __builtin_inf();
+  // y_c = round_S(x_c·ŝ + ĥ) (one rounding: an exact product of two storage values); the exact
+  // ȳ = x̄·s̄ + h̄. |x_c ŝ + ĥ - x̄ s̄ - h̄| ≤ |x_c||ŝ - s̄| + |x_c - x̄||s̄| + |ĥ - h̄|.
+  const Interval y = Interval{x.lo, x.hi} * f.scale + f.shift;
+  const double local = m.storage.error(y.magnitude());
+  const double prop = x.magnitude() * f.scale_err + x.err * (f.scale.magnitude() + f.scale_err) + f.shift_err;
+  return nan_to_inf((local + prop) * safety(8));
+}
 
 // ---- LayerNormalization ------------------------------------------------------------------
 // Over the n normalised elements, in the accumulation format A (docs/chain-semantics.md):

@@ -15,7 +15,19 @@ SumError sum_error(const ArithmeticModel& m, long n, double S, double lambda) {
     r.det = r.prob = m.storage.error(S);
   } else {
     // Theorem 1 for the IEEE schedules, the tensor-core rule for tensor-core blocks.
-    const SumConstants c = sum_constants(m.schedule, n, m.u_sum, m.eta_sum, lambda);
+    // The constants depend on the schedule, n, the formats and λ only, and one operator asks for
+    // the same ones once per output element: remember the last set per thread (the powering,
+    // expm1 and exp behind them cost more than everything else in a GEMM's bound).
+    struct Memo {
+      DotSchedule schedule;
+      long n = -1;
+      double u = 0, eta = 0, lambda = 0;
+      SumConstants c;
+    };
+    thread_local Memo memo;
+    if (memo.n != n || !(memo.schedule == m.schedule) || memo.u != m.u_sum || memo.eta != m.eta_sum || memo.lambda != lambda)
+      memo = {m.schedule, n, m.u_sum, m.eta_sum, lambda, sum_constants(m.schedule, n, m.u_sum, m.eta_sum, lambda)};
+    const SumConstants& c = memo.c;
     r.det = (c.gamma * S + c.eta) * safety(4);
     r.prob = (c.gamma_prob * S + c.eta) * safety(4);
     r.failure = c.failure;

@@ -59,7 +59,7 @@ class NoBound : public std::runtime_error {
 /// evaluated with at most n binary64 additions and multiplications of nonnegative numbers on
 /// any path is multiplied by this to stay an upper bound despite its own rounding errors
 /// (γ_n(2^-53), doubled; theory/bounds-arithmetic.md §1).
-double safety(long n);
+inline double safety(long n) { return 1.0 + 2.0 * gamma(n + 2, 0x1p-53); }
 
 /// Directed corrections of one binary64 operation (theory/bounds-arithmetic.md §1): if x is the
 /// rounded result of one operation, the exact result lies in [down(x), up(x)].

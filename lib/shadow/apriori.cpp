@@ -91,7 +91,7 @@ void AprioriState::enclose(int slot, const Tensor& ref, const Tensor& ref_err) {
       const double r = bounds::up(e.data[i] + ref_err.data[i]);
       lo.data[i] = bounds::down(ref.data[i] - r);
       hi.data[i] = bounds::up(ref.data[i] + r);
-      if (!s.saturates && !(std::fmax(-lo.data[i], hi.data[i]) < s.max_finite)) {
+      if (!s.saturates && !(bounds::max_num(-lo.data[i], hi.data[i]) < s.max_finite)) {
         e.data[i] = INFINITY;
         lo.data[i] = -INFINITY;
         hi.data[i] = INFINITY;

@@ -1,6 +1,9 @@
 // lib/bounds/model and sums: the constants every rule is built from, checked against values
 // worked out by hand or with MPFR at high precision.
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include <doctest/doctest.h>
 #include <mpfr.h>
@@ -120,4 +123,20 @@ TEST_CASE("the bound code's own rounding: up/down bracket, safety grows with n")
   CHECK(safety(1) > 1);
   CHECK(safety(1000) > safety(10));
   CHECK(safety(1000) < 1 + 1e-12);
+}
+
+TEST_CASE("max_num and min_num return what glibc's fmax and fmin return, NaN and signed zeros included") {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  const double values[] = {nan, -inf, -1.5, -0.0, 0.0, 0x1p-1074, 2.0, inf};
+  for (double a : values)
+    for (double b : values) {
+      // volatile: compare with the library calls, not with what the compiler folds.
+      volatile double va = a, vb = b;
+      const double want_max = std::fmax(va, vb), want_min = std::fmin(va, vb);
+      const double got_max = max_num(a, b), got_min = min_num(a, b);
+      CHECK(std::isnan(got_max) == std::isnan(want_max));
+      CHECK(std::isnan(got_min) == std::isnan(want_min));
+      if (!std::isnan(want_max)) CHECK(std::bit_cast<std::uint64_t>(got_max) == std::bit_cast<std::uint64_t>(want_max));
+      if (!std::isnan(want_min)) CHECK(std::bit_cast<std::uint64_t>(got_min) == std::bit_cast<std::uint64_t>(want_min));
+    }
 }

@@ -63,7 +63,7 @@ class BatchNormalization : public OpKernel {
         for (std::int64_t i = 0; i < inner_; ++i) {
           const long at = static_cast<long>(base + i);
           r.det[0]->data[at] = bounds::batchnorm_bound(r.model, fold, bounds::operand_at(r.inputs[0], at, false));
-          r.prob[0]->data[at] = std::fmin(r.det[0]->data[at], bounds::batchnorm_bound(r.model, fold, bounds::operand_at(r.inputs[0], at, true)));
+          r.prob[0]->data[at] = bounds::min_num(r.det[0]->data[at], bounds::batchnorm_bound(r.model, fold, bounds::operand_at(r.inputs[0], at, true)));
         }
       }
     }
