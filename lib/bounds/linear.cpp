@@ -51,7 +51,9 @@ Epilogue epilogue(const ArithmeticModel& m, const MatmulBound& g, const SumError
 /// errors. The buffers are declared unaliased (S, Ed, Ep are matmul_bound's own), which lets the
 /// compiler vectorise the loop (it gives up on this many pointers otherwise); every element
 /// takes the same operations in the same order either way, so the bits do not change.
-/// std::max(bh, bl) is bl > bh ? bl : bh, NaN included.
+/// std::max(bh, bl) is bl > bh ? bl : bh, NaN included. Without kProb, Ep is left alone (the
+/// caller knows it would equal Ed).
+template <bool kProb>
 [[gnu::always_inline]] inline void add_row_term(const double* __restrict blo, const double* __restrict bhi,
                                                 const double* __restrict bed, const double* __restrict bep,
                                                 double* __restrict S, double* __restrict Ed, double* __restrict Ep,
@@ -61,7 +63,7 @@ Epilogue epilogue(const ArithmeticModel& m, const MatmulBound& g, const SumError
     const double bm = std::max(bh, bl);
     S[n] += am * bm;
     Ed[n] += am * bed[n] + ead * (bm + bed[n]);
-    Ep[n] += am * bep[n] + eap * (bm + bep[n]);
+    if constexpr (kProb) Ep[n] += am * bep[n] + eap * (bm + bep[n]);
   }
 }
 
@@ -85,6 +87,10 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
   const double* bhi = B.hi->data.data();
   const double* bed = B.err->data.data();
   const double* bep = B.err_prob->data.data();
+  // The deterministic and the probabilistic input bounds are often the same tensors (the
+  // reference's own bounds, either pass of the a-priori certificate): then the third sum is the
+  // second, operation for operation, and is copied rather than computed.
+  const bool same_err = A.err == A.err_prob && B.err == B.err_prob;
   // The epilogue of output row mm from its three sums: the sum's error, the bias, the rounding.
   auto finish_row = [&](long mm, const double* row_S, const double* row_Ed, const double* row_Ep) {
     for (long n = 0; n < g.N; ++n) {
@@ -132,10 +138,15 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
           const long i = g.A.at(m0 + r, k);
           const double am = A.magnitude(i), ead = A.err->data[i], eap = A.err_prob->data[i];
           if (am == 0 && ead == 0 && eap == 0) continue;  // e.g. a ReLU zero: contributes nothing
-          add_row_term(blo + base, bhi + base, bed + base, bep + base, SB.data() + r * g.N, EdB.data() + r * g.N,
-                       EpB.data() + r * g.N, am, ead, eap, g.N);
+          double* row = SB.data() + r * g.N;
+          if (same_err)
+            add_row_term<false>(blo + base, bhi + base, bed + base, bep + base, row, EdB.data() + r * g.N, nullptr, am, ead, eap, g.N);
+          else
+            add_row_term<true>(blo + base, bhi + base, bed + base, bep + base, row, EdB.data() + r * g.N, EpB.data() + r * g.N, am, ead,
+                               eap, g.N);
         }
       }
+      if (same_err) std::copy(EdB.begin(), EdB.begin() + rows * g.N, EpB.begin());
       for (long r = 0; r < rows; ++r) finish_row(m0 + r, SB.data() + r * g.N, EdB.data() + r * g.N, EpB.data() + r * g.N);
     }
     return worst_failure;
@@ -151,7 +162,8 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
         ad[k] = A.err->data[i];
         ap[k] = A.err_prob->data[i];
       }
-      for (long n = 0; n < g.N; ++n) {
+      // Without kProb the third sum is the second (same_err) and is copied.
+      auto reduce = [&]<bool kProb>(long n) {
         const long base = g.B.at(0, n);
         // Eight explicit partial sums in a fixed order: vectorisable, and the same bits with
         // SSE2, AVX2 or no vectors at all.
@@ -164,18 +176,24 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
             const double bm = bl > bh ? bl : bh;
             s[l] += a[k + l] * bm;
             ed[l] += a[k + l] * bed[base + k + l] + ad[k + l] * (bm + bed[base + k + l]);
-            ep[l] += a[k + l] * bep[base + k + l] + ap[k + l] * (bm + bep[base + k + l]);
+            if constexpr (kProb) ep[l] += a[k + l] * bep[base + k + l] + ap[k + l] * (bm + bep[base + k + l]);
           }
         for (int l = 0; k < g.K; ++k, ++l) {
           const double bl = std::fabs(blo[base + k]), bh = std::fabs(bhi[base + k]);
           const double bm = bl > bh ? bl : bh;
           s[l] += a[k] * bm;
           ed[l] += a[k] * bed[base + k] + ad[k] * (bm + bed[base + k]);
-          ep[l] += a[k] * bep[base + k] + ap[k] * (bm + bep[base + k]);
+          if constexpr (kProb) ep[l] += a[k] * bep[base + k] + ap[k] * (bm + bep[base + k]);
         }
         S[n] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
         Ed[n] = ((ed[0] + ed[1]) + (ed[2] + ed[3])) + ((ed[4] + ed[5]) + (ed[6] + ed[7]));
-        Ep[n] = ((ep[0] + ep[1]) + (ep[2] + ep[3])) + ((ep[4] + ep[5]) + (ep[6] + ep[7]));
+        Ep[n] = kProb ? ((ep[0] + ep[1]) + (ep[2] + ep[3])) + ((ep[4] + ep[5]) + (ep[6] + ep[7])) : Ed[n];
+      };
+      for (long n = 0; n < g.N; ++n) {
+        if (same_err)
+          reduce.template operator()<false>(n);
+        else
+          reduce.template operator()<true>(n);
       }
     } else {
       // B(k, n) contiguous in n (or strided): accumulate whole output rows, term by term.
@@ -188,7 +206,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
         if (am == 0 && ead == 0 && eap == 0) continue;  // e.g. a ReLU zero: contributes nothing
         const long base = g.B.at(k, 0), step = g.B.stride_j;
         if (step == 1) {
-          add_row_term(blo + base, bhi + base, bed + base, bep + base, S.data(), Ed.data(), Ep.data(), am, ead, eap, g.N);
+          add_row_term<true>(blo + base, bhi + base, bed + base, bep + base, S.data(), Ed.data(), Ep.data(), am, ead, eap, g.N);
           continue;
         }
         for (long n = 0; n < g.N; ++n) {

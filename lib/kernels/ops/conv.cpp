@@ -76,7 +76,11 @@ class GroupedConvolution {
                const bounds::Enclosure* bias, Tensor& det, Tensor& prob) const {
     const long K = depth(), P = out_plane_;
     Tensor lo({K, P}), hi({K, P}), err({K, P}), err_prob({K, P});
-    const bounds::Enclosure col{&lo, &hi, &err, &err_prob};
+    // Point values (lo = hi) and equal deterministic/probabilistic bounds are common (every pass
+    // but the a-priori one, resp. the reference's and the certificate's): unroll them once and
+    // let the column enclosure share them, which also lets matmul_bound skip its third sum.
+    const bool point = x.lo == x.hi, same_err = x.err == x.err_prob;
+    const bounds::Enclosure col{&lo, point ? &lo : &hi, &err, same_err ? &err : &err_prob};
     double fail = 0;
     for (std::int64_t n = 0; n < batch_; ++n)
       for (std::int64_t g = 0; g < groups_; ++g) {
@@ -90,9 +94,9 @@ class GroupedConvolution {
           mb.B = {&x, x_offset, P, 1};
         } else {
           unroll(x.lo->data.data() + x_offset, lo.data.data());
-          unroll(x.hi->data.data() + x_offset, hi.data.data());
+          if (!point) unroll(x.hi->data.data() + x_offset, hi.data.data());
           unroll(x.err->data.data() + x_offset, err.data.data());
-          unroll(x.err_prob->data.data() + x_offset, err_prob.data.data());
+          if (!same_err) unroll(x.err_prob->data.data() + x_offset, err_prob.data.data());
           mb.B = {&col, 0, P, 1};
         }
         if (bias) {

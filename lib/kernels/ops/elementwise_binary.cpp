@@ -45,11 +45,14 @@ class Nary : public OpKernel {
         prob.data[o] = p;
       });
     } else {
+      const bounds::Enclosure& x = r.inputs[0];
+      const bounds::Enclosure& z = r.inputs[1];
+      // One tensor for both bounds of each input: the probabilistic rule would repeat the other.
+      const bool same_err = x.err == x.err_prob && z.err == z.err_prob;
       bc_.for_each([&](std::int64_t o, const std::int64_t* off) {
-        const bounds::Enclosure& x = r.inputs[0];
-        const bounds::Enclosure& z = r.inputs[1];
         det.data[o] = rule_(r.model, bounds::operand_at(x, off[0], false), bounds::operand_at(z, off[1], false));
-        prob.data[o] = std::fmin(det.data[o], rule_(r.model, bounds::operand_at(x, off[0], true), bounds::operand_at(z, off[1], true)));
+        prob.data[o] = same_err ? det.data[o]
+                                : std::fmin(det.data[o], rule_(r.model, bounds::operand_at(x, off[0], true), bounds::operand_at(z, off[1], true)));
       });
     }
     if (r.failure_probability) *r.failure_probability = 0;

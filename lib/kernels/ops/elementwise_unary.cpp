@@ -29,9 +29,11 @@ class Unary : public OpKernel {
     const bounds::Enclosure& x = r.inputs[0];
     Tensor& det = *r.det[0];
     Tensor& prob = *r.prob[0];
+    // One tensor for both input bounds: the probabilistic rule would repeat the deterministic one.
+    const bool same_err = x.err == x.err_prob;
     for (long i = 0; i < det.size(); ++i) {
       det.data[i] = rule_(r.model, bounds::operand_at(x, i, false));
-      prob.data[i] = std::fmin(det.data[i], rule_(r.model, bounds::operand_at(x, i, true)));
+      prob.data[i] = same_err ? det.data[i] : std::fmin(det.data[i], rule_(r.model, bounds::operand_at(x, i, true)));
     }
     if (r.failure_probability) *r.failure_probability = 0;
   }

@@ -58,12 +58,15 @@ class BatchNormalization : public OpKernel {
     for (std::int64_t c = 0; c < channels_; ++c) {
       auto constant = [&](std::size_t i) { return bounds::operand_at(r.inputs[i], static_cast<long>(c), false); };
       const bounds::BatchNormFold fold = bounds::batchnorm_fold(r.model, constant(1), constant(2), constant(3), constant(4), epsilon_);
+      // With one tensor for both input bounds, the probabilistic bound is the deterministic one.
+      const bool same_err = r.inputs[0].err == r.inputs[0].err_prob;
       for (std::int64_t n = 0; n < outer_; ++n) {
         const std::int64_t base = (n * channels_ + c) * inner_;
         for (std::int64_t i = 0; i < inner_; ++i) {
           const long at = static_cast<long>(base + i);
-          r.det[0]->data[at] = bounds::batchnorm_bound(r.model, fold, bounds::operand_at(r.inputs[0], at, false));
-          r.prob[0]->data[at] = bounds::min_num(r.det[0]->data[at], bounds::batchnorm_bound(r.model, fold, bounds::operand_at(r.inputs[0], at, true)));
+          const double det = bounds::batchnorm_bound(r.model, fold, bounds::operand_at(r.inputs[0], at, false));
+          r.det[0]->data[at] = det;
+          r.prob[0]->data[at] = same_err ? det : bounds::min_num(det, bounds::batchnorm_bound(r.model, fold, bounds::operand_at(r.inputs[0], at, true)));
         }
       }
     }
