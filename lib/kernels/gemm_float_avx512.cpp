@@ -25,6 +25,11 @@ constexpr int kWidth = 16;  // binary32 lanes per vector
 template <int R, int L>
 struct Lanes {
   __m512 v[R * L];
+  static Lanes zeros() {
+    Lanes z;
+    for (int i = 0; i < R * L; ++i) z.v[i] = _mm512_setzero_ps();
+    return z;
+  }
 };
 
 template <int R, int L>
@@ -71,11 +76,7 @@ template <int R, int L, bool Binary16>
 struct RoundedFmaV {
   using value = Lanes<R, L>;
   static __m512 round(__m512 x) { return Binary16 ? round_binary16(x) : round_bfloat16(x); }
-  value zero() const {
-    value z;
-    for (int i = 0; i < R * L; ++i) z.v[i] = _mm512_setzero_ps();
-    return z;
-  }
+  value zero() const { return value::zeros(); }
   value step(value acc, const TermV<R, L>& t) const {
     for (int r = 0; r < R; ++r)
       for (int l = 0; l < L; ++l) {
@@ -98,11 +99,7 @@ struct RoundedFmaV {
 template <int R, int L>
 struct Binary32FmaV {
   using value = Lanes<R, L>;
-  value zero() const {
-    value z;
-    for (int i = 0; i < R * L; ++i) z.v[i] = _mm512_setzero_ps();
-    return z;
-  }
+  value zero() const { return value::zeros(); }
   value step(value acc, const TermV<R, L>& t) const {
     for (int r = 0; r < R; ++r)
       for (int l = 0; l < L; ++l) acc.v[r * L + l] = _mm512_fmadd_ps(t.x[r], t.w[l], acc.v[r * L + l]);

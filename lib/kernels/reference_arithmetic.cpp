@@ -59,24 +59,17 @@ void ExactArithmetic::gemm(const GemmArgs& g) const {
   // exact::gemm runs across output columns, so X must be contiguous along n and W along k:
   // strided operands (a transposed Gemm input) are copied once per call into thread scratch.
   thread_local std::vector<double> xs, ws;
-  const double* X = g.X;
-  long ldx = g.ldx;
-  if (g.x_step != 1) {
-    xs.resize(static_cast<std::size_t>(g.K * g.N));
-    for (long k = 0; k < g.K; ++k)
-      for (long n = 0; n < g.N; ++n) xs[k * g.N + n] = g.x_at(k, n);
-    X = xs.data();
-    ldx = g.N;
-  }
-  const double* W = g.W;
-  long ldw = g.ldw;
-  if (g.w_step != 1) {
-    ws.resize(static_cast<std::size_t>(g.M * g.K));
-    for (long m = 0; m < g.M; ++m)
-      for (long k = 0; k < g.K; ++k) ws[m * g.K + k] = g.w_at(m, k);
-    W = ws.data();
-    ldw = g.K;
-  }
+  // rows × cols of at(r, c) into scratch, row-major; returns it (leading dimension cols).
+  auto contiguous = [](std::vector<double>& scratch, long rows, long cols, auto at) {
+    scratch.resize(static_cast<std::size_t>(rows * cols));
+    for (long r = 0; r < rows; ++r)
+      for (long c = 0; c < cols; ++c) scratch[r * cols + c] = at(r, c);
+    return scratch.data();
+  };
+  const double* X = g.x_step == 1 ? g.X : contiguous(xs, g.K, g.N, [&](long k, long n) { return g.x_at(k, n); });
+  const long ldx = g.x_step == 1 ? g.ldx : g.N;
+  const double* W = g.w_step == 1 ? g.W : contiguous(ws, g.M, g.K, [&](long m, long k) { return g.w_at(m, k); });
+  const long ldw = g.w_step == 1 ? g.ldw : g.K;
   exact::gemm(g.M, g.N, g.K, W, ldw, X, ldx, g.bias, g.Y, g.ldy);
 }
 
