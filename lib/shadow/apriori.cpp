@@ -15,23 +15,36 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
     if (slot < 0) continue;
     in[i] = {&lo.value(slot), &hi.value(slot), &err.value(slot), &err_prob.value(slot)};
   }
+  // An unnamed node output (slot -1) has no tensor: its kernel gets null, as in
+  // Activations::run_layer. When det and prob are one set of activations, the caller keeps the
+  // deterministic bounds only: the probabilistic ones go to thread scratch rather than over them
+  // (they are equal for the exact reference, not for mpfr:BITS).
+  const bool det_only = &det == &prob;
+  thread_local std::vector<Tensor> discarded;
+  if (det_only && discarded.size() < layer.outputs.size()) discarded.resize(layer.outputs.size());
   std::vector<Tensor*> d, p;
-  for (int slot : layer.outputs) {
-    d.push_back(&det.mutable_value(slot));
-    p.push_back(&prob.mutable_value(slot));
+  for (std::size_t k = 0; k < layer.outputs.size(); ++k) {
+    const int slot = layer.outputs[k];
+    Tensor* t = slot < 0 ? nullptr : &det.mutable_value(slot);
+    d.push_back(t);
+    if (t && det_only) discarded[k].resize(t->shape);
+    p.push_back(t && det_only ? &discarded[k] : slot < 0 ? nullptr : &prob.mutable_value(slot));
   }
   double failure = 0;
   try {
     layer.kernel->bound({model, lambda, in, d, p, &failure});
   } catch (const bounds::NoBound&) {
-    for (Tensor* t : d) std::fill(t->data.begin(), t->data.end(), INFINITY);
-    for (Tensor* t : p) std::fill(t->data.begin(), t->data.end(), INFINITY);
+    for (Tensor* t : d)
+      if (t) std::fill(t->data.begin(), t->data.end(), INFINITY);
+    for (Tensor* t : p)
+      if (t) std::fill(t->data.begin(), t->data.end(), INFINITY);
   }
   return failure;
 }
 
 void infinite_where_nonfinite(const PlannedLayer& layer, const Activations& values, Activations& det, Activations& prob) {
   for (int slot : layer.outputs) {
+    if (slot < 0) continue;  // an unnamed output
     const std::vector<double>& y = values.value(slot).data;
     std::vector<double>& d = det.mutable_value(slot).data;
     std::vector<double>& p = prob.mutable_value(slot).data;
@@ -110,6 +123,7 @@ void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, c
   const double fail = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, err_prob_);
   long elements = 0;
   for (int slot : layer.outputs) {
+    if (slot < 0) continue;  // an unnamed output
     enclose(slot, ref.value(slot), ref_err.value(slot));
     elements += ref.value(slot).size();
   }

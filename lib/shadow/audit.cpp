@@ -436,7 +436,12 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
       }
 #pragma omp ordered
       {
-        if (!failure) {
+        bool merge;
+        {
+          std::lock_guard lock(failure_mutex);  // another thread's chunk may be failing right now
+          merge = failure == nullptr;
+        }
+        if (merge) {
           for (std::size_t l = 0; l < chunk_stats.size(); ++l)
             for (std::size_t c = 0; c < s.chains.size(); ++c) result.stats[l][c].merge(chunk_stats[l][c]);
           if (options.progress) options.progress(last, n);

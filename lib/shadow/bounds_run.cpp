@@ -84,6 +84,7 @@ void bound_sample(const Context& cx, Activations& ref, Activations& ref_err, std
     bound_layer(layers[l], cx.ref_model, cx.options.lambda, ref, ref, ref_err, ref_err, ref_err, ref_err);
     for (AprioriState& s : states) s.layer(l, cx.options.lambda, ref, ref_err);
     for (int slot : layers[l].outputs) {
+      if (slot < 0) continue;  // an unnamed output
       for (double r : ref_err.value(slot).data) part.reference_bound[l] = std::fmax(part.reference_bound[l], r);
       for (std::size_t c = 0; c < n_chains; ++c) {
         AprioriLayerStats& st = part.layers[l][c];

@@ -2,6 +2,7 @@
 // enclosures [x_ref - (E + R), x_ref + (E + R)] instead of the chain's values must still bound
 // what the chain then computes, layer by layer; and a certified sample never changes class.
 #include <cmath>
+#include <map>
 #include <random>
 
 #include <doctest/doctest.h>
@@ -96,6 +97,10 @@ TEST_CASE("radius_certified is the tolerance lemma: strict margins only, ties an
 
 TEST_CASE("a-priori bounds hold on every layer of every operator example in every chain") {
   long checked = 0, violations = 0;
+  // Examples whose a-priori bounds are +Inf everywhere check nothing (the 16-bit chains on the
+  // large-scale GEMM, Conv and LayerNorm examples, where the worst case can overflow binary16):
+  // counted, and every chain must still be checked on most examples.
+  std::map<std::string, int> unchecked;
   for (const OperatorExample& e : operator_examples()) {
     Graph g = example_model(e).parse();
     infer_shapes(g, std::vector<Shape>{Shape(e.input.begin(), e.input.end())});
@@ -105,10 +110,16 @@ TEST_CASE("a-priori bounds hold on every layer of every operator example in ever
       const Outcome o = check_model(plan, parse_chain(c), samples);
       checked += o.checked;
       violations += o.violations;
-      CHECK_MESSAGE(o.violations == 0, e.op, " (", e.variant, ") in ", c);
+      CHECK_MESSAGE(o.violations == 0, e.op, " (", e.variant, ") in ", std::string(c));
+      if (o.checked == 0) ++unchecked[std::string(c)];
     }
   }
   fmt::print("a-priori bounds on the operator examples: {} elements checked, {} violations\n", checked, violations);
+  const int examples = static_cast<int>(operator_examples().size());
+  for (const char* c : kChains) {
+    fmt::print("  {}: {} of {} examples without a finite a-priori bound\n", c, unchecked[c], examples);
+    CHECK_MESSAGE(unchecked[c] * 4 < examples, c);
+  }
 }
 
 TEST_CASE("a-priori bounds hold on the shipped MLP, and certified samples keep their class") {
@@ -126,6 +137,7 @@ TEST_CASE("a-priori bounds hold on the shipped MLP, and certified samples keep t
     fmt::print("  mlp {:<16} {:>7} elements, {} violations, max observed/a-priori bound {:.3g}, prob. exceeded {}\n", c, o.checked,
                o.violations, o.worst, o.prob_exceeded);
     CHECK(o.violations == 0);
+    CHECK(o.checked > 0);
   }
   AuditOptions options;
   for (const char* c : kChains) options.chains.push_back(parse_chain(c));
