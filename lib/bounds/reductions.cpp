@@ -33,6 +33,7 @@ ElementBound reduction_bound(const ArithmeticModel& m, double lambda, const Encl
     b.det = nan_to_inf(up(up(sum.det + Ed) + last));
     b.prob = nan_to_inf(up(up(sum.prob + Ep) + last));
   }
+  b.prob = std::fmin(b.det, b.prob);  // the probabilistic bound never needs to exceed the certain one
   return b;
 }
 
@@ -56,7 +57,8 @@ ElementBound interpolation_bound(const ArithmeticModel& m, double lambda, const 
   Ep *= safe;
   const SumError sum = sum_error(m, n, S, lambda);
   const double last = m.storage_differs ? m.storage.error(sum.magnitude) : 0.0;
-  return {nan_to_inf(up(up(sum.det + Ed) + last)), nan_to_inf(up(up(sum.prob + Ep) + last)), sum.failure};
+  const double det = nan_to_inf(up(up(sum.det + Ed) + last));
+  return {det, std::fmin(det, nan_to_inf(up(up(sum.prob + Ep) + last))), sum.failure};
 }
 
 }  // namespace fpaudit::bounds

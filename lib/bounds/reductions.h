@@ -19,7 +19,7 @@ struct ReductionFinish {
 
 /// Bounds of one output.
 struct ElementBound {
-  double det = 0, prob = 0;
+  double det = 0, prob = 0;  ///< prob ≤ det
   double failure = 0;  ///< failure probability of `prob`
 };
 

@@ -52,6 +52,11 @@ int main() {
     AuditOptions device = host;
     device.make_chain = [](const ChainSpec& s) { return cuda::make_device_chain_arithmetic(s); };
     const AuditResult a = run_audit(plan, x, nullptr, host), b = run_audit(plan, x, nullptr, device);
+    if (a.records.empty() || a.records.size() != b.records.size()) {
+      std::printf("FAIL %s: %zu host records, %zu device records\n", model, a.records.size(), b.records.size());
+      ++failures;
+      continue;
+    }
     for (std::size_t i = 0; i < a.records.size(); ++i)
       for (std::size_t c = 0; c < host.chains.size(); ++c) {
         const ChainVerdict& u = a.records[i].chains[c];

@@ -17,13 +17,6 @@ std::vector<double> iota(int n, double first = 1) {
   return v;
 }
 
-void check_all_exact(const ModelBuilder& m, const std::vector<Feed>& in, const std::vector<double>& want) {
-  for (const auto& a : exact_capable_arithmetics()) {
-    INFO("arithmetic " << a->name());
-    CHECK(run_first(m, in, *a) == want);
-  }
-}
-
 }  // namespace
 
 TEST_CASE("a 3x3 conv with pads 1, stride 2 and a bias, on the integers 1..25") {

@@ -13,13 +13,6 @@ using namespace fpaudit::test;
 
 namespace {
 
-void check_all_exact(const ModelBuilder& m, const std::vector<Feed>& in, const std::vector<double>& want) {
-  for (const auto& a : exact_capable_arithmetics()) {
-    INFO("arithmetic " << a->name());
-    CHECK(run_first(m, in, *a) == want);
-  }
-}
-
 ModelBuilder batch_norm(const std::vector<float>& gamma, const std::vector<float>& beta, const std::vector<float>& mean,
                         const std::vector<float>& var, float epsilon) {
   const auto c = static_cast<std::int64_t>(gamma.size());

@@ -1,5 +1,7 @@
 #include "op_test_support.h"
 
+#include <doctest/doctest.h>
+
 #include "graph/loader.h"
 #include "kernels/reference_arithmetic.h"
 #include "shadow/plan.h"
@@ -47,6 +49,13 @@ std::vector<std::unique_ptr<Arithmetic>> exact_capable_arithmetics() {
 std::string refusal(const ModelBuilder& m, const std::vector<Feed>& inputs) {
   const auto exact = make_reference_arithmetic("exact");
   return error_of([&] { run_first(m, inputs, *exact); });
+}
+
+void check_all_exact(const ModelBuilder& m, const std::vector<Feed>& inputs, const std::vector<double>& want) {
+  for (const auto& a : exact_capable_arithmetics()) {
+    INFO("arithmetic " << a->name());
+    CHECK(run_first(m, inputs, *a) == want);
+  }
 }
 
 }  // namespace fpaudit::test

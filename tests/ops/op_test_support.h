@@ -30,6 +30,10 @@ Shape first_output_shape(const ModelBuilder& m, const std::vector<Feed>& inputs)
 /// of them, every one must give the hand-computed result.
 std::vector<std::unique_ptr<Arithmetic>> exact_capable_arithmetics();
 
+/// Runs the model in every exact_capable_arithmetics() member and CHECKs that each gives
+/// `want` exactly (doctest: call it from a test case).
+void check_all_exact(const ModelBuilder& m, const std::vector<Feed>& inputs, const std::vector<double>& want);
+
 /// ModelError message of run_first ("" when it succeeds).
 std::string refusal(const ModelBuilder& m, const std::vector<Feed>& inputs);
 

@@ -20,13 +20,6 @@ ModelBuilder pool(const std::string& op, const std::vector<std::int64_t>& x_shap
 
 onnx::NodeProto& node_of(ModelBuilder& m) { return *m.model.mutable_graph()->mutable_node(0); }
 
-void check_all_exact(const ModelBuilder& m, const std::vector<Feed>& in, const std::vector<double>& want) {
-  for (const auto& a : exact_capable_arithmetics()) {
-    INFO("arithmetic " << a->name());
-    CHECK(run_first(m, in, *a) == want);
-  }
-}
-
 std::vector<double> one_to(int n) {
   std::vector<double> v;
   for (int i = 1; i <= n; ++i) v.push_back(i);

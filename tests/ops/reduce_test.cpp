@@ -10,13 +10,6 @@ using namespace fpaudit::test;
 
 namespace {
 
-void check_all_exact(const ModelBuilder& m, const std::vector<Feed>& in, const std::vector<double>& want) {
-  for (const auto& a : exact_capable_arithmetics()) {
-    INFO("arithmetic " << a->name());
-    CHECK(run_first(m, in, *a) == want);
-  }
-}
-
 // x [2, 3, 2] = 1..12: x[i][j][k] = 6i + 2j + k + 1.
 const std::vector<Feed> k2x3x2 = {{{2, 3, 2}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}}};
 

@@ -10,13 +10,6 @@ using namespace fpaudit::test;
 
 namespace {
 
-void check_all_exact(const ModelBuilder& m, const std::vector<Feed>& in, const std::vector<double>& want) {
-  for (const auto& a : exact_capable_arithmetics()) {
-    INFO("arithmetic " << a->name());
-    CHECK(run_first(m, in, *a) == want);
-  }
-}
-
 /// Resize (opset 13) of x with constant scales; roi given when non-empty.
 ModelBuilder resize(const std::vector<std::int64_t>& x_shape, const std::vector<float>& scales, const std::string& mode,
                     const std::string& transform, const std::vector<float>& roi = {}) {

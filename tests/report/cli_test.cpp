@@ -40,7 +40,12 @@ Run run_fpaudit(const std::string& args) {
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, read_file(dir / "out"), read_file(dir / "err")};
 }
 
-std::string golden(const std::string& name) { return read_file(std::string(FPAUDIT_REPORT_GOLDEN) + "/" + name); }
+/// A golden file's text; a missing or empty golden fails here, not as an empty match.
+std::string golden(const std::string& name) {
+  const std::string text = read_file(std::string(FPAUDIT_REPORT_GOLDEN) + "/" + name);
+  REQUIRE_MESSAGE(!text.empty(), "golden file ", name, " is missing or empty");
+  return text;
+}
 
 }  // namespace
 

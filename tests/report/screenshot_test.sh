@@ -17,7 +17,16 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$fpaudit" report "$run" --format html --out "$tmp" 2>/dev/null
+"$fpaudit" report "$run" --format html --out "$tmp" 2>"$tmp/report.log" || { cat "$tmp/report.log"; exit 1; }
+# The page must carry its plots: a page of tables alone would still make a large screenshot.
+# Without gnuplot that is expected (skipped); with it, a failure.
+if grep -q 'id="plots-missing"' "$tmp/audit.html" || ! grep -q '<svg' "$tmp/audit.html"; then
+  if ! command -v "${FPAUDIT_GNUPLOT:-gnuplot}" >/dev/null; then
+    echo "gnuplot is not installed (scripts/install-deps installs it): screenshot test skipped"
+    exit 77
+  fi
+  echo "the HTML report has no plots:"; grep -o 'Plots are missing:</b>[^.]*' "$tmp/audit.html" || true; exit 1
+fi
 rm -f "$shot"
 # A fresh profile and no background traffic: the page must render from the file alone.
 timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-quic --no-first-run \

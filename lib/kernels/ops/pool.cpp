@@ -109,6 +109,7 @@ class Pool : public OpKernel {
   void bound(const bounds::BoundRequest& r) const override {
     const bounds::Enclosure& x = r.inputs[0];
     double fail = 0;
+    std::vector<std::int64_t> terms;  // one window's offsets, widened for reduction_bound
     for (std::int64_t plane = 0; plane < planes_; ++plane)
       for (std::int64_t p = 0; p < out_plane_; ++p) {
         const std::int32_t* first = windows_.source.data() + windows_.start[p];
@@ -124,11 +125,11 @@ class Pool : public OpKernel {
           r.prob[0]->data[o] = q;
           continue;
         }
-        const std::vector<std::int64_t> terms(first, first + n);
+        terms.assign(first, first + n);
         const bounds::ElementBound b = bounds::reduction_bound(r.model, r.lambda, x, base, terms.data(), static_cast<long>(n),
                                                                {true, windows_.count[static_cast<std::size_t>(p)]});
         r.det[0]->data[o] = b.det;
-        r.prob[0]->data[o] = std::fmin(b.det, b.prob);
+        r.prob[0]->data[o] = b.prob;
         fail = std::fmax(fail, b.failure);
       }
     if (r.failure_probability) *r.failure_probability = fail;
@@ -164,7 +165,7 @@ class GlobalAveragePool : public OpKernel {
       const bounds::ElementBound b = bounds::reduction_bound(r.model, r.lambda, r.inputs[0], static_cast<long>(p * plane_), terms.data(),
                                                              static_cast<long>(plane_), {true, static_cast<double>(plane_)});
       r.det[0]->data[p] = b.det;
-      r.prob[0]->data[p] = std::fmin(b.det, b.prob);
+      r.prob[0]->data[p] = b.prob;
       fail = std::fmax(fail, b.failure);
     }
     if (r.failure_probability) *r.failure_probability = fail;

@@ -79,7 +79,7 @@ class Reduce : public OpKernel {
       const bounds::ElementBound b = bounds::reduction_bound(r.model, r.lambda, r.inputs[0], static_cast<long>(bases_[o]), terms_.data(), n,
                                                              {mean_, static_cast<double>(n)});
       r.det[0]->data[o] = b.det;
-      r.prob[0]->data[o] = std::fmin(b.det, b.prob);
+      r.prob[0]->data[o] = b.prob;
       fail = std::fmax(fail, b.failure);
     }
     if (r.failure_probability) *r.failure_probability = fail;

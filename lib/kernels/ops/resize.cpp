@@ -172,7 +172,7 @@ class Resize : public OpKernel {
         const bounds::ElementBound b =
             bounds::interpolation_bound(r.model, r.lambda, x, source_.data() + k, weight_.data() + k, static_cast<long>(n));
         det.data[p] = b.det;
-        prob.data[p] = std::fmin(b.det, b.prob);
+        prob.data[p] = b.prob;
         fail = std::fmax(fail, b.failure);
       }
     }
