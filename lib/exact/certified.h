@@ -43,12 +43,4 @@ inline Certified correctly_rounded(double value, bool exact) {
   return {value, exact ? 0.0 : half_ulp_bound(value)};
 }
 
-/// How many leading bits of the value are certified: -log2(bound / |value|), +Inf when exact,
-/// 0 when nothing is certified (overflow, or a zero result carrying a nonzero bound).
-inline double certified_bits(const Certified& c) {
-  if (c.abs_error_bound == 0) return std::numeric_limits<double>::infinity();
-  if (!std::isfinite(c.abs_error_bound) || c.value == 0) return 0;
-  return std::log2(std::fabs(c.value)) - std::log2(c.abs_error_bound);
-}
-
 }  // namespace fpaudit::exact

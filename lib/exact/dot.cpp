@@ -5,6 +5,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "exact/compensated_sum.h"
 #include "exact/dot_kernels.h"
@@ -92,27 +93,29 @@ int two_prod_grid(const double* x, std::ptrdiff_t incx, const W* w, std::ptrdiff
 
 }  // namespace
 
-Certified dot_certified(std::span<const double> x, std::span<const double> w, double bias) {
+namespace {
+/// Binary64 data with binary64 or binary32 weights: the error-free pass of the active kernel
+/// set, then the certificate or the exact fallbacks.
+template <class W>
+Certified dot_split(std::span<const double> x, std::span<const W> w, double bias) {
   detail::DefaultFloatingPointEnvironment fp_env;
   check_sizes(x.size(), w.size());
   CompensatedSum sum;
   sum.add(bias);
-  const bool ok = detail::active_kernels().dot_f64(x.data(), w.data(), x.size(), sum);
+  const detail::DotKernels& k = detail::active_kernels();
+  bool ok;
+  if constexpr (std::is_same_v<W, float>)
+    ok = k.dot_f64_f32(x.data(), w.data(), x.size(), sum);
+  else
+    ok = k.dot_f64(x.data(), w.data(), x.size(), sum);
   return decide(
       sum, ok, [&] { return two_prod_grid(x.data(), 1, w.data(), 1, x.size(), bias); },
       [&] { return accumulate_exactly(x.data(), 1, w.data(), 1, x.size(), bias); });
 }
+}  // namespace
 
-Certified dot_certified(std::span<const double> x, std::span<const float> w, double bias) {
-  detail::DefaultFloatingPointEnvironment fp_env;
-  check_sizes(x.size(), w.size());
-  CompensatedSum sum;
-  sum.add(bias);
-  const bool ok = detail::active_kernels().dot_f64_f32(x.data(), w.data(), x.size(), sum);
-  return decide(
-      sum, ok, [&] { return two_prod_grid(x.data(), 1, w.data(), 1, x.size(), bias); },
-      [&] { return accumulate_exactly(x.data(), 1, w.data(), 1, x.size(), bias); });
-}
+Certified dot_certified(std::span<const double> x, std::span<const double> w, double bias) { return dot_split(x, w, bias); }
+Certified dot_certified(std::span<const double> x, std::span<const float> w, double bias) { return dot_split(x, w, bias); }
 
 Certified dot_certified(std::span<const float> x, std::span<const float> w, double bias) {
   detail::DefaultFloatingPointEnvironment fp_env;
@@ -185,20 +188,6 @@ double dot_strided(const double* x, std::ptrdiff_t incx, const double* w, std::p
   return dot_strided_certified(x, incx, w, incw, n, bias).value;
 }
 double sum(std::span<const double> x) { return sum_certified(x).value; }
-
-int dot_round_to(mpfr_ptr out, mpfr_rnd_t rnd, std::span<const double> x, std::span<const double> w, double bias) {
-  check_sizes(x.size(), w.size());
-  ExactAccumulator acc;
-  acc.add(bias);
-  for (std::size_t i = 0; i < x.size(); ++i) acc.add_product(x[i], w[i]);
-  return acc.round_to(out, rnd);
-}
-
-int sum_round_to(mpfr_ptr out, mpfr_rnd_t rnd, std::span<const double> x) {
-  ExactAccumulator acc;
-  for (const double v : x) acc.add(v);
-  return acc.round_to(out, rnd);
-}
 
 DotPathCounts dot_path_counts() { return counts; }
 void reset_dot_path_counts() { counts = {}; }

@@ -17,8 +17,6 @@
 #include <cstdint>
 #include <span>
 
-#include <mpfr.h>
-
 #include "exact/certified.h"
 
 namespace fpaudit::exact {
@@ -43,12 +41,6 @@ Certified dot_certified(std::span<const float> x, std::span<const float> w, doub
 Certified dot_strided_certified(const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw,
                                 std::size_t n, double bias);
 Certified sum_certified(std::span<const double> x);
-
-/// The exact Σ x_i·w_i + bias rounded into an MPFR number (its precision, mode rnd); returns
-/// MPFR's ternary value (sign of out - exact).
-int dot_round_to(mpfr_ptr out, mpfr_rnd_t rnd, std::span<const double> x, std::span<const double> w,
-                 double bias = 0.0);
-int sum_round_to(mpfr_ptr out, mpfr_rnd_t rnd, std::span<const double> x);
 
 /// How the calls of this thread were decided: by the certificate on the fast pass, by its
 /// second chance (the error terms summed exactly), or by the exact accumulator after both

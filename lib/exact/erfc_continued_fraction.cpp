@@ -109,34 +109,32 @@ void gaussian_enclosure(Scratch& s, int halve, mpfr_ptr lo, mpfr_ptr hi) {
   mpfr_nextabove(hi);
 }
 
+/// K(t)·e^{-t²/2^halve}/c enclosed in [lo, hi], with K the continued fraction at (t, q) and
+/// c ∈ [c_lo, c_hi]: erfc (q = 1/2, no halving, c = √π) and the normal tail (q = 1, halved,
+/// c = √(2π)) differ only in these.
+bool tail_enclosure(Scratch& s, double t, double q, int halve, mpfr_srcptr c_lo, mpfr_srcptr c_hi, mpfr_ptr lo, mpfr_ptr hi) {
+  mpfr_set_d(s.t, t, MPFR_RNDN);  // exact
+  if (!ratio_enclosure(s, t, q)) return false;
+  mpfr_set_prec(lo, kPrec);
+  mpfr_set_prec(hi, kPrec);
+  gaussian_enclosure(s, halve, lo, hi);
+  mpfr_mul(lo, lo, s.k_lo, MPFR_RNDD);
+  mpfr_div(lo, lo, c_hi, MPFR_RNDD);
+  mpfr_mul(hi, hi, s.k_hi, MPFR_RNDU);
+  mpfr_div(hi, hi, c_lo, MPFR_RNDU);
+  return true;
+}
+
 }  // namespace
 
 bool erfc_enclosure(double a, mpfr_ptr lo, mpfr_ptr hi) {
   Scratch& s = scratch();
-  mpfr_set_d(s.t, a, MPFR_RNDN);  // exact
-  if (!ratio_enclosure(s, a, 0.5)) return false;
-  mpfr_set_prec(lo, kPrec);
-  mpfr_set_prec(hi, kPrec);
-  gaussian_enclosure(s, 0, lo, hi);  // e^{-a²}
-  mpfr_mul(lo, lo, s.k_lo, MPFR_RNDD);
-  mpfr_div(lo, lo, s.sqrt_pi_hi, MPFR_RNDD);
-  mpfr_mul(hi, hi, s.k_hi, MPFR_RNDU);
-  mpfr_div(hi, hi, s.sqrt_pi_lo, MPFR_RNDU);
-  return true;
+  return tail_enclosure(s, a, 0.5, 0, s.sqrt_pi_lo, s.sqrt_pi_hi, lo, hi);  // e^{-a²}·K/√π
 }
 
 bool normal_tail_enclosure(double t, mpfr_ptr lo, mpfr_ptr hi) {
   Scratch& s = scratch();
-  mpfr_set_d(s.t, t, MPFR_RNDN);  // exact
-  if (!ratio_enclosure(s, t, 1.0)) return false;
-  mpfr_set_prec(lo, kPrec);
-  mpfr_set_prec(hi, kPrec);
-  gaussian_enclosure(s, 1, lo, hi);  // e^{-t²/2}; φ(t) = that / √(2π)
-  mpfr_mul(lo, lo, s.k_lo, MPFR_RNDD);
-  mpfr_div(lo, lo, s.sqrt_2pi_hi, MPFR_RNDD);
-  mpfr_mul(hi, hi, s.k_hi, MPFR_RNDU);
-  mpfr_div(hi, hi, s.sqrt_2pi_lo, MPFR_RNDU);
-  return true;
+  return tail_enclosure(s, t, 1.0, 1, s.sqrt_2pi_lo, s.sqrt_2pi_hi, lo, hi);  // φ(t) = e^{-t²/2}/√(2π), times K
 }
 
 }  // namespace fpaudit::exact::detail

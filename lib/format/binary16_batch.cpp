@@ -75,14 +75,4 @@ std::string_view batch_backend() { return backend().name; }
 void to_float(const std::uint16_t* in, float* out, std::size_t n) { backend().to_float(in, out, n); }
 void from_float(const float* in, std::uint16_t* out, std::size_t n) { backend().from_float(in, out, n); }
 
-void round_in_place(float* x, std::size_t n) {
-  constexpr std::size_t kChunk = 256;
-  std::uint16_t tmp[kChunk];
-  for (std::size_t i = 0; i < n; i += kChunk) {
-    const std::size_t m = n - i < kChunk ? n - i : kChunk;
-    from_float(x + i, tmp, m);
-    to_float(tmp, x + i, m);
-  }
-}
-
 }  // namespace fpaudit::b16

@@ -17,8 +17,6 @@ std::string_view batch_backend();
 void to_float(const std::uint16_t* in, float* out, std::size_t n);
 /// out[i] = from_float(in[i]): round to nearest even, overflow to Inf.
 void from_float(const float* in, std::uint16_t* out, std::size_t n);
-/// x[i] = to_float(from_float(x[i])): round binary32 values to binary16 in place.
-void round_in_place(float* x, std::size_t n);
 
 /// The two implementations, callable directly so tests can compare them with each other.
 namespace impl {

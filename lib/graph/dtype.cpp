@@ -29,22 +29,6 @@ DType dtype_from_onnx(std::int64_t onnx_type) {
   }
 }
 
-std::int64_t onnx_from_dtype(DType t) {
-  switch (t) {
-    case DType::Float32: return kFloat;
-    case DType::Float16: return kFloat16;
-    case DType::Float64: return kDouble;
-    case DType::BFloat16: return kBfloat16;
-    case DType::Int64: return kInt64;
-    case DType::Int32: return kInt32;
-    case DType::Int8: return kInt8;
-    case DType::UInt8: return kUint8;
-    case DType::Bool: return kBool;
-    case DType::Undefined: return kUndefined;
-  }
-  return kUndefined;
-}
-
 std::string_view onnx_type_name(std::int64_t onnx_type) {
   constexpr std::string_view names[] = {"UNDEFINED", "FLOAT",  "UINT8",  "INT8",      "UINT16",     "INT16",
                                         "INT32",     "INT64",  "STRING", "BOOL",      "FLOAT16",    "DOUBLE",

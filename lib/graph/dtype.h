@@ -14,8 +14,6 @@ namespace fpaudit {
 /// fpaudit's DType for an ONNX TensorProto.DataType number; Undefined for types fpaudit does
 /// not read (string, int16, uint16, uint32, uint64, complex) and for unknown numbers.
 DType dtype_from_onnx(std::int64_t onnx_type);
-/// The ONNX number of a DType (0 for Undefined).
-std::int64_t onnx_from_dtype(DType t);
 /// ONNX's name of a data type number ("FLOAT", "UINT16", ...), for messages.
 std::string_view onnx_type_name(std::int64_t onnx_type);
 /// Bytes per element (bool and the 8-bit types: 1).

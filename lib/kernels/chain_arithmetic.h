@@ -34,7 +34,6 @@ class ChainArithmetic : public Arithmetic {
 
   /// Which accumulator policy the fast paths use.
   enum class AccKind { Binary16Fma, Bfloat16Fma, Binary32Fma, Generic };
-  AccKind acc_kind() const { return acc_kind_; }
 
   /// Formats with a bit-level rounding path (binary16, bfloat16, binary32); the others take
   /// lib/format's generic one.

@@ -26,7 +26,6 @@ class CheckTable {
   /// A line of free text between rows (the tensor-core probe's findings).
   void say(const std::string& line);
   long failures() const;
-  long rows() const { return static_cast<long>(rows_.size()); }
   void print_summary() const;
 
  private:
