@@ -81,6 +81,8 @@ struct LayerView {
 struct ChainView {
   std::string name, storage, accumulator, schedule;
   double unit_roundoff = 0;
+  /// "binary16 storage, binary32 accumulation, sequential sums": how every format names it.
+  std::string arithmetic_text() const { return storage + " storage, " + accumulator + " accumulation, " + schedule + " sums"; }
 };
 
 /// A classification field this version does not know (a newer audit's, such as an a-priori

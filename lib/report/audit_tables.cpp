@@ -174,8 +174,8 @@ Table summary_table(const AuditDocument& doc) {
 Table layer_table(const AuditDocument& doc, std::size_t c) {
   const ChainView& ch = doc.chains[c];
   Table t;
-  t.caption = fmt::format("{}, {}: {} storage, {} accumulation, {} sums; error per layer over {} samples", model_name(doc),
-                          ch.name, ch.storage, ch.accumulator, ch.schedule, doc.samples);
+  t.caption = fmt::format("{}, {}: {}; error per layer over {} samples", model_name(doc), ch.name, ch.arithmetic_text(),
+                          doc.samples);
   t.label = fmt::format("tab:fpaudit-{}-{}", label_part(model_name(doc)), label_part(ch.name));
   const std::string norm = "$\\|\\mathrm{rel}\\|$ max";
   t.columns = {{"#", "", "", true, "layer_index"},

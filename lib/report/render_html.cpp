@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "report/audit_report.h"  // kAuditJsonVersion
 #include "report/number_text.h"
 #include "report/render.h"
 #include "report/report_plots.h"
@@ -217,8 +218,7 @@ std::string render_html(const AuditDocument& doc, const HtmlOptions& options) {
          "probabilistic bound comes to the error it bounds.</p>\n";
   for (std::size_t c = 0; c < doc.chains.size(); ++c) {
     const ChainView& ch = doc.chains[c];
-    out += fmt::format("<section class=\"chain\" id=\"chain-{}\">\n<h3>{}: {} storage, {} accumulation, {} sums</h3>\n", c, esc(ch.name),
-                       esc(ch.storage), esc(ch.accumulator), esc(ch.schedule));
+    out += fmt::format("<section class=\"chain\" id=\"chain-{}\">\n<h3>{}: {}</h3>\n", c, esc(ch.name), esc(ch.arithmetic_text()));
     Table t = layer_table(doc, c);
     t.caption.clear();
     out += table_html(t);
@@ -242,8 +242,8 @@ std::string render_html(const AuditDocument& doc, const HtmlOptions& options) {
   out += "<h2 id=\"columns\">Columns</h2>\n<ul class=\"glossary\">\n";
   for (const std::string& g : glossary()) out += fmt::format("<li>{}</li>\n", esc(g));
   out += "</ul>\n";
-  out += fmt::format("<footer>fpaudit {} · audit JSON schema {} version 1</footer>\n</body>\n</html>\n", esc(doc.fpaudit_version),
-                     kAuditSchema);
+  out += fmt::format("<footer>fpaudit {} · audit JSON schema {} version {}</footer>\n</body>\n</html>\n", esc(doc.fpaudit_version),
+                     kAuditSchema, kAuditJsonVersion);
   return out;
 }
 

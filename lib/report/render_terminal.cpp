@@ -48,8 +48,7 @@ RatioText ratio(const BoundView& b, bool probabilistic, bool colour, bool inheri
 std::string chain_block(const AuditDocument& doc, std::size_t c, bool colour) {
   const ChainView& ch = doc.chains[c];
   const ChainClassificationView& k = doc.classification[c];
-  std::string out = fmt::format("{}{} — {} storage, {} accumulation, {} sums{}\n", colour ? kBold : "", ch.name, ch.storage,
-                                ch.accumulator, ch.schedule, colour ? kReset : "");
+  std::string out = fmt::format("{}{} — {}{}\n", colour ? kBold : "", ch.name, ch.arithmetic_text(), colour ? kReset : "");
   std::string line = doc.has_labels() ? fmt::format("accuracy {}", percent_text(k.accuracy, 2)) : "no labels";
   if (doc.has_labels()) line += fmt::format(" (reference {})", percent_text(doc.reference_accuracy, 2));
   line += fmt::format("; flips: {} vs reference", k.flips_vs_reference);
