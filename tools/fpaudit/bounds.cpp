@@ -47,15 +47,11 @@ int run_bounds_command(const BoundsCommandOptions& opt) {
   options.threads = opt.threads;
   if (!(opt.lambda > 0)) throw std::invalid_argument("--lambda must be positive");
 
-  Graph graph = load_onnx(opt.model);
   const Constant x = read_npy(input);
   std::unique_ptr<Constant> y;
   if (!labels.empty()) y = std::make_unique<Constant>(read_npy(labels));
-  if (graph.inputs.size() != 1) throw ModelError(opt.model + ": fpaudit bounds needs a model with exactly one input");
-  if (x.shape.empty()) throw ModelError(input + ": expected an array [N, ...] of samples");
-  Shape sample_shape = x.shape;
-  sample_shape[0] = 1;
-  infer_shapes(graph, std::vector<Shape>{sample_shape});
+  // The same model and data checks as audit and run (one input, float samples of its shape).
+  Graph graph = load_model_for_samples(opt.model, x, input);
   const Plan plan(graph);
   const BoundsResult r = run_bounds(plan, x, y.get(), options, input);
   fmt::print("fpaudit bounds of {} on {} samples of {} (reference {}, lambda {}, {} threads, {:.1f} s)\n\n", opt.model, r.samples,
