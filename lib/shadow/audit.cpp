@@ -327,24 +327,31 @@ std::vector<double> sample_values(const Constant& inputs, long sample, long per_
   return std::vector<double>(begin, begin + per_sample);
 }
 
-AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* labels, const AuditOptions& options,
-                      const std::string& input_name, const std::string& labels_name) {
-  const auto start = std::chrono::steady_clock::now();
+long checked_sample_count(const Plan& plan, const Constant& inputs, long max_samples, const std::string& input_name,
+                          long& per_sample) {
   const Graph& graph = plan.graph();
-  if (graph.inputs.size() != 1) throw ModelError(fmt::format("{}: the audit needs a model with one input, this one has {}", graph.source.string(), graph.inputs.size()));
-  if (options.chains.empty()) throw ModelError("no chains selected");
-  // Data checks: shape, finiteness, labels.
+  if (graph.inputs.size() != 1)
+    throw ModelError(fmt::format("{}: fpaudit needs a model with one input, this one has {}", graph.source.string(), graph.inputs.size()));
   const Shape& model_in = plan.slots()[plan.input_slots()[0]].shape;
-  const long per_sample = static_cast<long>(element_count(model_in));
+  per_sample = static_cast<long>(element_count(model_in));
   if (!is_float(inputs.dtype) || inputs.shape.empty() || element_count(Shape(inputs.shape.begin() + 1, inputs.shape.end())) != per_sample)
     throw ModelError(fmt::format("{}: shape {} does not hold samples of the model input {} (expected [N, ...] with {} values per sample)",
                                  input_name, shape_string(inputs.shape), shape_string(model_in), per_sample));
   const long available = inputs.shape[0];
-  const long n = options.max_samples >= 0 && options.max_samples < available ? options.max_samples : available;
+  const long n = max_samples >= 0 && max_samples < available ? max_samples : available;
   for (long i = 0; i < n * per_sample; ++i)
     if (!std::isfinite(inputs.values[i]))
       throw ModelError(fmt::format("{}: sample {} element {} is {}", input_name, i / per_sample, i % per_sample,
                                    std::isnan(inputs.values[i]) ? "NaN" : inputs.values[i] > 0 ? "+Inf" : "-Inf"));
+  return n;
+}
+
+AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* labels, const AuditOptions& options,
+                      const std::string& input_name, const std::string& labels_name) {
+  const auto start = std::chrono::steady_clock::now();
+  if (options.chains.empty()) throw ModelError("no chains selected");
+  long per_sample = 0;
+  const long n = checked_sample_count(plan, inputs, options.max_samples, input_name, per_sample);
   if (labels && (labels->ints.empty() || labels->shape.size() != 1 || labels->shape[0] < n))
     throw ModelError(fmt::format("{}: expected {} integer labels, found shape {} of {}", labels_name, n, shape_string(labels->shape), dtype_name(labels->dtype)));
 

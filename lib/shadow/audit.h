@@ -64,4 +64,11 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
 /// shape; throws ModelError on mismatch or non-finite values.
 std::vector<double> sample_values(const Constant& inputs, long sample, long per_sample);
 
+/// The data checks of `fpaudit audit` and `fpaudit bounds`: a model with one input, `inputs`
+/// floating-point samples [N, ...] of its shape, finite over the samples used (the first
+/// `max_samples`, or all when negative). Returns how many samples to use and sets `per_sample`;
+/// ModelError (naming `input_name`) otherwise.
+long checked_sample_count(const Plan& plan, const Constant& inputs, long max_samples, const std::string& input_name,
+                          long& per_sample);
+
 }  // namespace fpaudit

@@ -119,19 +119,9 @@ void bound_sample(const Context& cx, Activations& ref, Activations& ref_err, std
 BoundsResult run_bounds(const Plan& plan, const Constant& inputs, const Constant* labels, const BoundsOptions& options,
                         const std::string& input_name) {
   const auto start = std::chrono::steady_clock::now();
-  const Graph& graph = plan.graph();
-  if (graph.inputs.size() != 1) throw ModelError(fmt::format("{}: the bounds need a model with one input, this one has {}", graph.source.string(), graph.inputs.size()));
   if (options.chains.empty()) throw ModelError("no chains selected");
-  const Shape& model_in = plan.slots()[plan.input_slots()[0]].shape;
-  const long per_sample = static_cast<long>(element_count(model_in));
-  if (!is_float(inputs.dtype) || inputs.shape.empty() || element_count(Shape(inputs.shape.begin() + 1, inputs.shape.end())) != per_sample)
-    throw ModelError(fmt::format("{}: shape {} does not hold samples of the model input {}", input_name, shape_string(inputs.shape),
-                                 shape_string(model_in)));
-  const long available = inputs.shape[0];
-  const long n = options.max_samples >= 0 && options.max_samples < available ? options.max_samples : available;
-  for (long i = 0; i < n * per_sample; ++i)
-    if (!std::isfinite(inputs.values[i]))
-      throw ModelError(fmt::format("{}: sample {} element {} is {}", input_name, i / per_sample, i % per_sample, inputs.values[i]));
+  long per_sample = 0;
+  const long n = checked_sample_count(plan, inputs, options.max_samples, input_name, per_sample);
   const bool with_labels = labels && labels->shape.size() == 1 && labels->shape[0] >= n && !labels->ints.empty();
 
   Context cx{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, 0};
