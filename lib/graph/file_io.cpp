@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <random>
 #include <system_error>
 
 #include <fmt/format.h>
 
+#include "common/atomic_file.h"
 #include "graph/errors.h"
 
 namespace fpaudit {
@@ -32,26 +32,11 @@ std::vector<std::byte> read_file(const std::filesystem::path& path, std::int64_t
 }
 
 void write_file_atomically(const std::filesystem::path& path, std::span<const std::byte> bytes) {
-  namespace fs = std::filesystem;
-  // A name no other writer picks: the target's name and 64 random bits.
-  std::random_device entropy;
-  const fs::path temp = path.string() + fmt::format(".tmp-{:08x}{:08x}", entropy(), entropy());
-  auto give_up = [&](std::string_view why) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    fail(path, fmt::format("cannot write: {}", why));
-  };
-  {
-    std::FILE* f = std::fopen(temp.c_str(), "wbx");  // "x": never reuse an existing file
-    if (!f) give_up(std::strerror(errno));
-    const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-    const int saved_errno = errno;
-    const bool closed = std::fclose(f) == 0;
-    if (!written || !closed) give_up(std::strerror(written ? errno : saved_errno));
+  try {
+    write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  } catch (const std::runtime_error& e) {
+    throw ModelError(e.what());  // "<path>: cannot write: <why>", as a data error (exit 2)
   }
-  std::error_code ec;
-  fs::rename(temp, path, ec);
-  if (ec) give_up(ec.message());
 }
 
 }  // namespace fpaudit

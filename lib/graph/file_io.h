@@ -13,8 +13,8 @@ namespace fpaudit {
 /// or is larger than max_bytes (checked before reading).
 std::vector<std::byte> read_file(const std::filesystem::path& path, std::int64_t max_bytes);
 
-/// Writes bytes to a temporary file in path's folder, flushes it, and renames it over path.
-/// On failure the temporary file is removed and ModelError "<path>: cannot write ..." thrown.
+/// write_file_atomic (lib/common: a temporary file beside path, renamed over it) for the data
+/// layer: on failure ModelError "<path>: cannot write: ..." (exit 2), the temporary file removed.
 void write_file_atomically(const std::filesystem::path& path, std::span<const std::byte> bytes);
 
 }  // namespace fpaudit
