@@ -207,7 +207,8 @@ double ChainArithmetic::unary(UnaryFn f, double x, Target t) const {
 double ChainArithmetic::pow(double x, double e, Target t) const {
   if (e == 2.0) return mul(x, x, t);
   if (e == 1.0) return round(x, t);
-  if (e == 0.5) return unary(UnaryFn::Sqrt, x, t);
+  // pow, not sqrt, at the two points where they differ (C99 F.9.4.4, ONNX's Pow): +0 at -0, +Inf at -Inf.
+  if (e == 0.5) return x == 0 ? round(0.0, t) : x == -INFINITY ? round(INFINITY, t) : unary(UnaryFn::Sqrt, x, t);
   if (e == -1.0) return unary(UnaryFn::Reciprocal, x, t);
   return round(std::pow(x, e), t);
 }

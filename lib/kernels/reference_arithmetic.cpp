@@ -41,7 +41,8 @@ double ExactArithmetic::unary_rn(UnaryFn f, double x) {
 double ExactArithmetic::pow(double x, double e, Target) const {
   if (e == 2.0) return x * x;
   if (e == 1.0) return x;
-  if (e == 0.5) return std::sqrt(x);
+  // pow, not sqrt, at the two points where they differ (C99 F.9.4.4, ONNX's Pow): +0 at -0, +Inf at -Inf.
+  if (e == 0.5) return x == 0 ? 0.0 : x == -INFINITY ? INFINITY : std::sqrt(x);
   return exact::pow_rn(x, e).value;
 }
 

@@ -79,3 +79,17 @@ TEST_CASE("ReduceMean divides with one rounding: 1/3 in binary16 storage") {
   CHECK(run_first(m, in, *make_chain_arithmetic(parse_chain("fp16")))[0] == 0.333251953125);  // RN16(1/3)
   CHECK(run_first(m, in, *make_reference_arithmetic("exact"))[0] == 1.0 / 3);
 }
+
+TEST_CASE("Pow with exponent 0.5 is pow, not sqrt, at -0 and -Inf, in every arithmetic") {
+  // C99 pow(-0, 0.5) = +0 and pow(-Inf, 0.5) = +Inf, where sqrt gives -0 and NaN.
+  ModelBuilder m(13);
+  m.input("x", kFloat, {4}).output("y", kFloat, {4});
+  m.initializer(float_tensor("half", {}, {0.5f}));
+  m.node("Pow", {"x", "half"}, {"y"});
+  const std::vector<Feed> in = {{{4}, {-0.0, -INFINITY, 4.0, 0.25}}};
+  check_all_exact(m, in, {0.0, INFINITY, 2.0, 0.5});
+  for (const auto& a : exact_capable_arithmetics()) {
+    INFO("arithmetic " << a->name());
+    CHECK_FALSE(std::signbit(run_first(m, in, *a)[0]));
+  }
+}
