@@ -152,10 +152,11 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
     return worst_failure;
   }
 
+  // One row of A's magnitudes and error bounds, for the B-contiguous-in-k path below.
+  std::vector<double> a(static_cast<std::size_t>(g.B.stride_i == 1 ? g.K : 0)), ad(a.size()), ap(a.size());
   for (long mm = 0; mm < g.M; ++mm) {
     if (g.B.stride_i == 1) {
       // B(k, n) contiguous in k (Gemm with transB: the weights are [N][K]): one reduction per output.
-      std::vector<double> a(static_cast<std::size_t>(g.K)), ad(a.size()), ap(a.size());
       for (long k = 0; k < g.K; ++k) {
         const long i = g.A.at(mm, k);
         a[k] = A.magnitude(i);

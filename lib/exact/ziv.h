@@ -36,12 +36,10 @@ inline void enclose(mpfr_srcptr approx, ErrorBits err_bits, mpfr_ptr lo, mpfr_pt
   mpfr_set(lo, approx, MPFR_RNDD);  // exact: same precision
   mpfr_set(hi, approx, MPFR_RNDU);
   // lo - 2^e rounded down, hi + 2^e rounded up: still an enclosure.
-  mpfr_t eps;
-  mpfr_init2(eps, 2);
+  MPFR_DECL_INIT(eps, 2);  // on the stack: no heap allocation per Ziv step
   mpfr_set_ui_2exp(eps, 1, e, MPFR_RNDU);  // up: an underflow must not shrink it
   mpfr_sub(lo, lo, eps, MPFR_RNDD);
   mpfr_add(hi, hi, eps, MPFR_RNDU);
-  mpfr_clear(eps);
 }
 
 /// Whether every number in [lo, hi] rounds to the same binary64 number (then stored in value).
