@@ -42,19 +42,7 @@ FPAUDIT_HD inline float fma_f(float a, float b, float c) {
   // The product fell into binary32's subnormal range, where it may be inexact: form it in
   // binary64 (exact), add c with TwoSum, and round to odd on the way down.
   const double pd = static_cast<double>(a) * static_cast<double>(b);
-  const double cd = c;
-  const double s = pd + cd;
-  const double bb = s - pd;
-  const double err = (pd - (s - bb)) + (cd - bb);
-  double odd = s;
-  if (err != 0.0) {
-    std::uint64_t bits;
-    std::memcpy(&bits, &s, sizeof bits);
-    if ((err < 0.0) != (s < 0.0)) bits -= 1;
-    bits |= 1u;
-    std::memcpy(&odd, &bits, sizeof odd);
-  }
-  return round_f(double_to_float_odd(odd));
+  return round_f(double_to_float_odd(sum_to_odd53(pd, static_cast<double>(c))));
 }
 
 /// a + b rounded once to bfloat16.

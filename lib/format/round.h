@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "common/hd.h"  // round_to_odd53
 #include "format/format.h"
 
 namespace fpaudit {
@@ -46,15 +47,6 @@ struct Rounded {
   std::uint8_t flags = 0;  ///< RoundFlag bits
   int ternary = 0;         ///< sign of (value - exact), as MPFR returns it
 };
-
-/// The exact value hi + lo rounded to odd at 53 bits (see the file comment). hi must equal
-/// RN64(hi + lo); lo == 0 means hi is exact and is returned unchanged.
-inline double round_to_odd53(double hi, double lo) {
-  if (lo == 0) return hi;
-  std::uint64_t b = std::bit_cast<std::uint64_t>(hi);
-  if (std::signbit(lo) != std::signbit(hi)) b -= 1;  // |exact| < |hi|: truncation is one ulp down
-  return std::bit_cast<double>(b | 1);
-}
 
 /// Rounds the exact value hi + lo into f. random_bits is used only by Round::Stochastic: the
 /// result rounds up (in magnitude) when the top d random bits, read as an integer, are below

@@ -21,26 +21,11 @@ namespace fpaudit::b16 {
 /// A binary64 value rounded once to nearest binary16 (ties to even; overflow to ±Inf).
 FPAUDIT_HD inline std::uint16_t from_double(double d) { return from_float(bf16::double_to_float_odd(d)); }
 
-/// The exact value s + err (err the exact residual of s, e.g. from TwoSum) rounded to odd at
-/// 53 bits: s itself when exact, else s moved toward the exact value's side with its last bit set.
-FPAUDIT_HD inline double round_to_odd53(double s, double err) {
-  if (err == 0.0) return s;
-  std::uint64_t b;
-  std::memcpy(&b, &s, sizeof b);
-  if ((err < 0.0) != (s < 0.0)) b -= 1;  // the exact magnitude is below |s|: truncate
-  b |= 1u;
-  double odd;
-  std::memcpy(&odd, &b, sizeof odd);
-  return odd;
-}
-
 /// a + b (binary64) rounded once to nearest binary16, through TwoSum and rounding to odd.
 FPAUDIT_HD inline std::uint16_t sum_from_double(double a, double b) {
   const double s = a + b;
   if (!(s - s == 0.0)) return from_double(s);  // Inf or NaN
-  const double bb = s - a;
-  const double err = (a - (s - bb)) + (b - bb);
-  return from_double(round_to_odd53(s, err));
+  return from_double(sum_to_odd53(a, b));
 }
 
 }  // namespace fpaudit::b16
@@ -50,8 +35,6 @@ namespace fpaudit {
 FPAUDIT_HD inline float binary32_sum_from_double(double a, double b) {
   const double s = a + b;
   if (!(s - s == 0.0)) return static_cast<float>(s);
-  const double bb = s - a;
-  const double err = (a - (s - bb)) + (b - bb);
-  return static_cast<float>(b16::round_to_odd53(s, err));  // 53 ≥ 24 + 2: one rounding in effect
+  return static_cast<float>(sum_to_odd53(a, b));  // 53 ≥ 24 + 2: one rounding in effect
 }
 }  // namespace fpaudit

@@ -83,18 +83,7 @@ double round_fast(ChainArithmetic::FastFormat to, double x) {
 
 double fma_fast(ChainArithmetic::FastFormat to, double a, double b, double c) {
   const double p = a * b;  // exact: 24 + 24 bits, far from binary64's range limits
-  const double s = p + c;
-  const double bb = s - p;
-  const double err = (p - (s - bb)) + (c - bb);  // TwoSum: s + err = p + c exactly
-  double odd = s;
-  if (err != 0.0) {  // round s to odd at 53 bits: truncate toward zero, then set the last bit
-    std::uint64_t bits;
-    std::memcpy(&bits, &s, sizeof bits);
-    if ((err < 0.0) != (s < 0.0)) bits -= 1;
-    bits |= 1u;
-    std::memcpy(&odd, &bits, sizeof odd);
-  }
-  return round_fast(to, odd);
+  return round_fast(to, sum_to_odd53(p, c));
 }
 
 ChainArithmetic::ChainArithmetic(ChainSpec spec)

@@ -27,16 +27,6 @@ namespace fpaudit::tc {
 /// Bits kept below the leading bit of the largest addend when F has no extra bits: binary32's.
 constexpr int kBinary32FractionBits = 23;
 
-FPAUDIT_HD inline std::uint64_t double_bits(double x) {
-  std::uint64_t u;
-  std::memcpy(&u, &x, sizeof u);
-  return u;
-}
-FPAUDIT_HD inline double bits_double(std::uint64_t u) {
-  double x;
-  std::memcpy(&x, &u, sizeof x);
-  return x;
-}
 /// 2^e exactly, for -1022 ≤ e ≤ 1023.
 FPAUDIT_HD inline double pow2(int e) { return bits_double(static_cast<std::uint64_t>(e + 1023) << 52); }
 /// ⌊log2 |x|⌋ of a finite, nonzero, normal binary64 number.
