@@ -5,9 +5,9 @@
 
 #include "cuda/device.h"
 #include "cuda/device_buffer.h"
+#include "cuda/gemm_operands.h"
 #include "cuda/registry.h"
 #include "format/round.h"
-#include "format/binary16.h"
 #include "kernels/chain_arithmetic.h"
 
 namespace fpaudit::cuda {
@@ -19,23 +19,14 @@ class DeviceChainArithmetic : public ChainArithmetic {
   DeviceChainArithmetic(const ChainSpec& spec, GemmKernel kernel) : ChainArithmetic(spec), kernel_(kernel) {}
 
   /// ChainArithmetic::gemm's contract, with the product on the GPU: operands are storage values
-  /// (binary16, exact as bit patterns), the bias is rounded into the accumulation format, the
-  /// kernel adds it with the accumulator's addition, and the result is rounded to storage here
+  /// (binary16, exact as bit patterns) read through their strides and steps and packed densely
+  /// (gemm_operands.h), the bias is rounded into the accumulation format, the kernel adds it with the accumulator's addition, and the result is rounded to storage here
   /// exactly as the host does.
   void gemm(const GemmArgs& g) const override {
     if (g.M <= 0 || g.N <= 0) return;
-    std::vector<std::uint16_t> w(static_cast<std::size_t>(g.M * g.K)), x(static_cast<std::size_t>(g.K * g.N));
-    for (long m = 0; m < g.M; ++m)
-      for (long k = 0; k < g.K; ++k) w[m * g.K + k] = b16::from_float(static_cast<float>(g.W[m * g.ldw + k]));
-    for (long k = 0; k < g.K; ++k)
-      for (long n = 0; n < g.N; ++n) x[k * g.N + n] = b16::from_float(static_cast<float>(g.X[k * g.ldx + n]));
-    std::vector<float> bias;
-    if (g.bias) {
-      bias.resize(static_cast<std::size_t>(g.M));
-      for (long m = 0; m < g.M; ++m) bias[m] = static_cast<float>(round(g.bias[m], Target::Accumulator));
-    }
-    const DeviceBuffer<std::uint16_t> dw(w), dx(x);
-    const DeviceBuffer<float> db(bias);
+    const PackedGemmOperands packed = pack_gemm_operands(g, *this);
+    const DeviceBuffer<std::uint16_t> dw(packed.w), dx(packed.x);
+    const DeviceBuffer<float> db(packed.bias);
     DeviceBuffer<float> dy(static_cast<std::size_t>(g.M * g.N));
     GemmProblem p;
     p.M = g.M;
@@ -73,6 +64,10 @@ std::optional<GemmKernel> device_gemm_for(const ChainSpec& spec, int sm) {
     if (!model)
       throw std::invalid_argument("chain " + spec.name + ": fpaudit has no tensor-core model for sm_" + std::to_string(sm) +
                                   " (run fpaudit kernels --check to measure one)");
+    if (!model->bit_exact)
+      throw std::invalid_argument("chain " + spec.name + ": the tensor cores of this GPU (sm_" + std::to_string(sm) +
+                                  ") are not modelled bit for bit (fpaudit kernels --check); run tensor-core chains with "
+                                  "--device host, or a CUDA-core chain (fp16, fp16-acc32) on the GPU");
     if (!(model->schedule == s))
       throw std::invalid_argument("chain " + spec.name + ": this GPU (sm_" + std::to_string(sm) + ") is modelled as " +
                                   schedule_name(model->schedule) + ", not " + schedule_name(s) + "; use @" +

@@ -57,6 +57,10 @@ struct TensorCoreModel {
   int sm;                  ///< 75, 80, 86, 89, 90
   DotSchedule schedule;    ///< TensorCore(b, extra bits)
   std::string_view basis;  ///< "measured on ... (source)" or "assumed: ..."
+  /// False where a measurement on that GPU showed the model does not reproduce the hardware's
+  /// bits: its tensor-core chains then do not run there (device_chain.h), and --check compares
+  /// its outputs with the model's bound only.
+  bool bit_exact = true;
 };
 /// The architectures the kernels are built for, each with its model.
 std::span<const TensorCoreModel> tensor_core_models();

@@ -74,6 +74,19 @@ TEST_CASE("chains map to the kernel that computes their arithmetic") {
     CHECK(std::string(e.what()).find("use @tensor-core-4") != std::string::npos);
   }
   CHECK_THROWS_AS(device_gemm_for(parse_chain("fp16-acc32@tensor-core-8"), 120), std::invalid_argument);
+  // sm_90's model was measured not to be the hardware's bits (an H200, fpaudit kernels --check):
+  // its tensor-core chains stay on the host, and the CUDA-core chains still run there.
+  REQUIRE(tensor_core_model(90) != nullptr);
+  CHECK(!tensor_core_model(90)->bit_exact);
+  CHECK(tensor_core_model(80)->bit_exact);
+  try {
+    (void)device_gemm_for(parse_chain("fp16-acc32@tensor-core-16"), 90);
+    FAIL("expected a refusal");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()).find("not modelled bit for bit") != std::string::npos);
+  }
+  CHECK(device_gemm_for(parse_chain("fp16-acc32"), 90) == GemmKernel::ChainBinary32);
+  CHECK(device_gemm_for(parse_chain("fp16"), 90) == GemmKernel::Hfma);
 }
 
 TEST_CASE("without a usable device the status says why, on one line") {

@@ -74,7 +74,7 @@ void check_convolutions(const CheckOptions& options, CheckTable& table) {
   std::vector<Under> kernels = {{"conv2d+hfma", GemmKernel::Hfma, AccPolicy::Binary16Fma, DotSchedule::sequential()},
                                 {"conv2d+half2", GemmKernel::Half2, AccPolicy::Binary16Fma, DotSchedule::two_lane()},
                                 {"conv2d+chain-b32", GemmKernel::ChainBinary32, AccPolicy::Binary32Fma, DotSchedule::sequential()}};
-  if (model) kernels.push_back({"conv2d+mma-acc32", GemmKernel::MmaBinary32, AccPolicy::Binary32Fma, model->schedule});
+  if (model && model->bit_exact) kernels.push_back({"conv2d+mma-acc32", GemmKernel::MmaBinary32, AccPolicy::Binary32Fma, model->schedule});
   for (const ConvCase& cc : cases) {
     const ConvProblem& c = cc.c;
     std::vector<float> x(static_cast<std::size_t>(c.N * c.C * c.H * c.W)), w(static_cast<std::size_t>(c.M * c.K())),

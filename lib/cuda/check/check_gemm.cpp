@@ -132,6 +132,10 @@ void check_gemms(const CheckOptions& options, const DeviceStatus& device, CheckT
       DeviceResult d = run_on_device(t, c);
       CheckRow row = compare(t, c, d);
       if (!model) row.mismatches = 0, row.violations = 0, row.note = "no model for this GPU: not a failure";
+      if (model && !model->bit_exact && row.mismatches > 0) {  // known: the bits are not the model's; the bound still holds
+        row.note = fmt::format("{} outputs differ from the model, known not bit-exact here; bound checked", row.mismatches);
+        row.mismatches = 0;
+      }
       table.add(row);
       if (c.M * c.N * c.K <= 2'500'000) probed.push_back(c), probed_results.push_back(std::move(d));
     }
