@@ -94,7 +94,15 @@ std::size_t match_at(const std::vector<LayerView>& layers, std::size_t i, std::s
 
 std::string module_kind(const std::vector<std::string>& ops) {
   const std::map<std::string, int> n = op_counts(ops);
-  if (ops.size() == 1) return ops[0];
+  if (ops.size() == 1) {
+    // The long ONNX names, shortened as people say them.
+    static const std::map<std::string, std::string> kShort = {{"BatchNormalization", "BatchNorm"},
+                                                              {"LayerNormalization", "LayerNorm"},
+                                                              {"InstanceNormalization", "InstanceNorm"},
+                                                              {"GlobalAveragePool", "GlobalAvgPool"}};
+    const auto it = kShort.find(ops[0]);
+    return it == kShort.end() ? ops[0] : it->second;
+  }
   if (is_layer_norm(n)) return "LayerNorm";
   if (is_gelu(n)) return "GELU";
   if (is_attention(n)) return "attention";

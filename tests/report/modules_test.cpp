@@ -93,6 +93,7 @@ TEST_CASE("one folder holding every layer is not a module; other groups are name
   CHECK(module_kind({"Conv", "Relu", "Conv"}) == "Conv+Relu");
   CHECK(module_kind({"ReduceMean", "Sub", "Pow", "Sqrt", "Div", "Exp"}) == "6 ops");  // too long to read: counted
   CHECK(module_kind({"Gemm"}) == "Gemm");
+  CHECK(module_kind({"BatchNormalization"}) == "BatchNorm");
 }
 
 TEST_CASE("module statistics: max local error, the output layer's propagated error, bounds and events") {
