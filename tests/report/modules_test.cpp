@@ -158,3 +158,36 @@ TEST_CASE("the modules that matter: a violation, then non-finite values, then th
   CHECK(modules_that_matter(doc, 0, modules, 5) == std::vector<std::size_t>{4, 3, 0, 2});  // b only moves data
   CHECK(modules_that_matter(doc, 0, modules, 2) == std::vector<std::size_t>{4, 3});
 }
+
+TEST_CASE("the verdict's bounds column: certified share, a-posteriori fallback, uninformative, violated") {
+  AuditDocument doc = read_audit_document(std::string(FPAUDIT_REPORT_DATA) + "/mlp_60.json");
+  REQUIRE(doc.chains.size() == 5);
+  REQUIRE(doc.samples == 60);
+  auto certify = [&](std::size_t c, bool a_priori, long det, long post) {
+    CertifiedView& v = doc.classification[c].certified;
+    v.present = true;
+    v.a_priori_present = a_priori;
+    v.a_priori_det = det;
+    v.a_posteriori_det = post;
+  };
+  certify(0, true, 59, 59);  // fp32: the bounds prove 59 of 60
+  certify(1, true, 0, 0);    // fp16: they prove nothing
+  certify(2, true, 0, 15);   // fp16-acc32: only along the chain's own values
+  certify(3, false, 0, 0);   // bf16: --no-apriori
+  doc.layers[1].chains[4].local_bound.violations = 2;  // bf16-acc32: a violated bound outranks everything
+  const Table t = verdict_table(doc);
+  const std::size_t bounds = t.columns.size() - 1;
+  REQUIRE(t.columns[bounds].title == "bounds a priori");
+  CHECK(cell_text(t.rows[0][bounds]) == "98.3%");
+  CHECK(cell_text(t.rows[1][bounds]) == "uninformative: 0%");
+  CHECK(t.rows[1][bounds].mark == Mark::Warn);
+  CHECK(cell_text(t.rows[2][bounds]) == "0% (a post. 25.0%)");
+  CHECK(cell_text(t.rows[3][bounds]) == "not run (a post. 0%)");
+  CHECK(cell_text(t.rows[4][bounds]) == "VIOLATED: 2");
+  CHECK(t.rows[4][bounds].mark == Mark::Bad);
+  // Worst layer and share: fp32's largest local ‖rel‖ is /net/net.1/Gemm, 55% of the summed local ‖rel‖.
+  CHECK(cell_text(t.rows[0][5]) == "/net/net.1/Gemm");
+  const double share = doc.layers[1].chains[0].local.normwise_max / summed_local_rel(doc, 0);
+  CHECK(t.rows[0][6].value == share);
+  CHECK(cell_text(t.rows[0][6]) == "55%");
+}
