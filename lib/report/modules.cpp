@@ -158,7 +158,7 @@ std::vector<Module> group_modules(const std::vector<LayerView>& layers) {
         modules.push_back(pattern_module(layers, i, length, kind));
         i += length;
       } else {
-        modules.push_back(Module{layers[i].name, layers[i].op, {static_cast<int>(i)}});
+        modules.push_back(Module{layers[i].name, module_kind({layers[i].op}), {static_cast<int>(i)}});
         ++i;
       }
     }
