@@ -1,5 +1,7 @@
-// The terminal rendering: per chain a summary line and two aligned tables (errors, bounds), each
-// at most 100 columns wide. Colour (ANSI) only marks what the plain text already says.
+// The terminal rendering, at most 100 columns wide. By default: one verdict line per chain, then
+// per chain the five modules that matter most. With per_layer: per chain a summary and two
+// aligned tables (errors, bounds) of every layer. Colour (ANSI) only marks what the plain text
+// already says.
 #include <cmath>
 
 #include <fmt/format.h>
@@ -119,14 +121,61 @@ std::string chain_block(const AuditDocument& doc, std::size_t c, bool colour) {
   return out + "\n";
 }
 
+constexpr std::size_t kShownModules = 5;
+
+/// Lines that must never hide behind a summary: a certificate contradicted, a lemma violated.
+std::string alarms(const AuditDocument& doc, bool colour) {
+  std::string out;
+  for (std::size_t c = 0; c < doc.chains.size(); ++c) {
+    const ChainClassificationView& k = doc.classification[c];
+    if (k.certified.present && k.certified.violations)
+      out += fmt::format("  {}{}: CERTIFIED YET FLIPPED: {}{}\n", colour ? kRed : "", doc.chains[c].name, k.certified.violations,
+                         colour ? kReset : "");
+    if (k.lemma_violations)
+      out += fmt::format("  {}{}: LEMMA VIOLATIONS: {}{}\n", colour ? kRed : "", doc.chains[c].name, k.lemma_violations,
+                         colour ? kReset : "");
+  }
+  return out;
+}
+
+std::string verdict_report(const AuditDocument& doc, bool colour) {
+  std::string out = fmt::format("verdict against the {} reference:\n", doc.reference);
+  Table verdict = verdict_table(doc);
+  drop_empty_columns(verdict);
+  out += table_terminal(verdict, colour, 24) + alarms(doc, colour) + "\n";
+  const std::vector<Module> modules = group_modules(doc.layers);
+  const bool grouped = modules.size() < doc.layers.size();
+  for (std::size_t c = 0; c < doc.chains.size(); ++c) {
+    const std::vector<std::size_t> top = modules_that_matter(doc, c, modules, kShownModules);
+    out += fmt::format("{}{} ({}){}: top {} of {} {}\n", colour ? kBold : "", doc.chains[c].name, doc.chains[c].arithmetic_text(),
+                       colour ? kReset : "", top.size(), grouped ? modules.size() : doc.layers.size(), grouped ? "modules" : "layers");
+    Table t = module_table(doc, c, modules, top, true);
+    drop_empty_columns(t);
+    out += table_terminal(t, colour, 24) + "\n";
+  }
+  out +=
+      "flips, Δ acc.: against the reference. certified: Γ > 2δ. inf/nan: samples with a non-finite\n"
+      "value. most local error: the layer whose own rounding error (local ‖rel‖) is largest; share:\n"
+      "its part of the sum of all layers' local ‖rel‖ (first-order, not an attribution of the drift).\n"
+      "bounds a priori: classes proved by the a-priori error bounds (uninformative: none).\n"
+      "Modules: layers sharing a name prefix, or a LayerNorm, GELU or attention pattern. local ‖rel‖:\n"
+      "the largest local error of its layers; output ‖rel‖: its last layer's propagated error;\n"
+      "obs/bound: largest observed error over deterministic bound of its layers (above 1 is a\n"
+      "violation); room: fewest binades below the format's largest finite number. Columns that are\n"
+      "zero or empty in every row shown are left out.\n"
+      "--per-layer prints every layer's errors and bounds.\n";
+  return out;
+}
+
 }  // namespace
 
-std::string render_terminal(const AuditDocument& doc, bool colour) {
+std::string render_terminal(const AuditDocument& doc, bool colour, bool per_layer) {
   // Paths can be long: each gets a line of its own.
   std::string out = fmt::format("fpaudit audit of {}\n  on {} samples of {}\n  reference: {}", doc.model_path, doc.samples,
                                 doc.input_path, doc.reference);
   if (std::isfinite(doc.seconds)) out += fmt::format("; {} threads, {:.1f} s", doc.threads, doc.seconds);
   out += "\n\n";
+  if (!per_layer) return out + verdict_report(doc, colour);
   for (std::size_t c = 0; c < doc.chains.size(); ++c) out += chain_block(doc, c, colour);
   out +=
       "propagated: the chain's own values against the reference; local: the error the layer itself\n"

@@ -55,7 +55,8 @@ TEST_CASE("fpaudit report renders a saved run as the renderers do") {
   CHECK(r.status == 0);
   CHECK(r.err.empty());
   CHECK(r.out == golden("mlp_60.md"));
-  CHECK(run_fpaudit("report " + run).out == golden("mlp_60.table.txt"));  // default: the table
+  CHECK(run_fpaudit("report " + run).out == golden("mlp_60.verdict.txt"));  // default: the table, verdict first
+  CHECK(run_fpaudit("report " + run + " --per-layer").out == golden("mlp_60.table.txt"));  // every layer
   CHECK(run_fpaudit("report " + run + " --format csv").out == golden("mlp_60.layers.csv"));
 
   const fs::path dir = scratch("report");

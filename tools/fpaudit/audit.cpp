@@ -40,6 +40,7 @@ struct AuditCommandOptions {
   std::vector<std::string> fail_on;
   bool progress = isatty(2) != 0;
   std::string device = "host";
+  bool per_layer = false;
 };
 
 /// A one-line progress bar on stderr, drawn at most 5 times a second once a run has taken
@@ -118,7 +119,7 @@ int run_audit_command(const AuditCommandOptions& opt) {
   const AuditDocument doc = audit_document_from_json(json, model);
   write_report_files(doc, &json, opt.formats, opt.out, opt.gnuplot);
   if (std::find(opt.formats.begin(), opt.formats.end(), "table") != opt.formats.end()) {
-    std::fputs(render_terminal(doc, isatty(1) != 0).c_str(), stdout);
+    std::fputs(render_terminal(doc, isatty(1) != 0, opt.per_layer).c_str(), stdout);
     if (opt.formats.size() > 1) fmt::print("\nwritten to {}/\n", opt.out);
   }
   const std::vector<std::string> failed = failed_conditions(result, opt.fail_on);
@@ -147,6 +148,7 @@ void set_audit_command(CLI::App& app, int& status) {
       ->check(CLI::IsMember({"table", "json", "csv", "md", "tex", "html"}))
       ->capture_default_str();
   add_gnuplot_option(sub, opt->gnuplot);
+  sub->add_flag("--per-layer", opt->per_layer, "Table: every layer's errors and bounds instead of the verdict and top modules");
   sub->add_option("--fail-on", opt->fail_on, "Exit 1 when any of these occur: overflow, nan, flip, flip-fp32, lemma, uncertified")
       ->delimiter(',')
       ->check(CLI::IsMember({"overflow", "nan", "flip", "flip-fp32", "lemma", "uncertified"}));

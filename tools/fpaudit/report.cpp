@@ -23,6 +23,7 @@ struct ReportCommandOptions {
   std::vector<std::string> formats = {"table"};
   std::string out;
   std::string gnuplot;
+  bool per_layer = false;
 };
 
 int run_report_command(const ReportCommandOptions& opt) {
@@ -30,12 +31,12 @@ int run_report_command(const ReportCommandOptions& opt) {
     throw std::invalid_argument("several formats need --out DIR (one format without --out goes to stdout)");
   const AuditDocument doc = read_audit_document(opt.run);
   if (opt.out.empty()) {
-    std::fputs(render_report(doc, opt.formats.at(0), opt.gnuplot, isatty(1) != 0).c_str(), stdout);
+    std::fputs(render_report(doc, opt.formats.at(0), opt.gnuplot, isatty(1) != 0, opt.per_layer).c_str(), stdout);
     return 0;
   }
   write_report_files(doc, nullptr, opt.formats, opt.out, opt.gnuplot);
   for (const std::string& f : opt.formats) {
-    if (f == "table") std::fputs(render_report(doc, f, opt.gnuplot, isatty(1) != 0).c_str(), stdout);
+    if (f == "table") std::fputs(render_report(doc, f, opt.gnuplot, isatty(1) != 0, opt.per_layer).c_str(), stdout);
     for (const std::string& name : report_file_names(f))
       fmt::print(stderr, "fpaudit: wrote {}\n", (std::filesystem::path(opt.out) / name).string());
   }
@@ -54,6 +55,7 @@ void set_report_command(CLI::App& app, int& status) {
       ->capture_default_str();
   sub->add_option("--out", opt->out, "Folder for layers.csv, samples.csv, audit.md, audit.tex, audit.html (default: stdout)");
   add_gnuplot_option(sub, opt->gnuplot);
+  sub->add_flag("--per-layer", opt->per_layer, "Table: every layer's errors and bounds instead of the verdict and top modules");
   sub->callback([opt, &status] { status = run_report_command(*opt); });
 }
 

@@ -16,8 +16,9 @@ std::vector<std::string> report_file_names(const std::string& format) {
   return {};
 }
 
-std::string render_report(const AuditDocument& doc, const std::string& format, const std::string& gnuplot, bool colour) {
-  if (format == "table") return render_terminal(doc, colour);
+std::string render_report(const AuditDocument& doc, const std::string& format, const std::string& gnuplot, bool colour,
+                          bool per_layer) {
+  if (format == "table") return render_terminal(doc, colour, per_layer);
   if (format == "csv") return render_layers_csv(doc);
   if (format == "md") return render_markdown(doc);
   if (format == "tex") return render_latex(doc);

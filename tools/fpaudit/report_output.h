@@ -23,8 +23,9 @@ void write_report_files(const AuditDocument& doc, const nlohmann::json* json, co
                         const std::filesystem::path& out, const std::string& gnuplot);
 
 /// One format as text for stdout: the terminal table (coloured when `colour`), layers.csv for
-/// csv, or the Markdown, LaTeX or HTML document.
-std::string render_report(const AuditDocument& doc, const std::string& format, const std::string& gnuplot, bool colour);
+/// csv, or the Markdown, LaTeX or HTML document. `per_layer`: the table's full per-layer tables.
+std::string render_report(const AuditDocument& doc, const std::string& format, const std::string& gnuplot, bool colour,
+                          bool per_layer = false);
 
 /// Adds --gnuplot PATH (default: $FPAUDIT_GNUPLOT, else gnuplot on PATH).
 void add_gnuplot_option(CLI::App* sub, std::string& gnuplot);
