@@ -130,6 +130,10 @@ expect_error "fpaudit: error: afile: exists and is not a folder" audit "$model" 
 mkdir old && echo "{}" >old/audit.json && echo "x" >old/audit.html
 "$fpaudit" audit "$model" "${few[@]}" --format csv --out old >/dev/null 2>err.txt || fail "audit into old/: exit $?, $(cat err.txt)"
 [[ $(cd old && ls -A | tr '\n' ' ') == ".fpaudit-set layers.csv samples.csv " ]] || fail "old/ holds $(cd old && ls -A | tr '\n' ' ')"
+# ... and renderings of its own audit.json join it (keeping the other files of that audit).
+mkdir older && cp set/audit.json older/ && echo "x" >older/audit.html
+"$fpaudit" report older/audit.json --format md --out older >/dev/null 2>err.txt || fail "report into older/: exit $?, $(cat err.txt)"
+[[ $(cd older && ls -A | tr '\n' ' ') == ".fpaudit-set audit.html audit.json audit.md " ]] || fail "older/ holds $(cd older && ls -A | tr '\n' ' ')"
 # bounds --json and table --out say what they wrote.
 "$fpaudit" bounds "$model" --input "$images" --samples 3 --chains fp16 --json b.json >out.txt 2>err.txt || fail "bounds: exit $?"
 [[ $(tail -n 1 out.txt) == "wrote b.json" ]] || fail "bounds --json: last line '$(tail -n 1 out.txt)'"

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -78,6 +79,11 @@ OutputSet::OutputSet(const std::string& folder, std::vector<std::string> names) 
         throw std::runtime_error(display_ + ": not empty and not written by fpaudit (no " + kManifest +
                                  "); give a new or empty output folder");
       old_set_ = entries;
+      // Its audit.json names the run, so renderings of that same audit join the set.
+      if (contains(entries, "audit.json")) {
+        std::ifstream in(folder_ / "audit.json", std::ios::binary);
+        old_run_ = run_id_of(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
+      }
     }
     for (const std::string& n : names_)
       if (contains(entries, n) && !contains(old_set_, n))
