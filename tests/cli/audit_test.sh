@@ -32,7 +32,9 @@ npy big.npy f4 2,1,28,28 5000
 "$fpaudit" audit "$model" --input big.npy --format json --out big --fail-on overflow >/dev/null 2>err.txt
 rc=$?
 [[ $rc -eq 1 ]] || fail "--fail-on overflow: exit code $rc, want 1"
-grep -q '^fpaudit: --fail-on: overflow ([0-9]* in fp16)$' err.txt || fail "--fail-on message: $(cat err.txt)"
+# One line per failed gate and chain: the chain, the measured value, the threshold.
+[[ $(cat err.txt) == $'fpaudit: --fail-on: fp16: overflow 414 > 0\nfpaudit: --fail-on: fp16-acc32: overflow 44 > 0' ]] ||
+  fail "--fail-on message: $(cat err.txt)"
 "$fpaudit" audit "$model" --input big.npy --format json --out big --fail-on lemma >/dev/null 2>&1 ||
   fail "--fail-on lemma: no lemma violation can occur, yet exit $?"
 

@@ -19,6 +19,10 @@ std::filesystem::path data_dir();
 /// fixed dimensions), and infers every shape for a batch of one. Errors name the file at fault.
 Graph load_model_for_samples(const std::string& model, const Constant& data, const std::string& data_path);
 
+/// A CLI11 check for counts (--samples, --threads): a whole number above zero. Without the
+/// option a command uses its default ("all"); given, 0 or -5 is a mistake, not "all".
+CLI::Validator positive_count();
+
 /// Creates the output folder, or throws "<dir>: cannot create the output folder: <reason>".
 void create_output_folder(const std::string& dir);
 

@@ -3,7 +3,10 @@
 // stdout; with --out every format is written there (the table still to stdout).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -11,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "fpaudit/commands.h"
+#include "fpaudit/output_set.h"
 #include "fpaudit/report_output.h"
 #include "report/audit_document.h"
 
@@ -34,12 +38,17 @@ int run_report_command(const ReportCommandOptions& opt) {
     std::fputs(render_report(doc, opt.formats.at(0), opt.gnuplot, isatty(1) != 0, opt.per_layer).c_str(), stdout);
     return 0;
   }
-  write_report_files(doc, nullptr, opt.formats, opt.out, opt.gnuplot);
-  for (const std::string& f : opt.formats) {
-    if (f == "table") std::fputs(render_report(doc, f, opt.gnuplot, isatty(1) != 0, opt.per_layer).c_str(), stdout);
-    for (const std::string& name : report_file_names(f))
-      fmt::print(stderr, "fpaudit: wrote {}\n", (std::filesystem::path(opt.out) / name).string());
-  }
+  const std::vector<std::string> files = report_set_names(opt.formats);
+  const bool table = std::find(opt.formats.begin(), opt.formats.end(), "table") != opt.formats.end();
+  if (table) std::fputs(render_report(doc, "table", opt.gnuplot, isatty(1) != 0, opt.per_layer).c_str(), stdout);
+  if (files.empty()) return 0;
+  // Files rendered from the audit a folder's set came from join that set; others replace it.
+  std::ifstream in(opt.run, std::ios::binary);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  OutputSet set(opt.out, files);
+  write_report_files(doc, nullptr, opt.formats, set.staging(), opt.gnuplot);
+  set.commit(run_id_of(text));
+  fmt::print("{}wrote {}\n", table ? "\n" : "", set.summary());
   return 0;
 }
 

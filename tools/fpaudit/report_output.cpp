@@ -1,6 +1,7 @@
 #include "fpaudit/common_options.h"
 #include "fpaudit/report_output.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -14,6 +15,14 @@ std::vector<std::string> report_file_names(const std::string& format) {
   if (format == "csv") return {"layers.csv", "samples.csv"};
   if (format == "md" || format == "tex" || format == "html") return {"audit." + format};
   return {};
+}
+
+std::vector<std::string> report_set_names(const std::vector<std::string>& formats) {
+  std::vector<std::string> names;
+  for (const std::string& f : formats)
+    for (const std::string& n : report_file_names(f))
+      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  return names;
 }
 
 std::string render_report(const AuditDocument& doc, const std::string& format, const std::string& gnuplot, bool colour,

@@ -17,6 +17,9 @@ namespace fpaudit::cli {
 ///   json → audit.json, csv → layers.csv + samples.csv, md → audit.md, tex → audit.tex, html → audit.html
 std::vector<std::string> report_file_names(const std::string& format);
 
+/// The files of all `formats`, in order, without repeats: the set one run writes.
+std::vector<std::string> report_set_names(const std::vector<std::string>& formats);
+
 /// Writes each file format in `formats` into `out` (created when missing), each file
 /// atomically. `json` is the document as the audit wrote it (needed only for the json format).
 void write_report_files(const AuditDocument& doc, const nlohmann::json* json, const std::vector<std::string>& formats,
