@@ -96,12 +96,12 @@ def bert_ids(seed, vocab):
     return ids, mask
 
 
-# name: (builder, seed, opset, input description)
-MODELS = ["resnet18", "mobilenetv3_small", "squeezenet", "unet", "bert", "bert_embeds", "gpt", "gru"]
-OPSETS = {"resnet18": 13, "mobilenetv3_small": 17, "squeezenet": 13, "unet": 17, "bert": 13, "bert_embeds": 13,
-          "gpt": 17, "gru": 13}
+MODELS = ["resnet18", "mobilenetv3_small", "efficientnet_b0", "squeezenet", "unet", "bert", "bert_embeds", "gpt", "gru"]
+# Opsets spread over what torch 1.13 exports (at most 17); squeezenet_op18 is squeezenet.onnx relabelled.
+OPSETS = {"resnet18": 13, "mobilenetv3_small": 17, "efficientnet_b0": 15, "squeezenet": 13, "unet": 17, "bert": 13,
+          "bert_embeds": 13, "gpt": 17, "gru": 13}
 SEEDS = {"resnet18": 11, "mobilenetv3_small": 12, "squeezenet": 13, "unet": 14, "bert": 15, "bert_embeds": 15,
-         "gpt": 16, "gru": 17}
+         "gpt": 16, "gru": 17, "efficientnet_b0": 18}
 
 
 def build(name):
@@ -114,6 +114,10 @@ def build(name):
         return m, (images(seed, 3, 32, 32),), ["input"], "logits"
     if name == "mobilenetv3_small":
         m = zoo_models.mobilenet_v3_small()
+        calibrate_batchnorm(m, (3, 32, 32), seed)
+        return m, (images(seed, 3, 32, 32),), ["input"], "logits"
+    if name == "efficientnet_b0":
+        m = zoo_models.efficientnet_b0()
         calibrate_batchnorm(m, (3, 32, 32), seed)
         return m, (images(seed, 3, 32, 32),), ["input"], "logits"
     if name == "squeezenet":

@@ -1,7 +1,7 @@
 """The architectures of the model zoo (tools/zoo/export_zoo.py), at reduced width.
 
 Where Debian's torchvision 0.14 has the architecture with a width parameter, it is used as is
-(MobileNetV3-small, SqueezeNet 1.1). ResNet-18's BasicBlock refuses any width but 64 in
+(MobileNetV3-small, EfficientNet-B0, SqueezeNet 1.1). ResNet-18's BasicBlock refuses any width but 64 in
 torchvision, so it is written here, block for block as torchvision builds it, with a base width
 of 16. The U-Net, the BERT-style encoder, the GPT-style decoder and the GRU model are written
 here. The attention blocks use static reshapes with -1 only in the batch position, so the
@@ -230,6 +230,14 @@ class GRUClassifier(nn.Module):
 def mobilenet_v3_small():
     """torchvision's MobileNetV3-small at width 0.5, 10 classes."""
     return torchvision.models.mobilenet_v3_small(width_mult=0.5, num_classes=10)
+
+
+def efficientnet_b0():
+    """torchvision's EfficientNet-B0 at width 0.5 and depth 0.5 (its MBConv stages with
+    squeeze-and-excitation and SiLU; dropout 0.2, identity in eval), 10 classes."""
+    from torchvision.models import efficientnet
+    settings, last_channel = efficientnet._efficientnet_conf("efficientnet_b0", width_mult=0.5, depth_mult=0.5)
+    return efficientnet.EfficientNet(settings, 0.2, last_channel=last_channel, num_classes=10)
 
 
 def squeezenet():
