@@ -146,7 +146,8 @@ void check_fp32_against_ort(const std::string& name, const Loaded& m, const Cons
       ort_err = std::max(ort_err, std::fabs(o - r));
       fp32_err = std::max(fp32_err, std::fabs(f - r));
       ref_max = std::max(ref_max, std::fabs(r));
-      const double bound = piecewise_linear ? gamma(m.accumulation) * scale[i] + 2 * std::ldexp(std::fabs(r), -24) : INFINITY;
+      const double bound =
+          piecewise_linear ? gamma(m.accumulation) * scale[i] + 2 * std::ldexp(std::fabs(r), -24) : INFINITY;
       auto note = [&](Difference& d, double a, double b) {
         d.abs = std::max(d.abs, std::fabs(a - b));
         if (b != 0) d.rel = std::max(d.rel, std::fabs(a - b) / std::fabs(b));
@@ -191,7 +192,8 @@ void check_audit(const std::string& name, const Loaded& m, const Constant& x) {
       violations += s.local_bound.violations + s.propagated_bound.violations;
     }
     const ChainClassification& k = r.classification[c];
-    std::cout << fmt::format("{} audit, {}: {} flips vs exact, {} vs fp32; {} elements checked, {} unbounded, {} violations\n",
+    std::cout << fmt::format("{} audit, {}: {} flips vs exact, {} vs fp32; {} elements checked, {} unbounded, {} "
+                             "violations\n",
                              name, r.chains[c].name, k.flips_vs_ref, k.flips_vs_fp32, checked, unbounded, violations);
     CHECK_MESSAGE(violations == 0, name, " ", r.chains[c].name);
     CHECK(k.lemma_violations == 0);
