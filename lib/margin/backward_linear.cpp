@@ -14,9 +14,20 @@ namespace fpaudit::margin {
 namespace {
 
 /// Accumulators of one transposed product, per input element: Σ w·mid, Σ|w|·|mid|, Σ|w|·rad.
+/// The storage is the thread's, reused from pass to pass (a backward pass runs per direction).
 struct TransposedProduct {
-  std::vector<double> mid, abs_mid, rad;
-  explicit TransposedProduct(std::size_t n) : mid(n, 0.0), abs_mid(n, 0.0), rad(n, 0.0) {}
+  std::vector<double>& mid;
+  std::vector<double>& abs_mid;
+  std::vector<double>& rad;
+  explicit TransposedProduct(std::size_t n) : mid(storage(0)), abs_mid(storage(1)), rad(storage(2)) {
+    mid.assign(n, 0.0);
+    abs_mid.assign(n, 0.0);
+    rad.assign(n, 0.0);
+  }
+  static std::vector<double>& storage(int k) {
+    thread_local std::vector<double> s[3];
+    return s[k];
+  }
   void add(long i, double w, const Cotangent& g, long j) {
     const double aw = std::fabs(w);
     mid[i] += w * g.mid[j];
