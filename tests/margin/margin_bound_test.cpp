@@ -6,6 +6,7 @@
 //     ±1e-9: the chain lands on the other side of the ReLU kink, so the unit's slope is an
 //     interval, and the bound must still hold;
 //   - mutation: the same audit with every margin bound shrunk must report violations.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -112,6 +113,56 @@ TEST_CASE("inputs on a ReLU kink: the interval slope keeps the bound") {
   long straddling = 0;
   for (const SampleRecord& rec : r.records) straddling += rec.chains[0].margin.unstable > 0;
   CHECK(straddling >= 3);
+}
+
+TEST_CASE("CNN inputs on a ReLU kink after Conv and BatchNormalization") {
+  const Model cnn("cnn");
+  const Constant images = read_npy(std::string(FPAUDIT_DATA_DIR) + "/test_images.npy");
+  // Conv 1→16, 3×3, pads 1, no bias, then BatchNormalization: the pre-activation of unit
+  // (c, 14, 14) is a_c·(W_c·patch − mean_c) + B_c with a_c = scale_c/√(var_c + ε), affine in x.
+  const Node& conv = cnn.graph.nodes.at(0);
+  const Node& bn = cnn.graph.nodes.at(1);
+  REQUIRE(conv.op_type == "Conv");
+  REQUIRE(bn.op_type == "BatchNormalization");
+  REQUIRE(conv.inputs.size() == 2);
+  const Constant& W = *cnn.graph.constant(conv.inputs[1]);
+  auto bn_value = [&](int input, long c) { return static_cast<long double>(cnn.graph.constant(bn.inputs[static_cast<std::size_t>(input)])->values[static_cast<std::size_t>(c)]); };
+  const long double eps = bn.attr_float("epsilon", 1e-5);
+  Constant x;
+  x.dtype = DType::Float64;
+  x.shape = {1, 1, 28, 28};
+  x.values.assign(images.values.begin(), images.values.begin() + 784);  // sample 0 as it is
+  for (long c = 0; c < 4; ++c) {
+    const long double a = bn_value(1, c) / std::sqrt(bn_value(4, c) + eps);
+    long double dot = 0, norm2 = 0;
+    for (long kh = 0; kh < 3; ++kh)
+      for (long kw = 0; kw < 3; ++kw) {
+        const long double w = W.values[static_cast<std::size_t>(c * 9 + kh * 3 + kw)];
+        dot += w * images.values[static_cast<std::size_t>((13 + kh) * 28 + 13 + kw)];
+        norm2 += w * w;
+      }
+    const long double pre = a * (dot - bn_value(3, c)) + bn_value(2, c);
+    for (double side : {-1e-9, 1e-9}) {
+      const long double t = (-pre + side) / (a * norm2);  // pre-activation becomes ±1e-9
+      std::vector<double> v(images.values.begin(), images.values.begin() + 784);
+      for (long kh = 0; kh < 3; ++kh)
+        for (long kw = 0; kw < 3; ++kw)
+          v[static_cast<std::size_t>((13 + kh) * 28 + 13 + kw)] =
+              static_cast<double>(v[static_cast<std::size_t>((13 + kh) * 28 + 13 + kw)] + t * W.values[static_cast<std::size_t>(c * 9 + kh * 3 + kw)]);
+      x.values.insert(x.values.end(), v.begin(), v.end());
+      ++x.shape[0];
+    }
+  }
+  const AuditResult r = audit(cnn, x, -1);
+  check_sound(r);
+  // The fp16 chain: the pair of a moved unit has more straddling units than the image as it is
+  // (the moved unit itself, on one side of the pair), for most of the four units.
+  const long baseline = r.records[0].chains[0].margin.unstable;
+  long more = 0;
+  for (std::size_t p = 1; p + 1 < r.records.size(); p += 2)
+    more += std::max(r.records[p].chains[0].margin.unstable, r.records[p + 1].chains[0].margin.unstable) > baseline;
+  MESSAGE("unstable units: image as it is ", baseline, "; moved units with more: ", more, " of 4");
+  CHECK(more >= 2);
 }
 
 TEST_CASE("mutation: a shrunken margin bound is caught as violations") {
