@@ -104,6 +104,19 @@ struct CertifiedView {
   double failure_probability = 0;  ///< of the probabilistic a-priori certificate
 };
 
+/// classification.chains.NAME.margin: the margin-directed certificates (theory/margin-bound.md).
+/// Absent from audits written before them, or `available` false (an operator without a
+/// backward step).
+struct MarginView {
+  bool present = false;
+  bool a_priori_present = false;
+  long a_priori_det = 0, a_priori_prob = 0, a_posteriori_det = 0, a_posteriori_prob = 0;
+  long violations = 0, certificate_violations = 0;
+  double failure_probability = 0;
+  double ratio_det = NAN, ratio_prob = NAN;  ///< median observed drift / bound, a posteriori
+  std::string unavailable;                   ///< why not computed, when not
+};
+
 struct ChainClassificationView {
   double accuracy = 0;  ///< NaN without labels
   long correct = 0, flips_vs_reference = 0, flips_vs_fp32 = 0;
@@ -114,6 +127,7 @@ struct ChainClassificationView {
   int first_nonfinite_layer = -1;
   long first_nonfinite_samples = 0;
   CertifiedView certified;
+  MarginView margin;
   std::vector<ExtraField> extra;
 };
 

@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "report/audit_report.h"
+#include "report/margin_json.h"
 
 namespace fpaudit {
 
@@ -120,7 +121,8 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
           {"events", {{"elements", ev.elements}, {"overflow", ev.overflow}, {"nan", ev.nan}, {"flushed", ev.flushed},
                       {"subnormal", ev.subnormal}, {"max_magnitude", num(ev.max_magnitude)},
                       {"headroom_log2", num(headroom_log2(r.chains[c].storage, ev.max_magnitude))},
-                      {"first_nonfinite_sample", ev.first_nonfinite_sample}}}};
+                      {"first_nonfinite_sample", ev.first_nonfinite_sample}}},
+          {"margin_blame", margin_blame(r, st.margin)}};
     }
     j["layers"].push_back({{"index", l}, {"name", layer.node->name}, {"op", layer.node->op_type}, {"outputs", outs},
                            {"multiply_adds", layer.multiply_adds}, {"exact_op", layer.kernel->exact()}, {"chains", chains}});
@@ -149,6 +151,7 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
                              {"lemma_violations", k.lemma_violations},
                              {"nonfinite", k.nonfinite},
                              {"certified", certificates(r, k)},
+                             {"margin", margin_certificates(r, c)},
                              {"delta_reference", {{"max", num(max_delta)}, {"mean", num(r.samples ? sum_delta / n : 0.0)}}}};
     firsts[r.chains[c].name] = {{"layer", nf[c].layer >= 0 ? json(nf[c].layer) : json(nullptr)},
                                 {"name", nf[c].layer >= 0 ? json(plan.layers()[nf[c].layer].node->name) : json(nullptr)},
@@ -169,7 +172,8 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
                                   {"first_nonfinite_layer", v.first_nonfinite_layer},
                                   {"certified_a_posteriori", {{"deterministic", v.a_posteriori.det}, {"probabilistic", v.a_posteriori.prob}}},
                                   {"certified_a_priori", r.apriori ? json{{"deterministic", v.a_priori.det}, {"probabilistic", v.a_priori.prob}} : json(nullptr)},
-                                  {"delta_bound_a_priori", r.apriori ? num(v.delta_bound) : json(nullptr)}};
+                                  {"delta_bound_a_priori", r.apriori ? num(v.delta_bound) : json(nullptr)},
+                                  {"margin", margin_sample(r, v.margin)}};
     }
     j["samples"].push_back({{"index", rec.index}, {"label", rec.label >= 0 ? json(rec.label) : json(nullptr)},
                             {"reference_top1", rec.ref_top1}, {"margin_reference", num(rec.margin_ref)},
@@ -184,6 +188,7 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
                  {"threads", r.threads},
                  {"phase_seconds", {{"reference", {{"evaluate", r.timing.reference_evaluate}, {"bounds", r.timing.reference_bounds}}},
                                   {"certificates", r.timing.apriori},
+                                  {"margin_certificates", r.timing.margin},
                                   {"chains", phases},
                                   {"other", r.timing.other}}}};
   return j;

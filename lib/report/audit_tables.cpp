@@ -134,6 +134,12 @@ Table summary_table(const AuditDocument& doc) {
     t.columns.push_back({"a priori det/prob", "", "certified", false, "certified_a_priori"});
     t.columns.push_back({"a post. det/prob", "", "certified", false, "certified_a_posteriori"});
   }
+  const bool margin = std::any_of(doc.classification.begin(), doc.classification.end(),
+                                  [](const ChainClassificationView& k) { return k.margin.present; });
+  if (margin) {
+    t.columns.push_back({"margin a priori", "", "certified", false, "margin_certified_a_priori"});
+    t.columns.push_back({"margin a post.", "", "certified", false, "margin_certified_a_posteriori"});
+  }
   for (const std::string& k : extras) t.columns.push_back({extra_title(k), "", "", true, k});
   t.columns.push_back({"max δ", "max $\\delta$", "", true, "delta_max"});
   t.columns.push_back({"non-finite", "", "", true, "nonfinite_samples"});
@@ -159,6 +165,15 @@ Table summary_table(const AuditDocument& doc) {
       };
       row.push_back(v.present && v.a_priori_present ? pair(v.a_priori_det, v.a_priori_prob) : Cell::missing());
       row.push_back(v.present ? pair(v.a_posteriori_det, v.a_posteriori_prob) : Cell::missing());
+    }
+    if (margin) {
+      const MarginView& m = k.margin;
+      auto pair = [&](long det, long prob) {
+        const double n = doc.samples ? static_cast<double>(doc.samples) : NAN;
+        return Cell::of_text(percent_text(static_cast<double>(det) / n) + " / " + percent_text(static_cast<double>(prob) / n));
+      };
+      row.push_back(m.present && m.a_priori_present ? pair(m.a_priori_det, m.a_priori_prob) : Cell::missing());
+      row.push_back(m.present ? pair(m.a_posteriori_det, m.a_posteriori_prob) : Cell::missing());
     }
     for (const std::string& key : extras) {
       const auto it = std::find_if(k.extra.begin(), k.extra.end(), [&](const ExtraField& e) { return e.key == key; });

@@ -70,6 +70,16 @@ std::string chain_block(const AuditDocument& doc, std::size_t c, bool colour) {
     if (v.violations)
       out += fmt::format("  {}CERTIFIED YET FLIPPED: {}{}\n", colour ? kRed : "", v.violations, colour ? kReset : "");
   }
+  // The margin-directed certificates (theory/margin-bound.md), when recorded.
+  if (const MarginView& m = k.margin; m.present) {
+    auto pct = [&](long n) { return percent_text(doc.samples ? static_cast<double>(n) / static_cast<double>(doc.samples) : NAN); };
+    const std::string pri = m.a_priori_present ? fmt::format("{} / {}", pct(m.a_priori_det), pct(m.a_priori_prob)) : std::string("not computed");
+    out += fmt::format("  margin certified det / prob: a priori {}; a posteriori {} / {} (fails w.p. ≤ {:.2g}); drift/bound p50 {:.2g} / {:.2g}\n",
+                       pri, pct(m.a_posteriori_det), pct(m.a_posteriori_prob), m.failure_probability, m.ratio_det, m.ratio_prob);
+    if (m.violations || m.certificate_violations)
+      out += fmt::format("  {}MARGIN BOUND VIOLATED: {} drifts above the bound, {} certified yet flipped{}\n", colour ? kRed : "",
+                         m.violations, m.certificate_violations, colour ? kReset : "");
+  }
   // Fields of a newer audit, as they are.
   for (const ExtraField& f : k.extra) out += fmt::format("  {}: {}\n", extra_title(f.key), cell_text(extra_cell(f)));
   if (k.lemma_violations)

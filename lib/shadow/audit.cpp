@@ -14,6 +14,7 @@
 #include "kernels/reference_arithmetic.h"
 #include "shadow/apriori.h"
 #include "shadow/certificate.h"
+#include "shadow/margin_certificate.h"
 
 namespace fpaudit {
 
@@ -38,6 +39,7 @@ struct Workspace {
   std::vector<Activations> zero_err;     // per chain: zero error on runtime values (local inputs)
   Activations ref_zero_err;              // zero error everywhere, for the reference
   std::vector<AprioriState> apriori;     // per a-priori chain (Setup::apriori)
+  std::unique_ptr<MarginScratch> margin;  // the margin certificates' scratch (Setup::margin)
 };
 
 /// The fixed, per-run context shared read-only by every thread.
@@ -59,10 +61,11 @@ struct Setup {
   std::vector<std::unique_ptr<AprioriChain>> apriori;
   int apriori_fp32 = -1;
   std::vector<UlpTable> ulps;                    // per chain: ulp() of its storage format
+  std::unique_ptr<margin::MarginPlan> margin;    // backward steps, when every layer has one
 
   Workspace workspace() const {
     Workspace w{Activations(plan, ref_constants), {}, {}, {}, {}, Activations(plan, zero_constants), {}, {}, {}, {},
-                {}, {}, Activations(plan, zero_constants), {}};
+                {}, {}, Activations(plan, zero_constants), {}, {}};
     for (std::size_t c = 0; c < chains.size(); ++c) {
       w.chain.emplace_back(plan, chain_constants[c]);
       w.chain_local.emplace_back(plan, chain_constants[c]);
@@ -73,6 +76,7 @@ struct Setup {
       w.zero_err.emplace_back(plan, constant_err[c]);
     }
     for (const auto& a : apriori) w.apriori.emplace_back(plan, *a);
+    if (margin) w.margin = std::make_unique<MarginScratch>(plan, zero_constants);
     for (std::size_t g = 0; g < group_leader.size(); ++g) {
       w.rounded.emplace_back(plan, chain_constants[group_leader[g]]);
       w.ref_local.emplace_back(plan, ref_constants);
@@ -314,6 +318,20 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
   lap.to(tm.other);
   certify_sample(s, w, record);
   lap.to(tm.apriori);
+  if (s.margin) {
+    std::vector<MarginBlame*> blame(layers.size());
+    for (std::size_t c = 0; c < n_chains; ++c) {
+      for (std::size_t l = 0; l < layers.size(); ++l) blame[l] = &stats[l][c].margin;
+      const bool pri = !w.apriori.empty();
+      const MarginSample ms{s.plan,        *s.margin,       s.options.lambda, x,           w.ref,
+                            w.ref_err,     s.models[c],     *s.chains[c],     w.chain[c],  w.zero_err[c],
+                            &w.chain_local[c], &w.ref_local[static_cast<std::size_t>(s.group_of[c])],
+                            w.err[c],
+                            pri ? &w.apriori[c] : nullptr, pri ? s.apriori[c].get() : nullptr, s.options.margin_bound_scale};
+      certify_margin(ms, *w.margin, record.chains[c].margin, blame);
+    }
+    lap.to(tm.margin);
+  }
 }
 
 std::vector<std::vector<LayerChainStats>> empty_stats(std::size_t layers, std::size_t chains) {
@@ -360,7 +378,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     if (labels->ints[i] < 0 || labels->ints[i] >= classes)
       throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
 
-  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, {}, -1, {}};
+  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, {}, -1, {}, {}};
   s.ref_constants = round_constants(plan, *s.ref);
   s.ref_model = bounds::ArithmeticModel::of(*s.ref);
   s.zero_constants = s.ref_constants;
@@ -395,6 +413,13 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   }
 
   AuditResult result;
+  result.margin_missing = "disabled";
+  if (options.margin) {
+    s.margin = std::make_unique<margin::MarginPlan>(plan);
+    result.margin_missing = s.margin->missing();
+    if (!s.margin->available()) s.margin.reset();
+  }
+  result.margin = s.margin != nullptr;
   result.chains = options.chains;
   result.apriori = options.apriori;
   result.reference = std::string(s.ref->name());

@@ -30,6 +30,12 @@ struct AuditOptions {
   double lambda = 7.0;                 ///< confidence parameter of the probabilistic bounds
   /// Also compute each chain's a-priori bounds and certificates (shadow/apriori.h).
   bool apriori = true;
+  /// Also compute the margin-directed certificates and per-layer blame (lib/margin,
+  /// shadow/margin_certificate.h), where every layer has a backward step.
+  bool margin = true;
+  /// Multiplies every margin bound before it is checked and used (1: the proved bound). Only
+  /// mutation tests change it, to see an underestimated bound counted as violations.
+  double margin_bound_scale = 1;
   /// Called (from one thread at a time, in sample order) after each chunk of samples.
   std::function<void(long done, long total)> progress;
   /// Builds each chain's arithmetic; empty: make_chain_arithmetic (the host). `fpaudit audit
@@ -42,6 +48,10 @@ struct AuditResult {
   std::string reference;
   double lambda = 0;
   bool apriori = false;                 ///< a-priori certificates computed
+  /// Margin-directed certificates computed; otherwise why not (an op type without a backward
+  /// step, or "disabled").
+  bool margin = false;
+  std::string margin_missing;
   long samples = 0;
   int threads = 1;
   /// stats[layer][chain]

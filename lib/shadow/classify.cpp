@@ -54,6 +54,16 @@ void ChainClassification::add(const SampleRecord& r, const ChainVerdict& v) {
   if (flipped && (v.a_priori.det || v.a_posteriori.det || v.a_priori_all.det)) ++certificate_violations;
   if (flipped && (v.a_priori.prob || v.a_posteriori.prob || v.a_priori_all.prob)) ++prob_certificate_failures;
   if (v.a_priori_failure > max_a_priori_failure) max_a_priori_failure = v.a_priori_failure;
+  const MarginVerdict& m = v.margin;
+  margin_a_priori_det += m.a_priori.det;
+  margin_a_priori_prob += m.a_priori.prob;
+  margin_a_posteriori_det += m.a_posteriori.det;
+  margin_a_posteriori_prob += m.a_posteriori.prob;
+  margin_violations += m.violations;
+  margin_prob_exceeded += m.prob_exceeded;
+  if (flipped && (m.a_priori.det || m.a_posteriori.det)) ++margin_certificate_violations;
+  if (m.a_priori.prob) margin_max_failure = std::fmax(margin_max_failure, m.apriori_failure);
+  if (m.a_posteriori.prob) margin_max_failure = std::fmax(margin_max_failure, m.failure);
 }
 
 }  // namespace fpaudit

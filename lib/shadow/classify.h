@@ -26,6 +26,22 @@ struct Certified {
   bool prob = false;  ///< from the probabilistic bounds: holds with the stated probability
 };
 
+/// The margin-directed certificates of one chain on one sample (shadow/margin_certificate.h).
+/// Bounds are on the observable |c·(ẑ − z_ref)| for the runner-up direction (B + R_t + R_j).
+struct MarginVerdict {
+  bool available = false;      ///< the model has a backward step for every layer
+  Certified a_priori, a_posteriori;
+  double drift = NAN;          ///< observed |c·(ẑ − z_ref)|, c = e_t − e_runner-up
+  double bound_det = NAN, bound_prob = NAN;      ///< a posteriori
+  double apriori_det = NAN, apriori_prob = NAN;  ///< a priori
+  double failure = 0;          ///< probability that the a-posteriori probabilistic bound fails
+  double apriori_failure = 0;  ///< ... the a-priori probabilistic bound
+  long directions = 0;         ///< backward passes run
+  long unstable = 0;           ///< ReLU units whose a-posteriori box straddles the kink
+  long violations = 0;         ///< directions whose drift exceeded a deterministic bound: a bug
+  long prob_exceeded = 0;      ///< directions whose drift exceeded a probabilistic bound
+};
+
 struct ChainVerdict {
   int top1 = -1;
   bool tie = false;
@@ -38,6 +54,7 @@ struct ChainVerdict {
   Certified a_posteriori;  ///< the chain's own propagated bounds
   double a_priori_failure = 0;  ///< probability that the probabilistic a-priori bounds fail
   double delta_bound = NAN;     ///< a-priori deterministic bound on δ (max over logits of E + R)
+  MarginVerdict margin;         ///< the margin-directed certificates
 };
 
 struct SampleRecord {
@@ -67,6 +84,13 @@ struct ChainClassification {
   long certificate_violations = 0;  ///< deterministically certified yet flipped: a bug
   long prob_certificate_failures = 0;  ///< probabilistically certified yet flipped
   double max_a_priori_failure = 0;  ///< largest failure probability of a probabilistic certificate
+  // Margin-directed certificates (lib/margin), counted like the ones above.
+  long margin_a_priori_det = 0, margin_a_priori_prob = 0;
+  long margin_a_posteriori_det = 0, margin_a_posteriori_prob = 0;
+  long margin_violations = 0;          ///< drift above a deterministic margin bound: a bug
+  long margin_prob_exceeded = 0;       ///< drift above a probabilistic margin bound
+  long margin_certificate_violations = 0;  ///< margin-certified (det) yet flipped: a bug
+  double margin_max_failure = 0;       ///< largest failure probability of a probabilistic one
 
   void add(const SampleRecord& r, const ChainVerdict& v);
 };
