@@ -79,6 +79,8 @@ std::vector<std::string> failed_conditions(const AuditResult& r, const std::vect
         count = static_cast<std::uint64_t>(r.classification[c].flips_vs_fp32);
       } else if (cond == "lemma") {
         count = static_cast<std::uint64_t>(r.classification[c].lemma_violations);
+      } else if (cond == "violation") {
+        for (const auto& layer : r.stats) count += layer[c].propagated_bound.violations + layer[c].local_bound.violations;
       } else if (cond == "uncertified") {
         count = static_cast<std::uint64_t>(r.samples - r.classification[c].certified_vs_ref);
       }
@@ -147,9 +149,11 @@ void set_audit_command(CLI::App& app, int& status) {
       ->check(CLI::IsMember({"table", "json", "csv", "md", "tex", "html"}))
       ->capture_default_str();
   add_gnuplot_option(sub, opt->gnuplot);
-  sub->add_option("--fail-on", opt->fail_on, "Exit 1 when any of these occur: overflow, nan, flip, flip-fp32, lemma, uncertified")
+  sub->add_option("--fail-on", opt->fail_on,
+                  "Exit 1 when any of these occur: overflow, nan, flip, flip-fp32, lemma, uncertified, violation (an error above its "
+                  "deterministic bound)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"overflow", "nan", "flip", "flip-fp32", "lemma", "uncertified"}));
+      ->check(CLI::IsMember({"overflow", "nan", "flip", "flip-fp32", "lemma", "uncertified", "violation"}));
   sub->add_flag("--progress,!--no-progress", opt->progress, "Progress bar on stderr (default: when stderr is a terminal)");
   sub->add_option("--device", opt->device, "Where the fp16 chains' GEMM and Conv run: host, or cuda (their GPU kernels; exit 2 without a GPU)")
       ->check(CLI::IsMember({"host", "cuda"}))
