@@ -53,8 +53,11 @@ void ChainClassification::add(const SampleRecord& r, const ChainVerdict& v) {
   if (r.label >= 0 && v.top1 == r.label) ++correct;
   if (v.top1 != r.ref_top1) ++flips_vs_ref;
   if (r.fp32_top1 >= 0 && v.top1 != r.fp32_top1) ++flips_vs_fp32;
-  const bool cert_ref = observed_certified(r.margin_ref, v.delta_ref, r.ref_error);
+  // The chain's class equals the reference's with Γ > 2δ alone; the exact network's needs the
+  // reference's own error R too.
+  const bool cert_ref = observed_certified(r.margin_ref, v.delta_ref, 0.0);
   if (cert_ref) ++certified_vs_ref;
+  if (observed_certified(r.margin_ref, v.delta_ref, r.ref_error)) ++certified_vs_exact;
   if (r.margin_ref == 2 * v.delta_ref) ++boundary;
   if (!std::isnan(v.delta_fp32) && observed_certified(r.margin_fp32, v.delta_fp32, 0.0)) ++certified_vs_fp32;
   if (v.tie) ++ties;

@@ -28,7 +28,8 @@ double probability_sum(double a, double b);
 /// evaluation"): Γ = `margin` (the binary64 difference of the top two logits z_t - z_j) rounded
 /// down, δ = `delta` (the largest binary64 |y_j - z_j|) and R = `reference_error` (a proved bound
 /// on |z_j - z̄_j|, z̄ the exact network's logits) added and rounded up. True proves that the
-/// chain (y) and the exact network (z̄) both have z's unique top class. NaN anywhere: false.
+/// chain (y) and the exact network (z̄) both have z's unique top class; with R = 0, that the chain
+/// has z's class. NaN anywhere: false.
 bool observed_certified(double margin, double delta, double reference_error);
 
 /// Whether a sample's class is certified from bounds, deterministically and probabilistically.
@@ -71,6 +72,7 @@ struct ChainClassification {
   long flips_vs_ref = 0;        ///< top-1 differs from the reference's
   long flips_vs_fp32 = 0;       ///< top-1 differs from fp32's
   long certified_vs_ref = 0;    ///< Γ_ref > 2δ_ref: the class provably equals the reference's
+  long certified_vs_exact = 0;  ///< Γ_ref > 2(δ_ref + R): ... and the exact network's
   long certified_vs_fp32 = 0;   ///< Γ_fp32 > 2δ_fp32
   long boundary = 0;            ///< Γ_ref = 2δ_ref exactly: a tie is possible
   long ties = 0;                ///< the chain's own top two logits are equal

@@ -165,7 +165,7 @@ TEST_CASE("the test hook reaches run_audit through FPAUDIT_TEST_SHRINK_BOUND; a 
   CHECK(b->result.stats.at(0).at(0).propagated_bound.violations == 0);
 }
 
-TEST_CASE("the observed certificate Γ > 2(δ + R) is decided with Γ rounded down and δ + R rounded up") {
+TEST_CASE("the observed certificates Γ > 2δ and Γ > 2(δ + R) are decided with Γ rounded down and δ + R rounded up") {
   CHECK(observed_certified(1.0, 0.25, 0.0));
   CHECK_FALSE(observed_certified(1.0, 0.5, 0.0));  // Γ = 2δ: a tie is possible
   // Γ > 2δ in binary64, but the reference's own error R closes the gap: not certified.
@@ -178,6 +178,22 @@ TEST_CASE("the observed certificate Γ > 2(δ + R) is decided with Γ rounded do
   CHECK_FALSE(observed_certified(1.0, INFINITY, 0.0));
   CHECK_FALSE(observed_certified(1.0, 0.0, INFINITY));
   CHECK_FALSE(observed_certified(NAN, 0.0, 0.0));
+  // The counts: Γ = 1, δ = 0.25 proves the reference's class; R = 0.5 leaves the exact one open.
+  SampleRecord r;
+  r.ref_top1 = 0;
+  r.margin_ref = 1.0;
+  r.ref_error = 0.5;
+  ChainVerdict v;
+  v.top1 = 0;
+  v.delta_ref = 0.25;
+  ChainClassification k;
+  k.add(r, v);
+  CHECK(k.certified_vs_ref == 1);
+  CHECK(k.certified_vs_exact == 0);
+  r.ref_error = 0x1p-50;
+  k.add(r, v);
+  CHECK(k.certified_vs_ref == 2);
+  CHECK(k.certified_vs_exact == 1);
   CHECK(probability_sum(0, 0) == 0.0);
   CHECK(probability_sum(0.25, 0.5) > 0.75);
   CHECK(probability_sum(0.25, 0.5) < 0.75 * (1 + 0x1p-50));
