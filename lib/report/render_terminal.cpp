@@ -73,7 +73,7 @@ std::string chain_block(const AuditDocument& doc, std::size_t c, bool colour) {
     if (per_run) {
       const std::string pri = v.a_priori_present ? fmt::format("a priori {:.2g} / {:.2g}; ", v.failure_probability, v.failure_probability_run)
                                                  : std::string();
-      out += fmt::format("  probabilistic ones fail w.p. ≤ (sample / run): {}a posteriori {:.2g} / {:.2g}\n", pri,
+      out += fmt::format("  prob. fails w.p. ≤ (sample / run): {}a posteriori {:.2g} / {:.2g}\n", pri,
                          v.a_posteriori_failure_probability, v.a_posteriori_failure_probability_run);
     }
     if (v.violations)
