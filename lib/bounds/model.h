@@ -21,11 +21,13 @@ struct RoundingTarget {
   double eta = 0;                ///< half the smallest subnormal spacing: the underflow term
   double max_finite = 0;         ///< largest finite value (+Inf when irrelevant)
   bool saturates = false;        ///< overflow gives ±max_finite (E4M3) rather than ±Inf
-  /// A bound on |round(z) - z| over every z with |z| ≤ magnitude whose rounding is finite.
-  /// Inline: every bound rule calls it per element. The factor covers its own binary64
-  /// roundings (theory/bounds-arithmetic.md §1).
+  /// A bound on |round(z) - z| over every z with |z| ≤ magnitude: +Inf when such a z may
+  /// overflow a non-saturating format (beyond max_finite), so that a rule's finite bound also
+  /// proves its output finite (theory/rounding-model.md, Lemma 1). Inline: every bound rule calls
+  /// it per element. The factor covers its own binary64 roundings (theory/bounds-arithmetic.md §1).
   double error(double magnitude) const {
     if (u == 0 && eta == 0) return 0;
+    if (!saturates && !(magnitude <= max_finite)) return __builtin_inf();
     const double e = saturates && magnitude > max_finite ? max_num(u * magnitude, magnitude - max_finite) + eta : u * magnitude + eta;
     return e * (1 + 0x1p-50) + 0x1p-1074;
   }

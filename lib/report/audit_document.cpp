@@ -163,12 +163,17 @@ CertifiedView certified_view(const Reader& rd, const json& k, const std::string&
   const json& post = rd.field(c, q, "a_posteriori");
   v.a_posteriori_det = rd.integer(post, q + "/a_posteriori", "deterministic");
   v.a_posteriori_prob = rd.integer(post, q + "/a_posteriori", "probabilistic");
+  if (post.contains("failure_probability")) {  // audits since issue 17
+    v.a_posteriori_failure_probability = rd.number(post, q + "/a_posteriori", "failure_probability");
+    v.a_posteriori_failure_probability_run = rd.number(post, q + "/a_posteriori", "failure_probability_run");
+  }
   const json& pri = rd.field(c, q, "a_priori");
   if (!pri.is_null()) {
     v.a_priori_present = true;
     v.a_priori_det = rd.integer(pri, q + "/a_priori", "deterministic");
     v.a_priori_prob = rd.integer(pri, q + "/a_priori", "probabilistic");
     v.failure_probability = rd.number(pri, q + "/a_priori", "failure_probability");
+    if (pri.contains("failure_probability_run")) v.failure_probability_run = rd.number(pri, q + "/a_priori", "failure_probability_run");
     const json& all = rd.field(c, q, "a_priori_equals_fp32_and_exact");
     v.a_priori_all_det = rd.integer(all, q + "/a_priori_equals_fp32_and_exact", "deterministic");
     v.a_priori_all_prob = rd.integer(all, q + "/a_priori_equals_fp32_and_exact", "probabilistic");

@@ -50,10 +50,14 @@ json certificates(const AuditResult& r, const ChainClassification& k) {
   if (r.apriori) {
     a_priori = pair(k.a_priori_det, k.a_priori_prob);
     a_priori["failure_probability"] = num(k.max_a_priori_failure);
+    a_priori["failure_probability_run"] = num(k.run_a_priori_failure);
     all = pair(k.a_priori_all_det, k.a_priori_all_prob);
   }
-  return {{"observed", k.certified_vs_ref},
-          {"a_posteriori", pair(k.a_posteriori_det, k.a_posteriori_prob)},
+  json a_posteriori = pair(k.a_posteriori_det, k.a_posteriori_prob);
+  a_posteriori["failure_probability"] = num(k.max_a_posteriori_failure);
+  a_posteriori["failure_probability_run"] = num(k.run_a_posteriori_failure);
+  return {{"observed", k.certified_vs_exact},
+          {"a_posteriori", a_posteriori},
           {"a_priori", a_priori},
           {"a_priori_equals_fp32_and_exact", all},
           {"certificate_violations", k.certificate_violations},
@@ -168,15 +172,20 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
     for (std::size_t c = 0; c < r.chains.size(); ++c) {
       const ChainVerdict& v = rec.chains[c];
       chains[r.chains[c].name] = {{"top1", v.top1}, {"delta_reference", num(v.delta_ref)}, {"delta_fp32", num(v.delta_fp32)},
-                                  {"certified", rec.margin_ref > 2 * v.delta_ref}, {"tie", v.tie},
+                                  {"certified", observed_certified(rec.margin_ref, v.delta_ref, 0.0)},
+                                  {"certified_exact", observed_certified(rec.margin_ref, v.delta_ref, rec.ref_error)}, {"tie", v.tie},
                                   {"first_nonfinite_layer", v.first_nonfinite_layer},
-                                  {"certified_a_posteriori", {{"deterministic", v.a_posteriori.det}, {"probabilistic", v.a_posteriori.prob}}},
-                                  {"certified_a_priori", r.apriori ? json{{"deterministic", v.a_priori.det}, {"probabilistic", v.a_priori.prob}} : json(nullptr)},
+                                  {"certified_a_posteriori", {{"deterministic", v.a_posteriori.det}, {"probabilistic", v.a_posteriori.prob},
+                                                              {"failure_probability", num(v.a_posteriori_failure)}}},
+                                  {"certified_a_priori", r.apriori ? json{{"deterministic", v.a_priori.det}, {"probabilistic", v.a_priori.prob},
+                                                                          {"failure_probability", num(v.a_priori_failure)}}
+                                                                   : json(nullptr)},
                                   {"delta_bound_a_priori", r.apriori ? num(v.delta_bound) : json(nullptr)},
                                   {"margin", margin_sample(r, v.margin)}};
     }
     j["samples"].push_back({{"index", rec.index}, {"label", rec.label >= 0 ? json(rec.label) : json(nullptr)},
                             {"reference_top1", rec.ref_top1}, {"margin_reference", num(rec.margin_ref)},
+                            {"reference_error", num(rec.ref_error)},
                             {"margin_fp32", num(rec.margin_fp32)}, {"chains", chains}});
   }
   json phases = json::object();

@@ -61,12 +61,23 @@ std::string chain_block(const AuditDocument& doc, std::size_t c, bool colour) {
   // Certified predicted next to certified observed (theory/a-priori-certificate.md).
   if (const CertifiedView& v = k.certified; v.present) {
     auto pct = [&](long n) { return percent_text(doc.samples ? static_cast<double>(n) / static_cast<double>(doc.samples) : NAN); };
-    const std::string a_priori = v.a_priori_present ? fmt::format("{} / {} (fails w.p. ≤ {:.2g}), = fp32 = exact {} / {}", pct(v.a_priori_det),
-                                                                  pct(v.a_priori_prob), v.failure_probability, pct(v.a_priori_all_det),
-                                                                  pct(v.a_priori_all_prob))
-                                                    : std::string("not computed");
+    // Audits since issue 17 state the failure probabilities of both probabilistic certificates,
+    // per sample and per run, on a line of their own; older ones the a-priori one, per sample.
+    const bool per_run = !std::isnan(v.a_posteriori_failure_probability);
+    const std::string a_priori = !v.a_priori_present ? std::string("not computed")
+                                 : per_run ? fmt::format("{} / {}, = fp32 = exact {} / {}", pct(v.a_priori_det), pct(v.a_priori_prob),
+                                                         pct(v.a_priori_all_det), pct(v.a_priori_all_prob))
+                                           : fmt::format("{} / {} (fails w.p. ≤ {:.2g}), = fp32 = exact {} / {}", pct(v.a_priori_det),
+                                                         pct(v.a_priori_prob), v.failure_probability, pct(v.a_priori_all_det),
+                                                         pct(v.a_priori_all_prob));
     out += fmt::format("  certified det / prob: a priori {}; a posteriori {} / {}\n", a_priori, pct(v.a_posteriori_det),
                        pct(v.a_posteriori_prob));
+    if (per_run) {
+      const std::string pri = v.a_priori_present ? fmt::format("a priori {:.2g} / {:.2g}; ", v.failure_probability, v.failure_probability_run)
+                                                 : std::string();
+      out += fmt::format("  prob. fails w.p. ≤ (sample / run): {}a posteriori {:.2g} / {:.2g}\n", pri,
+                         v.a_posteriori_failure_probability, v.a_posteriori_failure_probability_run);
+    }
     if (v.violations)
       out += fmt::format("  {}CERTIFIED YET FLIPPED: {}{}\n", colour ? kRed : "", v.violations, colour ? kReset : "");
   }

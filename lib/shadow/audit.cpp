@@ -13,6 +13,7 @@
 #include "bounds/transfer.h"
 #include "kernels/reference_arithmetic.h"
 #include "shadow/apriori.h"
+#include "shadow/bound_check.h"
 #include "shadow/certificate.h"
 #include "shadow/margin_certificate.h"
 
@@ -39,6 +40,9 @@ struct Workspace {
   std::vector<Activations> zero_err;     // per chain: zero error on runtime values (local inputs)
   Activations ref_zero_err;              // zero error everywhere, for the reference
   std::vector<AprioriState> apriori;     // per a-priori chain (Setup::apriori)
+  // Per chain, along the sample so far: the union bound on the probability that a probabilistic
+  // bound of the propagation fails (Σ over layers of output elements × per-element failure).
+  std::vector<double> failure;
   std::unique_ptr<MarginScratch> margin;  // the margin certificates' scratch (Setup::margin)
 };
 
@@ -62,10 +66,11 @@ struct Setup {
   int apriori_fp32 = -1;
   std::vector<UlpTable> ulps;                    // per chain: ulp() of its storage format
   std::unique_ptr<margin::MarginPlan> margin;    // backward steps, when every layer has one
+  BoundShrink shrink;                            // the test hook (shadow/test_hooks.h)
 
   Workspace workspace() const {
     Workspace w{Activations(plan, ref_constants), {}, {}, {}, {}, Activations(plan, zero_constants), {}, {}, {}, {},
-                {}, {}, Activations(plan, zero_constants), {}, {}};
+                {}, {}, Activations(plan, zero_constants), {}, std::vector<double>(chains.size(), 0.0), {}};
     for (std::size_t c = 0; c < chains.size(); ++c) {
       w.chain.emplace_back(plan, chain_constants[c]);
       w.chain_local.emplace_back(plan, chain_constants[c]);
@@ -93,44 +98,20 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
   return fpaudit::bound_layer(layer, model, lambda, values, values, err, err_prob, det, prob);
 }
 
-/// Per-thread buffers for one tensor's per-element values: each Summary then takes them in one
-/// add_all (vector code for the histogram), in element order as one add() each would.
-std::vector<double>* stats_scratch(long n) {
-  thread_local std::vector<double> s[3];
-  for (auto& v : s)
-    if (static_cast<long>(v.size()) < n) v.resize(static_cast<std::size_t>(n));
-  return s;
+/// The number of output elements of a layer (unnamed outputs have none).
+long output_elements(const PlannedLayer& layer, const Activations& values) {
+  long n = 0;
+  for (int slot : layer.outputs)
+    if (slot >= 0) n += values.value(slot).size();
+  return n;
 }
 
-/// Checks observed |y - r| against det + ref (deterministic) and prob + ref (probabilistic).
-void check_bounds(BoundStats& b, const Tensor& y, const Tensor& r, const Tensor& det, const Tensor& prob, const Tensor& ref_err,
-                  long sample, long element_base) {
-  std::vector<double>* buf = stats_scratch(y.size());
-  double *bound = buf[0].data(), *ratio = buf[1].data(), *prob_ratio = buf[2].data();
-  Summary::Running bound_run = b.bound.running(), ratio_run = b.ratio.running(), prob_run = b.prob_ratio.running();
-  std::size_t n = 0;
-  for (long i = 0; i < y.size(); ++i) {
-    const double yv = y.data[i], rv = r.data[i];
-    if (!std::isfinite(yv) || !std::isfinite(rv)) continue;
-    const double tol = det.data[i] + ref_err.data[i];
-    if (!(tol < INFINITY)) {
-      ++b.unbounded;
-      continue;
-    }
-    // |y - r| computed in binary64 may round up by a factor (1 + 2^-53): allow exactly that.
-    const double observed = std::fabs(yv - rv) * (1 - 0x1p-52);
-    bound_run.add(bound[n] = tol);
-    ratio_run.add(ratio[n] = tol > 0 ? observed / tol : (observed > 0 ? INFINITY : 0.0));
-    if (observed > tol) b.add_violation({sample, element_base + i, observed, tol});
-    const double ptol = prob.data[i] + ref_err.data[i];
-    prob_run.add(prob_ratio[n] = ptol > 0 ? observed / ptol : (observed > 0 ? INFINITY : 0.0));
-    if (observed > ptol) ++b.prob_exceeded;
-    ++n;
+/// The test hook (shadow/test_hooks.h): the layer's bounds times `factor`.
+void shrink_bounds(const PlannedLayer& layer, Activations& bounds, double factor) {
+  for (int slot : layer.outputs) {
+    if (slot < 0) continue;
+    for (double& b : bounds.mutable_value(slot).data) b *= factor;
   }
-  b.checked += n;
-  b.bound.add_all({bound, n}, bound_run);
-  b.ratio.add_all({ratio, n}, ratio_run);
-  b.prob_ratio.add_all({prob_ratio, n}, prob_run);
 }
 
 /// Compares a chain's output tensor with the reference's, element by element.
@@ -204,6 +185,7 @@ void certify_sample(const Setup& s, const Workspace& w, SampleRecord& record) {
   for (std::size_t c = 0; c < s.chains.size(); ++c) {
     ChainVerdict& v = record.chains[c];
     v.a_posteriori = {certified(w.err[c].value(out).data), certified(w.err_prob[c].value(out).data)};
+    v.a_posteriori_failure = w.failure[c];
     if (w.apriori.empty()) continue;
     const AprioriVerdict a = certify_a_priori(z, R, w.apriori[c], w.apriori[static_cast<std::size_t>(s.apriori_fp32)], out);
     v.a_priori = a.chain;
@@ -232,6 +214,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
   }
   record.index = sample;
   record.chains.assign(n_chains, ChainVerdict{});
+  std::fill(w.failure.begin(), w.failure.end(), 0.0);
   for (AprioriState& a : w.apriori) a.start(x);
   lap.to(tm.other);
   const auto& layers = s.plan.layers();
@@ -269,11 +252,17 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
       // Bounds: propagated (the chain's own values and input bounds) and local (the rounded
       // reference input, exact, with only the weights' rounding as input error).
       const double p_fail = bound_layer(layer, s.models[c], s.options.lambda, w.chain[c], w.err[c], w.err_prob[c], w.err[c], w.err_prob[c]);
-      infinite_where_nonfinite(layer, w.chain[c], w.err[c], w.err_prob[c]);
       const double l_fail = bound_layer(layer, s.models[c], s.options.lambda, w.rounded[g], w.zero_err[c], w.zero_err[c],
                                         w.local_err[c], w.local_err_prob[c]);
-      st.propagated_bound.max_failure_probability = std::fmax(st.propagated_bound.max_failure_probability, p_fail);
+      if (s.shrink.active() && static_cast<long>(l) == s.shrink.layer)
+        for (Activations* a : {&w.err[c], &w.err_prob[c], &w.local_err[c], &w.local_err_prob[c]}) shrink_bounds(layer, *a, s.shrink.factor);
+      // The propagated probabilistic bound of an element holds on its own sum's event and on every
+      // event upstream (theory/probabilistic.md): its failure probability is the sum of both.
+      // The local bound's inputs are exact: its own rule's probability alone.
+      st.propagated_bound.max_failure_probability =
+          std::fmax(st.propagated_bound.max_failure_probability, probability_sum(w.failure[c], p_fail));
       st.local_bound.max_failure_probability = std::fmax(st.local_bound.max_failure_probability, l_fail);
+      if (p_fail > 0) w.failure[c] = probability_sum(w.failure[c], bounds::up(p_fail * static_cast<double>(output_elements(layer, w.chain[c]))));
       lap.to(tm.chains[c].bounds);
       const Format& storage = s.chains[c]->storage();
       long base = 0;
@@ -290,6 +279,9 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
         if (bad && record.chains[c].first_nonfinite_layer < 0) record.chains[c].first_nonfinite_layer = static_cast<int>(l);
         base += y.size();
       }
+      // Checked against the rule's own bounds above; downstream, no rule may rely on a bound of a
+      // non-finite value.
+      infinite_where_nonfinite(layer, w.chain[c], w.err[c], w.err_prob[c]);
       lap.to(tm.chains[c].statistics);
     }
   }
@@ -299,6 +291,8 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
   const TopTwo ref_top = top_two(z.data.data(), z.size());
   record.ref_top1 = ref_top.top1;
   record.margin_ref = ref_top.margin;
+  record.ref_error = 0;
+  for (double e : w.ref_err.value(out).data) record.ref_error = std::fmax(record.ref_error, std::isnan(e) ? INFINITY : e);
   record.margin_fp32 = NAN;
   if (s.fp32 >= 0) {
     const Tensor& zf = w.chain[s.fp32].value(out);
@@ -402,6 +396,8 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     }
     s.group_of.push_back(g);
   }
+
+  s.shrink = options.shrink_bound.active() ? options.shrink_bound : bound_shrink_from_environment();
 
   if (options.apriori) {
     for (const ChainSpec& spec : options.chains) s.apriori.push_back(make_apriori_chain(plan, spec, s.ref_constants));

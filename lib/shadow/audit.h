@@ -19,6 +19,7 @@
 #include "shadow/phase_timing.h"
 #include "shadow/plan.h"
 #include "shadow/stats.h"
+#include "shadow/test_hooks.h"
 
 namespace fpaudit {
 
@@ -41,6 +42,10 @@ struct AuditOptions {
   /// Builds each chain's arithmetic; empty: make_chain_arithmetic (the host). `fpaudit audit
   /// --device cuda` passes one whose fp16 chains run their GEMMs on the GPU (lib/cuda).
   std::function<std::unique_ptr<Arithmetic>(const ChainSpec&)> make_chain;
+  /// TEST HOOK, not a user option (shadow/test_hooks.h): shrinks one layer's bounds. When
+  /// inactive, run_audit reads it from the environment (FPAUDIT_TEST_SHRINK_BOUND), which is how
+  /// the CLI tests reach it.
+  BoundShrink shrink_bound;
 };
 
 struct AuditResult {

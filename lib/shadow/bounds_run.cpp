@@ -66,6 +66,7 @@ void merge(Partial& into, const Partial& p) {
     a.all_prob += b.all_prob;
     a.correct += b.correct;
     a.failure = std::fmax(a.failure, b.failure);
+    a.run_failure = probability_sum(a.run_failure, b.run_failure);
     a.delta_bound = std::fmax(a.delta_bound, b.delta_bound);
   }
   into.reference_correct += p.reference_correct;
@@ -110,6 +111,7 @@ void bound_sample(const Context& cx, Activations& ref, Activations& ref_err, std
     k.all_prob += v.with_fp32.prob;
     k.correct += v.chain.det && label >= 0 && top.top1 == label;
     k.failure = std::fmax(k.failure, v.failure);
+    k.run_failure = probability_sum(k.run_failure, v.failure);
     k.delta_bound = std::fmax(k.delta_bound, v.delta_bound);
   }
 }
