@@ -20,7 +20,7 @@
 #include <stdexcept>
 
 #include "bounds/model.h"
-#include "kernels/tensor.h"
+#include "core/tensor.h"
 
 namespace fpaudit::bounds {
 

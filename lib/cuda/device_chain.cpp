@@ -8,7 +8,7 @@
 #include "cuda/registry.h"
 #include "format/round.h"
 #include "format/binary16.h"
-#include "kernels/chain_arithmetic.h"
+#include "core/chain_arithmetic.h"
 
 namespace fpaudit::cuda {
 

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 
 namespace fpaudit {
 

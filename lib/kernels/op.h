@@ -13,8 +13,8 @@
 
 #include "bounds/transfer.h"
 #include "graph/graph.h"
-#include "kernels/arithmetic.h"
-#include "kernels/tensor.h"
+#include "core/arithmetic.h"
+#include "core/tensor.h"
 
 namespace fpaudit {
 

@@ -11,7 +11,7 @@
 
 #include "format/inspect.h"
 #include "bounds/transfer.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "shadow/apriori.h"
 #include "shadow/certificate.h"
 

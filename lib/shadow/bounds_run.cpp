@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "shadow/apriori.h"
 #include "shadow/audit.h"
 #include "shadow/certificate.h"

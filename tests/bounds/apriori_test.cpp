@@ -10,8 +10,8 @@
 
 #include "bounds/transfer.h"
 #include "graph/loader.h"
-#include "kernels/chain_arithmetic.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/chain_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "operator_examples.h"
 #include "shadow/apriori.h"
 #include "shadow/audit.h"

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "graph/loader.h"
-#include "kernels/chain_arithmetic.h"
+#include "core/chain_arithmetic.h"
 #include "operator_examples.h"
 #include "shadow/audit.h"
 

@@ -11,7 +11,7 @@
 #include "fpaudit/commands.h"
 #include "fpaudit/common_options.h"
 #include "graph/loader.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "shadow/audit.h"
 #include "shadow/plan.h"
 

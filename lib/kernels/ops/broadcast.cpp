@@ -1,6 +1,6 @@
 #include "kernels/ops/broadcast.h"
 
-#include "kernels/tensor.h"
+#include "core/tensor.h"
 
 namespace fpaudit::ops {
 

@@ -3,7 +3,7 @@
 // Y[m][n] = combine(Σ_k W[m][k]·X[k][n], bias[m]) in the accumulation format.
 #pragma once
 
-#include "kernels/schedule.h"
+#include "core/schedule.h"
 
 namespace fpaudit::kernels {
 

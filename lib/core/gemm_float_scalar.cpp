@@ -1,7 +1,7 @@
 #include <cmath>
 
-#include "kernels/accumulators.h"
-#include "kernels/gemm_float.h"
+#include "core/accumulators.h"
+#include "core/gemm_float.h"
 
 namespace fpaudit::kernels {
 

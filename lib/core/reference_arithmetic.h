@@ -9,8 +9,8 @@
 //                     implementation to cross-check the exact one with
 #pragma once
 
-#include "kernels/arithmetic.h"
-#include "kernels/sixteen_bit_memo.h"
+#include "core/arithmetic.h"
+#include "core/sixteen_bit_memo.h"
 
 namespace fpaudit {
 
@@ -32,6 +32,7 @@ class ReferenceArithmetic : public Arithmetic {
 class ExactArithmetic : public ReferenceArithmetic {
  public:
   std::string_view name() const override { return "exact"; }
+  bounds::ArithmeticModel rounding_model() const override { return bounds::ArithmeticModel::exact_reference(); }
   double add(double a, double b, Target) const override { return a + b; }  // IEEE: correctly rounded
   double sub(double a, double b, Target) const override { return a - b; }
   double mul(double a, double b, Target) const override { return a * b; }
@@ -53,6 +54,7 @@ class MpfrArithmetic : public ReferenceArithmetic {
   explicit MpfrArithmetic(int bits);
   std::string_view name() const override { return name_; }
   int bits() const { return bits_; }
+  bounds::ArithmeticModel rounding_model() const override { return bounds::ArithmeticModel::mpfr_reference(bits_); }
   double add(double a, double b, Target) const override;
   double sub(double a, double b, Target) const override;
   double mul(double a, double b, Target) const override;

@@ -4,6 +4,7 @@
 //                     (fp32, fp16, fp16-acc32, bf16, bf16-acc32, fp8-e4m3-acc32, ...)
 //   ExactArithmetic   the reference: every operation exact, rounded once to binary64
 //   MpfrArithmetic    the reference computed with MPFR at a chosen precision (cross-check)
+// and each reports its own rounding model (rounding_model()), which the bound rules read.
 //
 // Values are binary64 numbers throughout; a chain's values are always representable in its
 // storage format. Each elementwise operation rounds its exact result once, into the storage
@@ -18,8 +19,9 @@
 #include <string_view>
 
 #include "format/format.h"
-#include "kernels/operand_packs.h"
-#include "kernels/schedule.h"
+#include "core/operand_packs.h"
+#include "core/rounding_model.h"
+#include "core/schedule.h"
 
 namespace fpaudit {
 
@@ -65,6 +67,8 @@ class Arithmetic {
   virtual DotSchedule schedule() const = 0;
   /// True for the references, whose results the others are measured against.
   virtual bool is_reference() const { return false; }
+  /// How this arithmetic rounds, as the bound rules read it (lib/core/rounding_model.h).
+  virtual bounds::ArithmeticModel rounding_model() const = 0;
 
   /// Rounds an exact value into the target format.
   virtual double round(double exact, Target t = Target::Storage) const = 0;

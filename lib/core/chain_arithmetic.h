@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 
 namespace fpaudit {
 
@@ -18,6 +18,9 @@ class ChainArithmetic : public Arithmetic {
   const Format& storage() const override { return spec_.storage; }
   const Format& accumulator() const override { return spec_.accumulator; }
   DotSchedule schedule() const override { return spec_.schedule; }
+  bounds::ArithmeticModel rounding_model() const override {
+    return bounds::ArithmeticModel::chain(spec_.storage, spec_.accumulator, spec_.schedule);
+  }
 
   double round(double exact, Target t) const override;
   void round_storage(std::span<double> values) const override;

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "graph/graph.h"
-#include "kernels/operand_packs.h"
+#include "core/operand_packs.h"
 
 namespace fpaudit {
 

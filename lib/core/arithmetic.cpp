@@ -1,9 +1,9 @@
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 
 #include <array>
 #include <stdexcept>
 
-#include "kernels/chain_arithmetic.h"
+#include "core/chain_arithmetic.h"
 
 namespace fpaudit {
 

@@ -8,7 +8,7 @@
 #include "common/hd.h"
 #include "format/bfloat16.h"
 #include "format/binary16.h"
-#include "kernels/tensor_core_block.h"
+#include "core/tensor_core_block.h"
 
 namespace fpaudit::acc {
 

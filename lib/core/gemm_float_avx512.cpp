@@ -9,7 +9,7 @@
 
 #include <cmath>
 
-#include "kernels/gemm_float.h"
+#include "core/gemm_float.h"
 
 namespace fpaudit::kernels {
 

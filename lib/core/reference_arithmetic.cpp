@@ -1,4 +1,4 @@
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 
 #include <mpfr.h>
 

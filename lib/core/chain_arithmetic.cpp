@@ -1,4 +1,4 @@
-#include "kernels/chain_arithmetic.h"
+#include "core/chain_arithmetic.h"
 
 #include <immintrin.h>
 
@@ -11,10 +11,10 @@
 
 #include "format/arithmetic.h"
 #include "format/binary16_batch.h"
-#include "kernels/accumulators.h"
-#include "kernels/activation64.h"
-#include "kernels/gemm_float.h"
-#include "kernels/round_storage_avx512.h"
+#include "core/accumulators.h"
+#include "core/activation64.h"
+#include "core/gemm_float.h"
+#include "core/round_storage_avx512.h"
 
 namespace fpaudit {
 

@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "kernels/gemm_float.h"
+#include "core/gemm_float.h"
 
 namespace fpaudit::kernels {
 

@@ -2,7 +2,7 @@
 // scalar path's steps (round_fast: binary64 → binary32 rounded to odd → the format) lane by
 // lane. Compiled with -mavx512f (lib/CMakeLists.txt) and entered only after a run-time CPU
 // check; vectors holding a non-finite value are left to the caller's scalar path.
-#include "kernels/round_storage_avx512.h"
+#include "core/round_storage_avx512.h"
 
 // GCC 12's AVX-512 headers build several intrinsics on _mm512_undefined_*(), which its own
 // -Wmaybe-uninitialized then reports at every use: a false positive of the headers.

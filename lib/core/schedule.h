@@ -22,7 +22,7 @@
 #include <string_view>
 
 #include "common/hd.h"
-#include "kernels/tensor_core_block.h"
+#include "core/tensor_core_block.h"
 
 namespace fpaudit {
 

@@ -1,4 +1,4 @@
-#include "kernels/schedule.h"
+#include "core/schedule.h"
 
 #include <charconv>
 
