@@ -1,4 +1,4 @@
-#include "kernels/ops/window.h"
+#include "core/ops/window.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "kernels/ops/broadcast.h"
+#include "core/ops/broadcast.h"
 
 #include "core/tensor.h"
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/op.h"
+#include "core/op_context.h"
 
 namespace fpaudit::ops {
 
