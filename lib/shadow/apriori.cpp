@@ -33,7 +33,7 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
   }
   double failure = 0;
   try {
-    layer.kernel->bound({model, lambda, in, d, p, &failure});
+    layer.bound({model, lambda, in, d, p, &failure});
   } catch (const bounds::NoBound&) {
     for (Tensor* t : d)
       if (t) std::fill(t->data.begin(), t->data.end(), INFINITY);

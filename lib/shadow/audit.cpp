@@ -4,25 +4,24 @@
 
 #include <chrono>
 #include <cmath>
-#include <exception>
-#include <mutex>
 
 #include <fmt/format.h>
 
 #include "format/inspect.h"
 #include "bounds/transfer.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "shadow/apriori.h"
 #include "shadow/bound_check.h"
 #include "shadow/certificate.h"
 #include "shadow/margin_certificate.h"
+#include "shadow/chunk_driver.h"
 
 namespace fpaudit {
 
 namespace {
 
-/// Samples are processed in chunks of this many, merged in chunk order: the partition does not
-/// depend on the thread count, so neither do the results.
+/// Samples are processed in chunks of this many, merged in chunk order (shadow/chunk_driver.h):
+/// the partition does not depend on the thread count, so neither do the results.
 constexpr long kChunk = 8;
 
 /// Everything one thread needs for one sample: a set of activations per arithmetic.
@@ -427,60 +426,40 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
 
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   result.threads = threads;
-  const long chunks = (n + kChunk - 1) / kChunk;
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
   result.timing.chains.resize(s.chains.size());
-#pragma omp parallel num_threads(threads)
-  {
+  // One thread's working set: its activations, its timing, and the statistics of its chunk.
+  struct Worker {
+    explicit Worker(const Setup& s)
+        : w(s.workspace()), stats(empty_stats(s.plan.layers().size(), s.chains.size())) {
+      tm.chains.resize(s.chains.size());
+    }
     Lap lap;
     AuditTiming tm;
-    tm.chains.resize(s.chains.size());
-    Workspace w = s.workspace();
-    auto chunk_stats = empty_stats(plan.layers().size(), s.chains.size());
-#pragma omp for schedule(dynamic, 1) ordered
-    for (long chunk = 0; chunk < chunks; ++chunk) {
-      const long first = chunk * kChunk, last = std::min(n, first + kChunk);
-      bool failed;
-      {
-        std::lock_guard lock(failure_mutex);
-        failed = failure != nullptr;
-      }
-      if (!failed) {
-        try {
-          for (auto& row : chunk_stats)
-            for (auto& cell : row) cell.clear();
-          for (long i = first; i < last; ++i) {
-            SampleRecord& r = result.records[i];
-            lap.to(tm.other);
-            audit_sample(s, w, sample_values(inputs, i, per_sample), i, chunk_stats, r, tm);
-            lap = Lap();
-            r.label = labels ? static_cast<int>(labels->ints[i]) : -1;
-          }
-        } catch (...) {
-          std::lock_guard lock(failure_mutex);
-          if (!failure) failure = std::current_exception();
+    Workspace w;
+    std::vector<std::vector<LayerChainStats>> stats;
+  };
+  run_chunks_in_order(
+      SampleChunks(n, kChunk), threads, [&] { return Worker(s); },
+      [&](Worker& k, const SampleChunk& chunk) {
+        for (auto& row : k.stats)
+          for (auto& cell : row) cell.clear();
+        for (long i = chunk.first; i < chunk.last; ++i) {
+          SampleRecord& r = result.records[i];
+          k.lap.to(k.tm.other);
+          audit_sample(s, k.w, sample_values(inputs, i, per_sample), i, k.stats, r, k.tm);
+          k.lap = Lap();
+          r.label = labels ? static_cast<int>(labels->ints[i]) : -1;
         }
-      }
-#pragma omp ordered
-      {
-        bool merge;
-        {
-          std::lock_guard lock(failure_mutex);  // another thread's chunk may be failing right now
-          merge = failure == nullptr;
-        }
-        if (merge) {
-          for (std::size_t l = 0; l < chunk_stats.size(); ++l)
-            for (std::size_t c = 0; c < s.chains.size(); ++c) result.stats[l][c].merge(chunk_stats[l][c]);
-          if (options.progress) options.progress(last, n);
-        }
-      }
-    }
-    lap.to(tm.other);
-#pragma omp critical(fpaudit_audit_timing)
-    result.timing.merge(tm);
-  }
-  if (failure) std::rethrow_exception(failure);
+      },
+      [&](Worker& k, const SampleChunk& chunk) {
+        for (std::size_t l = 0; l < k.stats.size(); ++l)
+          for (std::size_t c = 0; c < s.chains.size(); ++c) result.stats[l][c].merge(k.stats[l][c]);
+        if (options.progress) options.progress(chunk.last, n);
+      },
+      [&](Worker& k) {
+        k.lap.to(k.tm.other);
+        result.timing.merge(k.tm);
+      });
 
   result.classification.assign(s.chains.size(), ChainClassification{});
   for (const SampleRecord& r : result.records) {

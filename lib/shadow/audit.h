@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "graph/graph.h"
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 #include "shadow/classify.h"
 #include "shadow/phase_timing.h"
 #include "shadow/plan.h"

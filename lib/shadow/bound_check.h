@@ -4,7 +4,7 @@
 // because its bound is +Inf.
 #pragma once
 
-#include "kernels/tensor.h"
+#include "core/tensor.h"
 #include "shadow/stats.h"
 
 namespace fpaudit {

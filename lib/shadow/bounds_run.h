@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 #include "shadow/plan.h"
 
 namespace fpaudit {

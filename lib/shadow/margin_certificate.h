@@ -14,7 +14,7 @@
 
 #include <vector>
 
-#include "margin/margin_bound.h"
+#include "shadow/margin/margin_bound.h"
 #include "shadow/apriori.h"
 #include "shadow/classify.h"
 #include "shadow/stats.h"

@@ -11,7 +11,7 @@
 #include "bounds/model.h"
 #include "bounds/sums.h"
 #include "bounds/transfer.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 
 using namespace fpaudit;
 using namespace fpaudit::bounds;

@@ -28,7 +28,7 @@
 #include <fmt/format.h>
 
 #include "graph/loader.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "onnx_case.h"
 
 using namespace fpaudit;

@@ -43,7 +43,7 @@
 #include <fmt/format.h>
 
 #include "graph/loader.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "shadow/audit.h"
 #include "shadow/plan.h"
 

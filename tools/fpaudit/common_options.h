@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "graph/graph.h"
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 
 namespace fpaudit::cli {
 

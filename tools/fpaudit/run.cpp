@@ -12,7 +12,7 @@
 #include "fpaudit/common_options.h"
 #include "fpaudit/output_set.h"
 #include "graph/loader.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "shadow/audit.h"
 #include "shadow/plan.h"
 
