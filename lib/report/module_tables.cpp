@@ -28,25 +28,39 @@ Column optional(Column c) {
   return c;
 }
 
-/// Whether any of the chain's bound checks found a violation.
+/// Whether any of the chain's bound checks found a violation: an element above its bound, a
+/// margin drift above its margin bound, or a margin-certified sample that flipped.
 std::uint64_t chain_violations(const AuditDocument& doc, std::size_t c) {
   std::uint64_t n = 0;
   for (const LayerView& layer : doc.layers) n += layer.chains[c].local_bound.violations + layer.chains[c].propagated_bound.violations;
+  const MarginView& m = doc.classification[c].margin;
+  if (m.present) n += static_cast<std::uint64_t>(m.violations + m.certificate_violations);
   return n;
 }
 
-/// What the bounds achieved: the a-priori certified share, or why there is none.
+/// What the bounds achieved: the a-priori certified share (the elementwise or the
+/// margin-directed certificate, whichever proves more; "(margin)" names the latter), or why
+/// there is none.
 Cell bounds_cell(const AuditDocument& doc, std::size_t c) {
   if (const std::uint64_t v = chain_violations(doc, c); v > 0)
     return Cell::of_text(fmt::format("VIOLATED: {}", v)).marked(Mark::Bad);
   const CertifiedView& k = doc.classification[c].certified;
   if (!k.present || doc.samples == 0) return Cell::missing("not computed");
+  const MarginView& m = doc.classification[c].margin;
+  const long margin_prior = m.present && m.a_priori_present ? m.a_priori_det : 0;
+  const long margin_post = m.present ? m.a_posteriori_det : 0;
   const double n = static_cast<double>(doc.samples);
-  if (k.a_priori_present && k.a_priori_det > 0) return Cell::of_percent(static_cast<double>(k.a_priori_det) / n);
-  const std::string a_priori = k.a_priori_present ? "0%" : "not run";
-  if (k.a_posteriori_det > 0)
-    return Cell::of_text(fmt::format("{} (a post. {})", a_priori, percent_text(static_cast<double>(k.a_posteriori_det) / n)));
-  return Cell::of_text(k.a_priori_present ? "uninformative: 0%" : "not run (a post. 0%)").marked(Mark::Warn);
+  const bool a_priori_run = k.a_priori_present || (m.present && m.a_priori_present);
+  const long prior = std::max(k.a_priori_present ? k.a_priori_det : 0L, margin_prior);
+  const char* prior_tag = margin_prior > (k.a_priori_present ? k.a_priori_det : 0L) ? " (margin)" : "";
+  if (prior > 0 && !*prior_tag) return Cell::of_percent(static_cast<double>(prior) / n);
+  if (prior > 0) return Cell::of_text(fmt::format("{}{}", percent_text(static_cast<double>(prior) / n), prior_tag));
+  const std::string a_priori = a_priori_run ? "0%" : "not run";
+  const long post = std::max(k.a_posteriori_det, margin_post);
+  if (post > 0)
+    return Cell::of_text(fmt::format("{} (a post. {}{})", a_priori, percent_text(static_cast<double>(post) / n),
+                                     margin_post > k.a_posteriori_det ? ", margin" : ""));
+  return Cell::of_text(a_priori_run ? "uninformative: 0%" : "not run (a post. 0%)").marked(Mark::Warn);
 }
 
 }  // namespace

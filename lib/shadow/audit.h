@@ -31,7 +31,7 @@ struct AuditOptions {
   double lambda = 7.0;                 ///< confidence parameter of the probabilistic bounds
   /// Also compute each chain's a-priori bounds and certificates (shadow/apriori.h).
   bool apriori = true;
-  /// Also compute the margin-directed certificates and per-layer blame (lib/margin,
+  /// Also compute the margin-directed certificates and per-layer blame (shadow/margin/,
   /// shadow/margin_certificate.h), where every layer has a backward step.
   bool margin = true;
   /// Multiplies every margin bound before it is checked and used (1: the proved bound). Only

@@ -194,3 +194,34 @@ TEST_CASE("the verdict's bounds column: certified share, a-posteriori fallback, 
   CHECK(t.rows[0][6].value == share);
   CHECK(cell_text(t.rows[0][6]) == "55%");
 }
+
+TEST_CASE("the verdict's bounds column takes the margin-directed certificate when it proves more") {
+  AuditDocument doc = read_audit_document(std::string(FPAUDIT_REPORT_DATA) + "/mlp_60.json");
+  REQUIRE(doc.chains.size() == 5);
+  for (std::size_t c = 0; c < 5; ++c) {
+    CertifiedView& v = doc.classification[c].certified;
+    v.present = true;
+    v.a_priori_present = true;
+    v.a_priori_det = c == 0 ? 59 : 0;
+    v.a_posteriori_det = 0;
+  }
+  auto margin = [&](std::size_t c, long prior, long post, long violations) {
+    MarginView& m = doc.classification[c].margin;
+    m.present = true;
+    m.a_priori_present = true;
+    m.a_priori_det = prior;
+    m.a_posteriori_det = post;
+    m.violations = violations;
+  };
+  margin(0, 30, 30, 0);  // fp32: the elementwise certificate proves more (59), and is shown plain
+  margin(1, 45, 50, 0);  // fp16: only the margin certificate proves anything
+  margin(2, 0, 12, 0);   // fp16-acc32: the margin bound proves classes along the chain's own values only
+  margin(3, 60, 60, 1);  // bf16: a margin drift above its bound is a violation, whatever it certified
+  const Table t = verdict_table(doc);
+  const std::size_t bounds = t.columns.size() - 1;
+  CHECK(cell_text(t.rows[0][bounds]) == "98.3%");
+  CHECK(cell_text(t.rows[1][bounds]) == "75.0% (margin)");
+  CHECK(cell_text(t.rows[2][bounds]) == "0% (a post. 20.0%, margin)");
+  CHECK(cell_text(t.rows[3][bounds]) == "VIOLATED: 1");
+  CHECK(cell_text(t.rows[4][bounds]) == "uninformative: 0%");
+}
