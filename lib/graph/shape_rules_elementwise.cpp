@@ -160,7 +160,7 @@ constexpr ShapeRuleEntry kRules[] = {
     {"Softmax", softmax},        {"Sqrt", same_as_input},     {"Sub", arithmetic},
     {"Tanh", same_as_input},     {"Where", where},
     {"GreaterOrEqual", comparison}, {"LessOrEqual", comparison}, {"Xor", logical_binary},
-    {"Round", same_as_input},    {"Sign", same_as_input},
+    {"Round", same_as_input},    {"Sign", same_as_input},     {"ThresholdedRelu", same_as_input},
 };
 
 }  // namespace

@@ -163,7 +163,8 @@ constexpr ShapeRuleEntry kRules[] = {
     {"ArgMax", arg_extremum},               {"ArgMin", arg_extremum},
     {"ConstantOfShape", constant_of_shape}, {"Range", range},       {"ReduceMax", reduce},
     {"ReduceMean", reduce},                 {"ReduceMin", reduce},  {"ReduceProd", reduce},
-    {"ReduceSum", reduce},                  {"Resize", resize},     {"Shape", shape_of},
+    {"ReduceSum", reduce},                  {"ReduceL1", reduce},   {"ReduceL2", reduce},
+    {"ReduceSumSquare", reduce},                  {"Resize", resize},     {"Shape", shape_of},
     {"Size", size_of},
 };
 

@@ -113,6 +113,24 @@ void selections(std::vector<OperatorExample>& v) {
                }});
 }
 
+void norms(std::vector<OperatorExample>& v) {
+  for (const char* op : {"ReduceL1", "ReduceSumSquare", "ReduceL2"}) {
+    v.push_back({op, "last axis", 13, {1, 4, 30}, 1, [op](B& b) {
+                   set_attr(b.node(op, {"x"}, {"y"}), "axes", std::vector<std::int64_t>{-1});
+                 }});
+    v.push_back({op, "axes 1 and 3 of tanh(x)", 13, {1, 3, 2, 5}, 2, [op](B& b) {
+                   b.node("Tanh", {"x"}, {"t"});
+                   set_attr(b.node(op, {"t"}, {"y"}), "axes", std::vector<std::int64_t>{1, 3});
+                 }});
+  }
+  v.push_back({"ThresholdedRelu", "alpha 0.5 on 4·tanh(x)", 13, {1, 48}, 1, [](B& b) {
+                 b.initializer(float_tensor("four", {}, {4.0f}));
+                 b.node("Tanh", {"x"}, {"t"});
+                 b.node("Mul", {"t", "four"}, {"s"});
+                 set_attr(b.node("ThresholdedRelu", {"s"}, {"y"}), "alpha", 0.5f);
+               }});
+}
+
 void movement(std::vector<OperatorExample>& v) {
   v.push_back({"Tile", "", 13, {1, 2, 3}, 1, [](B& b) {
                  b.initializer(int64_tensor("r", {3}, {2, 1, 3}));
@@ -145,6 +163,7 @@ void add_runtime_examples(std::vector<OperatorExample>& v) {
   steps(v);
   selections(v);
   movement(v);
+  norms(v);
 }
 
 }  // namespace fpaudit::test

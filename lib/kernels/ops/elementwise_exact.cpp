@@ -1,5 +1,5 @@
 // Elementwise operators of one input that round nothing: Abs and Neg (1-Lipschitz, the input
-// bound passes through) and the step functions Sign, Ceil, Floor and Round (each output is an
+// bound passes through), ThresholdedRelu (a selection with a jump) and the step functions Sign, Ceil, Floor and Round (each output is an
 // integer of the input's own format, so every chain computes it exactly). A step function is
 // discontinuous: near a jump a tiny input error moves the output by a whole step, so its bound
 // rule (step_bound) measures how far the function can move over everything the input error
@@ -70,6 +70,39 @@ double round_half_even(double x) {
   return r == 0 ? std::copysign(0.0, x) : r;
 }
 
+/// ThresholdedRelu: y = x > alpha ? x : 0, alpha the binary64 attribute. A selection with a
+/// jump at alpha: away from it the input bound passes (or the output is 0 on both sides); where
+/// [lo - err, hi + err] straddles alpha, one side may be x and the other 0, so the bound is the
+/// largest |x| the interval allows.
+class ThresholdedRelu : public OpKernel {
+ public:
+  explicit ThresholdedRelu(double alpha) : alpha_(alpha) {}
+  void run(const Arithmetic&, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    const std::vector<double>& x = in[0]->data;
+    std::vector<double>& y = out[0]->data;
+    for (std::size_t i = 0; i < x.size(); ++i) y[i] = x[i] > alpha_ ? x[i] : 0.0;  // NaN: 0, as ONNX
+  }
+  bool exact() const override { return true; }
+  void bound(const bounds::BoundRequest& r) const override {
+    const bounds::Enclosure& x = r.inputs[0];
+    for (long i = 0; i < r.det[0]->size(); ++i) {
+      r.det[0]->data[i] = threshold_bound(x.lo->data[i], x.hi->data[i], x.err->data[i]);
+      r.prob[0]->data[i] = threshold_bound(x.lo->data[i], x.hi->data[i], x.err_prob->data[i]);
+    }
+    if (r.failure_probability) *r.failure_probability = 0;
+  }
+
+ private:
+  double threshold_bound(double lo, double hi, double err) const {
+    if (err == 0) return 0;
+    const double below = bounds::down(lo - err), above = bounds::up(hi + err);
+    if (below > alpha_) return bounds::nan_to_inf(err);  // x on both sides
+    if (above <= alpha_) return 0;                        // 0 on both sides
+    return bounds::nan_to_inf(std::fmax(std::fabs(below), std::fabs(above)));
+  }
+  double alpha_;
+};
+
 OpFactory exact_unary(ExactUnary::Fn f, ExactUnary::Rule rule) {
   return [f, rule](const OpContext&) -> std::unique_ptr<OpKernel> { return std::make_unique<ExactUnary>(f, rule); };
 }
@@ -83,6 +116,9 @@ void register_exact_unary_ops(std::vector<OpRegistration>& r) {
   r.push_back({"Ceil", exact_unary(ceil_value, step_bound)});
   r.push_back({"Floor", exact_unary(floor_value, step_bound)});
   r.push_back({"Round", exact_unary(round_half_even, step_bound)});
+  r.push_back({"ThresholdedRelu", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> {
+                 return std::make_unique<ThresholdedRelu>(ctx.node.attr_float("alpha", 1.0));
+               }});
 }
 
 }  // namespace fpaudit::ops

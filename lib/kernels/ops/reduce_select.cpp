@@ -13,27 +13,11 @@
 #include "bounds/transfer.h"
 #include "graph/params.h"
 #include "kernels/ops/ops.h"
+#include "kernels/ops/reduction_layout.h"
 
 namespace fpaudit::ops {
 
 namespace {
-
-/// Offsets of the elements reducing onto each output: output o reads x[bases[o] + terms[j]]
-/// for every j, both row-major (over the kept axes, and over the reduced ones).
-struct Reduction {
-  std::vector<std::int64_t> terms{0}, bases{0};
-  Reduction(const Shape& x, const std::vector<bool>& reduced) {
-    const std::vector<std::int64_t> stride = strides_of(x);
-    for (std::size_t d = 0; d < x.size(); ++d) {
-      std::vector<std::int64_t>& list = reduced[d] ? terms : bases;
-      std::vector<std::int64_t> grown;
-      grown.reserve(list.size() * static_cast<std::size_t>(x[d]));
-      for (std::int64_t off : list)
-        for (std::int64_t i = 0; i < x[d]; ++i) grown.push_back(off + i * stride[d]);
-      list = std::move(grown);
-    }
-  }
-};
 
 /// NaN-propagating max over the terms' input bounds; a NaN bound becomes +Inf.
 double largest_bound(const Tensor& err, std::int64_t base, const std::vector<std::int64_t>& terms) {
@@ -82,20 +66,10 @@ class Extremum : public OpKernel {
 };
 
 std::unique_ptr<OpKernel> make_reduce_extremum(const OpContext& ctx, bool max) {
-  // Axes: an attribute before opset 18, an input since; int_list_param reads either.
-  const std::vector<std::int64_t> given = int_list_param(ctx.graph, ctx.node, "axes", 1).value_or(std::vector<std::int64_t>{});
   std::vector<std::size_t> prep;
-  if (ctx.has_input(1)) prep = {1};
-  const Shape& x = ctx.input_shapes.at(0);
-  const int rank = static_cast<int>(x.size());
-  const bool noop = given.empty() && ctx.node.attr_int("noop_with_empty_axes", 0) != 0;
-  std::vector<bool> reduced(x.size(), given.empty() && !noop);
-  for (std::int64_t axis : given) {
-    const int d = normalize_axis(ctx, axis, rank);
-    if (reduced[static_cast<std::size_t>(d)]) ctx.fail(fmt::format("axis {} is given twice", axis));
-    reduced[static_cast<std::size_t>(d)] = true;
-  }
-  return std::make_unique<Extremum>(x, reduced, max, prep);
+  bool noop = false;
+  const std::vector<bool> reduced = reduced_axes(ctx, prep, noop);
+  return std::make_unique<Extremum>(ctx.input_shapes.at(0), reduced, max, prep);
 }
 
 /// ArgMax, ArgMin along one axis.
@@ -178,6 +152,36 @@ class ArgExtremum : public OpKernel {
 };
 
 }  // namespace
+
+Reduction::Reduction(const Shape& x, const std::vector<bool>& reduced) {
+  const std::vector<std::int64_t> stride = strides_of(x);
+  for (std::size_t d = 0; d < x.size(); ++d) {
+    std::vector<std::int64_t>& list = reduced[d] ? terms : bases;
+    std::vector<std::int64_t> grown;
+    grown.reserve(list.size() * static_cast<std::size_t>(x[d]));
+    for (std::int64_t off : list)
+      for (std::int64_t i = 0; i < x[d]; ++i) grown.push_back(off + i * stride[d]);
+    list = std::move(grown);
+  }
+}
+
+std::vector<bool> reduced_axes(const OpContext& ctx, std::vector<std::size_t>& prep, bool& noop) {
+  // Axes: an attribute before opset 18 (13 for ReduceSum), an input since; int_list_param
+  // reads either.
+  const std::vector<std::int64_t> given = int_list_param(ctx.graph, ctx.node, "axes", 1).value_or(std::vector<std::int64_t>{});
+  prep.clear();
+  if (ctx.has_input(1)) prep = {1};
+  const Shape& x = ctx.input_shapes.at(0);
+  const int rank = static_cast<int>(x.size());
+  noop = given.empty() && ctx.node.attr_int("noop_with_empty_axes", 0) != 0;
+  std::vector<bool> reduced(x.size(), given.empty() && !noop);
+  for (std::int64_t axis : given) {
+    const int d = normalize_axis(ctx, axis, rank);
+    if (reduced[static_cast<std::size_t>(d)]) ctx.fail(fmt::format("axis {} is given twice", axis));
+    reduced[static_cast<std::size_t>(d)] = true;
+  }
+  return reduced;
+}
 
 void register_select_reduce_ops(std::vector<OpRegistration>& r) {
   r.push_back({"ReduceMax", [](const OpContext& ctx) { return make_reduce_extremum(ctx, true); }});
