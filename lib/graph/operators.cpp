@@ -30,7 +30,7 @@ constexpr std::array kSupported = std::to_array<std::string_view>({
 // tensors computed at run time, such as token ids, stay out: runtime values are binary64
 // numbers rounded to a chain's storage, which would round large integers.)
 constexpr std::array kFoldOnly = std::to_array<std::string_view>({
-    "Mod", "Range", "ReduceProd", "Size",
+    "Mod", "Range", "Size",
 });
 
 static_assert(std::ranges::is_sorted(kSupported));

@@ -123,6 +123,13 @@ void norms(std::vector<OperatorExample>& v) {
                    set_attr(b.node(op, {"t"}, {"y"}), "axes", std::vector<std::int64_t>{1, 3});
                  }});
   }
+  v.push_back({"ReduceProd", "last axis of 1 + x/4", 13, {1, 4, 12}, 1, [](B& b) {
+                 b.initializer(float_tensor("q", {}, {0.25f}));
+                 b.initializer(float_tensor("one", {}, {1.0f}));
+                 b.node("Mul", {"x", "q"}, {"s"});
+                 b.node("Add", {"s", "one"}, {"t"});
+                 set_attr(b.node("ReduceProd", {"t"}, {"y"}), "axes", std::vector<std::int64_t>{-1});
+               }});
   v.push_back({"ThresholdedRelu", "alpha 0.5 on 4·tanh(x)", 13, {1, 48}, 1, [](B& b) {
                  b.initializer(float_tensor("four", {}, {4.0f}));
                  b.node("Tanh", {"x"}, {"t"});

@@ -60,6 +60,24 @@ TEST_CASE("ReduceSumSquare sums by the chain's schedule: 256 + 1 + 1 + ... in bi
   CHECK(b.last_bound[0] >= 4);
 }
 
+TEST_CASE("ReduceProd multiplies in row-major order, each product rounded into the accumulator") {
+  const std::vector<Feed> x = {{{2, 3}, {1, 2, 3, -4, 0.5, 2}}};
+  check_all_exact(reduce("ReduceProd", {2, 3}, {1}), x, {6, -4});
+  check_all_exact(reduce("ReduceProd", {2, 3}, {0}), x, {-4, 1, 6});
+  // (1 + 2^-8)·(1 + 2^-8) = 1 + 2^-7 + 2^-16: binary16 (11 bits) rounds it to 1 + 2^-7; the
+  // exact reference keeps it; both within their bounds.
+  const std::vector<Feed> close = {{{1, 2}, {1 + 0x1p-8, 1 + 0x1p-8}}};
+  const ModelBuilder m = reduce("ReduceProd", {1, 2}, {1});
+  CHECK(run_first(m, close, *make_chain_arithmetic(parse_chain("fp16")))[0] == 1 + 0x1p-7);
+  CHECK(run_first(m, close, *make_reference_arithmetic("exact"))[0] == 1 + 0x1p-7 + 0x1p-16);
+  const BoundCheck b = check_bounds(m, close, *make_chain_arithmetic(parse_chain("fp16")));
+  CHECK(b.violations == 0);
+  CHECK(b.last_bound[0] >= 0x1p-16);
+  CHECK(b.last_bound[0] < 0x1p-9);
+  check_bounds_every_chain(reduce("ReduceProd", {4, 10}, {1}), {{{4, 10}, sweep_values(40)}});
+  check_bounds_every_chain(reduce("ReduceProd", {2, 4, 5}, {0, 2}), {{{2, 4, 5}, sweep_values(40)}});
+}
+
 TEST_CASE("ThresholdedRelu keeps x above alpha, and its jump is bounded honestly") {
   ModelBuilder m(13);
   m.input("x", kFloat, {5}).output("y");
