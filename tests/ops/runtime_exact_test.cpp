@@ -237,3 +237,17 @@ TEST_CASE("Tile, Expand, DepthToSpace (DCR and CRD) and SpaceToDepth move data")
   check_all_exact(s, {{{1, 2, 4, 6}, dcr}}, iota);  // the inverse of DCR
   check_bounds_every_chain(s, {{{1, 2, 4, 6}, sweep_values(48)}});
 }
+
+TEST_CASE("ArgMax's index cast to float is rounded to the chain's storage: 17 is 16 in fp8-e4m3") {
+  ModelBuilder m(13);
+  m.input("x", kFloat, {1, 20}).output("y");
+  set_attr(m.node("ArgMax", {"x"}, {"i"}), "axis", std::int64_t{1});
+  set_attr(m.node("Cast", {"i"}, {"y"}), "to", std::int64_t{1});
+  std::vector<double> x(20, 0.0);
+  x[17] = 1;
+  const std::vector<Feed> in = {{{1, 20}, x}};
+  CHECK(run_first(m, in, *make_reference_arithmetic("exact")) == std::vector<double>{17});
+  CHECK(run_first(m, in, *make_chain_arithmetic(parse_chain("fp16"))) == std::vector<double>{17});
+  CHECK(run_first(m, in, *make_chain_arithmetic(parse_chain("fp8-e4m3-acc32"))) == std::vector<double>{16});  // tie to even
+  check_bounds_every_chain(m, in);
+}
