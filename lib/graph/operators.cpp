@@ -11,19 +11,20 @@ namespace {
 // Evaluated on runtime data by the engine, or folded when their inputs are constants.
 constexpr std::array kSupported = std::to_array<std::string_view>({
     "Abs", "Add", "And", "ArgMax", "ArgMin", "AveragePool",
-    "BatchNormalization", "Cast", "Ceil", "Clip", "Concat", "Constant",
-    "ConstantOfShape", "Conv", "ConvTranspose", "DepthToSpace", "Div", "Dropout",
-    "Equal", "Erf", "Exp", "Expand", "Flatten", "Floor",
-    "Gather", "Gelu", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater",
-    "GreaterOrEqual", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "LeakyRelu",
-    "Less", "LessOrEqual", "Log", "LogSoftmax", "MatMul", "Max",
-    "MaxPool", "Min", "Mod", "Mul", "Neg", "Not",
-    "Or", "PRelu", "Pow", "Range", "Reciprocal", "ReduceL1",
-    "ReduceL2", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
-    "ReduceSumSquare", "Relu", "Reshape", "Resize", "Round", "Shape",
-    "Sigmoid", "Sign", "Size", "Slice", "Softmax", "SpaceToDepth",
-    "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "ThresholdedRelu",
-    "Tile", "Transpose", "Unsqueeze", "Where", "Xor",
+    "BatchNormalization", "Cast", "Ceil", "Celu", "Clip", "Concat",
+    "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "DepthToSpace", "Div",
+    "Dropout", "Elu", "Equal", "Erf", "Exp", "Expand",
+    "Flatten", "Floor", "Gather", "Gelu", "Gemm", "GlobalAveragePool",
+    "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish", "Identity",
+    "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax",
+    "MatMul", "Max", "MaxPool", "Min", "Mod", "Mul",
+    "Neg", "Not", "Or", "PRelu", "Pow", "Range",
+    "Reciprocal", "ReduceL1", "ReduceL2", "ReduceMax", "ReduceMean", "ReduceMin",
+    "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize",
+    "Round", "Selu", "Shape", "Sigmoid", "Sign", "Size",
+    "Slice", "Softmax", "Softplus", "SpaceToDepth", "Split", "Sqrt",
+    "Squeeze", "Sub", "Tanh", "ThresholdedRelu", "Tile", "Transpose",
+    "Unsqueeze", "Where", "Xor",
 });
 
 // Exporters emit these in shape arithmetic only; the engine has no kernels for them. (Integer

@@ -130,6 +130,16 @@ void norms(std::vector<OperatorExample>& v) {
                  b.node("Add", {"s", "one"}, {"t"});
                  set_attr(b.node("ReduceProd", {"t"}, {"y"}), "axes", std::vector<std::int64_t>{-1});
                }});
+  for (const char* op : {"Elu", "Selu", "Celu", "Softplus"}) {
+    v.push_back({op, "", 13, {1, 24}, 3, [op](B& b) { b.node(op, {"x"}, {"y"}); }});
+    v.push_back({op, "of x·tanh(x) + 20 (large arguments)", 13, {1, 24}, 4, [op](B& b) {
+                   b.initializer(float_tensor("k", {}, {20.0f}));
+                   b.node("Tanh", {"x"}, {"t"});
+                   b.node("Mul", {"x", "t"}, {"s"});
+                   b.node("Add", {"s", "k"}, {"u"});
+                   b.node(op, {"u"}, {"y"});
+                 }});
+  }
   v.push_back({"ThresholdedRelu", "alpha 0.5 on 4·tanh(x)", 13, {1, 48}, 1, [](B& b) {
                  b.initializer(float_tensor("four", {}, {4.0f}));
                  b.node("Tanh", {"x"}, {"t"});

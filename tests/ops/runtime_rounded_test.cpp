@@ -98,3 +98,33 @@ TEST_CASE("ThresholdedRelu keeps x above alpha, and its jump is bounded honestly
   set_attr(a.node("ThresholdedRelu", {"x"}, {"y"}), "alpha", 0.3f);
   check_bounds_every_chain(a, {{{40}, sweep_values(40)}});
 }
+
+TEST_CASE("Elu, Selu, Celu and Softplus: one rounding of their binary64 value, bounded in every chain") {
+  auto act = [](const std::string& op, int n) {
+    ModelBuilder m(13);
+    m.input("x", kFloat, {n}).output("y");
+    m.node(op, {"x"}, {"y"});
+    return m;
+  };
+  // The identity branch: exact in every arithmetic.
+  check_all_exact(act("Elu", 3), {{{3}, {1, 0, 2.5}}}, {1, 0, 2.5});
+  check_all_exact(act("Celu", 3), {{{3}, {1, 0, 2.5}}}, {1, 0, 2.5});
+  // The exponential branch in the exact reference and in binary16.
+  const auto exact = make_reference_arithmetic("exact");
+  const auto fp16 = make_chain_arithmetic(parse_chain("fp16"));
+  CHECK(run_first(act("Elu", 1), {{{1}, {-1}}}, *exact)[0] == std::expm1(-1.0));
+  CHECK(run_first(act("Elu", 1), {{{1}, {-1}}}, *fp16)[0] == -0.63232421875);  // RN16(e^-1 - 1 = -0.6321205...)
+  CHECK(run_first(act("Softplus", 1), {{{1}, {0}}}, *exact)[0] == std::log1p(1.0));
+  CHECK(run_first(act("Softplus", 1), {{{1}, {0}}}, *fp16)[0] == 0.693359375);  // RN16(log 2 = 0.6931471...) = 1420·2^-11
+  CHECK(run_first(act("Softplus", 1), {{{1}, {800}}}, *exact)[0] == 800);  // no overflow of exp
+  std::vector<double> x = sweep_values(40);
+  for (double& v : x) v *= 4;
+  for (const char* op : {"Elu", "Selu", "Celu", "Softplus"}) {
+    INFO(op);
+    check_bounds_every_chain(act(op, 40), {{{40}, x}});
+  }
+  ModelBuilder celu(13);
+  celu.input("x", kFloat, {40}).output("y");
+  set_attr(celu.node("Celu", {"x"}, {"y"}), "alpha", 0.3f);
+  check_bounds_every_chain(celu, {{{40}, x}});
+}

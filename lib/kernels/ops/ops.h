@@ -26,6 +26,7 @@ void register_select_reduce_ops(std::vector<OpRegistration>& r);
 void register_data_layout_ops(std::vector<OpRegistration>& r);
 void register_norm_reduce_ops(std::vector<OpRegistration>& r);
 void register_prod_reduce_ops(std::vector<OpRegistration>& r);
+void register_smooth_activation_ops(std::vector<OpRegistration>& r);
 
 /// Normalises an axis in [-rank, rank) to [0, rank); fails naming the node otherwise.
 int normalize_axis(const OpContext& ctx, std::int64_t axis, int rank);

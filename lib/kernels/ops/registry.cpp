@@ -28,6 +28,7 @@ std::span<const OpRegistration> op_registry() {
     ops::register_data_layout_ops(r);
     ops::register_norm_reduce_ops(r);
     ops::register_prod_reduce_ops(r);
+    ops::register_smooth_activation_ops(r);
     return r;
   }();
   return registry;
