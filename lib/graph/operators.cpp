@@ -19,12 +19,12 @@ constexpr std::array kSupported = std::to_array<std::string_view>({
     "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax",
     "MatMul", "Max", "MaxPool", "Min", "Mod", "Mul",
     "Neg", "Not", "Or", "PRelu", "Pow", "Range",
-    "Reciprocal", "ReduceL1", "ReduceL2", "ReduceMax", "ReduceMean", "ReduceMin",
-    "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize",
-    "Round", "Selu", "Shape", "Sigmoid", "Sign", "Size",
-    "Slice", "Softmax", "Softplus", "SpaceToDepth", "Split", "Sqrt",
-    "Squeeze", "Sub", "Tanh", "ThresholdedRelu", "Tile", "Transpose",
-    "Unsqueeze", "Where", "Xor",
+    "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
+    "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape",
+    "Resize", "Round", "Selu", "Shape", "Sigmoid", "Sign",
+    "Size", "Slice", "Softmax", "Softplus", "SpaceToDepth", "Split",
+    "Sqrt", "Squeeze", "Sub", "Tanh", "ThresholdedRelu", "Tile",
+    "Transpose", "Unsqueeze", "Where", "Xor",
 });
 
 // Exporters emit these in shape arithmetic only; the engine has no kernels for them. (Integer

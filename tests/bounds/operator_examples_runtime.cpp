@@ -114,7 +114,7 @@ void selections(std::vector<OperatorExample>& v) {
 }
 
 void norms(std::vector<OperatorExample>& v) {
-  for (const char* op : {"ReduceL1", "ReduceSumSquare", "ReduceL2"}) {
+  for (const char* op : {"ReduceL1", "ReduceSumSquare", "ReduceL2", "ReduceLogSumExp"}) {
     v.push_back({op, "last axis", 13, {1, 4, 30}, 1, [op](B& b) {
                    set_attr(b.node(op, {"x"}, {"y"}), "axes", std::vector<std::int64_t>{-1});
                  }});

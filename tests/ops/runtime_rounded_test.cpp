@@ -38,7 +38,10 @@ TEST_CASE("ReduceL1, ReduceSumSquare and ReduceL2 over axis 1") {
   check_all_exact(reduce("ReduceL2", {2, 2}, {1}), {{{2, 2}, {3, -4, 6, 8}}}, {5, 10});
   // √35 is rounded once, from the exact sum in the references and binary32.
   CHECK(run_first(reduce("ReduceL2", {2, 3, 2}, {1}), x, *make_reference_arithmetic("exact"))[0] == std::sqrt(35.0));
-  for (const char* op : {"ReduceL1", "ReduceSumSquare", "ReduceL2"}) {
+  // log(e^0 + e^0) = log 2 in the exact reference, rounded once.
+  CHECK(run_first(reduce("ReduceLogSumExp", {1, 2}, {1}), {{{1, 2}, {0, 0}}}, *make_reference_arithmetic("exact"))[0] ==
+        std::log(2.0));
+  for (const char* op : {"ReduceL1", "ReduceSumSquare", "ReduceL2", "ReduceLogSumExp"}) {
     INFO(op);
     check_bounds_every_chain(reduce(op, {4, 10}, {1}), {{{4, 10}, sweep_values(40)}});
     check_bounds_every_chain(reduce(op, {2, 4, 5}, {0, 2}), {{{2, 4, 5}, sweep_values(40)}});

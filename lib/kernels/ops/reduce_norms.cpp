@@ -1,8 +1,10 @@
-// ReduceL1, ReduceSumSquare and ReduceL2 over runtime data. Each output sums its terms in the
+// ReduceL1, ReduceSumSquare, ReduceL2 and ReduceLogSumExp over runtime data. Each output sums its terms in the
 // accumulation format by the chain's schedule, as ReduceSum does:
 //   ReduceL1         y = round_S(Σ |x|)        (Arithmetic::sum of the exact |x|)
 //   ReduceSumSquare  y = round_S(Σ x·x)        (Arithmetic::dot of the terms with themselves)
 //   ReduceL2         y = round_S(√(Σ x·x))     (that dot product, then one rounding of its root)
+//   ReduceLogSumExp  y = round_S(log(Σ ê))     ê = round_A(exp(x)) (no max subtracted: ONNX's
+//                                               formula, which overflows where exp(x) does)
 // Their bounds reuse the reduction and dot-product rules (lib/bounds/reductions.h, linear.h)
 // and, for the root, the elementwise rule of Sqrt (lib/bounds/elementwise.h).
 #include <cmath>
@@ -17,7 +19,7 @@ namespace fpaudit::ops {
 
 namespace {
 
-enum class Norm { L1, SumSquare, L2 };
+enum class Norm { L1, SumSquare, L2, LogSumExp };
 
 class NormReduce : public OpKernel {
  public:
@@ -29,17 +31,18 @@ class NormReduce : public OpKernel {
     for (std::size_t o = 0; o < r_.bases.size(); ++o) {
       for (std::size_t j = 0; j < g.size(); ++j) {
         const double v = x[static_cast<std::size_t>(r_.bases[o] + r_.terms[j])];
-        g[j] = kind_ == Norm::L1 ? std::fabs(v) : v;
+        g[j] = kind_ == Norm::L1 ? std::fabs(v) : kind_ == Norm::LogSumExp ? a.unary(UnaryFn::Exp, v, Target::Accumulator) : v;
       }
       double& y = out[0]->data[o];
       if (kind_ == Norm::L1) y = a.round(a.sum(g.data(), 1, n), Target::Storage);
+      else if (kind_ == Norm::LogSumExp) y = a.unary(UnaryFn::Log, a.sum(g.data(), 1, n));
       else if (kind_ == Norm::SumSquare) y = a.round(a.dot(g.data(), 1, g.data(), 1, n), Target::Storage);
       else y = a.unary(UnaryFn::Sqrt, a.dot(g.data(), 1, g.data(), 1, n));
     }
   }
   std::vector<std::size_t> preparation_inputs() const override { return prep_; }
   void bound(const bounds::BoundRequest& req) const override {
-    const double fail = kind_ == Norm::L1 ? l1_bound(req) : squares_bound(req);
+    const double fail = kind_ == Norm::L1 ? l1_bound(req) : kind_ == Norm::LogSumExp ? log_sum_exp_bound(req) : squares_bound(req);
     if (req.failure_probability) *req.failure_probability = fail;
   }
 
@@ -68,6 +71,43 @@ class NormReduce : public OpKernel {
       const bounds::ElementBound b = bounds::reduction_bound(req.model, req.lambda, abs, static_cast<long>(r_.bases[o]), r_.terms.data(), n, {});
       req.det[0]->data[o] = b.det;
       req.prob[0]->data[o] = b.prob;
+      fail = std::fmax(fail, b.failure);
+    }
+    return fail;
+  }
+
+  /// The terms ê = round_A(exp(x)) get Exp's rule (into the accumulator) and an enclosure
+  /// [exp(lo), exp(hi)] widened by that rounding; ReduceSum's rule over them bounds |ŝ - s̄|, and
+  /// with no input error, ŝ's distance from the enclosure's sums; Log's rule finishes.
+  double log_sum_exp_bound(const bounds::BoundRequest& req) const {
+    const bounds::Enclosure& x = req.inputs[0];
+    Tensor lo = *x.lo, hi = *x.hi, err = *x.err, err_prob = *x.err_prob, zero(x.lo->shape);
+    for (std::size_t i = 0; i < lo.data.size(); ++i) {
+      const bounds::Operand d{x.lo->data[i], x.hi->data[i], x.err->data[i]};
+      const bounds::Operand p{x.lo->data[i], x.hi->data[i], x.err_prob->data[i]};
+      err.data[i] = bounds::unary_fn_bound(req.model, UnaryFn::Exp, d, Target::Accumulator);
+      err_prob.data[i] = std::fmin(err.data[i], bounds::unary_fn_bound(req.model, UnaryFn::Exp, p, Target::Accumulator));
+      // Rounding into the accumulator moves ê by at most Exp's local rule (zero input error).
+      const double local = bounds::unary_fn_bound(req.model, UnaryFn::Exp, {d.lo, d.hi, 0.0}, Target::Accumulator);
+      lo.data[i] = std::fmax(0.0, bounds::down(bounds::down_libm(std::exp(d.lo)) - local));
+      hi.data[i] = bounds::up(bounds::up_libm(std::exp(d.hi)) + local);
+    }
+    const bounds::Enclosure e{&lo, &hi, &err, &err_prob}, e_exact{&lo, &hi, &zero, &zero};
+    const auto n = static_cast<long>(r_.terms.size());
+    double fail = 0;
+    for (std::size_t o = 0; o < r_.bases.size(); ++o) {
+      const auto base = static_cast<long>(r_.bases[o]);
+      const bounds::ElementBound b = bounds::reduction_bound(req.model, req.lambda, e, base, r_.terms.data(), n, {});
+      const bounds::ElementBound local = bounds::reduction_bound(req.model, req.lambda, e_exact, base, r_.terms.data(), n, {});
+      double s_lo = 0, s_hi = 0;
+      for (std::int64_t t : r_.terms) {
+        s_lo = bounds::down(s_lo + lo.data[static_cast<std::size_t>(base + t)]);
+        s_hi = bounds::up(s_hi + hi.data[static_cast<std::size_t>(base + t)]);
+      }
+      s_lo = std::fmax(0.0, bounds::down(s_lo - local.det));
+      s_hi = bounds::up(s_hi + local.det);
+      req.det[0]->data[o] = bounds::unary_fn_bound(req.model, UnaryFn::Log, {s_lo, s_hi, b.det});
+      req.prob[0]->data[o] = std::fmin(req.det[0]->data[o], bounds::unary_fn_bound(req.model, UnaryFn::Log, {s_lo, s_hi, b.prob}));
       fail = std::fmax(fail, b.failure);
     }
     return fail;
@@ -140,6 +180,9 @@ void register_norm_reduce_ops(std::vector<OpRegistration>& r) {
   r.push_back({"ReduceL1", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<NormReduce>(ctx, Norm::L1); }});
   r.push_back({"ReduceSumSquare", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<NormReduce>(ctx, Norm::SumSquare); }});
   r.push_back({"ReduceL2", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<NormReduce>(ctx, Norm::L2); }});
+  r.push_back({"ReduceLogSumExp", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> {
+                 return std::make_unique<NormReduce>(ctx, Norm::LogSumExp);
+               }});
 }
 
 }  // namespace fpaudit::ops
