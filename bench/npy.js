@@ -1,11 +1,11 @@
-// A minimal NumPy .npy reader and writer (format 1.0/2.0/3.0, little-endian float32/float64,
+// A minimal NumPy .npy reader and writer (format 1.0/2.0/3.0, little-endian float32/float64/int64,
 // C order): enough to feed the shipped inputs to ONNX Runtime and write its outputs back.
 'use strict';
 const fs = require('fs');
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);  // \x93NUMPY
 
-/// Returns {shape: number[], data: Float32Array | Float64Array}.
+/// Returns {shape: number[], data: Float32Array | Float64Array | BigInt64Array}.
 function readNpy(path) {
   const buf = fs.readFileSync(path);
   if (buf.length < 10 || !buf.subarray(0, 6).equals(MAGIC)) throw new Error(`${path}: not an .npy file`);
@@ -32,7 +32,12 @@ function readNpy(path) {
     for (let i = 0; i < count; ++i) out[i] = bytes.readDoubleLE(8 * i);
     return { shape: dims, data: out };
   }
-  throw new Error(`${path}: dtype ${descr[1]} is not supported (float32/float64 only)`);
+  if (descr[1] === '<i8') {  // token ids and masks (tools/zoo/ort_outputs.js)
+    const out = new BigInt64Array(count);
+    for (let i = 0; i < count; ++i) out[i] = bytes.readBigInt64LE(8 * i);
+    return { shape: dims, data: out };
+  }
+  throw new Error(`${path}: dtype ${descr[1]} is not supported (float32/float64/int64 only)`);
 }
 
 /// Writes a float32 array (format 1.0, header padded to a multiple of 64 bytes).

@@ -168,7 +168,9 @@ double layernorm_bound(const ArithmeticModel& m, double lambda, const LayerNormR
       }
       out[j] = local;
     }
-    return probabilistic ? max_num(s1.failure, s2.failure) : 0.0;
+    // The row's probabilistic bound needs both sums' events: the union bound adds their failure
+    // probabilities (theory/normalization.md, Theorem 4).
+    return probabilistic ? min_num(1.0, up(s1.failure + s2.failure)) : 0.0;
   };
   std::vector<double> local_det(static_cast<std::size_t>(n)), local_prob(local_det.size());
   local_errors(false, local_det);

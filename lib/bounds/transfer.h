@@ -1,5 +1,5 @@
-// Error-bound transfer through one operator: the interface every op kernel implements
-// (OpKernel::bound) and the engine calls per layer, per chain and per sample.
+// Error-bound transfer through one operator: the interface every bound rule implements
+// (BoundRule::bound, lib/bounds/rules.h) and the engine calls per layer, per chain and per sample.
 //
 // For one chain, a value is described by an enclosure of the chain's own value and a bound on
 // its distance from the exact network's value:
@@ -20,7 +20,7 @@
 #include <stdexcept>
 
 #include "bounds/model.h"
-#include "kernels/tensor.h"
+#include "core/tensor.h"
 
 namespace fpaudit::bounds {
 

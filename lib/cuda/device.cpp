@@ -1,5 +1,6 @@
 #include "cuda/device.h"
 
+#include <cstdlib>
 #include <string>
 
 namespace fpaudit::cuda {
@@ -13,13 +14,20 @@ DeviceStatus probe() {
   DeviceStatus s;
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
-  if (err != cudaSuccess) {
-    cudaGetLastError();  // reset the runtime's last error, which would otherwise resurface later
-    s.reason = "no CUDA device: cudaGetDeviceCount returned " + describe(err);
+  // Without a GPU the runtime answers "no device", or, with no NVIDIA driver loaded at all,
+  // "driver version insufficient": both mean that no GPU is visible, and say so.
+  int driver = 0;
+  const bool no_driver = cudaDriverGetVersion(&driver) == cudaSuccess && driver == 0;
+  if (err == cudaErrorNoDevice || (err == cudaErrorInsufficientDriver && no_driver) || (err == cudaSuccess && count == 0)) {
+    cudaGetLastError();
+    const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+    s.reason = std::string("no CUDA GPU visible") +
+               (visible ? " (CUDA_VISIBLE_DEVICES=" + std::string(visible) + ")" : no_driver ? " (no NVIDIA driver loaded)" : "");
     return s;
   }
-  if (count == 0) {
-    s.reason = "no CUDA device: the CUDA runtime found none";
+  if (err != cudaSuccess) {
+    cudaGetLastError();  // reset the runtime's last error, which would otherwise resurface later
+    s.reason = "no usable CUDA GPU: cudaGetDeviceCount returned " + describe(err);
     return s;
   }
   cudaError_t e = cudaGetDevice(&s.device);

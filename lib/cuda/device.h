@@ -13,7 +13,7 @@ namespace fpaudit::cuda {
 
 struct DeviceStatus {
   bool available = false;
-  std::string reason;  ///< why not, when !available ("no CUDA device: ..."), one line
+  std::string reason;  ///< why not, when !available ("no CUDA GPU visible ..."), one line
   int device = 0;      ///< the device used (the runtime's current one, 0 by default)
   int sm = 0;          ///< compute capability × 10 + minor: 75, 80, 86, 89, 90, ...
   std::string name;    ///< "NVIDIA H100 80GB HBM3"

@@ -8,7 +8,7 @@
 #include "cuda/gemm_operands.h"
 #include "cuda/registry.h"
 #include "format/round.h"
-#include "kernels/chain_arithmetic.h"
+#include "core/chain_arithmetic.h"
 
 namespace fpaudit::cuda {
 
@@ -20,8 +20,9 @@ class DeviceChainArithmetic : public ChainArithmetic {
 
   /// ChainArithmetic::gemm's contract, with the product on the GPU: operands are storage values
   /// (binary16, exact as bit patterns) read through their strides and steps and packed densely
-  /// (gemm_operands.h), the bias is rounded into the accumulation format, the kernel adds it with the accumulator's addition, and the result is rounded to storage here
-  /// exactly as the host does.
+  /// (gemm_operands.h), the bias is rounded into the accumulation format, the kernel adds it
+  /// with the accumulator's addition, and the result is rounded to storage here exactly as the
+  /// host does.
   void gemm(const GemmArgs& g) const override {
     if (g.M <= 0 || g.N <= 0) return;
     const PackedGemmOperands packed = pack_gemm_operands(g, *this);

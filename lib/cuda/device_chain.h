@@ -12,7 +12,7 @@
 #include <string>
 
 #include "cuda/kernels.h"
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 
 namespace fpaudit::cuda {
 

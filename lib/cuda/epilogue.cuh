@@ -11,8 +11,8 @@
 #include "cuda/device.h"
 #include "cuda/kernels.h"
 #include "format/round_binary64.h"
-#include "kernels/accumulators.h"
-#include "kernels/activation64.h"
+#include "core/accumulators.h"
+#include "core/activation64.h"
 
 namespace fpaudit::cuda {
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 
 namespace fpaudit::cuda {
 

@@ -14,8 +14,8 @@
 #include <cuda_runtime_api.h>
 
 #include "common/hd.h"
-#include "kernels/gemm_float.h"
-#include "kernels/schedule.h"
+#include "core/gemm_float.h"
+#include "core/schedule.h"
 
 namespace fpaudit::cuda {
 

@@ -15,7 +15,7 @@
 
 #include "cuda/kernels.h"
 #include "format/round_binary64.h"
-#include "kernels/accumulators.h"
+#include "core/accumulators.h"
 
 namespace fpaudit::cuda {
 

@@ -11,7 +11,7 @@
 #include <span>
 #include <string_view>
 
-#include "kernels/schedule.h"
+#include "core/schedule.h"
 
 namespace fpaudit::cuda {
 

@@ -2,7 +2,8 @@
 // Arithmetic interface so every chain and the reference run the same code. A kernel is
 // prepared once per model (the constructor reads attributes, constant inputs and the concrete
 // shapes, and rejects what it cannot do with a ModelError naming the node) and then run per
-// sample and per chain.
+// sample and per chain. Error bounds are not the kernels' business: lib/bounds registers a bound
+// rule per op type, prepared from the same OpContext.
 #pragma once
 
 #include <functional>
@@ -11,26 +12,12 @@
 #include <string_view>
 #include <vector>
 
-#include "bounds/transfer.h"
+#include "core/arithmetic.h"
+#include "core/op_context.h"
+#include "core/tensor.h"
 #include "graph/graph.h"
-#include "kernels/arithmetic.h"
-#include "kernels/tensor.h"
 
 namespace fpaudit {
-
-/// What a kernel sees when it is prepared.
-struct OpContext {
-  const Graph& graph;
-  const Node& node;
-  std::vector<Shape> input_shapes;             ///< concrete; empty Shape{} for absent optional inputs
-  std::vector<Shape> output_shapes;            ///< concrete
-  std::vector<const Constant*> const_inputs;   ///< non-null where the input is a constant
-  bool has_input(std::size_t i) const { return i < node.inputs.size() && !node.inputs[i].empty(); }
-  /// ModelError "<file>: node '<name>' (<op>): <problem>".
-  [[noreturn]] void fail(const std::string& problem) const;
-  /// Integer contents of constant input i (axes, shapes, pads, ...); fails if not constant.
-  std::vector<std::int64_t> const_ints(std::size_t i) const;
-};
 
 class OpKernel {
  public:
@@ -41,15 +28,12 @@ class OpKernel {
   /// concrete shapes and sizes on entry.
   virtual void run(const Arithmetic& a, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) const = 0;
   /// Whether the kernel is exact in every arithmetic (data movement, max, ReLU...): it then
-  /// creates no error of its own, only carries it. Reports use this to say so.
+  /// creates no error of its own, only carries it. Reports use this to say so, and an exact
+  /// kernel without a bound rule of its own (lib/bounds/rules.h) bounds its output by running
+  /// on the input bounds (PlannedLayer::bound, lib/shadow/plan.h).
   virtual bool exact() const { return false; }
   /// Input indices consumed at preparation only (their data is never passed to run()).
   virtual std::vector<std::size_t> preparation_inputs() const { return {}; }
-  /// Error-bound transfer (lib/bounds/transfer.h). The default serves exact kernels that only
-  /// move or select values (data movement, ReLU, max): running the kernel on the input bounds
-  /// moves and selects the bounds the same way. Every other kernel overrides it; one that
-  /// cannot bound its output throws bounds::NoBound.
-  virtual void bound(const bounds::BoundRequest& request) const;
 };
 
 using OpFactory = std::function<std::unique_ptr<OpKernel>(const OpContext&)>;

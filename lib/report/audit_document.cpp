@@ -148,7 +148,7 @@ class Reader {
 /// Classification fields written by version 1 of the audit; anything else is an ExtraField.
 const char* const kKnownClassificationFields[] = {
     "accuracy", "correct", "flips_vs_reference", "flips_vs_fp32", "certified_vs_reference", "certified_vs_fp32",
-    "certified_fraction", "boundary", "ties", "lemma_violations", "nonfinite", "delta_reference", "certified"};
+    "certified_fraction", "boundary", "ties", "lemma_violations", "nonfinite", "delta_reference", "certified", "margin"};
 
 /// The certificates' counts (optional: audits before them lack the field).
 CertifiedView certified_view(const Reader& rd, const json& k, const std::string& p) {
@@ -163,16 +163,54 @@ CertifiedView certified_view(const Reader& rd, const json& k, const std::string&
   const json& post = rd.field(c, q, "a_posteriori");
   v.a_posteriori_det = rd.integer(post, q + "/a_posteriori", "deterministic");
   v.a_posteriori_prob = rd.integer(post, q + "/a_posteriori", "probabilistic");
+  if (post.contains("failure_probability")) {  // audits since issue 17
+    v.a_posteriori_failure_probability = rd.number(post, q + "/a_posteriori", "failure_probability");
+    v.a_posteriori_failure_probability_run = rd.number(post, q + "/a_posteriori", "failure_probability_run");
+  }
   const json& pri = rd.field(c, q, "a_priori");
   if (!pri.is_null()) {
     v.a_priori_present = true;
     v.a_priori_det = rd.integer(pri, q + "/a_priori", "deterministic");
     v.a_priori_prob = rd.integer(pri, q + "/a_priori", "probabilistic");
     v.failure_probability = rd.number(pri, q + "/a_priori", "failure_probability");
+    if (pri.contains("failure_probability_run")) v.failure_probability_run = rd.number(pri, q + "/a_priori", "failure_probability_run");
     const json& all = rd.field(c, q, "a_priori_equals_fp32_and_exact");
     v.a_priori_all_det = rd.integer(all, q + "/a_priori_equals_fp32_and_exact", "deterministic");
     v.a_priori_all_prob = rd.integer(all, q + "/a_priori_equals_fp32_and_exact", "probabilistic");
   }
+  return v;
+}
+
+/// The margin certificates (optional: audits before them lack the field).
+MarginView margin_view(const Reader& rd, const json& k, const std::string& p) {
+  MarginView v;
+  if (!k.contains("margin")) return v;
+  const json& m = rd.field(k, p, "margin");
+  const std::string q = p + "/margin";
+  if (!m.value("available", false)) {
+    v.unavailable = m.contains("reason") && m["reason"].is_string() ? m["reason"].get<std::string>() : "";
+    return v;
+  }
+  v.present = true;
+  const json& post = rd.field(m, q, "a_posteriori");
+  v.a_posteriori_det = rd.integer(post, q + "/a_posteriori", "deterministic");
+  v.a_posteriori_prob = rd.integer(post, q + "/a_posteriori", "probabilistic");
+  const json& ratio = rd.field(post, q + "/a_posteriori", "ratio");
+  auto median = [&](const char* key) {
+    const json& r = rd.field(ratio, q + "/a_posteriori/ratio", key);
+    return r.is_null() ? NAN : rd.number(r, q + "/a_posteriori/ratio/" + key, "p50");
+  };
+  v.ratio_det = median("deterministic");
+  v.ratio_prob = median("probabilistic");
+  const json& pri = rd.field(m, q, "a_priori");
+  if (!pri.is_null()) {
+    v.a_priori_present = true;
+    v.a_priori_det = rd.integer(pri, q + "/a_priori", "deterministic");
+    v.a_priori_prob = rd.integer(pri, q + "/a_priori", "probabilistic");
+  }
+  v.failure_probability = rd.number(m, q, "failure_probability", 0.0);
+  v.violations = rd.integer(m, q, "violations");
+  v.certificate_violations = rd.integer(m, q, "certificate_violations");
   return v;
 }
 
@@ -201,6 +239,7 @@ ChainClassificationView classification(const Reader& rd, const json& k, const st
   v.delta_max = rd.number(d, p + "/delta_reference", "max", INFINITY);
   v.delta_mean = rd.number(d, p + "/delta_reference", "mean", INFINITY);
   v.certified = certified_view(rd, k, p);
+  v.margin = margin_view(rd, k, p);
   for (const auto& [key, value] : k.items()) {
     bool known = false;
     for (const char* f : kKnownClassificationFields) known = known || key == f;

@@ -7,6 +7,7 @@
 // value was seen) and a drift δ is +Inf (the chain's logits went non-finite).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
@@ -101,7 +102,25 @@ struct CertifiedView {
   long a_priori_det = 0, a_priori_prob = 0, a_priori_all_det = 0, a_priori_all_prob = 0;
   long a_posteriori_det = 0, a_posteriori_prob = 0;
   long violations = 0, probabilistic_failures = 0;
-  double failure_probability = 0;  ///< of the probabilistic a-priori certificate
+  double failure_probability = 0;  ///< of the probabilistic a-priori certificate, per sample (max)
+  /// Per run (the union bound over the samples); NaN in audits written before issue 17.
+  double failure_probability_run = NAN;
+  /// Of the probabilistic a-posteriori certificate, per sample and per run; NaN in audits written
+  /// before issue 17.
+  double a_posteriori_failure_probability = NAN, a_posteriori_failure_probability_run = NAN;
+};
+
+/// classification.chains.NAME.margin: the margin-directed certificates (theory/margin-bound.md).
+/// Absent from audits written before them, or `available` false (an operator without a
+/// backward step).
+struct MarginView {
+  bool present = false;
+  bool a_priori_present = false;
+  long a_priori_det = 0, a_priori_prob = 0, a_posteriori_det = 0, a_posteriori_prob = 0;
+  long violations = 0, certificate_violations = 0;
+  double failure_probability = 0;
+  double ratio_det = NAN, ratio_prob = NAN;  ///< median observed drift / bound, a posteriori
+  std::string unavailable;                   ///< why not computed, when not
 };
 
 struct ChainClassificationView {
@@ -114,6 +133,7 @@ struct ChainClassificationView {
   int first_nonfinite_layer = -1;
   long first_nonfinite_samples = 0;
   CertifiedView certified;
+  MarginView margin;
   std::vector<ExtraField> extra;
 };
 

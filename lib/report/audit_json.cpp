@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "report/audit_report.h"
+#include "report/margin_json.h"
 
 namespace fpaudit {
 
@@ -49,10 +50,14 @@ json certificates(const AuditResult& r, const ChainClassification& k) {
   if (r.apriori) {
     a_priori = pair(k.a_priori_det, k.a_priori_prob);
     a_priori["failure_probability"] = num(k.max_a_priori_failure);
+    a_priori["failure_probability_run"] = num(k.run_a_priori_failure);
     all = pair(k.a_priori_all_det, k.a_priori_all_prob);
   }
-  return {{"observed", k.certified_vs_ref},
-          {"a_posteriori", pair(k.a_posteriori_det, k.a_posteriori_prob)},
+  json a_posteriori = pair(k.a_posteriori_det, k.a_posteriori_prob);
+  a_posteriori["failure_probability"] = num(k.max_a_posteriori_failure);
+  a_posteriori["failure_probability_run"] = num(k.run_a_posteriori_failure);
+  return {{"observed", k.certified_vs_exact},
+          {"a_posteriori", a_posteriori},
           {"a_priori", a_priori},
           {"a_priori_equals_fp32_and_exact", all},
           {"certificate_violations", k.certificate_violations},
@@ -120,7 +125,8 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
           {"events", {{"elements", ev.elements}, {"overflow", ev.overflow}, {"nan", ev.nan}, {"flushed", ev.flushed},
                       {"subnormal", ev.subnormal}, {"max_magnitude", num(ev.max_magnitude)},
                       {"headroom_log2", num(headroom_log2(r.chains[c].storage, ev.max_magnitude))},
-                      {"first_nonfinite_sample", ev.first_nonfinite_sample}}}};
+                      {"first_nonfinite_sample", ev.first_nonfinite_sample}}},
+          {"margin_blame", margin_blame(r, st.margin)}};
     }
     j["layers"].push_back({{"index", l}, {"name", layer.node->name}, {"op", layer.node->op_type}, {"outputs", outs},
                            {"multiply_adds", layer.multiply_adds}, {"exact_op", layer.kernel->exact()}, {"chains", chains}});
@@ -149,6 +155,7 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
                              {"lemma_violations", k.lemma_violations},
                              {"nonfinite", k.nonfinite},
                              {"certified", certificates(r, k)},
+                             {"margin", margin_certificates(r, c)},
                              {"delta_reference", {{"max", num(max_delta)}, {"mean", num(r.samples ? sum_delta / n : 0.0)}}}};
     firsts[r.chains[c].name] = {{"layer", nf[c].layer >= 0 ? json(nf[c].layer) : json(nullptr)},
                                 {"name", nf[c].layer >= 0 ? json(plan.layers()[nf[c].layer].node->name) : json(nullptr)},
@@ -165,14 +172,20 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
     for (std::size_t c = 0; c < r.chains.size(); ++c) {
       const ChainVerdict& v = rec.chains[c];
       chains[r.chains[c].name] = {{"top1", v.top1}, {"delta_reference", num(v.delta_ref)}, {"delta_fp32", num(v.delta_fp32)},
-                                  {"certified", rec.margin_ref > 2 * v.delta_ref}, {"tie", v.tie},
+                                  {"certified", observed_certified(rec.margin_ref, v.delta_ref, 0.0)},
+                                  {"certified_exact", observed_certified(rec.margin_ref, v.delta_ref, rec.ref_error)}, {"tie", v.tie},
                                   {"first_nonfinite_layer", v.first_nonfinite_layer},
-                                  {"certified_a_posteriori", {{"deterministic", v.a_posteriori.det}, {"probabilistic", v.a_posteriori.prob}}},
-                                  {"certified_a_priori", r.apriori ? json{{"deterministic", v.a_priori.det}, {"probabilistic", v.a_priori.prob}} : json(nullptr)},
-                                  {"delta_bound_a_priori", r.apriori ? num(v.delta_bound) : json(nullptr)}};
+                                  {"certified_a_posteriori", {{"deterministic", v.a_posteriori.det}, {"probabilistic", v.a_posteriori.prob},
+                                                              {"failure_probability", num(v.a_posteriori_failure)}}},
+                                  {"certified_a_priori", r.apriori ? json{{"deterministic", v.a_priori.det}, {"probabilistic", v.a_priori.prob},
+                                                                          {"failure_probability", num(v.a_priori_failure)}}
+                                                                   : json(nullptr)},
+                                  {"delta_bound_a_priori", r.apriori ? num(v.delta_bound) : json(nullptr)},
+                                  {"margin", margin_sample(r, v.margin)}};
     }
     j["samples"].push_back({{"index", rec.index}, {"label", rec.label >= 0 ? json(rec.label) : json(nullptr)},
                             {"reference_top1", rec.ref_top1}, {"margin_reference", num(rec.margin_ref)},
+                            {"reference_error", num(rec.ref_error)},
                             {"margin_fp32", num(rec.margin_fp32)}, {"chains", chains}});
   }
   json phases = json::object();
@@ -184,6 +197,7 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
                  {"threads", r.threads},
                  {"phase_seconds", {{"reference", {{"evaluate", r.timing.reference_evaluate}, {"bounds", r.timing.reference_bounds}}},
                                   {"certificates", r.timing.apriori},
+                                  {"margin_certificates", r.timing.margin},
                                   {"chains", phases},
                                   {"other", r.timing.other}}}};
   return j;

@@ -123,15 +123,27 @@ Table summary_table(const AuditDocument& doc) {
   if (fp32) t.columns.push_back({"flips vs fp32", "", "", true, "flips_vs_fp32"});
   t.columns.push_back({"certified Γ>2δ", "certified $\\Gamma>2\\delta$", "", true, "certified_fraction"});
   // The certificates (a priori / a posteriori, deterministic / probabilistic), when recorded.
-  const bool certificates = std::any_of(doc.classification.begin(), doc.classification.end(),
-                                        [](const ChainClassificationView& k) { return k.certified.present; });
+  const bool recorded = std::any_of(doc.classification.begin(), doc.classification.end(),
+                                    [](const ChainClassificationView& k) { return k.certified.present; });
+  // Columns of 0% in every chain crowd out the rest: one note says it instead.
+  const bool certificates = recorded && std::any_of(doc.classification.begin(), doc.classification.end(), [](const ChainClassificationView& k) {
+                              const CertifiedView& v = k.certified;
+                              return v.a_priori_det || v.a_priori_prob || v.a_posteriori_det || v.a_posteriori_prob;
+                            });
   if (certificates) {
     t.columns.push_back({"a priori det/prob", "", "certified", false, "certified_a_priori"});
     t.columns.push_back({"a post. det/prob", "", "certified", false, "certified_a_posteriori"});
   }
+  const bool margin = std::any_of(doc.classification.begin(), doc.classification.end(),
+                                  [](const ChainClassificationView& k) { return k.margin.present; });
+  if (margin) {
+    t.columns.push_back({"margin a priori", "", "certified", false, "margin_certified_a_priori"});
+    t.columns.push_back({"margin a post.", "", "certified", false, "margin_certified_a_posteriori"});
+  }
   for (const std::string& k : extras) t.columns.push_back({extra_title(k), "", "", true, k});
   t.columns.push_back({"max δ", "max $\\delta$", "", true, "delta_max"});
   t.columns.push_back({"non-finite", "", "", true, "nonfinite_samples"});
+  t.columns.back().optional = true;
   if (lemma) t.columns.push_back({"lemma violations", "", "", true, "lemma_violations"});
 
   const int f = doc.chain_index("fp32");
@@ -154,6 +166,15 @@ Table summary_table(const AuditDocument& doc) {
       row.push_back(v.present && v.a_priori_present ? pair(v.a_priori_det, v.a_priori_prob) : Cell::missing());
       row.push_back(v.present ? pair(v.a_posteriori_det, v.a_posteriori_prob) : Cell::missing());
     }
+    if (margin) {
+      const MarginView& m = k.margin;
+      auto pair = [&](long det, long prob) {
+        const double n = doc.samples ? static_cast<double>(doc.samples) : NAN;
+        return Cell::of_text(percent_text(static_cast<double>(det) / n) + " / " + percent_text(static_cast<double>(prob) / n));
+      };
+      row.push_back(m.present && m.a_priori_present ? pair(m.a_priori_det, m.a_priori_prob) : Cell::missing());
+      row.push_back(m.present ? pair(m.a_posteriori_det, m.a_posteriori_prob) : Cell::missing());
+    }
     for (const std::string& key : extras) {
       const auto it = std::find_if(k.extra.begin(), k.extra.end(), [&](const ExtraField& e) { return e.key == key; });
       row.push_back(it == k.extra.end() ? Cell::missing() : extra_cell(*it));
@@ -164,6 +185,9 @@ Table summary_table(const AuditDocument& doc) {
     t.rows.push_back(std::move(row));
   }
   if (labels) t.notes.push_back(fmt::format("Reference accuracy: {}.", percent_text(doc.reference_accuracy, 2)));
+  if (recorded && !certificates)
+    t.notes.push_back("certified a priori and a posteriori (deterministic and probabilistic): 0% in every chain; "
+                      "theory/a-priori-certificate.md.");
   if (certificates)
     t.notes.push_back("certified a priori / a posteriori (deterministic / probabilistic): samples whose class is proved equal "
                       "to the exact network's from error bounds alone, computed from the model and the input without running "
@@ -191,6 +215,8 @@ Table layer_table(const AuditDocument& doc, std::size_t c) {
                {"det. prop.", "", "obs/bound"},
                {"inf/nan", "", "", true, "inf_nan"},
                {"headroom", "", "", true, "headroom_log2"}};
+  for (const char* title : {"det. local", "prob. local", "det. prop.", "inf/nan"})
+    for (Column& col : t.columns) col.optional = col.optional || col.title == title;
   const int strong = largest_local_layer(doc, c);
   const double largest = strong >= 0 ? doc.layers[strong].chains[c].local.normwise_max : 0;
   for (std::size_t l = 0; l < doc.layers.size(); ++l) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "report/audit_document.h"
+#include "report/modules.h"
 #include "report/table.h"
 
 namespace fpaudit {
@@ -35,6 +36,22 @@ Cell extra_cell(const ExtraField& field);
 /// Definitions of the columns, one sentence each.
 std::vector<std::string> glossary();
 
+// ---- verdict and modules (module_tables.cpp) ---------------------------------------------------
+/// One row per chain, what to read first: flips and accuracy change against the reference,
+/// certified share (Γ > 2δ), samples gone non-finite, the layer creating the most local error
+/// and its share of the chain's summed local error, and what the a-priori bounds achieved.
+Table verdict_table(const AuditDocument& doc);
+/// The modules `which` (positions in `modules`) of chain `chain`, aggregated as ModuleStats
+/// says. `compact` leaves out the layer count and the propagated abs error (terminal width).
+Table module_table(const AuditDocument& doc, std::size_t chain, const std::vector<Module>& modules,
+                   const std::vector<std::size_t>& which, bool compact);
+/// The `n` modules of a chain that matter most, most first: a violated bound, then values gone
+/// non-finite, then the largest local error. Modules that only move data are left out.
+std::vector<std::size_t> modules_that_matter(const AuditDocument& doc, std::size_t chain, const std::vector<Module>& modules,
+                                             std::size_t n);
+/// How the module columns are aggregated, for a note under the tables.
+std::vector<std::string> module_notes();
+
 /// Several audits side by side, one row per model and chain: accuracy, change against fp32,
 /// certified fraction (observed, and predicted when an audit has it), flips, largest drift δ,
 /// largest observed/bound ratio, audit time. With `repeat_model` every row names its model and
@@ -42,8 +59,10 @@ std::vector<std::string> glossary();
 Table comparison_table(const std::vector<AuditDocument>& docs, bool repeat_model);
 
 // ---- formats ----------------------------------------------------------------------------------
-/// The terminal table, at most 100 columns wide; ANSI colour only when `colour`.
-std::string render_terminal(const AuditDocument& doc, bool colour);
+/// The terminal report, at most 100 columns wide; ANSI colour only when `colour`. By default
+/// the verdict per chain and, per chain, the five modules that matter most; `per_layer` gives
+/// instead the full per-layer error and bound tables of every chain.
+std::string render_terminal(const AuditDocument& doc, bool colour, bool per_layer = false);
 /// layers.csv: one row per layer, chain and error kind (columns stable since version 0.1).
 std::string render_layers_csv(const AuditDocument& doc);
 /// samples.csv: one row per sample.

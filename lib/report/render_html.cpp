@@ -33,7 +33,7 @@ std::string esc(const std::string& s) {
 const char* const kStyle = R"(
 :root { --ink: #1d2329; --muted: #5b6670; --rule: #d5dbe0; --bad: #b42318; --warn: #9a6700; --ok: #1e6b35; }
 * { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1180px; padding: 24px 28px 48px; color: var(--ink); background: #fff;
+body { margin: 0 auto; max-width: 1340px; padding: 24px 28px 48px; color: var(--ink); background: #fff;
        font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; }
 h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 34px 0 8px; padding-bottom: 4px; border-bottom: 2px solid var(--rule); }
@@ -42,9 +42,16 @@ code { font: 12.5px/1.3 ui-monospace, "DejaVu Sans Mono", monospace; }
 .meta { border-collapse: collapse; margin: 10px 0 4px; }
 .meta th { text-align: left; font-weight: 600; color: var(--muted); padding: 2px 16px 2px 0; vertical-align: top; }
 .meta td { padding: 2px 0; }
-div.wide { overflow-x: auto; }
+div.wide { overflow-x: auto; max-width: 100%; }
 table.data { border-collapse: collapse; margin: 6px 0 4px; font-variant-numeric: tabular-nums; }
-table.data th, table.data td { padding: 3px 8px; border-bottom: 1px solid #eceff2; white-space: nowrap; }
+table.data th, table.data td { padding: 3px 7px; border-bottom: 1px solid #eceff2; white-space: nowrap; }
+table.data td code { display: inline-block; max-width: 34ch; overflow: hidden; text-overflow: ellipsis; vertical-align: bottom; }
+table.data thead th { white-space: normal; }
+details.module { margin: 0; border-bottom: 1px solid #eceff2; }
+details.module > summary { cursor: pointer; padding: 3px 4px; }
+details.module > summary:hover { background: #f5f8fa; }
+details.module > summary .kind { color: var(--muted); }
+details.module > div.wide { margin: 0 0 8px 18px; }
 table.data thead th { font-weight: 600; font-size: 12.5px; color: var(--muted); border-bottom: 1px solid var(--rule);
                       vertical-align: bottom; }
 table.data thead tr.groups th { text-align: center; border-bottom: 1px solid var(--rule); color: var(--ink); }
@@ -68,6 +75,8 @@ ul.glossary { color: var(--muted); font-size: 13px; padding-left: 20px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 )";
 
+constexpr std::size_t kNameChars = 34;
+
 std::string cell_html(const Cell& c, const Column& col) {
   std::string cls = col.numeric ? "num" : "";
   auto add = [&](const char* k) { cls += cls.empty() ? k : std::string(" ") + k; };
@@ -79,7 +88,12 @@ std::string cell_html(const Cell& c, const Column& col) {
   // Heat: the share of the chain's largest local error, as an orange wash (darker: more error).
   if (c.heat >= 0) attrs += fmt::format(" style=\"background: rgba(230, 110, 40, {:.2f})\"", 0.05 + 0.35 * c.heat);
   std::string text = esc(cell_text(c));
-  if (c.kind == CellKind::Code) text = "<code>" + text + "</code>";
+  // A long name keeps its tail, which says the most; the whole name is in the tooltip.
+  if (c.kind == CellKind::Code) {
+    std::string shown = c.text;
+    if (shown.size() > kNameChars) shown = "…" + shown.substr(shown.size() - (kNameChars - 1));
+    text = fmt::format("<code title=\"{}\">{}</code>", esc(c.text), esc(shown));
+  }
   return "<td" + attrs + ">" + text + "</td>";
 }
 
@@ -109,6 +123,35 @@ std::string table_html(const Table& t) {
   }
   out += "</tbody>\n</table></div>\n";
   for (const std::string& n : t.notes) out += fmt::format("<p class=\"caption\">{}</p>\n", esc(n));
+  return out;
+}
+
+/// A chain's error tables. A model whose layers form modules gets one row per module, then each
+/// module of several layers as a <details> that opens to its layers' rows (the same columns for
+/// every module, so they read as one table); a model of single layers gets its layer table.
+std::string chain_tables(const AuditDocument& doc, std::size_t c, const std::vector<Module>& modules) {
+  Table layers = layer_table(doc, c);
+  layers.caption.clear();
+  drop_empty_columns(layers);
+  if (modules.size() == doc.layers.size()) return table_html(layers);
+  std::vector<std::size_t> all(modules.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  Table t = module_table(doc, c, modules, all, false);
+  t.caption.clear();
+  drop_empty_columns(t);
+  std::string out = table_html(t);
+  out += "<p class=\"caption\">Layers of each module:</p>\n";
+  for (const Module& m : modules) {
+    if (m.layers.size() < 2) continue;
+    Table part = layers;
+    part.label.clear();
+    part.notes.clear();
+    part.rows.clear();
+    for (const int l : m.layers) part.rows.push_back(layers.rows[l]);
+    out += fmt::format("<details class=\"module\"><summary><code title=\"{}\">{}</code> <span class=\"kind\">{}, {} layers</span></summary>\n",
+                       esc(m.name), esc(m.name), esc(m.kind), m.layers.size());
+    out += table_html(part) + "</details>\n";
+  }
   return out;
 }
 
@@ -193,7 +236,14 @@ std::string render_html(const AuditDocument& doc, const HtmlOptions& options) {
   out += header(doc);
 
   out += "<h2 id=\"summary\">Summary</h2>\n";
-  out += table_html(summary_table(doc));
+  Table verdict = verdict_table(doc);
+  verdict.label = fmt::format("verdict-{}", model_name(doc));
+  verdict.caption.clear();
+  drop_empty_columns(verdict);
+  out += table_html(verdict);
+  Table summary = summary_table(doc);
+  drop_empty_columns(summary);
+  out += table_html(summary);
   out += "<ul class=\"findings\">\n";
   for (const std::string& f : findings(doc)) out += fmt::format("<li>{}</li>\n", esc(f));
   out += "</ul>\n";
@@ -216,12 +266,14 @@ std::string render_html(const AuditDocument& doc, const HtmlOptions& options) {
   out += "<h2 id=\"layers\">Error per layer</h2>\n<p>Which layer creates error (local, shaded: darker is more) and which only "
          "carries it (propagated); the layer that creates the most is in bold. Observed/bound: how close each deterministic and "
          "probabilistic bound comes to the error it bounds.</p>\n";
+  const std::vector<Module> modules = group_modules(doc.layers);
+  if (modules.size() < doc.layers.size())
+    out += fmt::format("<p>The {} layers form {} modules: {} Open a module to see its layers.</p>\n", doc.layers.size(), modules.size(),
+                       esc(module_notes()[0]));
   for (std::size_t c = 0; c < doc.chains.size(); ++c) {
     const ChainView& ch = doc.chains[c];
     out += fmt::format("<section class=\"chain\" id=\"chain-{}\">\n<h3>{}: {}</h3>\n", c, esc(ch.name), esc(ch.arithmetic_text()));
-    Table t = layer_table(doc, c);
-    t.caption.clear();
-    out += table_html(t);
+    out += chain_tables(doc, c, modules);
     out += figure(batch, plots.bounds[c],
                   fmt::format("{}: the largest observed error over its bound, per layer (log scale). Points under the dashed line "
                               "are within the bound; layers without a point have no bound or no error.",

@@ -41,8 +41,13 @@ std::string render_markdown(const AuditDocument& doc) {
   if (std::isfinite(doc.seconds)) out += fmt::format(", {} threads, {:.1f} s", doc.threads, doc.seconds);
   out += " |\n\n## Summary\n\n";
 
+  Table verdict = verdict_table(doc);
+  verdict.caption.clear();
+  drop_empty_columns(verdict);
+  out += table_markdown(verdict) + "\n";
   Table summary = summary_table(doc);
   summary.caption.clear();
+  drop_empty_columns(summary);
   out += table_markdown(summary) + "\n";
   for (const std::string& f : findings(doc)) {
     out += "- ";
@@ -56,6 +61,7 @@ std::string render_markdown(const AuditDocument& doc) {
     out += fmt::format("\n### {}: {}\n\n", ch.name, ch.arithmetic_text());
     Table t = layer_table(doc, c);
     t.caption.clear();
+    drop_empty_columns(t);
     out += table_markdown(t);
   }
   out += "\n## Columns\n\n";

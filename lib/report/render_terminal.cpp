@@ -1,5 +1,7 @@
-// The terminal rendering: per chain a summary line and two aligned tables (errors, bounds), each
-// at most 100 columns wide. Colour (ANSI) only marks what the plain text already says.
+// The terminal rendering, at most 100 columns wide. By default: one verdict line per chain, then
+// per chain the five modules that matter most. With per_layer: per chain a summary and two
+// aligned tables (errors, bounds) of every layer. Colour (ANSI) only marks what the plain text
+// already says.
 #include <cmath>
 
 #include <fmt/format.h>
@@ -59,14 +61,35 @@ std::string chain_block(const AuditDocument& doc, std::size_t c, bool colour) {
   // Certified predicted next to certified observed (theory/a-priori-certificate.md).
   if (const CertifiedView& v = k.certified; v.present) {
     auto pct = [&](long n) { return percent_text(doc.samples ? static_cast<double>(n) / static_cast<double>(doc.samples) : NAN); };
-    const std::string a_priori = v.a_priori_present ? fmt::format("{} / {} (fails w.p. ≤ {:.2g}), = fp32 = exact {} / {}", pct(v.a_priori_det),
-                                                                  pct(v.a_priori_prob), v.failure_probability, pct(v.a_priori_all_det),
-                                                                  pct(v.a_priori_all_prob))
-                                                    : std::string("not computed");
+    // Audits since issue 17 state the failure probabilities of both probabilistic certificates,
+    // per sample and per run, on a line of their own; older ones the a-priori one, per sample.
+    const bool per_run = !std::isnan(v.a_posteriori_failure_probability);
+    const std::string a_priori = !v.a_priori_present ? std::string("not computed")
+                                 : per_run ? fmt::format("{} / {}, = fp32 = exact {} / {}", pct(v.a_priori_det), pct(v.a_priori_prob),
+                                                         pct(v.a_priori_all_det), pct(v.a_priori_all_prob))
+                                           : fmt::format("{} / {} (fails w.p. ≤ {:.2g}), = fp32 = exact {} / {}", pct(v.a_priori_det),
+                                                         pct(v.a_priori_prob), v.failure_probability, pct(v.a_priori_all_det),
+                                                         pct(v.a_priori_all_prob));
     out += fmt::format("  certified det / prob: a priori {}; a posteriori {} / {}\n", a_priori, pct(v.a_posteriori_det),
                        pct(v.a_posteriori_prob));
+    if (per_run) {
+      const std::string pri = v.a_priori_present ? fmt::format("a priori {:.2g} / {:.2g}; ", v.failure_probability, v.failure_probability_run)
+                                                 : std::string();
+      out += fmt::format("  prob. fails w.p. ≤ (sample / run): {}a posteriori {:.2g} / {:.2g}\n", pri,
+                         v.a_posteriori_failure_probability, v.a_posteriori_failure_probability_run);
+    }
     if (v.violations)
       out += fmt::format("  {}CERTIFIED YET FLIPPED: {}{}\n", colour ? kRed : "", v.violations, colour ? kReset : "");
+  }
+  // The margin-directed certificates (theory/margin-bound.md), when recorded.
+  if (const MarginView& m = k.margin; m.present) {
+    auto pct = [&](long n) { return percent_text(doc.samples ? static_cast<double>(n) / static_cast<double>(doc.samples) : NAN); };
+    const std::string pri = m.a_priori_present ? fmt::format("{} / {}", pct(m.a_priori_det), pct(m.a_priori_prob)) : std::string("not computed");
+    out += fmt::format("  margin certified det / prob: a priori {}; a posteriori {} / {} (fails w.p. ≤ {:.2g}); drift/bound p50 {:.2g} / {:.2g}\n",
+                       pri, pct(m.a_posteriori_det), pct(m.a_posteriori_prob), m.failure_probability, m.ratio_det, m.ratio_prob);
+    if (m.violations || m.certificate_violations)
+      out += fmt::format("  {}MARGIN BOUND VIOLATED: {} drifts above the bound, {} certified yet flipped{}\n", colour ? kRed : "",
+                         m.violations, m.certificate_violations, colour ? kReset : "");
   }
   // Fields of a newer audit, as they are.
   for (const ExtraField& f : k.extra) out += fmt::format("  {}: {}\n", extra_title(f.key), cell_text(extra_cell(f)));
@@ -119,14 +142,61 @@ std::string chain_block(const AuditDocument& doc, std::size_t c, bool colour) {
   return out + "\n";
 }
 
+constexpr std::size_t kShownModules = 5;
+
+/// Lines that must never hide behind a summary: a certificate contradicted, a lemma violated.
+std::string alarms(const AuditDocument& doc, bool colour) {
+  std::string out;
+  for (std::size_t c = 0; c < doc.chains.size(); ++c) {
+    const ChainClassificationView& k = doc.classification[c];
+    if (k.certified.present && k.certified.violations)
+      out += fmt::format("  {}{}: CERTIFIED YET FLIPPED: {}{}\n", colour ? kRed : "", doc.chains[c].name, k.certified.violations,
+                         colour ? kReset : "");
+    if (k.lemma_violations)
+      out += fmt::format("  {}{}: LEMMA VIOLATIONS: {}{}\n", colour ? kRed : "", doc.chains[c].name, k.lemma_violations,
+                         colour ? kReset : "");
+  }
+  return out;
+}
+
+std::string verdict_report(const AuditDocument& doc, bool colour) {
+  std::string out = fmt::format("verdict against the {} reference:\n", doc.reference);
+  Table verdict = verdict_table(doc);
+  drop_empty_columns(verdict);
+  out += table_terminal(verdict, colour, 24) + alarms(doc, colour) + "\n";
+  const std::vector<Module> modules = group_modules(doc.layers);
+  const bool grouped = modules.size() < doc.layers.size();
+  for (std::size_t c = 0; c < doc.chains.size(); ++c) {
+    const std::vector<std::size_t> top = modules_that_matter(doc, c, modules, kShownModules);
+    out += fmt::format("{}{} ({}){}: top {} of {} {}\n", colour ? kBold : "", doc.chains[c].name, doc.chains[c].arithmetic_text(),
+                       colour ? kReset : "", top.size(), grouped ? modules.size() : doc.layers.size(), grouped ? "modules" : "layers");
+    Table t = module_table(doc, c, modules, top, true);
+    drop_empty_columns(t);
+    out += table_terminal(t, colour, 24) + "\n";
+  }
+  out +=
+      "flips, Δ acc.: against the reference. certified: Γ > 2δ. inf/nan: samples with a non-finite\n"
+      "value. most local error: the layer whose own rounding error (local ‖rel‖) is largest; share:\n"
+      "its part of the sum of all layers' local ‖rel‖ (first-order, not an attribution of the drift).\n"
+      "bounds a priori: classes proved by the a-priori error bounds (uninformative: none).\n"
+      "Modules: layers sharing a name prefix, or a LayerNorm, GELU or attention pattern. local ‖rel‖:\n"
+      "the largest local error of its layers; output ‖rel‖: its last layer's propagated error;\n"
+      "obs/bound: largest observed error over deterministic bound of its layers (above 1 is a\n"
+      "violation); room: fewest binades below the format's largest finite number. Columns that are\n"
+      "zero or empty in every row shown are left out.\n"
+      "--per-layer prints every layer's errors and bounds.\n";
+  return out;
+}
+
 }  // namespace
 
-std::string render_terminal(const AuditDocument& doc, bool colour) {
+std::string render_terminal(const AuditDocument& doc, bool colour, bool per_layer) {
   // Paths can be long: each gets a line of its own.
   std::string out = fmt::format("fpaudit audit of {}\n  on {} samples of {}\n  reference: {}", doc.model_path, doc.samples,
                                 doc.input_path, doc.reference);
   if (std::isfinite(doc.seconds)) out += fmt::format("; {} threads, {:.1f} s", doc.threads, doc.seconds);
   out += "\n\n";
+  if (!per_layer) return out + verdict_report(doc, colour);
   for (std::size_t c = 0; c < doc.chains.size(); ++c) out += chain_block(doc, c, colour);
   out +=
       "propagated: the chain's own values against the reference; local: the error the layer itself\n"

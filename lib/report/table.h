@@ -56,6 +56,7 @@ struct Column {
   std::string group;     ///< columns with the same adjacent group share a spanning header
   bool numeric = true;   ///< right-aligned
   std::string csv_name;  ///< the CSV header; empty: derived from group and title
+  bool optional = false; ///< drop_empty_columns may remove it when no row has anything in it
 
   Column(std::string title_, std::string latex_ = {}, std::string group_ = {}, bool numeric_ = true, std::string csv_name_ = {})
       : title(std::move(title_)), latex(std::move(latex_)), group(std::move(group_)), numeric(numeric_), csv_name(std::move(csv_name_)) {}
@@ -71,12 +72,23 @@ struct Table {
   std::vector<std::string> notes;  ///< plain-text footnotes, one sentence each
 };
 
+/// Removes every `optional` column whose cells are all zero (count, measured value, share)
+/// without a mark, empty text, or missing without a reason, and adds one note naming them, so
+/// a reader learns they were zero rather than forgotten. Returns the titles removed.
+std::vector<std::string> drop_empty_columns(Table& t);
+
 /// GitHub-flavoured Markdown, columns padded so the source reads as a table too.
 std::string table_markdown(const Table& t);
 /// A booktabs table environment (needs \usepackage{booktabs}), with \cmidrule group headers.
 std::string table_latex(const Table& t);
 /// One header line (csv_name or "group title" in snake case), then one line per row.
 std::string table_csv(const Table& t);
+
+/// Aligned plain text for a terminal: a line of group headers, a line of titles, one line per
+/// row, each indented by two spaces; code cells (names) longer than `name_width` keep their
+/// tail ("~ocks.0/attn/MatMul"). With `colour`, Bad cells are red, Warn yellow, Strong bold.
+/// Notes are not printed (the caller words them for the terminal).
+std::string table_terminal(const Table& t, bool colour, std::size_t name_width);
 
 /// The text of a cell in Markdown/plain text ("1.78e-5", "97.5%", "+0.5", "exact", "–").
 std::string cell_text(const Cell& c);

@@ -42,7 +42,7 @@ std::string latex_cell(const Cell& c) {
     case CellKind::Count: s = fmt::format("{:.0f}", c.value); break;
     case CellKind::Real: s = compact_latex(c.value); break;
     case CellKind::Fixed: s = fmt::format("{:.{}f}", c.value, c.decimals); break;
-    case CellKind::Percent: s = std::isfinite(c.value) ? fmt::format("{:.{}f}\\%", 100 * c.value, c.decimals) : "--"; break;
+    case CellKind::Percent: s = std::isfinite(c.value) ? percent_number(c.value, c.decimals) + "\\%" : "--"; break;
     case CellKind::Change: s = std::isfinite(c.value) ? fmt::format("${:+.{}f}$", c.value, c.decimals) : "--"; break;
     case CellKind::Missing: s = c.text.empty() ? "--" : latex_escape(c.text); break;
   }
@@ -134,6 +134,39 @@ std::string latex_escape(const std::string& s) {
   return out;
 }
 
+namespace {
+
+/// A cell that shows nothing a reader needs: missing without a reason, empty text, or a count or
+/// measured value of exactly zero.
+bool says_nothing(const Cell& c) {
+  switch (c.kind) {
+    case CellKind::Missing: return c.text.empty();
+    case CellKind::Text: return c.text.empty();
+    case CellKind::Count:
+    case CellKind::Real:
+    case CellKind::Percent: return c.value == 0 && c.mark == Mark::None;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> drop_empty_columns(Table& t) {
+  std::vector<std::string> dropped;
+  for (std::size_t i = t.columns.size(); i-- > 0;) {
+    if (!t.columns[i].optional || t.rows.empty()) continue;
+    if (!std::all_of(t.rows.begin(), t.rows.end(), [&](const std::vector<Cell>& r) { return i < r.size() && says_nothing(r[i]); }))
+      continue;
+    const Column& c = t.columns[i];
+    dropped.insert(dropped.begin(), c.group.empty() ? c.title : c.group + " " + c.title);
+    t.columns.erase(t.columns.begin() + static_cast<std::ptrdiff_t>(i));
+    for (auto& r : t.rows) r.erase(r.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  if (!dropped.empty())
+    t.notes.push_back(fmt::format("Not shown, zero or empty in every row: {}.", fmt::join(dropped, ", ")));
+  return dropped;
+}
+
 std::string table_markdown(const Table& t) {
   // Markdown has no spanning headers: the group prefixes the title ("local abs max").
   std::vector<std::string> head;
@@ -169,6 +202,77 @@ std::string table_markdown(const Table& t) {
   out += "\n";
   for (const auto& row : body) line(row);
   for (const std::string& n : t.notes) out += "\n" + n + "\n";
+  return out;
+}
+
+std::string table_terminal(const Table& t, bool colour, std::size_t name_width) {
+  const std::size_t n = t.columns.size();
+  std::vector<std::vector<std::string>> body;
+  std::vector<std::size_t> w(n, 0);
+  for (std::size_t i = 0; i < n; ++i) w[i] = width(t.columns[i].title);
+  for (const auto& row : t.rows) {
+    body.emplace_back();
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      std::string s = cell_text(row[i]);
+      if (row[i].kind == CellKind::Code && s.size() > name_width) s = std::string(1, '~').append(s, s.size() - (name_width - 1));
+      w[i] = std::max(w[i], width(s));
+      body.back().push_back(std::move(s));
+    }
+  }
+  // A group header spans its columns: centred and filled with dashes, as wide as they are.
+  const std::vector<GroupSpan> spans = group_spans(t.columns);
+  for (const GroupSpan& g : spans) {
+    if (g.group.empty()) continue;
+    std::size_t span = g.count - 1;
+    for (std::size_t i = g.first; i < g.first + g.count; ++i) span += w[i];
+    const std::size_t need = width(g.group) + 2;
+    if (span < need) w[g.first + g.count - 1] += need - span;
+  }
+  std::string out;
+  if (std::any_of(spans.begin(), spans.end(), [](const GroupSpan& g) { return !g.group.empty(); })) {
+    std::string line = " ";
+    for (const GroupSpan& g : spans) {
+      std::size_t span = g.count - 1;
+      for (std::size_t i = g.first; i < g.first + g.count; ++i) span += w[i];
+      if (g.group.empty()) {
+        line.append(span + 1, ' ');
+        continue;
+      }
+      std::string label(1, ' ');
+      label += g.group;
+      label += ' ';
+      const std::size_t left = (span - width(label)) / 2;
+      line += ' ';
+      line.append(left, '-');
+      line += label;
+      line.append(span - width(label) - left, '-');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  auto line = [&](const std::vector<std::string>& cells, const std::vector<Cell>* marks) {
+    std::string s = " ";
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      // The last column is not padded on the left-aligned side: no trailing spaces, coloured or not.
+      std::string cell = i + 1 == cells.size() && !t.columns[i].numeric ? cells[i] : pad(cells[i], w[i], t.columns[i].numeric);
+      const Mark m = marks ? (*marks)[i].mark : Mark::None;
+      const char* code = m == Mark::Bad ? "\033[31m" : m == Mark::Warn ? "\033[33m" : m == Mark::Strong ? "\033[1m" : nullptr;
+      s += ' ';
+      if (colour && code) {
+        s += code;
+        s += cell;
+        s += "\033[0m";
+      } else {
+        s += cell;
+      }
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    out += s + "\n";
+  };
+  std::vector<std::string> titles;
+  for (const Column& c : t.columns) titles.push_back(c.title);
+  line(titles, nullptr);
+  for (std::size_t r = 0; r < body.size(); ++r) line(body[r], &t.rows[r]);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "bounds/transfer.h"
+#include "shadow/classify.h"
 
 namespace fpaudit {
 
@@ -32,7 +33,7 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
   }
   double failure = 0;
   try {
-    layer.kernel->bound({model, lambda, in, d, p, &failure});
+    layer.bound({model, lambda, in, d, p, &failure});
   } catch (const bounds::NoBound&) {
     for (Tensor* t : d)
       if (t) std::fill(t->data.begin(), t->data.end(), INFINITY);
@@ -127,8 +128,9 @@ void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, c
     enclose(slot, ref.value(slot), ref_err.value(slot));
     elements += ref.value(slot).size();
   }
-  failure_ += fail * static_cast<double>(elements);
-  layer_failure_.push_back(fail);
+  // An element's probabilistic bound holds on its own rule's event and every event upstream.
+  layer_failure_.push_back(probability_sum(failure_, fail));
+  if (fail > 0) failure_ = probability_sum(failure_, bounds::up(fail * static_cast<double>(elements)));
 }
 
 }  // namespace fpaudit

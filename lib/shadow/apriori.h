@@ -50,10 +50,14 @@ class AprioriState {
   void layer(std::size_t l, double lambda, const Activations& ref, const Activations& ref_err);
   const Tensor& det(int slot) const { return err_.value(slot); }
   const Tensor& prob(int slot) const { return err_prob_.value(slot); }
+  /// The enclosures lo ≤ x_chain ≤ hi of the deterministic (prob = false) or probabilistic pass.
+  const Activations& lo(bool prob) const { return prob ? lo_prob_ : lo_; }
+  const Activations& hi(bool prob) const { return prob ? hi_prob_ : hi_; }
   /// The union bound on the probability that any probabilistic bound so far fails: Σ over
-  /// layers of (output elements × largest per-element failure probability), capped at 1.
-  double failure_probability() const { return failure_ < 1 ? failure_ : 1.0; }
-  /// Per layer of the sample so far: the largest per-element failure probability.
+  /// layers of (output elements × largest per-element failure probability), rounded up, capped at 1.
+  double failure_probability() const { return failure_; }
+  /// Per layer of the sample so far: the largest failure probability of one output element's
+  /// probabilistic bound, its own rule's plus every event upstream (the union bound).
   const std::vector<double>& layer_failure() const { return layer_failure_; }
 
  private:

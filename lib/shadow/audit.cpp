@@ -4,23 +4,24 @@
 
 #include <chrono>
 #include <cmath>
-#include <exception>
-#include <mutex>
 
 #include <fmt/format.h>
 
 #include "format/inspect.h"
 #include "bounds/transfer.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "shadow/apriori.h"
+#include "shadow/bound_check.h"
 #include "shadow/certificate.h"
+#include "shadow/margin_certificate.h"
+#include "shadow/chunk_driver.h"
 
 namespace fpaudit {
 
 namespace {
 
-/// Samples are processed in chunks of this many, merged in chunk order: the partition does not
-/// depend on the thread count, so neither do the results.
+/// Samples are processed in chunks of this many, merged in chunk order (shadow/chunk_driver.h):
+/// the partition does not depend on the thread count, so neither do the results.
 constexpr long kChunk = 8;
 
 /// Everything one thread needs for one sample: a set of activations per arithmetic.
@@ -38,6 +39,10 @@ struct Workspace {
   std::vector<Activations> zero_err;     // per chain: zero error on runtime values (local inputs)
   Activations ref_zero_err;              // zero error everywhere, for the reference
   std::vector<AprioriState> apriori;     // per a-priori chain (Setup::apriori)
+  // Per chain, along the sample so far: the union bound on the probability that a probabilistic
+  // bound of the propagation fails (Σ over layers of output elements × per-element failure).
+  std::vector<double> failure;
+  std::unique_ptr<MarginScratch> margin;  // the margin certificates' scratch (Setup::margin)
 };
 
 /// The fixed, per-run context shared read-only by every thread.
@@ -59,10 +64,12 @@ struct Setup {
   std::vector<std::unique_ptr<AprioriChain>> apriori;
   int apriori_fp32 = -1;
   std::vector<UlpTable> ulps;                    // per chain: ulp() of its storage format
+  std::unique_ptr<margin::MarginPlan> margin;    // backward steps, when every layer has one
+  BoundShrink shrink;                            // the test hook (shadow/test_hooks.h)
 
   Workspace workspace() const {
     Workspace w{Activations(plan, ref_constants), {}, {}, {}, {}, Activations(plan, zero_constants), {}, {}, {}, {},
-                {}, {}, Activations(plan, zero_constants), {}};
+                {}, {}, Activations(plan, zero_constants), {}, std::vector<double>(chains.size(), 0.0), {}};
     for (std::size_t c = 0; c < chains.size(); ++c) {
       w.chain.emplace_back(plan, chain_constants[c]);
       w.chain_local.emplace_back(plan, chain_constants[c]);
@@ -73,6 +80,7 @@ struct Setup {
       w.zero_err.emplace_back(plan, constant_err[c]);
     }
     for (const auto& a : apriori) w.apriori.emplace_back(plan, *a);
+    if (margin) w.margin = std::make_unique<MarginScratch>(plan, zero_constants);
     for (std::size_t g = 0; g < group_leader.size(); ++g) {
       w.rounded.emplace_back(plan, chain_constants[group_leader[g]]);
       w.ref_local.emplace_back(plan, ref_constants);
@@ -89,44 +97,20 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
   return fpaudit::bound_layer(layer, model, lambda, values, values, err, err_prob, det, prob);
 }
 
-/// Per-thread buffers for one tensor's per-element values: each Summary then takes them in one
-/// add_all (vector code for the histogram), in element order as one add() each would.
-std::vector<double>* stats_scratch(long n) {
-  thread_local std::vector<double> s[3];
-  for (auto& v : s)
-    if (static_cast<long>(v.size()) < n) v.resize(static_cast<std::size_t>(n));
-  return s;
+/// The number of output elements of a layer (unnamed outputs have none).
+long output_elements(const PlannedLayer& layer, const Activations& values) {
+  long n = 0;
+  for (int slot : layer.outputs)
+    if (slot >= 0) n += values.value(slot).size();
+  return n;
 }
 
-/// Checks observed |y - r| against det + ref (deterministic) and prob + ref (probabilistic).
-void check_bounds(BoundStats& b, const Tensor& y, const Tensor& r, const Tensor& det, const Tensor& prob, const Tensor& ref_err,
-                  long sample, long element_base) {
-  std::vector<double>* buf = stats_scratch(y.size());
-  double *bound = buf[0].data(), *ratio = buf[1].data(), *prob_ratio = buf[2].data();
-  Summary::Running bound_run = b.bound.running(), ratio_run = b.ratio.running(), prob_run = b.prob_ratio.running();
-  std::size_t n = 0;
-  for (long i = 0; i < y.size(); ++i) {
-    const double yv = y.data[i], rv = r.data[i];
-    if (!std::isfinite(yv) || !std::isfinite(rv)) continue;
-    const double tol = det.data[i] + ref_err.data[i];
-    if (!(tol < INFINITY)) {
-      ++b.unbounded;
-      continue;
-    }
-    // |y - r| computed in binary64 may round up by a factor (1 + 2^-53): allow exactly that.
-    const double observed = std::fabs(yv - rv) * (1 - 0x1p-52);
-    bound_run.add(bound[n] = tol);
-    ratio_run.add(ratio[n] = tol > 0 ? observed / tol : (observed > 0 ? INFINITY : 0.0));
-    if (observed > tol) b.add_violation({sample, element_base + i, observed, tol});
-    const double ptol = prob.data[i] + ref_err.data[i];
-    prob_run.add(prob_ratio[n] = ptol > 0 ? observed / ptol : (observed > 0 ? INFINITY : 0.0));
-    if (observed > ptol) ++b.prob_exceeded;
-    ++n;
+/// The test hook (shadow/test_hooks.h): the layer's bounds times `factor`.
+void shrink_bounds(const PlannedLayer& layer, Activations& bounds, double factor) {
+  for (int slot : layer.outputs) {
+    if (slot < 0) continue;
+    for (double& b : bounds.mutable_value(slot).data) b *= factor;
   }
-  b.checked += n;
-  b.bound.add_all({bound, n}, bound_run);
-  b.ratio.add_all({ratio, n}, ratio_run);
-  b.prob_ratio.add_all({prob_ratio, n}, prob_run);
 }
 
 /// Compares a chain's output tensor with the reference's, element by element.
@@ -200,6 +184,7 @@ void certify_sample(const Setup& s, const Workspace& w, SampleRecord& record) {
   for (std::size_t c = 0; c < s.chains.size(); ++c) {
     ChainVerdict& v = record.chains[c];
     v.a_posteriori = {certified(w.err[c].value(out).data), certified(w.err_prob[c].value(out).data)};
+    v.a_posteriori_failure = w.failure[c];
     if (w.apriori.empty()) continue;
     const AprioriVerdict a = certify_a_priori(z, R, w.apriori[c], w.apriori[static_cast<std::size_t>(s.apriori_fp32)], out);
     v.a_priori = a.chain;
@@ -228,6 +213,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
   }
   record.index = sample;
   record.chains.assign(n_chains, ChainVerdict{});
+  std::fill(w.failure.begin(), w.failure.end(), 0.0);
   for (AprioriState& a : w.apriori) a.start(x);
   lap.to(tm.other);
   const auto& layers = s.plan.layers();
@@ -265,11 +251,17 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
       // Bounds: propagated (the chain's own values and input bounds) and local (the rounded
       // reference input, exact, with only the weights' rounding as input error).
       const double p_fail = bound_layer(layer, s.models[c], s.options.lambda, w.chain[c], w.err[c], w.err_prob[c], w.err[c], w.err_prob[c]);
-      infinite_where_nonfinite(layer, w.chain[c], w.err[c], w.err_prob[c]);
       const double l_fail = bound_layer(layer, s.models[c], s.options.lambda, w.rounded[g], w.zero_err[c], w.zero_err[c],
                                         w.local_err[c], w.local_err_prob[c]);
-      st.propagated_bound.max_failure_probability = std::fmax(st.propagated_bound.max_failure_probability, p_fail);
+      if (s.shrink.active() && static_cast<long>(l) == s.shrink.layer)
+        for (Activations* a : {&w.err[c], &w.err_prob[c], &w.local_err[c], &w.local_err_prob[c]}) shrink_bounds(layer, *a, s.shrink.factor);
+      // The propagated probabilistic bound of an element holds on its own sum's event and on every
+      // event upstream (theory/probabilistic.md): its failure probability is the sum of both.
+      // The local bound's inputs are exact: its own rule's probability alone.
+      st.propagated_bound.max_failure_probability =
+          std::fmax(st.propagated_bound.max_failure_probability, probability_sum(w.failure[c], p_fail));
       st.local_bound.max_failure_probability = std::fmax(st.local_bound.max_failure_probability, l_fail);
+      if (p_fail > 0) w.failure[c] = probability_sum(w.failure[c], bounds::up(p_fail * static_cast<double>(output_elements(layer, w.chain[c]))));
       lap.to(tm.chains[c].bounds);
       const Format& storage = s.chains[c]->storage();
       long base = 0;
@@ -286,6 +278,9 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
         if (bad && record.chains[c].first_nonfinite_layer < 0) record.chains[c].first_nonfinite_layer = static_cast<int>(l);
         base += y.size();
       }
+      // Checked against the rule's own bounds above; downstream, no rule may rely on a bound of a
+      // non-finite value.
+      infinite_where_nonfinite(layer, w.chain[c], w.err[c], w.err_prob[c]);
       lap.to(tm.chains[c].statistics);
     }
   }
@@ -295,6 +290,8 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
   const TopTwo ref_top = top_two(z.data.data(), z.size());
   record.ref_top1 = ref_top.top1;
   record.margin_ref = ref_top.margin;
+  record.ref_error = 0;
+  for (double e : w.ref_err.value(out).data) record.ref_error = std::fmax(record.ref_error, std::isnan(e) ? INFINITY : e);
   record.margin_fp32 = NAN;
   if (s.fp32 >= 0) {
     const Tensor& zf = w.chain[s.fp32].value(out);
@@ -314,6 +311,20 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
   lap.to(tm.other);
   certify_sample(s, w, record);
   lap.to(tm.apriori);
+  if (s.margin) {
+    std::vector<MarginBlame*> blame(layers.size());
+    for (std::size_t c = 0; c < n_chains; ++c) {
+      for (std::size_t l = 0; l < layers.size(); ++l) blame[l] = &stats[l][c].margin;
+      const bool pri = !w.apriori.empty();
+      const MarginSample ms{s.plan,        *s.margin,       s.options.lambda, x,           w.ref,
+                            w.ref_err,     s.models[c],     *s.chains[c],     w.chain[c],  w.zero_err[c],
+                            &w.chain_local[c], &w.ref_local[static_cast<std::size_t>(s.group_of[c])],
+                            w.err[c],
+                            pri ? &w.apriori[c] : nullptr, pri ? s.apriori[c].get() : nullptr, s.options.margin_bound_scale};
+      certify_margin(ms, *w.margin, record.chains[c].margin, blame);
+    }
+    lap.to(tm.margin);
+  }
 }
 
 std::vector<std::vector<LayerChainStats>> empty_stats(std::size_t layers, std::size_t chains) {
@@ -360,7 +371,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     if (labels->ints[i] < 0 || labels->ints[i] >= classes)
       throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
 
-  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, {}, -1, {}};
+  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, {}, -1, {}, {}, {}};
   s.ref_constants = round_constants(plan, *s.ref);
   s.ref_model = bounds::ArithmeticModel::of(*s.ref);
   s.zero_constants = s.ref_constants;
@@ -385,6 +396,8 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     s.group_of.push_back(g);
   }
 
+  s.shrink = options.shrink_bound.active() ? options.shrink_bound : bound_shrink_from_environment();
+
   if (options.apriori) {
     for (const ChainSpec& spec : options.chains) s.apriori.push_back(make_apriori_chain(plan, spec, s.ref_constants));
     s.apriori_fp32 = s.fp32;
@@ -395,6 +408,13 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   }
 
   AuditResult result;
+  result.margin_missing = "disabled";
+  if (options.margin) {
+    s.margin = std::make_unique<margin::MarginPlan>(plan);
+    result.margin_missing = s.margin->missing();
+    if (!s.margin->available()) s.margin.reset();
+  }
+  result.margin = s.margin != nullptr;
   result.chains = options.chains;
   result.apriori = options.apriori;
   result.reference = std::string(s.ref->name());
@@ -406,60 +426,40 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
 
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   result.threads = threads;
-  const long chunks = (n + kChunk - 1) / kChunk;
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
   result.timing.chains.resize(s.chains.size());
-#pragma omp parallel num_threads(threads)
-  {
+  // One thread's working set: its activations, its timing, and the statistics of its chunk.
+  struct Worker {
+    explicit Worker(const Setup& s)
+        : w(s.workspace()), stats(empty_stats(s.plan.layers().size(), s.chains.size())) {
+      tm.chains.resize(s.chains.size());
+    }
     Lap lap;
     AuditTiming tm;
-    tm.chains.resize(s.chains.size());
-    Workspace w = s.workspace();
-    auto chunk_stats = empty_stats(plan.layers().size(), s.chains.size());
-#pragma omp for schedule(dynamic, 1) ordered
-    for (long chunk = 0; chunk < chunks; ++chunk) {
-      const long first = chunk * kChunk, last = std::min(n, first + kChunk);
-      bool failed;
-      {
-        std::lock_guard lock(failure_mutex);
-        failed = failure != nullptr;
-      }
-      if (!failed) {
-        try {
-          for (auto& row : chunk_stats)
-            for (auto& cell : row) cell.clear();
-          for (long i = first; i < last; ++i) {
-            SampleRecord& r = result.records[i];
-            lap.to(tm.other);
-            audit_sample(s, w, sample_values(inputs, i, per_sample), i, chunk_stats, r, tm);
-            lap = Lap();
-            r.label = labels ? static_cast<int>(labels->ints[i]) : -1;
-          }
-        } catch (...) {
-          std::lock_guard lock(failure_mutex);
-          if (!failure) failure = std::current_exception();
+    Workspace w;
+    std::vector<std::vector<LayerChainStats>> stats;
+  };
+  run_chunks_in_order(
+      SampleChunks(n, kChunk), threads, [&] { return Worker(s); },
+      [&](Worker& k, const SampleChunk& chunk) {
+        for (auto& row : k.stats)
+          for (auto& cell : row) cell.clear();
+        for (long i = chunk.first; i < chunk.last; ++i) {
+          SampleRecord& r = result.records[i];
+          k.lap.to(k.tm.other);
+          audit_sample(s, k.w, sample_values(inputs, i, per_sample), i, k.stats, r, k.tm);
+          k.lap = Lap();
+          r.label = labels ? static_cast<int>(labels->ints[i]) : -1;
         }
-      }
-#pragma omp ordered
-      {
-        bool merge;
-        {
-          std::lock_guard lock(failure_mutex);  // another thread's chunk may be failing right now
-          merge = failure == nullptr;
-        }
-        if (merge) {
-          for (std::size_t l = 0; l < chunk_stats.size(); ++l)
-            for (std::size_t c = 0; c < s.chains.size(); ++c) result.stats[l][c].merge(chunk_stats[l][c]);
-          if (options.progress) options.progress(last, n);
-        }
-      }
-    }
-    lap.to(tm.other);
-#pragma omp critical(fpaudit_audit_timing)
-    result.timing.merge(tm);
-  }
-  if (failure) std::rethrow_exception(failure);
+      },
+      [&](Worker& k, const SampleChunk& chunk) {
+        for (std::size_t l = 0; l < k.stats.size(); ++l)
+          for (std::size_t c = 0; c < s.chains.size(); ++c) result.stats[l][c].merge(k.stats[l][c]);
+        if (options.progress) options.progress(chunk.last, n);
+      },
+      [&](Worker& k) {
+        k.lap.to(k.tm.other);
+        result.timing.merge(k.tm);
+      });
 
   result.classification.assign(s.chains.size(), ChainClassification{});
   for (const SampleRecord& r : result.records) {

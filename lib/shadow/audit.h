@@ -14,11 +14,12 @@
 #include <vector>
 
 #include "graph/graph.h"
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 #include "shadow/classify.h"
 #include "shadow/phase_timing.h"
 #include "shadow/plan.h"
 #include "shadow/stats.h"
+#include "shadow/test_hooks.h"
 
 namespace fpaudit {
 
@@ -30,11 +31,21 @@ struct AuditOptions {
   double lambda = 7.0;                 ///< confidence parameter of the probabilistic bounds
   /// Also compute each chain's a-priori bounds and certificates (shadow/apriori.h).
   bool apriori = true;
+  /// Also compute the margin-directed certificates and per-layer blame (lib/margin,
+  /// shadow/margin_certificate.h), where every layer has a backward step.
+  bool margin = true;
+  /// Multiplies every margin bound before it is checked and used (1: the proved bound). Only
+  /// mutation tests change it, to see an underestimated bound counted as violations.
+  double margin_bound_scale = 1;
   /// Called (from one thread at a time, in sample order) after each chunk of samples.
   std::function<void(long done, long total)> progress;
   /// Builds each chain's arithmetic; empty: make_chain_arithmetic (the host). `fpaudit audit
   /// --device cuda` passes one whose fp16 chains run their GEMMs on the GPU (lib/cuda).
   std::function<std::unique_ptr<Arithmetic>(const ChainSpec&)> make_chain;
+  /// TEST HOOK, not a user option (shadow/test_hooks.h): shrinks one layer's bounds. When
+  /// inactive, run_audit reads it from the environment (FPAUDIT_TEST_SHRINK_BOUND), which is how
+  /// the CLI tests reach it.
+  BoundShrink shrink_bound;
 };
 
 struct AuditResult {
@@ -42,6 +53,10 @@ struct AuditResult {
   std::string reference;
   double lambda = 0;
   bool apriori = false;                 ///< a-priori certificates computed
+  /// Margin-directed certificates computed; otherwise why not (an op type without a backward
+  /// step, or "disabled").
+  bool margin = false;
+  std::string margin_missing;
   long samples = 0;
   int threads = 1;
   /// stats[layer][chain]

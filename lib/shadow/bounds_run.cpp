@@ -4,23 +4,22 @@
 
 #include <chrono>
 #include <cmath>
-#include <exception>
-#include <mutex>
 
 #include <fmt/format.h>
 
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "shadow/apriori.h"
 #include "shadow/audit.h"
 #include "shadow/certificate.h"
+#include "shadow/chunk_driver.h"
 #include "shadow/classify.h"
 
 namespace fpaudit {
 
 namespace {
 
-/// Samples per chunk; chunks are merged in order, and every merge is a max or a count, so the
-/// results do not depend on the thread count.
+/// Samples per chunk; chunks are merged in order (shadow/chunk_driver.h), and every merge is a
+/// max or a count, so the results do not depend on the thread count.
 constexpr long kChunk = 8;
 
 struct Context {
@@ -66,6 +65,7 @@ void merge(Partial& into, const Partial& p) {
     a.all_prob += b.all_prob;
     a.correct += b.correct;
     a.failure = std::fmax(a.failure, b.failure);
+    a.run_failure = probability_sum(a.run_failure, b.run_failure);
     a.delta_bound = std::fmax(a.delta_bound, b.delta_bound);
   }
   into.reference_correct += p.reference_correct;
@@ -110,6 +110,7 @@ void bound_sample(const Context& cx, Activations& ref, Activations& ref_err, std
     k.all_prob += v.with_fp32.prob;
     k.correct += v.chain.det && label >= 0 && top.top1 == label;
     k.failure = std::fmax(k.failure, v.failure);
+    k.run_failure = probability_sum(k.run_failure, v.failure);
     k.delta_bound = std::fmax(k.delta_bound, v.delta_bound);
   }
 }
@@ -145,34 +146,30 @@ BoundsResult run_bounds(const Plan& plan, const Constant& inputs, const Constant
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   result.threads = threads;
   Partial total = empty_partial(plan.layers().size(), options.chains.size());
-  const long chunks = (n + kChunk - 1) / kChunk;
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-#pragma omp parallel num_threads(threads)
-  {
-    Activations ref(plan, cx.ref_constants), ref_err(plan, cx.zero_constants);
-    std::vector<AprioriState> states;
-    for (const auto& c : cx.chains) states.emplace_back(plan, *c);
-#pragma omp for schedule(dynamic, 1) ordered
-    for (long chunk = 0; chunk < chunks; ++chunk) {
-      Partial part = empty_partial(plan.layers().size(), options.chains.size());
-      const long first = chunk * kChunk, last = std::min(n, first + kChunk);
-      try {
-        for (long i = first; i < last; ++i)
-          bound_sample(cx, ref, ref_err, states, sample_values(inputs, i, per_sample), with_labels ? static_cast<int>(labels->ints[i]) : -1,
-                       part);
-      } catch (...) {
-        std::lock_guard lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-      }
-#pragma omp ordered
-      {
-        merge(total, part);
-        if (options.progress) options.progress(last, n);
-      }
+  // One thread's working set: the reference's values and bounds, each chain's a-priori state,
+  // and the partial result of its chunk.
+  struct Worker {
+    Worker(const Context& cx, std::size_t chains) : ref(cx.plan, cx.ref_constants), ref_err(cx.plan, cx.zero_constants) {
+      for (const auto& c : cx.chains) states.emplace_back(cx.plan, *c);
+      part = empty_partial(cx.plan.layers().size(), chains);
     }
-  }
-  if (failure) std::rethrow_exception(failure);
+    Activations ref, ref_err;
+    std::vector<AprioriState> states;
+    Partial part;
+  };
+  run_chunks_in_order(
+      SampleChunks(n, kChunk), threads, [&] { return Worker(cx, options.chains.size()); },
+      [&](Worker& k, const SampleChunk& chunk) {
+        k.part = empty_partial(plan.layers().size(), options.chains.size());
+        for (long i = chunk.first; i < chunk.last; ++i)
+          bound_sample(cx, k.ref, k.ref_err, k.states, sample_values(inputs, i, per_sample),
+                       with_labels ? static_cast<int>(labels->ints[i]) : -1, k.part);
+      },
+      [&](Worker& k, const SampleChunk& chunk) {
+        merge(total, k.part);
+        if (options.progress) options.progress(chunk.last, n);
+      },
+      [](Worker&) {});
   result.layers = std::move(total.layers);
   result.reference_bound = std::move(total.reference_bound);
   result.certified = std::move(total.certified);

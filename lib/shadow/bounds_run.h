@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 #include "shadow/plan.h"
 
 namespace fpaudit {
@@ -26,7 +26,9 @@ struct BoundsOptions {
 struct AprioriLayerStats {
   double det = 0;       ///< deterministic bound on |x_chain - x_exact|
   double prob = 0;      ///< probabilistic bound
-  double failure = 0;   ///< largest per-element failure probability of the layer's own rule
+  /// Largest failure probability of one element's probabilistic bound: the layer's own rule's
+  /// plus every event upstream (the union bound).
+  double failure = 0;
   long unbounded = 0;   ///< elements whose deterministic bound is +Inf
 };
 
@@ -34,7 +36,8 @@ struct AprioriLayerStats {
 struct AprioriCounts {
   long det = 0, prob = 0;          ///< samples certified: chain class = exact class
   long all_det = 0, all_prob = 0;  ///< samples certified: chain class = fp32 class = exact class
-  double failure = 0;              ///< largest failure probability of a probabilistic certificate
+  double failure = 0;              ///< largest failure probability of a probabilistic certificate (per sample)
+  double run_failure = 0;          ///< per run: the union bound over the samples, capped at 1
   double delta_bound = 0;          ///< largest a-priori bound on δ over the samples
   long correct = 0;                ///< reference class equals the label, and certified (det)
 };

@@ -41,7 +41,7 @@ AprioriVerdict certify_a_priori(const std::vector<double>& z, const std::vector<
   AprioriVerdict v;
   v.chain = {certified(d), certified(p)};
   v.with_fp32 = {certified(larger(d, fp32.det(slot).data)), certified(larger(p, fp32.prob(slot).data))};
-  v.failure = std::fmin(1.0, chain.failure_probability() + (&chain == &fp32 ? 0.0 : fp32.failure_probability()));
+  v.failure = probability_sum(chain.failure_probability(), &chain == &fp32 ? 0.0 : fp32.failure_probability());
   for (long j = 0; j < n; ++j) v.delta_bound = std::fmax(v.delta_bound, bounds::up(d[j] + R[j]));
   return v;
 }

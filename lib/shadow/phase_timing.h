@@ -19,6 +19,7 @@ struct AuditTiming {
   double reference_evaluate = 0;  ///< the reference on its own values and on each storage group's rounded inputs
   double reference_bounds = 0;    ///< the reference's own error bounds
   double apriori = 0;             ///< the a-priori certificate's propagation and every chain's certificates
+  double margin = 0;              ///< the margin-directed certificates (local bounds, backward passes)
   std::vector<ChainTiming> chains;
   double other = 0;               ///< input rounding, classification, merging the per-chunk statistics
 
@@ -26,6 +27,7 @@ struct AuditTiming {
     reference_evaluate += o.reference_evaluate;
     reference_bounds += o.reference_bounds;
     apriori += o.apriori;
+    margin += o.margin;
     if (chains.size() < o.chains.size()) chains.resize(o.chains.size());
     for (std::size_t c = 0; c < o.chains.size(); ++c) {
       chains[c].evaluate += o.chains[c].evaluate;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/reference_arithmetic.h"
 #include "graph/cost.h"
 
 namespace fpaudit {
@@ -14,6 +15,21 @@ namespace {
 /// conditions of Where, the operands of And/Or/Xor). Other integers are read at preparation.
 bool is_runtime_readable(DType t) { return is_float(t) || t == DType::Bool; }
 }  // namespace
+
+void PlannedLayer::bound(const bounds::BoundRequest& request) const {
+  if (bound_rule) return bound_rule->bound(request);
+  if (!kernel->exact()) throw bounds::NoBound("no error-bound rule for this operator");
+  // A selection or permutation of its inputs: |sel(x_c) - sel(x̄)| ≤ sel(err) for data
+  // movement, and for max-type selections |max a - max b| ≤ max |a - b| ≤ max err.
+  static const ExactArithmetic exact;
+  std::vector<const Tensor*> det_in, prob_in;
+  for (const bounds::Enclosure& e : request.inputs) {
+    det_in.push_back(e.err);
+    prob_in.push_back(e.err_prob);
+  }
+  kernel->run(exact, det_in, request.det);
+  kernel->run(exact, prob_in, request.prob);
+}
 
 Plan::Plan(const Graph& graph) : graph_(&graph) {
   std::map<std::string, int> index;
@@ -53,6 +69,7 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
     PlannedLayer layer;
     layer.node = &node;
     layer.kernel = make_op_kernel(ctx);
+    layer.bound_rule = bounds::make_bound_rule(ctx);
     const std::vector<std::size_t> prep = layer.kernel->preparation_inputs();
     for (std::size_t i = 0; i < node.inputs.size(); ++i) {
       const bool skip = node.inputs[i].empty() || std::find(prep.begin(), prep.end(), i) != prep.end();

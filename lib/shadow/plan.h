@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bounds/rules.h"
 #include "graph/graph.h"
 #include "kernels/op.h"
 
@@ -15,9 +16,16 @@ namespace fpaudit {
 struct PlannedLayer {
   const Node* node = nullptr;
   std::unique_ptr<OpKernel> kernel;
+  /// The op type's bound rule (lib/bounds/rules.h); null where it has none.
+  std::unique_ptr<bounds::BoundRule> bound_rule;
   std::vector<int> inputs;   ///< slot per node input; -1 for absent or preparation-only inputs
   std::vector<int> outputs;  ///< slot per node output; -1 for absent ones (kernels get null)
   std::int64_t multiply_adds = 0;
+  /// The layer's error-bound transfer (lib/bounds/transfer.h): its bound rule, or for an exact
+  /// kernel without one (data movement, ReLU, max) the kernel run in exact arithmetic on the
+  /// input bounds, which moves and selects them as it moves and selects values. Throws
+  /// bounds::NoBound for an inexact kernel without a rule.
+  void bound(const bounds::BoundRequest& request) const;
 };
 
 struct Slot {

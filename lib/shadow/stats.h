@@ -195,11 +195,30 @@ struct BoundStats {
   void clear();
 };
 
+/// Per-layer blame of the margin bound (lib/margin), runner-up direction, a posteriori: the
+/// layer's term ⟨|G_k|, ℓ_k⟩ as a share of the whole bound, and its observed first-order term
+/// |⟨mid G_k, e_k⟩| (e_k its measured local error) as a share of the sum of those, summed over
+/// samples (means: divide by samples).
+struct MarginBlame {
+  long samples = 0;
+  double bound_share = 0, observed_share = 0;
+  double bound_max = 0, observed_max = 0;  ///< largest term itself over the samples
+  void merge(const MarginBlame& o) {
+    samples += o.samples;
+    bound_share += o.bound_share;
+    observed_share += o.observed_share;
+    bound_max = bound_max >= o.bound_max ? bound_max : o.bound_max;
+    observed_max = observed_max >= o.observed_max ? observed_max : o.observed_max;
+  }
+};
+
 struct LayerChainStats {
   ErrorStats propagated, local;
   BoundStats propagated_bound, local_bound;
   EventStats events;
+  MarginBlame margin;
   void merge(const LayerChainStats& o) {
+    margin.merge(o.margin);
     propagated.merge(o.propagated);
     local.merge(o.local);
     propagated_bound.merge(o.propagated_bound);
@@ -212,6 +231,7 @@ struct LayerChainStats {
     propagated_bound.clear();
     local_bound.clear();
     events = EventStats{};
+    margin = MarginBlame{};
   }
 };
 

@@ -10,11 +10,12 @@
 
 #include "bounds/transfer.h"
 #include "graph/loader.h"
-#include "kernels/chain_arithmetic.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/chain_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "operator_examples.h"
 #include "shadow/apriori.h"
 #include "shadow/audit.h"
+#include "shadow/bounds_run.h"
 #include "shadow/certificate.h"
 
 using namespace fpaudit;
@@ -148,5 +149,42 @@ TEST_CASE("a-priori bounds hold on the shipped MLP, and certified samples keep t
     // The a-posteriori bounds see the chain's own values: certified whenever the a-priori ones are
     // (up to the enclosure's width, which only loosens) — in practice the counts agree closely.
     CHECK(r.classification[c].a_posteriori_det >= r.classification[c].a_priori_det - 2);
+  }
+}
+
+// run_bounds shares the chunked ordered-merge driver of run_audit (lib/shadow/chunk_driver.h):
+// 20 samples are three chunks of 8, so 2 and 3 threads really split them.
+TEST_CASE("run_bounds: 1, 2 and 3 threads give the same bits") {
+  Graph g = load_onnx(std::string(FPAUDIT_DATA_DIR) + "/mlp.onnx");
+  const Constant images = read_npy(std::string(FPAUDIT_DATA_DIR) + "/test_images.npy");
+  Shape sample = images.shape;
+  sample[0] = 1;
+  infer_shapes(g, std::vector<Shape>{sample});
+  const Plan plan(g);
+  auto run = [&](int threads) {
+    BoundsOptions options;
+    for (const char* c : {"fp16", "bf16-acc32"}) options.chains.push_back(parse_chain(c));
+    options.max_samples = 20;
+    options.threads = threads;
+    return run_bounds(plan, images, nullptr, options);
+  };
+  const BoundsResult one = run(1);
+  REQUIRE(one.samples == 20);
+  for (int threads : {2, 3}) {
+    const BoundsResult r = run(threads);
+    CHECK(r.reference_bound == one.reference_bound);
+    for (std::size_t l = 0; l < one.layers.size(); ++l)
+      for (std::size_t c = 0; c < one.layers[l].size(); ++c) {
+        CHECK(r.layers[l][c].det == one.layers[l][c].det);
+        CHECK(r.layers[l][c].prob == one.layers[l][c].prob);
+        CHECK(r.layers[l][c].failure == one.layers[l][c].failure);
+        CHECK(r.layers[l][c].unbounded == one.layers[l][c].unbounded);
+      }
+    for (std::size_t c = 0; c < one.certified.size(); ++c) {
+      CHECK(r.certified[c].det == one.certified[c].det);
+      CHECK(r.certified[c].prob == one.certified[c].prob);
+      CHECK(r.certified[c].delta_bound == one.certified[c].delta_bound);
+      CHECK(r.certified[c].failure == one.certified[c].failure);
+    }
   }
 }

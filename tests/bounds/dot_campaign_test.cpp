@@ -16,7 +16,7 @@
 #include "bounds/sums.h"
 #include "campaign_data.h"
 #include "exact/dot.h"
-#include "kernels/chain_arithmetic.h"
+#include "core/chain_arithmetic.h"
 
 using namespace fpaudit;
 using namespace fpaudit::bounds;

@@ -11,7 +11,7 @@
 #include "bounds/model.h"
 #include "bounds/sums.h"
 #include "bounds/transfer.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 
 using namespace fpaudit;
 using namespace fpaudit::bounds;
@@ -65,6 +65,13 @@ TEST_CASE("one rounding: u·|z| + η, and the saturation of E4M3") {
   CHECK(e4m3.error(1000) >= 552);
   CHECK(e4m3.error(400) >= 25);  // u·400
   CHECK(e4m3.error(400) < 26);
+  // A non-saturating format may overflow beyond its largest finite value: no finite bound there,
+  // so that a rule's finite bound promises a finite output (theory/rounding-model.md, Lemma 1).
+  CHECK(b16.error(65504) == doctest::Approx(65504 * 0x1p-11).epsilon(1e-9));
+  CHECK(std::isinf(b16.error(std::nextafter(65504.0, 1e6))));
+  CHECK(std::isinf(b16.error(80000)));
+  CHECK(std::isinf(b16.error(NAN)));
+  CHECK(std::isinf(b16.rounded_magnitude(1e5)));
 }
 
 TEST_CASE("the models of the named chains and the references") {

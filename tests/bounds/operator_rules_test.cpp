@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "graph/loader.h"
-#include "kernels/chain_arithmetic.h"
+#include "core/chain_arithmetic.h"
 #include "operator_examples.h"
 #include "shadow/audit.h"
 
@@ -78,7 +78,7 @@ TEST_CASE("every registered operator has a bound rule that does not throw NoBoun
         pp.push_back(&prob[k]);
       }
       try {
-        layer.kernel->bound({model, 5.0, in, dp, pp, nullptr});
+        layer.bound({model, 5.0, in, dp, pp, nullptr});
       } catch (const bounds::NoBound&) {
         no_bound.insert(layer.node->op_type);
       }

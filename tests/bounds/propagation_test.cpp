@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 
 #include "graph/loader.h"
-#include "kernels/chain_arithmetic.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/chain_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "shadow/apriori.h"
 #include "shadow/audit.h"
 

@@ -13,7 +13,7 @@
 #include "bounds/sum_constants.h"
 #include "exact/dot.h"
 #include "format/binary16.h"
-#include "kernels/accumulators.h"
+#include "core/accumulators.h"
 
 using namespace fpaudit;
 

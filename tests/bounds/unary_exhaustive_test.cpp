@@ -14,7 +14,7 @@
 
 #include "bounds/elementwise.h"
 #include "format/encoding.h"
-#include "kernels/chain_arithmetic.h"
+#include "core/chain_arithmetic.h"
 #include "support/mpfr_oracle.h"
 
 using namespace fpaudit;

@@ -32,9 +32,36 @@ npy big.npy f4 2,1,28,28 5000
 "$fpaudit" audit "$model" --input big.npy --format json --out big --fail-on overflow >/dev/null 2>err.txt
 rc=$?
 [[ $rc -eq 1 ]] || fail "--fail-on overflow: exit code $rc, want 1"
-grep -q '^fpaudit: --fail-on: overflow ([0-9]* in fp16)$' err.txt || fail "--fail-on message: $(cat err.txt)"
+# One line per failed gate and chain: the chain, the measured value, the threshold.
+[[ $(cat err.txt) == $'fpaudit: --fail-on: fp16: overflow 414 > 0\nfpaudit: --fail-on: fp16-acc32: overflow 44 > 0' ]] ||
+  fail "--fail-on message: $(cat err.txt)"
 "$fpaudit" audit "$model" --input big.npy --format json --out big --fail-on lemma >/dev/null 2>&1 ||
   fail "--fail-on lemma: no lemma violation can occur, yet exit $?"
+
+# The violation detector under mutation (test hook FPAUDIT_TEST_SHRINK_BOUND, lib/shadow/test_hooks.h,
+# not a user option): the first Gemm's bounds (layer 1, after Flatten) shrunk to a thousandth must be
+# violated, reported in first_violations and fail --fail-on violation with exit code 1; the honest
+# run passes it.
+"$fpaudit" audit "$model" --input "$images" --samples 2 --chains fp16 --format json --out honest --fail-on violation \
+  >/dev/null 2>err.txt || fail "--fail-on violation without the hook: exit code $?, $(cat err.txt)"
+FPAUDIT_TEST_SHRINK_BOUND=1:0.001 "$fpaudit" audit "$model" --input "$images" --samples 2 --chains fp16 --format json \
+  --out shrunk --fail-on violation >/dev/null 2>err.txt
+rc=$?
+[[ $rc -eq 1 ]] || fail "--fail-on violation with a shrunk bound: exit code $rc, want 1"
+grep -q '^fpaudit: --fail-on: fp16: violation [0-9]* > 0$' err.txt || fail "--fail-on violation message: $(cat err.txt)"
+perl -MJSON::PP -e '
+  local $/; open my $f, "<", $ARGV[0] or die; my $j = decode_json(<$f>);
+  my $b = $j->{layers}[1]{chains}{fp16}{bounds}{propagated};
+  my $v = $b->{first_violations};
+  exit 1 unless $b->{violations} > 0 && @$v > 0 && $v->[0]{sample} == 0 && $v->[0]{observed} > $v->[0]{bound};
+  exit 1 unless $j->{layers}[1]{chains}{fp16}{bounds}{local}{violations} > 0;
+  exit 1 unless $j->{layers}[0]{chains}{fp16}{bounds}{propagated}{violations} == 0;
+' shrunk/audit.json || fail "shrunk bound: no violation in layer 1's first_violations"
+FPAUDIT_TEST_SHRINK_BOUND=0:7 "$fpaudit" audit "$model" --input "$images" --samples 1 --out badhook >/dev/null 2>err.txt
+rc=$?
+[[ $rc -eq 2 && $(cat err.txt) == "fpaudit: error: FPAUDIT_TEST_SHRINK_BOUND: expected LAYER:FACTOR with 0 <= FACTOR < 1, not '0:7'" ]] ||
+  fail "a malformed test hook: exit code $rc, stderr $(cat err.txt)"
+[[ -e badhook ]] && fail "a refused test hook left badhook behind"
 
 # fpaudit run writes the outputs as .npy and prints the accuracy.
 "$fpaudit" run "$model" --input "$images" --labels "$data/test_labels.npy" --samples 100 --output y.npy >out.txt 2>&1 ||

@@ -22,6 +22,16 @@ grep -q '"equals_fp32_and_exact"' "$tmp/bounds.json" || fail "bounds: JSON lacks
 tr -d ' \n' <"$tmp/bounds.json" | grep -q '"fp32":{"certified_and_correct":null,"delta_bound_max":[0-9.e+-]*,"deterministic":16,' ||
   fail "bounds: fp32 does not certify all 16 samples"
 
+# Deterministic: 1 and 2 threads give the same JSON, byte for byte, apart from the timing block.
+"$fpaudit" bounds "$data/mlp.onnx" --input "$data/test_images.npy" --samples 16 --chains fp32,fp16,bf16-acc32 \
+  --threads 2 --json "$tmp/bounds2.json" >/dev/null 2>"$tmp/err" || fail "bounds --threads 2: exit code $?, $(cat "$tmp/err")"
+untimed() { grep -v -e '"seconds":' -e '"threads":' "$1"; }
+"$fpaudit" bounds "$data/mlp.onnx" --input "$data/test_images.npy" --samples 16 --chains fp32,fp16,bf16-acc32 \
+  --threads 1 --json "$tmp/bounds1.json" >/dev/null 2>"$tmp/err" || fail "bounds --threads 1: exit code $?, $(cat "$tmp/err")"
+[[ $(grep -c -e '"seconds":' -e '"threads":' "$tmp/bounds1.json") -eq 2 ]] || fail "bounds JSON: timing block not as expected"
+cmp -s <(untimed "$tmp/bounds1.json") <(untimed "$tmp/bounds2.json") ||
+  fail "bounds: 1 and 2 threads differ: $(diff <(untimed "$tmp/bounds1.json") <(untimed "$tmp/bounds2.json") | head -5)"
+
 "$fpaudit" audit "$data/mlp.onnx" --input "$data/test_images.npy" --samples 8 --chains fp32,fp16 --threads 1 \
   --out "$tmp/audit" --format json --no-progress >/dev/null 2>"$tmp/err" || fail "audit: exit code $?, $(cat "$tmp/err")"
 for field in '"a_priori"' '"a_posteriori"' '"certificate_violations": 0' '"certified_a_priori"' '"delta_bound_a_priori"'; do

@@ -11,7 +11,7 @@
 
 #include "cuda/gemm_operands.h"
 #include "format/binary16.h"
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 
 using namespace fpaudit;
 

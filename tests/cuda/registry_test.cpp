@@ -4,6 +4,8 @@
 // (the host emulation, run through the same bound checks, never exceeds its bound; the
 // exact-integer case is exact under every accumulator and schedule, as its design claims).
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 #include <string>
@@ -13,6 +15,8 @@
 
 #include "cuda/check/gemm_cases.h"
 #include "cuda/check/host_ops.h"
+#include "cuda/check/check_table.h"
+#include "cuda/check/tensor_core_probe.h"
 #include "cuda/device.h"
 #include "cuda/device_chain.h"
 #include "cuda/registry.h"
@@ -190,4 +194,31 @@ TEST_CASE("the host references of --check compute the operators they name") {
   CHECK(check::host_im2col(conv, image.data()) == image);
   CHECK(check::host_activation(Activation::Relu, b16::from_float(-2.0f)) == 0);
   CHECK(check::host_activation(Activation::Sigmoid, 0) == b16::from_float(0.5f));
+}
+
+TEST_CASE("the tensor-core variant probe finds the host's own model first, with no miss") {
+  // Outputs computed by the host model tensor-core-16 (G = 0) stand in for a GPU's: the search
+  // must rank the variant that is that model first, missing nothing.
+  std::vector<check::GemmCase> cases;
+  std::vector<std::vector<float>> y;
+  for (const check::GemmCase& c : check::gemm_cases(7))
+    if (c.M * c.N * c.K <= 300'000 && c.name != "overflow") {
+      cases.push_back(c);
+      y.push_back(check::host_gemm(c, kernels::AccPolicy::Binary32Fma, DotSchedule::tensor_core(16)));
+    }
+  REQUIRE(cases.size() >= 4);
+  char* text = nullptr;
+  std::size_t size = 0;
+  std::FILE* out = open_memstream(&text, &size);
+  {
+    check::CheckTable table(out);
+    check::probe_tensor_core_variants("host", false, cases, y, table);
+  }
+  std::fclose(out);
+  const std::string said(text, size);
+  std::free(text);
+  INFO(said);
+  const std::string first = said.substr(0, said.find('\n'));
+  CHECK(first.find("B=16 G=0 RZ") != std::string::npos);
+  CHECK(first.find("misses 0 of") != std::string::npos);
 }

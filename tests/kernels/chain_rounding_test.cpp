@@ -13,7 +13,7 @@
 #include "format/arithmetic.h"
 #include "format/binary16.h"
 #include "format/round.h"
-#include "kernels/chain_arithmetic.h"
+#include "core/chain_arithmetic.h"
 
 using namespace fpaudit;
 using Fast = ChainArithmetic::FastFormat;

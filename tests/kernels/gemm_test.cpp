@@ -10,9 +10,9 @@
 #include <fmt/format.h>
 
 #include "format/arithmetic.h"
-#include "kernels/accumulators.h"
-#include "kernels/chain_arithmetic.h"
-#include "kernels/gemm_float.h"
+#include "core/accumulators.h"
+#include "core/chain_arithmetic.h"
+#include "core/gemm_float.h"
 
 using namespace fpaudit;
 

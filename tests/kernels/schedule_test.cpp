@@ -6,7 +6,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include "kernels/schedule.h"
+#include "core/schedule.h"
 
 using namespace fpaudit;
 

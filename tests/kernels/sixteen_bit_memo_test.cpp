@@ -8,7 +8,7 @@
 
 #include <doctest/doctest.h>
 
-#include "kernels/sixteen_bit_memo.h"
+#include "core/sixteen_bit_memo.h"
 
 using namespace fpaudit;
 

@@ -1,4 +1,4 @@
-// The host emulation of tensor-core accumulation (kernels/tensor_core_block.h): hand-worked
+// The host emulation of tensor-core accumulation (core/tensor_core_block.h): hand-worked
 // blocks where alignment, truncation, block size, extra alignment bits and the binary16 output
 // rounding each decide the result, the special values, and the chains that use it.
 #include <cmath>
@@ -7,8 +7,8 @@
 
 #include <doctest/doctest.h>
 
-#include "kernels/accumulators.h"
-#include "kernels/chain_arithmetic.h"
+#include "core/accumulators.h"
+#include "core/chain_arithmetic.h"
 
 using namespace fpaudit;
 

@@ -7,7 +7,7 @@
 #include "bounds/model.h"
 #include "bounds/transfer.h"
 #include "graph/loader.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "shadow/plan.h"
 
 namespace fpaudit::test {
@@ -60,7 +60,7 @@ BoundCheck check_bounds(const ModelBuilder& m, const std::vector<Feed>& inputs, 
       dp.push_back(&det[k]);
       pp.push_back(&prob[k]);
     }
-    layer.kernel->bound({model, 5.0, in, dp, pp, nullptr});
+    layer.bound({model, 5.0, in, dp, pp, nullptr});
     for (std::size_t k = 0; k < layer.outputs.size(); ++k) {
       const int s = layer.outputs[k];
       const Tensor& y = c_vals.value(s);

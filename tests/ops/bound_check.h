@@ -1,14 +1,14 @@
 // Checking an operator's bound rule on every output element: a small model is evaluated in a
 // chain and in the exact reference, layer by layer, with the chain's deterministic error bounds
-// propagated through every layer (OpKernel::bound, from the rounding of the inputs and the
-// constants on); every element of every layer must satisfy |chain − reference| ≤ bound.
+// propagated through every layer (PlannedLayer::bound: the op type's registered bound rule, or
+// the exact kernel run on the bounds; from the rounding of the inputs and the constants on); every element of every layer must satisfy |chain − reference| ≤ bound.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "graph/model_builder.h"
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 #include "op_test_support.h"
 
 namespace fpaudit::test {

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "graph/graph.h"
-#include "kernels/arithmetic.h"
-#include "kernels/tensor.h"
+#include "core/arithmetic.h"
+#include "core/tensor.h"
 #include "shadow/plan.h"
 
 namespace fpaudit::test {

@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "graph/loader.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "shadow/plan.h"
 
 namespace fpaudit::test {

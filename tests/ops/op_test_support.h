@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "graph/model_builder.h"
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 
 namespace fpaudit::test {
 

@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "op_test_support.h"
 
 using namespace fpaudit;

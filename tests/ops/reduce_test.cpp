@@ -2,7 +2,7 @@
 // row-major order of the sum, which binary16 rounding makes visible.
 #include <doctest/doctest.h>
 
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "op_test_support.h"
 
 using namespace fpaudit;

@@ -2,7 +2,7 @@
 // tf_crop_and_resize's extrapolation, and the refusal of cubic.
 #include <doctest/doctest.h>
 
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "op_test_support.h"
 
 using namespace fpaudit;

@@ -9,7 +9,7 @@
 #include <doctest/doctest.h>
 
 #include "bound_check.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "op_test_support.h"
 
 using namespace fpaudit;

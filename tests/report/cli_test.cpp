@@ -55,16 +55,15 @@ TEST_CASE("fpaudit report renders a saved run as the renderers do") {
   CHECK(r.status == 0);
   CHECK(r.err.empty());
   CHECK(r.out == golden("mlp_60.md"));
-  CHECK(run_fpaudit("report " + run).out == golden("mlp_60.table.txt"));  // default: the table
+  CHECK(run_fpaudit("report " + run).out == golden("mlp_60.verdict.txt"));  // default: the table, verdict first
+  CHECK(run_fpaudit("report " + run + " --per-layer").out == golden("mlp_60.table.txt"));  // every layer
   CHECK(run_fpaudit("report " + run + " --format csv").out == golden("mlp_60.layers.csv"));
 
   const fs::path dir = scratch("report");
   r = run_fpaudit("report " + data_file("edge_6.json") + " --format csv,md,tex,html --out " + dir.string());
   CHECK(r.status == 0);
-  CHECK(r.out.empty());
-  CHECK(r.err == "fpaudit: wrote " + dir.string() + "/layers.csv\nfpaudit: wrote " + dir.string() + "/samples.csv\nfpaudit: wrote " +
-                     dir.string() + "/audit.md\nfpaudit: wrote " + dir.string() + "/audit.tex\nfpaudit: wrote " + dir.string() +
-                     "/audit.html\n");
+  CHECK(r.out == "wrote " + dir.string() + "/: layers.csv, samples.csv, audit.md, audit.tex, audit.html\n");
+  CHECK(r.err.empty());
   CHECK(read_file(dir / "layers.csv") == golden("edge_6.layers.csv"));
   CHECK(read_file(dir / "samples.csv") == golden("edge_6.samples.csv"));
   CHECK(read_file(dir / "audit.md") == golden("edge_6.md"));
@@ -82,7 +81,7 @@ TEST_CASE("fpaudit table merges audits into one comparison table") {
   const fs::path dir = scratch("table");
   r = run_fpaudit("table " + runs + " --format csv --out " + (dir / "results.csv").string());
   CHECK(r.status == 0);
-  CHECK(r.out.empty());
+  CHECK(r.out == "wrote " + (dir / "results.csv").string() + "\n");
   CHECK(read_file(dir / "results.csv") == golden("comparison.csv"));
   fs::remove_all(dir);
 }
@@ -125,7 +124,7 @@ TEST_CASE("fpaudit audit --format writes what fpaudit report renders from its JS
   REQUIRE(a.status == 0);
   const std::string run = (dir / "audit.json").string();
   const Run table = run_fpaudit("report " + run);
-  CHECK(a.out == table.out + "\nwritten to " + dir.string() + "/\n");
+  CHECK(a.out == table.out + "\nwrote " + dir.string() + "/: audit.json, layers.csv, samples.csv, audit.md, audit.tex, audit.html\n");
   for (const char* f : {"md", "tex", "html"}) {
     CAPTURE(f);
     CHECK(run_fpaudit("report " + run + " --format " + f).out == read_file(dir / (std::string("audit.") + f)));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compiles the LaTeX golden files (booktabs tables as fpaudit writes them) in a minimal document,
 # so that an escaping mistake is an error here, not in someone's paper. Exit 77 (ctest: skipped)
-# without pdflatex (Debian: texlive-latex-base texlive-latex-recommended; not in install-deps).
+# without pdflatex (Debian: texlive-latex-base texlive-latex-recommended, which scripts/install-deps
+# installs).
 #   latex_test.sh GOLDEN_DIR
 set -euo pipefail
 golden=$1

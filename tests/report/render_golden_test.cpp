@@ -59,7 +59,8 @@ TEST_CASE("golden renderings of each fixture") {
     CAPTURE(name);
     const AuditDocument doc = fixture(name);
     const std::string n = name;
-    check_golden(n + ".table.txt", render_terminal(doc, false));
+    check_golden(n + ".table.txt", render_terminal(doc, false, true));  // --per-layer: the tables as before
+    check_golden(n + ".verdict.txt", render_terminal(doc, false));      // the default
     check_golden(n + ".layers.csv", render_layers_csv(doc));
     check_golden(n + ".samples.csv", render_samples_csv(doc));
     check_golden(n + ".md", render_markdown(doc));
@@ -80,17 +81,24 @@ TEST_CASE("the terminal table fits 100 columns, and colour only adds codes") {
   for (const char* name : kFixtures) {
     CAPTURE(name);
     const AuditDocument doc = fixture(name);
-    const std::string plain = render_terminal(doc, false), coloured = render_terminal(doc, true);
-    CHECK(widest_line(plain) <= 100);
-    CHECK(plain.find('\033') == std::string::npos);
-    CHECK(coloured.find("\033[1m") != std::string::npos);  // chain titles in bold
-    CHECK(strip_ansi(coloured) == plain);
+    for (const bool per_layer : {false, true}) {
+      CAPTURE(per_layer);
+      const std::string plain = render_terminal(doc, false, per_layer), coloured = render_terminal(doc, true, per_layer);
+      CHECK(widest_line(plain) <= 100);
+      CHECK(plain.find('\033') == std::string::npos);
+      CHECK(coloured.find("\033[1m") != std::string::npos);  // chain titles in bold
+      CHECK(strip_ansi(coloured) == plain);
+    }
   }
   // The edge fixture's overflow and violation are red; its uncertified fp16 share is yellow.
-  const std::string edge = render_terminal(fixture("edge_6"), true);
+  const std::string edge = render_terminal(fixture("edge_6"), true, true);
   CHECK(edge.find("\033[31m      1\033[0m") != std::string::npos);
   CHECK(edge.find("\033[31m     1.04\033[0m") != std::string::npos);
   CHECK(edge.find("\033[33m83.3%\033[0m") != std::string::npos);
+  // The same in the verdict: the violated bound and the non-finite samples red, the share yellow.
+  const std::string verdict = render_terminal(fixture("edge_6"), true);
+  CHECK(verdict.find("\033[31mVIOLATED: 1\033[0m") != std::string::npos);
+  CHECK(verdict.find("\033[33m    83.3%\033[0m") != std::string::npos);  // padded to the title "certified"
 }
 
 TEST_CASE("the margin plot thins large runs but keeps every uncertified sample") {

@@ -17,21 +17,22 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$fpaudit" report "$run" --format html --out "$tmp" 2>"$tmp/report.log" || { cat "$tmp/report.log"; exit 1; }
+# The report gets a folder of its own: fpaudit refuses to write into a folder holding other files.
+"$fpaudit" report "$run" --format html --out "$tmp/report" >"$tmp/report.log" 2>&1 || { cat "$tmp/report.log"; exit 1; }
 # The page must carry its plots: a page of tables alone would still make a large screenshot.
 # Without gnuplot that is expected (skipped); with it, a failure.
-if grep -q 'id="plots-missing"' "$tmp/audit.html" || ! grep -q '<svg' "$tmp/audit.html"; then
+if grep -q 'id="plots-missing"' "$tmp/report/audit.html" || ! grep -q '<svg' "$tmp/report/audit.html"; then
   if ! command -v "${FPAUDIT_GNUPLOT:-gnuplot}" >/dev/null; then
     echo "gnuplot is not installed (scripts/install-deps installs it): screenshot test skipped"
     exit 77
   fi
-  echo "the HTML report has no plots:"; grep -o 'Plots are missing:</b>[^.]*' "$tmp/audit.html" || true; exit 1
+  echo "the HTML report has no plots:"; grep -o 'Plots are missing:</b>[^.]*' "$tmp/report/audit.html" || true; exit 1
 fi
 rm -f "$shot"
 # A fresh profile and no background traffic: the page must render from the file alone.
 timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync --user-data-dir="$tmp/profile" \
-  --screenshot="$shot" --window-size=1200,2000 "file://$tmp/audit.html" >"$tmp/chromium.log" 2>&1 || {
+  --screenshot="$shot" --window-size=1200,2000 "file://$tmp/report/audit.html" >"$tmp/chromium.log" 2>&1 || {
   echo "chromium failed:"; tail -5 "$tmp/chromium.log"; exit 1; }
 
 [[ -f $shot ]] || { echo "no screenshot written"; tail -5 "$tmp/chromium.log"; exit 1; }

@@ -38,6 +38,39 @@ TEST_CASE("compact numbers: 3 significant digits, fixed point in [0.001, 100000)
 
   CHECK(percent_text(0.975) == "97.5%");
   CHECK(percent_text(0.89, 2) == "89.00%");
+  CHECK(percent_text(1) == "100.0%");
+  CHECK(percent_text(0) == "0.0%");
+}
+
+TEST_CASE("a number that is not 1 never reads as 1, a share that is not all or none never as 100% or 0%") {
+  // Ratios are read against 1 ("above 1 is a violation"): the digits that tell them apart stay.
+  CHECK(compact_text(0.99996) == "0.99996");
+  CHECK(compact_text(1.00004) == "1.00004");
+  CHECK(compact_text(0.9996) == "0.9996");
+  CHECK(compact_text(1.004) == "1.004");
+  CHECK(compact_text(0.995) == "0.995");   // 3 digits already tell it from 1
+  CHECK(compact_text(-0.99996) == "-0.99996");
+  CHECK(compact_text(1) == "1");
+  CHECK(compact_text(-1) == "-1");
+  CHECK(compact_text(0.999996) == "0.999996");  // six decimals at most, then the distance from 1
+  CHECK(compact_text(0.9999996) == "1-4e-7");
+  CHECK(compact_text(1 + 0x1p-52) == "1+2.2e-16");  // the next double up
+  CHECK(compact_text(1 - 0x1p-53) == "1-1.1e-16");
+  CHECK(compact_text(-(1 - 0x1p-53)) == "-1+1.1e-16");
+  CHECK(compact_text(-(1 + 0x1p-52)) == "-1-2.2e-16");
+  CHECK(compact_latex(0.99996) == "0.99996");
+  // Other values keep 3 significant digits.
+  CHECK(compact_text(1.9996) == "2");
+  CHECK(compact_text(9.99996) == "10");
+  // Shares: 1999 of 2000 is not everyone, 1 of 20000 not no one.
+  CHECK(percent_text(1999.0 / 2000) == "99.95%");
+  CHECK(percent_text(19999.0 / 20000) == "99.995%");
+  CHECK(percent_text(1.0 / 20000) == "0.01%");  // 0.005 rounds up at two decimals
+  CHECK(percent_text(1.0 / 400000) == "0.0003%");
+  CHECK(percent_text(0.9996, 2) == "99.96%");  // two decimals already say it
+  CHECK(percent_text(0.99996, 2) == "99.996%");
+  CHECK(percent_number(0.5) == "50.0");
+  CHECK(percent_number(NAN) == "nan");
   CHECK(roundtrip_text(0.1) == "0.1");
   CHECK(roundtrip_text(5.960464477539063e-08) == "5.960464477539063e-08");
   CHECK(roundtrip_text(-INFINITY) == "-inf");
@@ -103,4 +136,33 @@ TEST_CASE("a table in CSV: round-trip numbers, fractions as fractions, empty for
         "/a_1|b,1.78e-05,0.975,-0.25\n"
         "x&y,146.3,,3\n"
         "z,,1.25,nan\n");
+}
+
+TEST_CASE("columns zero or empty in every row are dropped, with a note naming them") {
+  Table t;
+  t.columns = {{"layer", "", "", false}, {"err", "", "g"}, {"viol", "", "g"}, {"inf/nan"}, {"why"}, {"share"}};
+  for (std::size_t i = 2; i < t.columns.size(); ++i) t.columns[i].optional = true;
+  t.rows = {{Cell::of_text("a"), Cell::of_real(0), Cell::of_count(0), Cell::of_count(0), Cell::missing("no bound"), Cell::of_percent(0)},
+            {Cell::of_text("b"), Cell::of_real(0), Cell::of_count(0), Cell::of_count(1), Cell::missing(), Cell::of_percent(0)}};
+  // "err" is all zero but not optional; "inf/nan" has a 1; "why" has a reason in one row.
+  CHECK(drop_empty_columns(t) == std::vector<std::string>{"g viol", "share"});
+  REQUIRE(t.columns.size() == 4);
+  CHECK(t.columns[2].title == "inf/nan");
+  CHECK(t.rows[1].size() == 4);
+  CHECK(t.notes == std::vector<std::string>{"Not shown, zero or empty in every row: g viol, share."});
+  CHECK(drop_empty_columns(t).empty());  // nothing more to drop, no second note
+  CHECK(t.notes.size() == 1);
+}
+
+TEST_CASE("a table for the terminal: group line, aligned titles, names clipped to their tail, colour from marks") {
+  Table t;
+  t.columns = {{"module", "", "", false}, {"‖rel‖", "", "local"}, {"share", "", "local"}, {"bounds", "", "", false}};
+  t.rows = {{Cell::of_code("/blocks/blocks.0/attn/MatMul"), Cell::of_real(1.5e-3), Cell::of_percent(0.25, 0), Cell::of_text("ok")},
+            {Cell::of_code("/b"), Cell::of_real(0.99996).marked(Mark::Bad), Cell::of_percent(0.75, 0), Cell::of_text("VIOLATED: 1")}};
+  CHECK(table_terminal(t, false, 12) ==
+        "               --- local ---\n"
+        "  module         ‖rel‖ share bounds\n"
+        "  ~attn/MatMul  0.0015   25% ok\n"
+        "  /b           0.99996   75% VIOLATED: 1\n");
+  CHECK(table_terminal(t, true, 12).find("\033[31m0.99996\033[0m") != std::string::npos);
 }

@@ -13,6 +13,8 @@
 #include "fpaudit/commands.h"
 #include "fpaudit/common_options.h"
 #include "fpaudit/device_option.h"
+#include "fpaudit/fail_on.h"
+#include "fpaudit/output_set.h"
 #include "fpaudit/report_output.h"
 #include "fpaudit_version.h"
 #include "graph/loader.h"
@@ -33,13 +35,14 @@ struct AuditCommandOptions {
   long samples = -1;
   int threads = 0;
   double lambda = 7.0;
-  bool apriori = true;
+  bool apriori = false, no_apriori = false;  ///< --apriori (the default) and --no-apriori
   std::string out = "fpaudit-out";
   std::vector<std::string> formats = {"table", "json", "csv"};
   std::string gnuplot;
   std::vector<std::string> fail_on;
-  bool progress = isatty(2) != 0;
+  bool progress = false, no_progress = false;  ///< default: when stderr is a terminal
   std::string device = "host";
+  bool per_layer = false;
 };
 
 /// A one-line progress bar on stderr, drawn at most 5 times a second once a run has taken
@@ -65,29 +68,6 @@ class ProgressBar {
   bool drawn_ = false;
 };
 
-/// The --fail-on conditions that hold, as "overflow (12 in fp16)" phrases.
-std::vector<std::string> failed_conditions(const AuditResult& r, const std::vector<std::string>& conditions) {
-  std::vector<std::string> failed;
-  for (const std::string& cond : conditions) {
-    for (std::size_t c = 0; c < r.chains.size(); ++c) {
-      std::uint64_t count = 0;
-      if (cond == "overflow" || cond == "nan") {
-        for (const auto& layer : r.stats) count += cond == "overflow" ? layer[c].events.overflow : layer[c].events.nan;
-      } else if (cond == "flip") {
-        count = static_cast<std::uint64_t>(r.classification[c].flips_vs_ref);
-      } else if (cond == "flip-fp32") {
-        count = static_cast<std::uint64_t>(r.classification[c].flips_vs_fp32);
-      } else if (cond == "lemma") {
-        count = static_cast<std::uint64_t>(r.classification[c].lemma_violations);
-      } else if (cond == "uncertified") {
-        count = static_cast<std::uint64_t>(r.samples - r.classification[c].certified_vs_ref);
-      }
-      if (count) failed.push_back(fmt::format("{} ({} in {})", cond, count, r.chains[c].name));
-    }
-  }
-  return failed;
-}
-
 int run_audit_command(const AuditCommandOptions& opt) {
   const std::filesystem::path data = data_dir();
   const std::string model = opt.model.empty() ? (data / "cnn.onnx").string() : opt.model;
@@ -100,28 +80,39 @@ int run_audit_command(const AuditCommandOptions& opt) {
   options.max_samples = opt.samples;
   options.threads = opt.threads;
   options.lambda = opt.lambda;
-  options.apriori = opt.apriori;
+  options.apriori = !opt.no_apriori;
   if (!(opt.lambda > 0)) throw std::invalid_argument("--lambda must be positive");
+  std::vector<FailGate> gates;
+  for (const std::string& g : opt.fail_on) gates.push_back(parse_fail_gate(g));
+  if (labels.empty())
+    for (const FailGate& g : gates)
+      if (g.name == "accuracy-drop") throw std::invalid_argument("--fail-on accuracy-drop needs --labels");
   options.make_chain = chain_factory_for(opt.device, options.chains);
   ProgressBar bar;
-  if (opt.progress) options.progress = [&bar](long done, long total) { bar(done, total); };
+  if (opt.progress || (!opt.no_progress && isatty(2))) options.progress = [&bar](long done, long total) { bar(done, total); };
 
   const Constant x = read_npy(input);
   std::unique_ptr<Constant> y;
   if (!labels.empty()) y = std::make_unique<Constant>(read_npy(labels));
   const Graph graph = load_model_for_samples(model, x, input);
+  // The output folder is checked, and its staging folder made, before the audit runs.
+  const std::vector<std::string> files = report_set_names(opt.formats);
+  std::unique_ptr<OutputSet> set;
+  if (!files.empty()) set = std::make_unique<OutputSet>(opt.out, files);
   const Plan plan(graph);
   const AuditResult result = run_audit(plan, x, y.get(), options, input, labels);
 
   // Every output is rendered from the JSON, exactly as `fpaudit report` renders a saved run.
   const nlohmann::json json = audit_to_json(result, plan, AuditSource{model, input, labels, FPAUDIT_VERSION});
   const AuditDocument doc = audit_document_from_json(json, model);
-  write_report_files(doc, &json, opt.formats, opt.out, opt.gnuplot);
-  if (std::find(opt.formats.begin(), opt.formats.end(), "table") != opt.formats.end()) {
-    std::fputs(render_terminal(doc, isatty(1) != 0).c_str(), stdout);
-    if (opt.formats.size() > 1) fmt::print("\nwritten to {}/\n", opt.out);
+  const bool table = std::find(opt.formats.begin(), opt.formats.end(), "table") != opt.formats.end();
+  if (table) std::fputs(render_terminal(doc, isatty(1) != 0, opt.per_layer).c_str(), stdout);
+  if (set) {
+    write_report_files(doc, &json, opt.formats, set->staging(), opt.gnuplot);
+    set->commit(run_id_of(json.dump(1) + "\n"));
+    fmt::print("{}wrote {}\n", table ? "\n" : "", set->summary());
   }
-  const std::vector<std::string> failed = failed_conditions(result, opt.fail_on);
+  const std::vector<std::string> failed = failed_gates(result, gates);
   for (const std::string& f : failed) std::fprintf(stderr, "fpaudit: --fail-on: %s\n", f.c_str());
   return failed.empty() ? 0 : 1;
 }
@@ -136,10 +127,11 @@ void set_audit_command(CLI::App& app, int& status) {
   sub->add_option("--labels", opt->labels, "Integer labels, .npy [N] (default with the default model: data/test_labels.npy)");
   add_chains_option(sub, opt->chains, "Chains to audit, comma-separated; NAME@SCHEDULE changes a schedule (e.g. fp16@pairwise-8)");
   sub->add_option("--reference", opt->reference, "Reference arithmetic: exact, or mpfr:BITS (64..4096)")->capture_default_str();
-  sub->add_option("--samples", opt->samples, "Audit only the first N samples");
-  sub->add_option("--threads", opt->threads, "Threads (default: all cores); results do not depend on it");
+  sub->add_option("--samples", opt->samples, "Audit only the first N samples")->check(positive_count());
+  sub->add_option("--threads", opt->threads, "Threads (default: all cores); results do not depend on it")->check(positive_count());
   sub->add_option("--lambda", opt->lambda, "Confidence parameter of the probabilistic bounds (Higham-Mary)")->capture_default_str();
-  sub->add_flag("--apriori,!--no-apriori", opt->apriori, "Also compute the a-priori certificates (default: on)");
+  sub->add_flag("--apriori", opt->apriori, "Also compute the a-priori certificates (the default)")
+      ->excludes(sub->add_flag("--no-apriori", opt->no_apriori, "Skip the a-priori certificates"));
   sub->add_option("--out", opt->out, "Folder for audit.json, layers.csv, samples.csv, audit.md, audit.tex, audit.html")
       ->capture_default_str();
   sub->add_option("--format", opt->formats, "Outputs: table (stdout), json, csv, md, tex, html (comma-separated)")
@@ -147,10 +139,23 @@ void set_audit_command(CLI::App& app, int& status) {
       ->check(CLI::IsMember({"table", "json", "csv", "md", "tex", "html"}))
       ->capture_default_str();
   add_gnuplot_option(sub, opt->gnuplot);
-  sub->add_option("--fail-on", opt->fail_on, "Exit 1 when any of these occur: overflow, nan, flip, flip-fp32, lemma, uncertified")
+  sub->add_flag("--per-layer", opt->per_layer, "Table: every layer's errors and bounds instead of the verdict and top modules");
+  sub->add_option("--fail-on", opt->fail_on,
+                  "Exit 1 when a gate fails in any chain, comma-separated: overflow, nan, flip, flip-fp32, lemma, uncertified, "
+                  "violation (any occurrence, or NAME>N), flip-rate>X%, accuracy-drop>Ypp (needs --labels)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"overflow", "nan", "flip", "flip-fp32", "lemma", "uncertified"}));
-  sub->add_flag("--progress,!--no-progress", opt->progress, "Progress bar on stderr (default: when stderr is a terminal)");
+      ->check(CLI::Validator(
+          [](const std::string& g) -> std::string {
+            try {
+              parse_fail_gate(g);
+            } catch (const std::invalid_argument& e) {
+              return e.what();
+            }
+            return "";
+          },
+          "GATE[>N]", "fail-on gate"));
+  sub->add_flag("--progress", opt->progress, "Progress bar on stderr (default: when stderr is a terminal)")
+      ->excludes(sub->add_flag("--no-progress", opt->no_progress, "No progress bar"));
   sub->add_option("--device", opt->device, "Where the fp16 chains' GEMM and Conv run: host, or cuda (their GPU kernels; exit 2 without a GPU)")
       ->check(CLI::IsMember({"host", "cuda"}))
       ->capture_default_str();

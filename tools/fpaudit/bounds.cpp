@@ -13,6 +13,7 @@
 #include "common/atomic_file.h"
 #include "fpaudit/commands.h"
 #include "fpaudit/common_options.h"
+#include "fpaudit/output_set.h"
 #include "fpaudit_version.h"
 #include "graph/loader.h"
 #include "report/bounds_report.h"
@@ -46,6 +47,7 @@ int run_bounds_command(const BoundsCommandOptions& opt) {
   options.max_samples = opt.samples;
   options.threads = opt.threads;
   if (!(opt.lambda > 0)) throw std::invalid_argument("--lambda must be positive");
+  if (!opt.json.empty()) check_output_file(opt.json);  // before the run, not after its report
 
   const Constant x = read_npy(input);
   std::unique_ptr<Constant> y;
@@ -57,7 +59,10 @@ int run_bounds_command(const BoundsCommandOptions& opt) {
   fmt::print("fpaudit bounds of {} on {} samples of {} (reference {}, lambda {}, {} threads, {:.1f} s)\n\n", opt.model, r.samples,
              input, r.reference, r.lambda, r.threads, r.seconds);
   std::fputs(bounds_table(r, plan).c_str(), stdout);
-  if (!opt.json.empty()) write_file_atomic(opt.json, bounds_to_json(r, plan, {opt.model, input, FPAUDIT_VERSION}).dump(1) + "\n");
+  if (!opt.json.empty()) {
+    write_file_atomic(opt.json, bounds_to_json(r, plan, {opt.model, input, FPAUDIT_VERSION}).dump(1) + "\n");
+    fmt::print("\nwrote {}\n", opt.json);
+  }
   return 0;
 }
 
@@ -72,8 +77,8 @@ void set_bounds_command(CLI::App& app, int& status) {
   add_chains_option(sub, opt->chains, "Chains to bound, comma-separated; NAME@SCHEDULE changes a schedule");
   sub->add_option("--reference", opt->reference, "Reference arithmetic: exact, or mpfr:BITS (64..4096)")->capture_default_str();
   sub->add_option("--lambda", opt->lambda, "Confidence parameter of the probabilistic bounds (Higham-Mary)")->capture_default_str();
-  sub->add_option("--samples", opt->samples, "Only the first N samples");
-  sub->add_option("--threads", opt->threads, "Threads (default: all cores); results do not depend on it");
+  sub->add_option("--samples", opt->samples, "Only the first N samples")->check(positive_count());
+  sub->add_option("--threads", opt->threads, "Threads (default: all cores); results do not depend on it")->check(positive_count());
   sub->add_option("--json", opt->json, "Also write the report as JSON (docs/bounds-json.md) to this file");
   sub->callback([opt, &status] { status = run_bounds_command(*opt); });
 }

@@ -21,6 +21,8 @@ Graph load_model_for_samples(const std::string& model, const Constant& data, con
   if (graph.inputs.size() != 1)
     throw ModelError(fmt::format("{}: fpaudit needs a model with one input, this one has {}", model, graph.inputs.size()));
   const ValueInfo& in = graph.inputs[0];
+  if (!data.shape.empty() && data.shape[0] == 0)
+    throw ModelError(fmt::format("{}: holds no samples (an array {})", data_path, shape_string(data.shape)));
   Shape sample(data.shape.begin() + (data.shape.empty() ? 0 : 1), data.shape.end());
   bool fits = !data.shape.empty() && is_float(data.dtype);
   if (fits && in.has_shape) {
@@ -34,6 +36,22 @@ Graph load_model_for_samples(const std::string& model, const Constant& data, con
   sample.insert(sample.begin(), 1);
   infer_shapes(graph, std::vector<Shape>{sample});
   return graph;
+}
+
+CLI::Validator positive_count() {
+  return CLI::Validator(
+      [](const std::string& text) -> std::string {
+        std::size_t used = 0;
+        long long v = 0;
+        try {
+          v = std::stoll(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size() || v <= 0) return "expected a whole number above zero, not '" + text + "'";
+        return "";
+      },
+      "N>0", "positive count");
 }
 
 void create_output_folder(const std::string& dir) {

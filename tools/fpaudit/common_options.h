@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "graph/graph.h"
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 
 namespace fpaudit::cli {
 
@@ -18,6 +18,10 @@ std::filesystem::path data_dir();
 /// Loads MODEL, checks that DATA holds samples for its one input ([N, ...] with the input's
 /// fixed dimensions), and infers every shape for a batch of one. Errors name the file at fault.
 Graph load_model_for_samples(const std::string& model, const Constant& data, const std::string& data_path);
+
+/// A CLI11 check for counts (--samples, --threads): a whole number above zero. Without the
+/// option a command uses its default ("all"); given, 0 or -5 is a mistake, not "all".
+CLI::Validator positive_count();
 
 /// Creates the output folder, or throws "<dir>: cannot create the output folder: <reason>".
 void create_output_folder(const std::string& dir);

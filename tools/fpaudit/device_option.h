@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 
 namespace fpaudit::cli {
 

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "fpaudit/commands.h"
+#include "fpaudit/usage_errors.h"
 #include "fpaudit_version.h"
 
 int main(int argc, char** argv) {
@@ -20,12 +21,20 @@ int main(int argc, char** argv) {
   fpaudit::cli::set_table_command(app, status);
   fpaudit::cli::set_kernels_command(app, status);
   fpaudit::cli::set_bounds_command(app, status);
+  // Every argument is checked before any work: a misspelt word first (with the closest known
+  // spelling), then CLI11's parse and validators; the subcommand's callback runs only after.
+  if (const auto unknown = fpaudit::cli::unknown_word(app, argc, argv)) {
+    std::fprintf(stderr, "fpaudit: error: %s\n", unknown->c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version: printed on stdout, exit 0
   } catch (const CLI::ParseError& e) {
-    // Usage errors exit 2, like every other bad input; --help and --version exit 0.
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    // Usage errors exit 2 with one line, like every other bad input (CLI11 would print two).
+    std::fprintf(stderr, "fpaudit: error: %s\n", fpaudit::cli::parse_error_message(app, e).c_str());
+    return 2;
   } catch (const std::exception& e) {
     // Bad input of any kind (a ModelError names the file, node and problem): one line, exit 2.
     std::fprintf(stderr, "fpaudit: error: %s\n", e.what());

@@ -3,7 +3,10 @@
 // stdout; with --out every format is written there (the table still to stdout).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -11,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "fpaudit/commands.h"
+#include "fpaudit/output_set.h"
 #include "fpaudit/report_output.h"
 #include "report/audit_document.h"
 
@@ -23,6 +27,7 @@ struct ReportCommandOptions {
   std::vector<std::string> formats = {"table"};
   std::string out;
   std::string gnuplot;
+  bool per_layer = false;
 };
 
 int run_report_command(const ReportCommandOptions& opt) {
@@ -30,15 +35,20 @@ int run_report_command(const ReportCommandOptions& opt) {
     throw std::invalid_argument("several formats need --out DIR (one format without --out goes to stdout)");
   const AuditDocument doc = read_audit_document(opt.run);
   if (opt.out.empty()) {
-    std::fputs(render_report(doc, opt.formats.at(0), opt.gnuplot, isatty(1) != 0).c_str(), stdout);
+    std::fputs(render_report(doc, opt.formats.at(0), opt.gnuplot, isatty(1) != 0, opt.per_layer).c_str(), stdout);
     return 0;
   }
-  write_report_files(doc, nullptr, opt.formats, opt.out, opt.gnuplot);
-  for (const std::string& f : opt.formats) {
-    if (f == "table") std::fputs(render_report(doc, f, opt.gnuplot, isatty(1) != 0).c_str(), stdout);
-    for (const std::string& name : report_file_names(f))
-      fmt::print(stderr, "fpaudit: wrote {}\n", (std::filesystem::path(opt.out) / name).string());
-  }
+  const std::vector<std::string> files = report_set_names(opt.formats);
+  const bool table = std::find(opt.formats.begin(), opt.formats.end(), "table") != opt.formats.end();
+  if (table) std::fputs(render_report(doc, "table", opt.gnuplot, isatty(1) != 0, opt.per_layer).c_str(), stdout);
+  if (files.empty()) return 0;
+  // Files rendered from the audit a folder's set came from join that set; others replace it.
+  std::ifstream in(opt.run, std::ios::binary);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  OutputSet set(opt.out, files);
+  write_report_files(doc, nullptr, opt.formats, set.staging(), opt.gnuplot);
+  set.commit(run_id_of(text));
+  fmt::print("{}wrote {}\n", table ? "\n" : "", set.summary());
   return 0;
 }
 
@@ -54,6 +64,7 @@ void set_report_command(CLI::App& app, int& status) {
       ->capture_default_str();
   sub->add_option("--out", opt->out, "Folder for layers.csv, samples.csv, audit.md, audit.tex, audit.html (default: stdout)");
   add_gnuplot_option(sub, opt->gnuplot);
+  sub->add_flag("--per-layer", opt->per_layer, "Table: every layer's errors and bounds instead of the verdict and top modules");
   sub->callback([opt, &status] { status = run_report_command(*opt); });
 }
 

@@ -1,6 +1,7 @@
 #include "fpaudit/common_options.h"
 #include "fpaudit/report_output.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -16,8 +17,17 @@ std::vector<std::string> report_file_names(const std::string& format) {
   return {};
 }
 
-std::string render_report(const AuditDocument& doc, const std::string& format, const std::string& gnuplot, bool colour) {
-  if (format == "table") return render_terminal(doc, colour);
+std::vector<std::string> report_set_names(const std::vector<std::string>& formats) {
+  std::vector<std::string> names;
+  for (const std::string& f : formats)
+    for (const std::string& n : report_file_names(f))
+      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  return names;
+}
+
+std::string render_report(const AuditDocument& doc, const std::string& format, const std::string& gnuplot, bool colour,
+                          bool per_layer) {
+  if (format == "table") return render_terminal(doc, colour, per_layer);
   if (format == "csv") return render_layers_csv(doc);
   if (format == "md") return render_markdown(doc);
   if (format == "tex") return render_latex(doc);

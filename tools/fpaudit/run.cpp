@@ -10,8 +10,9 @@
 
 #include "fpaudit/commands.h"
 #include "fpaudit/common_options.h"
+#include "fpaudit/output_set.h"
 #include "graph/loader.h"
-#include "kernels/reference_arithmetic.h"
+#include "core/reference_arithmetic.h"
 #include "shadow/audit.h"
 #include "shadow/plan.h"
 
@@ -39,6 +40,7 @@ int run_run(const RunOptions& opt) {
   const std::unique_ptr<Arithmetic> a = arithmetic_for(opt.chain);
   const Constant x = read_npy(opt.input);
   const Graph graph = load_model_for_samples(opt.model, x, opt.input);
+  check_output_file(opt.output);
   Shape sample_shape = x.shape;
   sample_shape[0] = 1;
   const Plan plan(graph);
@@ -96,9 +98,9 @@ void set_run_command(CLI::App& app, int& status) {
   sub->add_option("--chain", opt->chain, "fp32, fp16, fp16-acc32, bf16, bf16-acc32, fp8-e4m3-acc32, ref, mpfr:BITS")->capture_default_str();
   sub->add_option("--output", opt->output, "Where to write the outputs (.npy)")->required();
   sub->add_option("--labels", opt->labels, "Optional integer labels [N]: prints the accuracy");
-  sub->add_option("--samples", opt->samples, "Evaluate only the first N samples");
+  sub->add_option("--samples", opt->samples, "Evaluate only the first N samples")->check(positive_count());
   sub->add_option("--threads", opt->threads, "Threads (samples are independent; the outputs do not depend on it)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_count())
       ->capture_default_str();
   sub->callback([opt, &status] { status = run_run(*opt); });
 }

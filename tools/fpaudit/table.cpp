@@ -5,6 +5,7 @@
 
 #include "common/atomic_file.h"
 #include "fpaudit/commands.h"
+#include "fpaudit/output_set.h"
 #include "report/render.h"
 
 namespace fpaudit::cli {
@@ -18,13 +19,17 @@ struct TableCommandOptions {
 };
 
 int run_table_command(const TableCommandOptions& opt) {
+  if (!opt.out.empty()) check_output_file(opt.out);
   std::vector<AuditDocument> docs;
   for (const std::string& run : opt.runs) docs.push_back(read_audit_document(run));
   // CSV rows stand alone (each names its model); Markdown and LaTeX name a model once per group.
   const Table t = comparison_table(docs, opt.format == "csv");
   const std::string text = opt.format == "tex" ? table_latex(t) : opt.format == "csv" ? table_csv(t) : table_markdown(t);
   if (opt.out.empty()) std::fputs(text.c_str(), stdout);
-  else write_file_atomic(opt.out, text);
+  else {
+    write_file_atomic(opt.out, text);
+    std::printf("wrote %s\n", opt.out.c_str());
+  }
   return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "cuda/check/check.h"
 #include "cuda/check/gemm_cases.h"
+#include "cuda/check/tensor_core_probe.h"
 #include "cuda/device_buffer.h"
 #include "cuda/kernels.h"
 #include "cuda/registry.h"
@@ -140,6 +141,13 @@ void check_gemms(const CheckOptions& options, const DeviceStatus& device, CheckT
       if (c.M * c.N * c.K <= 2'500'000) probed.push_back(c), probed_results.push_back(std::move(d));
     }
     probe_tensor_core(name, policy, probed, probed_results, table);
+    if (model && !model->bit_exact) {  // a wider search on the small cases, for the next model
+      std::vector<GemmCase> small;
+      std::vector<std::vector<float>> small_y;
+      for (std::size_t i = 0; i < probed.size(); ++i)
+        if (probed[i].M * probed[i].N * probed[i].K <= 300'000) small.push_back(probed[i]), small_y.push_back(probed_results[i].y);
+      probe_tensor_core_variants(name, policy == AccPolicy::Binary16Fma, small, small_y, table);
+    }
   }
 }
 

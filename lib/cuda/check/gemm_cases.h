@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/gemm_float.h"
-#include "kernels/schedule.h"
+#include "core/gemm_float.h"
+#include "core/schedule.h"
 
 namespace fpaudit::cuda::check {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "cuda/kernels.h"
-#include "kernels/arithmetic.h"
+#include "core/arithmetic.h"
 
 namespace fpaudit::cuda::check {
 

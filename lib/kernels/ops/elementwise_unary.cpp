@@ -3,45 +3,28 @@
 #include <cmath>
 #include <functional>
 
-#include "bounds/elementwise.h"
+#include "core/ops/elementwise.h"
 #include "kernels/ops/ops.h"
 
 namespace fpaudit::ops {
 
 namespace {
 
-/// y[i] = f(a, x[i]) for every element. The bound rule (lib/bounds/elementwise.h) maps one
-/// operand element to the bound of its output; without one, an exact kernel's default applies
-/// (1-Lipschitz selections: the input bound passes through).
+/// y[i] = f(a, x[i]) for every element.
 class Unary : public OpKernel {
  public:
   using Fn = std::function<double(const Arithmetic&, double)>;
-  using Rule = std::function<double(const bounds::ArithmeticModel&, bounds::Operand)>;
-  Unary(Fn f, bool exact, Rule rule = {}) : f_(std::move(f)), exact_(exact), rule_(std::move(rule)) {}
+  Unary(Fn f, bool exact) : f_(std::move(f)), exact_(exact) {}
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     const std::vector<double>& x = in[0]->data;
     std::vector<double>& y = out[0]->data;
     for (std::size_t i = 0; i < x.size(); ++i) y[i] = f_(a, x[i]);
   }
   bool exact() const override { return exact_; }
-  void bound(const bounds::BoundRequest& r) const override {
-    if (!rule_) return OpKernel::bound(r);
-    const bounds::Enclosure& x = r.inputs[0];
-    Tensor& det = *r.det[0];
-    Tensor& prob = *r.prob[0];
-    // One tensor for both input bounds: the probabilistic rule would repeat the deterministic one.
-    const bool same_err = x.err == x.err_prob;
-    for (long i = 0; i < det.size(); ++i) {
-      det.data[i] = rule_(r.model, bounds::operand_at(x, i, false));
-      prob.data[i] = same_err ? det.data[i] : std::fmin(det.data[i], rule_(r.model, bounds::operand_at(x, i, true)));
-    }
-    if (r.failure_probability) *r.failure_probability = 0;
-  }
 
  private:
   Fn f_;
   bool exact_;
-  Rule rule_;
 };
 
 /// Preserves NaN; max(x, 0) with +0 for x ≤ 0.
@@ -49,37 +32,13 @@ double relu(double x) { return std::isnan(x) ? x : (x > 0 ? x : 0.0); }
 double clamp(double x, double lo, double hi) { return std::isnan(x) ? x : std::fmin(std::fmax(x, lo), hi); }
 
 std::unique_ptr<OpKernel> unary_fn(UnaryFn fn) {
-  return std::make_unique<Unary>([fn](const Arithmetic& a, double x) { return a.unary(fn, x); }, false,
-                                 [fn](const bounds::ArithmeticModel& m, bounds::Operand x) { return bounds::unary_fn_bound(m, fn, x); });
+  return std::make_unique<Unary>([fn](const Arithmetic& a, double x) { return a.unary(fn, x); }, false);
 }
 
 std::unique_ptr<OpKernel> make_clip(const OpContext& ctx) {
-  // Bounds: attributes min/max before opset 11, optional constant inputs since.
-  double lo = -INFINITY, hi = INFINITY;
-  if (ctx.graph.opset < 11) {
-    lo = ctx.node.attr_float("min", -INFINITY);
-    hi = ctx.node.attr_float("max", INFINITY);
-  } else {
-    auto bound = [&](std::size_t i, double fallback) {
-      if (!ctx.has_input(i)) return fallback;
-      const Constant* c = ctx.const_inputs[i];
-      if (c == nullptr || c->values.size() != 1) ctx.fail(fmt::format("input {} must be a constant scalar", i));
-      return c->values[0];
-    };
-    lo = bound(1, -INFINITY);
-    hi = bound(2, INFINITY);
-  }
-  // The bounds are tensors of the model's type: each chain clips at its own rounding of them.
-  // Exact (a selection), but clamping an error bound is not a bound: clip_bound passes the
-  // operand's error through (1-Lipschitz) plus the rounding of lo and hi.
-  return std::make_unique<Unary>([lo, hi](const Arithmetic& a, double x) { return clamp(x, a.round(lo), a.round(hi)); }, true,
-                                 [lo, hi](const bounds::ArithmeticModel& m, bounds::Operand x) { return bounds::clip_bound(m, x, lo, hi); });
-}
-
-std::unique_ptr<OpKernel> make_hard_sigmoid(double alpha, double beta) {
-  return std::make_unique<Unary>(
-      [alpha, beta](const Arithmetic& a, double x) { return clamp(a.fma(alpha, x, beta), 0.0, 1.0); }, false,
-      [alpha, beta](const bounds::ArithmeticModel& m, bounds::Operand x) { return bounds::hard_sigmoid_bound(m, x, alpha, beta); });
+  // The limits are tensors of the model's type: each chain clips at its own rounding of them.
+  const ClipLimits c = clip_limits(ctx);
+  return std::make_unique<Unary>([c](const Arithmetic& a, double x) { return clamp(x, a.round(c.lo), a.round(c.hi)); }, true);
 }
 
 std::unique_ptr<OpKernel> make_cast(const OpContext& ctx) {
@@ -93,10 +52,7 @@ std::unique_ptr<OpKernel> make_cast(const OpContext& ctx) {
   // rounding (exact for 0/1 and small indices; fp8 holds integers only up to 16 exactly).
   const ValueInfo* from = ctx.graph.value(ctx.node.inputs.at(0));
   if (from != nullptr && !is_float(from->dtype))
-    return std::make_unique<Unary>([](const Arithmetic& a, double x) { return a.round(x); }, false,
-                                   [](const bounds::ArithmeticModel& m, bounds::Operand x) {
-                                     return bounds::nan_to_inf(bounds::up(x.err + m.storage.error(x.magnitude())));
-                                   });
+    return std::make_unique<Unary>([](const Arithmetic& a, double x) { return a.round(x); }, false);  // rule: bounds/rules/elementwise.cpp
   return std::make_unique<Unary>([](const Arithmetic&, double x) { return x; }, true);
 }
 
@@ -122,29 +78,27 @@ void register_unary_ops(std::vector<OpRegistration>& r) {
   r.push_back({"Sqrt", fn(UnaryFn::Sqrt)});
   r.push_back({"Reciprocal", fn(UnaryFn::Reciprocal)});
   r.push_back({"LeakyRelu", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> {
-                 const double alpha = ctx.node.attr_float("alpha", 0.01);
+                 const double alpha = leaky_relu_alpha(ctx);
                  return std::make_unique<Unary>(
-                     [alpha](const Arithmetic& a, double x) { return std::isnan(x) || x >= 0 ? x : a.mul(alpha, x); }, false,
-                     [alpha](const bounds::ArithmeticModel& m, bounds::Operand x) { return bounds::leaky_relu_bound(m, x, alpha); });
+                     [alpha](const Arithmetic& a, double x) { return std::isnan(x) || x >= 0 ? x : a.mul(alpha, x); }, false);
                }});
-  r.push_back({"HardSigmoid", [](const OpContext& ctx) {
-                 return make_hard_sigmoid(ctx.node.attr_float("alpha", 0.2), ctx.node.attr_float("beta", 0.5));
+  r.push_back({"HardSigmoid", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> {
+                 const HardSigmoidParams p = hard_sigmoid_params(ctx);
+                 return std::make_unique<Unary>(
+                     [p](const Arithmetic& a, double x) { return clamp(a.fma(p.alpha, x, p.beta), 0.0, 1.0); }, false);
                }});
   r.push_back({"HardSwish", [](const OpContext&) -> std::unique_ptr<OpKernel> {
                  // x · HardSigmoid(x) with alpha = 1/6 (its binary64 value), beta = 1/2.
                  return std::make_unique<Unary>(
-                     [](const Arithmetic& a, double x) { return a.mul(x, clamp(a.fma(1.0 / 6.0, x, 0.5), 0.0, 1.0)); }, false,
-                     [](const bounds::ArithmeticModel& m, bounds::Operand x) { return bounds::hard_swish_bound(m, x); });
+                     [](const Arithmetic& a, double x) { return a.mul(x, clamp(a.fma(1.0 / 6.0, x, 0.5), 0.0, 1.0)); }, false);
                }});
   r.push_back({"Gelu", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> {
-                 const std::string approx = ctx.node.attr_string("approximate", "none");
-                 if (approx == "none") return unary_fn(UnaryFn::Gelu);
-                 if (approx != "tanh") ctx.fail("approximate must be 'none' or 'tanh'");
+                 if (!gelu_tanh(ctx)) return unary_fn(UnaryFn::Gelu);
                  // The tanh form, evaluated in binary64 and rounded once.
                  return std::make_unique<Unary>([](const Arithmetic& a, double x) {
                    const double k = 0.79788456080286535588;  // sqrt(2/pi)
                    return a.round(0.5 * x * (1.0 + std::tanh(k * (x + 0.044715 * x * x * x))));
-                 }, false, [](const bounds::ArithmeticModel& m, bounds::Operand x) { return bounds::gelu_tanh_bound(m, x); });
+                 }, false);
                }});
 }
 

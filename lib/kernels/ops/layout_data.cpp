@@ -1,7 +1,7 @@
 // Data movement on runtime data: Tile, Expand, DepthToSpace and SpaceToDepth. Each output
 // element is a copy of one input element, fixed at preparation: exact in every arithmetic, and
-// OpKernel's default bound moves the input bounds the same way.
-#include "kernels/ops/broadcast.h"
+// with no bound rule, the engine runs the kernel on the bounds, which moves them the same way.
+#include "core/ops/broadcast.h"
 #include "kernels/ops/ops.h"
 
 namespace fpaudit::ops {

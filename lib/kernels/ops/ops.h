@@ -28,7 +28,4 @@ void register_norm_reduce_ops(std::vector<OpRegistration>& r);
 void register_prod_reduce_ops(std::vector<OpRegistration>& r);
 void register_smooth_activation_ops(std::vector<OpRegistration>& r);
 
-/// Normalises an axis in [-rank, rank) to [0, rank); fails naming the node otherwise.
-int normalize_axis(const OpContext& ctx, std::int64_t axis, int rank);
-
 }  // namespace fpaudit::ops

@@ -2,13 +2,6 @@
 
 namespace fpaudit {
 
-namespace ops {
-int normalize_axis(const OpContext& ctx, std::int64_t axis, int rank) {
-  if (axis < -rank || axis >= rank) ctx.fail(fmt::format("axis {} out of range for rank {}", axis, rank));
-  return static_cast<int>(axis < 0 ? axis + rank : axis);
-}
-}  // namespace ops
-
 std::span<const OpRegistration> op_registry() {
   static const std::vector<OpRegistration> registry = [] {
     std::vector<OpRegistration> r;

@@ -6,35 +6,16 @@
 // Subtracting the maximum keeps exp ≤ 1, so exp never overflows binary16 (it would above 11.09).
 #include <cmath>
 
-#include "bounds/softmax.h"
+#include "core/ops/softmax.h"
 #include "kernels/ops/ops.h"
 
 namespace fpaudit::ops {
 
 namespace {
 
-class Softmax : public OpKernel {
+class Softmax : public OpKernel, private SoftmaxGeometry {
  public:
-  Softmax(const OpContext& ctx, bool log) : log_(log) {
-    const Shape& s = ctx.input_shapes.at(0);
-    const int rank = static_cast<int>(s.size());
-    if (rank == 0) ctx.fail("softmax of a scalar");
-    // Before opset 13 the input is coerced to 2-D at `axis` (default 1) and normalised over
-    // the whole second dimension; since 13 it is normalised along `axis` alone (default -1).
-    const bool coerced = ctx.graph.opset < 13;
-    const int axis = normalize_axis(ctx, ctx.node.attr_int("axis", coerced ? 1 : -1), rank);
-    outer_ = 1;
-    for (int d = 0; d < axis; ++d) outer_ *= s[d];
-    if (coerced) {
-      length_ = 1;
-      for (int d = axis; d < rank; ++d) length_ *= s[d];
-      inner_ = 1;
-    } else {
-      length_ = s[axis];
-      inner_ = 1;
-      for (int d = axis + 1; d < rank; ++d) inner_ *= s[d];
-    }
-  }
+  Softmax(const OpContext& ctx, bool log) : SoftmaxGeometry(ctx), log_(log) {}
 
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     const std::vector<double>& x = in[0]->data;
@@ -68,19 +49,8 @@ class Softmax : public OpKernel {
       }
   }
 
-  void bound(const bounds::BoundRequest& r) const override {
-    double fail = 0;
-    for (long o = 0; o < outer_; ++o)
-      for (long i = 0; i < inner_; ++i) {
-        const bounds::SoftmaxRow row{o * length_ * inner_ + i, length_, inner_};
-        fail = std::fmax(fail, bounds::softmax_bound(r.model, r.lambda, r.inputs[0], row, log_, *r.det[0], *r.prob[0]));
-      }
-    if (r.failure_probability) *r.failure_probability = fail;
-  }
-
  private:
   bool log_;
-  long outer_ = 1, length_ = 1, inner_ = 1;
 };
 
 }  // namespace

@@ -1,0 +1,60 @@
+// Bound rules, registered by op type (as lib/kernels/ops registers the kernels): for each
+// operator, the transfer of lib/bounds/transfer.h from its inputs' enclosures and error bounds
+// to its outputs' bounds. A rule is prepared once per model from the node's OpContext, reading
+// what it needs through lib/core/ops (the same geometry the kernel prepares); the bound math
+// itself lives in the files of lib/bounds (linear.h, reductions.h, ...).
+//
+// An op type without a rule, or whose factory returns no rule (an exact variant such as
+// ReduceSum with noop_with_empty_axes), is bounded by the engine running its exact kernel on
+// the bounds (PlannedLayer::bound, lib/shadow/plan.h); an inexact kernel without a rule has no bound.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "bounds/transfer.h"
+#include "core/op_context.h"
+
+namespace fpaudit::bounds {
+
+class BoundRule {
+ public:
+  virtual ~BoundRule() = default;
+  /// Writes the output bounds of request (see BoundRequest); throws NoBound if it cannot.
+  virtual void bound(const BoundRequest& request) const = 0;
+};
+
+using BoundRuleFactory = std::function<std::unique_ptr<BoundRule>(const OpContext&)>;
+
+struct BoundRuleRegistration {
+  std::string_view op_type;
+  BoundRuleFactory make;
+};
+
+/// Every bound rule fpaudit has.
+std::span<const BoundRuleRegistration> bound_rule_registry();
+/// The rule for a node, prepared; null when its op type has none (see above).
+std::unique_ptr<BoundRule> make_bound_rule(const OpContext& ctx);
+
+namespace rules {
+void register_elementwise_rules(std::vector<BoundRuleRegistration>& r);
+void register_linear_rules(std::vector<BoundRuleRegistration>& r);
+void register_conv_rules(std::vector<BoundRuleRegistration>& r);
+void register_normalization_rules(std::vector<BoundRuleRegistration>& r);
+void register_softmax_rules(std::vector<BoundRuleRegistration>& r);
+void register_reduction_rules(std::vector<BoundRuleRegistration>& r);
+/// The operators on runtime data: comparisons, logic, step functions, selections and index
+/// reductions, the rounded reductions and smooth activations (rules/runtime_ops.cpp).
+void register_runtime_rules(std::vector<BoundRuleRegistration>& r);
+
+/// A factory for a rule class constructed from the OpContext.
+template <class Rule>
+BoundRuleFactory prepared() {
+  return [](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<Rule>(ctx); };
+}
+}  // namespace rules
+
+}  // namespace fpaudit::bounds

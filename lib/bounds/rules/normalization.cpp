@@ -1,0 +1,67 @@
+// Bound rules of BatchNormalization and LayerNormalization (the math: bounds/normalization.h),
+// over the geometry their kernels prepare (lib/core/ops/normalization.h).
+#include <cmath>
+
+#include "bounds/normalization.h"
+#include "bounds/rules.h"
+#include "core/ops/normalization.h"
+
+namespace fpaudit::bounds::rules {
+
+namespace {
+
+using ops::BatchNormGeometry;
+using ops::LayerNormGeometry;
+
+class BatchNormRule : public BoundRule, private BatchNormGeometry {
+ public:
+  explicit BatchNormRule(const OpContext& ctx) : BatchNormGeometry(ctx) {}
+  void bound(const BoundRequest& r) const override {
+    for (std::int64_t c = 0; c < channels_; ++c) {
+      auto constant = [&](std::size_t i) { return operand_at(r.inputs[i], static_cast<long>(c), false); };
+      const BatchNormFold fold = batchnorm_fold(r.model, constant(1), constant(2), constant(3), constant(4), epsilon_);
+      // With one tensor for both input bounds, the probabilistic bound is the deterministic one.
+      const bool same_err = r.inputs[0].err == r.inputs[0].err_prob;
+      for (std::int64_t n = 0; n < outer_; ++n) {
+        const std::int64_t base = (n * channels_ + c) * inner_;
+        for (std::int64_t i = 0; i < inner_; ++i) {
+          const long at = static_cast<long>(base + i);
+          const double det = batchnorm_bound(r.model, fold, operand_at(r.inputs[0], at, false));
+          r.det[0]->data[at] = det;
+          r.prob[0]->data[at] = same_err ? det : min_num(det, batchnorm_bound(r.model, fold, operand_at(r.inputs[0], at, true)));
+        }
+      }
+    }
+    if (r.failure_probability) *r.failure_probability = 0;
+  }
+};
+
+class LayerNormRule : public BoundRule, private LayerNormGeometry {
+ public:
+  explicit LayerNormRule(const OpContext& ctx) : LayerNormGeometry(ctx) {}
+  void bound(const BoundRequest& r) const override {
+    double fail = 0;
+    for (std::int64_t o = 0; o < outer_; ++o) {
+      LayerNormRow row;
+      row.n = length_;
+      row.x = &r.inputs[0];
+      row.x_base = o * length_;
+      row.gamma = &r.inputs[1];
+      row.gamma_at = scale_at_.data();
+      row.beta = has_bias_ ? &r.inputs[2] : nullptr;
+      row.beta_at = bias_at_.data();
+      row.epsilon = epsilon_;
+      fail = std::fmax(fail, layernorm_bound(r.model, r.lambda, row, *r.det[0], *r.prob[0]));
+    }
+    if (r.failure_probability) *r.failure_probability = fail;
+  }
+};
+
+}  // namespace
+
+void register_normalization_rules(std::vector<BoundRuleRegistration>& r) {
+  r.push_back({"BatchNormalization", prepared<BatchNormRule>()});
+  r.push_back({"LayerNormalization", prepared<LayerNormRule>()});
+}
+
+}  // namespace fpaudit::bounds::rules

@@ -1,0 +1,285 @@
+#include "core/chain_arithmetic.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <vector>
+
+#include "format/arithmetic.h"
+#include "format/binary16_batch.h"
+#include "core/accumulators.h"
+#include "core/activation64.h"
+#include "core/gemm_float.h"
+#include "core/round_storage_avx512.h"
+
+namespace fpaudit {
+
+namespace {
+
+static_assert(static_cast<int>(ChainArithmetic::FastFormat::Binary16) == static_cast<int>(VectorRoundFormat::Binary16) &&
+              static_cast<int>(ChainArithmetic::FastFormat::Bfloat16) == static_cast<int>(VectorRoundFormat::Bfloat16) &&
+              static_cast<int>(ChainArithmetic::FastFormat::Binary32) == static_cast<int>(VectorRoundFormat::Binary32),
+              "round_storage_avx512 numbers the formats as FastFormat does");
+
+ChainArithmetic::FastFormat fast_format_of(const Format& f) {
+  if (f == binary16()) return ChainArithmetic::FastFormat::Binary16;
+  if (f == bfloat16()) return ChainArithmetic::FastFormat::Bfloat16;
+  if (f == binary32()) return ChainArithmetic::FastFormat::Binary32;
+  return ChainArithmetic::FastFormat::None;
+}
+
+bool is_binary32_value(double x) { return static_cast<double>(static_cast<float>(x)) == x; }
+
+ChainArithmetic::AccKind acc_kind_of(const Format& acc) {
+  if (acc == binary16()) return ChainArithmetic::AccKind::Binary16Fma;
+  if (acc == bfloat16()) return ChainArithmetic::AccKind::Bfloat16Fma;
+  if (acc == binary32()) return ChainArithmetic::AccKind::Binary32Fma;
+  return ChainArithmetic::AccKind::Generic;
+}
+
+/// One rounded multiply-add per step in an arbitrary accumulation format (lib/format).
+struct GenericFma {
+  using value = double;
+  Format f;
+  double zero() const { return 0.0; }
+  double step(double acc, std::pair<double, double> t) const { return fpaudit::fma(f, t.first, t.second, acc).value; }
+  double combine(double a, double b) const { return fpaudit::add(f, a, b).value; }
+};
+
+template <class A>
+double dot_with(const A& acc, const DotSchedule& s, const double* x, std::ptrdiff_t incx, const double* w,
+                std::ptrdiff_t incw, long n) {
+  return accumulate(acc, s, n, [&](long i) {
+    return acc::Term{static_cast<float>(x[i * incx]), static_cast<float>(w[i * incw])};
+  });
+}
+
+}  // namespace
+
+namespace {
+/// b16::round_f by the F16C instructions (the same bits: tests/format/binary16_fast_test).
+__attribute__((target("f16c"))) float round_binary16_f16c(float x) {
+  return _cvtsh_ss(_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+}  // namespace
+
+double round_fast(ChainArithmetic::FastFormat to, double x) {
+  static const bool f16c = b16::impl::cpu_has_f16c();
+  switch (to) {
+    case ChainArithmetic::FastFormat::Binary16: {
+      const float odd = bf16::double_to_float_odd(x);
+      return f16c ? round_binary16_f16c(odd) : b16::round_f(odd);
+    }
+    case ChainArithmetic::FastFormat::Bfloat16: return bf16::round_f(bf16::double_to_float_odd(x));
+    case ChainArithmetic::FastFormat::Binary32: return static_cast<float>(x);  // IEEE: correctly rounded
+    case ChainArithmetic::FastFormat::None: break;
+  }
+  return NAN;
+}
+
+double fma_fast(ChainArithmetic::FastFormat to, double a, double b, double c) {
+  const double p = a * b;  // exact: 24 + 24 bits, far from binary64's range limits
+  return round_fast(to, sum_to_odd53(p, c));
+}
+
+ChainArithmetic::ChainArithmetic(ChainSpec spec)
+    : spec_(std::move(spec)),
+      acc_kind_(acc_kind_of(spec_.accumulator)),
+      fast_storage_(fast_format_of(spec_.storage)),
+      fast_accumulator_(fast_format_of(spec_.accumulator)) {
+  for (const Format* f : {&spec_.storage, &spec_.accumulator}) {
+    const FormatDiagnostics d = validate(*f);
+    if (!d.ok()) throw std::invalid_argument("chain " + spec_.name + ": " + d.errors);
+  }
+  // The tensor-core model (tensor_core_block.h) needs exact products in binary64 (storage of
+  // at most 26 bits, inside binary32's range) and the accumulators tensor cores have.
+  if (spec_.schedule.order == SumOrder::TensorCore &&
+      (acc_kind_ == AccKind::Bfloat16Fma || acc_kind_ == AccKind::Generic || spec_.storage.precision > 24 ||
+       spec_.storage.emax > 127))
+    throw std::invalid_argument("chain " + spec_.name +
+                                ": a tensor-core schedule needs binary32 or binary16 accumulation and storage "
+                                "no wider than binary32 (tensor cores have no other)");
+}
+
+double ChainArithmetic::round(double exact, Target t) const {
+  const FastFormat f = fast(t);
+  return f != FastFormat::None && std::isfinite(exact) ? round_fast(f, exact) : round_to(format(t), exact);
+}
+
+void ChainArithmetic::round_storage(std::span<double> values) const {
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  const FastFormat f = fast_storage_;
+  auto one = [&](double& v) { v = f != FastFormat::None && std::isfinite(v) ? round_fast(f, v) : round_to(spec_.storage, v); };
+  if (f == FastFormat::None || !avx512) {
+    for (double& v : values) one(v);
+    return;
+  }
+  // Whole vectors of finite values in AVX-512, the rest (a vector with NaN or Inf, the tail)
+  // one by one; the same steps either way.
+  for (std::size_t i = 0; i < values.size();) {
+    i += round_storage_avx512(static_cast<VectorRoundFormat>(f), values.data() + i, values.size() - i);
+    for (const std::size_t end = std::min(values.size(), i + 8); i < end; ++i) one(values[i]);
+  }
+}
+
+// The fast paths below take binary32 operands (every chain value and constant of a fast format
+// is one) and fall back to lib/format for anything else and for non-finite results:
+//   a ± b   exact as a TwoSum pair, rounded to odd at 53 bits, then to the format (fma_fast)
+//   a · b   exact in binary64 (24 + 24 bits), rounded once
+//   a / b, √a  rounded to binary64 first: a second rounding to p ≤ 24 bits is innocuous, as
+//           53 ≥ 2p + 2 (Figueroa, "When is double rounding innocuous?", 1995); the odd
+//           rounding to binary32 on the way keeps the last step exact
+// tests/kernels/chain_rounding_test.cpp compares each with lib/format.
+double ChainArithmetic::add(double a, double b, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b)) {
+    const double r = fma_fast(f, a, 1.0, b);
+    if (std::isfinite(r)) return r;
+  }
+  return fpaudit::add(format(t), a, b).value;
+}
+double ChainArithmetic::sub(double a, double b, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b)) {
+    const double r = fma_fast(f, b, -1.0, a);  // a - b = (-b) + a, signed zeros included
+    if (std::isfinite(r)) return r;
+  }
+  return fpaudit::sub(format(t), a, b).value;
+}
+double ChainArithmetic::mul(double a, double b, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b)) {
+    const double r = round_fast(f, a * b);
+    if (std::isfinite(r)) return r;
+  }
+  return fpaudit::mul(format(t), a, b).value;
+}
+double ChainArithmetic::div(double a, double b, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b) && b != 0) {
+    const double r = round_fast(f, a / b);
+    if (std::isfinite(r)) return r;
+  }
+  return fpaudit::div(format(t), a, b).value;
+}
+double ChainArithmetic::fma(double a, double b, double c, Target t) const {
+  const FastFormat f = fast(t);
+  if (f != FastFormat::None && is_binary32_value(a) && is_binary32_value(b) && is_binary32_value(c)) {
+    const double r = fma_fast(f, a, b, c);
+    if (std::isfinite(r)) return r;  // overflow (and NaN operands): lib/format decides
+  }
+  return fpaudit::fma(format(t), a, b, c).value;
+}
+
+double ChainArithmetic::unary(UnaryFn f, double x, Target t) const {
+  switch (f) {
+    case UnaryFn::Sqrt: {  // correctly rounded; the fast path as for div
+      const FastFormat fast_format = fast(t);
+      if (fast_format != FastFormat::None && x > 0 && is_binary32_value(x)) {
+        const double r = round_fast(fast_format, std::sqrt(x));
+        if (std::isfinite(r)) return r;
+      }
+      return fpaudit::sqrt(format(t), x).value;
+    }
+    case UnaryFn::Reciprocal: return div(1.0, x, t);  // correctly rounded
+    default: return round(unary_binary64(f, x), t);
+  }
+}
+
+double ChainArithmetic::pow(double x, double e, Target t) const {
+  if (e == 2.0) return mul(x, x, t);
+  if (e == 1.0) return round(x, t);
+  // pow, not sqrt, at the two points where they differ (C99 F.9.4.4, ONNX's Pow): +0 at -0, +Inf at -Inf.
+  if (e == 0.5) return x == 0 ? round(0.0, t) : x == -INFINITY ? round(INFINITY, t) : unary(UnaryFn::Sqrt, x, t);
+  if (e == -1.0) return unary(UnaryFn::Reciprocal, x, t);
+  return round(std::pow(x, e), t);
+}
+
+double ChainArithmetic::sum(const double* x, std::ptrdiff_t inc, long n) const {
+  static const double one = 1.0;
+  return dot(x, inc, &one, 0, n);
+}
+
+double ChainArithmetic::dot(const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw, long n) const {
+  const DotSchedule& s = spec_.schedule;
+  switch (acc_kind_) {
+    case AccKind::Binary16Fma: return dot_with(acc::Binary16Fma{}, s, x, incx, w, incw, n);
+    case AccKind::Bfloat16Fma: return dot_with(acc::Bfloat16Fma{}, s, x, incx, w, incw, n);
+    case AccKind::Binary32Fma: return dot_with(acc::Binary32Fma{}, s, x, incx, w, incw, n);
+    case AccKind::Generic: break;
+  }
+  return accumulate(GenericFma{spec_.accumulator}, s, n, [&](long i) { return std::pair{x[i * incx], w[i * incw]}; });
+}
+
+const float* ChainArithmetic::packed(const double* base, long rows, long cols, long row_stride, long col_stride,
+                                     OperandPacks* packs, std::vector<float>& scratch) {
+  if (packs) return packs->get(base, rows, cols, row_stride, col_stride);
+  scratch.resize(static_cast<std::size_t>(rows * cols));
+  for (long i = 0; i < rows; ++i)
+    for (long j = 0; j < cols; ++j) scratch[i * cols + j] = static_cast<float>(base[i * row_stride + j * col_stride]);
+  return scratch.data();
+}
+
+void ChainArithmetic::gemm(const GemmArgs& g) const {
+  if (acc_kind_ == AccKind::Generic) return Arithmetic::gemm(g);
+  // Operands are storage values (⊂ binary32): convert (once, for constants), run the float
+  // kernel, round the accumulator results (bias included) to storage. The float kernels
+  // vectorise across output columns; when there are few columns and many rows (a batch-1
+  // Gemm: N = 1), the problem is transposed, Yᵀ = Xᵀ·Wᵀ. Every output is then the same sum of
+  // the same exact products in the same order (x·w = w·x exactly), so the bits do not change.
+  const bool transpose = g.N < 8 && g.M >= 8;
+  const long rows = transpose ? g.N : g.M, cols = transpose ? g.M : g.N;
+  thread_local std::vector<float> left_scratch, right_scratch, y, bias;
+  const float* left = transpose ? packed(g.X, g.N, g.K, g.x_step, g.ldx, g.x_packs, left_scratch)
+                                : packed(g.W, g.M, g.K, g.ldw, g.w_step, g.w_packs, left_scratch);
+  const float* right = transpose ? packed(g.W, g.K, g.M, g.w_step, g.ldw, g.w_packs, right_scratch)
+                                 : packed(g.X, g.K, g.N, g.ldx, g.x_step, g.x_packs, right_scratch);
+  y.resize(static_cast<std::size_t>(rows * cols));
+  bias.resize(g.bias ? static_cast<std::size_t>(g.M) : 0);
+  for (long m = 0; m < static_cast<long>(bias.size()); ++m) bias[m] = static_cast<float>(round(g.bias[m], Target::Accumulator));
+  const auto policy = acc_kind_ == AccKind::Binary16Fma   ? kernels::AccPolicy::Binary16Fma
+                      : acc_kind_ == AccKind::Bfloat16Fma ? kernels::AccPolicy::Bfloat16Fma
+                                                          : kernels::AccPolicy::Binary32Fma;
+  const bool same_format = spec_.storage == spec_.accumulator || !g.round_to_storage;
+  if (!transpose) {
+    kernels::GemmFloat gf{rows, cols, g.K, left, right, g.bias ? bias.data() : nullptr, y.data(), cols, cols};
+    kernels::gemm_float(policy, spec_.schedule, gf);
+  } else {
+    // The bias belongs to the rows of Y, i.e. the columns of Yᵀ: add it after the sums, with
+    // the same rounding (acc.combine) the kernel would apply.
+    kernels::GemmFloat gf{rows, cols, g.K, left, right, nullptr, y.data(), cols, cols};
+    kernels::gemm_float(policy, spec_.schedule, gf);
+    if (g.bias)
+      for (long n = 0; n < rows; ++n)
+        for (long m = 0; m < cols; ++m) y[n * cols + m] = kernels::combine(policy, y[n * cols + m], bias[m]);
+  }
+  for (long m = 0; m < g.M; ++m)
+    for (long n = 0; n < g.N; ++n) {
+      const double v = transpose ? y[n * cols + m] : y[m * cols + n];
+      g.Y[m * g.ldy + n] = same_format ? v : round(v, Target::Storage);
+    }
+}
+
+double unary_binary64(UnaryFn f, double x) {
+  switch (f) {
+    case UnaryFn::Exp: return std::exp(x);
+    case UnaryFn::Log: return std::log(x);
+    case UnaryFn::Tanh: return tanh64(x);
+    case UnaryFn::Sigmoid: return sigmoid64(x);  // the CUDA epilogues run the same formulas
+    case UnaryFn::Erf: return std::erf(x);
+    case UnaryFn::Gelu: return gelu64(x);
+    case UnaryFn::Sqrt: return std::sqrt(x);
+    case UnaryFn::Reciprocal: return 1.0 / x;
+    case UnaryFn::Rsqrt: return 1.0 / std::sqrt(x);
+  }
+  return NAN;
+}
+
+}  // namespace fpaudit

@@ -1,0 +1,91 @@
+#include "core/ops/conv.h"
+
+#include <fmt/format.h>
+
+namespace fpaudit::ops {
+
+GroupedConvolution::GroupedConvolution(const OpContext& ctx, std::int64_t groups, std::int64_t out_channels, const Window& w,
+                                       std::vector<std::int32_t> taps)
+    : batch_(ctx.input_shapes.at(0).at(0)),
+      channels_(ctx.input_shapes[0].at(1)),
+      groups_(groups),
+      group_channels_(channels_ / groups),
+      group_outputs_(out_channels / groups),
+      taps_(w.taps()),
+      in_plane_(w.in_plane()),
+      out_plane_(w.out_plane()),
+      table_(std::move(taps)) {
+  direct_ = taps_ == 1 && in_plane_ == out_plane_;
+  for (std::int64_t p = 0; direct_ && p < out_plane_; ++p) direct_ = table_[static_cast<std::size_t>(p)] == p;
+}
+
+void GroupedConvolution::unroll(const double* xg, double* col) const {
+  const std::int64_t P = out_plane_;
+  for (std::int64_t c = 0; c < group_channels_; ++c) {
+    const double* xc = xg + c * in_plane_;
+    for (std::int64_t t = 0; t < taps_; ++t) {
+      const std::int32_t* source = table_.data() + t * P;
+      double* dst = col + (c * taps_ + t) * P;
+      for (std::int64_t p = 0; p < P; ++p) dst[p] = source[p] == kPadding ? 0.0 : xc[source[p]];
+    }
+  }
+}
+
+namespace {
+
+/// The kernel's spatial shape: W's trailing dimensions, which kernel_shape must repeat if given.
+std::vector<std::int64_t> kernel_of(const OpContext& ctx) {
+  const Shape& x = ctx.input_shapes.at(0);
+  const Shape& wt = ctx.input_shapes.at(1);
+  if (x.size() < 3 || wt.size() != x.size())
+    ctx.fail(fmt::format("X {} and W {} must be [N, C, spatial...] of one rank", shape_string(x), shape_string(wt)));
+  const std::vector<std::int64_t> kernel(wt.begin() + 2, wt.end());
+  if (ctx.node.has_attr("kernel_shape") && ctx.node.attr_ints("kernel_shape", {}) != kernel)
+    ctx.fail(fmt::format("kernel_shape does not match W {}", shape_string(wt)));
+  return kernel;
+}
+
+/// The group attribute; `fits` says whether X and W agree with it (shape inference checked them).
+template <class Fits>
+std::int64_t groups_of(const OpContext& ctx, Fits fits) {
+  const std::int64_t groups = ctx.node.attr_int("group", 1);
+  if (groups < 1 || !fits(groups, ctx.input_shapes.at(0), ctx.input_shapes.at(1)))
+    ctx.fail(fmt::format("X {} and W {} do not match group = {}", shape_string(ctx.input_shapes[0]),
+                         shape_string(ctx.input_shapes[1]), groups));
+  return groups;
+}
+
+GroupedConvolution make_conv(const OpContext& ctx, const Window& w) {
+  // X [N, C, ...], W [M, C/group, ...]: M splits into the groups too.
+  const std::int64_t groups = groups_of(ctx, [](std::int64_t g, const Shape& x, const Shape& wt) {
+    return x[1] == wt[1] * g && wt[0] % g == 0;
+  });
+  return GroupedConvolution(ctx, groups, ctx.input_shapes[1][0], w, forward_taps(ctx, w));
+}
+
+}  // namespace
+
+ConvGeometry::ConvGeometry(const OpContext& ctx)
+    : window_(read_conv_window(ctx, kernel_of(ctx))), conv_(make_conv(ctx, window_)) {}
+
+ConvTransposeGeometry::ConvTransposeGeometry(const OpContext& ctx)
+    : window_(read_conv_transpose_window(ctx, kernel_of(ctx))),
+      // X [N, C, ...], W [C, M/group, ...]: C splits into the groups.
+      groups_(groups_of(ctx, [](std::int64_t g, const Shape& x, const Shape& wt) { return x[1] == wt[0] && wt[0] % g == 0; })),
+      group_channels_(ctx.input_shapes[0][1] / groups_),
+      group_outputs_(ctx.input_shapes[1][1]),
+      conv_(ctx, groups_, group_outputs_ * groups_, window_, transposed_taps(ctx, window_)) {}
+
+std::vector<double> ConvTransposeGeometry::rearranged(const std::vector<double>& w) const {
+  std::vector<double> matrix(w.size());
+  const std::int64_t taps = window_.taps(), K = group_channels_ * taps;
+  for (std::int64_t g = 0; g < groups_; ++g)
+    for (std::int64_t j = 0; j < group_outputs_; ++j)
+      for (std::int64_t c = 0; c < group_channels_; ++c)
+        for (std::int64_t t = 0; t < taps; ++t)
+          matrix[static_cast<std::size_t>((g * group_outputs_ + j) * K + c * taps + t)] =
+              w[static_cast<std::size_t>(((g * group_channels_ + c) * group_outputs_ + j) * taps + taps - 1 - t)];
+  return matrix;
+}
+
+}  // namespace fpaudit::ops

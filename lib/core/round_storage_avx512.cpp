@@ -1,0 +1,69 @@
+// ChainArithmetic::round_storage for whole tensors, 8 binary64 values per AVX-512 vector: the
+// scalar path's steps (round_fast: binary64 → binary32 rounded to odd → the format) lane by
+// lane. Compiled with -mavx512f (lib/CMakeLists.txt) and entered only after a run-time CPU
+// check; vectors holding a non-finite value are left to the caller's scalar path.
+#include "core/round_storage_avx512.h"
+
+// GCC 12's AVX-512 headers build several intrinsics on _mm512_undefined_*(), which its own
+// -Wmaybe-uninitialized then reports at every use: a false positive of the headers.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <immintrin.h>
+
+#include <cmath>
+
+namespace fpaudit {
+
+namespace {
+
+/// binary64 → binary32 rounded to odd (bf16::double_to_float_odd), 8 finite lanes: round to
+/// nearest, and where that was inexact, truncate toward zero and set the last bit. A lane
+/// that overflowed to ±Inf stays there, as in the scalar code.
+__m512d abs(__m512d x) {
+  return _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(x), _mm512_set1_epi64(0x7FFFFFFFFFFFFFFF)));
+}
+
+__m256 to_float_odd(__m512d x) {
+  const __m256 f = _mm512_cvtpd_ps(x);
+  const __m512d back = _mm512_cvtps_pd(f);
+  const __mmask8 inexact = _mm512_cmp_pd_mask(back, x, _CMP_NEQ_UQ);
+  const __mmask8 finite = _mm512_cmp_pd_mask(abs(back), _mm512_set1_pd(INFINITY), _CMP_LT_OQ);
+  const __mmask8 above = _mm512_cmp_pd_mask(abs(back), abs(x), _CMP_GT_OQ);
+  // The 8 binary32 results in the low half of a 512-bit vector, for the AVX-512F masked ops.
+  __m512i b = _mm512_zextsi256_si512(_mm256_castps_si256(f));
+  b = _mm512_mask_sub_epi32(b, above & inexact & finite, b, _mm512_set1_epi32(1));
+  b = _mm512_mask_or_epi32(b, inexact & finite, b, _mm512_set1_epi32(1));
+  return _mm256_castsi256_ps(_mm512_castsi512_si256(b));
+}
+
+/// bf16::round_f on 8 finite lanes.
+__m256 round_bfloat16(__m256 x) {
+  const __m256i u = _mm256_castps_si256(x);
+  const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+  return _mm256_castsi256_ps(_mm256_and_si256(_mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7FFF)), lsb),
+                                              _mm256_set1_epi32(static_cast<int>(0xFFFF0000u))));
+}
+
+}  // namespace
+
+std::size_t round_storage_avx512(VectorRoundFormat to, double* values, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d x = _mm512_loadu_pd(values + i);
+    if (_mm512_cmp_pd_mask(abs(x), _mm512_set1_pd(INFINITY), _CMP_LT_OQ) != 0xFF) break;  // NaN or Inf: the caller's
+    __m256 f;
+    switch (to) {
+      case VectorRoundFormat::Binary16:
+        // The 512-bit conversions (AVX-512F; the 256-bit ones are F16C), on the low 8 lanes.
+        f = _mm512_castps512_ps256(_mm512_maskz_cvtph_ps(
+            0xFFFF, _mm512_maskz_cvtps_ph(0xFFFF, _mm512_zextps256_ps512(to_float_odd(x)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+        break;
+      case VectorRoundFormat::Bfloat16: f = round_bfloat16(to_float_odd(x)); break;
+      case VectorRoundFormat::Binary32: f = _mm512_cvtpd_ps(x); break;  // IEEE: correctly rounded
+    }
+    _mm512_storeu_pd(values + i, _mm512_cvtps_pd(f));
+  }
+  return i;
+}
+
+}  // namespace fpaudit

@@ -1,0 +1,77 @@
+// The backward pass of the margin-directed bound (theory/margin-bound.md): an interval enclosure
+// G_k of the mean-value Jacobian from every value of the network to one direction c of the
+// logits, computed by vector-Jacobian products in midpoint–radius form.
+//
+// For a layer y = f(x), the exact network's f, and two points x̂ (the chain's value) and x̄ (the
+// exact network's value) of its input, the secant Jacobian J̃ satisfies f(x̂) − f(x̄) = J̃·(x̂ − x̄).
+// A backward step is given an enclosure [mid ± rad] of a row vector g at the layer's output and
+// returns one of gᵀJ̃ at its input, for every J̃ that two points inside the layer's trajectory box
+// [lo, hi] (a box holding both x̂ and x̄) can produce. Linear layers: J̃ is the layer's own
+// matrix; ReLU and MaxPool: the secant slopes, exact where the box fixes the switch and an
+// interval where it does not. Every step rounds in binary64 and folds its own rounding errors
+// into the radius (theory/margin-bound.md §3), so the enclosure is rigorous.
+//
+// Backward steps are registered by op type, as the forward bound rules are.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernels/op.h"
+
+namespace fpaudit::margin {
+
+/// An interval vector in midpoint–radius form: every g with |g_i − mid_i| ≤ rad_i.
+struct Cotangent {
+  std::vector<double> mid, rad;
+  bool reached = false;  ///< false: the value does not influence the direction (g = 0 exactly)
+  void reset(std::size_t n) {
+    mid.assign(n, 0.0);
+    rad.assign(n, 0.0);
+    reached = false;
+  }
+};
+
+/// Elementwise lo ≤ x̂, x̄ ≤ hi: the box holding both trajectories at one value.
+struct TrajectoryBox {
+  const double* lo = nullptr;
+  const double* hi = nullptr;
+};
+
+/// One layer's backward step, prepared once per model.
+class BackwardStep {
+ public:
+  virtual ~BackwardStep() = default;
+  /// Adds an enclosure of gᵀJ̃ to in[i] for every runtime input i (null for constants and
+  /// absent inputs; those are never propagated to). `boxes[i]` encloses input i's trajectories.
+  virtual void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const = 0;
+};
+
+using BackwardFactory = std::function<std::unique_ptr<BackwardStep>(const OpContext&)>;
+
+struct BackwardRegistration {
+  std::string_view op_type;
+  BackwardFactory make;
+};
+
+/// Every op type with a backward step.
+std::span<const BackwardRegistration> backward_registry();
+/// The prepared step for a node, or null when its op type has none (the margin bound is then
+/// unavailable for the model; nothing is guessed).
+std::unique_ptr<BackwardStep> make_backward_step(const OpContext& ctx);
+
+// ---- pieces the steps share (backward_arithmetic.cpp) ------------------------------------------
+
+/// in += g·a for a real scalar a enclosed by [a_lo, a_hi], per element of a range: the interval
+/// product, rounded outward into midpoint–radius form.
+void add_scaled(const Cotangent& g, long g_offset, double a_lo, double a_hi, Cotangent& in, long in_offset, long n);
+/// in[i] += s·g[j] for a slope s ∈ [0, 1] unknown: the hull [min(0, g_lo), max(0, g_hi)].
+void add_unit_slope_hull(const Cotangent& g, long j, Cotangent& in, long i);
+/// in[i] += g[j] exactly (a slope known to be 1), the rounding of the addition in the radius.
+void add_exact(const Cotangent& g, long j, Cotangent& in, long i);
+
+}  // namespace fpaudit::margin

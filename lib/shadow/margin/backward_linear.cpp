@@ -1,0 +1,250 @@
+// Backward steps of the linear layers: Gemm (runtime A, constant B), Conv (constant weights) and
+// BatchNormalization (inference). Their secant Jacobian is their own matrix, taken with the
+// exact network's constants (the model's values, exact in binary64), so gᵀJ is one transposed
+// product; its binary64 rounding is bounded by γ_n(2^-53)·Σ|w||mid| (theory/margin-bound.md §3).
+#include <cmath>
+
+#include "bounds/interval.h"
+#include "core/ops/window.h"
+#include "shadow/margin/backward.h"
+#include "shadow/margin/rounding.h"
+
+namespace fpaudit::margin {
+
+namespace {
+
+/// Accumulators of one transposed product, per input element: Σ w·mid, Σ|w|·|mid|, Σ|w|·rad.
+/// The storage is the thread's, reused from pass to pass (a backward pass runs per direction).
+struct TransposedProduct {
+  std::vector<double>& mid;
+  std::vector<double>& abs_mid;
+  std::vector<double>& rad;
+  explicit TransposedProduct(std::size_t n) : mid(storage(0)), abs_mid(storage(1)), rad(storage(2)) {
+    mid.assign(n, 0.0);
+    abs_mid.assign(n, 0.0);
+    rad.assign(n, 0.0);
+  }
+  static std::vector<double>& storage(int k) {
+    thread_local std::vector<double> s[3];
+    return s[k];
+  }
+  void add(long i, double w, const Cotangent& g, long j) {
+    const double aw = std::fabs(w);
+    mid[i] += w * g.mid[j];
+    abs_mid[i] += aw * std::fabs(g.mid[j]);
+    rad[i] += aw * g.rad[j];
+  }
+  /// in += (this sum of at most `terms` products per element) · scale, scale exact.
+  void flush(long terms, Cotangent& in) const {
+    for (std::size_t i = 0; i < mid.size(); ++i) {
+      const double m = in.mid[i] + mid[i];
+      // The rounded radius sum, its own roundings, the rounding of mid and of the addition.
+      const double r = rad[i] * bounds::safety(2 * terms) + dot_rounding(terms, abs_mid[i]) + std::fabs(m) * 0x1p-53;
+      in.mid[i] = m;
+      in.rad[i] = inflate(in.rad[i] + r);
+    }
+    in.reached = true;
+  }
+};
+
+/// Y = alpha·A'·B' + beta·C with A runtime, B constant (A' = Aᵀ when transA, likewise B).
+class GemmBackward : public BackwardStep {
+ public:
+  explicit GemmBackward(const OpContext& ctx) : b_(ctx.const_inputs[1]) {
+    trans_a_ = ctx.node.attr_int("transA", 0) != 0;
+    trans_b_ = ctx.node.attr_int("transB", 0) != 0;
+    alpha_ = ctx.node.attr_float("alpha", 1.0);
+    const Shape& a = ctx.input_shapes[0];
+    m_ = trans_a_ ? a[1] : a[0];
+    k_ = trans_a_ ? a[0] : a[1];
+    n_ = ctx.output_shapes[0][1];
+    for (double v : b_->values) abs_b_.push_back(std::fabs(v));
+  }
+  void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
+    if (!in[0]) return;
+    TransposedProduct t(static_cast<std::size_t>(m_ * k_));
+    const std::vector<double>& b = b_->values;
+    double* tm = t.mid.data();
+    double* ta = t.abs_mid.data();
+    double* tr = t.rad.data();
+    for (long m = 0; m < m_; ++m)
+      for (long n = 0; n < n_; ++n) {
+        const double gm = out.mid[static_cast<std::size_t>(m * n_ + n)], gr = out.rad[static_cast<std::size_t>(m * n_ + n)];
+        if (gm == 0 && gr == 0) continue;
+        const double agm = std::fabs(gm);
+        if (trans_b_ && !trans_a_) {
+          // B is [N, K]: row n is contiguous, and so is row m of the cotangent of A [M, K].
+          const double* row = b.data() + n * k_;
+          const double* arow = abs_b_.data() + n * k_;
+          double *pm = tm + m * k_, *pa = ta + m * k_, *pr = tr + m * k_;
+          for (long k = 0; k < k_; ++k) {
+            pm[k] += row[k] * gm;
+            pa[k] += arow[k] * agm;
+            pr[k] += arow[k] * gr;
+          }
+          continue;
+        }
+        for (long k = 0; k < k_; ++k) {
+          const std::size_t ib = static_cast<std::size_t>(trans_b_ ? n * k_ + k : k * n_ + n);
+          const long ia = trans_a_ ? k * m_ + m : m * k_ + k;
+          tm[ia] += b[ib] * gm;
+          ta[ia] += abs_b_[ib] * agm;
+          tr[ia] += abs_b_[ib] * gr;
+        }
+      }
+    if (alpha_ == 1) {
+      t.flush(n_, *in[0]);
+      return;
+    }
+    Cotangent unscaled;
+    unscaled.reset(static_cast<std::size_t>(m_ * k_));
+    t.flush(n_, unscaled);
+    add_scaled(unscaled, 0, alpha_, alpha_, *in[0], 0, m_ * k_);
+  }
+
+ private:
+  const Constant* b_;
+  std::vector<double> abs_b_;
+  bool trans_a_ = false, trans_b_ = false;
+  double alpha_ = 1;
+  long m_ = 0, k_ = 0, n_ = 0;
+};
+
+/// Conv with constant weights W [M, C/group, taps...]: gx[c, s] += Σ W[m, c', t]·gy[m, p] over
+/// the taps t of output p that read input s.
+class ConvBackward : public BackwardStep {
+ public:
+  explicit ConvBackward(const OpContext& ctx) : w_(ctx.const_inputs[1]) {
+    const Shape& ws = ctx.input_shapes[1];
+    const std::vector<std::int64_t> kernel(ws.begin() + 2, ws.end());
+    const ops::Window win = ops::read_conv_window(ctx, kernel);
+    taps_table_ = ops::forward_taps(ctx, win);
+    taps_ = win.taps();
+    in_plane_ = win.in_plane();
+    out_plane_ = win.out_plane();
+    const Shape& x = ctx.input_shapes[0];
+    batch_ = x[0];
+    channels_ = x[1];
+    out_channels_ = ws[0];
+    groups_ = ctx.node.attr_int("group", 1);
+    for (double v : w_->values) abs_w_.push_back(std::fabs(v));
+  }
+  void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
+    if (!in[0]) return;
+    const long cg = channels_ / groups_, mg = out_channels_ / groups_, rows = cg * taps_;
+    TransposedProduct t(static_cast<std::size_t>(batch_ * channels_ * in_plane_));
+    // Per group: the column cotangent col[(c, tap), p] = Σ_m W[m, c, tap]·g[m, p] (a dense
+    // product, contiguous in p), then scattered to the input positions the taps read.
+    thread_local std::vector<double> col_mid, col_abs, col_rad, abs_mid;
+    abs_mid.resize(out.mid.size());
+    for (std::size_t i = 0; i < abs_mid.size(); ++i) abs_mid[i] = std::fabs(out.mid[i]);
+    const std::size_t col_size = static_cast<std::size_t>(rows * out_plane_);
+    for (long b = 0; b < batch_; ++b)
+      for (long group = 0; group < groups_; ++group) {
+        col_mid.assign(col_size, 0.0);
+        col_abs.assign(col_size, 0.0);
+        col_rad.assign(col_size, 0.0);
+        for (long m = group * mg; m < (group + 1) * mg; ++m) {
+          const long y_base = (b * out_channels_ + m) * out_plane_;
+          const double *gm = out.mid.data() + y_base, *ga = abs_mid.data() + y_base, *gr = out.rad.data() + y_base;
+          const double* wrow = w_->values.data() + m * rows;
+          const double* arow = abs_w_.data() + m * rows;
+          for (long k = 0; k < rows; ++k) {
+            const double wv = wrow[k], aw = arow[k];
+            if (wv == 0) continue;
+            double *cm = col_mid.data() + k * out_plane_, *ca = col_abs.data() + k * out_plane_, *cr = col_rad.data() + k * out_plane_;
+            for (long p = 0; p < out_plane_; ++p) {
+              cm[p] += wv * gm[p];
+              ca[p] += aw * ga[p];
+              cr[p] += aw * gr[p];
+            }
+          }
+        }
+        for (long k = 0; k < rows; ++k) {
+          const long c = k / taps_, tap = k % taps_;
+          const long x_base = (b * channels_ + group * cg + c) * in_plane_;
+          double *pm = t.mid.data() + x_base, *pa = t.abs_mid.data() + x_base, *pr = t.rad.data() + x_base;
+          const std::int32_t* row = taps_table_.data() + tap * out_plane_;
+          const double *cm = col_mid.data() + k * out_plane_, *ca = col_abs.data() + k * out_plane_, *cr = col_rad.data() + k * out_plane_;
+          for (long p = 0; p < out_plane_; ++p) {
+            const std::int32_t s = row[p];
+            if (s == ops::kPadding) continue;
+            pm[s] += cm[p];
+            pa[s] += ca[p];
+            pr[s] += cr[p];
+          }
+        }
+      }
+    t.flush(2 * mg * taps_, *in[0]);
+  }
+
+ private:
+  const Constant* w_;
+  std::vector<double> abs_w_;
+  std::vector<std::int32_t> taps_table_;
+  long taps_ = 0, in_plane_ = 0, out_plane_ = 0, batch_ = 0, channels_ = 0, out_channels_ = 0, groups_ = 1;
+};
+
+/// BatchNormalization (inference): y = scale·(x − mean)/√(var + ε) + B, so gx = a_c·gy per
+/// channel with a_c = scale_c/√(var_c + ε), a real number enclosed by outward rounding.
+class BatchNormBackward : public BackwardStep {
+ public:
+  explicit BatchNormBackward(const OpContext& ctx) {
+    const double eps = ctx.node.attr_float("epsilon", 1e-5);
+    const Constant* scale = ctx.const_inputs[1];
+    const Constant* var = ctx.const_inputs[4];
+    const Shape& x = ctx.input_shapes[0];
+    batch_ = x[0];
+    channels_ = x[1];
+    plane_ = 1;
+    for (std::size_t i = 2; i < x.size(); ++i) plane_ *= x[i];
+    for (long c = 0; c < channels_; ++c) {
+      const bounds::Interval v = bounds::Interval::point(var->values[static_cast<std::size_t>(c)]) + bounds::Interval::point(eps);
+      if (!(v.lo > 0)) throw std::invalid_argument("variance + epsilon not positive");
+      // √ is correctly rounded, the division too: one step outward each.
+      const double s_lo = bounds::down(std::sqrt(v.lo)), s_hi = bounds::up(std::sqrt(v.hi));
+      const double g = scale->values[static_cast<std::size_t>(c)];
+      const double q1 = g / s_lo, q2 = g / s_hi;
+      lo_.push_back(bounds::down(bounds::min_num(q1, q2)));
+      hi_.push_back(bounds::up(bounds::max_num(q1, q2)));
+    }
+  }
+  void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
+    if (!in[0]) return;
+    for (long b = 0; b < batch_; ++b)
+      for (long c = 0; c < channels_; ++c) {
+        const long base = (b * channels_ + c) * plane_;
+        add_scaled(out, base, lo_[static_cast<std::size_t>(c)], hi_[static_cast<std::size_t>(c)], *in[0], base, plane_);
+      }
+  }
+
+ private:
+  long batch_ = 0, channels_ = 0, plane_ = 1;
+  std::vector<double> lo_, hi_;
+};
+
+/// Only the operand layouts the shipped models use; anything else has no step (nullptr).
+bool constants_at(const OpContext& ctx, std::initializer_list<std::size_t> idx) {
+  for (std::size_t i : idx)
+    if (i >= ctx.const_inputs.size() || !ctx.const_inputs[i]) return false;
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<BackwardStep> make_gemm_backward(const OpContext& ctx) {
+  if (ctx.const_inputs.at(0) || !constants_at(ctx, {1}) || (ctx.has_input(2) && !ctx.const_inputs[2])) return nullptr;
+  return std::make_unique<GemmBackward>(ctx);
+}
+
+std::unique_ptr<BackwardStep> make_conv_backward(const OpContext& ctx) {
+  if (ctx.const_inputs.at(0) || !constants_at(ctx, {1}) || (ctx.has_input(2) && !ctx.const_inputs[2])) return nullptr;
+  return std::make_unique<ConvBackward>(ctx);
+}
+
+std::unique_ptr<BackwardStep> make_batch_norm_backward(const OpContext& ctx) {
+  if (ctx.const_inputs.at(0) || !constants_at(ctx, {1, 2, 3, 4}) || ctx.input_shapes[0].size() < 2) return nullptr;
+  return std::make_unique<BatchNormBackward>(ctx);
+}
+
+}  // namespace fpaudit::margin

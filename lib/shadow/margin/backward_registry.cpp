@@ -1,0 +1,43 @@
+// The backward steps by op type (theory/margin-bound.md), registered in one table like the
+// forward bound rules: an op type not listed has no step, and the margin bound of a model that
+// uses it is reported as unavailable.
+#include <array>
+
+#include "shadow/margin/backward.h"
+
+namespace fpaudit::margin {
+
+std::unique_ptr<BackwardStep> make_gemm_backward(const OpContext& ctx);
+std::unique_ptr<BackwardStep> make_conv_backward(const OpContext& ctx);
+std::unique_ptr<BackwardStep> make_batch_norm_backward(const OpContext& ctx);
+std::unique_ptr<BackwardStep> make_relu_backward(const OpContext& ctx);
+std::unique_ptr<BackwardStep> make_max_pool_backward(const OpContext& ctx);
+std::unique_ptr<BackwardStep> make_average_pool_backward(const OpContext& ctx);
+std::unique_ptr<BackwardStep> make_copy_backward(const OpContext& ctx);
+
+std::span<const BackwardRegistration> backward_registry() {
+  static const std::array<BackwardRegistration, 13> table{{
+      {"Gemm", make_gemm_backward},
+      {"Conv", make_conv_backward},
+      {"BatchNormalization", make_batch_norm_backward},
+      {"Relu", make_relu_backward},
+      {"LeakyRelu", make_relu_backward},
+      {"MaxPool", make_max_pool_backward},
+      {"AveragePool", make_average_pool_backward},
+      {"GlobalAveragePool", make_average_pool_backward},
+      {"Flatten", make_copy_backward},
+      {"Reshape", make_copy_backward},
+      {"Identity", make_copy_backward},
+      {"Squeeze", make_copy_backward},
+      {"Unsqueeze", make_copy_backward},
+  }};
+  return table;
+}
+
+std::unique_ptr<BackwardStep> make_backward_step(const OpContext& ctx) {
+  for (const BackwardRegistration& r : backward_registry())
+    if (r.op_type == ctx.node.op_type) return r.make(ctx);
+  return nullptr;
+}
+
+}  // namespace fpaudit::margin

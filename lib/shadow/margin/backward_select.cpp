@@ -1,0 +1,183 @@
+// Backward steps of the layers that select, average or move values: ReLU and LeakyRelu, MaxPool,
+// AveragePool, GlobalAveragePool, and the pure data movements (Flatten, Reshape, ...).
+//
+// ReLU (theory/margin-bound.md §4): relu(a) − relu(b) = s·(a − b) with s = 1 when a, b ≥ 0,
+// s = 0 when a, b ≤ 0, and s ∈ [0, 1] otherwise. With a and b in the box [lo, hi], a unit is
+// stable when lo ≥ 0 or hi ≤ 0; only an unstable unit takes the interval slope.
+// MaxPool (§5): max(a) − max(b) lies between a_i − b_i and a_k − b_k for the argmaxes i of a and
+// k of b, so it is a convex combination of the entries of a − b at the window positions that can
+// hold a maximum, those with hi ≥ max over the window of lo. One such position: slope exactly 1.
+#include <cmath>
+
+#include "bounds/transfer.h"
+#include "core/ops/window.h"
+#include "shadow/margin/backward.h"
+
+namespace fpaudit::margin {
+
+namespace {
+
+class ReluBackward : public BackwardStep {
+ public:
+  explicit ReluBackward(double negative_slope) : alpha_(negative_slope) {}
+  void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const override {
+    if (!in[0]) return;
+    const TrajectoryBox& b = boxes[0];
+    const long n = static_cast<long>(out.mid.size());
+    for (long i = 0; i < n; ++i) {
+      if (b.lo[i] >= 0) {
+        add_exact(out, i, *in[0], i);
+      } else if (b.hi[i] <= 0) {
+        if (alpha_ != 0) add_scaled(out, i, alpha_, alpha_, *in[0], i, 1);
+      } else if (alpha_ == 0) {
+        add_unit_slope_hull(out, i, *in[0], i);
+      } else {
+        // Secant slope in [min(α, 1), max(α, 1)].
+        add_scaled(out, i, bounds::min_num(alpha_, 1.0), bounds::max_num(alpha_, 1.0), *in[0], i, 1);
+      }
+    }
+  }
+
+ private:
+  double alpha_;
+};
+
+/// The windows of MaxPool and AveragePool over one plane, from the kernels' tap table.
+struct Windows {
+  std::vector<std::int32_t> table;  ///< [tap · out_plane + p]: input offset or kPadding
+  long taps = 0, in_plane = 0, out_plane = 0, planes = 0;
+  std::vector<double> divisor;      ///< AveragePool: per output position
+};
+
+Windows read_windows(const OpContext& ctx, bool count_padding) {
+  const std::vector<std::int64_t> kernel = ctx.node.attr_ints("kernel_shape", {});
+  const ops::Window w = ops::read_conv_window(ctx, kernel);
+  Windows r;
+  r.table = ops::forward_taps(ctx, w);
+  r.taps = w.taps();
+  r.in_plane = w.in_plane();
+  r.out_plane = w.out_plane();
+  r.planes = ctx.input_shapes[0][0] * ctx.input_shapes[0][1];
+  std::vector<std::int64_t> o(w.rank(), 0);
+  for (long p = 0; p < r.out_plane; ++p) {
+    double inside = 0;
+    for (long t = 0; t < r.taps; ++t) inside += r.table[static_cast<std::size_t>(t * r.out_plane + p)] != ops::kPadding;
+    double padded = 1;  // the taps inside the padded input along each axis (count_include_pad)
+    for (std::size_t i = 0; i < w.rank(); ++i) {
+      std::int64_t k = 0;
+      for (std::int64_t t = 0; t < w.kernel[i]; ++t) {
+        const std::int64_t q = o[i] * w.strides[i] - w.pad_begin[i] + t * w.dilations[i];
+        k += q >= -w.pad_begin[i] && q < w.in[i] + w.pad_end[i];
+      }
+      padded *= static_cast<double>(k);
+    }
+    r.divisor.push_back(count_padding ? padded : inside);
+    for (std::size_t i = w.rank(); i-- > 0;) {
+      if (++o[i] < w.out[i]) break;
+      o[i] = 0;
+    }
+  }
+  return r;
+}
+
+class MaxPoolBackward : public BackwardStep {
+ public:
+  explicit MaxPoolBackward(const OpContext& ctx) : w_(read_windows(ctx, false)) {}
+  void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const override {
+    if (!in[0]) return;
+    const TrajectoryBox& b = boxes[0];
+    std::vector<long> candidates;
+    for (long plane = 0; plane < w_.planes; ++plane) {
+      const long xb = plane * w_.in_plane, yb = plane * w_.out_plane;
+      for (long p = 0; p < w_.out_plane; ++p) {
+        double floor = -INFINITY;  // max over the window of lo: no maximum lies below it
+        for (long t = 0; t < w_.taps; ++t)
+          if (const std::int32_t s = w_.table[static_cast<std::size_t>(t * w_.out_plane + p)]; s != ops::kPadding)
+            floor = bounds::max_num(floor, b.lo[xb + s]);
+        candidates.clear();
+        for (long t = 0; t < w_.taps; ++t)
+          if (const std::int32_t s = w_.table[static_cast<std::size_t>(t * w_.out_plane + p)]; s != ops::kPadding && b.hi[xb + s] >= floor)
+            candidates.push_back(xb + s);
+        if (candidates.size() == 1) {
+          add_exact(out, yb + p, *in[0], candidates[0]);
+        } else {
+          for (long i : candidates) add_unit_slope_hull(out, yb + p, *in[0], i);
+        }
+      }
+    }
+  }
+
+ private:
+  Windows w_;
+};
+
+class AveragePoolBackward : public BackwardStep {
+ public:
+  AveragePoolBackward(const OpContext& ctx, bool global) {
+    if (global) {
+      const Shape& x = ctx.input_shapes[0];
+      w_.planes = x[0] * x[1];
+      w_.in_plane = 1;
+      for (std::size_t i = 2; i < x.size(); ++i) w_.in_plane *= x[i];
+      w_.out_plane = 1;
+      w_.taps = w_.in_plane;
+      for (long t = 0; t < w_.taps; ++t) w_.table.push_back(static_cast<std::int32_t>(t));
+      w_.divisor.push_back(static_cast<double>(w_.in_plane));
+    } else {
+      w_ = read_windows(ctx, ctx.node.attr_int("count_include_pad", 0) != 0);
+    }
+  }
+  void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
+    if (!in[0]) return;
+    for (long plane = 0; plane < w_.planes; ++plane) {
+      const long xb = plane * w_.in_plane, yb = plane * w_.out_plane;
+      for (long p = 0; p < w_.out_plane; ++p) {
+        // 1/divisor, a real number: the correctly rounded quotient, one step outward.
+        const double q = 1.0 / w_.divisor[static_cast<std::size_t>(p)];
+        for (long t = 0; t < w_.taps; ++t)
+          if (const std::int32_t s = w_.table[static_cast<std::size_t>(t * w_.out_plane + p)]; s != ops::kPadding)
+            add_scaled(out, yb + p, bounds::down(q), bounds::up(q), *in[0], xb + s, 1);
+      }
+    }
+  }
+
+ private:
+  Windows w_;
+};
+
+/// Flatten, Reshape, Identity, Dropout (inference), Squeeze, Unsqueeze: the same elements in
+/// the same row-major order, so the Jacobian is the identity.
+class CopyBackward : public BackwardStep {
+ public:
+  void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
+    if (!in[0]) return;
+    for (long i = 0; i < static_cast<long>(out.mid.size()); ++i) add_exact(out, i, *in[0], i);
+  }
+};
+
+bool runtime_input_only(const OpContext& ctx) { return !ctx.const_inputs.empty() && !ctx.const_inputs[0]; }
+
+}  // namespace
+
+std::unique_ptr<BackwardStep> make_relu_backward(const OpContext& ctx) {
+  if (!runtime_input_only(ctx)) return nullptr;
+  return std::make_unique<ReluBackward>(ctx.node.op_type == "LeakyRelu" ? ctx.node.attr_float("alpha", 0.01) : 0.0);
+}
+
+std::unique_ptr<BackwardStep> make_max_pool_backward(const OpContext& ctx) {
+  if (!runtime_input_only(ctx) || ctx.node.attr_ints("kernel_shape", {}).empty()) return nullptr;
+  return std::make_unique<MaxPoolBackward>(ctx);
+}
+
+std::unique_ptr<BackwardStep> make_average_pool_backward(const OpContext& ctx) {
+  const bool global = ctx.node.op_type == "GlobalAveragePool";
+  if (!runtime_input_only(ctx) || (!global && ctx.node.attr_ints("kernel_shape", {}).empty())) return nullptr;
+  return std::make_unique<AveragePoolBackward>(ctx, global);
+}
+
+std::unique_ptr<BackwardStep> make_copy_backward(const OpContext& ctx) {
+  if (!runtime_input_only(ctx)) return nullptr;
+  return std::make_unique<CopyBackward>();
+}
+
+}  // namespace fpaudit::margin

@@ -1,0 +1,126 @@
+#include "shadow/margin/margin_bound.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "bounds/transfer.h"
+#include "shadow/margin/rounding.h"
+
+namespace fpaudit::margin {
+
+namespace {
+
+/// The OpContext a kernel was prepared with, rebuilt for the backward step (shadow/plan.cpp).
+std::unique_ptr<BackwardStep> prepare(const Graph& graph, const Node& node) {
+  OpContext ctx{graph, node, {}, {}, {}};
+  for (const std::string& in : node.inputs) {
+    const Constant* c = in.empty() ? nullptr : graph.constant(in);
+    const ValueInfo* v = in.empty() ? nullptr : graph.value(in);
+    ctx.input_shapes.push_back(c ? c->shape : v ? v->shape : Shape{});
+    ctx.const_inputs.push_back(c);
+  }
+  for (const std::string& out : node.outputs) {
+    const ValueInfo* v = out.empty() ? nullptr : graph.value(out);
+    ctx.output_shapes.push_back(v ? v->shape : Shape{});
+  }
+  return make_backward_step(ctx);
+}
+
+/// Σ_i |G_i|·ℓ_i over one slot, rounded up; |G_i| = |mid_i| + rad_i. A zero cotangent (exactly
+/// zero: the value does not reach c) contributes nothing even where ℓ is infinite.
+double weighted(const Cotangent& g, const std::vector<double>& l) {
+  double s = 0;
+  const long n = static_cast<long>(l.size());
+  for (long i = 0; i < n; ++i) {
+    const double a = std::fabs(g.mid[i]) + g.rad[i];
+    if (a != 0) s += a * l[i];
+  }
+  return bounds::nan_to_inf(s * bounds::safety(2 * n + 2));
+}
+
+}  // namespace
+
+MarginPlan::MarginPlan(const Plan& plan) : plan_(&plan) {
+  for (const PlannedLayer& layer : plan.layers()) {
+    std::unique_ptr<BackwardStep> s;
+    try {
+      s = layer.outputs.size() == 1 ? prepare(plan.graph(), *layer.node) : nullptr;
+    } catch (const std::exception&) {
+      s = nullptr;
+    }
+    if (!s && missing_.empty()) missing_ = fmt::format("{} ({})", layer.node->op_type, layer.node->name);
+    steps_.push_back(std::move(s));
+  }
+}
+
+MarginWorkspace::MarginWorkspace(const Plan& plan) : g(plan.slots().size()) {}
+
+MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginTerms& terms, int out_slot, int t, int j) {
+  const Plan& plan = mp.plan();
+  const auto& slots = plan.slots();
+  for (std::size_t s = 0; s < slots.size(); ++s)
+    if (!slots[s].constant) w.g[s].reset(static_cast<std::size_t>(element_count(slots[s].shape)));
+  Cotangent& top = w.g[static_cast<std::size_t>(out_slot)];
+  top.mid[static_cast<std::size_t>(t)] = 1;
+  top.mid[static_cast<std::size_t>(j)] = -1;
+  top.reached = true;
+
+  const auto& layers = plan.layers();
+  MarginBound b;
+  b.layer_det.assign(layers.size(), 0.0);
+  b.layer_prob.assign(layers.size(), 0.0);
+  if (terms.observed_chain) b.layer_observed.assign(layers.size(), 0.0);
+  std::vector<TrajectoryBox> boxes;
+  std::vector<Cotangent*> ins;
+  for (std::size_t l = layers.size(); l-- > 0;) {
+    const PlannedLayer& layer = layers[l];
+    const int o = layer.outputs[0];
+    const Cotangent& g = w.g[static_cast<std::size_t>(o)];
+    if (!g.reached) continue;
+    b.layer_det[l] = weighted(g, terms.local_det->value(o).data);
+    b.layer_prob[l] = weighted(g, terms.local_prob->value(o).data);
+    if (terms.observed_chain) {
+      const std::vector<double>& yc = terms.observed_chain->value(o).data;
+      const std::vector<double>& yr = terms.observed_ref->value(o).data;
+      double s = 0;
+      for (std::size_t i = 0; i < yc.size(); ++i) s += g.mid[i] * (yc[i] - yr[i]);
+      b.layer_observed[l] = s;
+    }
+    boxes.clear();
+    ins.clear();
+    for (int s : layer.inputs) {
+      const bool runtime = s >= 0 && !slots[static_cast<std::size_t>(s)].constant;
+      boxes.push_back(runtime ? TrajectoryBox{terms.box_lo->value(s).data.data(), terms.box_hi->value(s).data.data()} : TrajectoryBox{});
+      ins.push_back(runtime ? &w.g[static_cast<std::size_t>(s)] : nullptr);
+    }
+    mp.step(l).apply(boxes, g, ins);
+  }
+
+  // The input's rounding is known with its sign: |Σ g·e_0| ≤ |Σ mid·e_0| + Σ rad·|e_0|, plus the
+  // binary64 rounding of the first sum.
+  const Cotangent& g0 = w.g[static_cast<std::size_t>(plan.input_slots()[0])];
+  if (g0.reached) {
+    const std::vector<double>& e0 = *terms.input_error;
+    double signed_sum = 0, abs_sum = 0, rad_sum = 0;
+    for (std::size_t i = 0; i < e0.size(); ++i) {
+      signed_sum += g0.mid[i] * e0[i];
+      abs_sum += std::fabs(g0.mid[i] * e0[i]);
+      rad_sum += g0.rad[i] * std::fabs(e0[i]);
+    }
+    const long n = static_cast<long>(e0.size());
+    b.input = inflate(std::fabs(signed_sum) + dot_rounding(n, abs_sum) + rad_sum * bounds::safety(2 * n + 2));
+  }
+  // Σ over layers, each term already rounded up; the sum's own rounding by the safety factor.
+  const long n_terms = static_cast<long>(layers.size()) + 1;
+  double det = b.input, prob = b.input;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    det += b.layer_det[l];
+    prob += b.layer_prob[l];
+  }
+  b.det = bounds::nan_to_inf(det * bounds::safety(n_terms));
+  b.prob = bounds::nan_to_inf(prob * bounds::safety(n_terms));
+  return b;
+}
+
+}  // namespace fpaudit::margin

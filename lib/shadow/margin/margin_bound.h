@@ -1,0 +1,68 @@
+// The margin-directed error bound (theory/margin-bound.md). For the chain's logits ẑ, the exact
+// network's z̄ and a direction c = e_t − e_j (top class t against class j),
+//
+//     |c·(ẑ − z̄)| ≤ Σ_k ⟨|G_k|, ℓ_k⟩ + |⟨mid_0, e_0⟩| + ⟨rad_0, |e_0|⟩
+//
+// where ℓ_k bounds elementwise the local error layer k makes at the chain's own input (its
+// rounding and its weights' rounding: the forward rules of lib/bounds with exact inputs), G_k
+// encloses the mean-value Jacobian from layer k's output to c·z (one backward pass, backward.h,
+// over trajectory boxes holding both the chain's and the exact values), and e_0 = x̂_0 − x_0 is
+// the known, signed rounding of the input. The same pass with the probabilistic ℓ_k gives the
+// probabilistic bound, which holds when every elementwise probabilistic bound it uses holds.
+//
+// One MarginPlan per model (read-only, shared by threads); one MarginWorkspace per thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "shadow/margin/backward.h"
+#include "shadow/plan.h"
+
+namespace fpaudit::margin {
+
+class MarginPlan {
+ public:
+  explicit MarginPlan(const Plan& plan);
+  const Plan& plan() const { return *plan_; }
+  /// Whether every layer has a backward step; otherwise the op type that lacks one.
+  bool available() const { return missing_.empty(); }
+  const std::string& missing() const { return missing_; }
+  const BackwardStep& step(std::size_t layer) const { return *steps_[layer]; }
+
+ private:
+  const Plan* plan_;
+  std::vector<std::unique_ptr<BackwardStep>> steps_;
+  std::string missing_;
+};
+
+/// What the bound of one trajectory needs, per slot of the plan.
+struct MarginTerms {
+  const Activations* box_lo = nullptr;   ///< trajectory boxes: lo ≤ x̂, x̄ ≤ hi
+  const Activations* box_hi = nullptr;
+  const Activations* local_det = nullptr;   ///< ℓ_k at every layer output (deterministic)
+  const Activations* local_prob = nullptr;  ///< ℓ_k, probabilistic
+  const std::vector<double>* input_error = nullptr;  ///< e_0 = x̂_0 − x_0, signed, graph input 0
+  /// Optional: an observed local error per layer output, chain minus reference (first-order blame).
+  const Activations* observed_chain = nullptr;
+  const Activations* observed_ref = nullptr;
+};
+
+struct MarginBound {
+  double det = 0, prob = 0;        ///< bounds on |c·(ẑ − z̄)|, rounded up
+  double input = 0;                ///< the input rounding's part (in both)
+  std::vector<double> layer_det;   ///< per layer: ⟨|G_k|, ℓ_k⟩ deterministic
+  std::vector<double> layer_prob;  ///< per layer: probabilistic
+  std::vector<double> layer_observed;  ///< per layer: ⟨mid_k, observed local error⟩ (when given)
+};
+
+class MarginWorkspace {
+ public:
+  explicit MarginWorkspace(const Plan& plan);
+  std::vector<Cotangent> g;  ///< per slot
+};
+
+/// The bound for c = e_t − e_j at graph output `out_slot`: one backward pass.
+MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginTerms& terms, int out_slot, int t, int j);
+
+}  // namespace fpaudit::margin

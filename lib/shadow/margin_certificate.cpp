@@ -1,0 +1,181 @@
+#include "shadow/margin_certificate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "bounds/transfer.h"
+
+namespace fpaudit {
+
+namespace {
+
+/// One family of bounds (a trajectory's boxes and local bounds) and its certificates so far.
+struct Family {
+  margin::MarginTerms terms;
+  const Tensor* elementwise_det = nullptr;   ///< the elementwise bounds E at the logits
+  const Tensor* elementwise_prob = nullptr;
+  bool det = true, prob = true;  ///< still certifiable
+  bool alive() const { return det || prob; }
+};
+
+/// The local bound ℓ_k of every layer at the chain's input enclosure lo ≤ x ≤ hi with exact
+/// inputs (zero_err: only the constants' rounding), into det / prob. Returns the union bound on
+/// the probability that any elementwise probabilistic bound fails.
+double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model, const Activations& lo, const Activations& hi,
+                    Activations& det, Activations& prob) {
+  double failure = 0;
+  for (const PlannedLayer& layer : s.plan.layers()) {
+    const double f = bound_layer(layer, model, s.lambda, lo, hi, s.zero_err, s.zero_err, det, prob);
+    for (int o : layer.outputs)
+      if (o >= 0) failure += f * static_cast<double>(det.value(o).size());
+  }
+  return failure;
+}
+
+/// A posteriori boxes: hull of the chain's value x̂ and the reference's enclosure [x_ref ± R] of
+/// the exact value, rounded outward.
+void trajectory_boxes(const MarginSample& s, MarginScratch& w) {
+  const auto& slots = s.plan.slots();
+  for (std::size_t k = 0; k < slots.size(); ++k) {
+    if (slots[k].constant) continue;
+    const int slot = static_cast<int>(k);
+    const std::vector<double>& xc = s.chain.value(slot).data;
+    const std::vector<double>& xr = s.ref.value(slot).data;
+    const std::vector<double>& r = s.ref_err.value(slot).data;
+    std::vector<double>& lo = w.lo.mutable_value(slot).data;
+    std::vector<double>& hi = w.hi.mutable_value(slot).data;
+    for (std::size_t i = 0; i < xc.size(); ++i) {
+      lo[i] = bounds::min_num(xc[i], bounds::down(xr[i] - r[i]));
+      hi[i] = bounds::max_num(xc[i], bounds::up(xr[i] + r[i]));
+    }
+  }
+}
+
+bool all_finite(const Tensor& t) {
+  return std::all_of(t.data.begin(), t.data.end(), [](double v) { return std::isfinite(v); });
+}
+
+}  // namespace
+
+MarginScratch::MarginScratch(const Plan& plan, const std::vector<Tensor>& zero_constants)
+    : lo(plan, zero_constants), hi(plan, zero_constants), backward(plan) {
+  for (int k = 0; k < 6; ++k) local.emplace_back(plan, zero_constants);
+}
+
+void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, std::vector<MarginBlame*> blame) {
+  v = MarginVerdict{};
+  if (!s.margin.available()) return;
+  v.available = true;
+  const int out = s.plan.output_slots().at(0);
+  const std::vector<double>& z = s.ref.value(out).data;
+  const std::vector<double>& R = s.ref_err.value(out).data;
+  const std::vector<double>& zc = s.chain.value(out).data;
+  const long n = static_cast<long>(z.size());
+  const TopTwo top = top_two(z.data(), n);
+  if (top.top1 < 0 || n < 2) return;
+  const int t = top.top1;
+  std::vector<int> order;
+  for (int j = 0; j < n; ++j)
+    if (j != t) order.push_back(j);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return z[static_cast<std::size_t>(a)] > z[static_cast<std::size_t>(b)]; });
+
+  // The input's rounding, signed.
+  std::vector<double> xc = s.x;
+  s.arithmetic.round_storage(xc);
+  std::vector<double> e0(xc.size());
+  for (std::size_t i = 0; i < xc.size(); ++i) e0[i] = xc[i] - s.x[i];  // exact: Sterbenz
+
+  // Local bounds: [0, 1] a posteriori (det, prob), [2, 3] the a-priori deterministic pass,
+  // [4, 5] the a-priori probabilistic pass (valid on the event that its enclosures hold).
+  std::vector<Activations>& L = w.local;
+  const bool finite = all_finite(s.chain.value(out));
+  v.failure = std::fmin(1.0, local_bounds(s, s.model, s.chain, s.chain, L[0], L[1]));
+  trajectory_boxes(s, w);
+  for (const PlannedLayer& layer : s.plan.layers()) {
+    if (layer.node->op_type != "Relu" && layer.node->op_type != "LeakyRelu") continue;
+    const std::vector<double>& lo = w.lo.value(layer.inputs[0]).data;
+    const std::vector<double>& hi = w.hi.value(layer.inputs[0]).data;
+    for (std::size_t i = 0; i < lo.size(); ++i) v.unstable += lo[i] < 0 && hi[i] > 0;
+  }
+  std::vector<Family> fam;
+  Family post{{&w.lo, &w.hi, &L[0], &L[1], &e0, s.observed_chain, s.observed_ref}};
+  post.det = post.prob = finite;
+  post.elementwise_det = &s.err.value(out);
+  // Deterministic for both: the elementwise probabilistic bounds would add their own failure
+  // probability, which this certificate does not count.
+  post.elementwise_prob = &s.err.value(out);
+  fam.push_back(post);
+  double pri_failure = 0;
+  if (s.apriori) {
+    const bounds::ArithmeticModel& m = s.apriori_chain->model;
+    local_bounds(s, m, s.apriori->lo(false), s.apriori->hi(false), L[2], L[3]);
+    pri_failure = local_bounds(s, m, s.apriori->lo(true), s.apriori->hi(true), L[4], L[5]) + s.apriori->failure_probability();
+    Family det{{&s.apriori->lo(false), &s.apriori->hi(false), &L[2], &L[3], &e0, nullptr, nullptr}};
+    det.prob = false;
+    det.elementwise_det = det.elementwise_prob = &s.apriori->det(out);
+    Family prob{{&s.apriori->lo(true), &s.apriori->hi(true), &L[4], &L[5], &e0, nullptr, nullptr}};
+    prob.det = false;
+    prob.elementwise_det = prob.elementwise_prob = &s.apriori->prob(out);
+    fam.push_back(det);
+    fam.push_back(prob);
+  }
+  v.apriori_failure = std::fmin(1.0, pri_failure);
+
+  for (std::size_t d = 0; d < order.size(); ++d) {
+    const int j = order[d];
+    const std::size_t ti = static_cast<std::size_t>(t), ji = static_cast<std::size_t>(j);
+    // The exact margin is at least this (rounded down); the drift is observed against z_ref.
+    const double gamma = bounds::down(bounds::down(z[ti] - z[ji]) - bounds::up(R[ti] + R[ji]));
+    const double ref_r = bounds::up(R[ti] + R[ji]);
+    const double a = zc[ti] - z[ti], b = zc[ji] - z[ji];
+    const double drift = std::fabs(a - b);
+    const double slack = (std::fabs(zc[ti]) + std::fabs(z[ti]) + std::fabs(zc[ji]) + std::fabs(z[ji])) * 0x1p-51;
+    for (std::size_t f = 0; f < fam.size(); ++f) {
+      Family& F = fam[f];
+      if (d > 0) {
+        if (!F.alive()) continue;
+        // The elementwise bounds certify this direction already: |c·(ẑ − z̄)| ≤ E_t + E_j.
+        const double ed = bounds::up(F.elementwise_det->data[ti] + F.elementwise_det->data[ji]);
+        const double ep = bounds::up(F.elementwise_prob->data[ti] + F.elementwise_prob->data[ji]);
+        if ((!F.det || gamma > ed) && (!F.prob || gamma > ep)) continue;
+      }
+      margin::MarginBound mb = margin::margin_bound(s.margin, w.backward, F.terms, out, t, j);
+      mb.det *= s.bound_scale;
+      mb.prob *= s.bound_scale;
+      ++v.directions;
+      const double bd = bounds::up(mb.det + ref_r), bp = bounds::up(mb.prob + ref_r);
+      if (finite && drift - slack > bd) ++v.violations;
+      if (finite && drift - slack > bp) ++v.prob_exceeded;
+      F.det = F.det && gamma > mb.det;
+      F.prob = F.prob && gamma > mb.prob;
+      if (d > 0) continue;
+      // The runner-up: what the audit reports.
+      if (f == 0) {
+        v.drift = finite ? drift : NAN;
+        v.bound_det = bd;
+        v.bound_prob = bp;
+        double total_obs = 0;
+        for (double o : mb.layer_observed) total_obs += std::fabs(o);
+        for (std::size_t l = 0; l < blame.size() && l < mb.layer_det.size(); ++l) {
+          MarginBlame& m = *blame[l];
+          ++m.samples;
+          const double share = mb.det > 0 && std::isfinite(mb.det) ? mb.layer_det[l] / mb.det : 0.0;
+          const double obs = mb.layer_observed.empty() ? 0.0 : std::fabs(mb.layer_observed[l]);
+          m.bound_share += share;
+          m.observed_share += total_obs > 0 ? obs / total_obs : 0.0;
+          m.bound_max = std::fmax(m.bound_max, mb.layer_det[l]);
+          m.observed_max = std::fmax(m.observed_max, obs);
+        }
+      } else if (f == 1) {
+        v.apriori_det = bd;
+      } else {
+        v.apriori_prob = bp;
+      }
+    }
+  }
+  v.a_posteriori = {fam[0].det, fam[0].prob && v.failure < 1};
+  if (s.apriori) v.a_priori = {fam[1].det, fam[2].prob && v.apriori_failure < 1};
+}
+
+}  // namespace fpaudit

@@ -1,0 +1,62 @@
+// The margin certificate of a chain on one sample (theory/margin-bound.md §6): the class of the
+// chain provably equals the exact network's when, for the reference's top class t and every
+// other class j,
+//     z_t − z_j − (R_t + R_j) > B_j          (z, R: the reference's logits and own error bound)
+// with B_j the margin-directed bound on |c·(ẑ − z̄)|, c = e_t − e_j (lib/margin). Two ways:
+//   a posteriori: trajectory boxes from the chain's own values and the reference's enclosure
+//                 of the exact ones, ℓ_k at the chain's own layer inputs;
+//   a priori:     the a-priori enclosures of the chain's values (shadow/apriori.h) as boxes,
+//                 ℓ_k the supremum of the local bound over them.
+// Directions are tried from the smallest reference margin up, and stop once none of the four
+// certificates (a priori/a posteriori × det/prob) can still hold; the runner-up (the smallest
+// margin) is always computed, and its bounds and per-layer terms are what the audit reports.
+#pragma once
+
+#include <vector>
+
+#include "shadow/margin/margin_bound.h"
+#include "shadow/apriori.h"
+#include "shadow/classify.h"
+#include "shadow/stats.h"
+
+namespace fpaudit {
+
+/// One thread's scratch for the margin certificates.
+struct MarginScratch {
+  MarginScratch(const Plan& plan, const std::vector<Tensor>& zero_constants);
+  Activations lo, hi;              ///< a-posteriori trajectory boxes
+  std::vector<Activations> local;  ///< local bounds (margin_certificate.cpp says which is which)
+  margin::MarginWorkspace backward;
+};
+
+/// What one chain's margin certificate reads on one sample (all per slot).
+struct MarginSample {
+  const Plan& plan;
+  const margin::MarginPlan& margin;
+  double lambda;
+  const std::vector<double>& x;            ///< the exact input
+  const Activations& ref;                  ///< reference values and their own error bound
+  const Activations& ref_err;
+  // A posteriori:
+  const bounds::ArithmeticModel& model;
+  const Arithmetic& arithmetic;            ///< rounds the input into the chain's storage
+  const Activations& chain;                ///< the chain's own values
+  const Activations& zero_err;             ///< zero on runtime values, |Δ| on the chain's constants
+  const Activations* observed_chain;       ///< local evaluation (chain) and its reference, for blame
+  const Activations* observed_ref;
+  /// The chain's elementwise propagated deterministic bounds (a posteriori): a direction j they
+  /// already certify (E_t + E_j < the margin) needs no backward pass.
+  const Activations& err;
+  // A priori (null: not computed):
+  const AprioriState* apriori;
+  const AprioriChain* apriori_chain;
+  /// Multiplies every margin bound: 1 in the audit; mutation tests shrink it and require the
+  /// violations to be counted.
+  double bound_scale = 1;
+};
+
+/// Computes the certificates into v.margin and adds the runner-up's per-layer terms to
+/// blame[layer] (one entry per layer).
+void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, std::vector<MarginBlame*> blame);
+
+}  // namespace fpaudit
