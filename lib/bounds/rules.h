@@ -46,6 +46,9 @@ void register_conv_rules(std::vector<BoundRuleRegistration>& r);
 void register_normalization_rules(std::vector<BoundRuleRegistration>& r);
 void register_softmax_rules(std::vector<BoundRuleRegistration>& r);
 void register_reduction_rules(std::vector<BoundRuleRegistration>& r);
+/// The operators on runtime data: comparisons, logic, step functions, selections and index
+/// reductions, the rounded reductions and smooth activations (rules/runtime_ops.cpp).
+void register_runtime_rules(std::vector<BoundRuleRegistration>& r);
 
 /// A factory for a rule class constructed from the OpContext.
 template <class Rule>

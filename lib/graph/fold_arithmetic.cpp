@@ -167,9 +167,14 @@ FPAUDIT_ELEMENTWISE(relu, 1, x[0] > 0 ? x[0] : 0.0, n[0] > 0 ? n[0] : 0)
 FPAUDIT_ELEMENTWISE(equal, 2, x[0] == x[1] ? 1.0 : 0.0, n[0] == n[1] ? 1 : 0)
 FPAUDIT_ELEMENTWISE(less, 2, x[0] < x[1] ? 1.0 : 0.0, n[0] < n[1] ? 1 : 0)
 FPAUDIT_ELEMENTWISE(greater, 2, x[0] > x[1] ? 1.0 : 0.0, n[0] > n[1] ? 1 : 0)
+FPAUDIT_ELEMENTWISE(less_or_equal, 2, x[0] <= x[1] ? 1.0 : 0.0, n[0] <= n[1] ? 1 : 0)
+FPAUDIT_ELEMENTWISE(greater_or_equal, 2, x[0] >= x[1] ? 1.0 : 0.0, n[0] >= n[1] ? 1 : 0)
+FPAUDIT_ELEMENTWISE(sign, 1, x[0] > 0 ? 1.0 : x[0] < 0 ? -1.0 : x[0], n[0] > 0 ? 1 : n[0] < 0 ? -1 : 0)
+FPAUDIT_ELEMENTWISE(round_even, 1, std::nearbyint(x[0]), n[0])
 FPAUDIT_ELEMENTWISE(logical_not, 1, 0.0, n[0] == 0 ? 1 : 0)
 FPAUDIT_ELEMENTWISE(logical_and, 2, 0.0, n[0] != 0 && n[1] != 0 ? 1 : 0)
 FPAUDIT_ELEMENTWISE(logical_or, 2, 0.0, n[0] != 0 || n[1] != 0 ? 1 : 0)
+FPAUDIT_ELEMENTWISE(logical_xor, 2, 0.0, (n[0] != 0) != (n[1] != 0) ? 1 : 0)
 #undef FPAUDIT_ELEMENTWISE
 
 /// Sqrt and Reciprocal are correctly rounded in binary64 and so fold exactly-once-rounded;
@@ -260,10 +265,13 @@ constexpr FoldRuleEntry kRules[] = {
     {"Abs", abs},           {"Add", add},                 {"And", logical_and},     {"Cast", cast},
     {"Ceil", ceil},         {"Clip", clip},               {"ConstantOfShape", constant_of_shape},
     {"Div", div},           {"Equal", equal},             {"Floor", floor},         {"Greater", greater},
-    {"Less", less},         {"Max", extremum<true>},      {"Min", extremum<false>}, {"Mod", mod},
+    {"GreaterOrEqual", greater_or_equal},                 {"Less", less},           {"LessOrEqual", less_or_equal},
+    {"Max", extremum<true>},      {"Min", extremum<false>}, {"Mod", mod},
     {"Mul", mul},           {"Neg", neg},                 {"Not", logical_not},     {"Or", logical_or},       {"Pow", power},
-    {"Range", range},       {"Reciprocal", reciprocal},   {"Relu", relu},           {"Shape", shape_of},
+    {"Range", range},       {"Reciprocal", reciprocal},   {"Relu", relu},           {"Round", round_even},
+    {"Shape", shape_of},    {"Sign", sign},
     {"Size", size_of},      {"Sqrt", sqrt_rule},          {"Sub", sub},             {"Where", where},
+    {"Xor", logical_xor},
 };
 
 }  // namespace

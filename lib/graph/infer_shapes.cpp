@@ -75,6 +75,13 @@ std::string runtime_input(const Node& node, const Graph& graph) {
   return "";
 }
 
+/// Types a runtime value may have: floating point; booleans (comparisons and logic give 0 and 1,
+/// exact in every storage format); and the int64 indices of ArgMax/ArgMin (exact small integers).
+/// Other integer tensors (token ids, shape arithmetic on data) are not evaluated at run time.
+bool runtime_output_type(const Node& node, DType t) {
+  return is_float(t) || t == DType::Bool || (t == DType::Int64 && (node.op_type == "ArgMax" || node.op_type == "ArgMin"));
+}
+
 bool is_fold_only(const std::string& op) {
   const auto ops = fold_only_operators();
   return std::binary_search(ops.begin(), ops.end(), std::string_view(op));
@@ -130,13 +137,13 @@ void keep_runtime_node(Graph& graph, Node& node, const std::vector<TensorType>& 
                                                   node.outputs[i]));
   for (std::size_t i = 0; i < node.outputs.size(); ++i) {
     if (node.outputs[i].empty()) continue;
-    if (!is_float(types[i].dtype))
+    if (!runtime_output_type(node, types[i].dtype))
       fail_node(graph.source, node,
                 input.empty() ? fmt::format("output '{}' ({}) cannot be folded from these constant inputs, and fpaudit "
-                                            "evaluates only floating-point tensors at run time",
+                                            "evaluates only floating-point and boolean tensors at run time",
                                             node.outputs[i], dtype_name(types[i].dtype))
                               : fmt::format("output '{}' ({}) would be computed from run-time data (input '{}'), but "
-                                            "fpaudit evaluates only floating-point tensors at run time",
+                                            "fpaudit evaluates only floating-point and boolean tensors at run time",
                                             node.outputs[i], dtype_name(types[i].dtype), input));
     graph.values[node.outputs[i]] = {node.outputs[i], types[i].dtype, types[i].shape, true};
   }

@@ -10,24 +10,28 @@ namespace {
 
 // Evaluated on runtime data by the engine, or folded when their inputs are constants.
 constexpr std::array kSupported = std::to_array<std::string_view>({
-    "Abs",        "Add",        "And",         "AveragePool",   "BatchNormalization", "Cast",
-    "Ceil",       "Clip",       "Concat",      "Constant",      "ConstantOfShape",    "Conv",
-    "ConvTranspose", "Div",     "Dropout",     "Equal",         "Erf",                "Exp",
-    "Expand",     "Flatten",    "Floor",       "Gather",        "Gelu",               "Gemm",
-    "GlobalAveragePool", "Greater", "HardSigmoid", "HardSwish", "Identity",           "LayerNormalization",
-    "LeakyRelu",  "Less",       "Log",         "LogSoftmax",    "MatMul",             "Max",
-    "MaxPool",    "Min",        "Mod",         "Mul",           "Neg",                "Not",
-    "Or",         "PRelu",      "Pow",         "Range",         "Reciprocal",         "ReduceMax",
-    "ReduceMean", "ReduceMin",  "ReduceProd",  "ReduceSum",     "Relu",               "Reshape",
-    "Resize",     "Shape",      "Sigmoid",     "Size",          "Slice",              "Softmax",
-    "Split",      "Sqrt",       "Squeeze",     "Sub",           "Tanh",               "Tile",
-    "Transpose",  "Unsqueeze",  "Where",
+    "Abs", "Add", "And", "ArgMax", "ArgMin", "AveragePool",
+    "BatchNormalization", "Cast", "Ceil", "Celu", "Clip", "Concat",
+    "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "DepthToSpace", "Div",
+    "Dropout", "Elu", "Equal", "Erf", "Exp", "Expand",
+    "Flatten", "Floor", "Gather", "Gelu", "Gemm", "GlobalAveragePool",
+    "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish", "Identity",
+    "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax",
+    "MatMul", "Max", "MaxPool", "Min", "Mod", "Mul",
+    "Neg", "Not", "Or", "PRelu", "Pow", "Range",
+    "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
+    "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape",
+    "Resize", "Round", "Selu", "Shape", "Sigmoid", "Sign",
+    "Size", "Slice", "Softmax", "Softplus", "SpaceToDepth", "Split",
+    "Sqrt", "Squeeze", "Sub", "Tanh", "ThresholdedRelu", "Tile",
+    "Transpose", "Unsqueeze", "Where", "Xor",
 });
 
-// Exporters emit these in shape arithmetic only; the engine has no kernels for them.
+// Exporters emit these in shape arithmetic only; the engine has no kernels for them. (Integer
+// tensors computed at run time, such as token ids, stay out: runtime values are binary64
+// numbers rounded to a chain's storage, which would round large integers.)
 constexpr std::array kFoldOnly = std::to_array<std::string_view>({
-    "Abs", "And", "Ceil", "Equal", "Expand", "Floor", "Greater", "Less", "Mod", "Neg", "Not", "Or",
-    "Range", "ReduceMax", "ReduceMin", "ReduceProd", "Size", "Tile", "Where",
+    "Mod", "Range", "Size",
 });
 
 static_assert(std::ranges::is_sorted(kSupported));

@@ -159,6 +159,9 @@ constexpr ShapeRuleEntry kRules[] = {
     {"Reciprocal", same_as_input}, {"Relu", same_as_input},   {"Sigmoid", same_as_input},
     {"Softmax", softmax},        {"Sqrt", same_as_input},     {"Sub", arithmetic},
     {"Tanh", same_as_input},     {"Where", where},
+    {"GreaterOrEqual", comparison}, {"LessOrEqual", comparison}, {"Xor", logical_binary},
+    {"Round", same_as_input},    {"Sign", same_as_input},     {"ThresholdedRelu", same_as_input},
+    {"Elu", same_as_input},      {"Selu", same_as_input},     {"Celu", same_as_input},     {"Softplus", same_as_input},
 };
 
 }  // namespace

@@ -146,10 +146,25 @@ Types reduce(const ShapeContext& ctx) {
   return {{ctx.input(0).dtype, out}};
 }
 
+/// ArgMax, ArgMin: the axis reduced (kept as 1 with keepdims), int64 indices.
+Types arg_extremum(const ShapeContext& ctx) {
+  ctx.expect_inputs(1, 1);
+  ctx.expect_outputs(1, 1);
+  Shape out = ctx.input(0).shape;
+  if (out.empty()) ctx.fail("the input must have rank 1 or more");
+  const auto axis = static_cast<std::size_t>(ctx.axis(ctx.node().attr_int("axis", 0), static_cast<std::int64_t>(out.size())));
+  if (out[axis] == 0) ctx.fail(fmt::format("axis {} is empty: there is no extremum", axis));
+  if (ctx.node().attr_int("keepdims", 1) != 0) out[axis] = 1;
+  else out.erase(out.begin() + static_cast<std::ptrdiff_t>(axis));
+  return {{DType::Int64, out}};
+}
+
 constexpr ShapeRuleEntry kRules[] = {
+    {"ArgMax", arg_extremum},               {"ArgMin", arg_extremum},
     {"ConstantOfShape", constant_of_shape}, {"Range", range},       {"ReduceMax", reduce},
     {"ReduceMean", reduce},                 {"ReduceMin", reduce},  {"ReduceProd", reduce},
-    {"ReduceSum", reduce},                  {"Resize", resize},     {"Shape", shape_of},
+    {"ReduceSum", reduce},                  {"ReduceL1", reduce},   {"ReduceL2", reduce},
+    {"ReduceSumSquare", reduce},            {"ReduceLogSumExp", reduce},                  {"Resize", resize},     {"Shape", shape_of},
     {"Size", size_of},
 };
 

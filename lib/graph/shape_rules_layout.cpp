@@ -223,7 +223,26 @@ Types tile(const ShapeContext& ctx) {
   return {{ctx.input(0).dtype, out}};
 }
 
+/// DepthToSpace [N, C, H, W] → [N, C/b², H·b, W·b]; SpaceToDepth the inverse.
+Types depth_space(const ShapeContext& ctx) {
+  ctx.expect_inputs(1, 1);
+  ctx.expect_outputs(1, 1);
+  const Shape& x = ctx.input(0).shape;
+  if (x.size() != 4) ctx.fail(fmt::format("input {} must be [N, C, H, W]", shape_string(x)));
+  const std::int64_t b = ctx.node().attr_int("blocksize", 0);
+  if (b < 1 || b > (std::int64_t{1} << 15)) ctx.fail(fmt::format("blocksize {} is out of range", b));
+  if (ctx.node().op_type == "DepthToSpace") {
+    const std::string mode = ctx.node().attr_string("mode", "DCR");
+    if (mode != "DCR" && mode != "CRD") ctx.fail(fmt::format("mode '{}' must be DCR or CRD", mode));
+    if (x[1] % (b * b) != 0) ctx.fail(fmt::format("channels {} are not a multiple of blocksize² = {}", x[1], b * b));
+    return {{ctx.input(0).dtype, {x[0], x[1] / (b * b), x[2] * b, x[3] * b}}};
+  }
+  if (x[2] % b != 0 || x[3] % b != 0) ctx.fail(fmt::format("H {} and W {} must be multiples of blocksize {}", x[2], x[3], b));
+  return {{ctx.input(0).dtype, {x[0], x[1] * b * b, x[2] / b, x[3] / b}}};
+}
+
 constexpr ShapeRuleEntry kRules[] = {
+    {"DepthToSpace", depth_space}, {"SpaceToDepth", depth_space},
     {"Concat", concat},   {"Expand", expand},   {"Flatten", flatten},     {"Gather", gather},
     {"Reshape", reshape}, {"Slice", slice},     {"Split", split},         {"Squeeze", squeeze},
     {"Tile", tile},       {"Transpose", transpose}, {"Unsqueeze", unsqueeze},

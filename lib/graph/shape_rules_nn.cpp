@@ -236,6 +236,7 @@ constexpr ShapeRuleEntry kRules[] = {
     {"ConvTranspose", conv_transpose},
     {"Gemm", gemm},
     {"GlobalAveragePool", global_pool},
+    {"GlobalMaxPool", global_pool},
     {"LayerNormalization", layer_norm},
     {"MatMul", matmul},
     {"MaxPool", pool},

@@ -10,6 +10,12 @@
 
 namespace fpaudit {
 
+namespace {
+/// Constants a kernel may read at run time: floating point, and booleans (as 0 and 1: the
+/// conditions of Where, the operands of And/Or/Xor). Other integers are read at preparation.
+bool is_runtime_readable(DType t) { return is_float(t) || t == DType::Bool; }
+}  // namespace
+
 void PlannedLayer::bound(const bounds::BoundRequest& request) const {
   if (bound_rule) return bound_rule->bound(request);
   if (!kernel->exact()) throw bounds::NoBound("no error-bound rule for this operator");
@@ -35,7 +41,7 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
     if (const ValueInfo* v = graph.value(name)) s.shape = v->shape;
     if (const Constant* c = graph.constant(name)) {
       s.shape = c->shape;
-      if (is_float(c->dtype)) s.constant = c;
+      if (is_runtime_readable(c->dtype)) s.constant = c;
     }
     slots_.push_back(std::move(s));
     return index[name] = static_cast<int>(slots_.size()) - 1;
@@ -69,7 +75,7 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
       const bool skip = node.inputs[i].empty() || std::find(prep.begin(), prep.end(), i) != prep.end();
       if (!skip) {
         const Constant* c = graph.constant(node.inputs[i]);
-        if (c && !is_float(c->dtype)) ctx.fail(fmt::format("input '{}' is an integer tensor the kernel does not read at preparation", node.inputs[i]));
+        if (c && !is_runtime_readable(c->dtype)) ctx.fail(fmt::format("input '{}' is an integer tensor the kernel does not read at preparation", node.inputs[i]));
       }
       layer.inputs.push_back(skip ? -1 : slot_for(node.inputs[i]));
     }
@@ -92,7 +98,10 @@ std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a) {
     const Slot& s = plan.slots()[i];
     if (!s.constant) continue;
     out[i].shape = s.constant->shape;
-    out[i].data = s.constant->values;
+    // Booleans are stored as ints: 0 and 1, which every storage format holds exactly.
+    const Constant& c = *s.constant;
+    if (c.values.empty() && !c.ints.empty()) out[i].data.assign(c.ints.begin(), c.ints.end());
+    else out[i].data = c.values;
     a.round_storage(out[i].data);
     out[i].packs = std::make_shared<OperandPacks>();
   }

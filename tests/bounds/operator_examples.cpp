@@ -222,6 +222,7 @@ std::vector<OperatorExample> build_examples() {
                  b.initializer(int64_tensor("i", {3}, {7, 0, 7}));
                  set_attr(b.node("Gather", {"x", "i"}, {"y"}), "axis", std::int64_t{1});
                }});
+  add_runtime_examples(v);
   return v;
 }
 

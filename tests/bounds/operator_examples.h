@@ -24,6 +24,10 @@ struct OperatorExample {
 /// Every example.
 const std::vector<OperatorExample>& operator_examples();
 
+/// The examples of the operators that once ran only on constants (operator_examples_runtime.cpp);
+/// operator_examples() includes them.
+void add_runtime_examples(std::vector<OperatorExample>& v);
+
 /// The model of one example.
 ModelBuilder example_model(const OperatorExample& e);
 

@@ -116,7 +116,7 @@ TEST_CASE("MaxPool's Indices output is refused when something reads it") {
   set_attr(m.node("MaxPool", {"x"}, {"y", "idx"}, "pool"), "kernel_shape", std::vector<std::int64_t>{2, 2});
   CHECK(error_of([&] { (void)inferred(m, {{1, 1, 4, 4}}); }) ==
         "model.onnx: node 'pool' (MaxPool): output 'idx' (int64) would be computed from run-time data (input 'x'), "
-        "but fpaudit evaluates only floating-point tensors at run time");
+        "but fpaudit evaluates only floating-point and boolean tensors at run time");
 }
 
 TEST_CASE("BatchNormalization: Y has X's shape, parameters must be [C], training outputs are refused") {

@@ -42,7 +42,8 @@ long terms(const Graph& g, const Node& n) {
     return product(k.begin(), k.end());
   }
   if (op == "GlobalAveragePool") return product(x.begin() + 2, x.end()) + 1;
-  if (op == "ReduceSum" || op == "ReduceMean")
+  if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceL1" || op == "ReduceL2" || op == "ReduceSumSquare" ||
+      op == "ReduceLogSumExp")
     return element_count(x) / std::max<std::int64_t>(1, element_count(shape_of(g, n.outputs.at(0)))) + 1;
   if (op == "Softmax" || op == "LogSoftmax" || op == "LayerNormalization") return element_count(x) + 4;
   if (op == "Resize") return 1L << std::min<std::size_t>(x.size(), 20);

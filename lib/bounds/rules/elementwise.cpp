@@ -1,7 +1,7 @@
 // Bound rules of the elementwise operators: a rule of one or two operand elements
 // (bounds/elementwise.h) mapped over the tensor, through the broadcasting the kernels use
 // (lib/core/ops/broadcast.h). The exact selections without a rule here (Relu, Identity,
-// Dropout, Cast) are bounded by running their kernel on the bounds.
+// Dropout, Cast between floating types) are bounded by running their kernel on the bounds.
 #include <cmath>
 #include <functional>
 
@@ -110,6 +110,15 @@ void register_elementwise_rules(std::vector<BoundRuleRegistration>& r) {
   r.push_back({"Reciprocal", unary_fn(UnaryFn::Reciprocal)});
   // Exact (a selection), but clamping an error bound is not a bound: clip_bound passes the
   // operand's error through (1-Lipschitz) plus the rounding of lo and hi.
+  // Cast of a runtime integer (ArgMax's index) or bool to float: one rounding into storage. A
+  // Cast between floating types is the identity here (no rule: the engine runs the kernel).
+  r.push_back({"Cast", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> {
+                 const ValueInfo* from = ctx.graph.value(ctx.node.inputs.at(0));
+                 if (from == nullptr || is_float(from->dtype)) return nullptr;
+                 return std::make_unique<UnaryRule>([](const ArithmeticModel& m, Operand x) {
+                   return nan_to_inf(up(x.err + m.storage.error(x.magnitude())));
+                 });
+               }});
   r.push_back({"Clip", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> {
                  const ops::ClipLimits c = ops::clip_limits(ctx);
                  return std::make_unique<UnaryRule>([c](const ArithmeticModel& m, Operand x) { return clip_bound(m, x, c.lo, c.hi); });

@@ -11,6 +11,7 @@ std::span<const BoundRuleRegistration> bound_rule_registry() {
     rules::register_normalization_rules(r);
     rules::register_softmax_rules(r);
     rules::register_reduction_rules(r);
+    rules::register_runtime_rules(r);
     return r;
   }();
   return registry;

@@ -48,6 +48,11 @@ std::unique_ptr<OpKernel> make_cast(const OpContext& ctx) {
   const auto to = ctx.node.attr_int("to", 0);
   const bool to_float = to == 1 || to == 10 || to == 11 || to == 16;  // float, float16, double, bfloat16
   if (!to_float) ctx.fail("casting runtime data to a non-floating type is not supported");
+  // Runtime integers (ArgMax's indices) and bools become values of the chain's storage: one
+  // rounding (exact for 0/1 and small indices; fp8 holds integers only up to 16 exactly).
+  const ValueInfo* from = ctx.graph.value(ctx.node.inputs.at(0));
+  if (from != nullptr && !is_float(from->dtype))
+    return std::make_unique<Unary>([](const Arithmetic& a, double x) { return a.round(x); }, false);  // rule: bounds/rules/elementwise.cpp
   return std::make_unique<Unary>([](const Arithmetic&, double x) { return x; }, true);
 }
 

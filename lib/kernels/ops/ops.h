@@ -20,5 +20,12 @@ void register_normalization_ops(std::vector<OpRegistration>& r);
 void register_pool_ops(std::vector<OpRegistration>& r);
 void register_reduce_ops(std::vector<OpRegistration>& r);
 void register_resize_ops(std::vector<OpRegistration>& r);
+void register_exact_unary_ops(std::vector<OpRegistration>& r);
+void register_logic_ops(std::vector<OpRegistration>& r);
+void register_select_reduce_ops(std::vector<OpRegistration>& r);
+void register_data_layout_ops(std::vector<OpRegistration>& r);
+void register_norm_reduce_ops(std::vector<OpRegistration>& r);
+void register_prod_reduce_ops(std::vector<OpRegistration>& r);
+void register_smooth_activation_ops(std::vector<OpRegistration>& r);
 
 }  // namespace fpaudit::ops

@@ -15,6 +15,13 @@ std::span<const OpRegistration> op_registry() {
     ops::register_pool_ops(r);
     ops::register_reduce_ops(r);
     ops::register_resize_ops(r);
+    ops::register_exact_unary_ops(r);
+    ops::register_logic_ops(r);
+    ops::register_select_reduce_ops(r);
+    ops::register_data_layout_ops(r);
+    ops::register_norm_reduce_ops(r);
+    ops::register_prod_reduce_ops(r);
+    ops::register_smooth_activation_ops(r);
     return r;
   }();
   return registry;

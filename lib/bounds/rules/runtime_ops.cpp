@@ -1,0 +1,570 @@
+// Bound rules of the operators on runtime data (kernels: lib/kernels/ops/elementwise_exact.cpp,
+// logic.cpp, reduce_select.cpp, reduce_norms.cpp, reduce_prod.cpp, activation_smooth.cpp):
+//   Abs, Neg                    lipschitz_bound (the input bound passes through)
+//   Sign, Ceil, Floor, Round    step_bound (how far the step function moves over the input error)
+//   ThresholdedRelu             threshold_bound
+//   comparisons, Not/And/Or/Xor comparison_bound, logic_bound (0, or 1 where a flip is possible)
+//   Where                       where_bound
+//   ReduceMax/Min, GlobalMaxPool extremum_bound (the largest input bound, NaN as +Inf)
+//   ArgMax, ArgMin              arg_extremum_bound (the spread of the candidate indices)
+//   ReduceL1, ReduceSumSquare, ReduceL2, ReduceLogSumExp   l1_bound, squares_bound, log_sum_exp_bound
+//   ReduceProd                  product_bound
+//   Elu, Selu, Celu, Softplus   smooth_rule
+// Each kernel is exact or rounds as described in its file; these rules say what running an exact
+// kernel on the bounds would not (a flipped comparison or step, a moved index), or bound the
+// rounding. Tile, Expand, DepthToSpace and SpaceToDepth (pure data movement) have no rule: the
+// engine runs their kernel on the bounds. The reduction geometry is lib/core/ops/reduction_layout.h.
+#include <cmath>
+
+#include "bounds/elementwise.h"
+#include "bounds/linear.h"
+#include "bounds/model.h"
+#include "bounds/reductions.h"
+#include "bounds/rules.h"
+#include "core/ops/broadcast.h"
+#include "core/ops/reduction_layout.h"
+
+namespace fpaudit::bounds::rules {
+
+namespace {
+
+// ---- Abs, Neg, Sign, Ceil, Floor, Round, ThresholdedRelu -----------------------------------
+
+using Fn = double (*)(double);
+
+/// A rule of one operand element: rule(lo, hi, err) bounds |f(x_c) - f(x̄)| for lo ≤ x_c ≤ hi,
+/// |x_c - x̄| ≤ err.
+class ExactUnaryRule : public BoundRule {
+ public:
+  using Rule = double (*)(Fn, double lo, double hi, double err);
+  ExactUnaryRule(Fn f, Rule rule) : f_(f), rule_(rule) {}
+  void bound(const BoundRequest& r) const override {
+    const Enclosure& x = r.inputs[0];
+    for (long i = 0; i < r.det[0]->size(); ++i) {
+      r.det[0]->data[i] = rule_(f_, x.lo->data[i], x.hi->data[i], x.err->data[i]);
+      r.prob[0]->data[i] = rule_(f_, x.lo->data[i], x.hi->data[i], x.err_prob->data[i]);
+    }
+    if (r.failure_probability) *r.failure_probability = 0;
+  }
+
+ private:
+  Fn f_;
+  Rule rule_;
+};
+
+/// |f(x_c) - f(x̄)| ≤ |x_c - x̄| ≤ err for 1-Lipschitz f (Abs, Neg).
+double lipschitz_bound(Fn, double, double, double err) { return nan_to_inf(err); }
+
+/// f nondecreasing (Sign, Ceil, Floor, Round). With err = 0 the chain's operand is the exact
+/// one and so is its image. Otherwise both x_c and x̄ lie in [lo - err, hi + err], where f
+/// moves by at most f(hi + err) - f(lo - err): 0 when no jump lies in that interval, one step
+/// or more when one does (a flipped step: the bound says so instead of passing err through).
+double step_bound(Fn f, double lo, double hi, double err) {
+  if (err == 0) return 0;
+  const double top = f(up(hi + err)), bottom = f(down(lo - err));
+  const double jump = top - bottom;  // integers: exact below 2^53, rounded up beyond
+  return jump == 0 ? 0 : nan_to_inf(up(jump));
+}
+
+// The step functions as the kernels compute them (lib/kernels/ops/elementwise_exact.cpp): the
+// rule evaluates them at the ends of the widened interval.
+double sign(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : x; }  // keeps ±0 and NaN
+double ceil_value(double x) { return std::ceil(x); }
+double floor_value(double x) { return std::floor(x); }
+/// Round half to even, as ONNX's Round, independent of the floating-point environment.
+double round_half_even(double x) {
+  if (!std::isfinite(x)) return x;
+  const double f = std::floor(x);
+  const double frac = x - f;
+  double r = f;
+  if (frac > 0.5 || (frac == 0.5 && std::fmod(f, 2.0) != 0)) r = f + 1;
+  return r == 0 ? std::copysign(0.0, x) : r;
+}
+
+BoundRuleFactory exact_unary(Fn f, ExactUnaryRule::Rule rule) {
+  return [f, rule](const OpContext&) -> std::unique_ptr<BoundRule> { return std::make_unique<ExactUnaryRule>(f, rule); };
+}
+
+/// ThresholdedRelu: y = x > alpha ? x : 0. A selection with a jump at alpha: away from it the
+/// input bound passes (or the output is 0 on both sides); where [lo - err, hi + err] straddles
+/// alpha, one side may be x and the other 0, so the bound is the largest |x| the interval allows.
+class ThresholdedReluRule : public BoundRule {
+ public:
+  explicit ThresholdedReluRule(const OpContext& ctx) : alpha_(ctx.node.attr_float("alpha", 1.0)) {}
+  void bound(const BoundRequest& r) const override {
+    const Enclosure& x = r.inputs[0];
+    for (long i = 0; i < r.det[0]->size(); ++i) {
+      r.det[0]->data[i] = threshold_bound(x.lo->data[i], x.hi->data[i], x.err->data[i]);
+      r.prob[0]->data[i] = threshold_bound(x.lo->data[i], x.hi->data[i], x.err_prob->data[i]);
+    }
+    if (r.failure_probability) *r.failure_probability = 0;
+  }
+
+ private:
+  double threshold_bound(double lo, double hi, double err) const {
+    if (err == 0) return 0;
+    const double below = down(lo - err), above = up(hi + err);
+    if (below > alpha_) return nan_to_inf(err);  // x on both sides
+    if (above <= alpha_) return 0;                // 0 on both sides
+    return nan_to_inf(std::fmax(std::fabs(below), std::fabs(above)));
+  }
+  double alpha_;
+};
+
+// ---- comparisons, logic, Where -------------------------------------------------------------
+
+/// A rule of the operand elements over the broadcast shape.
+class BroadcastingRule : public BoundRule {
+ public:
+  using Rule = double (*)(const Operand* v);
+  BroadcastingRule(const OpContext& ctx, Rule rule, std::size_t arity)
+      : rule_(rule), arity_(arity), bc_(ctx.input_shapes, ctx.output_shapes.at(0)) {}
+  void bound(const BoundRequest& r) const override {
+    Operand v[3];
+    for (const bool prob : {false, true}) {
+      Tensor& b = prob ? *r.prob[0] : *r.det[0];
+      bc_.for_each([&](std::int64_t o, const std::int64_t* off) {
+        for (std::size_t i = 0; i < arity_; ++i) v[i] = operand_at(r.inputs[i], off[i], prob);
+        b.data[o] = rule_(v);
+      });
+    }
+    if (r.failure_probability) *r.failure_probability = 0;
+  }
+
+ private:
+  Rule rule_;
+  std::size_t arity_;
+  ops::Broadcast bc_;
+};
+
+BoundRuleFactory broadcasting(BroadcastingRule::Rule rule, std::size_t arity) {
+  return [=](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<BroadcastingRule>(ctx, rule, arity); };
+}
+
+enum class Cmp { Equal, Greater, GreaterOrEqual, Less, LessOrEqual };
+
+template <Cmp C>
+bool holds(double a, double b) {
+  if constexpr (C == Cmp::Equal) return a == b;
+  if constexpr (C == Cmp::Greater) return a > b;
+  if constexpr (C == Cmp::GreaterOrEqual) return a >= b;
+  if constexpr (C == Cmp::Less) return a < b;
+  return a <= b;
+}
+
+/// 0 where a op b cannot be flipped, 1 where it can. With no input error the chain compares
+/// the exact operands. Otherwise a_c - b_c and ā - b̄ both lie in
+/// D = [a.lo - b.hi - e, a.hi - b.lo + e], e = a.err + b.err (computed with outward
+/// rounding); the comparison is certain when "d op 0" has one truth value over all of D.
+template <Cmp C>
+double comparison_bound(const Operand* v) {
+  const Operand& a = v[0];
+  const Operand& b = v[1];
+  if (a.err == 0 && b.err == 0) return 0;
+  const double e = up(a.err + b.err);
+  const double lo = down(down(a.lo - b.hi) - e);
+  const double hi = up(up(a.hi - b.lo) + e);
+  if (!(lo <= hi)) return 1;  // NaN or infinite operands: no certainty
+  return holds<C>(lo, 0.0) == holds<C>(hi, 0.0) && (C != Cmp::Equal || lo > 0 || hi < 0) ? 0.0 : 1.0;
+}
+
+/// Two 0/1 values closer than 1 are equal: an input with err < 1 is the exact one. The output
+/// is then exact, and otherwise it may differ by 1.
+template <std::size_t N>
+double logic_bound(const Operand* v) {
+  for (std::size_t i = 0; i < N; ++i)
+    if (!(v[i].err < 1)) return 1;
+  return 0;
+}
+
+/// The condition certain (err < 1) and known (lo = hi): the selected branch's bound; certain
+/// but unknown (an a-priori enclosure): either branch's. Possibly flipped: the chain may take
+/// x_c where the exact network takes ȳ, and |x_c - ȳ| ≤ |x_c - y_c| + |y_c - ȳ|, with
+/// |x_c - y_c| ≤ max(x.hi - y.lo, y.hi - x.lo); the same with x and y exchanged.
+double where_bound(const Operand* v) {
+  const Operand &c = v[0], &x = v[1], &y = v[2];
+  const double either = std::fmax(x.err, y.err);
+  if (c.err < 1) {
+    if (c.lo == c.hi) return nan_to_inf(c.lo != 0 ? x.err : y.err);
+    return nan_to_inf(either);
+  }
+  const double apart = std::fmax(up(x.hi - y.lo), up(y.hi - x.lo));
+  return nan_to_inf(up(either + apart));
+}
+
+// ---- ReduceMax, ReduceMin, GlobalMaxPool, ArgMax, ArgMin -----------------------------------
+
+/// NaN-propagating max over the terms' input bounds; a NaN bound becomes +Inf.
+double largest_bound(const Tensor& err, std::int64_t base, const std::vector<std::int64_t>& terms) {
+  double m = 0;
+  for (std::int64_t t : terms) {
+    const double e = err.data[base + t];
+    if (!(e <= m)) m = std::isnan(e) ? INFINITY : e;
+  }
+  return m;
+}
+
+/// |max_i a_i - max_i b_i| ≤ max_i |a_i - b_i|, and the same for min.
+class ExtremumRule : public BoundRule, private ops::ExtremumReduction {
+ public:
+  ExtremumRule(const OpContext& ctx, bool global) : ExtremumReduction(ctx, global) {}
+  void bound(const BoundRequest& req) const override { extremum_bound(req); }
+
+ private:
+  void extremum_bound(const BoundRequest& req) const {
+    for (std::size_t o = 0; o < r_.bases.size(); ++o) {
+      req.det[0]->data[o] = largest_bound(*req.inputs[0].err, r_.bases[o], r_.terms);
+      req.prob[0]->data[o] = largest_bound(*req.inputs[0].err_prob, r_.bases[o], r_.terms);
+    }
+    if (req.failure_probability) *req.failure_probability = 0;
+  }
+};
+
+class ArgExtremumRule : public BoundRule, private ops::ArgReduction {
+ public:
+  ArgExtremumRule(const OpContext& ctx, bool max) : ArgReduction(ctx), max_(max) {}
+  void bound(const BoundRequest& req) const override { arg_extremum_bound(req); }
+
+ private:
+  /// Every value lies in [lo - err, hi + err] (the chain's and the exact one). For ArgMax the
+  /// chain's index j has x_c[j] ≥ max_k lo_k, and the exact index ≥ max_k (lo_k - err_k) =: L:
+  /// both are candidates j with hi_j + err_j ≥ L, and they differ by at most the spread of the
+  /// candidates (0 when there is one). ArgMin mirrors it. No input error: the same index.
+  void arg_extremum_bound(const BoundRequest& req) const {
+    const Enclosure& x = req.inputs[0];
+    for (const bool prob : {false, true}) {
+      const Tensor& err = prob ? *x.err_prob : *x.err;
+      Tensor& b = prob ? *req.prob[0] : *req.det[0];
+      for (std::size_t o = 0; o < r_.bases.size(); ++o) {
+        bool exact = true, finite = true;
+        double level = max_ ? -INFINITY : INFINITY;  // L for ArgMax, U for ArgMin
+        for (std::int64_t t : r_.terms) {
+          const std::int64_t i = r_.bases[o] + t;
+          const double e = err.data[i];
+          exact = exact && e == 0;
+          const double far = max_ ? down(x.lo->data[i] - e) : up(x.hi->data[i] + e);
+          finite = finite && std::isfinite(far) && std::isfinite(e);
+          level = max_ ? std::fmax(level, far) : std::fmin(level, far);
+        }
+        if (exact) {
+          b.data[o] = 0;
+          continue;
+        }
+        if (!finite) {
+          b.data[o] = INFINITY;
+          continue;
+        }
+        long first = -1, last = -1;
+        for (std::size_t j = 0; j < r_.terms.size(); ++j) {
+          const std::int64_t i = r_.bases[o] + r_.terms[j];
+          const double e = err.data[i];
+          const bool candidate = max_ ? up(x.hi->data[i] + e) >= level : down(x.lo->data[i] - e) <= level;
+          if (!candidate) continue;
+          if (first < 0) first = static_cast<long>(j);
+          last = static_cast<long>(j);
+        }
+        b.data[o] = static_cast<double>(last - first);
+      }
+    }
+    if (req.failure_probability) *req.failure_probability = 0;
+  }
+  bool max_;
+};
+
+// ---- ReduceL1, ReduceSumSquare, ReduceL2, ReduceLogSumExp ----------------------------------
+
+enum class Norm { L1, SumSquare, L2, LogSumExp };
+
+class NormReduceRule : public BoundRule, private ops::RoundedReduction {
+ public:
+  NormReduceRule(const OpContext& ctx, Norm kind) : RoundedReduction(ctx), kind_(kind) {}
+  void bound(const BoundRequest& req) const override {
+    const double fail = kind_ == Norm::L1 ? l1_bound(req) : kind_ == Norm::LogSumExp ? log_sum_exp_bound(req) : squares_bound(req);
+    if (req.failure_probability) *req.failure_probability = fail;
+  }
+
+ private:
+  /// |x| is exact and 1-Lipschitz: ReduceSum's rule over the enclosure of |x|, whose error
+  /// bounds are x's own.
+  double l1_bound(const BoundRequest& req) const {
+    const Enclosure& x = req.inputs[0];
+    Tensor lo = *x.lo, hi = *x.hi;
+    for (std::size_t i = 0; i < lo.data.size(); ++i) {
+      const double l = x.lo->data[i], h = x.hi->data[i];
+      lo.data[i] = l >= 0 ? l : (h <= 0 ? -h : 0.0);
+      hi.data[i] = std::fmax(std::fabs(l), std::fabs(h));
+    }
+    const Enclosure abs{&lo, &hi, x.err, x.err_prob};
+    const auto n = static_cast<long>(r_.terms.size());
+    double fail = 0;
+    for (std::size_t o = 0; o < r_.bases.size(); ++o) {
+      const ElementBound b = reduction_bound(req.model, req.lambda, abs, static_cast<long>(r_.bases[o]), r_.terms.data(), n, {});
+      req.det[0]->data[o] = b.det;
+      req.prob[0]->data[o] = b.prob;
+      fail = std::fmax(fail, b.failure);
+    }
+    return fail;
+  }
+
+  /// The terms ê = round_A(exp(x)) get Exp's rule (into the accumulator) and an enclosure
+  /// [exp(lo), exp(hi)] widened by that rounding; ReduceSum's rule over them bounds |ŝ - s̄|, and
+  /// with no input error, ŝ's distance from the enclosure's sums; Log's rule finishes.
+  double log_sum_exp_bound(const BoundRequest& req) const {
+    const Enclosure& x = req.inputs[0];
+    Tensor lo = *x.lo, hi = *x.hi, err = *x.err, err_prob = *x.err_prob, zero(x.lo->shape);
+    for (std::size_t i = 0; i < lo.data.size(); ++i) {
+      const Operand d{x.lo->data[i], x.hi->data[i], x.err->data[i]};
+      const Operand p{x.lo->data[i], x.hi->data[i], x.err_prob->data[i]};
+      err.data[i] = unary_fn_bound(req.model, UnaryFn::Exp, d, Target::Accumulator);
+      err_prob.data[i] = std::fmin(err.data[i], unary_fn_bound(req.model, UnaryFn::Exp, p, Target::Accumulator));
+      // Rounding into the accumulator moves ê by at most Exp's local rule (zero input error).
+      const double local = unary_fn_bound(req.model, UnaryFn::Exp, {d.lo, d.hi, 0.0}, Target::Accumulator);
+      lo.data[i] = std::fmax(0.0, down(down_libm(std::exp(d.lo)) - local));
+      hi.data[i] = up(up_libm(std::exp(d.hi)) + local);
+    }
+    const Enclosure e{&lo, &hi, &err, &err_prob}, e_exact{&lo, &hi, &zero, &zero};
+    const auto n = static_cast<long>(r_.terms.size());
+    double fail = 0;
+    for (std::size_t o = 0; o < r_.bases.size(); ++o) {
+      const auto base = static_cast<long>(r_.bases[o]);
+      const ElementBound b = reduction_bound(req.model, req.lambda, e, base, r_.terms.data(), n, {});
+      const ElementBound local = reduction_bound(req.model, req.lambda, e_exact, base, r_.terms.data(), n, {});
+      double s_lo = 0, s_hi = 0;
+      for (std::int64_t t : r_.terms) {
+        s_lo = down(s_lo + lo.data[static_cast<std::size_t>(base + t)]);
+        s_hi = up(s_hi + hi.data[static_cast<std::size_t>(base + t)]);
+      }
+      s_lo = std::fmax(0.0, down(s_lo - local.det));
+      s_hi = up(s_hi + local.det);
+      req.det[0]->data[o] = unary_fn_bound(req.model, UnaryFn::Log, {s_lo, s_hi, b.det});
+      req.prob[0]->data[o] = std::fmin(req.det[0]->data[o], unary_fn_bound(req.model, UnaryFn::Log, {s_lo, s_hi, b.prob}));
+      fail = std::fmax(fail, b.failure);
+    }
+    return fail;
+  }
+
+  /// Σ x·x is a dot product of the terms with themselves: the dot-product rule on the gathered
+  /// terms (its input terms |x|E + E|x| + E² bound |x_c² - x̄²| = |x_c - x̄|·|x_c + x̄|). For L2,
+  /// that bounds |ŝ - s̄| for the chain's sum ŝ; ŝ lies within the same rule's bound (with no
+  /// input error) of Σ x_c², so the root's rule gets an enclosure of ŝ and its error.
+  double squares_bound(const BoundRequest& req) const {
+    const Enclosure& x = req.inputs[0];
+    const std::size_t n = r_.terms.size(), outs = r_.bases.size();
+    Shape gathered_shape{static_cast<std::int64_t>(outs * n)};
+    Tensor lo(gathered_shape), hi(gathered_shape), err(gathered_shape), err_prob(gathered_shape), zero(gathered_shape);
+    for (std::size_t o = 0; o < outs; ++o)
+      for (std::size_t j = 0; j < n; ++j) {
+        const auto i = static_cast<std::size_t>(r_.bases[o] + r_.terms[j]);
+        lo.data[o * n + j] = x.lo->data[i];
+        hi.data[o * n + j] = x.hi->data[i];
+        err.data[o * n + j] = x.err->data[i];
+        err_prob.data[o * n + j] = x.err_prob->data[i];
+      }
+    const Enclosure g{&lo, &hi, &err, &err_prob};
+    const Enclosure g_exact{&lo, &hi, &zero, &zero};
+    auto dot_bounds = [&](const Enclosure& e, Tensor& det, Tensor& prob) {
+      double fail = 0;
+      for (std::size_t o = 0; o < outs; ++o) {
+        MatmulBound m;
+        m.M = 1;
+        m.K = static_cast<long>(n);
+        m.N = 1;
+        m.A = {&e, static_cast<long>(o * n), 0, 1};
+        m.B = {&e, static_cast<long>(o * n), 1, 0};
+        m.out_offset = static_cast<long>(o);
+        m.ldo = 0;
+        fail = std::fmax(fail, matmul_bound(req.model, req.lambda, m, det, prob));
+      }
+      return fail;
+    };
+    if (kind_ == Norm::SumSquare) return dot_bounds(g, *req.det[0], *req.prob[0]);
+    const Shape out_shape = req.det[0]->shape;
+    Tensor det(out_shape), prob(out_shape), local(out_shape), local_prob(out_shape);
+    const double fail = dot_bounds(g, det, prob);
+    dot_bounds(g_exact, local, local_prob);
+    for (std::size_t o = 0; o < outs; ++o) {
+      // Σ min x² and Σ max x² over the enclosure, rounded outward.
+      double smin = 0, smax = 0;
+      for (std::size_t j = 0; j < n; ++j) {
+        const double l = lo.data[o * n + j], h = hi.data[o * n + j];
+        const double mn = l > 0 ? l : (h < 0 ? -h : 0.0), mx = std::fmax(std::fabs(l), std::fabs(h));
+        smin = down(smin + down(mn * mn));
+        smax = up(smax + up(mx * mx));
+      }
+      const double s_lo = std::fmax(0.0, down(smin - local.data[o]));
+      const double s_hi = up(smax + local.data[o]);
+      req.det[0]->data[o] = unary_fn_bound(req.model, UnaryFn::Sqrt, {s_lo, s_hi, det.data[o]});
+      req.prob[0]->data[o] = std::fmin(req.det[0]->data[o], unary_fn_bound(req.model, UnaryFn::Sqrt, {s_lo, s_hi, prob.data[o]}));
+    }
+    return fail;
+  }
+
+  Norm kind_;
+};
+
+// ---- ReduceProd ----------------------------------------------------------------------------
+
+class ReduceProdRule : public BoundRule, private ops::RoundedReduction {
+ public:
+  explicit ReduceProdRule(const OpContext& ctx) : RoundedReduction(ctx) {}
+  void bound(const BoundRequest& req) const override {
+    const Enclosure& x = req.inputs[0];
+    for (std::size_t o = 0; o < r_.bases.size(); ++o) {
+      req.det[0]->data[o] = product_bound(req.model, x, *x.err, r_.bases[o]);
+      req.prob[0]->data[o] = std::fmin(req.det[0]->data[o], product_bound(req.model, x, *x.err_prob, r_.bases[o]));
+    }
+    if (req.failure_probability) *req.failure_probability = 0;
+  }
+
+ private:
+  /// |y - Π x̄| ≤ rounding + propagation, with m_k ≥ |x_c,k| (the enclosure) and E_k ≥ |x_c,k - x̄_k|:
+  ///   rounding: B_j ≥ |p_j - Π_{k≤j} x_c,k| by B_1 = 0, B_j = B_{j-1}·m_j + err_A(P_{j-1}·m_j)
+  ///             (|round_A(z) - z| for |z| ≤ P_{j-1}·m_j), P_j ≥ |p_j| by P_1 = m_1,
+  ///             P_j = P_{j-1}·m_j + err_A(P_{j-1}·m_j); then err_S(P_n) for the storage rounding;
+  ///   propagation: |Π x_c - Π x̄| ≤ Π (m_k + E_k) - Π m_k (expand the product of x̄_k = x_c,k + δ_k).
+  /// Every binary64 operation of the bound itself is rounded outward (up, down).
+  double product_bound(const ArithmeticModel& m, const Enclosure& x, const Tensor& err, std::int64_t base) const {
+    const std::size_t n = r_.terms.size();
+    if (n == 0) return 0;
+    double B = 0, P = 0, with_err = 1, without = 1;
+    for (std::size_t j = 0; j < n; ++j) {
+      const auto i = static_cast<long>(base + r_.terms[j]);
+      const double mj = x.magnitude(i), ej = err.data[static_cast<std::size_t>(i)];
+      with_err = up(with_err * up(mj + ej));
+      without = down(without * mj);
+      if (j == 0) {
+        P = mj;
+        continue;
+      }
+      const double z = up(P * mj);
+      const double step = m.acc.error(z);
+      B = up(up(B * mj) + step);
+      P = up(z + step);
+    }
+    const double propagation = up(with_err - std::fmax(without, 0.0));
+    return nan_to_inf(up(up(B + m.storage.error(P)) + propagation));
+  }
+};
+
+// ---- Elu, Selu, Celu, Softplus -------------------------------------------------------------
+// The kernels evaluate in binary64 and round once into storage (lib/kernels/ops/activation_smooth.cpp).
+// ASSUMPTION (theory/elementwise.md §10): libm's expm1, exp and log1p are within 2^-49·|f| +
+// 2^-1000 of the true value (the margin up_libm assumes for every libm function). With the
+// kernels' binary64 steps, the value rounded from is then within rel·|f| + abs of f(x).
+
+/// Relative and absolute error of the binary64 value each kernel rounds from.
+constexpr double kRel = 0x1p-47, kAbs = 0x1p-999;
+
+/// What a smooth activation's bound needs over [lo - err, hi + err]: F ≥ |f| over the chain's
+/// enclosure [lo, hi], and L ≥ |f'| over the wider interval (its Lipschitz constant there).
+struct Smooth {
+  double F = 0, L = 0;
+};
+
+/// |y_c - f(x̄)| ≤ |round_S(v) - v| + |v - f(x_c)| + |f(x_c) - f(x̄)|
+///             ≤ err_S(F(1 + rel) + abs) + rel·F + abs + L·err.
+double smooth_rule(const ArithmeticModel& m, Smooth s, double err) {
+  const double v = up(up(s.F * (1 + kRel)) + kAbs);
+  const double total = up(up(m.storage.error(v) + up(kRel * s.F) + kAbs) + up(s.L * err));
+  return nan_to_inf(total * safety(8));
+}
+
+class SmoothActivationRule : public BoundRule {
+ public:
+  using Shape_ = Smooth (*)(const double* p, double lo, double hi, double err);
+  SmoothActivationRule(Shape_ shape, double p0, double p1) : shape_(shape), p_{p0, p1} {}
+  void bound(const BoundRequest& r) const override {
+    const Enclosure& x = r.inputs[0];
+    for (long i = 0; i < r.det[0]->size(); ++i) {
+      const double lo = x.lo->data[i], hi = x.hi->data[i];
+      if (std::isnan(lo) || std::isnan(hi)) {
+        r.det[0]->data[i] = r.prob[0]->data[i] = INFINITY;
+        continue;
+      }
+      const double e = x.err->data[i], ep = x.err_prob->data[i];
+      r.det[0]->data[i] = smooth_rule(r.model, shape_(p_, lo, hi, e), e);
+      r.prob[0]->data[i] = std::fmin(r.det[0]->data[i], smooth_rule(r.model, shape_(p_, lo, hi, ep), ep));
+    }
+    if (r.failure_probability) *r.failure_probability = 0;
+  }
+
+ private:
+  Shape_ shape_;
+  double p_[2];
+};
+
+double magnitude(double lo, double hi) { return std::fmax(std::fabs(lo), std::fabs(hi)); }
+
+// Elu (p = alpha), Selu (p = alpha, gamma), Celu (p = alpha):
+// |expm1(x)| ≤ |x| for x < 0, and the derivative of alpha·expm1(x) is alpha·e^x ≤ |alpha| there.
+
+Smooth elu_shape(const double* p, double lo, double hi, double) {
+  const double k = std::fmax(1.0, std::fabs(p[0]));
+  return {up(k * magnitude(lo, hi)), k};
+}
+
+Smooth selu_shape(const double* p, double lo, double hi, double) {
+  const double k = up(std::fabs(p[1]) * std::fmax(1.0, std::fabs(p[0])));
+  return {up(k * magnitude(lo, hi)), k};
+}
+
+/// alpha > 0 (ONNX requires it): alpha·expm1(x/alpha) has |·| ≤ |x| and derivative e^(x/alpha) ≤ 1
+/// for x < 0. The rounding of x/alpha moves expm1's argument t by at most 2^-53|t|, which moves
+/// expm1(t) by at most e^t|t|·2^-53 ≤ 2^-53|expm1(t)|: inside kRel.
+Smooth celu_shape(const double*, double lo, double hi, double) { return {magnitude(lo, hi), 1.0}; }
+
+// Softplus: log(1 + e^x) is increasing, at most max(x, 0) + log 2, with derivative sigmoid(x) ≤ 1.
+// An error δ in exp's value moves log1p(w) by at most w·δ/(1 + w) ≤ δ·log1p(w): inside kRel.
+Smooth softplus_shape(const double*, double, double hi, double) {
+  return {up(std::fmax(hi, 0.0) + 0.6931471805599454), 1.0};  // log 2, rounded up
+}
+
+}  // namespace
+
+void register_runtime_rules(std::vector<BoundRuleRegistration>& r) {
+  r.push_back({"Abs", exact_unary(std::fabs, lipschitz_bound)});
+  r.push_back({"Neg", exact_unary([](double x) { return -x; }, lipschitz_bound)});
+  r.push_back({"Sign", exact_unary(sign, step_bound)});
+  r.push_back({"Ceil", exact_unary(ceil_value, step_bound)});
+  r.push_back({"Floor", exact_unary(floor_value, step_bound)});
+  r.push_back({"Round", exact_unary(round_half_even, step_bound)});
+  r.push_back({"ThresholdedRelu", prepared<ThresholdedReluRule>()});
+  r.push_back({"Equal", broadcasting(comparison_bound<Cmp::Equal>, 2)});
+  r.push_back({"Greater", broadcasting(comparison_bound<Cmp::Greater>, 2)});
+  r.push_back({"GreaterOrEqual", broadcasting(comparison_bound<Cmp::GreaterOrEqual>, 2)});
+  r.push_back({"Less", broadcasting(comparison_bound<Cmp::Less>, 2)});
+  r.push_back({"LessOrEqual", broadcasting(comparison_bound<Cmp::LessOrEqual>, 2)});
+  r.push_back({"Not", broadcasting(logic_bound<1>, 1)});
+  r.push_back({"And", broadcasting(logic_bound<2>, 2)});
+  r.push_back({"Or", broadcasting(logic_bound<2>, 2)});
+  r.push_back({"Xor", broadcasting(logic_bound<2>, 2)});
+  r.push_back({"Where", broadcasting(where_bound, 3)});
+  r.push_back({"ReduceMax", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<ExtremumRule>(ctx, false); }});
+  r.push_back({"ReduceMin", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<ExtremumRule>(ctx, false); }});
+  r.push_back({"GlobalMaxPool", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<ExtremumRule>(ctx, true); }});
+  r.push_back({"ArgMax", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<ArgExtremumRule>(ctx, true); }});
+  r.push_back({"ArgMin", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<ArgExtremumRule>(ctx, false); }});
+  auto norm = [](Norm kind) {
+    return [kind](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<NormReduceRule>(ctx, kind); };
+  };
+  r.push_back({"ReduceL1", norm(Norm::L1)});
+  r.push_back({"ReduceSumSquare", norm(Norm::SumSquare)});
+  r.push_back({"ReduceL2", norm(Norm::L2)});
+  r.push_back({"ReduceLogSumExp", norm(Norm::LogSumExp)});
+  r.push_back({"ReduceProd", prepared<ReduceProdRule>()});
+  r.push_back({"Elu", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> {
+                 return std::make_unique<SmoothActivationRule>(elu_shape, ctx.node.attr_float("alpha", 1.0), 0.0);
+               }});
+  r.push_back({"Selu", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> {
+                 return std::make_unique<SmoothActivationRule>(selu_shape, ctx.node.attr_float("alpha", 1.67326319217681884765625),
+                                                               ctx.node.attr_float("gamma", 1.05070102214813232421875));
+               }});
+  r.push_back({"Celu", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> {
+                 return std::make_unique<SmoothActivationRule>(celu_shape, ctx.node.attr_float("alpha", 1.0), 0.0);
+               }});
+  r.push_back({"Softplus", [](const OpContext&) -> std::unique_ptr<BoundRule> {
+                 return std::make_unique<SmoothActivationRule>(softplus_shape, 0.0, 0.0);
+               }});
+}
+
+}  // namespace fpaudit::bounds::rules
