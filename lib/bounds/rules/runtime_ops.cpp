@@ -16,6 +16,7 @@
 // engine runs their kernel on the bounds. The reduction geometry is lib/core/ops/reduction_layout.h.
 #include <cmath>
 
+#include "core/ops/step_functions.h"
 #include "bounds/elementwise.h"
 #include "bounds/linear.h"
 #include "bounds/model.h"
@@ -66,20 +67,12 @@ double step_bound(Fn f, double lo, double hi, double err) {
   return jump == 0 ? 0 : nan_to_inf(up(jump));
 }
 
-// The step functions as the kernels compute them (lib/kernels/ops/elementwise_exact.cpp): the
-// rule evaluates them at the ends of the widened interval.
-double sign(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : x; }  // keeps ±0 and NaN
-double ceil_value(double x) { return std::ceil(x); }
-double floor_value(double x) { return std::floor(x); }
-/// Round half to even, as ONNX's Round, independent of the floating-point environment.
-double round_half_even(double x) {
-  if (!std::isfinite(x)) return x;
-  const double f = std::floor(x);
-  const double frac = x - f;
-  double r = f;
-  if (frac > 0.5 || (frac == 0.5 && std::fmod(f, 2.0) != 0)) r = f + 1;
-  return r == 0 ? std::copysign(0.0, x) : r;
-}
+// The step functions as the kernels compute them (core/ops/step_functions.h): the rule evaluates
+// them at the ends of the widened interval.
+using step::ceil_value;
+using step::floor_value;
+using step::round_half_even;
+using step::sign;
 
 BoundRuleFactory exact_unary(Fn f, ExactUnaryRule::Rule rule) {
   return [f, rule](const OpContext&) -> std::unique_ptr<BoundRule> { return std::make_unique<ExactUnaryRule>(f, rule); };
@@ -141,16 +134,8 @@ BoundRuleFactory broadcasting(BroadcastingRule::Rule rule, std::size_t arity) {
   return [=](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<BroadcastingRule>(ctx, rule, arity); };
 }
 
-enum class Cmp { Equal, Greater, GreaterOrEqual, Less, LessOrEqual };
-
-template <Cmp C>
-bool holds(double a, double b) {
-  if constexpr (C == Cmp::Equal) return a == b;
-  if constexpr (C == Cmp::Greater) return a > b;
-  if constexpr (C == Cmp::GreaterOrEqual) return a >= b;
-  if constexpr (C == Cmp::Less) return a < b;
-  return a <= b;
-}
+using step::Cmp;
+using step::holds;
 
 /// 0 where a op b cannot be flipped, 1 where it can. With no input error the chain compares
 /// the exact operands. Otherwise a_c - b_c and ā - b̄ both lie in

@@ -7,6 +7,7 @@
 // lib/bounds/rules/runtime_ops.cpp.
 #include <cmath>
 
+#include "core/ops/step_functions.h"
 #include "kernels/ops/ops.h"
 
 namespace fpaudit::ops {
@@ -31,19 +32,10 @@ class ExactUnary : public OpKernel {
 
 double neg(double x) { return -x; }
 double abs_value(double x) { return std::fabs(x); }
-double sign(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : x; }  // keeps ±0 and NaN
-double ceil_value(double x) { return std::ceil(x); }
-double floor_value(double x) { return std::floor(x); }
-/// Round half to even, as ONNX's Round, independent of the floating-point environment. For
-/// |x| < 2^52, x - floor(x) is exact; beyond, x is an integer already.
-double round_half_even(double x) {
-  if (!std::isfinite(x)) return x;
-  const double f = std::floor(x);
-  const double frac = x - f;
-  double r = f;
-  if (frac > 0.5 || (frac == 0.5 && std::fmod(f, 2.0) != 0)) r = f + 1;
-  return r == 0 ? std::copysign(0.0, x) : r;
-}
+using step::ceil_value;  // core/ops/step_functions.h: the bound rules evaluate the same functions
+using step::floor_value;
+using step::round_half_even;
+using step::sign;
 
 /// ThresholdedRelu: y = x > alpha ? x : 0, alpha the binary64 attribute (a selection with a
 /// jump at alpha: its rule is threshold_bound).

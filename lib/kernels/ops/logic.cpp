@@ -9,6 +9,7 @@
 // instead of passing a small number on. The logic operators are exact unless an input may be
 // flipped, and Where selects the wrong branch only when its condition may be flipped. The rules
 // (comparison_bound, logic_bound, where_bound) live in lib/bounds/rules/runtime_ops.cpp.
+#include "core/ops/step_functions.h"
 #include "core/ops/broadcast.h"
 #include "kernels/ops/ops.h"
 
@@ -39,16 +40,8 @@ class Broadcasting : public OpKernel {
 
 // ---- comparisons ---------------------------------------------------------------------------
 
-enum class Cmp { Equal, Greater, GreaterOrEqual, Less, LessOrEqual };
-
-template <Cmp C>
-bool holds(double a, double b) {
-  if constexpr (C == Cmp::Equal) return a == b;
-  if constexpr (C == Cmp::Greater) return a > b;
-  if constexpr (C == Cmp::GreaterOrEqual) return a >= b;
-  if constexpr (C == Cmp::Less) return a < b;
-  return a <= b;
-}
+using step::Cmp;  // core/ops/step_functions.h: the bound rules evaluate the same predicates
+using step::holds;
 
 template <Cmp C>
 double compare(const double* v) { return holds<C>(v[0], v[1]) ? 1.0 : 0.0; }
