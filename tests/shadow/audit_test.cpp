@@ -13,46 +13,13 @@
 #include "graph/model_builder.h"
 #include "report/audit_report.h"
 #include "shadow/audit.h"
+#include "shadow/audit_support.h"
 
 using namespace fpaudit;
 using fpaudit::test::ModelBuilder;
-
-namespace {
-
-std::vector<ChainSpec> chains(std::initializer_list<const char*> names) {
-  std::vector<ChainSpec> out;
-  for (const char* n : names) out.push_back(parse_chain(n));
-  return out;
-}
-
-Constant float_array(Shape shape, std::vector<double> values) {
-  Constant c;
-  c.dtype = DType::Float32;
-  c.shape = std::move(shape);
-  c.values = std::move(values);
-  return c;
-}
-
-/// Loads a built model, infers shapes for one sample of `sample_shape` and audits `inputs`.
-struct Audited {
-  Graph graph;
-  std::unique_ptr<Plan> plan;
-  AuditResult result;
-};
-std::unique_ptr<Audited> audit_model(const ModelBuilder& mb, const Shape& sample_shape, const Constant& inputs,
-                                     const std::vector<ChainSpec>& cs, const Constant* labels = nullptr, int threads = 1) {
-  auto a = std::make_unique<Audited>();
-  a->graph = mb.parse();
-  infer_shapes(a->graph, std::vector<Shape>{sample_shape});
-  a->plan = std::make_unique<Plan>(a->graph);
-  AuditOptions o;
-  o.chains = cs;
-  o.threads = threads;
-  a->result = run_audit(*a->plan, inputs, labels, o);
-  return a;
-}
-
-}  // namespace
+using fpaudit::test::audit_model;
+using fpaudit::test::chains;
+using fpaudit::test::float_array;
 
 TEST_CASE("a binary16 dot product worked out by hand") {
   // y = x·w with x = (2048, 1, 1, 1), w = (1, 1, 1, 1). binary16 has spacing 2 at 2048, so each

@@ -14,10 +14,14 @@
 #include "graph/model_builder.h"
 #include "report/audit_report.h"
 #include "shadow/audit.h"
+#include "shadow/audit_support.h"
 #include "shadow/bound_check.h"
 
 using namespace fpaudit;
 using fpaudit::test::ModelBuilder;
+using fpaudit::test::audit_model;
+using fpaudit::test::chains;
+using fpaudit::test::float_array;
 
 namespace {
 
@@ -26,34 +30,6 @@ Tensor tensor(std::vector<double> v) {
   t.resize({static_cast<long>(v.size())});
   t.data = std::move(v);
   return t;
-}
-
-Constant float_array(Shape shape, std::vector<double> values) {
-  Constant c;
-  c.dtype = DType::Float32;
-  c.shape = std::move(shape);
-  c.values = std::move(values);
-  return c;
-}
-
-struct Audited {
-  Graph graph;
-  std::unique_ptr<Plan> plan;
-  AuditResult result;
-};
-
-std::unique_ptr<Audited> audit_model(const ModelBuilder& mb, const Shape& sample_shape, const Constant& inputs,
-                                     std::initializer_list<const char*> chain_names, BoundShrink shrink = {}) {
-  auto a = std::make_unique<Audited>();
-  a->graph = mb.parse();
-  infer_shapes(a->graph, std::vector<Shape>{sample_shape});
-  a->plan = std::make_unique<Plan>(a->graph);
-  AuditOptions o;
-  for (const char* n : chain_names) o.chains.push_back(parse_chain(n));
-  o.threads = 1;
-  o.shrink_bound = shrink;
-  a->result = run_audit(*a->plan, inputs, nullptr, o);
-  return a;
 }
 
 /// y = x·wᵀ for x = (2048, 1, 1, 1), w = (1, 1, 1, 1): fp16 returns 2048 (each 2048 + 1 is a
@@ -106,7 +82,7 @@ TEST_CASE("a binary16 overflow is unbounded, not skipped: the rule's bound is in
   mb.input("x", test::kFloat, {1, 3}).output("y", test::kFloat, {1, 3});
   mb.initializer(test::float_tensor("s", {1, 3}, {1, 40000, 1}));
   mb.node("Mul", {"x", "s"}, {"y"}, "scale");
-  const auto a = audit_model(mb, {1, 3}, float_array({2, 3}, {1, 2, 3, 1, 1, 1}), {"fp16", "fp32"});
+  const auto a = audit_model(mb, {1, 3}, float_array({2, 3}, {1, 2, 3, 1, 1, 1}), chains({"fp16", "fp32"}));
   const LayerChainStats& fp16 = a->result.stats.at(0).at(0);
   CHECK(fp16.events.overflow == 1);
   CHECK(fp16.propagated_bound.unbounded == 1);
@@ -130,13 +106,14 @@ TEST_CASE("the test hook parses LAYER:FACTOR and refuses anything else") {
 TEST_CASE("a bound shrunk on purpose is caught: counted and reported in first_violations") {
   // The fp16 error is 3 (2048 against 2051); the rule's bound is above it. A quarter of the
   // bound is below it: one violation, at sample 0, element 0. fp32 is exact here: 0 ≤ any bound.
-  const auto honest = audit_model(hand_worked_dot(), {1, 4}, float_array({1, 4}, {2048, 1, 1, 1}), {"fp16", "fp32"});
+  const auto honest = audit_model(hand_worked_dot(), {1, 4}, float_array({1, 4}, {2048, 1, 1, 1}), chains({"fp16", "fp32"}));
   const BoundStats& before = honest->result.stats.at(0).at(0).propagated_bound;
   REQUIRE(before.violations == 0);
   REQUIRE(before.bound.max >= 3.0);
   REQUIRE(before.bound.max * 0.25 < 3.0);
 
-  const auto mutant = audit_model(hand_worked_dot(), {1, 4}, float_array({1, 4}, {2048, 1, 1, 1}), {"fp16", "fp32"}, {0, 0.25});
+  const auto mutant =
+      audit_model(hand_worked_dot(), {1, 4}, float_array({1, 4}, {2048, 1, 1, 1}), chains({"fp16", "fp32"}), nullptr, 1, {0, 0.25});
   const BoundStats& b = mutant->result.stats.at(0).at(0).propagated_bound;
   CHECK(b.violations == 1);
   REQUIRE(b.kept == 1);
@@ -156,12 +133,12 @@ TEST_CASE("a bound shrunk on purpose is caught: counted and reported in first_vi
 
 TEST_CASE("the test hook reaches run_audit through FPAUDIT_TEST_SHRINK_BOUND; a bad value is refused") {
   ::setenv(kBoundShrinkVariable, "0:0.25", 1);
-  const auto a = audit_model(hand_worked_dot(), {1, 4}, float_array({1, 4}, {2048, 1, 1, 1}), {"fp16"});
+  const auto a = audit_model(hand_worked_dot(), {1, 4}, float_array({1, 4}, {2048, 1, 1, 1}), chains({"fp16"}));
   CHECK(a->result.stats.at(0).at(0).propagated_bound.violations == 1);
   ::setenv(kBoundShrinkVariable, "0:2", 1);
-  CHECK_THROWS_AS(audit_model(hand_worked_dot(), {1, 4}, float_array({1, 4}, {2048, 1, 1, 1}), {"fp16"}), std::invalid_argument);
+  CHECK_THROWS_AS(audit_model(hand_worked_dot(), {1, 4}, float_array({1, 4}, {2048, 1, 1, 1}), chains({"fp16"})), std::invalid_argument);
   ::unsetenv(kBoundShrinkVariable);
-  const auto b = audit_model(hand_worked_dot(), {1, 4}, float_array({1, 4}, {2048, 1, 1, 1}), {"fp16"});
+  const auto b = audit_model(hand_worked_dot(), {1, 4}, float_array({1, 4}, {2048, 1, 1, 1}), chains({"fp16"}));
   CHECK(b->result.stats.at(0).at(0).propagated_bound.violations == 0);
 }
 
@@ -212,7 +189,7 @@ TEST_CASE("a LayerNorm row's probabilistic bound fails with the sum of both sums
   mb.output("y");
   std::vector<double> x(width);
   for (long j = 0; j < width; ++j) x[j] = std::sin(0.7 * static_cast<double>(j)) + 0.01 * static_cast<double>(j);
-  const auto a = audit_model(mb, {1, width}, float_array({1, width}, x), {"fp16"});
+  const auto a = audit_model(mb, {1, width}, float_array({1, width}, x), chains({"fp16"}));
   const double p = sum_failure("fp16", width);
   REQUIRE(p > 0);
   const double reported = a->result.stats.at(0).at(0).local_bound.max_failure_probability;
@@ -237,7 +214,7 @@ TEST_CASE("an a-posteriori probabilistic bound carries the failure probability o
   test::set_attr(mb.node("Gemm", {"h", "w2"}, {"y"}, "second"), "transB", std::int64_t{1});
   std::vector<double> x(static_cast<std::size_t>(k));
   for (long j = 0; j < k; ++j) x[j] = std::cos(1.3 * static_cast<double>(j));
-  const auto a = audit_model(mb, {1, k}, float_array({1, k}, x), {"fp16"});
+  const auto a = audit_model(mb, {1, k}, float_array({1, k}, x), chains({"fp16"}));
   const double p = sum_failure("fp16", k);
   REQUIRE(p > 0);
   const auto& stats = a->result.stats;
