@@ -47,8 +47,10 @@ void register_normalization_rules(std::vector<BoundRuleRegistration>& r);
 void register_softmax_rules(std::vector<BoundRuleRegistration>& r);
 void register_reduction_rules(std::vector<BoundRuleRegistration>& r);
 /// The operators on runtime data: comparisons, logic, step functions, selections and index
-/// reductions, the rounded reductions and smooth activations (rules/runtime_ops.cpp).
-void register_runtime_rules(std::vector<BoundRuleRegistration>& r);
+/// reductions (rules/runtime_select.cpp); the rounded reductions and smooth activations
+/// (rules/runtime_rounded.cpp).
+void register_runtime_select_rules(std::vector<BoundRuleRegistration>& r);
+void register_runtime_rounded_rules(std::vector<BoundRuleRegistration>& r);
 
 /// A factory for a rule class constructed from the OpContext.
 template <class Rule>

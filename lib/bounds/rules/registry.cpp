@@ -11,7 +11,8 @@ std::span<const BoundRuleRegistration> bound_rule_registry() {
     rules::register_normalization_rules(r);
     rules::register_softmax_rules(r);
     rules::register_reduction_rules(r);
-    rules::register_runtime_rules(r);
+    rules::register_runtime_select_rules(r);
+    rules::register_runtime_rounded_rules(r);
     return r;
   }();
   return registry;

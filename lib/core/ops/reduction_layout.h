@@ -1,6 +1,6 @@
 // Which input elements reduce onto which output, for the reductions over runtime data: offsets
 // computed once at preparation, read by their kernels (lib/kernels/ops/reduce_select.cpp,
-// reduce_norms.cpp, reduce_prod.cpp) and their bound rules (lib/bounds/rules/runtime_ops.cpp).
+// reduce_norms.cpp, reduce_prod.cpp) and their bound rules (lib/bounds/rules/runtime_rounded.cpp).
 #pragma once
 
 #include <cstdint>

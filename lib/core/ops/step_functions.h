@@ -1,6 +1,6 @@
 // The piecewise-constant functions of the exact run-time operators (Sign, Ceil, Floor, Round)
 // and the comparisons, defined once: the kernels compute them (lib/kernels/ops) and the bound
-// rules evaluate them at the ends of a widened interval (lib/bounds/rules/runtime_ops.cpp) to
+// rules evaluate them at the ends of a widened interval (lib/bounds/rules/runtime_select.cpp) to
 // see whether a step lies inside it.
 #pragma once
 

@@ -8,7 +8,7 @@
 // ASSUMPTION (theory/elementwise.md §10): libm's expm1, exp and log1p are within 2^-49·|f| +
 // 2^-1000 of the true value (the margin bounds::up_libm assumes for every libm function).
 // With the binary64 steps above, the value rounded from is then within rel·|f| + abs of f(x),
-// rel = 2^-47, abs = 2^-999 (smooth_rule's constants, lib/bounds/rules/runtime_ops.cpp).
+// rel = 2^-47, abs = 2^-999 (smooth_rule's constants, lib/bounds/rules/runtime_rounded.cpp).
 #include <cmath>
 
 #include "kernels/ops/ops.h"

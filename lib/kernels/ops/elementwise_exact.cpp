@@ -4,7 +4,7 @@
 // discontinuous: near a jump a tiny input error moves the output by a whole step, so its bound
 // rule (step_bound) measures how far the function can move over everything the input error
 // allows, rather than passing the input bound through. The bound rules live in
-// lib/bounds/rules/runtime_ops.cpp.
+// lib/bounds/rules/runtime_select.cpp.
 #include <cmath>
 
 #include "core/ops/step_functions.h"

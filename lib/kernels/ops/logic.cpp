@@ -8,7 +8,7 @@
 // otherwise, which is exact for a 0/1 output: it says "this element may be flipped" honestly
 // instead of passing a small number on. The logic operators are exact unless an input may be
 // flipped, and Where selects the wrong branch only when its condition may be flipped. The rules
-// (comparison_bound, logic_bound, where_bound) live in lib/bounds/rules/runtime_ops.cpp.
+// (comparison_bound, logic_bound, where_bound) live in lib/bounds/rules/runtime_select.cpp.
 #include "core/ops/step_functions.h"
 #include "core/ops/broadcast.h"
 #include "kernels/ops/ops.h"

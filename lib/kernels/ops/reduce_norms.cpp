@@ -7,7 +7,7 @@
 //                                               formula, which overflows where exp(x) does)
 // Their bounds reuse the reduction and dot-product rules (lib/bounds/reductions.h, linear.h)
 // and, for the root, the elementwise rule of Sqrt (lib/bounds/elementwise.h); they are
-// registered in lib/bounds/rules/runtime_ops.cpp.
+// registered in lib/bounds/rules/runtime_rounded.cpp.
 #include <cmath>
 
 #include "core/ops/reduction_layout.h"

@@ -2,7 +2,7 @@
 // product rounded into the accumulation format, and rounds the finished product into storage:
 //     p_1 = x_1,  p_j = round_A(p_{j-1}·x_j),  y = round_S(p_n)      (an empty product is 1)
 // The references round each product to binary64 (their accumulation format). The bound rule
-// (product_bound) lives in lib/bounds/rules/runtime_ops.cpp.
+// (product_bound) lives in lib/bounds/rules/runtime_rounded.cpp.
 #include "core/ops/reduction_layout.h"
 #include "kernels/ops/ops.h"
 

@@ -7,7 +7,7 @@
 // bound over the reduced elements passes through (extremum_bound). An index is discontinuous:
 // where two elements are too close for the input bounds to tell apart, the chain's index and the
 // exact one may differ, by at most the distance between the farthest such candidates
-// (arg_extremum_bound). The rules live in lib/bounds/rules/runtime_ops.cpp; the reduction
+// (arg_extremum_bound). The rules live in lib/bounds/rules/runtime_select.cpp; the reduction
 // geometry both read is lib/core/ops/reduction_layout.h.
 #include <cmath>
 
