@@ -157,21 +157,18 @@ Table summary_table(const AuditDocument& doc) {
     row.push_back(Cell::of_count(static_cast<double>(k.flips_vs_reference)).marked(k.flips_vs_reference ? Mark::Warn : Mark::None));
     if (fp32) row.push_back(Cell::of_count(static_cast<double>(k.flips_vs_fp32)));
     row.push_back(Cell::of_percent(k.certified_fraction).marked(k.certified_fraction < 1 ? Mark::Warn : Mark::None));
+    // "det% / prob%" of the samples, for the certificate columns.
+    auto pair = [&](long det, long prob) {
+      const double n = doc.samples ? static_cast<double>(doc.samples) : NAN;
+      return Cell::of_text(percent_text(static_cast<double>(det) / n) + " / " + percent_text(static_cast<double>(prob) / n));
+    };
     if (certificates) {
       const CertifiedView& v = k.certified;
-      auto pair = [&](long det, long prob) {
-        const double n = doc.samples ? static_cast<double>(doc.samples) : NAN;
-        return Cell::of_text(percent_text(static_cast<double>(det) / n) + " / " + percent_text(static_cast<double>(prob) / n));
-      };
       row.push_back(v.present && v.a_priori_present ? pair(v.a_priori_det, v.a_priori_prob) : Cell::missing());
       row.push_back(v.present ? pair(v.a_posteriori_det, v.a_posteriori_prob) : Cell::missing());
     }
     if (margin) {
       const MarginView& m = k.margin;
-      auto pair = [&](long det, long prob) {
-        const double n = doc.samples ? static_cast<double>(doc.samples) : NAN;
-        return Cell::of_text(percent_text(static_cast<double>(det) / n) + " / " + percent_text(static_cast<double>(prob) / n));
-      };
       row.push_back(m.present && m.a_priori_present ? pair(m.a_priori_det, m.a_priori_prob) : Cell::missing());
       row.push_back(m.present ? pair(m.a_posteriori_det, m.a_posteriori_prob) : Cell::missing());
     }

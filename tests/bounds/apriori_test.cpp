@@ -82,6 +82,20 @@ std::vector<std::vector<double>> random_samples(const Plan& plan, long count, do
   return out;
 }
 
+/// The shipped MLP, its shapes inferred for one test image, and the test images.
+struct ShippedMlp {
+  Graph graph;
+  Constant images;
+  Shape sample;
+};
+ShippedMlp shipped_mlp() {
+  ShippedMlp m{load_onnx(std::string(FPAUDIT_DATA_DIR) + "/mlp.onnx"), read_npy(std::string(FPAUDIT_DATA_DIR) + "/test_images.npy"), {}};
+  m.sample = m.images.shape;
+  m.sample[0] = 1;
+  infer_shapes(m.graph, std::vector<Shape>{m.sample});
+  return m;
+}
+
 }  // namespace
 
 TEST_CASE("radius_certified is the tolerance lemma: strict margins only, ties and NaN never") {
@@ -124,12 +138,10 @@ TEST_CASE("a-priori bounds hold on every layer of every operator example in ever
 }
 
 TEST_CASE("a-priori bounds hold on the shipped MLP, and certified samples keep their class") {
-  Graph g = load_onnx(std::string(FPAUDIT_DATA_DIR) + "/mlp.onnx");
-  const Constant images = read_npy(std::string(FPAUDIT_DATA_DIR) + "/test_images.npy");
-  Shape sample = images.shape;
-  sample[0] = 1;
-  infer_shapes(g, std::vector<Shape>{sample});
-  const Plan plan(g);
+  const ShippedMlp mlp = shipped_mlp();
+  const Constant& images = mlp.images;
+  const Shape& sample = mlp.sample;
+  const Plan plan(mlp.graph);
   const long per = static_cast<long>(element_count(sample));
   std::vector<std::vector<double>> xs;
   for (long i = 0; i < 12; ++i) xs.push_back(sample_values(images, i, per));
@@ -155,12 +167,9 @@ TEST_CASE("a-priori bounds hold on the shipped MLP, and certified samples keep t
 // run_bounds shares the chunked ordered-merge driver of run_audit (lib/shadow/chunk_driver.h):
 // 20 samples are three chunks of 8, so 2 and 3 threads really split them.
 TEST_CASE("run_bounds: 1, 2 and 3 threads give the same bits") {
-  Graph g = load_onnx(std::string(FPAUDIT_DATA_DIR) + "/mlp.onnx");
-  const Constant images = read_npy(std::string(FPAUDIT_DATA_DIR) + "/test_images.npy");
-  Shape sample = images.shape;
-  sample[0] = 1;
-  infer_shapes(g, std::vector<Shape>{sample});
-  const Plan plan(g);
+  const ShippedMlp mlp = shipped_mlp();
+  const Constant& images = mlp.images;
+  const Plan plan(mlp.graph);
   auto run = [&](int threads) {
     BoundsOptions options;
     for (const char* c : {"fp16", "bf16-acc32"}) options.chains.push_back(parse_chain(c));

@@ -9,7 +9,7 @@ data=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 out=$("$fpaudit" bounds "$data/mlp.onnx" --input "$data/test_images.npy" --samples 16 --chains fp32,fp16-acc32 \
       --lambda 7 --threads 1 --json "$tmp/bounds.json" 2>"$tmp/err")

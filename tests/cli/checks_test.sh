@@ -10,11 +10,7 @@ data=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 failures=0
 source "$here/common.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-npy() { perl "$here/mknpy.pl" "$@"; }
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+in_scratch_dir
 
 model=$data/mlp.onnx
 images=$data/test_images.npy

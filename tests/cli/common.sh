@@ -1,6 +1,19 @@
 # Shared by the cli tests: run the fpaudit binary and compare what a user would see.
 # Callers set $fpaudit, $expected and failures=0 before sourcing.
 
+cli_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# fail MESSAGE: one failed check, said on stdout and counted.
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+# npy FILE DTYPE SHAPE VALUE...: writes a small .npy array (mknpy.pl).
+npy() { perl "$cli_dir/mknpy.pl" "$@"; }
+# in_scratch_dir: continues in a fresh folder, removed when the script exits.
+in_scratch_dir() {
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  cd "$work" || exit 1
+}
+
 # expect_output NAME ARGS...: stdout must equal $expected/NAME, exit code 0, stderr empty.
 expect_output() {
   local name=$1
