@@ -51,6 +51,10 @@ void register_reduction_rules(std::vector<BoundRuleRegistration>& r);
 /// (rules/runtime_rounded.cpp).
 void register_runtime_select_rules(std::vector<BoundRuleRegistration>& r);
 void register_runtime_rounded_rules(std::vector<BoundRuleRegistration>& r);
+/// NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss (rules/loss.cpp); CumSum, Hardmax
+/// (rules/runtime_scan.cpp).
+void register_loss_rules(std::vector<BoundRuleRegistration>& r);
+void register_scan_rules(std::vector<BoundRuleRegistration>& r);
 
 /// A factory for a rule class constructed from the OpContext.
 template <class Rule>

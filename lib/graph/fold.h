@@ -27,6 +27,7 @@ FoldRule find_fold_rule(std::string_view op);
 std::span<const FoldRuleEntry> layout_fold_rules();
 std::span<const FoldRuleEntry> arithmetic_fold_rules();
 std::span<const FoldRuleEntry> reduce_fold_rules();
+std::span<const FoldRuleEntry> data_fold_rules();
 
 // ---- helpers the rules share -----------------------------------------------------------
 

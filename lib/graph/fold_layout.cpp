@@ -195,7 +195,7 @@ Constant gather_offsets(const Constant& in, const TensorType& out, std::span<con
 }
 
 FoldRule find_fold_rule(std::string_view op) {
-  for (auto family : {layout_fold_rules(), arithmetic_fold_rules(), reduce_fold_rules()})
+  for (auto family : {layout_fold_rules(), arithmetic_fold_rules(), reduce_fold_rules(), data_fold_rules()})
     for (const FoldRuleEntry& e : family)
       if (e.op == op) return e.rule;
   return nullptr;

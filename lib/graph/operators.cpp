@@ -12,19 +12,19 @@ namespace {
 constexpr std::array kSupported = std::to_array<std::string_view>({
     "Abs", "Add", "And", "ArgMax", "ArgMin", "AveragePool",
     "BatchNormalization", "Cast", "Ceil", "Celu", "Clip", "Concat",
-    "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "DepthToSpace", "Div",
+    "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "CumSum", "DepthToSpace", "Div",
     "Dropout", "Elu", "Equal", "Erf", "Exp", "Expand",
-    "Flatten", "Floor", "Gather", "Gelu", "Gemm", "GlobalAveragePool",
-    "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish", "Identity",
+    "Flatten", "Floor", "Gather", "GatherElements", "Gelu", "Gemm", "GlobalAveragePool",
+    "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish", "Hardmax", "Identity",
     "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax",
     "MatMul", "Max", "MaxPool", "Min", "Mod", "Mul",
-    "Neg", "Not", "Or", "PRelu", "Pow", "Range",
+    "Neg", "NegativeLogLikelihoodLoss", "Not", "Or", "PRelu", "Pow", "Range",
     "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
     "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape",
     "Resize", "Round", "Selu", "Shape", "Sigmoid", "Sign",
-    "Size", "Slice", "Softmax", "Softplus", "SpaceToDepth", "Split",
+    "Size", "Slice", "Softmax", "SoftmaxCrossEntropyLoss", "Softplus", "SpaceToDepth", "Split",
     "Sqrt", "Squeeze", "Sub", "Tanh", "ThresholdedRelu", "Tile",
-    "Transpose", "Unsqueeze", "Where", "Xor",
+    "Transpose", "Trilu", "Unsqueeze", "Where", "Xor",
 });
 
 // Exporters emit these in shape arithmetic only; the engine has no kernels for them. (Integer

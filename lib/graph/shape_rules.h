@@ -26,6 +26,7 @@ std::span<const ShapeRuleEntry> elementwise_shape_rules();
 std::span<const ShapeRuleEntry> nn_shape_rules();
 std::span<const ShapeRuleEntry> layout_shape_rules();
 std::span<const ShapeRuleEntry> generator_shape_rules();
+std::span<const ShapeRuleEntry> data_shape_rules();
 
 /// The per-axis start, step and element count a Slice node selects, for every axis of its
 /// data input (unsliced axes: start 0, step 1, the whole dimension). Shared by the shape rule

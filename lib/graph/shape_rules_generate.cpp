@@ -173,7 +173,8 @@ constexpr ShapeRuleEntry kRules[] = {
 std::span<const ShapeRuleEntry> generator_shape_rules() { return kRules; }
 
 ShapeRule find_shape_rule(std::string_view op) {
-  for (auto family : {elementwise_shape_rules(), nn_shape_rules(), layout_shape_rules(), generator_shape_rules()})
+  for (auto family : {elementwise_shape_rules(), nn_shape_rules(), layout_shape_rules(), generator_shape_rules(),
+                      data_shape_rules()})
     for (const ShapeRuleEntry& e : family)
       if (e.op == op) return e.rule;
   return nullptr;

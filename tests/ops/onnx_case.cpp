@@ -47,6 +47,10 @@ long terms(const Graph& g, const Node& n) {
     return element_count(x) / std::max<std::int64_t>(1, element_count(shape_of(g, n.outputs.at(0)))) + 1;
   if (op == "Softmax" || op == "LogSoftmax" || op == "LayerNormalization") return element_count(x) + 4;
   if (op == "Resize") return 1L << std::min<std::size_t>(x.size(), 20);
+  // A loss is a dot product over the N·d1·… picked elements (coefficients rounded too); the
+  // softmax one forms LogSoftmax along the C classes first.
+  if (op == "NegativeLogLikelihoodLoss") return element_count(x) / std::max<std::int64_t>(1, x.at(1)) + 2;
+  if (op == "SoftmaxCrossEntropyLoss") return element_count(x) / std::max<std::int64_t>(1, x.at(1)) + x.at(1) + 6;
   return 1;
 }
 
@@ -64,6 +68,7 @@ std::vector<std::filesystem::path> numbered(const std::filesystem::path& dir, co
 /// would hold them as constants.
 bool parameter_position(const std::string& op, std::size_t i) {
   if (op == "Resize" || op == "Clip" || op == "Dropout") return i >= 1;
+  if (op == "NegativeLogLikelihoodLoss" || op == "SoftmaxCrossEntropyLoss") return i == 2;  // class weights
   return op == "Range" || op == "ConstantOfShape";
 }
 

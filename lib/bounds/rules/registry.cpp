@@ -13,6 +13,8 @@ std::span<const BoundRuleRegistration> bound_rule_registry() {
     rules::register_reduction_rules(r);
     rules::register_runtime_select_rules(r);
     rules::register_runtime_rounded_rules(r);
+    rules::register_loss_rules(r);
+    rules::register_scan_rules(r);
     return r;
   }();
   return registry;

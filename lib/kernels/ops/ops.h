@@ -27,5 +27,17 @@ void register_data_layout_ops(std::vector<OpRegistration>& r);
 void register_norm_reduce_ops(std::vector<OpRegistration>& r);
 void register_prod_reduce_ops(std::vector<OpRegistration>& r);
 void register_smooth_activation_ops(std::vector<OpRegistration>& r);
+void register_data_select_ops(std::vector<OpRegistration>& r);
+void register_loss_ops(std::vector<OpRegistration>& r);
+void register_scan_select_ops(std::vector<OpRegistration>& r);
+
+/// One row of Softmax (log = false) or LogSoftmax along a strided axis: elements base + j·stride
+/// for j < length, computed as lib/kernels/ops/softmax.cpp's header says; d and e are scratch of
+/// at least `length` elements. Shared with SoftmaxCrossEntropyLoss, whose bound reuses Softmax's.
+struct SoftmaxRowAt {
+  long base = 0, length = 0, stride = 1;
+};
+void softmax_row(const Arithmetic& a, const double* x, double* y, SoftmaxRowAt row, bool log, std::vector<double>& d,
+                 std::vector<double>& e);
 
 }  // namespace fpaudit::ops

@@ -22,6 +22,9 @@ std::span<const OpRegistration> op_registry() {
     ops::register_norm_reduce_ops(r);
     ops::register_prod_reduce_ops(r);
     ops::register_smooth_activation_ops(r);
+    ops::register_data_select_ops(r);
+    ops::register_loss_ops(r);
+    ops::register_scan_select_ops(r);
     return r;
   }();
   return registry;

@@ -18,35 +18,10 @@ class Softmax : public OpKernel, private SoftmaxGeometry {
   Softmax(const OpContext& ctx, bool log) : SoftmaxGeometry(ctx), log_(log) {}
 
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
-    const std::vector<double>& x = in[0]->data;
-    std::vector<double>& y = out[0]->data;
     std::vector<double> d(static_cast<std::size_t>(length_)), e(static_cast<std::size_t>(length_));
     for (long o = 0; o < outer_; ++o)
-      for (long i = 0; i < inner_; ++i) {
-        const long base = o * length_ * inner_ + i;
-        double m = -INFINITY;
-        bool nan = false;
-        for (long j = 0; j < length_; ++j) {
-          const double v = x[base + j * inner_];
-          nan = nan || std::isnan(v);
-          m = v > m ? v : m;
-        }
-        if (nan) {
-          for (long j = 0; j < length_; ++j) y[base + j * inner_] = NAN;
-          continue;
-        }
-        for (long j = 0; j < length_; ++j) {
-          d[j] = a.sub(x[base + j * inner_], m);
-          e[j] = a.unary(UnaryFn::Exp, d[j]);
-        }
-        const double s = a.sum(e.data(), 1, length_);
-        if (log_) {
-          const double log_s = a.unary(UnaryFn::Log, s, Target::Accumulator);
-          for (long j = 0; j < length_; ++j) y[base + j * inner_] = a.sub(d[j], log_s);
-        } else {
-          for (long j = 0; j < length_; ++j) y[base + j * inner_] = a.div(e[j], s);
-        }
-      }
+      for (long i = 0; i < inner_; ++i)
+        softmax_row(a, in[0]->data.data(), out[0]->data.data(), {o * length_ * inner_ + i, length_, inner_}, log_, d, e);
   }
 
  private:
@@ -54,6 +29,33 @@ class Softmax : public OpKernel, private SoftmaxGeometry {
 };
 
 }  // namespace
+
+void softmax_row(const Arithmetic& a, const double* x, double* y, SoftmaxRowAt row, bool log, std::vector<double>& d,
+                 std::vector<double>& e) {
+  const long base = row.base, length = row.length, stride = row.stride;
+  double m = -INFINITY;
+  bool nan = false;
+  for (long j = 0; j < length; ++j) {
+    const double v = x[base + j * stride];
+    nan = nan || std::isnan(v);
+    m = v > m ? v : m;
+  }
+  if (nan) {
+    for (long j = 0; j < length; ++j) y[base + j * stride] = NAN;
+    return;
+  }
+  for (long j = 0; j < length; ++j) {
+    d[j] = a.sub(x[base + j * stride], m);
+    e[j] = a.unary(UnaryFn::Exp, d[j]);
+  }
+  const double s = a.sum(e.data(), 1, length);
+  if (log) {
+    const double log_s = a.unary(UnaryFn::Log, s, Target::Accumulator);
+    for (long j = 0; j < length; ++j) y[base + j * stride] = a.sub(d[j], log_s);
+  } else {
+    for (long j = 0; j < length; ++j) y[base + j * stride] = a.div(e[j], s);
+  }
+}
 
 void register_softmax_ops(std::vector<OpRegistration>& r) {
   r.push_back({"Softmax", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<Softmax>(ctx, false); }});

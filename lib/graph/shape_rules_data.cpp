@@ -1,0 +1,115 @@
+// Shape rules of the operators on runtime data added for issue #15's second round: selections
+// (GatherElements, Trilu), losses (NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss), running
+// sums (CumSum) and Hardmax.
+#include <fmt/format.h>
+
+#include "graph/dtype.h"
+#include "graph/shape_rules.h"
+
+namespace fpaudit {
+
+namespace {
+
+using Types = std::vector<TensorType>;
+
+void expect_float(const ShapeContext& ctx, std::size_t i, std::string_view role) {
+  if (!is_float(ctx.input(i).dtype)) ctx.fail(fmt::format("{} must be a floating-point tensor, not {}", role, dtype_name(ctx.input(i).dtype)));
+}
+
+void expect_integer_indices(const ShapeContext& ctx, std::size_t i, std::string_view role) {
+  const DType t = ctx.input(i).dtype;
+  if (t != DType::Int64 && t != DType::Int32) ctx.fail(fmt::format("{} must be int32 or int64, not {}", role, dtype_name(t)));
+}
+
+/// GatherElements: the output has the indices' shape, which must have the data's rank.
+Types gather_elements(const ShapeContext& ctx) {
+  ctx.expect_inputs(2, 2);
+  ctx.expect_outputs(1, 1);
+  const Shape& data = ctx.input(0).shape;
+  const Shape& indices = ctx.input(1).shape;
+  expect_integer_indices(ctx, 1, "indices");
+  if (data.empty() || indices.size() != data.size())
+    ctx.fail(fmt::format("indices {} must have the rank of data {} (at least 1)", shape_string(indices), shape_string(data)));
+  const auto axis = static_cast<std::size_t>(ctx.axis(ctx.node().attr_int("axis", 0), static_cast<std::int64_t>(data.size())));
+  for (std::size_t d = 0; d < data.size(); ++d)
+    if (d != axis && indices[d] > data[d])
+      ctx.fail(fmt::format("indices {} exceed data {} along axis {}", shape_string(indices), shape_string(data), d));
+  return {{ctx.input(0).dtype, indices}};
+}
+
+/// Trilu: the input's shape, rank 2 or more; k a scalar.
+Types trilu(const ShapeContext& ctx) {
+  ctx.expect_inputs(1, 2);
+  ctx.expect_outputs(1, 1);
+  if (ctx.input(0).rank() < 2) ctx.fail(fmt::format("input {} must have rank 2 or more", shape_string(ctx.input(0).shape)));
+  if (ctx.has(1) && element_count(ctx.input(1).shape) != 1) ctx.fail("k must be a single value");
+  return {ctx.input(0)};
+}
+
+/// NegativeLogLikelihoodLoss: input [N, C, d1, …], target [N, d1, …], weight [C]; the loss is
+/// [N, d1, …] with reduction "none", a scalar with "sum" or "mean".
+Shape loss_shape(const ShapeContext& ctx, std::size_t target_input) {
+  const Shape& x = ctx.input(0).shape;
+  const Shape& t = ctx.input(target_input).shape;
+  expect_float(ctx, 0, "input");
+  expect_integer_indices(ctx, target_input, "target");
+  if (x.size() < 2) ctx.fail(fmt::format("input {} must be [N, C, ...]", shape_string(x)));
+  Shape expected_target{x[0]};
+  expected_target.insert(expected_target.end(), x.begin() + 2, x.end());
+  if (t != expected_target)
+    ctx.fail(fmt::format("target {} must be {} for input {}", shape_string(t), shape_string(expected_target), shape_string(x)));
+  if (ctx.has(2) && ctx.input(2).shape != Shape{x[1]})
+    ctx.fail(fmt::format("weight {} must be [{}]", shape_string(ctx.input(2).shape), x[1]));
+  const std::string reduction = ctx.node().attr_string("reduction", "mean");
+  if (reduction == "none") return expected_target;
+  if (reduction != "sum" && reduction != "mean") ctx.fail(fmt::format("reduction '{}' must be none, sum or mean", reduction));
+  return {};
+}
+
+Types nll_loss(const ShapeContext& ctx) {
+  ctx.expect_inputs(2, 3);
+  ctx.expect_outputs(1, 1);
+  return {{ctx.input(0).dtype, loss_shape(ctx, 1)}};
+}
+
+/// SoftmaxCrossEntropyLoss: the loss as NegativeLogLikelihoodLoss's, and optionally the log
+/// probabilities, of the scores' shape.
+Types softmax_cross_entropy(const ShapeContext& ctx) {
+  ctx.expect_inputs(2, 3);
+  ctx.expect_outputs(1, 2);
+  return {{ctx.input(0).dtype, loss_shape(ctx, 1)}, ctx.input(0)};
+}
+
+/// CumSum: the input's shape; the axis a constant scalar.
+Types cumsum(const ShapeContext& ctx) {
+  ctx.expect_inputs(2, 2);
+  ctx.expect_outputs(1, 1);
+  const std::vector<std::int64_t> axis = ctx.int_values(1, "axis");
+  if (axis.size() != 1) ctx.fail("axis must hold one value");
+  ctx.axis(axis[0], std::max<std::int64_t>(ctx.input(0).rank(), 1));
+  return {ctx.input(0)};
+}
+
+/// Hardmax: the input's shape (opset 13: along one axis; before, flattened at the axis).
+Types hardmax(const ShapeContext& ctx) {
+  ctx.expect_inputs(1, 1);
+  ctx.expect_outputs(1, 1);
+  const TensorType& x = ctx.input(0);
+  ctx.axis(ctx.node().attr_int("axis", ctx.opset() >= 13 ? -1 : 1), std::max<std::int64_t>(x.rank(), 1));
+  return {x};
+}
+
+constexpr ShapeRuleEntry kRules[] = {
+    {"GatherElements", gather_elements},
+    {"Trilu", trilu},
+    {"NegativeLogLikelihoodLoss", nll_loss},
+    {"SoftmaxCrossEntropyLoss", softmax_cross_entropy},
+    {"CumSum", cumsum},
+    {"Hardmax", hardmax},
+};
+
+}  // namespace
+
+std::span<const ShapeRuleEntry> data_shape_rules() { return kRules; }
+
+}  // namespace fpaudit
