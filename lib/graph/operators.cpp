@@ -17,13 +17,13 @@ constexpr std::array kSupported = std::to_array<std::string_view>({
     "Flatten", "Floor", "Gather", "GatherElements", "Gelu", "Gemm", "GlobalAveragePool",
     "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish", "Hardmax", "Identity",
     "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax",
-    "MatMul", "Max", "MaxPool", "Min", "Mod", "Mul",
+    "MatMul", "Max", "MaxPool", "Mean", "Min", "Mod", "Mul",
     "Neg", "NegativeLogLikelihoodLoss", "Not", "Or", "PRelu", "Pow", "Range",
-    "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
+    "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
     "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape",
     "Resize", "Round", "Selu", "Shape", "Sigmoid", "Sign",
     "Size", "Slice", "Softmax", "SoftmaxCrossEntropyLoss", "Softplus", "SpaceToDepth", "Split",
-    "Sqrt", "Squeeze", "Sub", "Tanh", "ThresholdedRelu", "Tile",
+    "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "ThresholdedRelu", "Tile",
     "Transpose", "Trilu", "Unsqueeze", "Where", "Xor",
 });
 

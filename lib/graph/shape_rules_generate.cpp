@@ -164,7 +164,7 @@ constexpr ShapeRuleEntry kRules[] = {
     {"ConstantOfShape", constant_of_shape}, {"Range", range},       {"ReduceMax", reduce},
     {"ReduceMean", reduce},                 {"ReduceMin", reduce},  {"ReduceProd", reduce},
     {"ReduceSum", reduce},                  {"ReduceL1", reduce},   {"ReduceL2", reduce},
-    {"ReduceSumSquare", reduce},            {"ReduceLogSumExp", reduce},                  {"Resize", resize},     {"Shape", shape_of},
+    {"ReduceSumSquare", reduce},            {"ReduceLogSumExp", reduce}, {"ReduceLogSum", reduce},                  {"Resize", resize},     {"Shape", shape_of},
     {"Size", size_of},
 };
 

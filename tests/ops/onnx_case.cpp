@@ -43,12 +43,14 @@ long terms(const Graph& g, const Node& n) {
   }
   if (op == "GlobalAveragePool") return product(x.begin() + 2, x.end()) + 1;
   if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceL1" || op == "ReduceL2" || op == "ReduceSumSquare" ||
-      op == "ReduceLogSumExp")
+      op == "ReduceLogSumExp" || op == "ReduceLogSum")
     return element_count(x) / std::max<std::int64_t>(1, element_count(shape_of(g, n.outputs.at(0)))) + 1;
   if (op == "Softmax" || op == "LogSoftmax" || op == "LayerNormalization") return element_count(x) + 4;
   if (op == "Resize") return 1L << std::min<std::size_t>(x.size(), 20);
   // A loss is a dot product over the N·d1·… picked elements (coefficients rounded too); the
   // softmax one forms LogSoftmax along the C classes first.
+  if (op == "Sum" || op == "Mean") return static_cast<long>(n.inputs.size()) + 1;
+  if (op == "CumSum") return *std::max_element(x.begin(), x.end()) + 1;
   if (op == "NegativeLogLikelihoodLoss") return element_count(x) / std::max<std::int64_t>(1, x.at(1)) + 2;
   if (op == "SoftmaxCrossEntropyLoss") return element_count(x) / std::max<std::int64_t>(1, x.at(1)) + x.at(1) + 6;
   return 1;

@@ -157,3 +157,36 @@ TEST_CASE("Hardmax: 1 at the first largest element along the axis, and the bound
   CHECK(b.last_bound == std::vector<double>{1, 1, 0, 1, 1, 0});
   check_bounds_every_chain(m, {{{2, 3}, sweep_values(6)}});
 }
+
+TEST_CASE("ReduceLogSum: the log of ReduceSum's sum, rounded once; a negative sum has no bound") {
+  ModelBuilder m(13);
+  m.input("x", kFloat, {2, 3}).output("y");
+  set_attr(m.node("ReduceLogSum", {"x"}, {"y"}), "axes", std::vector<std::int64_t>{1});
+  const auto exact = make_reference_arithmetic("exact");
+  const auto y = run_first(m, {{{2, 3}, {1, 2, 5, 0.5, 0.25, 0.25}}}, *exact);
+  CHECK(y == std::vector<double>{std::log(8.0), 0.0});
+  check_bounds_every_chain(m, {{{2, 3}, {1, 2, 5, 0.5, 0.25, 0.25}}});
+  std::vector<double> positive = sweep_values(6);
+  for (double& v : positive) v = std::fabs(v) + 0.1;
+  check_bounds_every_chain(m, {{{2, 3}, positive}});
+}
+
+TEST_CASE("Sum and Mean of broadcast operands: one sum by the chain's schedule per element") {
+  auto variadic = [](const std::string& op) {
+    ModelBuilder m(13);
+    m.input("a", kFloat, {2, 2}).input("b", kFloat, {2}).input("c", kFloat, {1, 1}).output("y");
+    m.node(op, {"a", "b", "c"}, {"y"});
+    return m;
+  };
+  const std::vector<Feed> x = {{{2, 2}, {1, 2, 3, 4}}, {{2}, {10, 20}}, {{1, 1}, {0.5}}};
+  check_all_exact(variadic("Sum"), x, {11.5, 22.5, 13.5, 24.5});
+  check_all_exact(variadic("Mean"), {{{2, 2}, {3, 6, 0, 9}}, {{2}, {0, 3}}, {{1, 1}, {0}}}, {1, 3, 0, 4});
+  // 2048 + 1 + 1 in binary16 summed in order: 2048 + 1 is a tie and rounds to 2048, twice.
+  const std::vector<Feed> big = {{{2, 2}, {2048, 2048, 2048, 2048}}, {{2}, {1, 1}}, {{1, 1}, {1}}};
+  CHECK(run_first(variadic("Sum"), big, *make_chain_arithmetic(parse_chain("fp16")))[0] == 2048);
+  CHECK(run_first(variadic("Sum"), big, *make_chain_arithmetic(parse_chain("fp16-acc32")))[0] == 2050);
+  for (const char* op : {"Sum", "Mean"}) {
+    INFO(op);
+    check_bounds_every_chain(variadic(op), {{{2, 2}, sweep_values(4)}, {{2}, {0.3, -0.7}}, {{1, 1}, {1.1}}});
+  }
+}

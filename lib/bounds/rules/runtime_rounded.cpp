@@ -21,13 +21,13 @@ namespace {
 
 // ---- ReduceL1, ReduceSumSquare, ReduceL2, ReduceLogSumExp ----------------------------------
 
-enum class Norm { L1, SumSquare, L2, LogSumExp };
+enum class Norm { L1, SumSquare, L2, LogSumExp, LogSum };
 
 class NormReduceRule : public BoundRule, private ops::RoundedReduction {
  public:
   NormReduceRule(const OpContext& ctx, Norm kind) : RoundedReduction(ctx), kind_(kind) {}
   void bound(const BoundRequest& req) const override {
-    const double fail = kind_ == Norm::L1 ? l1_bound(req) : kind_ == Norm::LogSumExp ? log_sum_exp_bound(req) : squares_bound(req);
+    const double fail = kind_ == Norm::L1 ? l1_bound(req) : kind_ == Norm::LogSumExp || kind_ == Norm::LogSum ? log_sum_exp_bound(req) : squares_bound(req);
     if (req.failure_probability) *req.failure_probability = fail;
   }
 
@@ -57,10 +57,11 @@ class NormReduceRule : public BoundRule, private ops::RoundedReduction {
   /// The terms ê = round_A(exp(x)) get Exp's rule (into the accumulator) and an enclosure
   /// [exp(lo), exp(hi)] widened by that rounding; ReduceSum's rule over them bounds |ŝ - s̄|, and
   /// with no input error, ŝ's distance from the enclosure's sums; Log's rule finishes.
+  /// ReduceLogSum is the same with the terms x themselves in place of ê.
   double log_sum_exp_bound(const BoundRequest& req) const {
     const Enclosure& x = req.inputs[0];
     Tensor lo = *x.lo, hi = *x.hi, err = *x.err, err_prob = *x.err_prob, zero(x.lo->shape);
-    for (std::size_t i = 0; i < lo.data.size(); ++i) {
+    for (std::size_t i = 0; i < lo.data.size() && kind_ == Norm::LogSumExp; ++i) {
       const Operand d{x.lo->data[i], x.hi->data[i], x.err->data[i]};
       const Operand p{x.lo->data[i], x.hi->data[i], x.err_prob->data[i]};
       err.data[i] = unary_fn_bound(req.model, UnaryFn::Exp, d, Target::Accumulator);
@@ -82,7 +83,8 @@ class NormReduceRule : public BoundRule, private ops::RoundedReduction {
         s_lo = down(s_lo + lo.data[static_cast<std::size_t>(base + t)]);
         s_hi = up(s_hi + hi.data[static_cast<std::size_t>(base + t)]);
       }
-      s_lo = std::fmax(0.0, down(s_lo - local.det));
+      s_lo = down(s_lo - local.det);
+      if (kind_ == Norm::LogSumExp) s_lo = std::fmax(0.0, s_lo);  // a sum of exponentials (ReduceLogSum's may be negative)
       s_hi = up(s_hi + local.det);
       req.det[0]->data[o] = unary_fn_bound(req.model, UnaryFn::Log, {s_lo, s_hi, b.det});
       req.prob[0]->data[o] = std::fmin(req.det[0]->data[o], unary_fn_bound(req.model, UnaryFn::Log, {s_lo, s_hi, b.prob}));
@@ -277,6 +279,7 @@ void register_runtime_rounded_rules(std::vector<BoundRuleRegistration>& r) {
   r.push_back({"ReduceSumSquare", norm(Norm::SumSquare)});
   r.push_back({"ReduceL2", norm(Norm::L2)});
   r.push_back({"ReduceLogSumExp", norm(Norm::LogSumExp)});
+  r.push_back({"ReduceLogSum", norm(Norm::LogSum)});
   r.push_back({"ReduceProd", prepared<ReduceProdRule>()});
   r.push_back({"Elu", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> {
                  return std::make_unique<SmoothActivationRule>(elu_shape, ctx.node.attr_float("alpha", 1.0), 0.0);

@@ -1,6 +1,8 @@
 // Bound rules of CumSum and Hardmax (kernels: lib/kernels/ops/scan_select.cpp; theory:
 // theory/reductions.md §CumSum, theory/elementwise.md §11 for Hardmax).
 //   CumSum    each output is a ReduceSum of its terms: reduction_bound per output.
+//   Sum, Mean the operands of each output gathered into one enclosure: reduction_bound (ReduceSum's
+//             rule; Mean divides by n as ReduceMean).
 //   Hardmax   0/1 outputs that move when the largest element may change: as ArgMax's rule, the
 //             candidates j with hi_j + E_j ≥ L = max_k (lo_k - E_k) may be the chain's or the
 //             exact maximum; with one candidate (or no input error) both pick the same element
@@ -10,6 +12,7 @@
 
 #include "bounds/reductions.h"
 #include "bounds/rules.h"
+#include "core/ops/broadcast.h"
 #include "core/ops/cumsum.h"
 #include "core/ops/softmax.h"
 
@@ -38,6 +41,38 @@ class CumSumRule : public BoundRule, private ops::CumSumGeometry {
         }
     if (r.failure_probability) *r.failure_probability = fail;
   }
+};
+
+class VariadicSumRule : public BoundRule {
+ public:
+  VariadicSumRule(const OpContext& ctx, bool mean) : mean_(mean), bc_(ctx.input_shapes, ctx.output_shapes.at(0)) {}
+  void bound(const BoundRequest& r) const override {
+    const std::size_t n = r.inputs.size();
+    const Shape one{static_cast<std::int64_t>(n)};
+    Tensor lo(one), hi(one), err(one), err_prob(one);
+    const Enclosure terms{&lo, &hi, &err, &err_prob};
+    std::vector<std::int64_t> offsets(n);
+    for (std::size_t i = 0; i < n; ++i) offsets[i] = static_cast<std::int64_t>(i);
+    double fail = 0;
+    bc_.for_each([&](std::int64_t o, const std::int64_t* off) {
+      for (std::size_t i = 0; i < n; ++i) {
+        lo.data[i] = r.inputs[i].lo->data[off[i]];
+        hi.data[i] = r.inputs[i].hi->data[off[i]];
+        err.data[i] = r.inputs[i].err->data[off[i]];
+        err_prob.data[i] = r.inputs[i].err_prob->data[off[i]];
+      }
+      const ElementBound b = reduction_bound(r.model, r.lambda, terms, 0, offsets.data(), static_cast<long>(n),
+                                             {mean_, static_cast<double>(n)});
+      r.det[0]->data[o] = b.det;
+      r.prob[0]->data[o] = b.prob;
+      fail = std::fmax(fail, b.failure);
+    });
+    if (r.failure_probability) *r.failure_probability = fail;
+  }
+
+ private:
+  bool mean_;
+  ops::Broadcast bc_;
 };
 
 class HardmaxRule : public BoundRule, private ops::SoftmaxGeometry {
@@ -85,6 +120,8 @@ class HardmaxRule : public BoundRule, private ops::SoftmaxGeometry {
 void register_scan_rules(std::vector<BoundRuleRegistration>& r) {
   r.push_back({"CumSum", prepared<CumSumRule>()});
   r.push_back({"Hardmax", prepared<HardmaxRule>()});
+  r.push_back({"Sum", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<VariadicSumRule>(ctx, false); }});
+  r.push_back({"Mean", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<VariadicSumRule>(ctx, true); }});
 }
 
 }  // namespace fpaudit::bounds::rules

@@ -5,6 +5,7 @@
 //   ReduceL2         y = round_S(√(Σ x·x))     (that dot product, then one rounding of its root)
 //   ReduceLogSumExp  y = round_S(log(Σ ê))     ê = round_A(exp(x)) (no max subtracted: ONNX's
 //                                               formula, which overflows where exp(x) does)
+//   ReduceLogSum     y = round_S(log(Σ x))
 // Their bounds reuse the reduction and dot-product rules (lib/bounds/reductions.h, linear.h)
 // and, for the root, the elementwise rule of Sqrt (lib/bounds/elementwise.h); they are
 // registered in lib/bounds/rules/runtime_rounded.cpp.
@@ -17,7 +18,7 @@ namespace fpaudit::ops {
 
 namespace {
 
-enum class Norm { L1, SumSquare, L2, LogSumExp };
+enum class Norm { L1, SumSquare, L2, LogSumExp, LogSum };
 
 class NormReduce : public OpKernel, private RoundedReduction {
  public:
@@ -33,7 +34,7 @@ class NormReduce : public OpKernel, private RoundedReduction {
       }
       double& y = out[0]->data[o];
       if (kind_ == Norm::L1) y = a.round(a.sum(g.data(), 1, n), Target::Storage);
-      else if (kind_ == Norm::LogSumExp) y = a.unary(UnaryFn::Log, a.sum(g.data(), 1, n));
+      else if (kind_ == Norm::LogSumExp || kind_ == Norm::LogSum) y = a.unary(UnaryFn::Log, a.sum(g.data(), 1, n));
       else if (kind_ == Norm::SumSquare) y = a.round(a.dot(g.data(), 1, g.data(), 1, n), Target::Storage);
       else y = a.unary(UnaryFn::Sqrt, a.dot(g.data(), 1, g.data(), 1, n));
     }
@@ -53,6 +54,7 @@ void register_norm_reduce_ops(std::vector<OpRegistration>& r) {
   r.push_back({"ReduceLogSumExp", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> {
                  return std::make_unique<NormReduce>(ctx, Norm::LogSumExp);
                }});
+  r.push_back({"ReduceLogSum", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<NormReduce>(ctx, Norm::LogSum); }});
 }
 
 }  // namespace fpaudit::ops
