@@ -1,6 +1,7 @@
 // Folding of the fixed selections GatherElements and Trilu (exact copies, and zeros), and the
 // selection maps they share with their runtime kernels (graph/selection.h).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "graph/dtype.h"
 #include "graph/fold.h"
@@ -43,7 +44,43 @@ std::optional<std::vector<Constant>> trilu(const ShapeContext& ctx, const std::v
   return std::vector<Constant>{select(*ctx.constant(0), outputs[0], trilu_sources(ctx.input(0).shape, k, upper))};
 }
 
+/// Pad's pads: the input (opset 11 on) or the attribute (before).
+std::vector<std::int64_t> pad_amounts(const ShapeContext& ctx) {
+  if (ctx.opset() < 11) return ctx.node().attr_ints("pads", {});
+  return ctx.int_values(1, "pads");
+}
+
+std::optional<std::vector<Constant>> pad(const ShapeContext& ctx, const std::vector<TensorType>& outputs) {
+  std::string problem;
+  const auto sources = pad_sources(ctx.input(0).shape, pad_amounts(ctx), ctx.node().attr_string("mode", "constant"), problem);
+  if (!problem.empty()) ctx.fail(problem);
+  Constant c = select(*ctx.constant(0), outputs[0], sources);
+  const double fill = ctx.opset() < 11 ? ctx.node().attr_float("value", 0.0) : ctx.has(2) ? real_at(*ctx.constant(2), 0) : 0.0;
+  for (std::size_t k = 0; k < sources.size(); ++k)
+    if (sources[k] < 0) {
+      if (is_float(c.dtype)) c.values[k] = fill;
+      else c.ints[k] = static_cast<std::int64_t>(fill);
+    }
+  return std::vector<Constant>{c};
+}
+
+/// The real values of a constant input.
+std::vector<double> reals(const Constant& c) {
+  std::vector<double> v(static_cast<std::size_t>(c.size()));
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = real_at(c, i);
+  return v;
+}
+
+std::optional<std::vector<Constant>> one_hot(const ShapeContext& ctx, const std::vector<TensorType>& outputs) {
+  const auto depth = static_cast<std::int64_t>(real_at(*ctx.constant(1), 0));
+  const auto axis = static_cast<int>(ctx.axis(ctx.node().attr_int("axis", -1), ctx.input(0).rank() + 1));
+  return std::vector<Constant>{
+      select(*ctx.constant(2), outputs[0], one_hot_sources(ctx.input(0).shape, reals(*ctx.constant(0)), depth, axis))};
+}
+
 constexpr FoldRuleEntry kRules[] = {
+    {"Pad", pad},
+    {"OneHot", one_hot},
     {"GatherElements", gather_elements},
     {"Trilu", trilu},
 };
@@ -71,6 +108,68 @@ std::vector<std::int64_t> gather_elements_sources(const Shape& data, const Shape
       at += (static_cast<int>(d) == axis ? k : i) * in_stride[d];
     }
     sources[o] = at;
+  }
+  return sources;
+}
+
+std::vector<std::int64_t> pad_sources(const Shape& x, const std::vector<std::int64_t>& pads, const std::string& mode,
+                                      std::string& problem) {
+  const std::size_t rank = x.size();
+  if (pads.size() != 2 * rank) {
+    problem = fmt::format("pads has {} values, {} expected for rank {}", pads.size(), 2 * rank, rank);
+    return {};
+  }
+  if (mode != "constant" && mode != "edge" && mode != "reflect") {
+    problem = fmt::format("mode '{}' must be constant, edge or reflect", mode);
+    return {};
+  }
+  Shape out(rank);
+  for (std::size_t d = 0; d < rank; ++d) {
+    out[d] = x[d] + pads[d] + pads[d + rank];
+    if (out[d] < 0 || (x[d] == 0 && out[d] > 0 && mode != "constant")) {
+      problem = fmt::format("pads {} do not fit axis {} of size {} in mode {}", fmt::join(pads, ", "), d, x[d], mode);
+      return {};
+    }
+    if (mode == "reflect" && (pads[d] >= x[d] || pads[d + rank] >= x[d]) && (pads[d] > 0 || pads[d + rank] > 0)) {
+      problem = fmt::format("reflect pads {} of axis {} must be less than its size {}", fmt::join(pads, ", "), d, x[d]);
+      return {};
+    }
+  }
+  const std::vector<std::int64_t> in_stride = row_strides(x), out_stride = row_strides(out);
+  std::vector<std::int64_t> sources(static_cast<std::size_t>(element_count(out)));
+  for (std::size_t o = 0; o < sources.size(); ++o) {
+    std::int64_t at = 0, rest = static_cast<std::int64_t>(o);
+    for (std::size_t d = 0; d < rank && at >= 0; ++d) {
+      std::int64_t i = rest / out_stride[d] - pads[d];
+      rest %= out_stride[d];
+      const std::int64_t n = x[d];
+      if (i < 0 || i >= n) {
+        if (mode == "constant") {
+          at = -1;
+          break;
+        }
+        if (mode == "edge") i = i < 0 ? 0 : n - 1;
+        else i = i < 0 ? -i : 2 * (n - 1) - i;  // reflect: pads < n keep it inside
+      }
+      at += i * in_stride[d];
+    }
+    sources[o] = at;
+  }
+  return sources;
+}
+
+std::vector<std::int64_t> one_hot_sources(const Shape& indices_shape, const std::vector<double>& indices, std::int64_t depth,
+                                          int axis) {
+  // Output index = (outer, k, inner) with outer × inner the indices' positions split at axis.
+  std::int64_t inner = 1;
+  for (std::size_t d = static_cast<std::size_t>(axis); d < indices_shape.size(); ++d) inner *= indices_shape[d];
+  std::vector<std::int64_t> sources(indices.size() * static_cast<std::size_t>(depth), 0);
+  for (std::size_t p = 0; p < indices.size(); ++p) {
+    auto k = static_cast<std::int64_t>(indices[p]);  // ONNX casts the index to an integer
+    if (k < 0) k += depth;
+    if (k < 0 || k >= depth) continue;  // out of range: all off
+    const std::int64_t outer = static_cast<std::int64_t>(p) / inner, in = static_cast<std::int64_t>(p) % inner;
+    sources[static_cast<std::size_t>((outer * depth + k) * inner + in)] = 1;
   }
   return sources;
 }

@@ -18,7 +18,7 @@ constexpr std::array kSupported = std::to_array<std::string_view>({
     "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish", "Hardmax", "Identity",
     "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax",
     "MatMul", "Max", "MaxPool", "Mean", "Min", "Mod", "Mul",
-    "Neg", "NegativeLogLikelihoodLoss", "Not", "Or", "PRelu", "Pow", "Range",
+    "Neg", "NegativeLogLikelihoodLoss", "Not", "OneHot", "Or", "PRelu", "Pad", "Pow", "Range",
     "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
     "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape",
     "Resize", "Round", "Selu", "Shape", "Sigmoid", "Sign",

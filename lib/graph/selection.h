@@ -22,4 +22,18 @@ std::vector<std::int64_t> gather_elements_sources(const Shape& data, const Shape
 /// Trilu over the last two axes (row i, column j): upper keeps j - i ≥ k, lower j - i ≤ k.
 std::vector<std::int64_t> trilu_sources(const Shape& x, std::int64_t k, bool upper);
 
+/// Pad (opset 2-17; modes constant, edge, reflect): along axis d, output coordinate o reads
+/// input coordinate o - begin[d], or for a coordinate outside the input: the fill (-1,
+/// constant), the nearest edge (edge), or its mirror image without repeating the edge
+/// (reflect). pads = begins then ends; negative pads crop. Returns the problem for a bad mode,
+/// or a reflection longer than the axis allows.
+std::vector<std::int64_t> pad_sources(const Shape& x, const std::vector<std::int64_t>& pads, const std::string& mode,
+                                      std::string& problem);
+
+/// OneHot: the output has `depth` inserted at `axis` (normalised into [0, rank]); element
+/// (…, k, …) is 1 (reads values[1]) where k equals the index at (…, …) (negative indices count
+/// from the end of depth) and 0 (reads values[0]) elsewhere.
+std::vector<std::int64_t> one_hot_sources(const Shape& indices_shape, const std::vector<double>& indices, std::int64_t depth,
+                                          int axis);
+
 }  // namespace fpaudit

@@ -1,6 +1,6 @@
 // Shape rules of the operators on runtime data added for issue #15's second round: selections
 // (GatherElements, Trilu), losses (NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss), running
-// sums (CumSum) and Hardmax.
+// sums (CumSum), Hardmax, Pad and OneHot.
 #include <fmt/format.h>
 
 #include "graph/dtype.h"
@@ -99,7 +99,40 @@ Types hardmax(const ShapeContext& ctx) {
   return {x};
 }
 
+/// Pad: each axis grows by its two pads (negative pads crop); pads from the input since opset 11.
+Types pad(const ShapeContext& ctx) {
+  ctx.expect_inputs(1, ctx.opset() < 11 ? 1 : 3);
+  ctx.expect_outputs(1, 1);
+  const Shape& x = ctx.input(0).shape;
+  const std::vector<std::int64_t> pads = ctx.opset() < 11 ? ctx.node().attr_ints("pads", {}) : ctx.int_values(1, "pads");
+  if (pads.size() != 2 * x.size()) ctx.fail(fmt::format("pads has {} values, {} expected for input {}", pads.size(), 2 * x.size(), shape_string(x)));
+  Shape out(x.size());
+  for (std::size_t d = 0; d < x.size(); ++d) {
+    out[d] = x[d] + pads[d] + pads[d + x.size()];
+    if (out[d] < 0) ctx.fail(fmt::format("pads crop axis {} of size {} below 0", d, x[d]));
+  }
+  if (ctx.has(2) && element_count(ctx.input(2).shape) != 1) ctx.fail("constant_value must be a single value");
+  return {{ctx.input(0).dtype, out}};
+}
+
+/// OneHot: the indices' shape with depth inserted at axis; the values' element type.
+Types one_hot(const ShapeContext& ctx) {
+  ctx.expect_inputs(3, 3);
+  ctx.expect_outputs(1, 1);
+  const Constant& depth = ctx.require_constant(1, "depth");
+  if (depth.size() != 1) ctx.fail("depth must be a single value");
+  const double d = depth.values.empty() ? static_cast<double>(depth.ints.at(0)) : depth.values.at(0);
+  if (!(d >= 1 && d <= 1e9)) ctx.fail(fmt::format("depth {} must be a positive whole number", d));
+  if (ctx.input(2).shape.size() != 1 || ctx.input(2).shape[0] != 2) ctx.fail("values must hold two elements [off, on]");
+  Shape out = ctx.input(0).shape;
+  const auto axis = ctx.axis(ctx.node().attr_int("axis", -1), static_cast<std::int64_t>(out.size()) + 1);
+  out.insert(out.begin() + axis, static_cast<std::int64_t>(d));
+  return {{ctx.input(2).dtype, out}};
+}
+
 constexpr ShapeRuleEntry kRules[] = {
+    {"Pad", pad},
+    {"OneHot", one_hot},
     {"GatherElements", gather_elements},
     {"Trilu", trilu},
     {"NegativeLogLikelihoodLoss", nll_loss},

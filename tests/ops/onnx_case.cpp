@@ -71,6 +71,8 @@ std::vector<std::filesystem::path> numbered(const std::filesystem::path& dir, co
 bool parameter_position(const std::string& op, std::size_t i) {
   if (op == "Resize" || op == "Clip" || op == "Dropout") return i >= 1;
   if (op == "NegativeLogLikelihoodLoss" || op == "SoftmaxCrossEntropyLoss") return i == 2;  // class weights
+  if (op == "Pad") return i >= 1;      // pads, constant_value
+  if (op == "OneHot") return i <= 1;   // indices, depth
   return op == "Range" || op == "ConstantOfShape";
 }
 

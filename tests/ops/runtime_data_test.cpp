@@ -190,3 +190,43 @@ TEST_CASE("Sum and Mean of broadcast operands: one sum by the chain's schedule p
     check_bounds_every_chain(variadic(op), {{{2, 2}, sweep_values(4)}, {{2}, {0.3, -0.7}}, {{1, 1}, {1.1}}});
   }
 }
+
+TEST_CASE("Pad: constant, edge and reflect modes; negative pads crop; the fill value rounded into storage") {
+  auto pad = [](const std::string& mode, const std::vector<std::int64_t>& pads, float fill) {
+    ModelBuilder m(13);
+    m.input("x", kFloat, {2, 3}).output("y");
+    m.initializer(int64_tensor("p", {4}, pads));
+    m.initializer(float_tensor("c", {}, {fill}));
+    set_attr(m.node("Pad", {"x", "p", "c"}, {"y"}), "mode", mode);
+    return m;
+  };
+  const std::vector<Feed> x = {{{2, 3}, {1, 2, 3, 4, 5, 6}}};
+  // Axis 1 padded by 2 before and 1 after; axis 0 by 0 and 1.
+  const std::vector<std::int64_t> pads = {0, 2, 1, 1};
+  CHECK(first_output_shape(pad("constant", pads, 0.5f), x) == Shape{3, 6});
+  check_all_exact(pad("constant", pads, 0.5f), x, {.5, .5, 1, 2, 3, .5, .5, .5, 4, 5, 6, .5, .5, .5, .5, .5, .5, .5});
+  check_all_exact(pad("edge", pads, 0), x, {1, 1, 1, 2, 3, 3, 4, 4, 4, 5, 6, 6, 4, 4, 4, 5, 6, 6});
+  check_all_exact(pad("reflect", pads, 0), x, {3, 2, 1, 2, 3, 2, 6, 5, 4, 5, 6, 5, 3, 2, 1, 2, 3, 2});
+  check_all_exact(pad("constant", {0, -1, 0, -1}, 0), x, {2, 5});
+  CHECK(refusal(pad("reflect", {0, 3, 0, 0}, 0), x).find("must be less than its size 3") != std::string::npos);
+  // A fill of 0.1 is not a binary16 value: its rounding is the padded elements' whole error.
+  const BoundCheck b = check_bounds(pad("constant", pads, 0.1f), x, *make_chain_arithmetic(parse_chain("fp16")));
+  CHECK(b.violations == 0);
+  CHECK(b.last_error[0] > 0);
+  CHECK(b.last_bound[0] >= b.last_error[0]);
+  CHECK(b.last_bound[2] == 0);  // a copy of the exactly stored 1
+  for (const char* mode : {"constant", "edge", "reflect"}) check_bounds_every_chain(pad(mode, pads, 0.1f), {{{2, 3}, sweep_values(6)}});
+}
+
+TEST_CASE("OneHot: values[1] where the class equals the index (negative indices from the end), values[0] elsewhere") {
+  ModelBuilder m(11);
+  m.input("v", kFloat, {2}).output("y");
+  m.initializer(int64_tensor("i", {3}, {0, -1, 7}));
+  m.initializer(float_tensor("d", {}, {4.0f}));
+  set_attr(m.node("OneHot", {"i", "d", "v"}, {"y"}), "axis", std::int64_t{0});
+  const std::vector<Feed> v = {{{2}, {-1, 3}}};
+  CHECK(first_output_shape(m, v) == Shape{4, 3});
+  // Columns: index 0, index -1 = 3, index 7 (out of range: all off).
+  check_all_exact(m, v, {3, -1, -1, -1, -1, -1, -1, -1, -1, -1, 3, -1});
+  check_bounds_every_chain(m, {{{2}, {0.1, 0.7}}});
+}

@@ -3,6 +3,8 @@
 //   CumSum    each output is a ReduceSum of its terms: reduction_bound per output.
 //   Sum, Mean the operands of each output gathered into one enclosure: reduction_bound (ReduceSum's
 //             rule; Mean divides by n as ReduceMean).
+//   Pad       copies pass their input's bound; the fill c, rounded into storage, is off by at most
+//             u_S|c| + η_S (as Resize's extrapolation value).
 //   Hardmax   0/1 outputs that move when the largest element may change: as ArgMax's rule, the
 //             candidates j with hi_j + E_j ≥ L = max_k (lo_k - E_k) may be the chain's or the
 //             exact maximum; with one candidate (or no input error) both pick the same element
@@ -14,6 +16,8 @@
 #include "bounds/rules.h"
 #include "core/ops/broadcast.h"
 #include "core/ops/cumsum.h"
+#include "core/ops/pad.h"
+#include "graph/selection.h"
 #include "core/ops/softmax.h"
 
 namespace fpaudit::bounds::rules {
@@ -75,6 +79,28 @@ class VariadicSumRule : public BoundRule {
   ops::Broadcast bc_;
 };
 
+class PadRule : public BoundRule {
+ public:
+  explicit PadRule(const OpContext& ctx) : fill_(ops::pad_fill(ctx)) {
+    std::string problem;
+    source_ = pad_sources(ctx.input_shapes.at(0), ops::pad_amounts(ctx), ctx.node.attr_string("mode", "constant"), problem);
+    if (!problem.empty()) ctx.fail(problem);
+  }
+  void bound(const BoundRequest& r) const override {
+    const double fill = r.model.storage.error(std::fabs(fill_));
+    for (std::size_t o = 0; o < source_.size(); ++o) {
+      const std::int64_t s = source_[o];
+      r.det[0]->data[o] = s < 0 ? fill : r.inputs[0].err->data[s];
+      r.prob[0]->data[o] = s < 0 ? fill : r.inputs[0].err_prob->data[s];
+    }
+    if (r.failure_probability) *r.failure_probability = 0;
+  }
+
+ private:
+  double fill_;
+  std::vector<std::int64_t> source_;
+};
+
 class HardmaxRule : public BoundRule, private ops::SoftmaxGeometry {
  public:
   explicit HardmaxRule(const OpContext& ctx) : SoftmaxGeometry(ctx) {}
@@ -120,6 +146,7 @@ class HardmaxRule : public BoundRule, private ops::SoftmaxGeometry {
 void register_scan_rules(std::vector<BoundRuleRegistration>& r) {
   r.push_back({"CumSum", prepared<CumSumRule>()});
   r.push_back({"Hardmax", prepared<HardmaxRule>()});
+  r.push_back({"Pad", prepared<PadRule>()});
   r.push_back({"Sum", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<VariadicSumRule>(ctx, false); }});
   r.push_back({"Mean", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<VariadicSumRule>(ctx, true); }});
 }

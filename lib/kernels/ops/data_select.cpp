@@ -1,8 +1,11 @@
-// Data selection on runtime data with a pattern fixed at preparation: GatherElements (constant
-// indices) and Trilu (the triangle kept, the rest set to 0). Each output element is a copy of
-// one input element or an exact 0: nothing is rounded, in any arithmetic. With no bound rule, the
-// engine runs the kernel on the bounds (lib/shadow/plan.h), which moves them the same way and
-// gives the zeros lo = hi = err = 0 (theory/elementwise.md §11).
+// Data selection on runtime data with a pattern fixed at preparation (graph/selection.h):
+// GatherElements (constant indices), Trilu (the triangle kept, the rest set to 0), Pad (constant,
+// edge, reflect) and OneHot (values[0] or values[1] by constant indices). Each output element is a
+// copy of one input element or an exact 0: nothing is rounded, in any arithmetic. With no bound
+// rule, the engine runs the kernel on the bounds (lib/shadow/plan.h), which moves them the same way
+// and gives the zeros lo = hi = err = 0 (theory/elementwise.md §11). Pad's fill value c is
+// rounded into storage: its rule (lib/bounds/rules/runtime_scan.cpp) bounds that by u_S|c| + η_S.
+#include "core/ops/pad.h"
 #include "graph/selection.h"
 #include "kernels/ops/ops.h"
 
@@ -10,21 +13,26 @@ namespace fpaudit::ops {
 
 namespace {
 
-/// out[o] = in[source[o]], or 0 where source[o] < 0, for a map computed once.
+/// out[o] = in[data][source[o]], or the fill value rounded into storage where source[o] < 0,
+/// for a map computed once. Exact unless a fill is used; Pad's fill has its own bound rule.
 class Selected : public OpKernel {
  public:
-  Selected(std::vector<std::int64_t> source, std::vector<std::size_t> prep) : source_(std::move(source)), prep_(std::move(prep)) {}
-  void run(const Arithmetic&, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
-    const std::vector<double>& x = in[0]->data;
+  Selected(std::vector<std::int64_t> source, std::vector<std::size_t> prep, std::size_t data = 0, double fill = 0)
+      : source_(std::move(source)), prep_(std::move(prep)), data_(data), fill_(fill) {}
+  void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    const std::vector<double>& x = in[data_]->data;
     std::vector<double>& y = out[0]->data;
-    for (std::size_t o = 0; o < source_.size(); ++o) y[o] = source_[o] < 0 ? 0.0 : x[static_cast<std::size_t>(source_[o])];
+    const double fill = a.round(fill_);
+    for (std::size_t o = 0; o < source_.size(); ++o) y[o] = source_[o] < 0 ? fill : x[static_cast<std::size_t>(source_[o])];
   }
-  bool exact() const override { return true; }
+  bool exact() const override { return fill_ == 0; }
   std::vector<std::size_t> preparation_inputs() const override { return prep_; }
 
  private:
   std::vector<std::int64_t> source_;
   std::vector<std::size_t> prep_;
+  std::size_t data_;
+  double fill_;
 };
 
 /// GatherElements: out[i_0, …, i_r] = in[i_0, …, indices[i_0, …, i_r], …, i_r], the index
@@ -55,11 +63,39 @@ std::unique_ptr<OpKernel> make_trilu(const OpContext& ctx) {
   return std::make_unique<Selected>(trilu_sources(x, k, upper), std::vector<std::size_t>{1});
 }
 
+/// Pad: the map of graph/selection.h; the fill value (constant mode) read at preparation.
+std::unique_ptr<OpKernel> make_pad(const OpContext& ctx) {
+  std::string problem;
+  auto source = pad_sources(ctx.input_shapes.at(0), pad_amounts(ctx), ctx.node.attr_string("mode", "constant"), problem);
+  if (!problem.empty()) ctx.fail(problem);
+  std::vector<std::size_t> prep;
+  for (std::size_t i = 1; i < 3; ++i)
+    if (ctx.has_input(i)) prep.push_back(i);
+  return std::make_unique<Selected>(std::move(source), prep, 0, pad_fill(ctx));
+}
+
+/// OneHot: each output reads values[0] (off) or values[1] (on); indices and depth constant.
+std::unique_ptr<OpKernel> make_one_hot(const OpContext& ctx) {
+  for (std::size_t i = 0; i < 2; ++i)
+    if (ctx.const_inputs.size() <= i || ctx.const_inputs[i] == nullptr)
+      ctx.fail(fmt::format("input {} ('{}') is computed at run time; fpaudit needs OneHot's indices and depth constant", i,
+                           ctx.node.inputs[i]));
+  const Constant& indices = *ctx.const_inputs[0];
+  const Constant& depth = *ctx.const_inputs[1];
+  std::vector<double> index(static_cast<std::size_t>(indices.size()));
+  for (std::size_t i = 0; i < index.size(); ++i) index[i] = indices.values.empty() ? static_cast<double>(indices.ints[i]) : indices.values[i];
+  const auto d = static_cast<std::int64_t>(depth.values.empty() ? static_cast<double>(depth.ints.at(0)) : depth.values.at(0));
+  const int axis = normalize_axis(ctx, ctx.node.attr_int("axis", -1), static_cast<int>(ctx.input_shapes.at(0).size()) + 1);
+  return std::make_unique<Selected>(one_hot_sources(ctx.input_shapes.at(0), index, d, axis), std::vector<std::size_t>{0, 1}, 2);
+}
+
 }  // namespace
 
 void register_data_select_ops(std::vector<OpRegistration>& r) {
   r.push_back({"GatherElements", make_gather_elements});
   r.push_back({"Trilu", make_trilu});
+  r.push_back({"Pad", make_pad});
+  r.push_back({"OneHot", make_one_hot});
 }
 
 }  // namespace fpaudit::ops
