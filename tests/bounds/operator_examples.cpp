@@ -223,6 +223,7 @@ std::vector<OperatorExample> build_examples() {
                  set_attr(b.node("Gather", {"x", "i"}, {"y"}), "axis", std::int64_t{1});
                }});
   add_runtime_examples(v);
+  add_data_examples(v);
   return v;
 }
 

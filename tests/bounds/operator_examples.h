@@ -27,6 +27,8 @@ const std::vector<OperatorExample>& operator_examples();
 /// The examples of the operators that once ran only on constants (operator_examples_runtime.cpp);
 /// operator_examples() includes them.
 void add_runtime_examples(std::vector<OperatorExample>& v);
+/// Issue #15's second round: selections, losses, sums, Hardmax (operator_examples_data.cpp).
+void add_data_examples(std::vector<OperatorExample>& v);
 
 /// The model of one example.
 ModelBuilder example_model(const OperatorExample& e);

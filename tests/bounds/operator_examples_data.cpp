@@ -1,0 +1,68 @@
+// Examples of issue #15's second round of operators on runtime data: selections (GatherElements,
+// Trilu, Pad, OneHot), the losses, running and variadic sums, ReduceLogSum and Hardmax. Each
+// reads a rounded intermediate (tanh, exp) so that its inputs carry errors in every chain.
+#include "operator_examples.h"
+
+namespace fpaudit::test {
+
+void add_data_examples(std::vector<OperatorExample>& v) {
+  using B = ModelBuilder;
+  v.push_back({"GatherElements", "axis 2, a negative index", 13, {1, 2, 3}, 1, [](B& b) {
+                 b.initializer(int64_tensor("i", {1, 2, 2}, {2, -1, 0, 1}));
+                 b.node("Tanh", {"x"}, {"t"});
+                 set_attr(b.node("GatherElements", {"t", "i"}, {"y"}), "axis", std::int64_t{2});
+               }});
+  v.push_back({"Trilu", "lower, k = 1", 14, {1, 3, 4}, 1, [](B& b) {
+                 b.initializer(int64_tensor("k", {}, {1}));
+                 b.node("Tanh", {"x"}, {"t"});
+                 set_attr(b.node("Trilu", {"t", "k"}, {"y"}), "upper", std::int64_t{0});
+               }});
+  for (const char* mode : {"constant", "edge", "reflect"})
+    v.push_back({"Pad", mode, 13, {1, 2, 3, 4}, 1, [mode](B& b) {
+                   b.initializer(int64_tensor("p", {8}, {0, 0, 1, 2, 0, 1, 2, 1}));
+                   b.initializer(float_tensor("c", {}, {0.1f}));
+                   b.node("Tanh", {"x"}, {"t"});
+                   set_attr(b.node("Pad", {"t", "p", "c"}, {"y"}), "mode", std::string(mode));
+                 }});
+  v.push_back({"OneHot", "values from the data", 11, {1, 2}, 1, [](B& b) {
+                 b.initializer(int64_tensor("two", {1}, {2}));
+                 b.initializer(int64_tensor("i", {3}, {0, -1, 2}));
+                 b.initializer(float_tensor("d", {}, {4.0f}));
+                 b.node("Tanh", {"x"}, {"t"});
+                 b.node("Reshape", {"t", "two"}, {"v"});
+                 b.node("OneHot", {"i", "d", "v"}, {"y"});
+               }});
+  for (const char* reduction : {"none", "sum", "mean"})
+    for (const char* op : {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"})
+      v.push_back({op, reduction, 13, {1, 5, 3}, 2, [op, reduction](B& b) {
+                     b.initializer(int64_tensor("target", {1, 3}, {0, 3, 2}));
+                     b.initializer(float_tensor("w", {5}, {0.3f, 1.0f, 2.5f, 0.7f, 1.1f}));
+                     b.node("Tanh", {"x"}, {"t"});
+                     auto& n = b.node(op, {"t", "target", "w"}, {"y"});
+                     set_attr(n, "reduction", std::string(reduction));
+                     set_attr(n, "ignore_index", std::int64_t{3});
+                   }});
+  v.push_back({"CumSum", "reverse, exclusive, axis 1", 14, {1, 24}, 1, [](B& b) {
+                 b.initializer(int64_tensor("a", {}, {1}));
+                 b.node("Exp", {"x"}, {"e"});
+                 auto& n = b.node("CumSum", {"e", "a"}, {"y"});
+                 set_attr(n, "reverse", std::int64_t{1});
+                 set_attr(n, "exclusive", std::int64_t{1});
+               }});
+  v.push_back({"ReduceLogSum", "axis 1 of exp(x)", 13, {1, 24}, 1, [](B& b) {
+                 b.node("Exp", {"x"}, {"e"});
+                 set_attr(b.node("ReduceLogSum", {"e"}, {"y"}), "axes", std::vector<std::int64_t>{1});
+               }});
+  for (const char* op : {"Sum", "Mean"})
+    v.push_back({op, "of x, tanh(x) and exp(x)", 13, {1, 12}, 1, [op](B& b) {
+                   b.node("Tanh", {"x"}, {"t"});
+                   b.node("Exp", {"x"}, {"e"});
+                   b.node(op, {"x", "t", "e"}, {"y"});
+                 }});
+  v.push_back({"Hardmax", "of tanh(x): near ties flip", 13, {1, 24}, 0.05, [](B& b) {
+                 b.node("Tanh", {"x"}, {"t"});
+                 b.node("Hardmax", {"t"}, {"y"});
+               }});
+}
+
+}  // namespace fpaudit::test
