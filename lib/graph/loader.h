@@ -24,7 +24,7 @@ std::span<const std::string_view> supported_operators();
 /// value computed at run time they are refused, naming the node.
 std::span<const std::string_view> fold_only_operators();
 
-/// Parses an ONNX model (opsets 9 to 17): nodes in topological order (cycles refused),
+/// Parses an ONNX model (opsets 7 to 21): nodes in topological order (cycles refused),
 /// initializers and Constant nodes as exact Constants (float16, float, double, int64, int32,
 /// in raw_data or typed fields; external data only from inside the model's own folder),
 /// declared input/output types and shapes.
