@@ -45,7 +45,7 @@ int positional_index(const std::string& key) {
 int auto_axis(const ValueInfo& in, const Shape& data) {
   if (!in.has_shape || data.empty()) return -1;
   if (data.size() == in.shape.size() + 1) return 0;
-  if (data.size() == in.shape.size() && !in.shape.empty() && in.shape[0] <= 1) return 0;  // -1 symbolic, or 1
+  if (data.size() == in.shape.size() && !in.shape.empty() && (in.shape[0] < 0 || in.shape[0] == 1)) return 0;  // symbolic, or 1
   return -1;
 }
 

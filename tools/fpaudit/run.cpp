@@ -64,7 +64,6 @@ Constant output_array(const std::vector<std::vector<Constant>>& per_sample, std:
 
 int run_run(const RunOptions& opt) {
   const std::unique_ptr<Arithmetic> a = arithmetic_for(opt.chain);
-  if (opt.inputs.empty()) throw ModelError("--input is required: FILE.npy, NAME=FILE.npy (repeated) or FILE.npz");
   const SampleAxis axis = parse_sample_axis(opt.sample_axis);
   const Graph loaded = load_onnx(opt.model);
   const SampleSet samples(loaded, read_inputs(opt.inputs), axis);
@@ -123,7 +122,7 @@ void set_run_command(CLI::App& app, int& status) {
   CLI::App* sub = app.add_subcommand("run", "Evaluate a model in one chain and write its outputs as .npy (or all of them as .npz)");
   sub->add_option("model", opt->model, "ONNX model")->required();
   add_input_options(sub, opt->inputs, opt->sample_axis,
-                    "Input data: FILE.npy for a model with one input; NAME=FILE.npy for each input (repeat the option); or "
+                    "Input data (every runtime input needs one): FILE.npy for a model with one input; NAME=FILE.npy for each input (repeat the option); or "
                     "one FILE.npz keyed by input names. float16/32/64, int32/int64/uint8/int8 and bool arrays");
   sub->add_option("--chain", opt->chain, "fp32, fp16, fp16-acc32, bf16, bf16-acc32, fp8-e4m3-acc32, ref, mpfr:BITS")->capture_default_str();
   sub->add_option("--output", opt->output, "Where to write the outputs: .npy (a model with one output) or .npz (every output, keyed by name)")->required();
