@@ -125,8 +125,12 @@ void keep_runtime_node(Graph& graph, Node& node, const std::vector<TensorType>& 
                                           "'{}' is computed at run time", node.op_type, input));
   if (node.op_type == "Dropout" && node.outputs.size() > 1 && !node.outputs[1].empty()) {
     // At inference the mask is all true whatever the data: a constant.
-    Constant mask{DType::Bool, types[1].shape, {}, std::vector<std::int64_t>(static_cast<std::size_t>(element_count(types[1].shape)), 1)};
-    graph.values[node.outputs[1]] = {node.outputs[1], DType::Bool, types[1].shape, true};
+    // (Bool from opset 10; ones of the data's type before.)
+    const auto count = static_cast<std::size_t>(element_count(types[1].shape));
+    Constant mask{types[1].dtype, types[1].shape, {}, {}};
+    if (is_float(mask.dtype)) mask.values.assign(count, 1.0);
+    else mask.ints.assign(count, 1);
+    graph.values[node.outputs[1]] = {node.outputs[1], mask.dtype, types[1].shape, true};
     graph.constants[node.outputs[1]] = std::move(mask);
     node.outputs[1].clear();
   }

@@ -26,5 +26,7 @@ inline constexpr std::int64_t kMaxRank = 32;
 inline constexpr std::int64_t kMaxModelBytes = (std::int64_t{1} << 31) - 1;
 /// Largest .npy header we accept (NumPy writes a few hundred bytes).
 inline constexpr std::int64_t kMaxNpyHeaderBytes = std::int64_t{1} << 16;
+/// An .npz archive (a zip without zip64 offsets) is read whole; 32-bit offsets cap it at 4 GiB.
+inline constexpr std::int64_t kMaxNpzBytes = (std::int64_t{1} << 32) - 1;
 
 }  // namespace fpaudit

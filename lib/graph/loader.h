@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "graph/graph.h"
@@ -23,7 +24,7 @@ std::span<const std::string_view> supported_operators();
 /// value computed at run time they are refused, naming the node.
 std::span<const std::string_view> fold_only_operators();
 
-/// Parses an ONNX model (opsets 9 to 17): nodes in topological order (cycles refused),
+/// Parses an ONNX model (opsets 7 to 21): nodes in topological order (cycles refused),
 /// initializers and Constant nodes as exact Constants (float16, float, double, int64, int32,
 /// in raw_data or typed fields; external data only from inside the model's own folder),
 /// declared input/output types and shapes.
@@ -63,6 +64,15 @@ Constant parse_onnx_tensor(std::span<const std::byte> bytes, const std::filesyst
 Constant read_npy(const std::filesystem::path& path);
 /// read_npy on bytes in memory; `source` names them in messages.
 Constant parse_npy(std::span<const std::byte> bytes, const std::filesystem::path& source);
+
+/// NumPy .npz archives (numpy.savez: stored members; numpy.savez_compressed: deflated), as
+/// (key, array) pairs in archive order; the key is the member name without ".npy". Each member is
+/// read as read_npy reads a file, and its CRC-32 is checked.
+std::vector<std::pair<std::string, Constant>> read_npz(const std::filesystem::path& path);
+std::vector<std::pair<std::string, Constant>> parse_npz(std::span<const std::byte> bytes, const std::filesystem::path& source);
+/// An .npz of stored members, "<key>.npy" each, in the given order; written atomically.
+void write_npz(const std::filesystem::path& path, const std::vector<std::pair<std::string, Constant>>& arrays);
+std::vector<std::byte> encode_npz(const std::vector<std::pair<std::string, Constant>>& arrays);
 
 /// Writes dtype Float16/Float32/Float64 from values, Int32/Int64/Int8/UInt8/Bool from ints. The
 /// file is written to a temporary name beside it and renamed, so a failure never leaves half a

@@ -20,8 +20,12 @@ namespace fpaudit {
 
 namespace {
 
-constexpr std::int64_t kMinOpset = 9;
-constexpr std::int64_t kMaxOpset = 17;
+// Opsets 7 and 8 differ from 9 only in operators fpaudit does not support (Upsample, Scan) and
+// in details the shape rules read by opset (BatchNormalization's 'spatial', Dropout's float mask
+// before 10); 18 to 21 moved parameters to inputs or attributes that the rules read by opset too
+// (reduction axes, Split's num_outputs, Resize's antialias/axes/keep_aspect_ratio_policy).
+constexpr std::int64_t kMinOpset = 7;
+constexpr std::int64_t kMaxOpset = 21;
 
 bool is_default_domain(const std::string& domain) { return domain.empty() || domain == "ai.onnx"; }
 

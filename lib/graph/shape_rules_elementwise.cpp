@@ -142,7 +142,8 @@ Types dropout(const ShapeContext& ctx) {
     if (mode.size() != 1 || mode.dtype != DType::Bool) ctx.fail("training_mode must be one bool");
     if (mode.ints[0] != 0) ctx.fail("training_mode is true; fpaudit evaluates inference only");
   }
-  return {ctx.input(0), {DType::Bool, ctx.input(0).shape}};
+  // The mask is bool from opset 10, the data's own type before.
+  return {ctx.input(0), {ctx.opset() >= 10 ? DType::Bool : ctx.input(0).dtype, ctx.input(0).shape}};
 }
 
 constexpr ShapeRuleEntry kRules[] = {

@@ -90,6 +90,11 @@ Types resize(const ShapeContext& ctx) {
   ctx.expect_inputs(v10 ? 2 : 1, v10 ? 2 : 4);
   ctx.expect_outputs(1, 1);
   const Shape& x = ctx.input(0).shape;
+  // Opset 18 options with no counterpart in fpaudit's kernel: refused unless at their defaults.
+  if (ctx.node().attr_int("antialias", 0) != 0) ctx.fail("antialias (opset 18) is not supported");
+  if (ctx.node().has_attr("axes")) ctx.fail("the 'axes' attribute (opset 18) is not supported; give scales or sizes for every axis");
+  if (ctx.node().attr_string("keep_aspect_ratio_policy", "stretch") != "stretch")
+    ctx.fail("keep_aspect_ratio_policy other than 'stretch' (opset 18) is not supported");
   const std::size_t scales_at = v10 ? 1 : 2;
   const Constant* scales = ctx.has(scales_at) ? &ctx.require_constant(scales_at, "scales") : nullptr;
   if (scales && scales->size() == 0) scales = nullptr;

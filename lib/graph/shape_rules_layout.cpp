@@ -104,7 +104,8 @@ Types concat(const ShapeContext& ctx) {
   return {{ctx.input(0).dtype, out}};
 }
 
-/// Split: sizes from the 'split' attribute (before opset 13) or input; else equal parts.
+/// Split: sizes from the 'split' attribute (before opset 13) or input; else num_outputs parts
+/// (opset 18); else equal parts.
 Types split(const ShapeContext& ctx) {
   ctx.expect_inputs(1, 2);
   const Shape& x = ctx.input(0).shape;
@@ -121,6 +122,15 @@ Types split(const ShapeContext& ctx) {
       sum += s;
     }
     if (sum != x[axis]) ctx.fail(fmt::format("split sizes add up to {}, not to the dimension {}", sum, x[axis]));
+  } else if (ctx.node().has_attr("num_outputs")) {
+    // Opset 18: parts of ceil(dim / num_outputs), the last one holding what is left.
+    const std::int64_t n = ctx.node().attr_int("num_outputs", 0);
+    if (n != static_cast<std::int64_t>(parts)) ctx.fail(fmt::format("num_outputs is {} but the node has {} outputs", n, parts));
+    const std::int64_t chunk = (x[axis] + n - 1) / n;
+    if (chunk * (n - 1) >= x[axis] && x[axis] > 0)
+      ctx.fail(fmt::format("dimension {} does not split into {} parts of {} with a non-empty last one", x[axis], n, chunk));
+    sizes.assign(parts, chunk);
+    sizes.back() = x[axis] - chunk * (n - 1);
   } else {
     const auto n = static_cast<std::int64_t>(parts);
     if (x[axis] % n != 0) ctx.fail(fmt::format("dimension {} does not split into {} equal parts", x[axis], n));

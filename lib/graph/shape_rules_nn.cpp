@@ -200,6 +200,8 @@ Types batch_norm(const ShapeContext& ctx) {
   const Shape& x = ctx.input(0).shape;
   if (x.size() < 2) ctx.fail(fmt::format("X {} must be [N, C, ...]", shape_string(x)));
   if (ctx.node().attr_int("training_mode", 0) != 0) ctx.fail("training_mode is 1; fpaudit evaluates inference only");
+  // Opset 7/8: spatial = 0 normalizes every element with its own statistics ([C, spatial...]).
+  if (ctx.opset() < 9 && ctx.node().attr_int("spatial", 1) == 0) ctx.fail("spatial = 0 (opset 7-8) is not supported");
   for (std::size_t i = 1; i < 5; ++i)
     if (ctx.input(i).shape != Shape{x[1]})
       ctx.fail(fmt::format("input {} {} must be [C] = [{}]", i + 1, shape_string(ctx.input(i).shape), x[1]));

@@ -81,7 +81,7 @@ expect_error "fpaudit: error: mpfr precision must be 64..4096 bits, not 12" \
 expect_error "fpaudit: error: nowhere.onnx: cannot open: no such file" audit nowhere.onnx --input "$images" --out bad6
 expect_error "fpaudit: error: /proc/fpaudit-out: cannot create the output folder: No such file or directory" \
   audit "$model" --input "$images" --samples 1 --format json --out /proc/fpaudit-out
-expect_error "fpaudit: error: wrong.npy: an array [2, 5] of float32 does not hold samples [N, ...] for the model's input 'input' [?, 1, 28, 28]" \
+expect_error "fpaudit: error: wrong.npy: input 'input': the whole array [2, 5] does not fit the model's input [?, 1, 28, 28] (no sample axis; choose with --sample-axis N|none)" \
   run "$model" --input wrong.npy --output y2.npy
 for d in bad1 bad2 bad3 bad4 bad5 bad6; do [[ -e $d ]] && fail "a failed audit left $d behind"; done
 [[ -e y2.npy ]] && fail "a failed run left y2.npy behind"

@@ -57,7 +57,7 @@ for cmd in "audit --out out" "bounds --json out.json"; do
   # shellcheck disable=SC2086
   expect_error "fpaudit: error: empty.npy: holds no samples (an array [0, 1, 28, 28])" $cmd "$model" --input empty.npy
 done
-expect_error "fpaudit: error: empty.npy: holds no samples (an array [0, 1, 28, 28])" run "$model" --input empty.npy --output y.npy
+expect_error "fpaudit: error: empty.npy: input 'input': the array [0, 1, 28, 28] holds no samples (axis 0 is empty)" run "$model" --input empty.npy --output y.npy
 # The output is checked before the run: nan.npy would fail during the audit, the folder first.
 expect_error "fpaudit: error: /proc/fpaudit-x: cannot create the output folder: No such file or directory" \
   audit "$model" --input nan.npy --out /proc/fpaudit-x

@@ -158,14 +158,20 @@ TEST_CASE("truncated, garbled and empty files") {
   CHECK(error_of([&] { parse_onnx({}, ""); }) == "<memory>: not an ONNX model: it contains no graph");
 }
 
-TEST_CASE("opsets outside 9..17 and other domains") {
-  for (int opset : {8, 18}) {
+TEST_CASE("opsets outside 7..21 and other domains") {
+  for (int opset : {7, 21}) {
+    ModelBuilder m(opset);
+    m.input("x", kFloat, {2}).output("y");
+    m.node("Relu", {"x"}, {"y"});
+    CHECK(m.parse().opset == opset);
+  }
+  for (int opset : {6, 22}) {
     ModelBuilder m(opset);
     m.input("x", kFloat, {2}).output("y");
     m.node("Relu", {"x"}, {"y"});
     CHECK(error_of([&] { m.parse(); }) ==
           "model.onnx: opset " + std::to_string(opset) +
-              " of the default domain is not supported (fpaudit reads opsets 9 to 17; convert the model with "
+              " of the default domain is not supported (fpaudit reads opsets 7 to 21; convert the model with "
               "onnx.version_converter)");
   }
   ModelBuilder m;

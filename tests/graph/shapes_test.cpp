@@ -134,6 +134,23 @@ TEST_CASE("Split: sizes as attribute (opset 11) or input (opset 13), or equal pa
         "model.onnx: node 'n' (Split): dimension 7 does not split into 3 equal parts");
 }
 
+TEST_CASE("opset 18: Split's num_outputs (a smaller last part) and reduction axes as an input") {
+  ModelBuilder m(18);
+  m.input("x", kFloat, {-1}).output("a").output("b").output("c");
+  set_attr(m.node("Split", {"x"}, {"a", "b", "c"}, "n"), "num_outputs", std::int64_t{3});
+  const Graph g = inferred(m, {{7}});
+  CHECK(shape_of(g, "a") == Shape{3});
+  CHECK(shape_of(g, "c") == Shape{1});
+  CHECK(shape_of(inferred(m, {{6}}), "c") == Shape{2});
+  CHECK(error_of([&] { (void)inferred(m, {{2}}); }) ==
+        "model.onnx: node 'n' (Split): dimension 2 does not split into 3 parts of 1 with a non-empty last one");
+  ModelBuilder r(18);
+  r.input("x", kFloat, {-1, -1, -1}).output("y");
+  r.initializer(int64_tensor("axes", {1}, {1}));
+  r.node("ReduceMean", {"x", "axes"}, {"y"}, "n");
+  CHECK(shape_of(inferred(r, {{2, 3, 4}}), "y") == Shape{2, 1, 4});
+}
+
 TEST_CASE("Slice: attributes in opset 9, inputs from 10; negative and huge positions clamp") {
   OneOp v9("Slice", {"x"}, 9, {-1, -1});
   set_attr(*v9.node, "starts", std::vector<std::int64_t>{1, -3});

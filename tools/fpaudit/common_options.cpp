@@ -38,6 +38,22 @@ Graph load_model_for_samples(const std::string& model, const Constant& data, con
   return graph;
 }
 
+void add_input_options(CLI::App* sub, std::vector<std::string>& inputs, std::string& sample_axis, const std::string& help) {
+  sub->add_option("--input", inputs, help)->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sub->add_option("--sample-axis", sample_axis, kSampleAxisHelp)->capture_default_str();
+}
+
+std::vector<InputArray> read_inputs(const std::vector<std::string>& specs) {
+  std::vector<InputArray> out;
+  for (const std::string& spec : specs) {
+    const std::size_t eq = spec.find('=');
+    const bool named = eq != std::string::npos && eq > 0 && !std::filesystem::exists(spec);
+    std::vector<InputArray> got = read_input_file(named ? spec.substr(0, eq) : "", named ? spec.substr(eq + 1) : spec);
+    for (InputArray& a : got) out.push_back(std::move(a));
+  }
+  return out;
+}
+
 CLI::Validator positive_count() {
   return CLI::Validator(
       [](const std::string& text) -> std::string {

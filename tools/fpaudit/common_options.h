@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "graph/graph.h"
+#include "graph/samples.h"
 #include "core/arithmetic.h"
 
 namespace fpaudit::cli {
@@ -18,6 +19,20 @@ std::filesystem::path data_dir();
 /// Loads MODEL, checks that DATA holds samples for its one input ([N, ...] with the input's
 /// fixed dimensions), and infers every shape for a batch of one. Errors name the file at fault.
 Graph load_model_for_samples(const std::string& model, const Constant& data, const std::string& data_path);
+
+/// Help of --sample-axis, stated once for every command that reads samples.
+inline const char* kSampleAxisHelp =
+    "Which axis of the input arrays indexes samples: auto (default): axis 0 when the array has one more dimension "
+    "than the model's input, or as many and the input's first dimension is symbolic or 1; otherwise the whole array "
+    "is one sample (a fixed first dimension other than 1). none: every array is one sample. N: axis N of every array";
+
+/// Adds --input (repeatable: FILE.npy for a one-input model, NAME=FILE.npy per input, or one
+/// FILE.npz keyed by input names) and --sample-axis to sub.
+void add_input_options(CLI::App* sub, std::vector<std::string>& inputs, std::string& sample_axis, const std::string& help);
+
+/// Reads the --input arguments. "NAME=FILE" names the input unless the whole argument is an
+/// existing file; ModelError for unreadable files.
+std::vector<InputArray> read_inputs(const std::vector<std::string>& specs);
 
 /// A CLI11 check for counts (--samples, --threads): a whole number above zero. Without the
 /// option a command uses its default ("all"); given, 0 or -5 is a mistake, not "all".

@@ -13,8 +13,7 @@
 #include "fpaudit/output_set.h"
 #include "graph/loader.h"
 #include "core/reference_arithmetic.h"
-#include "shadow/audit.h"
-#include "shadow/plan.h"
+#include "shadow/sample_plan.h"
 
 namespace fpaudit::cli {
 
@@ -22,7 +21,8 @@ namespace {
 
 struct RunOptions {
   std::string model;
-  std::string input;
+  std::vector<std::string> inputs;
+  std::string sample_axis = "auto";
   std::string chain = "fp32";
   std::string output;
   std::string labels;
@@ -36,39 +36,59 @@ std::unique_ptr<Arithmetic> arithmetic_for(const std::string& chain) {
   return make_chain_arithmetic(parse_chain(chain));
 }
 
+bool is_npz(const std::string& path) { return std::filesystem::path(path).extension() == ".npz"; }
+
+/// The array written for graph output k: every sample's output stacked along a new first axis
+/// when the inputs were split into samples (a leading 1 of the output, the batch of one, is
+/// dropped: [N, classes], not [N, 1, classes]), else the one output as it is. Float outputs are
+/// written as float64 from the reference and float32 from a chain; integer and bool as they are.
+Constant output_array(const std::vector<std::vector<Constant>>& per_sample, std::size_t k, bool split, bool reference) {
+  const Constant& first = per_sample.at(0).at(k);
+  Constant y;
+  y.dtype = is_float(first.dtype) ? (reference ? DType::Float64 : DType::Float32) : first.dtype;
+  y.shape = first.shape;
+  if (split) {
+    if (!y.shape.empty() && y.shape[0] == 1) y.shape.erase(y.shape.begin());
+    y.shape.insert(y.shape.begin(), static_cast<std::int64_t>(per_sample.size()));
+  }
+  for (const auto& sample : per_sample) {
+    const Constant& c = sample.at(k);
+    if (c.shape != first.shape)
+      throw ModelError(fmt::format("output '{}' has shape {} in one sample and {} in another; write it per sample",
+                                   k, shape_string(first.shape), shape_string(c.shape)));
+    if (is_float(first.dtype)) y.values.insert(y.values.end(), c.values.begin(), c.values.end());
+    else y.ints.insert(y.ints.end(), c.ints.begin(), c.ints.end());
+  }
+  return y;
+}
+
 int run_run(const RunOptions& opt) {
   const std::unique_ptr<Arithmetic> a = arithmetic_for(opt.chain);
-  const Constant x = read_npy(opt.input);
-  const Graph graph = load_model_for_samples(opt.model, x, opt.input);
+  const SampleAxis axis = parse_sample_axis(opt.sample_axis);
+  const Graph loaded = load_onnx(opt.model);
+  const SampleSet samples(loaded, read_inputs(opt.inputs), axis);
+  const SamplePlans plans(loaded, samples);
+  const Graph& graph = plans.graph();
+  if (!is_npz(opt.output) && graph.outputs.size() != 1) {
+    std::string names;
+    for (const ValueInfo& o : graph.outputs) names += (names.empty() ? "'" : ", '") + o.name + "'";
+    throw ModelError(fmt::format("{}: the model has {} outputs ({}); write them all with --output FILE.npz", opt.model,
+                                 graph.outputs.size(), names));
+  }
   check_output_file(opt.output);
-  Shape sample_shape = x.shape;
-  sample_shape[0] = 1;
-  const Plan plan(graph);
-  const long n = opt.samples >= 0 && opt.samples < x.shape[0] ? opt.samples : x.shape[0];
-  const long per_sample = static_cast<long>(element_count(sample_shape));
-  const Shape out_shape = plan.slots()[plan.output_slots().at(0)].shape;
-  Constant y;
-  y.dtype = a->is_reference() ? DType::Float64 : DType::Float32;
-  y.shape = out_shape;
-  y.shape.insert(y.shape.begin(), n);
-  if (!out_shape.empty() && out_shape[0] == 1) y.shape.erase(y.shape.begin() + 1);  // [N, classes], not [N, 1, classes]
-  long correct = 0;
+  const long n = opt.samples >= 0 && opt.samples < samples.count() ? opt.samples : samples.count();
+  samples.check_finite(n);
   Constant labels;
   if (!opt.labels.empty()) labels = read_npy(opt.labels);
-  const std::vector<Tensor> constants = round_constants(plan, *a);
-  for (long i = 0; i < n * per_sample; ++i)
-    if (!std::isfinite(x.values[i]))
-      throw ModelError(fmt::format("{}: sample {} holds {}", opt.input, i / per_sample, describe_value(x.values[i])));
-  // Samples are independent: each thread evaluates whole samples into their own rows of y.
-  const long per_output = static_cast<long>(element_count(out_shape));
-  y.values.resize(static_cast<std::size_t>(n * per_output));
+  const std::vector<Tensor> constants = round_constants(plans.plan(), *a);
+  // Samples are independent: each thread evaluates whole samples into their own rows.
+  std::vector<std::vector<Constant>> outputs(static_cast<std::size_t>(n));
   const auto start = std::chrono::steady_clock::now();
   std::exception_ptr failure;
 #pragma omp parallel for schedule(dynamic, 8) num_threads(opt.threads)
   for (long i = 0; i < n; ++i) {
     try {
-      const std::vector<Tensor> out = evaluate(plan, *a, constants, {sample_values(x, i, per_sample)});
-      std::copy(out[0].data.begin(), out[0].data.end(), y.values.begin() + i * per_output);
+      outputs[static_cast<std::size_t>(i)] = plans.evaluate(*a, constants, i);
     } catch (...) {
 #pragma omp critical(fpaudit_run_failure)
       if (!failure) failure = std::current_exception();
@@ -76,12 +96,19 @@ int run_run(const RunOptions& opt) {
   }
   if (failure) std::rethrow_exception(failure);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (long i = 0; i < n && i < static_cast<long>(labels.ints.size()); ++i) {
+  std::vector<std::pair<std::string, Constant>> arrays;
+  for (std::size_t k = 0; k < graph.outputs.size(); ++k)
+    arrays.emplace_back(graph.outputs[k].name, output_array(outputs, k, samples.split(), a->is_reference()));
+  long correct = 0;
+  const Constant& y = arrays[0].second;
+  const long per_output = n > 0 ? static_cast<long>(element_count(y.shape) / n) : 0;
+  for (long i = 0; i < n && i < static_cast<long>(labels.ints.size()) && is_float(y.dtype); ++i) {
     const auto z = y.values.begin() + i * per_output;
     correct += std::max_element(z, z + per_output) - z == labels.ints[i];
   }
-  write_npy(opt.output, y);
-  fmt::print("{}: {} samples through {} chain {} -> {} {} in {:.6f} s ({} thread{})\n", opt.model, n,
+  if (is_npz(opt.output)) write_npz(opt.output, arrays);
+  else write_npy(opt.output, y);
+  fmt::print("{}: {} sample{} through {} chain {} -> {} {} in {:.6f} s ({} thread{})\n", opt.model, n, n == 1 ? "" : "s",
              graph.nodes.size() ? "the" : "an empty", a->name(), opt.output, shape_string(y.shape), seconds, opt.threads,
              opt.threads == 1 ? "" : "s");
   if (!labels.ints.empty()) fmt::print("accuracy {:.2f}% ({} of {})\n", 100.0 * correct / n, correct, n);
@@ -92,11 +119,13 @@ int run_run(const RunOptions& opt) {
 
 void set_run_command(CLI::App& app, int& status) {
   auto opt = std::make_shared<RunOptions>();
-  CLI::App* sub = app.add_subcommand("run", "Evaluate a model in one chain and write its outputs as .npy");
+  CLI::App* sub = app.add_subcommand("run", "Evaluate a model in one chain and write its outputs as .npy (or all of them as .npz)");
   sub->add_option("model", opt->model, "ONNX model")->required();
-  sub->add_option("--input", opt->input, "Input samples, an .npy array [N, ...]")->required();
+  add_input_options(sub, opt->inputs, opt->sample_axis,
+                    "Input data (every runtime input needs one): FILE.npy for a model with one input; NAME=FILE.npy for each input (repeat the option); or "
+                    "one FILE.npz keyed by input names. float16/32/64, int32/int64/uint8/int8 and bool arrays");
   sub->add_option("--chain", opt->chain, "fp32, fp16, fp16-acc32, bf16, bf16-acc32, fp8-e4m3-acc32, ref, mpfr:BITS")->capture_default_str();
-  sub->add_option("--output", opt->output, "Where to write the outputs (.npy)")->required();
+  sub->add_option("--output", opt->output, "Where to write the outputs: .npy (a model with one output) or .npz (every output, keyed by name)")->required();
   sub->add_option("--labels", opt->labels, "Optional integer labels [N]: prints the accuracy");
   sub->add_option("--samples", opt->samples, "Evaluate only the first N samples")->check(positive_count());
   sub->add_option("--threads", opt->threads, "Threads (samples are independent; the outputs do not depend on it)")

@@ -1,0 +1,51 @@
+// A model ready to evaluate on the samples a user gave (graph/samples.h). When every runtime
+// input is floating point the shapes are inferred and the model planned once. Integer and bool
+// inputs (token ids, attention masks) are bound as constants of each sample instead, and the
+// graph is inferred and planned again per sample: the integer arithmetic on them (Gather of
+// embeddings, mask arithmetic, shape arithmetic) folds exactly, as graph/README.md describes, and
+// what stays a node runs in the chain's arithmetic as usual.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/arithmetic.h"
+#include "graph/samples.h"
+#include "shadow/plan.h"
+
+namespace fpaudit {
+
+class SamplePlans {
+ public:
+  /// `loaded` is the model as load_onnx gives it (shapes not yet inferred); both arguments must
+  /// outlive this object. Plans sample 0 at once, so a model the engine cannot evaluate is
+  /// refused here (ModelError).
+  SamplePlans(const Graph& loaded, const SampleSet& samples);
+
+  /// Whether some input is bound per sample (the plan is rebuilt for each sample).
+  bool per_sample() const { return per_sample_; }
+  /// The graph of sample 0 (output shapes and types; the same for every sample when the inputs'
+  /// sample shapes are).
+  const Graph& graph() const { return *first_->graph; }
+  const Plan& plan() const { return *first_->plan; }
+
+  /// The graph outputs of sample i in arithmetic a (thread-safe: every call has its own
+  /// working set). Float outputs fill `values`, integer and bool outputs `ints`, exactly.
+  /// `constants` is round_constants(plan(), a), used when the plan is shared.
+  std::vector<Constant> evaluate(const Arithmetic& a, const std::vector<Tensor>& constants, long i) const;
+
+ private:
+  struct Bound {
+    std::unique_ptr<Graph> graph;
+    std::unique_ptr<Plan> plan;
+  };
+  Bound bind(long i) const;
+  std::vector<Constant> outputs(const Bound& b, const std::vector<Tensor>& values) const;
+
+  const Graph* loaded_;
+  const SampleSet* samples_;
+  bool per_sample_ = false;
+  std::unique_ptr<Bound> first_;
+};
+
+}  // namespace fpaudit
