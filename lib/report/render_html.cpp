@@ -240,10 +240,24 @@ std::string render_html(const AuditDocument& doc, const HtmlOptions& options) {
   verdict.label = fmt::format("verdict-{}", model_name(doc));
   verdict.caption.clear();
   drop_empty_columns(verdict);
+  for (const std::string& line : task_lines(doc)) out += fmt::format("<p class=\"task\">{}</p>\n", esc(line));
   out += table_html(verdict);
-  Table summary = summary_table(doc);
-  drop_empty_columns(summary);
-  out += table_html(summary);
+  for (std::size_t k = 1; k < doc.tasks.size(); ++k) {
+    Table t = task_table(doc, k);
+    drop_empty_columns(t);
+    out += table_html(t);
+  }
+  if (doc.classifies()) {  // accuracy, flips and Γ > 2δ describe class scores only
+    Table summary = summary_table(doc);
+    drop_empty_columns(summary);
+    out += table_html(summary);
+  }
+  if (!doc.parameter_causes.empty()) {
+    out += "<h2 id=\"parameters\">Parameters damaged by the storage formats</h2>\n";
+    Table p = parameter_table(doc);
+    p.caption.clear();
+    out += table_html(p);
+  }
   out += "<ul class=\"findings\">\n";
   for (const std::string& f : findings(doc)) out += fmt::format("<li>{}</li>\n", esc(f));
   out += "</ul>\n";
