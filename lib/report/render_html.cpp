@@ -267,15 +267,17 @@ std::string render_html(const AuditDocument& doc, const HtmlOptions& options) {
                        "<code>fpaudit report audit.json --format html</code>.</p>\n",
                        esc(batch.error));
 
-  out += "<h2 id=\"predictions\">Which predictions are safe</h2>\n";
-  std::string margins = "Each point is one sample in one chain: the reference's margin Γ against twice the chain's logit drift δ. "
-                        "In the shaded region below the diagonal Γ &gt; 2δ, and the chain provably predicts the reference's class. "
-                        "Zero and non-finite values are drawn on the edges.";
-  if (plots.margins_thinned)
-    margins += fmt::format(" Every uncertified sample is drawn, and evenly spaced certified ones ({} per chain at most).",
-                           plots.margin_points_per_chain);
-  out += figure(batch, plots.margins, margins);
-  out += uncertified_list(doc);
+  if (doc.classifies()) {  // Γ against 2δ of the output read as one class vector: a classification's only
+    out += "<h2 id=\"predictions\">Which predictions are safe</h2>\n";
+    std::string margins = "Each point is one sample in one chain: the reference's margin Γ against twice the chain's logit drift δ. "
+                          "In the shaded region below the diagonal Γ &gt; 2δ, and the chain provably predicts the reference's class. "
+                          "Zero and non-finite values are drawn on the edges.";
+    if (plots.margins_thinned)
+      margins += fmt::format(" Every uncertified sample is drawn, and evenly spaced certified ones ({} per chain at most).",
+                             plots.margin_points_per_chain);
+    out += figure(batch, plots.margins, margins);
+    out += uncertified_list(doc);
+  }
 
   out += "<h2 id=\"layers\">Error per layer</h2>\n<p>Which layer creates error (local, shaded: darker is more) and which only "
          "carries it (propagated); the layer that creates the most is in bold. Observed/bound: how close each deterministic and "

@@ -226,13 +226,23 @@ std::string verdict_report(const AuditDocument& doc, bool colour) {
     drop_empty_columns(t);
     out += table_terminal(t, colour, 24) + "\n";
   }
-  if (!doc.classifies()) out += wrapped(verdict.notes);
-  out += std::string(doc.classifies() ?
-      "flips, Δ acc.: against the reference. certified: Γ > 2δ. inf/nan: samples with a non-finite\n" : "inf/nan: samples with a non-finite\n") +
-      "value. most local error: the layer whose own rounding error (local ‖rel‖) is largest; share:\n"
-      "its part of the sum of all layers' local ‖rel‖ (first-order, not an attribution of the drift).\n"
-      "bounds a priori: classes proved by the a-priori error bounds, elementwise or margin-directed\n"
-      "(margin), whichever proves more (uninformative: none).\n"
+  if (doc.classifies())
+    out +=
+        "flips, Δ acc.: against the reference. certified: Γ > 2δ. inf/nan: samples with a non-finite\n"
+        "value. most local error: the layer whose own rounding error (local ‖rel‖) is largest; share:\n"
+        "its part of the sum of all layers' local ‖rel‖ (first-order, not an attribution of the drift).\n"
+        "bounds a priori: classes proved by the a-priori error bounds, elementwise or margin-directed\n"
+        "(margin), whichever proves more (uninformative: none).\n";
+  else
+    out += wrapped(verdict.notes) +
+           wrapped({"inf/nan: samples with a non-finite value. most local error: the layer whose own rounding error "
+                    "(local ‖rel‖) is largest; share: its part of the sum of all layers' local ‖rel‖ (first-order, not an "
+                    "attribution of the drift)."});
+  if (!doc.parameter_causes.empty())
+    out += wrapped({"parameters damaged: weights and constants a chain's storage format overflows (±Inf, NaN or "
+                    "saturated), flushes to zero or makes subnormal, at the layer that uses them, with that layer's own "
+                    "error (local ‖rel‖) and its output elements gone inf/nan."});
+  out +=
       "Modules: layers sharing a name prefix, or a LayerNorm, GELU or attention pattern. local ‖rel‖:\n"
       "the largest local error of its layers; output ‖rel‖: its last layer's propagated error;\n"
       "obs/bound: largest observed error over deterministic bound of its layers (above 1 is a\n"

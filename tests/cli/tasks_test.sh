@@ -33,7 +33,7 @@ expect_refused "fpaudit: error: --class-axis 4 is outside the 4 axes of output '
 expect_refused "fpaudit: error: --tolerance: rtol must be a finite number ≥ 0, not 'x'" "${unet[@]}" --tolerance rtol=x
 expect_refused "fpaudit: error: --tolerance expects rtol=X,atol=Y" "${unet[@]}" --tolerance 0.01
 expect_refused "fpaudit: error: --task: " "${unet[@]}" --task classification
-expect_refused "fpaudit: error: --task segment: output 'logits' [1, 10] has no class axis 2" "${mlp[@]}" --task segment --class-axis 2
+expect_refused "fpaudit: error: --task segment: output 'logits' [1, 10] has no class axis 0" "${mlp[@]}" --task segment --class-axis 0
 
 # The U-Net: a class map [1, 2, 32, 32], judged per pixel.
 out=$("$fpaudit" "${unet[@]}" --chains fp16,fp8-e4m3-acc32 --format table,json --out unet 2>err.txt) || fail "unet: exit $?, $(cat err.txt)"
