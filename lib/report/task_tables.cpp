@@ -81,7 +81,7 @@ Table task_table(const AuditDocument& doc, std::size_t k) {
                                                               t.class_axis),
                              doc.reference, doc.samples);
     tb.columns.push_back({"flipped", "", t.task == "classify" ? "samples" : "pixels", true, "flipped_share"});
-    tb.columns.push_back({"samples", "", "with a flip", true, "samples_flipped"});
+    tb.columns.push_back({"with a flip", "", "samples", true, "samples_flipped"});
     tb.columns.push_back({"certified", "", "observed", true, "certified_share"});
     tb.columns.push_back({"by bounds", "", "certified", true, "certified_bound_share"});
     tb.columns.push_back({"min margin", "", "", true, "min_margin"});
@@ -140,7 +140,7 @@ Table parameter_table(const AuditDocument& doc) {
   t.columns = {{"chain", "", "", false, "chain"},         {"layer", "", "", false, "layer"},
                {"parameter", "", "", false, "parameter"}, {"overflow", "", "elements", true, "overflow"},
                {"flushed", "", "elements", true, "flushed"}, {"subnormal", "", "elements", true, "subnormal"},
-               {"max |w|", "", "", true, "max_magnitude"}, {"‖rel‖", "$\\|\\mathrm{rel}\\|$", "layer local", true, "local_normwise_max"},
+               {"max abs", "", "", true, "max_magnitude"}, {"‖rel‖", "$\\|\\mathrm{rel}\\|$", "layer local", true, "local_normwise_max"},
                {"inf/nan", "", "layer output", true, "output_inf_nan"}};
   for (const ParameterCauseView& p : doc.parameter_causes) {
     std::vector<Cell> row = {Cell::of_text(p.chain), Cell::of_code(p.layer_name), Cell::of_code(p.parameter)};
@@ -154,7 +154,7 @@ Table parameter_table(const AuditDocument& doc) {
     t.rows.push_back(std::move(row));
   }
   t.notes = {"overflow: elements beyond the format's overflow threshold (now ±Inf, NaN or saturated); flushed: nonzero "
-             "elements rounded to 0; subnormal: rounded below the smallest normal number; max |w|: the exact parameter's "
+             "elements rounded to 0; subnormal: rounded below the smallest normal number; max abs: the exact parameter's "
              "largest magnitude; layer local ‖rel‖: the error that layer creates in the chain (its local ‖rel‖ max); "
              "inf/nan: its output elements that went non-finite."};
   return t;
