@@ -261,6 +261,11 @@ std::string render_terminal(const AuditDocument& doc, bool colour, bool per_laye
   if (std::isfinite(doc.seconds)) out += fmt::format("; {} threads, {:.1f} s", doc.threads, doc.seconds);
   out += "\n\n";
   if (!per_layer) return out + verdict_report(doc, colour);
+  for (const std::string& line : task_lines(doc)) out += line + "\n";
+  if (!doc.parameter_causes.empty())
+    out += "parameters damaged by the storage formats:\n" + table_terminal(parameter_table(doc), colour, 24) + "\n";
+  else if (!doc.tasks.empty())
+    out += "\n";
   for (std::size_t c = 0; c < doc.chains.size(); ++c) out += chain_block(doc, c, colour);
   out +=
       "propagated: the chain's own values against the reference; local: the error the layer itself\n"
