@@ -259,6 +259,85 @@ void check_schema(const Reader& rd, const json& j) {
     rd.fail("", fmt::format("schema version {} is not supported (this fpaudit reads version {})", version, kAuditJsonVersion));
 }
 
+void read_tasks(const Reader& rd, const json& task, AuditDocument& doc) {
+  const json& outputs = rd.array(task, "/task", "outputs");
+  for (std::size_t k = 0; k < outputs.size(); ++k) {
+    const std::string p = fmt::format("/task/outputs/{}", k);
+    const json& o = outputs[k];
+    OutputTaskView t;
+    t.name = rd.text(o, p, "name");
+    t.task = rd.text(o, p, "task");
+    if (t.task != "classify" && t.task != "regress" && t.task != "segment" && t.task != "detect")
+      rd.fail(p + "/task", "expected classify, regress, segment or detect");
+    t.reason = rd.text(o, p, "reason");
+    t.shape = rd.shape(o, p, "shape");
+    t.automatic = rd.boolean(o, p, "automatic");
+    t.class_axis = static_cast<int>(rd.index_or_none(o, p, "class_axis"));
+    t.threshold = rd.number(o, p, "threshold");
+    if (!rd.field(o, p, "tolerance").is_null()) {
+      t.rtol = rd.number(o["tolerance"], p + "/tolerance", "rtol");
+      t.atol = rd.number(o["tolerance"], p + "/tolerance", "atol");
+    }
+    const json& chains = rd.field(o, p, "chains");
+    for (const ChainView& c : doc.chains) {
+      const json& v = rd.field(chains, p + "/chains", c.name.c_str());
+      const std::string q = p + "/chains/" + c.name;
+      TaskChainView s;
+      s.samples = rd.integer(v, q, "samples");
+      if (t.task == "regress") {
+        s.within_observed = rd.integer(v, q, "within_tolerance_observed");
+        s.within_proved = rd.integer(v, q, "within_tolerance_proved");
+        s.outside = rd.integer(v, q, "elements_outside_tolerance");
+        s.nonfinite = rd.integer(v, q, "nonfinite_samples");
+        s.max_abs = rd.number(v, q, "max_abs", INFINITY);
+        s.normwise_max = rd.number(v, q, "normwise_max", INFINITY);
+        s.normwise_mean = rd.number(v, q, "normwise_mean", INFINITY);
+        s.cosine_min = rd.number(v, q, "cosine_min");
+        s.bound_max = rd.number(v, q, "bound_max", INFINITY);
+        s.bound_ratio_max = rd.number(v, q, "bound_ratio_max", INFINITY);
+      } else {
+        s.decisions = rd.integer(v, q, "decisions");
+        s.flipped = rd.integer(v, q, "flipped");
+        s.samples_flipped = rd.integer(v, q, "samples_flipped");
+        s.certified_observed = rd.integer(v, q, "certified_observed");
+        s.certified_bound = rd.integer(v, q, "certified_bound");
+        s.violations = rd.integer(v, q, "violations");
+        s.min_margin = rd.number(v, q, "min_margin");
+      }
+      t.chains.push_back(s);
+    }
+    doc.tasks.push_back(std::move(t));
+  }
+}
+
+void read_parameter_causes(const Reader& rd, const json& causes, AuditDocument& doc) {
+  if (!causes.is_array()) rd.fail("/parameter_causes", "expected an array");
+  for (std::size_t i = 0; i < causes.size(); ++i) {
+    const std::string p = fmt::format("/parameter_causes/{}", i);
+    const json& c = causes[i];
+    ParameterCauseView v;
+    v.layer = static_cast<int>(rd.integer(c, p, "layer"));
+    if (v.layer < 0 || v.layer >= static_cast<int>(doc.layers.size())) rd.fail(p + "/layer", "not a layer of this audit");
+    v.layer_name = rd.text(c, p, "layer_name");
+    v.op = rd.text(c, p, "op");
+    v.parameter = rd.text(c, p, "parameter");
+    v.chain = rd.text(c, p, "chain");
+    if (doc.chain_index(v.chain) < 0) rd.fail(p + "/chain", "not a chain of this audit");
+    v.storage = rd.text(c, p, "storage");
+    v.elements = rd.integer(c, p, "elements");
+    v.overflow = rd.integer(c, p, "overflow");
+    v.flushed = rd.integer(c, p, "flushed");
+    v.subnormal = rd.integer(c, p, "subnormal");
+    v.max_magnitude = rd.number(c, p, "max_magnitude", INFINITY);
+    const json& e = rd.field(c, p, "effect");
+    v.local_normwise_max = rd.number(e, p + "/effect", "local_normwise_max", INFINITY);
+    v.local_abs_max = rd.number(e, p + "/effect", "local_abs_max", INFINITY);
+    v.output_overflow = rd.integer(e, p + "/effect", "overflow");
+    v.output_nan = rd.integer(e, p + "/effect", "nan");
+    doc.parameter_causes.push_back(std::move(v));
+  }
+}
+
 }  // namespace
 
 int AuditDocument::chain_index(const std::string& name) const {
@@ -352,6 +431,9 @@ AuditDocument audit_document_from_json(const json& j, const std::string& source)
     }
     doc.records.push_back(std::move(rec));
   }
+
+  if (j.contains("task")) read_tasks(rd, j["task"], doc);
+  if (j.contains("parameter_causes")) read_parameter_causes(rd, j["parameter_causes"], doc);
 
   // Timing is the one part a golden test may strip; a document without it is still complete.
   doc.seconds = NAN;

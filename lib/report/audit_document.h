@@ -154,6 +154,39 @@ struct SampleView {
   std::vector<SampleChainView> chains;
 };
 
+/// task.outputs[k].chains.NAME (docs/audit-json.md): one output judged by its task in one chain.
+/// The regress fields for a regression, the decision fields otherwise.
+struct TaskChainView {
+  long samples = 0;
+  long within_observed = 0, within_proved = 0, outside = 0, nonfinite = 0;
+  double max_abs = NAN, normwise_max = NAN, normwise_mean = NAN, cosine_min = NAN, bound_max = NAN, bound_ratio_max = NAN;
+  long decisions = 0, flipped = 0, samples_flipped = 0, certified_observed = 0, certified_bound = 0, violations = 0;
+  double min_margin = NAN;  ///< NaN: no finite margin (or no decision)
+};
+
+/// task.outputs[k]: what a graph output is and why (shadow/task.h). Absent from audits written
+/// before tasks: those are classifications of their first output.
+struct OutputTaskView {
+  std::string name, task, reason;
+  std::vector<long> shape;
+  bool automatic = true;
+  int class_axis = -1;   ///< classify, segment
+  double threshold = NAN;  ///< detect
+  double rtol = NAN, atol = NAN;  ///< regress
+  std::vector<TaskChainView> chains;  ///< in the document's chain order
+};
+
+/// parameter_causes[i]: a constant that chain's storage overflowed, flushed to zero or made
+/// subnormal, at the layer consuming it, with that layer's own error in the chain.
+struct ParameterCauseView {
+  int layer = -1;
+  std::string layer_name, op, parameter, chain, storage;
+  long elements = 0, overflow = 0, flushed = 0, subnormal = 0;
+  double max_magnitude = NAN;
+  double local_normwise_max = NAN, local_abs_max = NAN;  ///< the layer's local error in that chain
+  long output_overflow = 0, output_nan = 0;              ///< the layer's output elements gone Inf/NaN
+};
+
 struct AuditDocument {
   std::string source;  ///< the file it was read from ("" for a run in memory)
   std::string fpaudit_version;
@@ -170,6 +203,8 @@ struct AuditDocument {
   double reference_accuracy = 0;  ///< NaN without labels
   std::vector<ChainClassificationView> classification;  ///< one per chain
   std::vector<SampleView> records;                      ///< one per sample
+  std::vector<OutputTaskView> tasks;               ///< one per graph output; empty in older audits
+  std::vector<ParameterCauseView> parameter_causes;  ///< empty in older audits
   double seconds = 0;  ///< NaN when the run recorded no timing
   int threads = 0;
 
@@ -177,6 +212,8 @@ struct AuditDocument {
   int chain_index(const std::string& name) const;
   bool has_labels() const { return !labels_path.empty(); }
   bool has_fp32() const { return chain_index("fp32") >= 0; }
+  /// Whether the first output is judged as a classification (also every audit older than tasks).
+  bool classifies() const { return tasks.empty() || tasks[0].task == "classify"; }
 };
 
 /// Checks the schema name and version and reads the whole document; any problem throws

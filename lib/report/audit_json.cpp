@@ -2,6 +2,7 @@
 
 #include "report/audit_report.h"
 #include "report/margin_json.h"
+#include "report/task_json.h"
 
 namespace fpaudit {
 
@@ -187,7 +188,10 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
                             {"reference_top1", rec.ref_top1}, {"margin_reference", num(rec.margin_ref)},
                             {"reference_error", num(rec.ref_error)},
                             {"margin_fp32", num(rec.margin_fp32)}, {"chains", chains}});
+    if (json t = sample_tasks_json(r, rec); !t.is_null()) j["samples"].back()["tasks"] = std::move(t);
   }
+  j["task"] = task_json(r);
+  j["parameter_causes"] = parameter_causes_json(r, plan);
   json phases = json::object();
   for (std::size_t c = 0; c < r.chains.size() && c < r.timing.chains.size(); ++c) {
     const ChainTiming& t = r.timing.chains[c];

@@ -66,6 +66,7 @@ Cell bounds_cell(const AuditDocument& doc, std::size_t c) {
 }  // namespace
 
 Table verdict_table(const AuditDocument& doc) {
+  if (!doc.classifies()) return task_table(doc, 0);  // an output that is not a class score vector
   Table t;
   t.caption = fmt::format("Verdict per chain, against the {} reference over {} samples", doc.reference, doc.samples);
   t.columns = {{"chain", "", "", false},
@@ -85,12 +86,7 @@ Table verdict_table(const AuditDocument& doc) {
     row.push_back(Cell::of_percent(k.certified_fraction).marked(k.certified_fraction < 1 ? Mark::Warn : Mark::None));
     const long nonfinite = std::max(k.first_nonfinite_samples, k.nonfinite);
     row.push_back(Cell::of_count(static_cast<double>(nonfinite)).marked(nonfinite ? Mark::Bad : Mark::None));
-    int worst = -1;
-    for (std::size_t l = 0; l < doc.layers.size(); ++l) {
-      const ErrorView& e = doc.layers[l].chains[c].local;
-      if (doc.layers[l].exact_op || !e.abs.count || !(e.normwise_max > 0) || !std::isfinite(e.normwise_max)) continue;
-      if (worst < 0 || e.normwise_max > doc.layers[worst].chains[c].local.normwise_max) worst = static_cast<int>(l);
-    }
+    const int worst = worst_local_layer(doc, c);
     const double sum = summed_local_rel(doc, c);
     if (worst >= 0 && sum > 0) {
       row.push_back(Cell::of_code(doc.layers[worst].name));

@@ -208,4 +208,14 @@ double summed_local_rel(const AuditDocument& doc, std::size_t chain) {
   return sum;
 }
 
+int worst_local_layer(const AuditDocument& doc, std::size_t c) {
+  int worst = -1;
+  for (std::size_t l = 0; l < doc.layers.size(); ++l) {
+    const ErrorView& e = doc.layers[l].chains[c].local;
+    if (doc.layers[l].exact_op || !e.abs.count || !(e.normwise_max > 0) || !std::isfinite(e.normwise_max)) continue;
+    if (worst < 0 || e.normwise_max > doc.layers[static_cast<std::size_t>(worst)].chains[c].local.normwise_max) worst = static_cast<int>(l);
+  }
+  return worst;
+}
+
 }  // namespace fpaudit

@@ -61,4 +61,7 @@ ModuleStats module_stats(const AuditDocument& doc, const Module& m, std::size_t 
 /// it says which layer dominates, not how much of the output drift each layer causes.
 double summed_local_rel(const AuditDocument& doc, std::size_t chain);
 
+/// The computing layer with the largest finite, positive local ‖rel‖ max in a chain, or -1.
+int worst_local_layer(const AuditDocument& doc, std::size_t chain);
+
 }  // namespace fpaudit

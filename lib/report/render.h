@@ -58,6 +58,19 @@ std::vector<std::string> module_notes();
 /// time (CSV); without, only the first row of each model does (Markdown, LaTeX).
 Table comparison_table(const std::vector<AuditDocument>& docs, bool repeat_model);
 
+// ---- tasks and parameter causes (task_tables.cpp) ----------------------------------------------
+/// "task: regress (tolerance rtol=0.01 atol=0.001; auto: output [1, 96] and no labels; --task to
+/// change)", one line per graph output; none for an audit written before tasks.
+std::vector<std::string> task_lines(const AuditDocument& doc);
+/// One row per chain for graph output k judged by its task: regress (samples within the
+/// tolerance, observed and proved; max abs, ‖rel‖, cosine, observed/bound) or decisions
+/// (classify, segment, detect: flipped share, samples with a flip, certified shares, smallest
+/// margin), then inf/nan and the layer creating the most local error.
+Table task_table(const AuditDocument& doc, std::size_t k);
+/// One row per damaged parameter (doc.parameter_causes): chain, layer, parameter, overflow,
+/// flushed and subnormal elements, its largest magnitude, the layer's local error and inf/nan.
+Table parameter_table(const AuditDocument& doc);
+
 // ---- formats ----------------------------------------------------------------------------------
 /// The terminal report, at most 100 columns wide; ANSI colour only when `colour`. By default
 /// the verdict per chain and, per chain, the five modules that matter most; `per_layer` gives

@@ -240,10 +240,24 @@ std::string render_html(const AuditDocument& doc, const HtmlOptions& options) {
   verdict.label = fmt::format("verdict-{}", model_name(doc));
   verdict.caption.clear();
   drop_empty_columns(verdict);
+  for (const std::string& line : task_lines(doc)) out += fmt::format("<p class=\"task\">{}</p>\n", esc(line));
   out += table_html(verdict);
-  Table summary = summary_table(doc);
-  drop_empty_columns(summary);
-  out += table_html(summary);
+  for (std::size_t k = 1; k < doc.tasks.size(); ++k) {
+    Table t = task_table(doc, k);
+    drop_empty_columns(t);
+    out += table_html(t);
+  }
+  if (doc.classifies()) {  // accuracy, flips and Γ > 2δ describe class scores only
+    Table summary = summary_table(doc);
+    drop_empty_columns(summary);
+    out += table_html(summary);
+  }
+  if (!doc.parameter_causes.empty()) {
+    out += "<h2 id=\"parameters\">Parameters damaged by the storage formats</h2>\n";
+    Table p = parameter_table(doc);
+    p.caption.clear();
+    out += table_html(p);
+  }
   out += "<ul class=\"findings\">\n";
   for (const std::string& f : findings(doc)) out += fmt::format("<li>{}</li>\n", esc(f));
   out += "</ul>\n";
@@ -253,15 +267,17 @@ std::string render_html(const AuditDocument& doc, const HtmlOptions& options) {
                        "<code>fpaudit report audit.json --format html</code>.</p>\n",
                        esc(batch.error));
 
-  out += "<h2 id=\"predictions\">Which predictions are safe</h2>\n";
-  std::string margins = "Each point is one sample in one chain: the reference's margin Γ against twice the chain's logit drift δ. "
-                        "In the shaded region below the diagonal Γ &gt; 2δ, and the chain provably predicts the reference's class. "
-                        "Zero and non-finite values are drawn on the edges.";
-  if (plots.margins_thinned)
-    margins += fmt::format(" Every uncertified sample is drawn, and evenly spaced certified ones ({} per chain at most).",
-                           plots.margin_points_per_chain);
-  out += figure(batch, plots.margins, margins);
-  out += uncertified_list(doc);
+  if (doc.classifies()) {  // Γ against 2δ of the output read as one class vector: a classification's only
+    out += "<h2 id=\"predictions\">Which predictions are safe</h2>\n";
+    std::string margins = "Each point is one sample in one chain: the reference's margin Γ against twice the chain's logit drift δ. "
+                          "In the shaded region below the diagonal Γ &gt; 2δ, and the chain provably predicts the reference's class. "
+                          "Zero and non-finite values are drawn on the edges.";
+    if (plots.margins_thinned)
+      margins += fmt::format(" Every uncertified sample is drawn, and evenly spaced certified ones ({} per chain at most).",
+                             plots.margin_points_per_chain);
+    out += figure(batch, plots.margins, margins);
+    out += uncertified_list(doc);
+  }
 
   out += "<h2 id=\"layers\">Error per layer</h2>\n<p>Which layer creates error (local, shaded: darker is more) and which only "
          "carries it (propagated); the layer that creates the most is in bold. Observed/bound: how close each deterministic and "

@@ -41,14 +41,29 @@ std::string render_markdown(const AuditDocument& doc) {
   if (std::isfinite(doc.seconds)) out += fmt::format(", {} threads, {:.1f} s", doc.threads, doc.seconds);
   out += " |\n\n## Summary\n\n";
 
+  for (const std::string& line : task_lines(doc)) out += "- " + markdown_text(line) + "\n";
+  if (!doc.tasks.empty()) out += "\n";
   Table verdict = verdict_table(doc);
   verdict.caption.clear();
   drop_empty_columns(verdict);
   out += table_markdown(verdict) + "\n";
-  Table summary = summary_table(doc);
-  summary.caption.clear();
-  drop_empty_columns(summary);
-  out += table_markdown(summary) + "\n";
+  for (std::size_t k = 1; k < doc.tasks.size(); ++k) {
+    Table t = task_table(doc, k);
+    drop_empty_columns(t);
+    out += table_markdown(t) + "\n";
+  }
+  if (doc.classifies()) {  // accuracy, flips and Γ > 2δ describe class scores only
+    Table summary = summary_table(doc);
+    summary.caption.clear();
+    drop_empty_columns(summary);
+    out += table_markdown(summary) + "\n";
+  }
+  if (!doc.parameter_causes.empty()) {
+    out += "\n## Parameters damaged by the storage formats\n\n";
+    Table p = parameter_table(doc);
+    p.caption.clear();
+    out += table_markdown(p) + "\n";
+  }
   for (const std::string& f : findings(doc)) {
     out += "- ";
     out += markdown_text(f);

@@ -2,6 +2,7 @@
 // per chain the five modules that matter most. With per_layer: per chain a summary and two
 // aligned tables (errors, bounds) of every layer. Colour (ANSI) only marks what the plain text
 // already says.
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -159,11 +160,62 @@ std::string alarms(const AuditDocument& doc, bool colour) {
   return out;
 }
 
+/// Notes as lines of at most 96 characters, broken between words.
+std::string wrapped(const std::vector<std::string>& notes) {
+  std::string out;
+  for (const std::string& note : notes) {
+    std::string line;
+    std::size_t pos = 0;
+    while (pos < note.size()) {
+      std::size_t end = note.find(' ', pos);
+      if (end == std::string::npos) end = note.size();
+      const std::string word = note.substr(pos, end - pos);
+      if (!line.empty() && line.size() + 1 + word.size() > 96) out += line + "\n", line.clear();
+      line += (line.empty() ? "" : " ") + word;
+      pos = end + 1;
+    }
+    if (!line.empty()) out += line + "\n";
+  }
+  return out;
+}
+
+constexpr std::size_t kShownCauses = 8;
+
+/// The other outputs' task tables, then the parameters the formats damage (the first few: the
+/// overflows first, then the flushed, then the rest).
+std::string task_report(const AuditDocument& doc, const Table& first, bool colour) {
+  std::string out;
+  for (std::size_t k = 1; k < doc.tasks.size(); ++k) {
+    Table t = task_table(doc, k);
+    drop_empty_columns(t);
+    out += fmt::format("output '{}' ({}):\n", doc.tasks[k].name, doc.tasks[k].task) + table_terminal(t, colour, 24) + "\n";
+  }
+  for (const std::string& note : first.notes)
+    if (note.find("CERTIFIED YET FLIPPED") != std::string::npos) out += "  " + note + "\n";
+  if (doc.parameter_causes.empty()) return out;
+  Table p = parameter_table(doc);
+  std::vector<std::size_t> order(p.rows.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto rank = [&](std::size_t i) {
+    const ParameterCauseView& v = doc.parameter_causes[i];
+    return v.overflow > 0 ? 0 : v.flushed > 0 ? 1 : 2;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
+  std::vector<std::vector<Cell>> rows;
+  for (std::size_t i = 0; i < order.size() && i < kShownCauses; ++i) rows.push_back(p.rows[order[i]]);
+  p.rows = std::move(rows);
+  out += fmt::format("parameters damaged by the storage formats ({} of {}; all in audit.json):\n", p.rows.size(),
+                     doc.parameter_causes.size());
+  return out + table_terminal(p, colour, 24) + "\n";
+}
+
 std::string verdict_report(const AuditDocument& doc, bool colour) {
   std::string out = fmt::format("verdict against the {} reference:\n", doc.reference);
+  for (const std::string& line : task_lines(doc)) out += "  " + line + "\n";
   Table verdict = verdict_table(doc);
   drop_empty_columns(verdict);
-  out += table_terminal(verdict, colour, 24) + alarms(doc, colour) + "\n";
+  out += table_terminal(verdict, colour, 24) + (doc.classifies() ? alarms(doc, colour) : "") + "\n";
+  out += task_report(doc, verdict, colour);
   const std::vector<Module> modules = group_modules(doc.layers);
   const bool grouped = modules.size() < doc.layers.size();
   for (std::size_t c = 0; c < doc.chains.size(); ++c) {
@@ -174,12 +226,23 @@ std::string verdict_report(const AuditDocument& doc, bool colour) {
     drop_empty_columns(t);
     out += table_terminal(t, colour, 24) + "\n";
   }
+  if (doc.classifies())
+    out +=
+        "flips, Δ acc.: against the reference. certified: Γ > 2δ. inf/nan: samples with a non-finite\n"
+        "value. most local error: the layer whose own rounding error (local ‖rel‖) is largest; share:\n"
+        "its part of the sum of all layers' local ‖rel‖ (first-order, not an attribution of the drift).\n"
+        "bounds a priori: classes proved by the a-priori error bounds, elementwise or margin-directed\n"
+        "(margin), whichever proves more (uninformative: none).\n";
+  else
+    out += wrapped(verdict.notes) +
+           wrapped({"inf/nan: samples with a non-finite value. most local error: the layer whose own rounding error "
+                    "(local ‖rel‖) is largest; share: its part of the sum of all layers' local ‖rel‖ (first-order, not an "
+                    "attribution of the drift)."});
+  if (!doc.parameter_causes.empty())
+    out += wrapped({"parameters damaged: weights and constants a chain's storage format overflows (±Inf, NaN or "
+                    "saturated), flushes to zero or makes subnormal, at the layer that uses them, with that layer's own "
+                    "error (local ‖rel‖) and its output elements gone inf/nan."});
   out +=
-      "flips, Δ acc.: against the reference. certified: Γ > 2δ. inf/nan: samples with a non-finite\n"
-      "value. most local error: the layer whose own rounding error (local ‖rel‖) is largest; share:\n"
-      "its part of the sum of all layers' local ‖rel‖ (first-order, not an attribution of the drift).\n"
-      "bounds a priori: classes proved by the a-priori error bounds, elementwise or margin-directed\n"
-      "(margin), whichever proves more (uninformative: none).\n"
       "Modules: layers sharing a name prefix, or a LayerNorm, GELU or attention pattern. local ‖rel‖:\n"
       "the largest local error of its layers; output ‖rel‖: its last layer's propagated error;\n"
       "obs/bound: largest observed error over deterministic bound of its layers (above 1 is a\n"
@@ -198,6 +261,11 @@ std::string render_terminal(const AuditDocument& doc, bool colour, bool per_laye
   if (std::isfinite(doc.seconds)) out += fmt::format("; {} threads, {:.1f} s", doc.threads, doc.seconds);
   out += "\n\n";
   if (!per_layer) return out + verdict_report(doc, colour);
+  for (const std::string& line : task_lines(doc)) out += line + "\n";
+  if (!doc.parameter_causes.empty())
+    out += "parameters damaged by the storage formats:\n" + table_terminal(parameter_table(doc), colour, 24) + "\n";
+  else if (!doc.tasks.empty())
+    out += "\n";
   for (std::size_t c = 0; c < doc.chains.size(); ++c) out += chain_block(doc, c, colour);
   out +=
       "propagated: the chain's own values against the reference; local: the error the layer itself\n"

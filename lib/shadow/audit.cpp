@@ -66,6 +66,7 @@ struct Setup {
   std::vector<UlpTable> ulps;                    // per chain: ulp() of its storage format
   std::unique_ptr<margin::MarginPlan> margin;    // backward steps, when every layer has one
   BoundShrink shrink;                            // the test hook (shadow/test_hooks.h)
+  const std::vector<OutputTask>* tasks = nullptr;  // how each graph output is judged
 
   Workspace workspace() const {
     Workspace w{Activations(plan, ref_constants), {}, {}, {}, {}, Activations(plan, zero_constants), {}, {}, {}, {},
@@ -194,6 +195,18 @@ void certify_sample(const Setup& s, const Workspace& w, SampleRecord& record) {
   }
 }
 
+/// Every graph output of every chain judged by its task (shadow/task_judge.h).
+void judge_tasks(const Setup& s, const Workspace& w, SampleRecord& record) {
+  record.tasks.assign(s.tasks->size(), std::vector<TaskSample>(s.chains.size()));
+  for (std::size_t k = 0; k < s.tasks->size(); ++k) {
+    const OutputTask& t = (*s.tasks)[k];
+    const std::vector<double>& z = w.ref.value(t.slot).data;
+    for (std::size_t c = 0; c < s.chains.size(); ++c)
+      record.tasks[k][c] = judge_output(t, w.chain[c].value(t.slot).data.data(), z.data(), w.err[c].value(t.slot).data.data(),
+                                        w.ref_err.value(t.slot).data.data(), static_cast<long>(z.size()));
+  }
+}
+
 /// One sample through every layer, every chain and the reference.
 void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, long sample,
                   std::vector<std::vector<LayerChainStats>>& stats, SampleRecord& record, AuditTiming& tm) {
@@ -310,6 +323,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
   }
   lap.to(tm.other);
   certify_sample(s, w, record);
+  judge_tasks(s, w, record);
   lap.to(tm.apriori);
   if (s.margin) {
     std::vector<MarginBlame*> blame(layers.size());
@@ -396,6 +410,11 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     s.group_of.push_back(g);
   }
 
+  TaskOptions task_options = options.task;
+  task_options.labels = labels != nullptr;
+  const std::vector<OutputTask> tasks = choose_tasks(plan, task_options);
+  s.tasks = &tasks;
+
   s.shrink = options.shrink_bound.active() ? options.shrink_bound : bound_shrink_from_environment();
 
   if (options.apriori) {
@@ -466,6 +485,12 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     if (r.label >= 0 && r.ref_top1 == r.label) ++result.reference_correct;
     for (std::size_t c = 0; c < s.chains.size(); ++c) result.classification[c].add(r, r.chains[c]);
   }
+  result.tasks = tasks;
+  result.task_summaries.assign(tasks.size(), std::vector<TaskSummary>(s.chains.size()));
+  for (const SampleRecord& r : result.records)
+    for (std::size_t k = 0; k < tasks.size(); ++k)
+      for (std::size_t c = 0; c < s.chains.size(); ++c) result.task_summaries[k][c].add(r.tasks[k][c]);
+  result.parameter_causes = find_parameter_causes(plan, options.chains, s.chain_constants);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -16,9 +16,11 @@
 #include "graph/graph.h"
 #include "core/arithmetic.h"
 #include "shadow/classify.h"
+#include "shadow/parameter_causes.h"
 #include "shadow/phase_timing.h"
 #include "shadow/plan.h"
 #include "shadow/stats.h"
+#include "shadow/task.h"
 #include "shadow/test_hooks.h"
 
 namespace fpaudit {
@@ -46,6 +48,8 @@ struct AuditOptions {
   /// inactive, run_audit reads it from the environment (FPAUDIT_TEST_SHRINK_BOUND), which is how
   /// the CLI tests reach it.
   BoundShrink shrink_bound;
+  /// --task, --class-axis, --tolerance (shadow/task.h); `labels` is set by run_audit.
+  TaskOptions task;
 };
 
 struct AuditResult {
@@ -67,6 +71,9 @@ struct AuditResult {
   bool has_labels = false;
   double seconds = 0;
   AuditTiming timing;  ///< seconds per phase, summed over threads
+  std::vector<OutputTask> tasks;                  ///< one per graph output
+  std::vector<std::vector<TaskSummary>> task_summaries;  ///< [output][chain]
+  std::vector<ParameterCause> parameter_causes;   ///< constants each chain's storage damages
 };
 
 /// Runs the audit of `plan` on `inputs` (shape [N, ...] matching the model's first input with

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "shadow/task_judge.h"
+
 namespace fpaudit {
 
 struct TopTwo {
@@ -81,6 +83,8 @@ struct SampleRecord {
   int fp32_top1 = -1;       ///< top-1 of the fp32 chain (-1 without one)
   double margin_fp32 = 0;   ///< Γ of the fp32 chain (NaN without one)
   std::vector<ChainVerdict> chains;
+  /// Per graph output, per chain: the output judged by its task (shadow/task.h).
+  std::vector<std::vector<TaskSample>> tasks;
 };
 
 /// Counts over samples for one chain.

@@ -44,6 +44,9 @@ struct AuditCommandOptions {
   bool progress = false, no_progress = false;  ///< default: when stderr is a terminal
   std::string device = "host";
   bool per_layer = false;
+  std::string task, tolerance;  ///< --task, --tolerance (shadow/task.h parses them)
+  int class_axis = 0;
+  bool class_axis_given = false;
 };
 
 /// A one-line progress bar on stderr, drawn at most 5 times a second once a run has taken
@@ -84,6 +87,10 @@ int run_audit_command(const AuditCommandOptions& opt) {
   options.apriori = !opt.no_apriori;
   options.margin = !opt.no_margin;
   if (!(opt.lambda > 0)) throw std::invalid_argument("--lambda must be positive");
+  if (!opt.task.empty()) options.task.task = parse_task(opt.task), options.task.task_given = true;
+  if (!opt.tolerance.empty()) options.task.tolerance = parse_tolerance(opt.tolerance);
+  options.task.class_axis = opt.class_axis;
+  options.task.class_axis_given = opt.class_axis_given;
   std::vector<FailGate> gates;
   for (const std::string& g : opt.fail_on) gates.push_back(parse_fail_gate(g));
   if (labels.empty())
@@ -97,11 +104,14 @@ int run_audit_command(const AuditCommandOptions& opt) {
   std::unique_ptr<Constant> y;
   if (!labels.empty()) y = std::make_unique<Constant>(read_npy(labels));
   const Graph graph = load_model_for_samples(model, x, input);
+  const Plan plan(graph);
+  TaskOptions tasks = options.task;  // --task/--class-axis misfits are usage errors, found before any work
+  tasks.labels = y != nullptr;
+  choose_tasks(plan, tasks);
   // The output folder is checked, and its staging folder made, before the audit runs.
   const std::vector<std::string> files = report_set_names(opt.formats);
   std::unique_ptr<OutputSet> set;
   if (!files.empty()) set = std::make_unique<OutputSet>(opt.out, files);
-  const Plan plan(graph);
   const AuditResult result = run_audit(plan, x, y.get(), options, input, labels);
 
   // Every output is rendered from the JSON, exactly as `fpaudit report` renders a saved run.
@@ -144,6 +154,13 @@ void set_audit_command(CLI::App& app, int& status) {
       ->check(CLI::IsMember({"table", "json", "csv", "md", "tex", "html"}))
       ->capture_default_str();
   add_gnuplot_option(sub, opt->gnuplot);
+  sub->add_option("--task", opt->task,
+                  "What the outputs are: classify, regress, segment or detect (default: chosen per output and stated "
+                  "in the report)")
+      ->check(CLI::IsMember({"classify", "regress", "segment", "detect"}));
+  sub->add_option("--class-axis", opt->class_axis, "Axis holding the classes of a segmentation output (default 1)")
+      ->each([opt](const std::string&) { opt->class_axis_given = true; });
+  sub->add_option("--tolerance", opt->tolerance, "Tolerance of a regression output, rtol=X,atol=Y (default rtol=0.01,atol=0.001)");
   sub->add_flag("--per-layer", opt->per_layer, "Table: every layer's errors and bounds instead of the verdict and top modules");
   sub->add_option("--fail-on", opt->fail_on,
                   "Exit 1 when a gate fails in any chain, comma-separated: overflow, nan, flip, flip-fp32, lemma, uncertified, "

@@ -1,0 +1,36 @@
+#include "shadow/parameter_causes.h"
+
+#include <cmath>
+
+#include "format/format.h"
+
+namespace fpaudit {
+
+std::vector<ParameterCause> find_parameter_causes(const Plan& plan, const std::vector<ChainSpec>& chains,
+                                                  const std::vector<std::vector<Tensor>>& rounded) {
+  std::vector<ParameterCause> out;
+  const auto& layers = plan.layers();
+  for (std::size_t l = 0; l < layers.size(); ++l)
+    for (int slot : layers[l].inputs) {
+      if (slot < 0 || !plan.slots()[slot].constant) continue;
+      const Constant& c = *plan.slots()[slot].constant;
+      if (c.values.empty()) continue;  // integer and boolean constants are exact in every format
+      for (std::size_t k = 0; k < chains.size(); ++k) {
+        const Format& f = chains[k].storage;
+        const std::vector<double>& r = rounded[k][slot].data;
+        ParameterCause p{static_cast<int>(l), plan.slots()[slot].name, static_cast<int>(k), static_cast<long>(r.size()), 0, 0, 0, 0};
+        for (std::size_t i = 0; i < r.size(); ++i) {
+          const double w = c.values[i], a = std::fabs(w);
+          if (!std::isfinite(w)) continue;  // not a rounding event
+          p.max_magnitude = std::fmax(p.max_magnitude, a);
+          if (a >= overflow_threshold(f) || !std::isfinite(r[i])) ++p.overflow;
+          else if (w != 0 && r[i] == 0) ++p.flushed;
+          else if (r[i] != 0 && std::fabs(r[i]) < min_normal(f)) ++p.subnormal;
+        }
+        if (p.overflow + p.flushed + p.subnormal > 0) out.push_back(std::move(p));
+      }
+    }
+  return out;
+}
+
+}  // namespace fpaudit

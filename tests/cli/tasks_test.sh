@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# --task, --class-axis and --tolerance as a user meets them (issue 15, point 3): the automatic
+# choice stated in the verdict, the zoo's U-Net audited as a segmentation, a regression verdict
+# asked for by --task, and every bad value refused with one line and exit 2 before any work.
+#   tasks_test.sh FPAUDIT_BINARY SHIPPED_DATA_DIR
+set -u
+fpaudit=$1
+data=$2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+failures=0
+source "$here/common.sh"
+in_scratch_dir
+
+unet=(audit "$data/zoo/unet.onnx" --input "$data/zoo/unet-input.npy" --samples 1 --no-progress --no-margin --no-apriori)
+mlp=(audit "$data/mlp.onnx" --input "$data/test_images.npy" --samples 3 --chains fp16,fp32 --no-progress --no-margin)
+
+# expect_refused PREFIX ARGS...: exit 2, nothing on stdout, one stderr line starting with PREFIX,
+# and no output folder written.
+expect_refused() {
+  local prefix=$1
+  shift
+  local out err rc
+  out=$("$fpaudit" "$@" --out refused 2>err.txt)
+  rc=$?
+  err=$(cat err.txt)
+  if [[ $rc -ne 2 || -n $out || $(wc -l <err.txt) -ne 1 || $err != "$prefix"* || -e refused ]]; then
+    fail "fpaudit $*: exit $rc, stdout '$out', stderr '$err' (want exit 2 and '$prefix...')"
+  fi
+}
+
+expect_refused "fpaudit: error: --task classify: output '" "${unet[@]}" --task classify
+expect_refused "fpaudit: error: --class-axis 4 is outside the 4 axes of output '" "${unet[@]}" --class-axis 4
+expect_refused "fpaudit: error: --tolerance: rtol must be a finite number ≥ 0, not 'x'" "${unet[@]}" --tolerance rtol=x
+expect_refused "fpaudit: error: --tolerance expects rtol=X,atol=Y" "${unet[@]}" --tolerance 0.01
+expect_refused "fpaudit: error: --task: " "${unet[@]}" --task classification
+expect_refused "fpaudit: error: --task segment: output 'logits' [1, 10] has no class axis 0" "${mlp[@]}" --task segment --class-axis 0
+
+# The U-Net: a class map [1, 2, 32, 32], judged per pixel.
+out=$("$fpaudit" "${unet[@]}" --chains fp16,fp8-e4m3-acc32 --format table,json --out unet 2>err.txt) || fail "unet: exit $?, $(cat err.txt)"
+[[ $out == *"task: segment (auto: output [1, 2, 32, 32], classes along axis 1; --task to change)"* ]] || fail "unet: no segment task line in: $out"
+[[ $out == *"pixels"*"certified"* ]] || fail "unet: no per-pixel verdict in: $out"
+grep -q '"task": "segment"' unet/audit.json || fail "unet: audit.json holds no segment task"
+grep -q '"decisions": 1024' unet/audit.json || fail "unet: audit.json does not judge 1024 pixels per chain"
+
+# The MLP without labels: its output is named 'logits', a classification; --task regress judges
+# it against a tolerance instead.
+out=$("$fpaudit" "${mlp[@]}" --format table 2>err.txt) || fail "mlp: exit $?, $(cat err.txt)"
+[[ $out == *"task: classify (auto: output [1, 10] named 'logits'; --task to change)"* ]] || fail "mlp: task line missing in: $out"
+[[ $out == *"flips"* ]] || fail "mlp: the classification verdict is missing"
+out=$("$fpaudit" "${mlp[@]}" --format table --task regress --tolerance rtol=0,atol=0.05 2>err.txt) || fail "mlp regress: exit $?, $(cat err.txt)"
+[[ $out == *"task: regress (tolerance rtol=0 atol=0.05; --task)"* ]] || fail "mlp regress: task line missing in: $out"
+[[ $out == *"within tol."* && $out != *"flips, Δ acc."* ]] || fail "mlp regress: not a regression verdict: $out"
+
+if [[ $failures -ne 0 ]]; then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "all task checks passed"
