@@ -59,7 +59,7 @@ void checked_gemm(const BackwardArithmetic& b, const GemmArgs& g, std::span<cons
   e.X = x_abs.data();
   e.Y = magnitude.data();
   exact_arithmetic().gemm(e);
-  const bounds::ArithmeticModel m = b.a.rounding_model();
+  const bounds::ArithmeticModel& m = b.model;
   for (long i = 0; i < g.M; ++i)
     for (long j = 0; j < g.N; ++j) {
       const std::size_t k = static_cast<std::size_t>(i * g.ldy + j);
@@ -72,11 +72,12 @@ double checked_dot(const BackwardArithmetic& b, std::span<const double> x, std::
   const double v = b.a.round(b.a.dot(x.data(), 1, w.data(), 1, n), Target::Storage);
   if (b.check) {
     const double exact = exact_arithmetic().dot(x.data(), 1, w.data(), 1, n);
-    std::vector<double> xa(x.begin(), x.end()), wa(w.begin(), w.end());
-    for (double& t : xa) t = std::fabs(t);
-    for (double& t : wa) t = std::fabs(t);
-    const double S = exact_arithmetic().dot(xa.data(), 1, wa.data(), 1, n);
-    b.check->add(v, exact, backward_sum_bound(b.a.rounding_model(), n, S, exact));
+    // Σ|x·w| needs no exact sum: binary64 products and sums of non-negative terms, rounded
+    // upward by the safety factor of n + 1 operations (theory/bounds-arithmetic.md §1).
+    double S = 0;
+    for (long i = 0; i < n; ++i) S += std::fabs(x[static_cast<std::size_t>(i)] * w[static_cast<std::size_t>(i)]);
+    S = bounds::up(S * bounds::safety(n + 1));
+    b.check->add(v, exact, backward_sum_bound(b.model, n, S, exact));
   }
   return v;
 }
@@ -86,17 +87,17 @@ double checked_sum(const BackwardArithmetic& b, std::span<const double> x) {
   const double v = b.a.round(b.a.sum(x.data(), 1, n), Target::Storage);
   if (b.check) {
     const double exact = exact_arithmetic().sum(x.data(), 1, n);
-    std::vector<double> xa(x.begin(), x.end());
-    for (double& t : xa) t = std::fabs(t);
-    b.check->add(v, exact, backward_sum_bound(b.a.rounding_model(), n, exact_arithmetic().sum(xa.data(), 1, n), exact));
+    double S = 0;
+    for (long i = 0; i < n; ++i) S += std::fabs(x[static_cast<std::size_t>(i)]);
+    S = bounds::up(S * bounds::safety(n + 1));
+    b.check->add(v, exact, backward_sum_bound(b.model, n, S, exact));
   }
   return v;
 }
 
 double checked_round(const BackwardArithmetic& b, double computed, double exact) {
   if (b.check) {
-    const bounds::ArithmeticModel m = b.a.rounding_model();
-    const double bound = bounds::up(m.storage.error(bounds::up(std::fabs(exact))) + bounds::up(std::fabs(exact) * 0x1p-53 + 0x1p-1074));
+    const double bound = bounds::up(b.model.storage.error(bounds::up(std::fabs(exact))) + bounds::up(std::fabs(exact) * 0x1p-53 + 0x1p-1074));
     b.check->add(computed, exact, bound);
   }
   return computed;

@@ -21,10 +21,15 @@ struct SumCheck {
   void merge(const SumCheck& o);
 };
 
-/// The arithmetic a backward pass runs in, and where its checks go (null: no check).
+/// The arithmetic a backward pass runs in, and where its checks go (null: no check) with the
+/// rounding model they read (a.rounding_model(), worked out once per pass).
 struct BackwardArithmetic {
+  BackwardArithmetic(const Arithmetic& arithmetic, SumCheck* c) : a(arithmetic), check(c) {
+    if (check) model = a.rounding_model();
+  }
   const Arithmetic& a;
   SumCheck* check = nullptr;
+  bounds::ArithmeticModel model;
 };
 
 /// The deterministic bound on |round_storage(ŝ) − Σ t_i| for n terms with Σ|t_i| ≤ S in an

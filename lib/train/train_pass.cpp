@@ -96,7 +96,7 @@ std::vector<Tensor> backward(const TrainableModel& m, const Arithmetic& a, const
       g = Tensor(act.value(s).shape);
       std::vector<Tensor*> want(layer.inputs.size(), nullptr);
       want[i] = &g;
-      const BackwardArithmetic b{a, checks ? &(*checks)[static_cast<std::size_t>(s)] : nullptr};
+      const BackwardArithmetic b(a, checks ? &(*checks)[static_cast<std::size_t>(s)] : nullptr);
       m.backward(l).run(b, in, act.value(out), grads[static_cast<std::size_t>(out)], want);
     }
   }
