@@ -28,7 +28,7 @@ Totals totals(const ChainTrainResult& c) {
   return t;
 }
 
-Cell ratio_cell(double v) { return std::isfinite(v) ? Cell::of_real(v) : Cell::missing("∞"); }
+Cell ratio_cell(double v) { return std::isfinite(v) ? Cell::of_real(v) : Cell::missing(std::isnan(v) ? "NaN" : "∞"); }
 
 /// (L_chain,0 − L_chain,T) / (L_ref,0 − L_ref,T): 1 when the chain's loss falls as the reference's.
 double loss_progress(const std::vector<double>& chain, const std::vector<double>& ref) {
