@@ -4,6 +4,7 @@
 // format's subnormal and normal range. The tables are report's Table (lib/report/table.h).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,5 +41,11 @@ std::string train_latex(const TrainResult& r, const TrainReportSource& source);
 /// Every gradient table, one row per chain and tensor.
 std::string train_csv(const TrainResult& r);
 std::string train_html(const TrainResult& r, const TrainReportSource& source);
+
+/// The JSON of a train-step run at `path`; none when the file is not one (an audit's JSON, or
+/// unreadable: the audit reader then says why).
+std::optional<nlohmann::json> read_train_json(const std::string& path);
+/// fpaudit table's rows for saved train-step JSON files: one per model and chain.
+Table train_comparison_table(const std::vector<nlohmann::json>& runs);
 
 }  // namespace fpaudit::train

@@ -23,6 +23,9 @@ grep -q '^## Loss scales' t.md || fail "train-step Markdown: no loss-scale table
 [[ $(head -1 t.csv) == chain,* ]] || fail "train-step CSV: header $(head -1 t.csv)"
 grep -q 'toprule' t.tex || fail "train-step LaTeX: no booktabs table"
 grep -q '<svg' t.html || fail "train-step HTML: no histogram"
+table=$("$fpaudit" table t.json 2>err) || fail "table of a train-step JSON: $(cat err)"
+grep -q "Training-step audits" <<<"$table" || fail "table: no training-step rows"
+grep -q '| `mlp` .*| `fp16` ' <<<"$table" || fail "table: no row for the MLP's fp16 chain"
 
 expect_error "fpaudit: error: --loss must be cross-entropy or mse, not 'hinge'" train-step "$data/mlp.onnx" --loss hinge
 expect_error "fpaudit: error: --loss-scale must be a positive number or 'dynamic', not '-4'" train-step "$data/mlp.onnx" --loss-scale=-4
