@@ -58,12 +58,14 @@ std::string histogram_svg(const GradientStats& g, int shift) {
   const double bw = static_cast<double>(W - left) / static_cast<double>(bins.size());
   auto x_of = [&](int e) { return left + (e - lo) * bw; };
   std::string o = fmt::format("<svg width=\"{}\" height=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">", W, H + bottom);
-  // Bands: flushed to 0 (below 2^-25), subnormal [2^-24, 2^-14), normal [2^-14, 2^16), overflow.
+  // Bands by binade: [2^e, 2^(e+1)) with e < −25 rounds to 0; e = −25 .. −15 is subnormal (the
+  // binade [2^-25, 2^-24) rounds to 2^-24, its lower end alone to 0); −14 .. 15 normal; 16 up
+  // overflows or lies beyond 65504.
   auto band = [&](int a, int b, const char* colour) {
     o += fmt::format("<rect x=\"{:.1f}\" y=\"0\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"/>", x_of(a), x_of(b) - x_of(a), H, colour);
   };
-  band(lo, -24, "#f6d5d5");
-  band(-24, -14, "#f9ead0");
+  band(lo, -25, "#f6d5d5");
+  band(-25, -14, "#f9ead0");
   band(-14, 16, "#dff0dc");
   band(16, hi + 1, "#f6d5d5");
   for (std::size_t i = 0; i < bins.size(); ++i) {

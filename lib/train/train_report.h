@@ -1,7 +1,7 @@
-// The reports of fpaudit train-step, in every format: JSON (everything, docs in
-// theory/training-step.md), the terminal, Markdown, CSV, LaTeX (booktabs) and one self-contained
-// HTML file with a histogram per gradient tensor of its exact magnitudes against the storage
-// format's subnormal and normal range. The tables are report's Table (lib/report/table.h).
+// The reports of fpaudit train-step, in every format: JSON (every field of TrainResult, named as
+// in lib/train/train_step.h; non-finite numbers as null), the terminal, Markdown, CSV, LaTeX
+// (booktabs) and one self-contained HTML file with a histogram per gradient tensor of its exact
+// magnitudes against the storage format's subnormal and normal range. The tables are report's Table (lib/report/table.h).
 #pragma once
 
 #include <optional>
