@@ -138,6 +138,30 @@ TEST_CASE("Relu, Conv (2 channels, 3×3, pad 1) and BatchNormalization: dX, dW, 
   CHECK(grads[static_cast<std::size_t>(p->plan->slot_of("x"))].data.empty());  // the input's gradient is not wanted
 }
 
+TEST_CASE("MaxPool routes dy to the first maximum of its window; AveragePool spreads dy/4 over it") {
+  for (const char* op : {"MaxPool", "AveragePool"}) {
+    INFO(op);
+    ModelBuilder mb;
+    mb.input("x", kFloat, {-1, 1, 2, 4}).output("z");
+    mb.node("Relu", {"x"}, {"r"});
+    auto& pool = mb.node(op, {"r"}, {"p"}, "pool");
+    set_attr(pool, "kernel_shape", std::vector<std::int64_t>{2, 2});
+    set_attr(pool, "strides", std::vector<std::int64_t>{2, 2});
+    mb.node("Flatten", {"p"}, {"z"});
+    const auto p = plan_for(mb.parse(), {1, 1, 2, 4});
+    const train::TrainableModel m(*p->plan);
+    const ExactArithmetic exact;
+    // Window 0 holds 3 twice (the first one gets the gradient); window 1 has its maximum 5 last.
+    const std::vector<double> x = {1, 3, 2, 0.5, 3, 2, 4, 5};
+    const std::vector<Tensor> constants = train::constants_with(m, exact, {});
+    const Activations act = train::forward(m, exact, constants, x);
+    const std::vector<Tensor> grads = train::backward(m, exact, act, {0.5, -2}, nullptr);
+    const std::vector<double> want = std::string(op) == "MaxPool" ? std::vector<double>{0, 0.5, 0, 0, 0, 0, 0, -2}
+                                                                  : std::vector<double>{0.125, 0.125, -0.5, -0.5, 0.125, 0.125, -0.5, -0.5};
+    CHECK(gradient_of(*p->plan, grads, "r") == want);
+  }
+}
+
 TEST_CASE("A model whose operator has no backward pass is refused, naming the node") {
   ModelBuilder mb;
   mb.input("x", kFloat, {-1, 4}).output("z");
