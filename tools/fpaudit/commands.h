@@ -15,5 +15,6 @@ void set_report_command(CLI::App& app, int& status);
 void set_table_command(CLI::App& app, int& status);
 void set_kernels_command(CLI::App& app, int& status);
 void set_bounds_command(CLI::App& app, int& status);
+void set_train_step_command(CLI::App& app, int& status);
 
 }  // namespace fpaudit::cli

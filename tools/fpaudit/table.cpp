@@ -7,6 +7,7 @@
 #include "fpaudit/commands.h"
 #include "fpaudit/output_set.h"
 #include "report/render.h"
+#include "train/train_report.h"
 
 namespace fpaudit::cli {
 
@@ -21,10 +22,15 @@ struct TableCommandOptions {
 int run_table_command(const TableCommandOptions& opt) {
   if (!opt.out.empty()) check_output_file(opt.out);
   std::vector<AuditDocument> docs;
-  for (const std::string& run : opt.runs) docs.push_back(read_audit_document(run));
+  std::vector<nlohmann::json> training;  // train-step runs get a table of their own
+  for (const std::string& run : opt.runs) {
+    if (const auto j = train::read_train_json(run)) training.push_back(*j);
+    else docs.push_back(read_audit_document(run));
+  }
+  auto render = [&](const Table& t) { return opt.format == "tex" ? table_latex(t) : opt.format == "csv" ? table_csv(t) : table_markdown(t); };
   // CSV rows stand alone (each names its model); Markdown and LaTeX name a model once per group.
-  const Table t = comparison_table(docs, opt.format == "csv");
-  const std::string text = opt.format == "tex" ? table_latex(t) : opt.format == "csv" ? table_csv(t) : table_markdown(t);
+  std::string text = docs.empty() ? "" : render(comparison_table(docs, opt.format == "csv"));
+  if (!training.empty()) text += (text.empty() ? "" : "\n") + render(train::train_comparison_table(training));
   if (opt.out.empty()) std::fputs(text.c_str(), stdout);
   else {
     write_file_atomic(opt.out, text);
@@ -38,7 +44,7 @@ int run_table_command(const TableCommandOptions& opt) {
 void set_table_command(CLI::App& app, int& status) {
   auto opt = std::make_shared<TableCommandOptions>();
   CLI::App* sub = app.add_subcommand("table", "Merge several saved audits into one comparison table (models x chains)");
-  sub->add_option("runs", opt->runs, "Audit JSON files written by fpaudit audit")->required();
+  sub->add_option("runs", opt->runs, "Audit JSON files written by fpaudit audit (or fpaudit train-step --json)")->required();
   sub->add_option("--format", opt->format, "md, tex or csv")->check(CLI::IsMember({"md", "tex", "csv"}))->capture_default_str();
   sub->add_option("--out", opt->out, "Write the table to this file (default: stdout)");
   sub->callback([opt, &status] { status = run_table_command(*opt); });

@@ -1,0 +1,254 @@
+#include "train/backward.h"
+
+#include <cmath>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "core/ops/conv.h"
+#include "core/ops/linear.h"
+#include "core/ops/normalization.h"
+#include "core/ops/pool.h"
+
+namespace fpaudit::train {
+
+namespace {
+
+std::span<const double> all(const Tensor& t) { return {t.data.data(), t.data.size()}; }
+
+/// Gemm Y = A'·B' + C with alpha = beta = 1, A not transposed and C one bias per feature (the
+/// form exporters write for a linear layer). A [M, K], B' (k, n) = B[n][k] with transB.
+class GemmBackward : public LayerBackward, private ops::GemmGeometry {
+ public:
+  explicit GemmBackward(const OpContext& ctx) : GemmGeometry(ctx) {
+    if (!simple() || trans_a_) ctx.fail("train-step differentiates Gemm with alpha = beta = 1, transA = 0 and a per-feature bias only");
+  }
+  std::vector<std::size_t> parameters() const override { return has_c_ ? std::vector<std::size_t>{1, 2} : std::vector<std::size_t>{1}; }
+  void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
+           std::span<Tensor* const> grads) const override {
+    const Tensor& A = *in[0];
+    const Tensor& B = *in[1];
+    if (grads[0]) {  // dA[m][k] = Σ_n dy[m][n]·B'(k, n)
+      GemmArgs g;
+      g.M = M_, g.N = K_, g.K = N_;
+      g.W = dy.data.data(), g.ldw = N_, g.w_step = 1;
+      g.X = B.data.data(), g.ldx = trans_b_ ? K_ : 1, g.x_step = trans_b_ ? 1 : N_;
+      g.Y = grads[0]->data.data(), g.ldy = K_;
+      checked_gemm(b, g, all(dy), all(B));
+    }
+    if (grads[1]) {  // dB'(k, n) = Σ_m A[m][k]·dy[m][n], stored in B's layout
+      GemmArgs g;
+      g.K = M_;
+      if (trans_b_) {  // dB[n][k] = Σ_m dy[m][n]·A[m][k]
+        g.M = N_, g.N = K_;
+        g.W = dy.data.data(), g.ldw = 1, g.w_step = N_;
+        g.X = A.data.data(), g.ldx = K_, g.x_step = 1;
+        g.Y = grads[1]->data.data(), g.ldy = K_;
+        checked_gemm(b, g, all(dy), all(A));
+      } else {  // dB[k][n] = Σ_m A[m][k]·dy[m][n]
+        g.M = K_, g.N = N_;
+        g.W = A.data.data(), g.ldw = 1, g.w_step = K_;
+        g.X = dy.data.data(), g.ldx = N_, g.x_step = 1;
+        g.Y = grads[1]->data.data(), g.ldy = N_;
+        checked_gemm(b, g, all(A), all(dy));
+      }
+    }
+    if (has_c_ && grads.size() > 2 && grads[2]) {  // dC[n] = Σ_m dy[m][n]
+      std::vector<double> column(static_cast<std::size_t>(M_));
+      for (long n = 0; n < N_; ++n) {
+        for (long m = 0; m < M_; ++m) column[static_cast<std::size_t>(m)] = dy.data[static_cast<std::size_t>(m * N_ + n)];
+        grads[2]->data[static_cast<std::size_t>(n)] = checked_sum(b, column);
+      }
+    }
+  }
+};
+
+/// Conv as im2col + GEMM (lib/core/ops/conv.h), one group. With col_n the K×P unrolled input of
+/// sample n: dW = Σ_n dy_n·col_nᵀ (one dot product of N·P terms per weight), and each input
+/// element's gradient is one dot product over the (output channel, tap) pairs that read it, in
+/// the order of the transposed convolution (channel-major, then tap).
+class ConvBackward : public LayerBackward, private ops::ConvGeometry {
+ public:
+  explicit ConvBackward(const OpContext& ctx) : ConvGeometry(ctx) {
+    if (conv_.groups_ != 1) ctx.fail("train-step differentiates Conv with one group only");
+    has_bias_ = ctx.has_input(2);
+    const std::int64_t P = conv_.out_plane_;
+    readers_.resize(static_cast<std::size_t>(conv_.in_plane_));
+    for (std::int64_t t = 0; t < conv_.taps_; ++t)
+      for (std::int64_t p = 0; p < P; ++p) {
+        const std::int32_t src = conv_.table_[static_cast<std::size_t>(t * P + p)];
+        if (src != ops::kPadding) readers_[static_cast<std::size_t>(src)].push_back({t, p});
+      }
+  }
+  std::vector<std::size_t> parameters() const override { return has_bias_ ? std::vector<std::size_t>{1, 2} : std::vector<std::size_t>{1}; }
+  void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
+           std::span<Tensor* const> grads) const override {
+    const std::int64_t N = conv_.batch_, C = conv_.channels_, M = conv_.group_outputs_, T = conv_.taps_;
+    const std::int64_t P = conv_.out_plane_, I = conv_.in_plane_, K = conv_.depth(), NP = N * P;
+    const double* x = in[0]->data.data();
+    const double* w = in[1]->data.data();
+    // dy as an M × (N·P) matrix: column n·P + p.
+    std::vector<double> dym(static_cast<std::size_t>(M * NP));
+    for (std::int64_t n = 0; n < N; ++n)
+      for (std::int64_t m = 0; m < M; ++m)
+        for (std::int64_t p = 0; p < P; ++p) dym[static_cast<std::size_t>(m * NP + n * P + p)] = dy.data[static_cast<std::size_t>((n * M + m) * P + p)];
+    if (grads[1]) {
+      std::vector<double> col(static_cast<std::size_t>(K * NP)), one(static_cast<std::size_t>(K * P));
+      for (std::int64_t n = 0; n < N; ++n) {
+        conv_.unroll(x + n * C * I, one.data());
+        for (std::int64_t k = 0; k < K; ++k)
+          for (std::int64_t p = 0; p < P; ++p) col[static_cast<std::size_t>(k * NP + n * P + p)] = one[static_cast<std::size_t>(k * P + p)];
+      }
+      GemmArgs g;
+      g.M = M, g.N = K, g.K = NP;
+      g.W = dym.data(), g.ldw = NP, g.w_step = 1;
+      g.X = col.data(), g.ldx = 1, g.x_step = NP;
+      g.Y = grads[1]->data.data(), g.ldy = K;
+      checked_gemm(b, g, dym, col);
+    }
+    if (has_bias_ && grads.size() > 2 && grads[2])
+      for (std::int64_t m = 0; m < M; ++m)
+        grads[2]->data[static_cast<std::size_t>(m)] = checked_sum(b, std::span<const double>(dym).subspan(static_cast<std::size_t>(m * NP), static_cast<std::size_t>(NP)));
+    if (grads[0]) {
+      std::vector<double> u, v;
+      for (std::int64_t n = 0; n < N; ++n)
+        for (std::int64_t c = 0; c < C; ++c)
+          for (std::int64_t i = 0; i < I; ++i) {
+            u.clear(), v.clear();
+            for (std::int64_t m = 0; m < M; ++m)
+              for (const Reader& r : readers_[static_cast<std::size_t>(i)]) {
+                u.push_back(w[m * K + c * T + r.tap]);
+                v.push_back(dy.data[static_cast<std::size_t>((n * M + m) * P + r.position)]);
+              }
+            grads[0]->data[static_cast<std::size_t>((n * C + c) * I + i)] = u.empty() ? 0.0 : checked_dot(b, u, v);
+          }
+    }
+  }
+
+ private:
+  struct Reader {
+    std::int64_t tap, position;
+  };
+  std::vector<std::vector<Reader>> readers_;  ///< per input position: the (tap, output) pairs reading it
+  bool has_bias_ = false;
+};
+
+/// BatchNormalization in inference form as the kernel evaluates it: y = x·s + t with
+/// s = round(γ/√(v+ε)), t = round(β − μ·s). dx = dy·s; dγ = Σ dy·x̂ with x̂ = (x − μ)·r,
+/// r = round(1/√(v+ε)), each step rounded into storage; dβ = Σ dy.
+class BatchNormBackward : public LayerBackward, private ops::BatchNormGeometry {
+ public:
+  explicit BatchNormBackward(const OpContext& ctx) : BatchNormGeometry(ctx) {}
+  std::vector<std::size_t> parameters() const override { return {1, 2}; }
+  void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
+           std::span<Tensor* const> grads) const override {
+    const Arithmetic& a = b.a;
+    const double* x = in[0]->data.data();
+    const double *gamma = in[1]->data.data(), *mean = in[3]->data.data(), *var = in[4]->data.data();
+    const std::int64_t L = outer_ * inner_;
+    std::vector<double> dys(static_cast<std::size_t>(L)), xhat(static_cast<std::size_t>(L));
+    for (std::int64_t c = 0; c < channels_; ++c) {
+      const double scale = a.round(gamma[c] / std::sqrt(var[c] + epsilon_));
+      const double r = a.round(1 / std::sqrt(var[c] + epsilon_));
+      for (std::int64_t n = 0; n < outer_; ++n)
+        for (std::int64_t i = 0; i < inner_; ++i) {
+          const std::size_t at = static_cast<std::size_t>((n * channels_ + c) * inner_ + i), k = static_cast<std::size_t>(n * inner_ + i);
+          dys[k] = dy.data[at];
+          xhat[k] = a.mul(a.sub(x[at], mean[c]), r);
+          if (grads[0]) grads[0]->data[at] = checked_round(b, a.mul(dy.data[at], scale), dy.data[at] * scale);
+        }
+      if (grads[1]) grads[1]->data[static_cast<std::size_t>(c)] = checked_dot(b, dys, xhat);
+      if (grads[2]) grads[2]->data[static_cast<std::size_t>(c)] = checked_sum(b, dys);
+    }
+  }
+};
+
+class ReluBackward : public LayerBackward {
+ public:
+  void run(const BackwardArithmetic&, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
+           std::span<Tensor* const> grads) const override {
+    // The derivative at 0 is taken as 0, as the frameworks do.
+    for (std::size_t i = 0; i < dy.data.size(); ++i) grads[0]->data[i] = in[0]->data[i] > 0 ? dy.data[i] : 0.0;
+  }
+};
+
+/// MaxPool routes each output's gradient to the first window element equal to the maximum;
+/// AveragePool spreads dy/count over its window. Where windows overlap, an input's shares are
+/// summed in storage, one rounding per addition.
+class PoolBackward : public LayerBackward, private ops::PoolGeometry {
+ public:
+  PoolBackward(const OpContext& ctx, bool max) : PoolGeometry(ctx, max) {}
+  void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor& out, const Tensor& dy,
+           std::span<Tensor* const> grads) const override {
+    const Arithmetic& a = b.a;
+    std::vector<double>& dx = grads[0]->data;
+    std::fill(dx.begin(), dx.end(), 0.0);
+    std::vector<char> touched(dx.size(), 0);
+    for (std::int64_t plane = 0; plane < planes_; ++plane) {
+      const double* xp = in[0]->data.data() + plane * in_plane_;
+      for (std::int64_t p = 0; p < out_plane_; ++p) {
+        const std::int32_t* first = windows_.source.data() + windows_.start[p];
+        const std::int64_t n = windows_.start[p + 1] - windows_.start[p];
+        const double g = dy.data[static_cast<std::size_t>(plane * out_plane_ + p)];
+        auto give = [&](std::int32_t src, double share) {
+          const std::size_t at = static_cast<std::size_t>(plane * in_plane_ + src);
+          dx[at] = touched[at] ? a.add(dx[at], share) : share;
+          touched[at] = 1;
+        };
+        if (max_) {
+          const double y = out.data[static_cast<std::size_t>(plane * out_plane_ + p)];
+          for (std::int64_t k = 0; k < n; ++k)
+            if (xp[first[k]] == y) {
+              give(first[k], g);
+              break;
+            }
+        } else {
+          const double count = windows_.count[static_cast<std::size_t>(p)];
+          const double share = checked_round(b, a.div(g, count), g / count);
+          for (std::int64_t k = 0; k < n; ++k) give(first[k], share);
+        }
+      }
+    }
+  }
+};
+
+class GlobalAveragePoolBackward : public LayerBackward, private ops::GlobalPoolGeometry {
+ public:
+  explicit GlobalAveragePoolBackward(const OpContext& ctx) : GlobalPoolGeometry(ctx) {}
+  void run(const BackwardArithmetic& b, std::span<const Tensor* const>, const Tensor&, const Tensor& dy,
+           std::span<Tensor* const> grads) const override {
+    const double count = static_cast<double>(plane_);
+    for (std::int64_t p = 0; p < planes_; ++p) {
+      const double g = dy.data[static_cast<std::size_t>(p)];
+      const double share = checked_round(b, b.a.div(g, count), g / count);
+      for (std::int64_t i = 0; i < plane_; ++i) grads[0]->data[static_cast<std::size_t>(p * plane_ + i)] = share;
+    }
+  }
+};
+
+/// Flatten, Reshape, Identity, Squeeze, Unsqueeze: the same elements in the same order.
+class ReshapeBackward : public LayerBackward {
+ public:
+  void run(const BackwardArithmetic&, std::span<const Tensor* const>, const Tensor&, const Tensor& dy,
+           std::span<Tensor* const> grads) const override {
+    grads[0]->data = dy.data;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<LayerBackward> make_layer_backward(const OpContext& ctx) {
+  const std::string& op = ctx.node.op_type;
+  if (op == "Gemm") return std::make_unique<GemmBackward>(ctx);
+  if (op == "Conv") return std::make_unique<ConvBackward>(ctx);
+  if (op == "BatchNormalization") return std::make_unique<BatchNormBackward>(ctx);
+  if (op == "Relu") return std::make_unique<ReluBackward>();
+  if (op == "MaxPool") return std::make_unique<PoolBackward>(ctx, true);
+  if (op == "AveragePool") return std::make_unique<PoolBackward>(ctx, false);
+  if (op == "GlobalAveragePool") return std::make_unique<GlobalAveragePoolBackward>(ctx);
+  if (op == "Flatten" || op == "Reshape" || op == "Identity" || op == "Squeeze" || op == "Unsqueeze")
+    return std::make_unique<ReshapeBackward>();
+  ctx.fail(fmt::format("train-step has no backward pass for {} yet", op));
+}
+
+}  // namespace fpaudit::train

@@ -1,0 +1,58 @@
+#include "train/loss.h"
+
+#include <cmath>
+
+namespace fpaudit::train {
+
+std::string_view loss_name(LossKind k) { return k == LossKind::CrossEntropy ? "cross-entropy" : "mse"; }
+
+double loss_value(LossKind k, std::span<const double> logits, std::span<const std::int64_t> labels, long classes) {
+  const long N = static_cast<long>(labels.size());
+  double total = 0;
+  for (long n = 0; n < N; ++n) {
+    const double* z = logits.data() + n * classes;
+    const long y = static_cast<long>(labels[static_cast<std::size_t>(n)]);
+    if (k == LossKind::CrossEntropy) {
+      double m = -INFINITY;
+      for (long j = 0; j < classes; ++j) m = std::fmax(m, z[j]);
+      double s = 0;
+      for (long j = 0; j < classes; ++j) s += std::exp(z[j] - m);
+      total += std::log(s) + m - z[y];
+    } else {
+      for (long j = 0; j < classes; ++j) {
+        const double d = z[j] - (j == y ? 1.0 : 0.0);
+        total += d * d;
+      }
+    }
+  }
+  return k == LossKind::CrossEntropy ? total / static_cast<double>(N) : total / static_cast<double>(N * classes);
+}
+
+std::vector<double> loss_gradient(const Arithmetic& a, LossKind k, std::span<const double> logits,
+                                  std::span<const std::int64_t> labels, long classes, double scale) {
+  constexpr Target acc = Target::Accumulator;
+  const long N = static_cast<long>(labels.size());
+  std::vector<double> g(logits.size()), e(static_cast<std::size_t>(classes));
+  for (long n = 0; n < N; ++n) {
+    const double* z = logits.data() + n * classes;
+    double* gn = g.data() + n * classes;
+    const long y = static_cast<long>(labels[static_cast<std::size_t>(n)]);
+    if (k == LossKind::CrossEntropy) {
+      double m = -INFINITY;
+      for (long j = 0; j < classes; ++j) m = std::fmax(m, z[j]);
+      for (long j = 0; j < classes; ++j) e[static_cast<std::size_t>(j)] = a.unary(UnaryFn::Exp, a.sub(z[j], m, acc), acc);
+      const double s = a.sum(e.data(), 1, classes);
+      const double factor = scale / static_cast<double>(N);
+      for (long j = 0; j < classes; ++j) {
+        const double p = a.div(e[static_cast<std::size_t>(j)], s, acc);
+        gn[j] = a.mul(a.sub(p, j == y ? 1.0 : 0.0, acc), factor);
+      }
+    } else {
+      const double factor = 2 * scale / static_cast<double>(N * classes);
+      for (long j = 0; j < classes; ++j) gn[j] = a.mul(a.sub(z[j], j == y ? 1.0 : 0.0, acc), factor);
+    }
+  }
+  return g;
+}
+
+}  // namespace fpaudit::train

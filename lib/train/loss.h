@@ -1,0 +1,28 @@
+// The loss at the network's output and its gradient with respect to the logits, in one
+// arithmetic. The gradient is multiplied by the loss scale S in the same rounding that forms it,
+// as a framework multiplies the loss by S before the backward pass.
+#pragma once
+
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/arithmetic.h"
+
+namespace fpaudit::train {
+
+enum class LossKind { CrossEntropy, MeanSquared };
+std::string_view loss_name(LossKind k);
+
+/// The loss of logits [N, C] against integer labels, in binary64 from the given logits (so a
+/// chain's loss is the loss of the logits it computed): cross-entropy of softmax, mean over the
+/// batch; or the mean squared error against the one-hot labels, mean over all N·C elements.
+double loss_value(LossKind k, std::span<const double> logits, std::span<const std::int64_t> labels, long classes);
+
+/// S·∂loss/∂logits in arithmetic a, in storage: for cross-entropy (softmax(z) − onehot)·S/N with
+/// the softmax evaluated as the chain's Softmax kernel does (max subtracted, exp and sum in the
+/// accumulation format); for the squared error (z − onehot)·2S/(N·C).
+std::vector<double> loss_gradient(const Arithmetic& a, LossKind k, std::span<const double> logits,
+                                  std::span<const std::int64_t> labels, long classes, double scale);
+
+}  // namespace fpaudit::train
