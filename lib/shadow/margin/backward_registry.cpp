@@ -20,9 +20,11 @@ std::unique_ptr<BackwardStep> make_reduce_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_movement_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_matmul_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_softmax_backward(const OpContext& ctx);
+std::unique_ptr<BackwardStep> make_layer_norm_backward(const OpContext& ctx);
+std::unique_ptr<BackwardStep> make_hard_sigmoid_backward(const OpContext& ctx);
 
 std::span<const BackwardRegistration> backward_registry() {
-  static const std::array<BackwardRegistration, 39> table{{
+  static const std::array<BackwardRegistration, 41> table{{
       {"Gemm", make_gemm_backward},
       {"Conv", make_conv_backward},
       {"BatchNormalization", make_batch_norm_backward},
@@ -62,6 +64,8 @@ std::span<const BackwardRegistration> backward_registry() {
       {"SpaceToDepth", make_movement_backward},
       {"MatMul", make_matmul_backward},
       {"Softmax", make_softmax_backward},
+      {"LayerNormalization", make_layer_norm_backward},
+      {"HardSigmoid", make_hard_sigmoid_backward},
   }};
   return table;
 }
