@@ -129,3 +129,43 @@ TEST_CASE("every backward step encloses the secant of its operator") {
     CHECK(covered.count(op) == 1);
   }
 }
+
+TEST_CASE("LayerNorm rows with tiny σ, decomposed and native: the secant stays enclosed") {
+  // x ↦ 3 + 1e-3·x, then a LayerNorm with ε = 1e-12: σ ≈ 1e-3 on a row mean of 3, so the
+  // normalisation divides by a σ a thousand times below the values it centres.
+  using B = test::ModelBuilder;
+  auto shift = [](B& b) {
+    b.initializer(test::float_tensor("s", {}, {1e-3f}));
+    b.initializer(test::float_tensor("m", {}, {3.0f}));
+    b.node("Mul", {"x", "s"}, {"xs"});
+    b.node("Add", {"xs", "m"}, {"x3"});
+  };
+  std::vector<test::OperatorExample> cases;
+  cases.push_back({"LayerNormalization", "tiny sigma, native", 17, {1, 4, 32}, 1, [shift](B& b) {
+                     shift(b);
+                     b.initializer(test::float_tensor("g", {32}, std::vector<float>(32, 1.5f)));
+                     test::set_attr(b.node("LayerNormalization", {"x3", "g"}, {"y"}), "epsilon", 1e-12f);
+                   }});
+  cases.push_back({"LayerNorm pattern", "tiny sigma, decomposed", 14, {1, 4, 32}, 1, [shift](B& b) {
+                     shift(b);
+                     b.initializer(test::float_tensor("two", {}, {2.0f}));
+                     b.initializer(test::float_tensor("eps", {}, {1e-12f}));
+                     test::set_attr(b.node("ReduceMean", {"x3"}, {"mu"}), "axes", std::vector<std::int64_t>{-1});
+                     b.node("Sub", {"x3", "mu"}, {"d"});
+                     b.node("Pow", {"d", "two"}, {"d2"});
+                     test::set_attr(b.node("ReduceMean", {"d2"}, {"v"}), "axes", std::vector<std::int64_t>{-1});
+                     b.node("Add", {"v", "eps"}, {"ve"});
+                     b.node("Sqrt", {"ve"}, {"sd"});
+                     b.node("Div", {"d", "sd"}, {"y"});
+                   }});
+  for (const test::OperatorExample& e : cases)
+    for (double step : {1e-3, 0.3}) {
+      CAPTURE(e.variant);
+      CAPTURE(step);
+      const Checked c = secant_check(e, step, 777);
+      REQUIRE(c.ran);
+      CHECK(c.observed <= c.bound + c.slack);
+      CHECK(std::isfinite(c.bound));
+      if (step < 0.01) CHECK(c.bound <= 1e3 * (c.observed + c.slack));
+    }
+}
