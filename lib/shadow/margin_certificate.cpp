@@ -20,13 +20,42 @@ struct Family {
 };
 
 /// The local bound ℓ_k of every layer at the chain's input enclosure lo ≤ x ≤ hi with exact
-/// inputs (zero_err: only the constants' rounding), into det / prob. Returns the union bound on
-/// the probability that any elementwise probabilistic bound fails.
+/// inputs (zero_err: only the constants' rounding), into det / prob. Layers whose constants'
+/// rounding is carried signed (BackwardStep::has_constant_error, theory/margin-bound-signed.md)
+/// get their rounding alone (no_err), and Δ with its spread into known / spread, when no_err is
+/// given (a posteriori only: a priori it would cost as much again for what the switches lose).
+/// Returns the union bound on the probability that any elementwise probabilistic bound fails.
 double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model, const Activations& lo, const Activations& hi,
-                    Activations& det, Activations& prob) {
+                    const Activations* no_err, Activations& det, Activations& prob, Activations* known, Activations* spread) {
   double failure = 0;
-  for (const PlannedLayer& layer : s.plan.layers()) {
-    const double f = bound_layer(layer, model, s.lambda, lo, hi, s.zero_err, s.zero_err, det, prob);
+  const auto& layers = s.plan.layers();
+  margin::ConstantError ce;
+  std::vector<const Tensor*> rounded;
+  std::vector<double> mid, rad;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const PlannedLayer& layer = layers[l];
+    const bool signed_constants = no_err && s.margin.step(l).has_constant_error();
+    const Activations& err = signed_constants ? *no_err : s.zero_err;
+    const double f = bound_layer(layer, model, s.lambda, lo, hi, err, err, det, prob);
+    if (signed_constants) {
+      rounded.clear();
+      for (int in : layer.inputs)
+        rounded.push_back(in >= 0 && s.plan.slots()[static_cast<std::size_t>(in)].constant ? &lo.value(in) : nullptr);
+      const std::vector<double>& a = lo.value(layer.inputs[0]).data;
+      const std::vector<double>& b = hi.value(layer.inputs[0]).data;
+      const bool point = &lo == &hi;
+      if (!point) {
+        mid.resize(a.size());
+        rad.resize(a.size());
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          mid[i] = 0.5 * a[i] + 0.5 * b[i];
+          rad[i] = bounds::up(bounds::max_num(mid[i] - a[i], b[i] - mid[i]));
+        }
+      }
+      s.margin.step(l).constant_error(point ? a.data() : mid.data(), point ? nullptr : rad.data(), rounded, ce);
+      known->mutable_value(layer.outputs[0]).data = ce.delta;
+      spread->mutable_value(layer.outputs[0]).data = ce.spread;
+    }
     for (int o : layer.outputs)
       if (o >= 0) failure += f * static_cast<double>(det.value(o).size());
   }
@@ -59,8 +88,9 @@ bool all_finite(const Tensor& t) {
 }  // namespace
 
 MarginScratch::MarginScratch(const Plan& plan, const std::vector<Tensor>& zero_constants)
-    : lo(plan, zero_constants), hi(plan, zero_constants), backward(plan) {
+    : lo(plan, zero_constants), hi(plan, zero_constants), no_err(plan, zero_constants), backward(plan) {
   for (int k = 0; k < 6; ++k) local.emplace_back(plan, zero_constants);
+  for (int k = 0; k < 2; ++k) known.emplace_back(plan, zero_constants);
 }
 
 void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, std::vector<MarginBlame*> blame) {
@@ -90,7 +120,8 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
   // [4, 5] the a-priori probabilistic pass (valid on the event that its enclosures hold).
   std::vector<Activations>& L = w.local;
   const bool finite = all_finite(s.chain.value(out));
-  v.failure = std::fmin(1.0, local_bounds(s, s.model, s.chain, s.chain, L[0], L[1]));
+  std::vector<Activations>& K = w.known;
+  v.failure = std::fmin(1.0, local_bounds(s, s.model, s.chain, s.chain, &w.no_err, L[0], L[1], &K[0], &K[1]));
   trajectory_boxes(s, w);
   for (const PlannedLayer& layer : s.plan.layers()) {
     if (layer.node->op_type != "Relu" && layer.node->op_type != "LeakyRelu") continue;
@@ -99,7 +130,7 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
     for (std::size_t i = 0; i < lo.size(); ++i) v.unstable += lo[i] < 0 && hi[i] > 0;
   }
   std::vector<Family> fam;
-  Family post{{&w.lo, &w.hi, &L[0], &L[1], &e0, s.observed_chain, s.observed_ref}};
+  Family post{{&w.lo, &w.hi, &L[0], &L[1], &e0, s.observed_chain, s.observed_ref, &K[0], &K[1]}};
   post.det = post.prob = finite;
   post.elementwise_det = &s.err.value(out);
   // Deterministic for both: the elementwise probabilistic bounds would add their own failure
@@ -109,8 +140,8 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
   double pri_failure = 0;
   if (s.apriori) {
     const bounds::ArithmeticModel& m = s.apriori_chain->model;
-    local_bounds(s, m, s.apriori->lo(false), s.apriori->hi(false), L[2], L[3]);
-    pri_failure = local_bounds(s, m, s.apriori->lo(true), s.apriori->hi(true), L[4], L[5]) + s.apriori->failure_probability();
+    local_bounds(s, m, s.apriori->lo(false), s.apriori->hi(false), nullptr, L[2], L[3], nullptr, nullptr);
+    pri_failure = local_bounds(s, m, s.apriori->lo(true), s.apriori->hi(true), nullptr, L[4], L[5], nullptr, nullptr) + s.apriori->failure_probability();
     Family det{{&s.apriori->lo(false), &s.apriori->hi(false), &L[2], &L[3], &e0, nullptr, nullptr}};
     det.prob = false;
     det.elementwise_det = det.elementwise_prob = &s.apriori->det(out);

@@ -26,6 +26,8 @@ struct MarginScratch {
   MarginScratch(const Plan& plan, const std::vector<Tensor>& zero_constants);
   Activations lo, hi;              ///< a-posteriori trajectory boxes
   std::vector<Activations> local;  ///< local bounds (margin_certificate.cpp says which is which)
+  Activations no_err;              ///< zero everywhere, constants included
+  std::vector<Activations> known;  ///< per family: the constants' signed rounding effect, its spread
   margin::MarginWorkspace backward;
 };
 

@@ -176,3 +176,13 @@ TEST_CASE("mutation: a shrunken margin bound is caught as violations") {
   CHECK(violations > 0);
   CHECK(r.classification[1].margin_violations > 0);
 }
+
+TEST_CASE("the ViT has a backward step for every layer, and its margin bound holds") {
+  const Constant x = read_npy(std::string(FPAUDIT_DATA_DIR) + "/test_images.npy");
+  const Model vit("vit");
+  const AuditResult r = audit(vit, x, 4);
+  check_sound(r);
+  // Every sample ran at least the runner-up's backward pass in every chain.
+  for (const SampleRecord& rec : r.records)
+    for (const ChainVerdict& c : rec.chains) CHECK(c.margin.directions >= 1);
+}

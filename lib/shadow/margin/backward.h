@@ -42,10 +42,23 @@ struct TrajectoryBox {
   const double* hi = nullptr;
 };
 
+/// What rounding a layer's constants to storage changes in its output, for layers linear in
+/// their constants (theory/margin-bound-signed.md): Δ = f(x; Ŵ) − f(x; W) with Ŵ the chain's
+/// rounded constants and W the model's, for every x in an input box [mid ± rad].
+struct ConstantError {
+  std::vector<double> delta;   ///< f(mid; Ŵ) − f(mid; W), rounded
+  std::vector<double> spread;  ///< ≥ |f(x; Ŵ) − f(x; W) − delta| for every x in the box, rounded up
+};
+
 /// One layer's backward step, prepared once per model.
 class BackwardStep {
  public:
   virtual ~BackwardStep() = default;
+  /// Whether constant_error is available: the layer is linear in its constants (Gemm, Conv).
+  virtual bool has_constant_error() const { return false; }
+  /// Computes ConstantError for the input box [mid ± rad] of the first input (rad null: a point)
+  /// and the chain's rounded constants (`rounded[i]` per node input, null for run-time ones).
+  virtual void constant_error(const double*, const double*, std::span<const Tensor* const>, ConstantError&) const {}
   /// Adds an enclosure of gᵀJ̃ to in[i] for every runtime input i (null for constants and
   /// absent inputs; those are never propagated to). `boxes[i]` encloses input i's trajectories.
   virtual void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const = 0;

@@ -50,10 +50,12 @@ struct TransposedProduct {
 /// Y = alpha·A'·B' + beta·C with A runtime, B constant (A' = Aᵀ when transA, likewise B).
 class GemmBackward : public BackwardStep {
  public:
-  explicit GemmBackward(const OpContext& ctx) : b_(ctx.const_inputs[1]) {
+  explicit GemmBackward(const OpContext& ctx) : b_(ctx.const_inputs[1]), c_(ctx.has_input(2) ? ctx.const_inputs[2] : nullptr) {
     trans_a_ = ctx.node.attr_int("transA", 0) != 0;
     trans_b_ = ctx.node.attr_int("transB", 0) != 0;
     alpha_ = ctx.node.attr_float("alpha", 1.0);
+    beta_ = ctx.node.attr_float("beta", 1.0);
+    if (c_) c_shape_ = c_->shape;
     const Shape& a = ctx.input_shapes[0];
     m_ = trans_a_ ? a[1] : a[0];
     k_ = trans_a_ ? a[0] : a[1];
@@ -102,11 +104,56 @@ class GemmBackward : public BackwardStep {
     add_scaled(unscaled, 0, alpha_, alpha_, *in[0], 0, m_ * k_);
   }
 
+ public:
+  bool has_constant_error() const override { return true; }
+  /// Δ = α·A'·(B̂ − B)' + β·(Ĉ − C), each B̂ − B exact (Sterbenz: a rounding to nearest is within
+  /// a factor 2 of its argument, or 0), the sums' binary64 rounding in the spread.
+  void constant_error(const double* x, const double* xr, std::span<const Tensor* const> rounded, ConstantError& e) const override {
+    const std::vector<double>& bh = rounded[1]->data;
+    const std::vector<double>& b = b_->values;
+    thread_local std::vector<double> db;
+    db.resize(b.size());
+    for (std::size_t i = 0; i < b.size(); ++i) db[i] = bh[i] - b[i];
+    e.delta.assign(static_cast<std::size_t>(m_ * n_), 0.0);
+    e.spread.assign(e.delta.size(), 0.0);
+    const double aa = std::fabs(alpha_), ab = std::fabs(beta_);
+    for (long m = 0; m < m_; ++m)
+      for (long n = 0; n < n_; ++n) {
+        double s = 0, abs = 0, spread = 0;
+        for (long k = 0; k < k_; ++k) {
+          const double d = db[static_cast<std::size_t>(trans_b_ ? n * k_ + k : k * n_ + n)];
+          const long ia = trans_a_ ? k * m_ + m : m * k_ + k;
+          s += x[ia] * d;
+          abs += std::fabs(x[ia] * d);
+          if (xr) spread += xr[ia] * std::fabs(d);
+        }
+        double dc = 0;
+        if (c_ && rounded.size() > 2 && rounded[2]) {
+          const std::size_t ic = c_index(m, n);
+          dc = rounded[2]->data[ic] - c_->values[ic];
+        }
+        const double y = alpha_ * s + beta_ * dc;
+        const double total = aa * abs + ab * std::fabs(dc);
+        const std::size_t o = static_cast<std::size_t>(m * n_ + n);
+        e.delta[o] = y;
+        e.spread[o] = bounds::nan_to_inf(inflate(aa * spread * bounds::safety(2 * k_ + 2) + dot_rounding(k_ + 4, total) + std::fabs(y) * 0x1p-52));
+      }
+  }
+
  private:
+  /// C's element for output (m, n) under unidirectional broadcasting.
+  std::size_t c_index(long m, long n) const {
+    if (c_shape_.empty()) return 0;
+    if (c_shape_.size() == 1) return c_shape_[0] == 1 ? 0 : static_cast<std::size_t>(n);
+    const long cm = c_shape_[0] == 1 ? 0 : m, cn = c_shape_[1] == 1 ? 0 : n;
+    return static_cast<std::size_t>(cm * c_shape_[1] + cn);
+  }
   const Constant* b_;
+  const Constant* c_;
+  Shape c_shape_;
   std::vector<double> abs_b_;
   bool trans_a_ = false, trans_b_ = false;
-  double alpha_ = 1;
+  double alpha_ = 1, beta_ = 1;
   long m_ = 0, k_ = 0, n_ = 0;
 };
 
@@ -114,7 +161,7 @@ class GemmBackward : public BackwardStep {
 /// the taps t of output p that read input s.
 class ConvBackward : public BackwardStep {
  public:
-  explicit ConvBackward(const OpContext& ctx) : w_(ctx.const_inputs[1]) {
+  explicit ConvBackward(const OpContext& ctx) : w_(ctx.const_inputs[1]), bias_(ctx.has_input(2) ? ctx.const_inputs[2] : nullptr) {
     const Shape& ws = ctx.input_shapes[1];
     const std::vector<std::int64_t> kernel(ws.begin() + 2, ws.end());
     const ops::Window win = ops::read_conv_window(ctx, kernel);
@@ -128,6 +175,14 @@ class ConvBackward : public BackwardStep {
     out_channels_ = ws[0];
     groups_ = ctx.node.attr_int("group", 1);
     for (double v : w_->values) abs_w_.push_back(std::fabs(v));
+    // Per group and column k = (c, tap): Σ_m |W[m, k]| over the group's output channels,
+    // rounded up (every term nonnegative).
+    const long cg = channels_ / groups_, mg = out_channels_ / groups_, rows = cg * taps_;
+    group_colsum_.assign(static_cast<std::size_t>(groups_ * rows), 0.0);
+    for (long group = 0; group < groups_; ++group)
+      for (long m = group * mg; m < (group + 1) * mg; ++m)
+        for (long k = 0; k < rows; ++k) group_colsum_[static_cast<std::size_t>(group * rows + k)] += abs_w_[static_cast<std::size_t>(m * rows + k)];
+    for (double& v : group_colsum_) v = inflate(v * bounds::safety(2 * mg));
   }
   void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
     if (!in[0]) return;
@@ -135,27 +190,36 @@ class ConvBackward : public BackwardStep {
     TransposedProduct t(static_cast<std::size_t>(batch_ * channels_ * in_plane_));
     // Per group: the column cotangent col[(c, tap), p] = Σ_m W[m, c, tap]·g[m, p] (a dense
     // product, contiguous in p), then scattered to the input positions the taps read.
-    thread_local std::vector<double> col_mid, col_abs, col_rad, abs_mid;
-    abs_mid.resize(out.mid.size());
-    for (std::size_t i = 0; i < abs_mid.size(); ++i) abs_mid[i] = std::fabs(out.mid[i]);
+    thread_local std::vector<double> col_mid, col_abs, col_rad, top;
     const std::size_t col_size = static_cast<std::size_t>(rows * out_plane_);
     for (long b = 0; b < batch_; ++b)
       for (long group = 0; group < groups_; ++group) {
         col_mid.assign(col_size, 0.0);
-        col_abs.assign(col_size, 0.0);
+        col_abs.resize(col_size);
         col_rad.assign(col_size, 0.0);
+        // Σ_m |W[m, k]|·|g[m, p]| only feeds the binary64 rounding term γ·Σ|w||mid| (~1e-16
+        // relative): bounded by colsum_k·max_m |g[m, p]| instead of a third accumulation.
+        top.assign(static_cast<std::size_t>(out_plane_), 0.0);
+        for (long m = group * mg; m < (group + 1) * mg; ++m) {
+          const double* gm = out.mid.data() + (b * out_channels_ + m) * out_plane_;
+          for (long p = 0; p < out_plane_; ++p) top[static_cast<std::size_t>(p)] = bounds::max_num(top[static_cast<std::size_t>(p)], std::fabs(gm[p]));
+        }
+        for (long k = 0; k < rows; ++k) {
+          const double cs = group_colsum_[static_cast<std::size_t>(group * rows + k)];
+          double* ca = col_abs.data() + k * out_plane_;
+          for (long p = 0; p < out_plane_; ++p) ca[p] = cs * top[static_cast<std::size_t>(p)];
+        }
         for (long m = group * mg; m < (group + 1) * mg; ++m) {
           const long y_base = (b * out_channels_ + m) * out_plane_;
-          const double *gm = out.mid.data() + y_base, *ga = abs_mid.data() + y_base, *gr = out.rad.data() + y_base;
+          const double *gm = out.mid.data() + y_base, *gr = out.rad.data() + y_base;
           const double* wrow = w_->values.data() + m * rows;
           const double* arow = abs_w_.data() + m * rows;
           for (long k = 0; k < rows; ++k) {
             const double wv = wrow[k], aw = arow[k];
             if (wv == 0) continue;
-            double *cm = col_mid.data() + k * out_plane_, *ca = col_abs.data() + k * out_plane_, *cr = col_rad.data() + k * out_plane_;
+            double *cm = col_mid.data() + k * out_plane_, *cr = col_rad.data() + k * out_plane_;
             for (long p = 0; p < out_plane_; ++p) {
               cm[p] += wv * gm[p];
-              ca[p] += aw * ga[p];
               cr[p] += aw * gr[p];
             }
           }
@@ -178,9 +242,56 @@ class ConvBackward : public BackwardStep {
     t.flush(2 * mg * taps_, *in[0]);
   }
 
+ public:
+  bool has_constant_error() const override { return true; }
+  /// Δ[m, p] = Σ_{c, tap} (Ŵ − W)[m, c, tap]·x[c, s(tap, p)] + (b̂ − b)[m]: the convolution with
+  /// the weights' rounding (exact differences, as for Gemm), summed in binary64.
+  void constant_error(const double* x, const double* xr, std::span<const Tensor* const> rounded, ConstantError& e) const override {
+    const long cg = channels_ / groups_, mg = out_channels_ / groups_, rows = cg * taps_;
+    const std::vector<double>& wh = rounded[1]->data;
+    const std::vector<double>& w = w_->values;
+    thread_local std::vector<double> dw, s, abs, spread;
+    dw.resize(w.size());
+    for (std::size_t i = 0; i < w.size(); ++i) dw[i] = wh[i] - w[i];
+    const std::size_t plane = static_cast<std::size_t>(out_plane_);
+    e.delta.assign(static_cast<std::size_t>(batch_ * out_channels_) * plane, 0.0);
+    e.spread.assign(e.delta.size(), 0.0);
+    for (long b = 0; b < batch_; ++b)
+      for (long m = 0; m < out_channels_; ++m) {
+        const long group = m / mg;
+        s.assign(plane, 0.0);
+        abs.assign(plane, 0.0);
+        spread.assign(plane, 0.0);
+        for (long k = 0; k < rows; ++k) {
+          const double d = dw[static_cast<std::size_t>(m * rows + k)], ad = std::fabs(d);
+          if (d == 0) continue;
+          const long c = k / taps_, tap = k % taps_;
+          const long x_base = (b * channels_ + group * cg + c) * in_plane_;
+          const std::int32_t* row = taps_table_.data() + tap * out_plane_;
+          for (long p = 0; p < out_plane_; ++p) {
+            const std::int32_t src = row[p];
+            if (src == ops::kPadding) continue;
+            const double v = x[x_base + src] * d;
+            s[static_cast<std::size_t>(p)] += v;
+            abs[static_cast<std::size_t>(p)] += std::fabs(v);
+            if (xr) spread[static_cast<std::size_t>(p)] += xr[x_base + src] * ad;
+          }
+        }
+        const double db = bias_ && rounded.size() > 2 && rounded[2] ? rounded[2]->data[static_cast<std::size_t>(m)] - bias_->values[static_cast<std::size_t>(m)] : 0.0;
+        for (std::size_t p = 0; p < plane; ++p) {
+          const std::size_t o = static_cast<std::size_t>(b * out_channels_ + m) * plane + p;
+          const double y = s[p] + db;
+          e.delta[o] = y;
+          e.spread[o] = bounds::nan_to_inf(inflate(spread[p] * bounds::safety(2 * rows + 2) + dot_rounding(rows + 4, abs[p] + std::fabs(db)) + std::fabs(y) * 0x1p-52));
+        }
+      }
+  }
+
  private:
   const Constant* w_;
+  const Constant* bias_;
   std::vector<double> abs_w_;
+  std::vector<double> group_colsum_;  ///< [group, k]: Σ_m |W[m, k]|, rounded up
   std::vector<std::int32_t> taps_table_;
   long taps_ = 0, in_plane_ = 0, out_plane_ = 0, batch_ = 0, channels_ = 0, out_channels_ = 0, groups_ = 1;
 };

@@ -39,6 +39,22 @@ double weighted(const Cotangent& g, const std::vector<double>& l) {
   return bounds::nan_to_inf(s * bounds::safety(2 * n + 2));
 }
 
+/// |g·Δ| for g ∈ [mid ± rad] and Δ ∈ [d ± spread]: |Σ mid·d| + Σ rad·|d| + Σ |G|·spread, with
+/// the binary64 rounding of the signed sum; rounded up.
+double signed_known(const Cotangent& g, const std::vector<double>& d, const std::vector<double>& spread) {
+  double sum = 0, abs = 0, rest = 0;
+  const long n = static_cast<long>(d.size());
+  for (long i = 0; i < n; ++i) {
+    const double m = g.mid[static_cast<std::size_t>(i)], r = g.rad[static_cast<std::size_t>(i)];
+    if (m == 0 && r == 0) continue;
+    const double p = m * d[static_cast<std::size_t>(i)];
+    sum += p;
+    abs += std::fabs(p);
+    rest += r * std::fabs(d[static_cast<std::size_t>(i)]) + (std::fabs(m) + r) * spread[static_cast<std::size_t>(i)];
+  }
+  return bounds::nan_to_inf(inflate(std::fabs(sum) + dot_rounding(n, abs) + rest * bounds::safety(4 * n + 4)));
+}
+
 }  // namespace
 
 MarginPlan::MarginPlan(const Plan& plan) : plan_(&plan) {
@@ -80,6 +96,11 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
     if (!g.reached) continue;
     b.layer_det[l] = weighted(g, terms.local_det->value(o).data);
     b.layer_prob[l] = weighted(g, terms.local_prob->value(o).data);
+    if (terms.known && mp.step(l).has_constant_error()) {
+      const double k = signed_known(g, terms.known->value(o).data, terms.known_spread->value(o).data);
+      b.layer_det[l] = bounds::up(b.layer_det[l] + k);
+      b.layer_prob[l] = bounds::up(b.layer_prob[l] + k);
+    }
     if (terms.observed_chain) {
       const std::vector<double>& yc = terms.observed_chain->value(o).data;
       const std::vector<double>& yr = terms.observed_ref->value(o).data;

@@ -46,6 +46,11 @@ struct MarginTerms {
   /// Optional: an observed local error per layer output, chain minus reference (first-order blame).
   const Activations* observed_chain = nullptr;
   const Activations* observed_ref = nullptr;
+  /// Optional (theory/margin-bound-signed.md): per layer output, for the layers with
+  /// BackwardStep::has_constant_error, the signed effect Δ of rounding their constants and its
+  /// spread; ℓ_k of those layers must then leave the constants' rounding out.
+  const Activations* known = nullptr;
+  const Activations* known_spread = nullptr;
 };
 
 struct MarginBound {

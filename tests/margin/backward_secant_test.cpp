@@ -1,0 +1,171 @@
+// Every backward step of the margin bound checked against its definition
+// (theory/margin-bound-nonlinear.md): for two inputs a and b and the exact network f, the
+// backward pass over boxes holding both trajectories must enclose the secant, i.e.
+//     |c·(f(a) − f(b))| ≤ |mid_0·(a − b)| + rad_0·|a − b|
+// which is margin_bound with every local error set to zero and e_0 = a − b. Run on every
+// operator example of the bound-rule tests (tests/bounds/operator_examples.h) whose operators all
+// have a backward step, with a − b small (the boxes of an audit) and large (slopes over wide
+// boxes: softmax rows, GELU, the divisor of a normalisation).
+#include <cmath>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "../bounds/operator_examples.h"
+#include "core/reference_arithmetic.h"
+#include "graph/loader.h"
+#include "shadow/margin/margin_bound.h"
+
+using namespace fpaudit;
+
+namespace {
+
+/// Deterministic N(0, 1) draws (Box–Muller on a 64-bit LCG), the same on every platform.
+struct Normal {
+  std::uint64_t s;
+  double uniform() {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (static_cast<double>(s >> 11) + 0.5) * 0x1p-53;
+  }
+  double operator()() { return std::sqrt(-2 * std::log(uniform())) * std::cos(6.283185307179586 * uniform()); }
+};
+
+double max_abs(const std::vector<double>& v) {
+  double m = 0;
+  for (double x : v) m = std::fmax(m, std::fabs(x));
+  return m;
+}
+
+struct Checked {
+  bool ran = false;
+  double observed = 0, bound = 0;
+  double slack = 0;  ///< the binary64 evaluation's own error in `observed`
+};
+
+/// The secant check on one example for inputs x and x + step·N(0, 1).
+Checked secant_check(const test::OperatorExample& e, double step, std::uint64_t seed) {
+  Graph g = test::example_model(e).parse();
+  infer_shapes(g, std::vector<Shape>{Shape(e.input.begin(), e.input.end())});
+  const Plan plan(g);
+  const margin::MarginPlan mp(plan);
+  Checked r;
+  if (!mp.available()) return r;
+  const int out = plan.output_slots().at(0);
+  if (element_count(plan.slots()[static_cast<std::size_t>(out)].shape) < 2) return r;
+  static const ExactArithmetic exact;
+  const std::vector<Tensor> constants = round_constants(plan, exact);
+  Normal normal{seed};
+  std::vector<double> xa(static_cast<std::size_t>(element_count(Shape(e.input.begin(), e.input.end()))));
+  for (double& v : xa) v = e.scale * normal();
+  std::vector<double> xb = xa, e0(xa.size());
+  for (std::size_t i = 0; i < xa.size(); ++i) {
+    xb[i] = xa[i] + step * e.scale * normal();
+    e0[i] = xa[i] - xb[i];
+  }
+  Activations A(plan, constants), B(plan, constants), lo(plan, constants), hi(plan, constants), zero(plan, constants);
+  A.set_input(0, xa);
+  B.set_input(0, xb);
+  A.run_all(exact);
+  B.run_all(exact);
+  // Boxes: the hull of the two binary64 trajectories, extended upward, widened by 2^-30 of the tensor's largest
+  // magnitude for the binary64 evaluation's own error (the exact values are within it).
+  for (std::size_t s = 0; s < plan.slots().size(); ++s) {
+    if (plan.slots()[s].constant) continue;
+    const int slot = static_cast<int>(s);
+    const std::vector<double>& a = A.value(slot).data;
+    const std::vector<double>& b = B.value(slot).data;
+    const double pad = 0x1p-30 * std::fmax(max_abs(a), max_abs(b)) + 1e-300;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      lo.mutable_value(slot).data[i] = std::fmin(a[i], b[i]) - pad;
+      // Off-centre on purpose: the box's midpoint is then not the mean-value point ½(a + b),
+      // so a step that leaves out a radius term fails.
+      hi.mutable_value(slot).data[i] = std::fmax(a[i], b[i]) + 0.7 * std::fabs(a[i] - b[i]) + pad;
+      zero.mutable_value(slot).data[i] = 0;
+    }
+  }
+  margin::MarginWorkspace w(plan);
+  margin::MarginTerms terms{&lo, &hi, &zero, &zero, &e0, nullptr, nullptr};
+  const std::vector<double>& ya = A.value(out).data;
+  const std::vector<double>& yb = B.value(out).data;
+  const int n = static_cast<int>(ya.size());
+  const margin::MarginBound mb = margin::margin_bound(mp, w, terms, out, 0, n - 1);
+  r.ran = true;
+  r.observed = std::fabs((ya[0] - ya[static_cast<std::size_t>(n - 1)]) - (yb[0] - yb[static_cast<std::size_t>(n - 1)]));
+  // The observed difference is itself a binary64 evaluation: allow 2^-30 of the outputs.
+  r.bound = mb.det;
+  r.slack = 0x1p-30 * (max_abs(ya) + max_abs(yb));
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("every backward step encloses the secant of its operator") {
+  std::set<std::string> covered;
+  int checked = 0;
+  for (const test::OperatorExample& e : test::operator_examples()) {
+    for (double step : {1e-3, 0.3}) {
+      CAPTURE(e.op);
+      CAPTURE(e.variant);
+      CAPTURE(step);
+      const Checked c = secant_check(e, step, 12345);
+      if (!c.ran) continue;
+      ++checked;
+      covered.insert(e.op);
+      CHECK(std::isfinite(c.observed));
+      CHECK(c.observed <= c.bound + c.slack);
+      // Not vacuous for small steps: the bound is of the order of the difference it bounds
+      // (first order: a wide box only costs its width times the cotangent).
+      if (step < 0.01 && std::isfinite(c.bound)) CHECK(c.bound <= 1e3 * (c.observed + c.slack));
+    }
+  }
+  MESSAGE("checked " << checked << " cases over " << covered.size() << " operators");
+  for (const char* op : {"Add", "Sub", "Mul", "Div", "Pow", "Erf", "Tanh", "Sigmoid", "Exp", "Sqrt", "HardSwish", "Softmax",
+                         "MatMul", "Transpose", "Gather", "Concat", "Slice", "ReduceMean", "ReduceSum",
+                         "LayerNormalization", "HardSigmoid"}) {
+    CAPTURE(op);
+    CHECK(covered.count(op) == 1);
+  }
+}
+
+TEST_CASE("LayerNorm rows with tiny σ, decomposed and native: the secant stays enclosed") {
+  // x ↦ 3 + 1e-3·x, then a LayerNorm with ε = 1e-12: σ ≈ 1e-3 on a row mean of 3, so the
+  // normalisation divides by a σ a thousand times below the values it centres.
+  using B = test::ModelBuilder;
+  auto shift = [](B& b) {
+    b.initializer(test::float_tensor("s", {}, {1e-3f}));
+    b.initializer(test::float_tensor("m", {}, {3.0f}));
+    b.node("Mul", {"x", "s"}, {"xs"});
+    b.node("Add", {"xs", "m"}, {"x3"});
+  };
+  std::vector<test::OperatorExample> cases;
+  cases.push_back({"LayerNormalization", "tiny sigma, native", 17, {1, 4, 32}, 1, [shift](B& b) {
+                     shift(b);
+                     b.initializer(test::float_tensor("g", {32}, std::vector<float>(32, 1.5f)));
+                     test::set_attr(b.node("LayerNormalization", {"x3", "g"}, {"y"}), "epsilon", 1e-12f);
+                   }});
+  cases.push_back({"LayerNorm pattern", "tiny sigma, decomposed", 14, {1, 4, 32}, 1, [shift](B& b) {
+                     shift(b);
+                     b.initializer(test::float_tensor("two", {}, {2.0f}));
+                     b.initializer(test::float_tensor("eps", {}, {1e-12f}));
+                     test::set_attr(b.node("ReduceMean", {"x3"}, {"mu"}), "axes", std::vector<std::int64_t>{-1});
+                     b.node("Sub", {"x3", "mu"}, {"d"});
+                     b.node("Pow", {"d", "two"}, {"d2"});
+                     test::set_attr(b.node("ReduceMean", {"d2"}, {"v"}), "axes", std::vector<std::int64_t>{-1});
+                     b.node("Add", {"v", "eps"}, {"ve"});
+                     b.node("Sqrt", {"ve"}, {"sd"});
+                     b.node("Div", {"d", "sd"}, {"y"});
+                   }});
+  for (const test::OperatorExample& e : cases)
+    for (double step : {1e-3, 0.3}) {
+      CAPTURE(e.variant);
+      CAPTURE(step);
+      const Checked c = secant_check(e, step, 777);
+      REQUIRE(c.ran);
+      CHECK(c.observed <= c.bound + c.slack);
+      CHECK(std::isfinite(c.bound));
+      if (step < 0.01) CHECK(c.bound <= 1e3 * (c.observed + c.slack));
+    }
+}
