@@ -78,7 +78,8 @@ for (const model of models) {
   };
   // Where the full audit's time goes (phase_seconds of the 1-thread run when measured, else 2).
   const cpu = audit.timing.phase_seconds;
-  const parts = { 'reference (evaluation)': cpu.reference.evaluate, 'reference (bounds)': cpu.reference.bounds, certificates: cpu.certificates ?? 0, other: cpu.other };
+  const parts = { setup: cpu.setup ?? 0, 'reference (evaluation)': cpu.reference.evaluate, 'reference (bounds)': cpu.reference.bounds,
+                  certificates: cpu.certificates ?? 0, 'margin certificates': cpu.margin_certificates ?? 0, other: cpu.other };
   for (const [c, t] of Object.entries(cpu.chains)) {
     parts[`${c} (evaluation)`] = t.evaluate;
     parts[`${c} (bounds)`] = t.bounds;
@@ -114,7 +115,7 @@ for (const [model, m] of Object.entries(summary.models)) {
 out.push('');
 out.push('Times in ms per sample. Share of the full audit\'s time (1 thread), by phase:');
 out.push('');
-const shareKeys = ['reference (evaluation)', 'reference (bounds)', ...CHAINS.flatMap((c) => [`${c} (evaluation)`, `${c} (bounds)`, `${c} (statistics)`]), 'certificates', 'other'];
+const shareKeys = ['setup', 'reference (evaluation)', 'reference (bounds)', ...CHAINS.flatMap((c) => [`${c} (evaluation)`, `${c} (bounds)`, `${c} (statistics)`]), 'certificates', 'margin certificates', 'other'];
 out.push('| part | ' + Object.keys(summary.models).join(' | ') + ' |');
 out.push('|---|' + Object.keys(summary.models).map(() => '--:').join('|') + '|');
 for (const k of shareKeys)

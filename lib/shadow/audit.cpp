@@ -430,6 +430,19 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   result.threads = threads;
   result.timing.chains.resize(s.chains.size());
+  const SampleChunks chunks(n, kChunk);
+  result.timing.setup = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // The run's cost from its first sample: multiply-adds per sample at the rate measured there.
+  auto report_estimate = [&](double first_sample_seconds) {
+    AuditEstimate e;
+    e.samples = n;
+    e.threads = static_cast<int>(std::min<long>(threads, chunks.count()));
+    for (const PlannedLayer& layer : plan.layers()) e.multiply_adds += static_cast<double>(layer.multiply_adds);
+    e.rate = first_sample_seconds > 0 ? e.multiply_adds / first_sample_seconds : 0;
+    e.setup_seconds = result.timing.setup;
+    e.seconds = e.setup_seconds + first_sample_seconds * static_cast<double>(n) / e.threads;
+    options.estimate(e);
+  };
   // One thread's working set: its activations, its timing, and the statistics of its chunk.
   struct Worker {
     explicit Worker(const Setup& s)
@@ -442,15 +455,18 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     std::vector<std::vector<LayerChainStats>> stats;
   };
   run_chunks_in_order(
-      SampleChunks(n, kChunk), threads, [&] { return Worker(s); },
+      chunks, threads, [&] { return Worker(s); },
       [&](Worker& k, const SampleChunk& chunk) {
         for (auto& row : k.stats)
           for (auto& cell : row) cell.clear();
         for (long i = chunk.first; i < chunk.last; ++i) {
           SampleRecord& r = result.records[i];
           k.lap.to(k.tm.other);
+          const auto sample_start = std::chrono::steady_clock::now();
           audit_sample(s, k.w, sample_values(inputs, i, per_sample), i, k.stats, r, k.tm);
           k.lap = Lap();
+          if (i == 0 && options.estimate)
+            report_estimate(std::chrono::duration<double>(std::chrono::steady_clock::now() - sample_start).count());
           r.label = labels ? static_cast<int>(labels->ints[i]) : -1;
         }
       },
@@ -464,12 +480,17 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
         result.timing.merge(k.tm);
       });
 
+  const auto loop_end = std::chrono::steady_clock::now();
   result.classification.assign(s.chains.size(), ChainClassification{});
   for (const SampleRecord& r : result.records) {
     if (r.label >= 0 && r.ref_top1 == r.label) ++result.reference_correct;
     for (std::size_t c = 0; c < s.chains.size(); ++c) result.classification[c].add(r, r.chains[c]);
   }
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto end = std::chrono::steady_clock::now();
+  result.seconds = std::chrono::duration<double>(end - start).count();
+  // The tallies above and whatever the threads' own laps missed (the parallel region's start and
+  // end), measured on the wall: phases + this = threads x the loop's wall time + setup + tallies.
+  result.timing.other += std::chrono::duration<double>(end - loop_end).count();
   return result;
 }
 
