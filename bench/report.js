@@ -64,6 +64,8 @@ for (const model of models) {
   const macs = audit.layers.reduce((s, l) => s + l.multiply_adds, 0);
   const ms = (r) => (r ? (1000 * r.seconds) / r.samples : null);
   const m = { samples: n, multiply_adds_per_sample: macs, ms_per_sample: {}, multiply_adds_per_second_per_core: {}, peak_mb: {} };
+  // The model file's size: its fp32 weights, nearly all of it; peak memory is stated against it.
+  m.model_mb = fs.statSync(audit.model.path).size / (1024 * 1024);
   for (const r of rows.filter((x) => x.model === model)) {
     const key = `${r.kind} ${r.chain} ${r.threads}T`;
     m.ms_per_sample[key] = ms(r);
@@ -78,7 +80,8 @@ for (const model of models) {
   };
   // Where the full audit's time goes (phase_seconds of the 1-thread run when measured, else 2).
   const cpu = audit.timing.phase_seconds;
-  const parts = { 'reference (evaluation)': cpu.reference.evaluate, 'reference (bounds)': cpu.reference.bounds, certificates: cpu.certificates ?? 0, other: cpu.other };
+  const parts = { setup: cpu.setup ?? 0, 'reference (evaluation)': cpu.reference.evaluate, 'reference (bounds)': cpu.reference.bounds,
+                  certificates: cpu.certificates ?? 0, 'margin certificates': cpu.margin_certificates ?? 0, other: cpu.other };
   for (const [c, t] of Object.entries(cpu.chains)) {
     parts[`${c} (evaluation)`] = t.evaluate;
     parts[`${c} (bounds)`] = t.bounds;
@@ -100,7 +103,7 @@ const out = [];
 out.push(`Machine: ${machine.cpu}, ${machine.cores} cores; onnxruntime-node ${machine.onnxruntime}; fpaudit ${machine.fpaudit_commit}; load average at the end ${machine.load_average_at_end}.`);
 out.push('');
 out.push('| model | N | MACs/sample | ORT 1T / 2T | fpaudit run fp32 1T / 2T | audit, one chain (1T): ' + CHAINS.join(', ') +
-         ' | full audit 1T / 2T | audit / ORT 1T / 2T | fp16 MAC/s/core (run; in audit) | 2T/1T (audit; ORT) | peak MB (full audit 2T) |');
+         ' | full audit 1T / 2T | audit / ORT 1T / 2T | fp16 MAC/s/core (run; in audit) | 2T/1T (audit; ORT) | peak MB (full audit 2T) / model MB |');
 out.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
 for (const [model, m] of Object.entries(summary.models)) {
   const p = m.ms_per_sample;
@@ -109,12 +112,12 @@ for (const [model, m] of Object.entries(summary.models)) {
            `${pair(p['run fp32 1T'], p['run fp32 2T'])} | ${CHAINS.map((c) => f(p[`audit ${c} 1T`])).join(', ')} | ` +
            `${pair(p['audit all 1T'], p['audit all 2T'])} | ${pair(m.audit_over_ort['1T'], m.audit_over_ort['2T'])} | ` +
            `${(mac['fp16 1T'] / 1e9).toFixed(2)}e9; ${(mac['fp16 in the audit'] / 1e9).toFixed(2)}e9 | ` +
-           `${f(m.speedup_2T.audit)}; ${f(m.speedup_2T.ort)} | ${f(m.peak_mb['audit all 2T'] ?? m.peak_mb['audit all 1T'])} |`);
+           `${f(m.speedup_2T.audit)}; ${f(m.speedup_2T.ort)} | ${f(m.peak_mb['audit all 2T'] ?? m.peak_mb['audit all 1T'])} / ${f(m.model_mb)} |`);
 }
 out.push('');
 out.push('Times in ms per sample. Share of the full audit\'s time (1 thread), by phase:');
 out.push('');
-const shareKeys = ['reference (evaluation)', 'reference (bounds)', ...CHAINS.flatMap((c) => [`${c} (evaluation)`, `${c} (bounds)`, `${c} (statistics)`]), 'certificates', 'other'];
+const shareKeys = ['setup', 'reference (evaluation)', 'reference (bounds)', ...CHAINS.flatMap((c) => [`${c} (evaluation)`, `${c} (bounds)`, `${c} (statistics)`]), 'certificates', 'margin certificates', 'other'];
 out.push('| part | ' + Object.keys(summary.models).join(' | ') + ' |');
 out.push('|---|' + Object.keys(summary.models).map(() => '--:').join('|') + '|');
 for (const k of shareKeys)

@@ -199,7 +199,8 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
   }
   j["timing"] = {{"seconds", r.seconds},
                  {"threads", r.threads},
-                 {"phase_seconds", {{"reference", {{"evaluate", r.timing.reference_evaluate}, {"bounds", r.timing.reference_bounds}}},
+                 {"phase_seconds", {{"setup", r.timing.setup},
+                                  {"reference", {{"evaluate", r.timing.reference_evaluate}, {"bounds", r.timing.reference_bounds}}},
                                   {"certificates", r.timing.apriori},
                                   {"margin_certificates", r.timing.margin},
                                   {"chains", phases},

@@ -55,29 +55,26 @@ void infinite_where_nonfinite(const PlannedLayer& layer, const Activations& valu
 }
 
 std::unique_ptr<AprioriChain> make_apriori_chain(const Plan& plan, const ChainSpec& spec,
-                                                 const std::vector<Tensor>& ref_constants) {
+                                                 const std::vector<Tensor>& ref_constants,
+                                                 std::shared_ptr<const StoredConstants> stored) {
   auto c = std::make_unique<AprioriChain>();
   c->spec = spec;
   c->arithmetic = make_chain_arithmetic(spec);
   c->model = bounds::ArithmeticModel::of(*c->arithmetic);
-  c->constants = round_constants(plan, *c->arithmetic);
-  c->constant_err = c->constants;
-  for (std::size_t k = 0; k < c->constant_err.size(); ++k)
-    for (std::size_t i = 0; i < c->constant_err[k].data.size(); ++i)
-      c->constant_err[k].data[i] = std::fabs(c->constants[k].data[i] - ref_constants[k].data[i]);
+  c->stored = stored ? std::move(stored) : store_constants(plan, *c->arithmetic, ref_constants);
   return c;
 }
 
 AprioriState::AprioriState(const Plan& plan, const AprioriChain& chain)
     : plan_(&plan),
       chain_(&chain),
-      lo_(plan, chain.constants),
-      hi_(plan, chain.constants),
-      lo_prob_(plan, chain.constants),
-      hi_prob_(plan, chain.constants),
-      err_(plan, chain.constant_err),
-      err_prob_(plan, chain.constant_err),
-      scratch_(plan, chain.constant_err) {}
+      lo_(plan, chain.constants()),
+      hi_(plan, chain.constants()),
+      lo_prob_(plan, chain.constants()),
+      hi_prob_(plan, chain.constants()),
+      err_(plan, chain.constant_err()),
+      err_prob_(plan, chain.constant_err()),
+      scratch_(plan, chain.constant_err()) {}
 
 void AprioriState::start(const std::vector<double>& x) {
   std::vector<double> xc = x;

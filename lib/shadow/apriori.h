@@ -33,12 +33,17 @@ struct AprioriChain {
   ChainSpec spec;
   std::unique_ptr<Arithmetic> arithmetic;  ///< only rounds the inputs and constants
   bounds::ArithmeticModel model;
-  std::vector<Tensor> constants;           ///< the chain's rounded constants (lo = hi = these)
-  std::vector<Tensor> constant_err;        ///< |rounded constant - exact constant|
+  /// The chain's rounded constants (lo = hi = these) and |rounded constant - exact constant|,
+  /// shared with every other chain of the same storage format.
+  std::shared_ptr<const StoredConstants> stored;
+  const std::vector<Tensor>& constants() const { return stored->values; }
+  const std::vector<Tensor>& constant_err() const { return stored->err; }
 };
-/// ref_constants: the reference's constants (the exact values).
+/// ref_constants: the reference's constants (the exact values). `stored`: the constants already
+/// prepared in the chain's storage format (store_constants), or null to prepare them here.
 std::unique_ptr<AprioriChain> make_apriori_chain(const Plan& plan, const ChainSpec& spec,
-                                                 const std::vector<Tensor>& ref_constants);
+                                                 const std::vector<Tensor>& ref_constants,
+                                                 std::shared_ptr<const StoredConstants> stored = nullptr);
 
 /// One thread's working set for one chain along one sample.
 class AprioriState {

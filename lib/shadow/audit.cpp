@@ -52,13 +52,13 @@ struct Setup {
   std::unique_ptr<Arithmetic> ref;
   std::vector<std::unique_ptr<Arithmetic>> chains;
   std::vector<Tensor> ref_constants;
-  std::vector<std::vector<Tensor>> chain_constants;
+  // Per chain: its constants and their rounding errors, one shared copy per storage format.
+  std::vector<std::shared_ptr<const StoredConstants>> stored;
   std::vector<int> group_of;        // storage group of each chain
   std::vector<int> group_leader;    // the first chain of each group (its arithmetic rounds)
   int fp32 = -1;                    // index of the fp32 chain, if selected
   bounds::ArithmeticModel ref_model;
   std::vector<bounds::ArithmeticModel> models;
-  std::vector<std::vector<Tensor>> constant_err;  // per chain: |rounded constant - exact constant|
   std::vector<Tensor> zero_constants;            // zero error for the reference's constants
   // The a-priori certificate: one propagation per chain, plus fp32's when it is not selected.
   std::vector<std::unique_ptr<AprioriChain>> apriori;
@@ -72,18 +72,18 @@ struct Setup {
     Workspace w{Activations(plan, ref_constants), {}, {}, {}, {}, Activations(plan, zero_constants), {}, {}, {}, {},
                 {}, {}, Activations(plan, zero_constants), {}, std::vector<double>(chains.size(), 0.0), {}};
     for (std::size_t c = 0; c < chains.size(); ++c) {
-      w.chain.emplace_back(plan, chain_constants[c]);
-      w.chain_local.emplace_back(plan, chain_constants[c]);
-      w.err.emplace_back(plan, constant_err[c]);
-      w.err_prob.emplace_back(plan, constant_err[c]);
-      w.local_err.emplace_back(plan, constant_err[c]);
-      w.local_err_prob.emplace_back(plan, constant_err[c]);
-      w.zero_err.emplace_back(plan, constant_err[c]);
+      w.chain.emplace_back(plan, stored[c]->values);
+      w.chain_local.emplace_back(plan, stored[c]->values);
+      w.err.emplace_back(plan, stored[c]->err);
+      w.err_prob.emplace_back(plan, stored[c]->err);
+      w.local_err.emplace_back(plan, stored[c]->err);
+      w.local_err_prob.emplace_back(plan, stored[c]->err);
+      w.zero_err.emplace_back(plan, stored[c]->err);
     }
     for (const auto& a : apriori) w.apriori.emplace_back(plan, *a);
     if (margin) w.margin = std::make_unique<MarginScratch>(plan, zero_constants);
     for (std::size_t g = 0; g < group_leader.size(); ++g) {
-      w.rounded.emplace_back(plan, chain_constants[group_leader[g]]);
+      w.rounded.emplace_back(plan, stored[group_leader[g]]->values);
       w.ref_local.emplace_back(plan, ref_constants);
       w.ref_local_err.emplace_back(plan, zero_constants);
     }
@@ -385,20 +385,15 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     if (labels->ints[i] < 0 || labels->ints[i] >= classes)
       throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
 
-  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, {}, -1, {}, {}, {}};
+  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, -1, {}, {}, {}};
   s.ref_constants = round_constants(plan, *s.ref);
   s.ref_model = bounds::ArithmeticModel::of(*s.ref);
   s.zero_constants = s.ref_constants;
   for (Tensor& t : s.zero_constants) std::fill(t.data.begin(), t.data.end(), 0.0);
   for (const ChainSpec& spec : options.chains) {
     s.chains.push_back(options.make_chain ? options.make_chain(spec) : make_chain_arithmetic(spec));
-    s.chain_constants.push_back(round_constants(plan, *s.chains.back()));
     s.models.push_back(bounds::ArithmeticModel::of(*s.chains.back()));
     s.ulps.emplace_back(spec.storage);
-    std::vector<Tensor> err = s.chain_constants.back();
-    for (std::size_t k = 0; k < err.size(); ++k)
-      for (std::size_t i = 0; i < err[k].data.size(); ++i) err[k].data[i] = std::fabs(err[k].data[i] - s.ref_constants[k].data[i]);
-    s.constant_err.push_back(std::move(err));
     if (spec.name == "fp32") s.fp32 = static_cast<int>(s.chains.size()) - 1;
     int g = -1;
     for (std::size_t k = 0; k < s.group_leader.size(); ++k)
@@ -406,6 +401,9 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     if (g < 0) {
       g = static_cast<int>(s.group_leader.size());
       s.group_leader.push_back(static_cast<int>(s.chains.size()) - 1);
+      s.stored.push_back(store_constants(plan, *s.chains.back(), s.ref_constants));
+    } else {
+      s.stored.push_back(s.stored[s.group_leader[g]]);
     }
     s.group_of.push_back(g);
   }
@@ -418,11 +416,16 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   s.shrink = options.shrink_bound.active() ? options.shrink_bound : bound_shrink_from_environment();
 
   if (options.apriori) {
-    for (const ChainSpec& spec : options.chains) s.apriori.push_back(make_apriori_chain(plan, spec, s.ref_constants));
+    for (std::size_t c = 0; c < s.chains.size(); ++c)
+      s.apriori.push_back(make_apriori_chain(plan, options.chains[c], s.ref_constants, s.stored[c]));
     s.apriori_fp32 = s.fp32;
     if (s.fp32 < 0) {
+      const ChainSpec fp32 = parse_chain("fp32");
+      std::shared_ptr<const StoredConstants> same;  // a chain storing in binary32 has them already
+      for (std::size_t c = 0; c < s.chains.size(); ++c)
+        if (options.chains[c].storage == fp32.storage) same = s.stored[c];
       s.apriori_fp32 = static_cast<int>(s.apriori.size());
-      s.apriori.push_back(make_apriori_chain(plan, parse_chain("fp32"), s.ref_constants));
+      s.apriori.push_back(make_apriori_chain(plan, fp32, s.ref_constants, same));
     }
   }
 
@@ -446,6 +449,19 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   result.threads = threads;
   result.timing.chains.resize(s.chains.size());
+  const SampleChunks chunks(n, kChunk);
+  result.timing.setup = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // The run's cost from its first sample: multiply-adds per sample at the rate measured there.
+  auto report_estimate = [&](double first_sample_seconds) {
+    AuditEstimate e;
+    e.samples = n;
+    e.threads = static_cast<int>(std::min<long>(threads, chunks.count()));
+    for (const PlannedLayer& layer : plan.layers()) e.multiply_adds += static_cast<double>(layer.multiply_adds);
+    e.rate = first_sample_seconds > 0 ? e.multiply_adds / first_sample_seconds : 0;
+    e.setup_seconds = result.timing.setup;
+    e.seconds = e.setup_seconds + first_sample_seconds * static_cast<double>(n) / e.threads;
+    options.estimate(e);
+  };
   // One thread's working set: its activations, its timing, and the statistics of its chunk.
   struct Worker {
     explicit Worker(const Setup& s)
@@ -458,15 +474,18 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     std::vector<std::vector<LayerChainStats>> stats;
   };
   run_chunks_in_order(
-      SampleChunks(n, kChunk), threads, [&] { return Worker(s); },
+      chunks, threads, [&] { return Worker(s); },
       [&](Worker& k, const SampleChunk& chunk) {
         for (auto& row : k.stats)
           for (auto& cell : row) cell.clear();
         for (long i = chunk.first; i < chunk.last; ++i) {
           SampleRecord& r = result.records[i];
           k.lap.to(k.tm.other);
+          const auto sample_start = std::chrono::steady_clock::now();
           audit_sample(s, k.w, sample_values(inputs, i, per_sample), i, k.stats, r, k.tm);
           k.lap = Lap();
+          if (i == 0 && options.estimate)
+            report_estimate(std::chrono::duration<double>(std::chrono::steady_clock::now() - sample_start).count());
           r.label = labels ? static_cast<int>(labels->ints[i]) : -1;
         }
       },
@@ -480,6 +499,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
         result.timing.merge(k.tm);
       });
 
+  const auto loop_end = std::chrono::steady_clock::now();
   result.classification.assign(s.chains.size(), ChainClassification{});
   for (const SampleRecord& r : result.records) {
     if (r.label >= 0 && r.ref_top1 == r.label) ++result.reference_correct;
@@ -490,8 +510,14 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   for (const SampleRecord& r : result.records)
     for (std::size_t k = 0; k < tasks.size(); ++k)
       for (std::size_t c = 0; c < s.chains.size(); ++c) result.task_summaries[k][c].add(r.tasks[k][c]);
-  result.parameter_causes = find_parameter_causes(plan, options.chains, s.chain_constants);
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<const std::vector<Tensor>*> stored_values;
+  for (const auto& st : s.stored) stored_values.push_back(&st->values);
+  result.parameter_causes = find_parameter_causes(plan, options.chains, stored_values);
+  const auto end = std::chrono::steady_clock::now();
+  result.seconds = std::chrono::duration<double>(end - start).count();
+  // The tallies above and whatever the threads' own laps missed (the parallel region's start and
+  // end), measured on the wall: phases + this = threads x the loop's wall time + setup + tallies.
+  result.timing.other += std::chrono::duration<double>(end - loop_end).count();
   return result;
 }
 

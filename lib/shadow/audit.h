@@ -25,6 +25,16 @@
 
 namespace fpaudit {
 
+/// What a run will cost, predicted from its first sample (AuditOptions::estimate).
+struct AuditEstimate {
+  long samples = 0;
+  int threads = 1;                ///< the threads that share the samples (at most one per chunk)
+  double multiply_adds = 0;       ///< per sample (the layers' Conv/Gemm/MatMul terms and elementwise ops)
+  double rate = 0;                ///< multiply-adds per second per thread, measured on the first sample
+  double setup_seconds = 0;       ///< spent before the first sample
+  double seconds = 0;             ///< predicted wall time of the whole run: setup + samples at `rate`
+};
+
 struct AuditOptions {
   std::vector<ChainSpec> chains;       ///< in report order
   std::string reference = "exact";     ///< "exact" or "mpfr:BITS"
@@ -41,6 +51,8 @@ struct AuditOptions {
   double margin_bound_scale = 1;
   /// Called (from one thread at a time, in sample order) after each chunk of samples.
   std::function<void(long done, long total)> progress;
+  /// Called once, from the thread that audited it, right after the first sample.
+  std::function<void(const AuditEstimate&)> estimate;
   /// Builds each chain's arithmetic; empty: make_chain_arithmetic (the host). `fpaudit audit
   /// --device cuda` passes one whose fp16 chains run their GEMMs on the GPU (lib/cuda).
   std::function<std::unique_ptr<Arithmetic>(const ChainSpec&)> make_chain;

@@ -7,7 +7,7 @@
 namespace fpaudit {
 
 std::vector<ParameterCause> find_parameter_causes(const Plan& plan, const std::vector<ChainSpec>& chains,
-                                                  const std::vector<std::vector<Tensor>>& rounded) {
+                                                  const std::vector<const std::vector<Tensor>*>& rounded) {
   std::vector<ParameterCause> out;
   const auto& layers = plan.layers();
   for (std::size_t l = 0; l < layers.size(); ++l)
@@ -17,7 +17,7 @@ std::vector<ParameterCause> find_parameter_causes(const Plan& plan, const std::v
       if (c.values.empty()) continue;  // integer and boolean constants are exact in every format
       for (std::size_t k = 0; k < chains.size(); ++k) {
         const Format& f = chains[k].storage;
-        const std::vector<double>& r = rounded[k][slot].data;
+        const std::vector<double>& r = (*rounded[k])[slot].data;
         ParameterCause p{static_cast<int>(l), plan.slots()[slot].name, static_cast<int>(k), static_cast<long>(r.size()), 0, 0, 0, 0};
         for (std::size_t i = 0; i < r.size(); ++i) {
           const double w = c.values[i], a = std::fabs(w);

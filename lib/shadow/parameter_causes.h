@@ -27,6 +27,6 @@ struct ParameterCause {
 /// holds chain c's constants indexed by slot (round_constants); only constants with at least
 /// one event are listed.
 std::vector<ParameterCause> find_parameter_causes(const Plan& plan, const std::vector<ChainSpec>& chains,
-                                                  const std::vector<std::vector<Tensor>>& rounded);
+                                                  const std::vector<const std::vector<Tensor>*>& rounded);
 
 }  // namespace fpaudit

@@ -16,14 +16,19 @@ struct ChainTiming {
 };
 
 struct AuditTiming {
+  /// Before the sample loop, on one thread: the constants in each storage format, the a-priori
+  /// chains, the margin plan. With `other` (inside the loop and after it) every second of the
+  /// run is in some phase: the phases add up to the wall time on one thread.
+  double setup = 0;
   double reference_evaluate = 0;  ///< the reference on its own values and on each storage group's rounded inputs
   double reference_bounds = 0;    ///< the reference's own error bounds
   double apriori = 0;             ///< the a-priori certificate's propagation and every chain's certificates
   double margin = 0;              ///< the margin-directed certificates (local bounds, backward passes)
   std::vector<ChainTiming> chains;
-  double other = 0;               ///< input rounding, classification, merging the per-chunk statistics
+  double other = 0;               ///< workspaces, input rounding, classification, merging the per-chunk statistics
 
   void merge(const AuditTiming& o) {
+    setup += o.setup;
     reference_evaluate += o.reference_evaluate;
     reference_bounds += o.reference_bounds;
     apriori += o.apriori;

@@ -1,6 +1,7 @@
 #include "shadow/plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <fmt/format.h>
@@ -106,6 +107,21 @@ std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a) {
     out[i].packs = std::make_shared<OperandPacks>();
   }
   return out;
+}
+
+std::shared_ptr<const StoredConstants> store_constants(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& exact) {
+  auto s = std::make_shared<StoredConstants>();
+  s->values = round_constants(plan, a);
+  s->err.resize(s->values.size());
+  for (std::size_t k = 0; k < s->values.size(); ++k) {
+    const Tensor& v = s->values[k];
+    Tensor& e = s->err[k];
+    e.shape = v.shape;
+    if (v.packs) e.packs = std::make_shared<OperandPacks>();  // a constant's, like `values`
+    e.data.resize(v.data.size());
+    for (std::size_t i = 0; i < v.data.size(); ++i) e.data[i] = std::fabs(v.data[i] - exact[k].data[i]);
+  }
+  return s;
 }
 
 Activations::Activations(const Plan& plan, const std::vector<Tensor>& constants)

@@ -58,6 +58,17 @@ class Plan {
 /// (empty tensors for non-constant slots).
 std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a);
 
+/// The constants of a plan in one storage format and their rounding errors |round(c) - c|:
+/// prepared once per storage format and shared read-only by every chain (and a-priori chain)
+/// that stores in it, instead of one binary64 copy of each per chain.
+struct StoredConstants {
+  std::vector<Tensor> values;  ///< round_constants(plan, a)
+  std::vector<Tensor> err;     ///< |values - exact|, exact = the reference's constants
+};
+/// The rounding of storage depends on the storage format alone, so chains sharing a format share
+/// these bits; `exact` are the reference's constants.
+std::shared_ptr<const StoredConstants> store_constants(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& exact);
+
 /// The values of every slot for one arithmetic during one sample (a thread's working set).
 class Activations {
  public:

@@ -41,7 +41,7 @@ Outcome check_model(const Plan& plan, const ChainSpec& spec, const std::vector<s
   const auto chain = make_apriori_chain(plan, spec, ref_constants);
   Outcome o;
   for (const std::vector<double>& x : samples) {
-    Activations r(plan, ref_constants), r_err(plan, zero), c(plan, chain->constants);
+    Activations r(plan, ref_constants), r_err(plan, zero), c(plan, chain->constants());
     AprioriState a(plan, *chain);
     r.set_input(0, x);
     r_err.set_input(0, std::vector<double>(x.size(), 0.0));

@@ -39,8 +39,8 @@ TEST_CASE("per-sample propagation is never looser than the norm-product bound (s
     double worst_ratio = 0;
     for (long s = 0; s < 8; ++s) {
       const std::vector<double> x = sample_values(images, s, 784);
-      Activations r(plan, ref_constants), c(plan, chain->constants), err(plan, chain->constant_err),
-          zero(plan, chain->constant_err), local(plan, chain->constant_err);
+      Activations r(plan, ref_constants), c(plan, chain->constants()), err(plan, chain->constant_err()),
+          zero(plan, chain->constant_err()), local(plan, chain->constant_err());
       std::vector<double> xc = x, e(x.size());
       chain->arithmetic->round_storage(xc);
       for (std::size_t i = 0; i < x.size(); ++i) e[i] = std::fabs(xc[i] - x[i]);

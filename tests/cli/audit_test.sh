@@ -23,6 +23,22 @@ grep -q '"schema": "fpaudit.audit"' run/audit.json || fail "audit.json lacks its
 [[ $(wc -l <run/samples.csv) -eq 4 ]] || fail "samples.csv should hold a header and 3 rows"
 ls run | grep -q tmp && fail "temporary files left in run/"
 
+# A run predicted to take longer than FPAUDIT_ESTIMATE_AFTER seconds (60 unless set) says so on
+# stderr, in one line, after its first sample; the run above (3 MLP samples) stayed silent. On one
+# thread the phases of timing.phase_seconds add up to the wall time (every second is in a phase).
+FPAUDIT_ESTIMATE_AFTER=0 "$fpaudit" audit "$model" --input "$images" --samples 3 --threads 1 --format json --out est \
+  >/dev/null 2>err.txt || fail "audit with an estimate: exit code $?"
+[[ $(wc -l <err.txt) -eq 1 ]] &&
+  grep -Eq '^fpaudit: estimate: about [0-9]+ s for 3 samples on 1 thread \([0-9.e+]+ M multiply-adds per sample at [0-9.e+]+ M/s per thread, measured on the first sample\)$' err.txt ||
+  fail "estimate line: $(cat err.txt)"
+perl -MJSON::PP -e '
+  local $/; open my $f, "<", $ARGV[0] or die; my $t = decode_json(<$f>)->{timing};
+  my $p = $t->{phase_seconds};
+  my $sum = $p->{setup} + $p->{reference}{evaluate} + $p->{reference}{bounds} + $p->{certificates} + $p->{margin_certificates} + $p->{other};
+  for my $c (values %{$p->{chains}}) { $sum += $c->{evaluate} + $c->{bounds} + $c->{statistics}; }
+  exit 1 unless $p->{setup} > 0 && abs($sum - $t->{seconds}) <= 0.01 * $t->{seconds} + 1e-3;
+' est/audit.json || fail "timing phases do not add up to the wall time on one thread"
+
 # Inputs of 5000 overflow binary16 in the first Gemm: --fail-on overflow exits 1 and says where.
 npy big.npy f4 2,1,28,28 5000
 "$fpaudit" audit "$model" --input big.npy --format json --out big --fail-on overflow >/dev/null 2>err.txt

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <sstream>
@@ -72,6 +73,24 @@ class ProgressBar {
   bool drawn_ = false;
 };
 
+/// Runs predicted to take longer than this many seconds say so first (`estimate_line`): 60, or
+/// FPAUDIT_ESTIMATE_AFTER (seconds; the CLI test sets it to 0).
+double estimate_threshold() {
+  const char* v = std::getenv("FPAUDIT_ESTIMATE_AFTER");
+  if (!v || !*v) return 60;
+  char* end = nullptr;
+  const double t = std::strtod(v, &end);
+  return end && *end == 0 && t >= 0 ? t : 60;
+}
+
+std::string estimate_line(const AuditEstimate& e) {
+  const double s = e.seconds;
+  const std::string when = s < 120 ? fmt::format("{:.0f} s", s) : s < 7200 ? fmt::format("{:.1f} min", s / 60) : fmt::format("{:.1f} h", s / 3600);
+  return fmt::format("fpaudit: estimate: about {} for {} samples on {} thread{} ({:.3g} M multiply-adds per sample at {:.3g} M/s per "
+                     "thread, measured on the first sample)",
+                     when, e.samples, e.threads, e.threads == 1 ? "" : "s", e.multiply_adds / 1e6, e.rate / 1e6);
+}
+
 int run_audit_command(const AuditCommandOptions& opt) {
   const std::filesystem::path data = data_dir();
   const std::string model = opt.model.empty() ? (data / "cnn.onnx").string() : opt.model;
@@ -99,6 +118,9 @@ int run_audit_command(const AuditCommandOptions& opt) {
   options.make_chain = chain_factory_for(opt.device, options.chains);
   ProgressBar bar;
   if (opt.progress || (!opt.no_progress && isatty(2))) options.progress = [&bar](long done, long total) { bar(done, total); };
+  options.estimate = [threshold = estimate_threshold()](const AuditEstimate& e) {
+    if (e.seconds > threshold) std::fprintf(stderr, "%s\n", estimate_line(e).c_str());
+  };
 
   const Constant x = read_npy(input);
   std::unique_ptr<Constant> y;

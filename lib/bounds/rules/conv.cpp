@@ -18,7 +18,10 @@ using ops::GroupedConvolution;
 double grouped_bound(const GroupedConvolution& cv, const ArithmeticModel& model, double lambda, const Enclosure& x,
                      const Enclosure& w, const Enclosure* bias, Tensor& det, Tensor& prob) {
   const long K = cv.depth(), P = cv.out_plane_;
-  Tensor lo({K, P}), hi({K, P}), err({K, P}), err_prob({K, P});
+  // One thread's unrolled matrices, kept between calls: every element is written before it is
+  // read (unroll fills all K·P), and allocating K·P zeros per call cost more than the unrolling.
+  thread_local Tensor lo, hi, err, err_prob;
+  for (Tensor* t : {&lo, &hi, &err, &err_prob}) t->resize({K, P});
   // Point values (lo = hi) and equal deterministic/probabilistic bounds are common (every pass
   // but the a-priori one, resp. the reference's and the certificate's): unroll them once and
   // let the column enclosure share them, which also lets matmul_bound skip its third sum.

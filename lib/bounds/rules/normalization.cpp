@@ -21,14 +21,19 @@ class BatchNormRule : public BoundRule, private BatchNormGeometry {
       auto constant = [&](std::size_t i) { return operand_at(r.inputs[i], static_cast<long>(c), false); };
       const BatchNormFold fold = batchnorm_fold(r.model, constant(1), constant(2), constant(3), constant(4), epsilon_);
       // With one tensor for both input bounds, the probabilistic bound is the deterministic one.
-      const bool same_err = r.inputs[0].err == r.inputs[0].err_prob;
+      const Enclosure& x = r.inputs[0];
+      const bool same_err = x.err == x.err_prob;
+      // Plain pointers: the compiler cannot tell that the output stores leave the inputs' vectors
+      // alone and would reload them per element. The operations per element are unchanged.
+      const double *lo = x.lo->data.data(), *hi = x.hi->data.data(), *ed = x.err->data.data(), *ep = x.err_prob->data.data();
+      double *det_out = r.det[0]->data.data(), *prob_out = r.prob[0]->data.data();
       for (std::int64_t n = 0; n < outer_; ++n) {
         const std::int64_t base = (n * channels_ + c) * inner_;
         for (std::int64_t i = 0; i < inner_; ++i) {
-          const long at = static_cast<long>(base + i);
-          const double det = batchnorm_bound(r.model, fold, operand_at(r.inputs[0], at, false));
-          r.det[0]->data[at] = det;
-          r.prob[0]->data[at] = same_err ? det : min_num(det, batchnorm_bound(r.model, fold, operand_at(r.inputs[0], at, true)));
+          const std::int64_t at = base + i;
+          const double det = batchnorm_bound(r.model, fold, {lo[at], hi[at], ed[at]});
+          det_out[at] = det;
+          prob_out[at] = same_err ? det : min_num(det, batchnorm_bound(r.model, fold, {lo[at], hi[at], ep[at]}));
         }
       }
     }
