@@ -15,6 +15,7 @@
 
 #include "graph/graph.h"
 #include "core/arithmetic.h"
+#include "shadow/chunk_exchange.h"
 #include "shadow/classify.h"
 #include "shadow/phase_timing.h"
 #include "shadow/plan.h"
@@ -46,6 +47,9 @@ struct AuditOptions {
   /// inactive, run_audit reads it from the environment (FPAUDIT_TEST_SHRINK_BOUND), which is how
   /// the CLI tests reach it.
   BoundShrink shrink_bound;
+  /// The other MPI ranks of the run (lib/dist): they share the chunks of samples and rank 0
+  /// merges them in order, so the result is the same bits. Null: this process does all.
+  ChunkExchange* exchange = nullptr;
 };
 
 struct AuditResult {
@@ -59,6 +63,7 @@ struct AuditResult {
   std::string margin_missing;
   long samples = 0;
   int threads = 1;
+  int ranks = 1;  ///< MPI ranks that shared the samples (threads is per rank)
   /// stats[layer][chain]
   std::vector<std::vector<LayerChainStats>> stats;
   std::vector<SampleRecord> records;              ///< one per sample
