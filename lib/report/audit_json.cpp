@@ -199,6 +199,7 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
   }
   j["timing"] = {{"seconds", r.seconds},
                  {"threads", r.threads},
+                 {"ranks", r.ranks},
                  {"phase_seconds", {{"setup", r.timing.setup},
                                   {"reference", {{"evaluate", r.timing.reference_evaluate}, {"bounds", r.timing.reference_bounds}}},
                                   {"certificates", r.timing.apriori},

@@ -14,7 +14,7 @@
 #include "shadow/bound_check.h"
 #include "shadow/certificate.h"
 #include "shadow/margin_certificate.h"
-#include "shadow/chunk_driver.h"
+#include "shadow/chunk_driver_ranks.h"
 
 namespace fpaudit {
 
@@ -473,8 +473,9 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
     Workspace w;
     std::vector<std::vector<LayerChainStats>> stats;
   };
-  run_chunks_in_order(
-      chunks, threads, [&] { return Worker(s); },
+  result.ranks = options.exchange ? options.exchange->size() : 1;
+  run_chunks(
+      chunks, threads, options.exchange, [&] { return Worker(s); },
       [&](Worker& k, const SampleChunk& chunk) {
         for (auto& row : k.stats)
           for (auto& cell : row) cell.clear();
@@ -489,6 +490,13 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
           r.label = labels ? static_cast<int>(labels->ints[i]) : -1;
         }
       },
+      // MPI ranks (shadow/chunk_exchange.h): a chunk's partial is its statistics and its records.
+      [&](Worker& k, const SampleChunk& chunk) {
+        return pack_audit_partial(k.stats, std::span(result.records).subspan(chunk.first, chunk.last - chunk.first));
+      },
+      [&](Worker& k, const SampleChunk& chunk, const ChunkBytes& bytes) {
+        unpack_audit_partial(bytes, k.stats, std::span(result.records).subspan(chunk.first, chunk.last - chunk.first));
+      },
       [&](Worker& k, const SampleChunk& chunk) {
         for (std::size_t l = 0; l < k.stats.size(); ++l)
           for (std::size_t c = 0; c < s.chains.size(); ++c) result.stats[l][c].merge(k.stats[l][c]);
@@ -498,6 +506,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
         k.lap.to(k.tm.other);
         result.timing.merge(k.tm);
       });
+  if (options.exchange && !options.exchange->root()) return result;  // rank 0 holds the merged result
 
   const auto loop_end = std::chrono::steady_clock::now();
   result.classification.assign(s.chains.size(), ChainClassification{});

@@ -15,6 +15,7 @@
 
 #include "graph/graph.h"
 #include "core/arithmetic.h"
+#include "shadow/chunk_exchange.h"
 #include "shadow/classify.h"
 #include "shadow/parameter_causes.h"
 #include "shadow/phase_timing.h"
@@ -62,6 +63,9 @@ struct AuditOptions {
   BoundShrink shrink_bound;
   /// --task, --class-axis, --tolerance (shadow/task.h); `labels` is set by run_audit.
   TaskOptions task;
+  /// The other MPI ranks of the run (lib/dist): they share the chunks of samples and rank 0
+  /// merges them in order, so the result is the same bits. Null: this process does all.
+  ChunkExchange* exchange = nullptr;
 };
 
 struct AuditResult {
@@ -75,6 +79,7 @@ struct AuditResult {
   std::string margin_missing;
   long samples = 0;
   int threads = 1;
+  int ranks = 1;  ///< MPI ranks that shared the samples (threads is per rank)
   /// stats[layer][chain]
   std::vector<std::vector<LayerChainStats>> stats;
   std::vector<SampleRecord> records;              ///< one per sample

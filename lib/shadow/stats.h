@@ -69,6 +69,7 @@ class LogHistogram {
   double quantile(double q) const;
 
  private:
+  friend struct HistogramCodec;  // shadow/chunk_codec.cpp: the exact state, between MPI ranks
   std::uint64_t total_ = 0;
   /// Counters of slots [first_, first_ + counts_.size()) only, every other slot being 0: values
   /// of one kind span a few dozen bins, so an audit's thousands of histograms stay small.

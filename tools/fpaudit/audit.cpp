@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
+#include <cstdlib>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +23,7 @@
 #include "graph/loader.h"
 #include "report/audit_report.h"
 #include "report/render.h"
+#include "dist/ranks.h"
 #include "shadow/audit.h"
 
 namespace fpaudit::cli {
@@ -91,7 +94,9 @@ std::string estimate_line(const AuditEstimate& e) {
                      when, e.samples, e.threads, e.threads == 1 ? "" : "s", e.multiply_adds / 1e6, e.rate / 1e6);
 }
 
-int run_audit_command(const AuditCommandOptions& opt) {
+/// The audit on this process's share of the samples (every rank runs it; under MPI only rank 0
+/// gets the merged result and writes anything). Returns the exit status.
+int audit_on_ranks(const AuditCommandOptions& opt, Ranks& ranks) {
   const std::filesystem::path data = data_dir();
   const std::string model = opt.model.empty() ? (data / "cnn.onnx").string() : opt.model;
   const std::string input = opt.input.empty() ? (data / "test_images.npy").string() : opt.input;
@@ -118,9 +123,12 @@ int run_audit_command(const AuditCommandOptions& opt) {
   options.make_chain = chain_factory_for(opt.device, options.chains);
   ProgressBar bar;
   if (opt.progress || (!opt.no_progress && isatty(2))) options.progress = [&bar](long done, long total) { bar(done, total); };
-  options.estimate = [threshold = estimate_threshold()](const AuditEstimate& e) {
-    if (e.seconds > threshold) std::fprintf(stderr, "%s\n", estimate_line(e).c_str());
+  options.estimate = [threshold = estimate_threshold(), root = ranks.root()](const AuditEstimate& e) {
+    if (root && e.seconds > threshold) std::fprintf(stderr, "%s\n", estimate_line(e).c_str());
   };
+  options.exchange = ranks.exchange();
+  if (std::getenv("FPAUDIT_TEST_FAIL_RANK") && std::atoi(std::getenv("FPAUDIT_TEST_FAIL_RANK")) == ranks.rank())
+    throw std::runtime_error(input + ": test hook FPAUDIT_TEST_FAIL_RANK: this rank cannot read the input");
 
   const Constant x = read_npy(input);
   std::unique_ptr<Constant> y;
@@ -133,8 +141,9 @@ int run_audit_command(const AuditCommandOptions& opt) {
   // The output folder is checked, and its staging folder made, before the audit runs.
   const std::vector<std::string> files = report_set_names(opt.formats);
   std::unique_ptr<OutputSet> set;
-  if (!files.empty()) set = std::make_unique<OutputSet>(opt.out, files);
+  if (!files.empty() && ranks.root()) set = std::make_unique<OutputSet>(opt.out, files);
   const AuditResult result = run_audit(plan, x, y.get(), options, input, labels);
+  if (!ranks.root()) return 0;  // rank 0 has the merged result and writes it
 
   // Every output is rendered from the JSON, exactly as `fpaudit report` renders a saved run.
   const nlohmann::json json = audit_to_json(result, plan, AuditSource{model, input, labels, FPAUDIT_VERSION});
@@ -149,6 +158,29 @@ int run_audit_command(const AuditCommandOptions& opt) {
   const std::vector<std::string> failed = failed_gates(result, gates);
   for (const std::string& f : failed) std::fprintf(stderr, "fpaudit: --fail-on: %s\n", f.c_str());
   return failed.empty() ? 0 : 1;
+}
+
+/// audit_on_ranks on every rank, which all end alike (shadow/chunk_exchange.h): a rank that
+/// fails before or during the chunks makes every rank throw, the error printed by rank 0 alone
+/// and nothing written; afterwards every rank exits with the largest status.
+int run_audit_command(const AuditCommandOptions& opt) {
+  Ranks& ranks = Ranks::world();
+  ChunkExchange* exchange = ranks.exchange();
+  int status = 0;
+  std::exception_ptr failure;
+  try {
+    status = audit_on_ranks(opt, ranks);
+  } catch (...) {
+    if (exchange && !exchange->concluded()) exchange->conclude(std::current_exception(), LONG_MAX);  // throws
+    if (exchange && exchange->failed()) throw;  // every rank knows and throws: no more collectives
+    failure = std::current_exception();
+    status = 2;
+  }
+  const int all = ranks.largest_exit_code(status);
+  if (failure) std::rethrow_exception(failure);
+  if (all == 2 && !ranks.root()) throw FailedOnAnotherRank();
+  if (all == 2) throw std::runtime_error("another rank failed after the audit");
+  return all;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "fpaudit/commands.h"
 #include "fpaudit/usage_errors.h"
 #include "fpaudit_version.h"
+#include "shadow/chunk_exchange.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"fpaudit: measures and bounds what 16-bit floating point does to a network"};
@@ -36,6 +37,8 @@ int main(int argc, char** argv) {
     // Usage errors exit 2 with one line, like every other bad input (CLI11 would print two).
     std::fprintf(stderr, "fpaudit: error: %s\n", fpaudit::cli::parse_error_message(app, e).c_str());
     return 2;
+  } catch (const fpaudit::FailedOnAnotherRank&) {
+    return 2;  // an MPI run failed: rank 0 prints the error, once
   } catch (const std::exception& e) {
     // Bad input of any kind (a ModelError names the file, node and problem): one line, exit 2.
     std::fprintf(stderr, "fpaudit: error: %s\n", e.what());
