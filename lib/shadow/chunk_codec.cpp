@@ -12,7 +12,7 @@ namespace fpaudit {
 static_assert(sizeof(Summary) == 64 && sizeof(ErrorStats) == 296 && sizeof(EventStats) == 56 &&
                   sizeof(BoundStats) == 496 && sizeof(MarginBlame) == 40 && sizeof(LayerChainStats) == 1680,
               "a statistics field was added or removed: keep chunk_codec.cpp in step");
-static_assert(sizeof(SampleRecord) == 72 && sizeof(ChainVerdict) == 160 && sizeof(MarginVerdict) == 96,
+static_assert(sizeof(SampleRecord) == 96 && sizeof(TaskSample) == 104 && sizeof(ChainVerdict) == 160 && sizeof(MarginVerdict) == 96,
               "a record field was added or removed: keep chunk_codec.cpp in step");
 
 void ByteWriter::u64(std::uint64_t v) {
@@ -171,6 +171,20 @@ void read_verdict(ByteReader& r, ChainVerdict& v) {
   read_margin(r, v.margin);
 }
 
+void write_task(ByteWriter& w, const TaskSample& t) {
+  for (double v : {t.max_abs, t.normwise, t.cosine, t.max_bound, t.bound_ratio, t.min_margin}) w.f64(v);
+  for (long v : {t.outside, t.decisions, t.flipped, t.certified_observed, t.certified_bound, t.violations}) w.i64(v);
+  w.u64((t.within_observed ? 1u : 0u) | (t.within_proved ? 2u : 0u) | (t.nonfinite ? 4u : 0u));
+}
+void read_task(ByteReader& r, TaskSample& t) {
+  for (double* v : {&t.max_abs, &t.normwise, &t.cosine, &t.max_bound, &t.bound_ratio, &t.min_margin}) *v = r.f64();
+  for (long* v : {&t.outside, &t.decisions, &t.flipped, &t.certified_observed, &t.certified_bound, &t.violations}) *v = r.i64();
+  const std::uint64_t f = r.u64();
+  t.within_observed = (f & 1u) != 0;
+  t.within_proved = (f & 2u) != 0;
+  t.nonfinite = (f & 4u) != 0;
+}
+
 }  // namespace
 
 void write_stats(ByteWriter& w, const LayerChainStats& s) {
@@ -211,6 +225,12 @@ void write_record(ByteWriter& w, const SampleRecord& s) {
   w.f64(s.margin_fp32);
   w.u64(s.chains.size());
   for (const ChainVerdict& v : s.chains) write_verdict(w, v);
+  // Per graph output, per chain: the task verdicts (shadow/task_judge.h).
+  w.u64(s.tasks.size());
+  for (const std::vector<TaskSample>& out : s.tasks) {
+    w.u64(out.size());
+    for (const TaskSample& t : out) write_task(w, t);
+  }
 }
 
 void read_record(ByteReader& r, SampleRecord& s) {
@@ -225,6 +245,15 @@ void read_record(ByteReader& r, SampleRecord& s) {
   if (n > 1u << 20) throw std::runtime_error("chunk partial: too many chains");
   s.chains.resize(n);
   for (ChainVerdict& v : s.chains) read_verdict(r, v);
+  const std::uint64_t outputs = r.u64();
+  if (outputs > 1u << 20) throw std::runtime_error("chunk partial: too many outputs");
+  s.tasks.resize(outputs);
+  for (std::vector<TaskSample>& out : s.tasks) {
+    const std::uint64_t m = r.u64();
+    if (m > 1u << 20) throw std::runtime_error("chunk partial: too many chains");
+    out.resize(m);
+    for (TaskSample& t : out) read_task(r, t);
+  }
 }
 
 ChunkBytes pack_audit_partial(const std::vector<std::vector<LayerChainStats>>& stats, std::span<const SampleRecord> records) {
