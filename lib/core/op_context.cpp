@@ -4,6 +4,27 @@
 
 namespace fpaudit {
 
+OpContext context_of(const Graph& graph, const Node& node) {
+  OpContext ctx{graph, node, {}, {}, {}};
+  for (const std::string& in : node.inputs) {
+    const Constant* c = in.empty() ? nullptr : graph.constant(in);
+    const ValueInfo* v = in.empty() ? nullptr : graph.value(in);
+    ctx.input_shapes.push_back(c ? c->shape : v ? v->shape : Shape{});
+    ctx.const_inputs.push_back(c);
+    if (!in.empty() && !c && !v) ctx.fail(fmt::format("input '{}' has no known shape", in));
+  }
+  for (const std::string& out : node.outputs) {
+    if (out.empty()) {  // an optional output nobody reads, or one infer_shapes made a constant
+      ctx.output_shapes.emplace_back();
+      continue;
+    }
+    const ValueInfo* v = graph.value(out);
+    if (!v) ctx.fail(fmt::format("output '{}' has no known shape", out));
+    ctx.output_shapes.push_back(v->shape);
+  }
+  return ctx;
+}
+
 void OpContext::fail(const std::string& problem) const {
   throw ModelError(fmt::format("{}: node '{}' ({}): {}", graph.source.string(), node.name, node.op_type, problem));
 }

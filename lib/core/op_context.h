@@ -25,6 +25,12 @@ struct OpContext {
   std::vector<std::int64_t> const_ints(std::size_t i) const;
 };
 
+/// The context a node's kernel and bound rule are prepared from: the shapes of its inputs and
+/// outputs as the graph knows them and its constant inputs. Fails naming the node when an input
+/// or output has no known shape. The planner, the margin pass and the training step all call it,
+/// so they see one context per node.
+OpContext context_of(const Graph& graph, const Node& node);
+
 namespace ops {
 /// Normalises an axis in [-rank, rank) to [0, rank); fails naming the node otherwise.
 int normalize_axis(const OpContext& ctx, std::int64_t axis, int rank);

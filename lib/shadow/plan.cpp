@@ -50,23 +50,7 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
   for (const ValueInfo& in : graph.inputs) inputs_.push_back(slot_for(in.name));
 
   for (const Node& node : graph.nodes) {
-    OpContext ctx{graph, node, {}, {}, {}};
-    for (const std::string& in : node.inputs) {
-      const Constant* c = in.empty() ? nullptr : graph.constant(in);
-      const ValueInfo* v = in.empty() ? nullptr : graph.value(in);
-      ctx.input_shapes.push_back(c ? c->shape : v ? v->shape : Shape{});
-      ctx.const_inputs.push_back(c);
-      if (!in.empty() && !c && !v) ctx.fail(fmt::format("input '{}' has no known shape", in));
-    }
-    for (const std::string& out : node.outputs) {
-      if (out.empty()) {  // an optional output nobody reads, or one infer_shapes made a constant
-        ctx.output_shapes.emplace_back();
-        continue;
-      }
-      const ValueInfo* v = graph.value(out);
-      if (!v) ctx.fail(fmt::format("output '{}' has no known shape", out));
-      ctx.output_shapes.push_back(v->shape);
-    }
+    const OpContext ctx = context_of(graph, node);
     PlannedLayer layer;
     layer.node = &node;
     layer.kernel = make_op_kernel(ctx);

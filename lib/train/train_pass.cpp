@@ -6,23 +6,6 @@
 
 namespace fpaudit::train {
 
-namespace {
-/// The context Plan prepared the node's kernel from (shapes and constants of its inputs).
-OpContext context_of(const Graph& graph, const Node& node) {
-  OpContext ctx{graph, node, {}, {}, {}};
-  for (const std::string& in : node.inputs) {
-    const Constant* c = in.empty() ? nullptr : graph.constant(in);
-    const ValueInfo* v = in.empty() ? nullptr : graph.value(in);
-    ctx.input_shapes.push_back(c ? c->shape : v ? v->shape : Shape{});
-    ctx.const_inputs.push_back(c);
-  }
-  for (const std::string& out : node.outputs) {
-    const ValueInfo* v = out.empty() ? nullptr : graph.value(out);
-    ctx.output_shapes.push_back(v ? v->shape : Shape{});
-  }
-  return ctx;
-}
-}  // namespace
 
 TrainableModel::TrainableModel(const Plan& plan) : plan_(&plan), producer_(plan.slots().size()) {
   const Graph& graph = plan.graph();

@@ -11,19 +11,9 @@ namespace fpaudit::margin {
 
 namespace {
 
-/// The OpContext a kernel was prepared with, rebuilt for the backward step (shadow/plan.cpp).
+/// The backward step of a node, prepared from the context its kernel was prepared from.
 std::unique_ptr<BackwardStep> prepare(const Graph& graph, const Node& node) {
-  OpContext ctx{graph, node, {}, {}, {}};
-  for (const std::string& in : node.inputs) {
-    const Constant* c = in.empty() ? nullptr : graph.constant(in);
-    const ValueInfo* v = in.empty() ? nullptr : graph.value(in);
-    ctx.input_shapes.push_back(c ? c->shape : v ? v->shape : Shape{});
-    ctx.const_inputs.push_back(c);
-  }
-  for (const std::string& out : node.outputs) {
-    const ValueInfo* v = out.empty() ? nullptr : graph.value(out);
-    ctx.output_shapes.push_back(v ? v->shape : Shape{});
-  }
+  const OpContext ctx = context_of(graph, node);
   return make_backward_step(ctx);
 }
 
