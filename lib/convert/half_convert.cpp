@@ -201,11 +201,10 @@ class Converter {
         continue;
       }
       const bool conv = converted(i);
-      bool touches_float = false;
+      bool any_half = false;
       for (int k = 0; k < n.input_size(); ++k) {
         const std::string v = n.input(k);
         if (!is_f32(v)) continue;
-        touches_float = true;
         const Need need = input_need(i, static_cast<std::size_t>(k));
         const bool half = need == Need::Any ? avail_.count({v, false}) == 0 : need == Need::Half;
         n.set_input(k, get(v, half, out));
@@ -215,8 +214,8 @@ class Converter {
       for (int k = 0; k < n.output_size(); ++k) {
         const std::string v = n.output(k);
         if (!is_f32(v)) continue;
-        touches_float = true;
         const bool half = conv && ty.output(static_cast<std::size_t>(k)) == Need::Half;
+        any_half = any_half || half;
         if (half && outputs_.count(v)) {
           const std::string produced = fresh(fmt::format("{}_{}", v, t_.suffix));
           n.set_output(k, produced);
@@ -228,7 +227,7 @@ class Converter {
         }
       }
       if (conv) retype_attributes(n);
-      if (conv && touches_float) ++result_.converted_nodes;
+      if (any_half) ++result_.converted_nodes;
       if (!conv) result_.kept.push_back(names_[i]);
       *out.Add() = std::move(n);
       for (const std::string& v : restore) {

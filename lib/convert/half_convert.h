@@ -37,7 +37,9 @@ struct ConvertResult {
   std::string model_bytes;                    ///< the serialized ModelProto (deterministic)
   std::vector<std::string> kept;              ///< the kept nodes, in the model's node order
   std::vector<OverflowingWeight> overflowing;  ///< in initializer order
-  long converted_nodes = 0;                   ///< nodes that now compute in 16 bits
+  /// Nodes with a 16-bit output; a node the user did not keep but whose operator takes no 16-bit
+  /// type at the model's opset (Conv in bfloat16) keeps float32 between Casts.
+  long converted_nodes = 0;
   long cast_nodes = 0;                        ///< Casts inserted
   long converted_constants = 0, float32_constants = 0;  ///< float32 constants turned 16-bit / left
   long dropped_nodes = 0;                     ///< nodes that fed no graph output (the loader drops them)
