@@ -17,6 +17,7 @@
 #include "core/arithmetic.h"
 #include "shadow/chunk_exchange.h"
 #include "shadow/classify.h"
+#include "shadow/external_outputs.h"
 #include "shadow/parameter_causes.h"
 #include "shadow/phase_timing.h"
 #include "shadow/plan.h"
@@ -66,6 +67,9 @@ struct AuditOptions {
   /// The other MPI ranks of the run (lib/dist): they share the chunks of samples and rank 0
   /// merges them in order, so the result is the same bits. Null: this process does all.
   ChunkExchange* exchange = nullptr;
+  /// --compare: real runtimes' outputs on the same inputs, judged next to the chains
+  /// (shadow/external_outputs.h).
+  std::vector<ExternalRun> compare;
 };
 
 struct AuditResult {
@@ -91,6 +95,7 @@ struct AuditResult {
   std::vector<OutputTask> tasks;                  ///< one per graph output
   std::vector<std::vector<TaskSummary>> task_summaries;  ///< [output][chain]
   std::vector<ParameterCause> parameter_causes;   ///< constants each chain's storage damages
+  std::vector<ExternalSummary> compare;           ///< one per AuditOptions::compare run
 };
 
 /// Runs the audit of `plan` on `inputs` (shape [N, ...] matching the model's first input with
