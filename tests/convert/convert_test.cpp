@@ -172,3 +172,25 @@ TEST_CASE("operator type rules come from ONNX's schemas") {
   CHECK(convert::operator_types("LayerNormalization", 17, h).output(1) == Need::Single);  // Mean: U, float or bfloat16
   CHECK(convert::operator_types("Conv", 13, "tensor(bfloat16)").input(0) == Need::Single);  // no bfloat16 Conv in opset 13
 }
+
+TEST_CASE("declared value types follow the values; Resize's scales stay float32") {
+  TempDir dir;
+  ModelBuilder b = two_gemms();
+  for (const char* v : {"h", "hr"}) {
+    onnx::ValueInfoProto* info = b.model.mutable_graph()->add_value_info();
+    info->set_name(v);
+    info->mutable_type()->mutable_tensor_type()->set_elem_type(kFloat);
+  }
+  const auto path = b.save(dir / "m.onnx");
+  // g2 kept: hr is still computed in binary16 (by r) and cast to float32 for g2.
+  const onnx::ModelProto m = parsed(convert_to_half(path, {{"g2"}, DType::Float16}));
+  for (const auto& v : m.graph().value_info()) CHECK_MESSAGE(v.type().tensor_type().elem_type() == kFloat16, v.name());
+
+  ModelBuilder r(13);
+  r.input("x", kFloat, {1, 1, 2, 2}).output("y", kFloat, {1, 1, 4, 4});
+  r.initializer(float_tensor("scales", {4}, {1, 1, 2, 2}));
+  set_attr(r.node("Resize", {"x", "", "scales"}, {"y"}, "up"), "mode", std::string("linear"));
+  const onnx::ModelProto up = parsed(convert_to_half(r.save(dir / "r.onnx"), {}));
+  CHECK(initializer(up, "scales").data_type() == kFloat);
+  CHECK(node_lines(up) == std::vector<std::string>{"Cast x -> x_fp16 to=10", "Resize x_fp16 -> y_fp16", "Cast y_fp16 -> y to=1"});
+}
