@@ -238,6 +238,30 @@ class Converter {
     gp.mutable_node()->Swap(&out);
   }
 
+  /// An initializer left as it is but stored in a file beside the source model: written into the
+  /// converted model instead, whose folder may hold no such file.
+  void inline_external(onnx::TensorProto& t) const {
+    const Constant& c = *g_.constant(t.name());
+    std::string raw;
+    auto put = [&raw](auto v) {
+      char b[sizeof(v)];
+      std::memcpy(b, &v, sizeof(v));  // little-endian hosts only, as the loader's readers
+      raw.append(b, sizeof(v));
+    };
+    switch (c.dtype) {
+      case DType::Float32: for (double v : c.values) put(static_cast<float>(v)); break;
+      case DType::Float64: for (double v : c.values) put(v); break;
+      case DType::Int64: for (std::int64_t v : c.ints) put(v); break;
+      case DType::Int32: for (std::int64_t v : c.ints) put(static_cast<std::int32_t>(v)); break;
+      default:
+        fail(g_.source, fmt::format("initializer '{}': external data of type {} is not supported by convert (it inlines float, "
+                                    "double, int32 and int64 weights)", t.name(), dtype_name(c.dtype)));
+    }
+    t.clear_external_data();
+    t.clear_data_location();
+    t.set_raw_data(std::move(raw));
+  }
+
   /// Attributes that fix a float32 output: Cast's `to` and ConstantOfShape's `value`.
   void retype_attributes(onnx::NodeProto& n) {
     for (onnx::AttributeProto& a : *n.mutable_attribute()) {
@@ -257,8 +281,10 @@ class Converter {
 
   void rewrite_constants_and_types() {
     onnx::GraphProto& gp = *m_.mutable_graph();
-    for (onnx::TensorProto& t : *gp.mutable_initializer())
+    for (onnx::TensorProto& t : *gp.mutable_initializer()) {
       if (half_.count(t.name()) && half_.at(t.name())) t = half_tensor(t.name(), *g_.constant(t.name()), t_);
+      else if (t.data_location() == onnx::TensorProto::EXTERNAL) inline_external(t);
+    }
     for (onnx::NodeProto& n : *gp.mutable_node()) {
       if (n.op_type() != "Constant" || !half_.count(n.output(0)) || !half_.at(n.output(0))) continue;
       // value_float, value_floats or value: one `value` tensor in the 16-bit type.

@@ -194,3 +194,38 @@ TEST_CASE("declared value types follow the values; Resize's scales stay float32"
   CHECK(initializer(up, "scales").data_type() == kFloat);
   CHECK(node_lines(up) == std::vector<std::string>{"Cast x -> x_fp16 to=10", "Resize x_fp16 -> y_fp16", "Cast y_fp16 -> y to=1"});
 }
+
+TEST_CASE("weights stored as external data are written into the converted model") {
+  TempDir dir;
+  ModelBuilder b = two_gemms();
+  // w2 (kept in float32 with g2) and w1 (converted) both from a file beside the source model.
+  {
+    std::FILE* f = std::fopen((dir / "w.bin").c_str(), "wb");
+    for (const auto& t : b.model.graph().initializer())
+      if (t.name() == "w1" || t.name() == "w2")
+        for (float v : t.float_data()) std::fwrite(&v, 4, 1, f);
+    std::fclose(f);
+  }
+  long offset = 0;
+  for (auto& t : *b.model.mutable_graph()->mutable_initializer()) {
+    if (t.name() != "w1" && t.name() != "w2") continue;
+    const long bytes = 4L * t.float_data_size();
+    t.clear_float_data();
+    t.set_data_location(onnx::TensorProto::EXTERNAL);
+    for (const auto& [k, v] : {std::pair<std::string, std::string>{"location", "w.bin"}, {"offset", std::to_string(offset)},
+                               {"length", std::to_string(bytes)}}) {
+      auto* e = t.add_external_data();
+      e->set_key(k);
+      e->set_value(v);
+    }
+    offset += bytes;
+  }
+  const ConvertResult r = convert_to_half(b.save(dir / "m.onnx"), {{"g2"}, DType::Float16});
+  const onnx::ModelProto m = parsed(r);
+  for (const char* w : {"w1", "w2"}) CHECK(initializer(m, w).data_location() == onnx::TensorProto::DEFAULT);
+  // Loaded from bytes alone (no folder to find w.bin in), w2 holds its float32 values.
+  const Graph g = parse_onnx(std::as_bytes(std::span(r.model_bytes)), "");
+  CHECK(g.constant("w2")->dtype == DType::Float32);
+  CHECK(g.constant("w2")->values[1] == -2.5);
+  CHECK(g.constant("w1")->values[3] == 0.5);
+}
