@@ -228,6 +228,9 @@ class Converter {
       }
       if (conv) retype_attributes(n);
       if (any_half) ++result_.converted_nodes;
+      bool f32_out = false;
+      for (const auto& v : n.output()) f32_out = f32_out || is_f32(v);
+      if (conv && !any_half && f32_out) result_.float32_by_schema.push_back(names_[i]);
       if (!conv) result_.kept.push_back(names_[i]);
       *out.Add() = std::move(n);
       for (const std::string& v : restore) {

@@ -42,6 +42,8 @@ struct ConvertResult {
   long converted_nodes = 0;
   long cast_nodes = 0;                        ///< Casts inserted
   long converted_constants = 0, float32_constants = 0;  ///< float32 constants turned 16-bit / left
+  /// Nodes not kept whose operator takes no 16-bit type at the model's opset: float32 between Casts.
+  std::vector<std::string> float32_by_schema;
   long dropped_nodes = 0;                     ///< nodes that fed no graph output (the loader drops them)
 };
 

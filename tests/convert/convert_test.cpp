@@ -229,3 +229,18 @@ TEST_CASE("weights stored as external data are written into the converted model"
   CHECK(g.constant("w2")->values[1] == -2.5);
   CHECK(g.constant("w1")->values[3] == 0.5);
 }
+
+TEST_CASE("bfloat16: an operator without a bfloat16 type stays float32 between Casts, and is named") {
+  TempDir dir;
+  ModelBuilder b(13);
+  b.input("x", kFloat, {1, 1, 3, 3}).output("y", kFloat, {1, 1, 3, 3});
+  b.initializer(float_tensor("w", {1, 1, 1, 1}, {0.5f}));
+  b.node("Conv", {"x", "w"}, {"c"}, "conv");
+  b.node("Relu", {"c"}, {"y"}, "relu");
+  const ConvertResult r = convert_to_half(b.save(dir / "m.onnx"), {{}, DType::BFloat16});
+  CHECK(r.float32_by_schema == std::vector<std::string>{"conv"});
+  CHECK(r.converted_nodes == 1);
+  const onnx::ModelProto m = parsed(r);
+  CHECK(initializer(m, "w").data_type() == kFloat);
+  CHECK(node_lines(m) == std::vector<std::string>{"Conv x -> c", "Cast c -> c_bf16 to=16", "Relu c_bf16 -> y_bf16", "Cast y_bf16 -> y to=1"});
+}

@@ -47,6 +47,11 @@ int run_convert(const ConvertCommandOptions& opt) {
                "which overflows to inf at run time in {}; keep {} in float32 to avoid it\n",
                w.name, w.elements_over, w.elements_over == 1 ? "" : "s", format, w.max_magnitude, fmt::join(w.consumers, ", "),
                w.consumers.size() == 1 ? "it" : "them");
+  if (!r.float32_by_schema.empty())
+    fmt::print("  {} node{} stay float32: {} operator{} take{} no {} at the model's opset: {}\n", r.float32_by_schema.size(),
+               r.float32_by_schema.size() == 1 ? "" : "s", r.float32_by_schema.size() == 1 ? "its" : "their",
+               r.float32_by_schema.size() == 1 ? "" : "s", r.float32_by_schema.size() == 1 ? "s" : "", format,
+               fmt::join(r.float32_by_schema, ", "));
   if (r.dropped_nodes > 0) fmt::print("  {} node{} feeding no graph output dropped\n", r.dropped_nodes, r.dropped_nodes == 1 ? "" : "s");
   if (opt.print_blocklists) fmt::print("\n{}", lists);
   else fmt::print("wrote {}\n", blocklists_path(opt.out).string());
