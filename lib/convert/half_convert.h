@@ -51,6 +51,11 @@ struct ConvertResult {
 /// that is no node of it, a format other than Float16/BFloat16) throws ModelError, one line.
 ConvertResult convert_to_half(const std::filesystem::path& path, const ConvertOptions& options);
 
+/// What `fpaudit convert` says after writing `out`: one line of counts, then one line per kept
+/// node, per weight the format cannot hold, for the nodes left float32 by their operator's
+/// schema, and for dropped nodes.
+std::string convert_summary(const ConvertResult& r, const std::string& out, DType target);
+
 /// The keep list of `fpaudit convert --keep`: the lines of a file (one node name per line; blank
 /// lines and '#' comments skipped; surrounding spaces trimmed) when `text` names an existing
 /// file, otherwise a comma-separated list.

@@ -37,22 +37,7 @@ int run_convert(const ConvertCommandOptions& opt) {
   write_file_atomic(opt.out, r.model_bytes);
   if (!opt.print_blocklists) write_file_atomic(blocklists_path(opt.out), lists);
 
-  const std::string format = opt.format == "bf16" ? "bfloat16" : "binary16";
-  fmt::print("wrote {}: {} nodes in {}, {} kept in float32, {} Cast nodes at the boundaries; {} float32 constants stored in {}, "
-             "{} left in float32\n",
-             opt.out, r.converted_nodes, format, r.kept.size(), r.cast_nodes, r.converted_constants, format, r.float32_constants);
-  for (const std::string& k : r.kept) fmt::print("  kept in float32: {}\n", k);
-  for (const OverflowingWeight& w : r.overflowing)
-    fmt::print("  weight '{}': {} element{} above {}'s largest finite value (max |w| = {:.6g}): kept in float32 behind a Cast, "
-               "which overflows to inf at run time in {}; keep {} in float32 to avoid it\n",
-               w.name, w.elements_over, w.elements_over == 1 ? "" : "s", format, w.max_magnitude, fmt::join(w.consumers, ", "),
-               w.consumers.size() == 1 ? "it" : "them");
-  if (!r.float32_by_schema.empty())
-    fmt::print("  {} node{} stay float32: {} operator{} take{} no {} at the model's opset: {}\n", r.float32_by_schema.size(),
-               r.float32_by_schema.size() == 1 ? "" : "s", r.float32_by_schema.size() == 1 ? "its" : "their",
-               r.float32_by_schema.size() == 1 ? "" : "s", r.float32_by_schema.size() == 1 ? "s" : "", format,
-               fmt::join(r.float32_by_schema, ", "));
-  if (r.dropped_nodes > 0) fmt::print("  {} node{} feeding no graph output dropped\n", r.dropped_nodes, r.dropped_nodes == 1 ? "" : "s");
+  fmt::print("{}", convert_summary(r, opt.out, options.target));
   if (opt.print_blocklists) fmt::print("\n{}", lists);
   else fmt::print("wrote {}\n", blocklists_path(opt.out).string());
   return 0;

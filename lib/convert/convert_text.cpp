@@ -1,8 +1,10 @@
-// The keep list's two ways in (a file advise writes, or a comma list) and its forms for other tools.
+// The text of fpaudit convert: the keep list in (a file advise writes, or a comma list), the
+// summary and the block lists for other tools out.
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "convert/half_convert.h"
 #include "graph/graph.h"
@@ -62,6 +64,29 @@ std::vector<std::string> parse_keep_list(const std::string& text) {
   while (std::getline(list, item, ','))
     if (!trim(item).empty()) names.push_back(trim(item));
   return names;
+}
+
+std::string convert_summary(const ConvertResult& r, const std::string& out, DType target) {
+  const std::string format = target == DType::BFloat16 ? "bfloat16" : "binary16";
+  auto plural = [](std::size_t n, const char* one, const char* many) { return n == 1 ? one : many; };
+  std::string s = fmt::format(
+      "wrote {}: {} nodes in {}, {} kept in float32, {} Cast nodes at the boundaries; {} float32 constants stored in {}, "
+      "{} left in float32\n",
+      out, r.converted_nodes, format, r.kept.size(), r.cast_nodes, r.converted_constants, format, r.float32_constants);
+  for (const std::string& k : r.kept) s += fmt::format("  kept in float32: {}\n", k);
+  for (const OverflowingWeight& w : r.overflowing)
+    s += fmt::format("  weight '{}': {} element{} above {}'s largest finite value (max |w| = {:.6g}): kept in float32 behind a "
+                     "Cast, which overflows to inf at run time in {}; keep {} in float32 to avoid it\n",
+                     w.name, w.elements_over, plural(static_cast<std::size_t>(w.elements_over), "", "s"), format, w.max_magnitude,
+                     fmt::join(w.consumers, ", "), plural(w.consumers.size(), "it", "them"));
+  const std::size_t n = r.float32_by_schema.size();
+  if (n > 0)
+    s += fmt::format("  {} node{} stay float32: {} operator{} take{} no {} at the model's opset: {}\n", n, plural(n, "", "s"),
+                     plural(n, "its", "their"), plural(n, "", "s"), plural(n, "s", ""), format, fmt::join(r.float32_by_schema, ", "));
+  if (r.dropped_nodes > 0)
+    s += fmt::format("  {} node{} feeding no graph output dropped\n", r.dropped_nodes,
+                     plural(static_cast<std::size_t>(r.dropped_nodes), "", "s"));
+  return s;
 }
 
 std::string block_lists_text(const std::vector<std::string>& kept) {
