@@ -1,9 +1,11 @@
 // Bound rules of Gemm and MatMul: the dot-product rule (bounds/linear.h) on the operands as the
-// kernels read them (lib/kernels/ops/linear.cpp).
+// kernels read them (lib/kernels/ops/linear.cpp); Einsum's on its offsets (lib/kernels/ops/einsum.cpp).
 #include <cmath>
 
 #include "bounds/linear.h"
+#include "bounds/reductions.h"
 #include "bounds/rules.h"
+#include "core/ops/einsum.h"
 #include "core/ops/linear.h"
 
 namespace fpaudit::bounds::rules {
@@ -62,11 +64,38 @@ class MatMulRule : public BoundRule, private MatMulGeometry {
   }
 };
 
+/// Einsum: ReduceSum's rule (one operand) or the dot-product rule (two) on each output's offsets.
+class EinsumRule : public BoundRule, private ops::EinsumGeometry {
+ public:
+  explicit EinsumRule(const OpContext& ctx) : EinsumGeometry(ctx) {}
+  void bound(const BoundRequest& r) const override {
+    double fail = 0;
+    std::vector<std::int64_t> a(static_cast<std::size_t>(K_)), b(a.size());
+    for (std::size_t o = 0; o < base_[0].size(); ++o) {
+      ElementBound e;
+      if (base_.size() == 1) {
+        e = reduction_bound(r.model, r.lambda, r.inputs[0], static_cast<long>(base_[0][o]), terms_[0].data(), K_, {});
+      } else {
+        for (std::size_t k = 0; k < a.size(); ++k) {
+          a[k] = base_[0][o] + terms_[0][k];
+          b[k] = base_[1][o] + terms_[1][k];
+        }
+        e = gathered_dot_bound(r.model, r.lambda, r.inputs[0], a.data(), r.inputs[1], b.data(), K_);
+      }
+      r.det[0]->data[o] = e.det;
+      r.prob[0]->data[o] = e.prob;
+      fail = std::fmax(fail, e.failure);
+    }
+    if (r.failure_probability) *r.failure_probability = fail;
+  }
+};
+
 }  // namespace
 
 void register_linear_rules(std::vector<BoundRuleRegistration>& r) {
   r.push_back({"Gemm", prepared<GemmRule>()});
   r.push_back({"MatMul", prepared<MatMulRule>()});
+  r.push_back({"Einsum", prepared<EinsumRule>()});
 }
 
 }  // namespace fpaudit::bounds::rules
