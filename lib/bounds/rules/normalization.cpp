@@ -69,8 +69,10 @@ class GroupNormRule : public BoundRule, private ops::GroupNormGeometry {
   GroupNormRule(const OpContext& ctx, bool instance) : GroupNormGeometry(ctx, instance) {}
   void bound(const BoundRequest& r) const override {
     double fail = 0;
+    std::vector<std::int64_t> positions;
     for (std::int64_t o = 0; o < rows_; ++o) {
-      const std::int64_t* at = scale_at_[static_cast<std::size_t>(o % groups_)].data();
+      scale_positions(o, positions);
+      const std::int64_t* at = positions.data();
       LayerNormRow row;
       row.n = length_;
       row.x = &r.inputs[0];

@@ -78,20 +78,22 @@ GroupNormGeometry::GroupNormGeometry(const OpContext& ctx, bool instance) {
   if (groups_ <= 0 || channels % groups_ != 0)
     ctx.fail(fmt::format("num_groups {} does not divide the {} channels", groups_, channels));
   // GroupNormalization-18 scales per group ([G]); opset 21 changed scale and bias to [C].
-  const bool per_group = !instance && ctx.graph.opset < 21;
-  const std::int64_t params = per_group ? groups_ : channels;
+  per_group_ = !instance && ctx.graph.opset < 21;
+  const std::int64_t params = per_group_ ? groups_ : channels;
   for (std::size_t i = 1; i < 3; ++i)
     if (!ctx.has_input(i) || ctx.input_shapes[i] != Shape{params})
       ctx.fail(fmt::format("input {} must have shape [{}] ({} at opset {})", i + 1, params,
-                           per_group ? "one value per group" : "one value per channel", ctx.graph.opset));
+                           per_group_ ? "one value per group" : "one value per channel", ctx.graph.opset));
   epsilon_ = ctx.node.attr_float("epsilon", 1e-5);
-  const std::int64_t per = channels / groups_;
+  inner_ = inner;
   rows_ = x[0] * groups_;
-  length_ = per * inner;
-  scale_at_.assign(static_cast<std::size_t>(groups_), std::vector<std::int64_t>(static_cast<std::size_t>(length_)));
-  for (std::int64_t g = 0; g < groups_; ++g)
-    for (std::int64_t j = 0; j < length_; ++j)
-      scale_at_[static_cast<std::size_t>(g)][static_cast<std::size_t>(j)] = per_group ? g : g * per + j / inner;
+  length_ = channels / groups_ * inner;
+}
+
+void GroupNormGeometry::scale_positions(std::int64_t row, std::vector<std::int64_t>& at) const {
+  const std::int64_t g = row % groups_, first = g * (length_ / std::max<std::int64_t>(inner_, 1));
+  at.resize(static_cast<std::size_t>(length_));
+  for (std::int64_t j = 0; j < length_; ++j) at[static_cast<std::size_t>(j)] = per_group_ ? g : first + j / inner_;
 }
 
 LrnGeometry::LrnGeometry(const OpContext& ctx) {

@@ -28,14 +28,17 @@ struct LayerNormGeometry {
 
 /// InstanceNormalization and GroupNormalization: X [N, C, inner...] as N·G rows of
 /// (C/G)·inner contiguous elements (InstanceNormalization: G = C), each normalised on its own as
-/// a LayerNormalization row; the scale and bias element of position j in row r is
-/// scale_at_[r % G][j] (the channel for InstanceNormalization and GroupNormalization-21, the
-/// group for GroupNormalization-18, whose scale and bias are [G]).
+/// a LayerNormalization row; the scale and bias element of position j in a row of group g is
+/// the channel g·C/G + j/inner (InstanceNormalization, GroupNormalization-21) or the group g
+/// (GroupNormalization-18, whose scale and bias are [G]).
 struct GroupNormGeometry {
   GroupNormGeometry(const OpContext& ctx, bool instance);
+  /// The scale and bias positions of row `row`'s elements, into `at` (length_ elements): worked
+  /// out per row rather than stored, as a stored map would be as large as the input.
+  void scale_positions(std::int64_t row, std::vector<std::int64_t>& at) const;
   double epsilon_ = 1e-5;
-  std::int64_t rows_ = 1, length_ = 1, groups_ = 1;
-  std::vector<std::vector<std::int64_t>> scale_at_;
+  std::int64_t rows_ = 1, length_ = 1, groups_ = 1, inner_ = 1;
+  bool per_group_ = false;
 };
 
 /// LRN: X [N, C, inner...]; element (n, c, i) reads the squares of channels first_[c] ..

@@ -86,9 +86,10 @@ class GroupNormalization : public OpKernel, private GroupNormGeometry {
     const double *gamma = in[1]->data.data(), *beta = in[2]->data.data();
     double* y = out[0]->data.data();
     std::vector<double> d(static_cast<std::size_t>(length_));
+    std::vector<std::int64_t> at;
     for (std::int64_t o = 0; o < rows_; ++o) {
-      const std::int64_t* at = scale_at_[static_cast<std::size_t>(o % groups_)].data();
-      normalize_row(a, x + o * length_, y + o * length_, length_, epsilon_, gamma, at, beta, at, d);
+      scale_positions(o, at);
+      normalize_row(a, x + o * length_, y + o * length_, length_, epsilon_, gamma, at.data(), beta, at.data(), d);
     }
   }
 };
