@@ -156,40 +156,43 @@ class ScatterNdRule : public BoundRule, private ops::ScatterNdGeometry {
     using ops::ScatterReduction;
     const Enclosure& d = r.inputs[0];
     const Enclosure& u = r.inputs[2];
+    std::vector<double> mag(static_cast<std::size_t>(r.det[0]->size()));
     for (const bool prob : {false, true}) {
-      const Tensor& ed = prob ? *d.err_prob : *d.err;
+      // Per output element: |the chain's running value| ≤ mag, its distance from the exact ≤ err.
+      Tensor& err = prob ? *r.prob[0] : *r.det[0];
+      err.data = (prob ? *d.err_prob : *d.err).data;
+      for (std::size_t o = 0; o < mag.size(); ++o) mag[o] = d.magnitude(static_cast<long>(o));
       const Tensor& eu = prob ? *u.err_prob : *u.err;
-      Tensor& out = prob ? *r.prob[0] : *r.det[0];
-      for (std::size_t o = 0; o < sources_.size(); ++o) {
-        const long at = static_cast<long>(o);
-        double mag = d.magnitude(at), err = ed.data[o];  // |chain partial| ≤ mag, |partial - exact| ≤ err
-        for (std::int64_t k : sources_[o]) {
-          const long j = static_cast<long>(k);
-          const double um = u.magnitude(j), ue = eu.data[j];
-          switch (reduction_) {
-            case ScatterReduction::None: mag = um, err = ue; break;
-            case ScatterReduction::Max:
-            case ScatterReduction::Min: mag = max_num(mag, um), err = max_num(err, ue); break;
-            case ScatterReduction::Add: {
-              // round_S(p + w): |p + w| ≤ mag + |w|, then one rounding.
-              const double s = up(mag + um);
-              const double e = r.model.storage.error(s);
-              err = up(up(err + ue) + e);
-              mag = up(s + e);
-              break;
-            }
-            case ScatterReduction::Mul: {
-              // |p̂ŵ - p̄w̄| ≤ |p̂||ŵ - w̄| + |p̂ - p̄||w̄|, |w̄| ≤ |ŵ| + E_w; then one rounding.
-              const double s = up(mag * um);
-              const double e = r.model.storage.error(s);
-              err = up(up(up(mag * ue) + up(err * up(um + ue))) + e);
-              mag = up(s + e);
-              break;
-            }
+      for (std::size_t k = 0; k < targets_.size(); ++k) {
+        const auto o = static_cast<std::size_t>(targets_[k]);
+        const double um = u.magnitude(static_cast<long>(k)), ue = eu.data[k];
+        double& m = mag[o];
+        double& e = err.data[o];
+        switch (reduction_) {
+          case ScatterReduction::None: m = um, e = ue; break;
+          case ScatterReduction::Max:
+          case ScatterReduction::Min: m = max_num(m, um), e = max_num(e, ue); break;
+          case ScatterReduction::Add: {
+            // round_S(p + w): |p + w| ≤ m + |w|, then one rounding.
+            const double s = up(m + um);
+            const double rounding = r.model.storage.error(s);
+            e = up(up(e + ue) + rounding);
+            m = up(s + rounding);
+            break;
+          }
+          case ScatterReduction::Mul: {
+            // |p̂ŵ - p̄w̄| ≤ |p̂||ŵ - w̄| + |p̂ - p̄||w̄|, |w̄| ≤ |ŵ| + E_w; then one rounding.
+            const double s = up(m * um);
+            const double rounding = r.model.storage.error(s);
+            e = up(up(up(m * ue) + up(e * up(um + ue))) + rounding);
+            m = up(s + rounding);
+            break;
           }
         }
-        const double b = nan_to_inf(err);
-        out.data[o] = prob ? std::fmin(b, r.det[0]->data[o]) : b;
+      }
+      for (std::size_t o = 0; o < mag.size(); ++o) {
+        err.data[o] = nan_to_inf(err.data[o]);
+        if (prob) err.data[o] = std::fmin(err.data[o], r.det[0]->data[o]);
       }
     }
     if (r.failure_probability) *r.failure_probability = 0;

@@ -1,6 +1,7 @@
 // What ScatterND works out at preparation, read by its kernel (lib/kernels/ops/data_select.cpp)
-// and its bound rule (lib/bounds/rules/runtime_scan.cpp): for each output element, the update
-// elements written into it, in the order ONNX applies them (the order of the index tuples).
+// and its bound rule (lib/bounds/rules/runtime_scan.cpp): for each update element, the output
+// element it is written into; applied in the updates' order, as ONNX applies them (the order of
+// the index tuples).
 // The indices must be constant; data and updates may be runtime values.
 #pragma once
 
@@ -37,7 +38,6 @@ struct ScatterNdGeometry {
     const std::vector<std::int64_t> stride = strides_of(data);
     std::int64_t slice = 1;
     for (std::size_t d = q; d < data.size(); ++d) slice *= data[d];
-    sources_.assign(static_cast<std::size_t>(element_count(data)), {});
     const std::size_t tuples = idx.size() / q;
     for (std::size_t t = 0; t < tuples; ++t) {
       std::int64_t at = 0;
@@ -47,14 +47,13 @@ struct ScatterNdGeometry {
         if (i < 0 || i >= data[d]) ctx.fail(fmt::format("index {} is out of range for axis {} of size {}", idx[t * q + d], d, data[d]));
         at += i * stride[d];
       }
-      for (std::int64_t s = 0; s < slice; ++s)
-        sources_[static_cast<std::size_t>(at + s)].push_back(static_cast<std::int64_t>(t) * slice + s);
+      for (std::int64_t s = 0; s < slice; ++s) targets_.push_back(at + s);
     }
     prep_ = {1};
   }
   ScatterReduction reduction_ = ScatterReduction::None;
-  /// Per output element, the offsets into updates written into it, in order (none: data's).
-  std::vector<std::vector<std::int64_t>> sources_;
+  /// targets_[k]: the output element update element k goes to.
+  std::vector<std::int64_t> targets_;
   std::vector<std::size_t> prep_;
 };
 

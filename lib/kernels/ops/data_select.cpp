@@ -101,22 +101,19 @@ class ScatterNd : public OpKernel, private ScatterNdGeometry {
  public:
   explicit ScatterNd(const OpContext& ctx) : ScatterNdGeometry(ctx) {}
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
-    const std::vector<double>& d = in[0]->data;
     const std::vector<double>& u = in[2]->data;
     std::vector<double>& y = out[0]->data;
-    for (std::size_t o = 0; o < y.size(); ++o) {
-      double v = d[o];
-      for (std::int64_t k : sources_[o]) {
-        const double w = u[static_cast<std::size_t>(k)];
-        switch (reduction_) {
-          case ScatterReduction::None: v = w; break;
-          case ScatterReduction::Add: v = a.add(v, w); break;
-          case ScatterReduction::Mul: v = a.mul(v, w); break;
-          case ScatterReduction::Max: v = std::isnan(w) || w > v ? w : v; break;
-          case ScatterReduction::Min: v = std::isnan(w) || w < v ? w : v; break;
-        }
+    y = in[0]->data;
+    for (std::size_t k = 0; k < targets_.size(); ++k) {
+      double& v = y[static_cast<std::size_t>(targets_[k])];
+      const double w = u[k];
+      switch (reduction_) {
+        case ScatterReduction::None: v = w; break;
+        case ScatterReduction::Add: v = a.add(v, w); break;
+        case ScatterReduction::Mul: v = a.mul(v, w); break;
+        case ScatterReduction::Max: v = std::isnan(w) || w > v ? w : v; break;
+        case ScatterReduction::Min: v = std::isnan(w) || w < v ? w : v; break;
       }
-      y[o] = v;
     }
   }
   bool exact() const override { return reduction_ != ScatterReduction::Add && reduction_ != ScatterReduction::Mul; }
