@@ -74,6 +74,15 @@ void add_model_examples(std::vector<OperatorExample>& v) {
                  b.node("Exp", {"x"}, {"e"});
                  set_attr(b.node("Einsum", {"t", "e"}, {"y"}), "equation", std::string("bhqd,bhkd->bhqk"));
                }});
+  v.push_back({"Einsum", "three operands: a bilinear form bi,ij,bj->b", 12, {1, 2, 6}, 1, [](B& b) {
+                 b.initializer(float_tensor("W", {6, 6}, std::vector<float>(36, 0.37f)));
+                 b.node("Tanh", {"x"}, {"t"});
+                 b.node("Exp", {"x"}, {"e"});
+                 b.node("Reshape", {"t", "two"}, {"t2"});
+                 b.node("Reshape", {"e", "two"}, {"e2"});
+                 b.initializer(int64_tensor("two", {2}, {2, 6}));
+                 set_attr(b.node("Einsum", {"t2", "W", "e2"}, {"y"}), "equation", std::string("bi,ij,bj->b"));
+               }});
   v.push_back({"Einsum", "one operand: the diagonal sums ...ii", 12, {1, 2, 4, 4}, 1, [](B& b) {
                  b.node("Exp", {"x"}, {"e"});
                  set_attr(b.node("Einsum", {"e"}, {"y"}), "equation", std::string("...ii"));

@@ -1,7 +1,7 @@
 // Einsum (issue #15): the equation's grammar (explicit and implicit outputs, repeated letters
 // for diagonals, ellipsis with broadcasting), values hand-computed and checked in every
 // arithmetic that holds them, a refusal per malformed equation, and the bound (ReduceSum's rule
-// for one operand, the dot-product rule for two) checked on every element in every chain.
+// for one operand, the dot-product rule for two or more) checked on every element in every chain.
 #include <cmath>
 
 #include <doctest/doctest.h>
@@ -102,10 +102,26 @@ TEST_CASE("Einsum refuses what it cannot read with one line naming the problem")
   CHECK(refusal(einsum1("ij,jk->ik", {2, 3}), x).find("2 operand terms for 1 inputs") != std::string::npos);
   const std::vector<Feed> in = {{{2, 3}, iota(6)}, {{2, 2}, iota(4)}};
   CHECK(refusal(einsum2("ij,jk->ik", {2, 3}, {2, 2}), in).find("axis 0 has extent 2, where the equation's label has 3") != std::string::npos);
-  ModelBuilder three(12);
-  three.input("a", kFloat, {2}).input("b", kFloat, {2}).input("c", kFloat, {2}).output("y");
-  set_attr(three.node("Einsum", {"a", "b", "c"}, {"y"}), "equation", std::string("i,i,i->i"));
-  CHECK(refusal(three, {{{2}, iota(2)}, {{2}, iota(2)}, {{2}, iota(2)}}).find("3 operands: fpaudit evaluates one or two") != std::string::npos);
+}
+
+ModelBuilder einsum3(const std::string& eq, const Ints& a, const Ints& b, const Ints& c) {
+  ModelBuilder m(12);
+  m.input("a", kFloat, a).input("b", kFloat, b).input("c", kFloat, c).output("y");
+  set_attr(m.node("Einsum", {"a", "b", "c"}, {"y"}), "equation", eq);
+  return m;
+}
+
+TEST_CASE("Einsum with three operands: the first two factors multiplied (rounded into A), then a dot product") {
+  // A bilinear form a_i·B_ij·c_j: (1, 2)·[[1 2] [3 4]]·(5, 6) = 1·1·5 + 1·2·6 + 2·3·5 + 2·4·6 = 95.
+  const std::vector<Feed> in = {{{2}, iota(2)}, {{2, 2}, iota(4)}, {{2}, iota(2, 5)}};
+  check_all_exact(einsum3("i,ij,j->", {2}, {2, 2}, {2}), in, {95});
+  // A chain of matrix products and an elementwise triple product.
+  const std::vector<Feed> mats = {{{2, 2}, iota(4)}, {{2, 2}, iota(4)}, {{2, 2}, {1, 0, 0, 1}}};
+  check_all_exact(einsum3("ij,jk,kl->il", {2, 2}, {2, 2}, {2, 2}), mats, {7, 10, 15, 22});
+  check_all_exact(einsum3("i,i,i->i", {3}, {3}, {3}), {{{3}, iota(3)}, {{3}, iota(3)}, {{3}, iota(3)}}, {1, 8, 27});
+  // The bound covers the products' roundings: 3-factor terms in every chain.
+  check_bounds_every_chain(einsum3("bi,ij,bj->b", {3, 6}, {6, 5}, {3, 5}), {{{3, 6}, sweep(18)}, {{6, 5}, sweep(30, 0.4)}, {{3, 5}, sweep(15, 1.9)}});
+  check_bounds_every_chain(einsum3("i,i,i->i", {24}, {24}, {24}), {{{24}, sweep(24)}, {{24}, sweep(24, 0.4)}, {{24}, sweep(24, 1.9)}});
 }
 
 TEST_CASE("Einsum's bounds hold on every element in every chain") {

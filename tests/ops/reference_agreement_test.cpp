@@ -124,6 +124,11 @@ const std::vector<Case>& cases() {
          weight(m, r, "W", {7, 4});
          set_attr(m.node("Einsum", {"x", "W"}, {"y"}), "equation", std::string("bij,jk->bik"));
        }},
+      {"Einsum bi,ij,jk->bk (three operands)", 12, {2, 5}, [](ModelBuilder& m, std::mt19937_64& r) {
+         weight(m, r, "W", {5, 4});
+         weight(m, r, "V", {4, 3});
+         set_attr(m.node("Einsum", {"x", "W", "V"}, {"y"}), "equation", std::string("bi,ij,jk->bk"));
+       }},
       {"Einsum bij->j (a sum over two labels)", 12, {3, 5, 5}, [](ModelBuilder& m, std::mt19937_64&) {
          set_attr(m.node("Einsum", {"x"}, {"y"}), "equation", std::string("bij->j"));
        }},
