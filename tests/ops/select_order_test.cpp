@@ -113,6 +113,12 @@ TEST_CASE("Pad wrap repeats the axis periodically, also beyond one period") {
   set_attr(m.node("Pad", {"x", "p"}, {"y"}), "mode", std::string("wrap"));
   check_all_exact(m, {{{1, 3}, {1, 2, 3}}}, {3, 1, 2, 3, 1, 2, 3, 1, 2});
   check_bounds_every_chain(m, {{{1, 3}, sweep(3)}});
+  // A crop on one side and a pad on the other would change the period: refused.
+  ModelBuilder mixed(19);
+  mixed.input("x", kFloat, {1, 3}).output("y");
+  mixed.initializer(int64_tensor("p", {4}, {0, -1, 0, 2}));
+  set_attr(mixed.node("Pad", {"x", "p"}, {"y"}), "mode", std::string("wrap"));
+  CHECK(refusal(mixed, {{{1, 3}, {1, 2, 3}}}).find("mix a crop with a pad") != std::string::npos);
 }
 
 TEST_CASE("Mish: x·tanh(softplus(x)) rounded once, bounded in every chain") {
