@@ -47,6 +47,18 @@ struct TransposedProduct {
   }
 };
 
+/// One output of BackwardStep::abs_sums from the binary64 sums over its n terms at the box's
+/// midpoint (Σ w·mid, Σ |w·mid|) and radius (Σ |w|·rad) and its bias b: every x in the box has
+/// Σ|w||x| ≤ Σ|w·mid| + Σ|w|·rad and |Σ w·x + b| ≤ |Σ w·mid + b| + Σ|w|·rad, each sum's own
+/// binary64 rounding bounded as in Lemma 3 of theory/margin-bound.md.
+void linear_sums(long n, double sig, double abs_mid, double spread, double b, BackwardStep::AbsSums& r, std::size_t o) {
+  const double rounding = dot_rounding(n + 2, abs_mid + std::fabs(b));
+  const double spread_up = spread * bounds::safety(2 * n);
+  r.S[o] = bounds::nan_to_inf(inflate(abs_mid * bounds::safety(2 * n) + spread_up));
+  r.Y[o] = bounds::nan_to_inf(inflate(std::fabs(sig + b) + spread_up + rounding));
+  r.B[o] = std::fabs(b);
+}
+
 /// Y = alpha·A'·B' + beta·C with A runtime, B constant (A' = Aᵀ when transA, likewise B).
 class GemmBackward : public BackwardStep {
  public:
@@ -138,6 +150,31 @@ class GemmBackward : public BackwardStep {
         e.delta[o] = y;
         e.spread[o] = bounds::nan_to_inf(inflate(aa * spread * bounds::safety(2 * k_ + 2) + dot_rounding(k_ + 4, total) + std::fabs(y) * 0x1p-52));
       }
+  }
+
+  long abs_sums(const double* mid, const double* rad, std::span<const Tensor* const> rounded, AbsSums& r) const override {
+    // The kernel's plain epilogue (y = round(ŝ + c) per feature) only: what Gemm::simple() takes.
+    const bool per_feature = c_ && element_count(c_shape_) == n_ && (c_shape_.size() == 1 || (c_shape_.size() == 2 && c_shape_[0] == 1));
+    if (alpha_ != 1 || (c_ && (beta_ != 1 || !per_feature))) return 0;
+    const std::vector<double>& bh = rounded[1]->data;
+    r.S.assign(static_cast<std::size_t>(m_ * n_), 0.0);
+    r.Y.assign(r.S.size(), 0.0);
+    r.B.assign(r.S.size(), 0.0);
+    for (long m = 0; m < m_; ++m)
+      for (long n = 0; n < n_; ++n) {
+        double sig = 0, abs_mid = 0, spread = 0;
+        for (long k = 0; k < k_; ++k) {
+          const double w = bh[static_cast<std::size_t>(trans_b_ ? n * k_ + k : k * n_ + n)];
+          const long ia = trans_a_ ? k * m_ + m : m * k_ + k;
+          sig += w * mid[ia];
+          abs_mid += std::fabs(w * mid[ia]);
+          spread += std::fabs(w) * rad[ia];
+        }
+        const std::size_t o = static_cast<std::size_t>(m * n_ + n);
+        const double b = c_ && rounded.size() > 2 && rounded[2] ? rounded[2]->data[c_index(m, n)] : 0.0;
+        linear_sums(k_, sig, abs_mid, spread, b, r, o);
+      }
+    return k_;
   }
 
  private:
@@ -285,6 +322,41 @@ class ConvBackward : public BackwardStep {
           e.spread[o] = bounds::nan_to_inf(inflate(spread[p] * bounds::safety(2 * rows + 2) + dot_rounding(rows + 4, abs[p] + std::fabs(db)) + std::fabs(y) * 0x1p-52));
         }
       }
+  }
+
+  long abs_sums(const double* mid, const double* rad, std::span<const Tensor* const> rounded, AbsSums& r) const override {
+    const long cg = channels_ / groups_, mg = out_channels_ / groups_, rows = cg * taps_;
+    const std::vector<double>& wh = rounded[1]->data;
+    const std::size_t plane = static_cast<std::size_t>(out_plane_);
+    r.S.assign(static_cast<std::size_t>(batch_ * out_channels_) * plane, 0.0);
+    r.Y.assign(r.S.size(), 0.0);
+    r.B.assign(r.S.size(), 0.0);
+    thread_local std::vector<double> sig, abs_mid, spread;
+    for (long b = 0; b < batch_; ++b)
+      for (long m = 0; m < out_channels_; ++m) {
+        const long group = m / mg;
+        sig.assign(plane, 0.0);
+        abs_mid.assign(plane, 0.0);
+        spread.assign(plane, 0.0);
+        for (long k = 0; k < rows; ++k) {
+          const double w = wh[static_cast<std::size_t>(m * rows + k)], aw = std::fabs(w);
+          if (w == 0) continue;
+          const long c = k / taps_, tap = k % taps_;
+          const long x_base = (b * channels_ + group * cg + c) * in_plane_;
+          const std::int32_t* row = taps_table_.data() + tap * out_plane_;
+          for (long p = 0; p < out_plane_; ++p) {
+            if (row[p] == ops::kPadding) continue;
+            const double v = w * mid[x_base + row[p]];
+            sig[static_cast<std::size_t>(p)] += v;
+            abs_mid[static_cast<std::size_t>(p)] += std::fabs(v);
+            spread[static_cast<std::size_t>(p)] += aw * rad[x_base + row[p]];
+          }
+        }
+        const double bias = bias_ && rounded.size() > 2 && rounded[2] ? rounded[2]->data[static_cast<std::size_t>(m)] : 0.0;
+        for (std::size_t p = 0; p < plane; ++p)
+          linear_sums(rows, sig[p], abs_mid[p], spread[p], bias, r, static_cast<std::size_t>(b * out_channels_ + m) * plane + p);
+      }
+    return rows;
   }
 
  private:

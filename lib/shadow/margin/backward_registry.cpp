@@ -16,6 +16,7 @@ std::unique_ptr<BackwardStep> make_average_pool_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_copy_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_binary_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_unary_backward(const OpContext& ctx);
+std::unique_ptr<BackwardStep> make_gelu_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_reduce_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_movement_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_matmul_backward(const OpContext& ctx);
@@ -24,7 +25,7 @@ std::unique_ptr<BackwardStep> make_layer_norm_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_hard_sigmoid_backward(const OpContext& ctx);
 
 std::span<const BackwardRegistration> backward_registry() {
-  static const std::array<BackwardRegistration, 41> table{{
+  static const std::array<BackwardRegistration, 42> table{{
       {"Gemm", make_gemm_backward},
       {"Conv", make_conv_backward},
       {"BatchNormalization", make_batch_norm_backward},
@@ -52,6 +53,7 @@ std::span<const BackwardRegistration> backward_registry() {
       {"Reciprocal", make_unary_backward},
       {"Neg", make_unary_backward},
       {"HardSwish", make_unary_backward},
+      {"Gelu", make_gelu_backward},
       {"ReduceMean", make_reduce_backward},
       {"ReduceSum", make_reduce_backward},
       {"Transpose", make_movement_backward},

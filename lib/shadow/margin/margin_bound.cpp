@@ -45,6 +45,27 @@ double signed_known(const Cotangent& g, const std::vector<double>& d, const std:
   return bounds::nan_to_inf(inflate(std::fabs(sum) + dot_rounding(n, abs) + rest * bounds::safety(4 * n + 4)));
 }
 
+/// One flagged layer's share of the Azuma form (theory/margin-bound-azuma.md, Theorem 1): for
+/// g = mid + ρ, |ρ| ≤ rad, and the layer's rounding error e' = Σ_m (δ_m z_m + ε_m),
+///   g·e' = Σ_i mid_i·Σ_m δ_m z_m  (into the martingale: variance proxy Σ mid_i²·q_i)
+///        + Σ_i mid_i·Σ_m ε_m      (≤ Σ |mid_i|·h_i)
+///        + ρ·e'                   (≤ Σ rad_i·ℓ'_i, ℓ' the layer's local bound on e').
+struct AzumaPart {
+  double variance = 0, rest = 0;
+};
+AzumaPart azuma_part(const Cotangent& g, const std::vector<double>& l, const std::vector<double>& q, const std::vector<double>& h) {
+  double v = 0, r = 0;
+  const long n = static_cast<long>(l.size());
+  for (long i = 0; i < n; ++i) {
+    const std::size_t k = static_cast<std::size_t>(i);
+    const double m = g.mid[k], rad = g.rad[k];
+    if (m == 0 && rad == 0) continue;
+    v += m * m * q[k];
+    r += std::fabs(m) * h[k] + rad * l[k];
+  }
+  return {bounds::nan_to_inf(v * bounds::safety(3 * n + 3)), bounds::nan_to_inf(r * bounds::safety(3 * n + 3))};
+}
+
 }  // namespace
 
 MarginPlan::MarginPlan(const Plan& plan) : plan_(&plan) {
@@ -77,6 +98,11 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
   b.layer_det.assign(layers.size(), 0.0);
   b.layer_prob.assign(layers.size(), 0.0);
   if (terms.observed_chain) b.layer_observed.assign(layers.size(), 0.0);
+  // The Azuma form: Σ mid²·q under the square root, the rest (radius, signed constants, underflow,
+  // the layers outside the event) added per layer.
+  const bool azuma = terms.azuma_q != nullptr;
+  std::vector<double> layer_azuma(azuma ? layers.size() : 0, 0.0);
+  double variance = 0;
   std::vector<TrajectoryBox> boxes;
   std::vector<Cotangent*> ins;
   for (std::size_t l = layers.size(); l-- > 0;) {
@@ -86,10 +112,19 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
     if (!g.reached) continue;
     b.layer_det[l] = weighted(g, terms.local_det->value(o).data);
     b.layer_prob[l] = weighted(g, terms.local_prob->value(o).data);
+    double known = 0;
     if (terms.known && mp.step(l).has_constant_error()) {
-      const double k = signed_known(g, terms.known->value(o).data, terms.known_spread->value(o).data);
-      b.layer_det[l] = bounds::up(b.layer_det[l] + k);
-      b.layer_prob[l] = bounds::up(b.layer_prob[l] + k);
+      known = signed_known(g, terms.known->value(o).data, terms.known_spread->value(o).data);
+      b.layer_det[l] = bounds::up(b.layer_det[l] + known);
+      b.layer_prob[l] = bounds::up(b.layer_prob[l] + known);
+    }
+    if (azuma) {
+      layer_azuma[l] = b.layer_prob[l];
+      if ((*terms.azuma_layer)[l]) {
+        const AzumaPart p = azuma_part(g, terms.local_prob->value(o).data, terms.azuma_q->value(o).data, terms.azuma_h->value(o).data);
+        variance = bounds::up(variance + p.variance);
+        layer_azuma[l] = bounds::up(p.rest + known);
+      }
     }
     if (terms.observed_chain) {
       const std::vector<double>& yc = terms.observed_chain->value(o).data;
@@ -131,6 +166,13 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
   }
   b.det = bounds::nan_to_inf(det * bounds::safety(n_terms));
   b.prob = bounds::nan_to_inf(prob * bounds::safety(n_terms));
+  if (azuma) {
+    // One Azuma–Hoeffding event: |Σ X_m| ≤ λ·√(Σ c_m²) with probability ≥ 1 − 2·exp(−λ²/2).
+    double a = bounds::up(terms.azuma_lambda * bounds::up(std::sqrt(variance)));
+    a += b.input;
+    for (double x : layer_azuma) a += x;
+    b.azuma = bounds::nan_to_inf(a * bounds::safety(n_terms + 1));
+  }
   return b;
 }
 
