@@ -124,7 +124,7 @@ TEST_CASE("every backward step encloses the secant of its operator") {
   MESSAGE("checked " << checked << " cases over " << covered.size() << " operators");
   for (const char* op : {"Add", "Sub", "Mul", "Div", "Pow", "Erf", "Tanh", "Sigmoid", "Exp", "Sqrt", "HardSwish", "Softmax",
                          "MatMul", "Transpose", "Gather", "Concat", "Slice", "ReduceMean", "ReduceSum",
-                         "LayerNormalization", "HardSigmoid", "Gelu"}) {
+                         "LayerNormalization", "HardSigmoid", "Gelu", "Conv", "ConvTranspose"}) {
     CAPTURE(op);
     CHECK(covered.count(op) == 1);
   }
@@ -203,4 +203,25 @@ TEST_CASE("GELU: the secant over many draws, boxes across ±√2 and in the tail
         if (step < 0.01) CHECK(c.bound <= 1e3 * (c.observed + c.slack));
       }
   CHECK(ran == 180);  // three examples with a step (the tanh approximation has none) × 20 × 3
+}
+
+TEST_CASE("linear steps are exact: Conv, ConvTranspose and Gemm give the secant itself") {
+  // A linear layer's secant Jacobian is its matrix, so the bound must equal |c·(f(a) − f(b))|
+  // up to binary64 rounding: a step with a wrong tap table or weight order (ConvTranspose's
+  // transposed, flipped kernel) still encloses some secants by luck, but not this equality.
+  int ran = 0;
+  for (const test::OperatorExample& e : test::operator_examples()) {
+    if (e.op != "Conv" && e.op != "ConvTranspose" && e.op != "Gemm") continue;
+    for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+      CAPTURE(e.op);
+      CAPTURE(e.variant);
+      CAPTURE(seed);
+      const Checked c = secant_check(e, 0.3, seed);
+      if (!c.ran) continue;
+      ++ran;
+      CHECK(c.observed <= c.bound + c.slack);
+      CHECK(c.bound <= c.observed * (1 + 1e-6) + c.slack);
+    }
+  }
+  CHECK(ran >= 10);
 }

@@ -9,6 +9,7 @@ namespace fpaudit::margin {
 
 std::unique_ptr<BackwardStep> make_gemm_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_conv_backward(const OpContext& ctx);
+std::unique_ptr<BackwardStep> make_conv_transpose_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_batch_norm_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_relu_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_max_pool_backward(const OpContext& ctx);
@@ -25,9 +26,10 @@ std::unique_ptr<BackwardStep> make_layer_norm_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_hard_sigmoid_backward(const OpContext& ctx);
 
 std::span<const BackwardRegistration> backward_registry() {
-  static const std::array<BackwardRegistration, 42> table{{
+  static const std::array<BackwardRegistration, 43> table{{
       {"Gemm", make_gemm_backward},
       {"Conv", make_conv_backward},
+      {"ConvTranspose", make_conv_transpose_backward},
       {"BatchNormalization", make_batch_norm_backward},
       {"Relu", make_relu_backward},
       {"LeakyRelu", make_relu_backward},
