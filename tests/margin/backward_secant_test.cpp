@@ -124,7 +124,7 @@ TEST_CASE("every backward step encloses the secant of its operator") {
   MESSAGE("checked " << checked << " cases over " << covered.size() << " operators");
   for (const char* op : {"Add", "Sub", "Mul", "Div", "Pow", "Erf", "Tanh", "Sigmoid", "Exp", "Sqrt", "HardSwish", "Softmax",
                          "MatMul", "Transpose", "Gather", "Concat", "Slice", "ReduceMean", "ReduceSum",
-                         "LayerNormalization", "HardSigmoid", "Gelu", "Conv", "ConvTranspose"}) {
+                         "LayerNormalization", "HardSigmoid", "Gelu", "Conv", "ConvTranspose", "Split"}) {
     CAPTURE(op);
     CHECK(covered.count(op) == 1);
   }
@@ -224,4 +224,24 @@ TEST_CASE("linear steps are exact: Conv, ConvTranspose and Gemm give the secant 
     }
   }
   CHECK(ran >= 10);
+}
+
+TEST_CASE("Split: the cotangents of all its outputs reach the input") {
+  // x [1, 6] split into a, c [1, 3], then a·c: both outputs reach the direction, and a step that propagated
+  // only the first output's cotangent would leave c's share of the secant out.
+  using B = test::ModelBuilder;
+  const test::OperatorExample e{"Split", "both outputs used", 13, {1, 6}, 1, [](B& b) {
+                                  b.initializer(test::int64_tensor("s", {2}, {3, 3}));
+                                  test::set_attr(b.node("Split", {"x", "s"}, {"a", "c"}), "axis", std::int64_t{1});
+                                  b.node("Mul", {"a", "c"}, {"y"});
+                                }};
+  for (std::uint64_t seed = 1; seed <= 10; ++seed)
+    for (double step : {1e-3, 0.3}) {
+      CAPTURE(seed);
+      CAPTURE(step);
+      const Checked c = secant_check(e, step, seed);
+      REQUIRE(c.ran);
+      CHECK(c.observed <= c.bound + c.slack);
+      if (step < 0.01) CHECK(c.bound <= 1e3 * (c.observed + c.slack));
+    }
 }

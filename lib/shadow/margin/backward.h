@@ -71,6 +71,10 @@ class BackwardStep {
   /// Adds an enclosure of gᵀJ̃ to in[i] for every runtime input i (null for constants and
   /// absent inputs; those are never propagated to). `boxes[i]` encloses input i's trajectories.
   virtual void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const = 0;
+  /// Layers with several outputs (Split): whether the step takes them all, and the same as
+  /// apply() with one cotangent per output (null where the output does not reach c).
+  virtual bool multiple_outputs() const { return false; }
+  virtual void apply_outputs(std::span<const TrajectoryBox>, std::span<const Cotangent* const>, std::span<Cotangent* const>) const {}
 };
 
 using BackwardFactory = std::function<std::unique_ptr<BackwardStep>(const OpContext&)>;

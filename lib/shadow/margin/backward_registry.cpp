@@ -26,7 +26,7 @@ std::unique_ptr<BackwardStep> make_layer_norm_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_hard_sigmoid_backward(const OpContext& ctx);
 
 std::span<const BackwardRegistration> backward_registry() {
-  static const std::array<BackwardRegistration, 43> table{{
+  static const std::array<BackwardRegistration, 44> table{{
       {"Gemm", make_gemm_backward},
       {"Conv", make_conv_backward},
       {"ConvTranspose", make_conv_transpose_backward},
@@ -66,6 +66,7 @@ std::span<const BackwardRegistration> backward_registry() {
       {"Tile", make_movement_backward},
       {"DepthToSpace", make_movement_backward},
       {"SpaceToDepth", make_movement_backward},
+      {"Split", make_movement_backward},
       {"MatMul", make_matmul_backward},
       {"Softmax", make_softmax_backward},
       {"LayerNormalization", make_layer_norm_backward},
