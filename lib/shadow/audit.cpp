@@ -339,7 +339,8 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
                             w.ref_err,     s.models[c],     *s.chains[c],     w.chain[c],  w.zero_err[c],
                             &w.chain_local[c], &w.ref_local[static_cast<std::size_t>(s.group_of[c])],
                             w.err[c],
-                            pri ? &w.apriori[c] : nullptr, pri ? s.apriori[c].get() : nullptr, s.options.margin_bound_scale};
+                            pri ? &w.apriori[c] : nullptr, pri ? s.apriori[c].get() : nullptr, s.options.margin_bound_scale,
+                            s.options.margin_azuma};
       certify_margin(ms, *w.margin, record.chains[c].margin, blame);
     }
     lap.to(tm.margin);

@@ -51,6 +51,9 @@ struct AuditOptions {
   /// Multiplies every margin bound before it is checked and used (1: the proved bound). Only
   /// mutation tests change it, to see an underestimated bound counted as violations.
   double margin_bound_scale = 1;
+  /// The a-priori probabilistic margin bound also in its Azuma–Hoeffding form (theory/margin-bound-azuma.md);
+  /// off only to compare with the union-bound form alone (tests).
+  bool margin_azuma = true;
   /// Called (from one thread at a time, in sample order) after each chunk of samples.
   std::function<void(long done, long total)> progress;
   /// Called once, from the thread that audited it, right after the first sample.
