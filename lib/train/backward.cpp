@@ -7,8 +7,8 @@
 
 #include "core/ops/conv.h"
 #include "core/ops/linear.h"
-#include "core/ops/normalization.h"
 #include "core/ops/pool.h"
+#include "train/backward_ops.h"
 
 namespace fpaudit::train {
 
@@ -63,14 +63,14 @@ class GemmBackward : public LayerBackward, private ops::GemmGeometry {
   }
 };
 
-/// Conv as im2col + GEMM (lib/core/ops/conv.h), one group. With col_n the K×P unrolled input of
-/// sample n: dW = Σ_n dy_n·col_nᵀ (one dot product of N·P terms per weight), and each input
-/// element's gradient is one dot product over the (output channel, tap) pairs that read it, in
-/// the order of the transposed convolution (channel-major, then tap).
+/// Conv as grouped im2col + GEMM (lib/core/ops/conv.h). With col_{n,g} the K×P unrolled input
+/// of sample n in group g: dW_g = Σ_n dy_{n,g}·col_{n,g}ᵀ (one dot product of N·P terms per
+/// weight), and each input element's gradient is one dot product over the (output channel of
+/// its group, tap) pairs that read it, in the order of the transposed convolution (channel-major,
+/// then tap). Depthwise convolution is the case of one channel per group.
 class ConvBackward : public LayerBackward, private ops::ConvGeometry {
  public:
   explicit ConvBackward(const OpContext& ctx) : ConvGeometry(ctx) {
-    if (conv_.groups_ != 1) ctx.fail("train-step differentiates Conv with one group only");
     has_bias_ = ctx.has_input(2);
     const std::int64_t P = conv_.out_plane_;
     readers_.resize(static_cast<std::size_t>(conv_.in_plane_));
@@ -83,7 +83,8 @@ class ConvBackward : public LayerBackward, private ops::ConvGeometry {
   std::vector<std::size_t> parameters() const override { return has_bias_ ? std::vector<std::size_t>{1, 2} : std::vector<std::size_t>{1}; }
   void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
            std::span<Tensor* const> grads) const override {
-    const std::int64_t N = conv_.batch_, C = conv_.channels_, M = conv_.group_outputs_, T = conv_.taps_;
+    const std::int64_t N = conv_.batch_, C = conv_.channels_, G = conv_.groups_, Cg = conv_.group_channels_;
+    const std::int64_t Mg = conv_.group_outputs_, M = G * Mg, T = conv_.taps_;
     const std::int64_t P = conv_.out_plane_, I = conv_.in_plane_, K = conv_.depth(), NP = N * P;
     const double* x = in[0]->data.data();
     const double* w = in[1]->data.data();
@@ -94,17 +95,20 @@ class ConvBackward : public LayerBackward, private ops::ConvGeometry {
         for (std::int64_t p = 0; p < P; ++p) dym[static_cast<std::size_t>(m * NP + n * P + p)] = dy.data[static_cast<std::size_t>((n * M + m) * P + p)];
     if (grads[1]) {
       std::vector<double> col(static_cast<std::size_t>(K * NP)), one(static_cast<std::size_t>(K * P));
-      for (std::int64_t n = 0; n < N; ++n) {
-        conv_.unroll(x + n * C * I, one.data());
-        for (std::int64_t k = 0; k < K; ++k)
-          for (std::int64_t p = 0; p < P; ++p) col[static_cast<std::size_t>(k * NP + n * P + p)] = one[static_cast<std::size_t>(k * P + p)];
+      for (std::int64_t g = 0; g < G; ++g) {
+        for (std::int64_t n = 0; n < N; ++n) {
+          conv_.unroll(x + (n * C + g * Cg) * I, one.data());
+          for (std::int64_t k = 0; k < K; ++k)
+            for (std::int64_t p = 0; p < P; ++p) col[static_cast<std::size_t>(k * NP + n * P + p)] = one[static_cast<std::size_t>(k * P + p)];
+        }
+        const std::span<const double> rows = std::span<const double>(dym).subspan(static_cast<std::size_t>(g * Mg * NP), static_cast<std::size_t>(Mg * NP));
+        GemmArgs gm;
+        gm.M = Mg, gm.N = K, gm.K = NP;
+        gm.W = rows.data(), gm.ldw = NP, gm.w_step = 1;
+        gm.X = col.data(), gm.ldx = 1, gm.x_step = NP;
+        gm.Y = grads[1]->data.data() + g * Mg * K, gm.ldy = K;
+        checked_gemm(b, gm, rows, col);
       }
-      GemmArgs g;
-      g.M = M, g.N = K, g.K = NP;
-      g.W = dym.data(), g.ldw = NP, g.w_step = 1;
-      g.X = col.data(), g.ldx = 1, g.x_step = NP;
-      g.Y = grads[1]->data.data(), g.ldy = K;
-      checked_gemm(b, g, dym, col);
     }
     if (has_bias_ && grads.size() > 2 && grads[2])
       for (std::int64_t m = 0; m < M; ++m)
@@ -112,16 +116,18 @@ class ConvBackward : public LayerBackward, private ops::ConvGeometry {
     if (grads[0]) {
       std::vector<double> u, v;
       for (std::int64_t n = 0; n < N; ++n)
-        for (std::int64_t c = 0; c < C; ++c)
+        for (std::int64_t ch = 0; ch < C; ++ch) {
+          const std::int64_t g = ch / Cg, c = ch % Cg;
           for (std::int64_t i = 0; i < I; ++i) {
             u.clear(), v.clear();
-            for (std::int64_t m = 0; m < M; ++m)
+            for (std::int64_t m = g * Mg; m < (g + 1) * Mg; ++m)
               for (const Reader& r : readers_[static_cast<std::size_t>(i)]) {
                 u.push_back(w[m * K + c * T + r.tap]);
                 v.push_back(dy.data[static_cast<std::size_t>((n * M + m) * P + r.position)]);
               }
-            grads[0]->data[static_cast<std::size_t>((n * C + c) * I + i)] = u.empty() ? 0.0 : checked_dot(b, u, v);
+            grads[0]->data[static_cast<std::size_t>((n * C + ch) * I + i)] = u.empty() ? 0.0 : checked_dot(b, u, v);
           }
+        }
     }
   }
 
@@ -131,36 +137,6 @@ class ConvBackward : public LayerBackward, private ops::ConvGeometry {
   };
   std::vector<std::vector<Reader>> readers_;  ///< per input position: the (tap, output) pairs reading it
   bool has_bias_ = false;
-};
-
-/// BatchNormalization in inference form as the kernel evaluates it: y = x·s + t with
-/// s = round(γ/√(v+ε)), t = round(β − μ·s). dx = dy·s; dγ = Σ dy·x̂ with x̂ = (x − μ)·r,
-/// r = round(1/√(v+ε)), each step rounded into storage; dβ = Σ dy.
-class BatchNormBackward : public LayerBackward, private ops::BatchNormGeometry {
- public:
-  explicit BatchNormBackward(const OpContext& ctx) : BatchNormGeometry(ctx) {}
-  std::vector<std::size_t> parameters() const override { return {1, 2}; }
-  void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
-           std::span<Tensor* const> grads) const override {
-    const Arithmetic& a = b.a;
-    const double* x = in[0]->data.data();
-    const double *gamma = in[1]->data.data(), *mean = in[3]->data.data(), *var = in[4]->data.data();
-    const std::int64_t L = outer_ * inner_;
-    std::vector<double> dys(static_cast<std::size_t>(L)), xhat(static_cast<std::size_t>(L));
-    for (std::int64_t c = 0; c < channels_; ++c) {
-      const double scale = a.round(gamma[c] / std::sqrt(var[c] + epsilon_));
-      const double r = a.round(1 / std::sqrt(var[c] + epsilon_));
-      for (std::int64_t n = 0; n < outer_; ++n)
-        for (std::int64_t i = 0; i < inner_; ++i) {
-          const std::size_t at = static_cast<std::size_t>((n * channels_ + c) * inner_ + i), k = static_cast<std::size_t>(n * inner_ + i);
-          dys[k] = dy.data[at];
-          xhat[k] = a.mul(a.sub(x[at], mean[c]), r);
-          if (grads[0]) grads[0]->data[at] = checked_round(b, a.mul(dy.data[at], scale), dy.data[at] * scale);
-        }
-      if (grads[1]) grads[1]->data[static_cast<std::size_t>(c)] = checked_dot(b, dys, xhat);
-      if (grads[2]) grads[2]->data[static_cast<std::size_t>(c)] = checked_sum(b, dys);
-    }
-  }
 };
 
 class ReluBackward : public LayerBackward {
@@ -226,28 +202,19 @@ class GlobalAveragePoolBackward : public LayerBackward, private ops::GlobalPoolG
   }
 };
 
-/// Flatten, Reshape, Identity, Squeeze, Unsqueeze: the same elements in the same order.
-class ReshapeBackward : public LayerBackward {
- public:
-  void run(const BackwardArithmetic&, std::span<const Tensor* const>, const Tensor&, const Tensor& dy,
-           std::span<Tensor* const> grads) const override {
-    grads[0]->data = dy.data;
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<LayerBackward> make_layer_backward(const OpContext& ctx) {
+std::unique_ptr<LayerBackward> make_layer_backward(const OpContext& ctx, BatchNormMode batchnorm) {
   const std::string& op = ctx.node.op_type;
   if (op == "Gemm") return std::make_unique<GemmBackward>(ctx);
   if (op == "Conv") return std::make_unique<ConvBackward>(ctx);
-  if (op == "BatchNormalization") return std::make_unique<BatchNormBackward>(ctx);
   if (op == "Relu") return std::make_unique<ReluBackward>();
   if (op == "MaxPool") return std::make_unique<PoolBackward>(ctx, true);
   if (op == "AveragePool") return std::make_unique<PoolBackward>(ctx, false);
   if (op == "GlobalAveragePool") return std::make_unique<GlobalAveragePoolBackward>(ctx);
-  if (op == "Flatten" || op == "Reshape" || op == "Identity" || op == "Squeeze" || op == "Unsqueeze")
-    return std::make_unique<ReshapeBackward>();
+  if (std::unique_ptr<LayerBackward> step = make_normalization_backward(ctx, batchnorm)) return step;
+  for (auto make : {make_movement_backward, make_elementwise_backward, make_attention_backward})
+    if (std::unique_ptr<LayerBackward> step = make(ctx)) return step;
   ctx.fail(fmt::format("train-step has no backward pass for {} yet", op));
 }
 

@@ -222,7 +222,7 @@ ChainTrainResult run_chain(const TrainableModel& m, const ChainSpec& spec, const
 
 TrainResult run_train_step(const Plan& plan, const Constant& x, const Constant& labels, const TrainOptions& options) {
   const Clock::time_point start = Clock::now();
-  const TrainableModel m(plan);
+  const TrainableModel m(plan, options.batchnorm);
   TrainResult result;
   result.options = options;
   Batch batch;

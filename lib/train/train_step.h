@@ -14,6 +14,7 @@
 #include "core/arithmetic.h"
 #include "graph/graph.h"
 #include "shadow/plan.h"
+#include "train/backward.h"
 #include "train/checked_sums.h"
 #include "train/loss.h"
 #include "train/optimizer.h"
@@ -27,6 +28,7 @@ struct TrainOptions {
   double loss_scale = 1;        ///< S, used when dynamic_scale is false
   bool dynamic_scale = false;   ///< GradScaler's rule: start at 2^16, halve and retry on overflow
   bool master_weights = false;  ///< the trajectory keeps fp32 master weights (else pure storage)
+  BatchNormMode batchnorm = BatchNormMode::Model;  ///< which form of BatchNormalization trains
   int steps = 1;
   int threads = 0;              ///< 0: all cores; results do not depend on it
 };
