@@ -67,11 +67,20 @@ class GemmBackward : public LayerBackward, private ops::GemmGeometry {
 /// of sample n in group g: dW_g = Σ_n dy_{n,g}·col_{n,g}ᵀ (one dot product of N·P terms per
 /// weight), and each input element's gradient is one dot product over the (output channel of
 /// its group, tap) pairs that read it, in the order of the transposed convolution (channel-major,
-/// then tap). Depthwise convolution is the case of one channel per group.
-class ConvBackward : public LayerBackward, private ops::ConvGeometry {
+/// then tap). Depthwise convolution is the case of one channel per group. ConvTranspose is the
+/// same grouped convolution with its weights rearranged (a permutation, ConvTransposeGeometry::
+/// rearranged): the weight matrix's gradient is permuted back, exactly.
+class ConvBackward : public LayerBackward {
  public:
-  explicit ConvBackward(const OpContext& ctx) : ConvGeometry(ctx) {
+  ConvBackward(const OpContext& ctx, bool transposed)
+      : conv_(transposed ? ops::ConvTransposeGeometry(ctx).conv_ : ops::ConvGeometry(ctx).conv_) {
     has_bias_ = ctx.has_input(2);
+    if (transposed) {  // matrix element i is weight element source_[i]
+      const ops::ConvTransposeGeometry geometry(ctx);
+      std::vector<double> numbers(static_cast<std::size_t>(element_count(ctx.input_shapes.at(1))));
+      for (std::size_t i = 0; i < numbers.size(); ++i) numbers[i] = static_cast<double>(i);
+      for (double v : geometry.rearranged(numbers)) source_.push_back(static_cast<std::int64_t>(v));
+    }
     const std::int64_t P = conv_.out_plane_;
     readers_.resize(static_cast<std::size_t>(conv_.in_plane_));
     for (std::int64_t t = 0; t < conv_.taps_; ++t)
@@ -87,7 +96,12 @@ class ConvBackward : public LayerBackward, private ops::ConvGeometry {
     const std::int64_t Mg = conv_.group_outputs_, M = G * Mg, T = conv_.taps_;
     const std::int64_t P = conv_.out_plane_, I = conv_.in_plane_, K = conv_.depth(), NP = N * P;
     const double* x = in[0]->data.data();
-    const double* w = in[1]->data.data();
+    std::vector<double> matrix;
+    if (!source_.empty()) {
+      matrix.resize(source_.size());
+      for (std::size_t i = 0; i < source_.size(); ++i) matrix[i] = in[1]->data[static_cast<std::size_t>(source_[i])];
+    }
+    const double* w = source_.empty() ? in[1]->data.data() : matrix.data();
     // dy as an M × (N·P) matrix: column n·P + p.
     std::vector<double> dym(static_cast<std::size_t>(M * NP));
     for (std::int64_t n = 0; n < N; ++n)
@@ -95,6 +109,8 @@ class ConvBackward : public LayerBackward, private ops::ConvGeometry {
         for (std::int64_t p = 0; p < P; ++p) dym[static_cast<std::size_t>(m * NP + n * P + p)] = dy.data[static_cast<std::size_t>((n * M + m) * P + p)];
     if (grads[1]) {
       std::vector<double> col(static_cast<std::size_t>(K * NP)), one(static_cast<std::size_t>(K * P));
+      std::vector<double> dmatrix(source_.empty() ? 0 : source_.size());
+      double* dw = source_.empty() ? grads[1]->data.data() : dmatrix.data();
       for (std::int64_t g = 0; g < G; ++g) {
         for (std::int64_t n = 0; n < N; ++n) {
           conv_.unroll(x + (n * C + g * Cg) * I, one.data());
@@ -106,9 +122,10 @@ class ConvBackward : public LayerBackward, private ops::ConvGeometry {
         gm.M = Mg, gm.N = K, gm.K = NP;
         gm.W = rows.data(), gm.ldw = NP, gm.w_step = 1;
         gm.X = col.data(), gm.ldx = 1, gm.x_step = NP;
-        gm.Y = grads[1]->data.data() + g * Mg * K, gm.ldy = K;
+        gm.Y = dw + g * Mg * K, gm.ldy = K;
         checked_gemm(b, gm, rows, col);
       }
+      for (std::size_t i = 0; i < source_.size(); ++i) grads[1]->data[static_cast<std::size_t>(source_[i])] = dmatrix[i];
     }
     if (has_bias_ && grads.size() > 2 && grads[2])
       for (std::int64_t m = 0; m < M; ++m)
@@ -135,6 +152,8 @@ class ConvBackward : public LayerBackward, private ops::ConvGeometry {
   struct Reader {
     std::int64_t tap, position;
   };
+  ops::GroupedConvolution conv_;
+  std::vector<std::int64_t> source_;  ///< ConvTranspose: the weight element of each matrix element
   std::vector<std::vector<Reader>> readers_;  ///< per input position: the (tap, output) pairs reading it
   bool has_bias_ = false;
 };
@@ -207,7 +226,7 @@ class GlobalAveragePoolBackward : public LayerBackward, private ops::GlobalPoolG
 std::unique_ptr<LayerBackward> make_layer_backward(const OpContext& ctx, BatchNormMode batchnorm) {
   const std::string& op = ctx.node.op_type;
   if (op == "Gemm") return std::make_unique<GemmBackward>(ctx);
-  if (op == "Conv") return std::make_unique<ConvBackward>(ctx);
+  if (op == "Conv" || op == "ConvTranspose") return std::make_unique<ConvBackward>(ctx, op == "ConvTranspose");
   if (op == "Relu") return std::make_unique<ReluBackward>();
   if (op == "MaxPool") return std::make_unique<PoolBackward>(ctx, true);
   if (op == "AveragePool") return std::make_unique<PoolBackward>(ctx, false);

@@ -23,6 +23,7 @@ struct Batch {
   std::vector<double> x;
   std::vector<std::int64_t> labels;
   long classes = 0;
+  long positions = 1;  ///< outputs [N, C, P...]: a label per sample and position
 };
 
 std::vector<std::vector<double>> initial_weights(const TrainableModel& m) {
@@ -67,9 +68,9 @@ ReferenceRun run_reference(const TrainableModel& m, const Batch& batch, const Tr
     const std::vector<Tensor> constants = constants_with(m, exact, w);
     const Activations act = forward(m, exact, constants, batch.x);
     const std::vector<double>& z = act.value(m.output_slot()).data;
-    r.loss.push_back(loss_value(o.loss, z, batch.labels, batch.classes));
+    r.loss.push_back(loss_value(o.loss, z, batch.labels, batch.classes, batch.positions));
     if (t > o.steps) break;
-    std::vector<Tensor> g = backward(m, exact, act, loss_gradient(exact, o.loss, z, batch.labels, batch.classes, 1.0), nullptr);
+    std::vector<Tensor> g = backward(m, exact, act, loss_gradient(exact, o.loss, z, batch.labels, batch.classes, 1.0, batch.positions), nullptr);
     for (std::size_t k = 0; k < w.size(); ++k) opt[k].step(w[k], g[static_cast<std::size_t>(m.parameter_slots()[k])].data, t);
     if (t == 1) r.gradients = std::move(g);
     r.weights.push_back(w);
@@ -154,12 +155,12 @@ ChainTrainResult run_chain(const TrainableModel& m, const ChainSpec& spec, const
     const std::vector<Tensor> constants = constants_with(m, *a, w);
     const Activations act = forward(m, *a, constants, batch.x);
     const std::vector<double>& z = act.value(m.output_slot()).data;
-    r.loss.push_back(loss_value(o.loss, z, batch.labels, batch.classes));
+    r.loss.push_back(loss_value(o.loss, z, batch.labels, batch.classes, batch.positions));
     if (t > o.steps) break;
     std::vector<SumCheck> checks(m.plan().slots().size());
     std::vector<Tensor> g;
     for (;;) {
-      g = backward(m, *a, act, loss_gradient(*a, o.loss, z, batch.labels, batch.classes, scale), t == 1 ? &checks : nullptr);
+      g = backward(m, *a, act, loss_gradient(*a, o.loss, z, batch.labels, batch.classes, scale, batch.positions), t == 1 ? &checks : nullptr);
       // GradScaler: an overflow skips the step and halves the scale; here the same batch comes again.
       if (!o.dynamic_scale || !any_nonfinite(m, g) || scale < 0x1p-60) break;
       scale /= 2;
@@ -177,7 +178,7 @@ ChainTrainResult run_chain(const TrainableModel& m, const ChainSpec& spec, const
       }
       // The recommended scale, observed: the same forward pass, the backward pass at 2^e.
       const double rec = std::ldexp(1.0, r.scales.recommended);
-      const std::vector<Tensor> gr = backward(m, *a, act, loss_gradient(*a, o.loss, z, batch.labels, batch.classes, rec), nullptr);
+      const std::vector<Tensor> gr = backward(m, *a, act, loss_gradient(*a, o.loss, z, batch.labels, batch.classes, rec, batch.positions), nullptr);
       for (int s : m.gradient_slots()) {
         const GradientStats st = compare("", "", false, gr[static_cast<std::size_t>(s)].data, ref.gradients[static_cast<std::size_t>(s)].data, rec, storage);
         r.scales.checked += st.exact_nonzero, r.scales.flushed += st.flushed, r.scales.subnormal += st.subnormal, r.scales.overflow += st.overflow;
@@ -229,9 +230,13 @@ TrainResult run_train_step(const Plan& plan, const Constant& x, const Constant& 
   batch.x = x.values;
   batch.labels = labels.ints;
   const Shape& out = plan.slots()[static_cast<std::size_t>(m.output_slot())].shape;
-  if (out.size() != 2) throw ModelError(fmt::format("{}: train-step needs logits [N, classes]; the output is {}", plan.graph().source.string(), shape_string(out)));
+  if (out.size() < 2) throw ModelError(fmt::format("{}: train-step needs logits [N, classes, ...]; the output is {}", plan.graph().source.string(), shape_string(out)));
   batch.classes = static_cast<long>(out[1]);
-  result.samples = static_cast<long>(batch.labels.size());
+  for (std::size_t d = 2; d < out.size(); ++d) batch.positions *= static_cast<long>(out[d]);
+  if (static_cast<std::int64_t>(batch.labels.size()) != out[0] * batch.positions)
+    throw ModelError(fmt::format("{}: {} labels for an output {}: one label per sample{}", plan.graph().source.string(), batch.labels.size(),
+                                 shape_string(out), out.size() > 2 ? " and position" : ""));
+  result.samples = static_cast<long>(out[0]);
   for (std::int64_t y : batch.labels)
     if (y < 0 || y >= batch.classes) throw ModelError(fmt::format("label {} is outside [0, {})", y, batch.classes));
   for (int s : m.parameter_slots()) {

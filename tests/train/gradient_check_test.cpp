@@ -24,18 +24,20 @@ long check_against_differences(const Plan& plan, const Constant& x, const Consta
                                train::BatchNormMode bn, long per, std::size_t most = 1000) {
   const train::TrainableModel m(plan, bn);
   const ExactArithmetic exact;
-  const long classes = static_cast<long>(plan.slots()[static_cast<std::size_t>(m.output_slot())].shape[1]);
+  const Shape& out = plan.slots()[static_cast<std::size_t>(m.output_slot())].shape;
+  const long classes = static_cast<long>(out[1]);
+  const long positions = static_cast<long>(element_count(out) / (out[0] * out[1]));
   std::vector<std::vector<double>> w;
   for (int s : m.parameter_slots()) w.push_back(plan.slots()[static_cast<std::size_t>(s)].constant->values);
   auto loss_at = [&](const std::vector<std::vector<double>>& weights) {
     const std::vector<Tensor> constants = train::constants_with(m, exact, weights);  // act reads them
     const Activations act = train::forward(m, exact, constants, x.values);
-    return train::loss_value(loss, act.value(m.output_slot()).data, labels.ints, classes);
+    return train::loss_value(loss, act.value(m.output_slot()).data, labels.ints, classes, positions);
   };
   const std::vector<Tensor> constants = train::constants_with(m, exact, w);
   const Activations act = train::forward(m, exact, constants, x.values);
   const std::vector<double>& z = act.value(m.output_slot()).data;
-  const std::vector<Tensor> g = train::backward(m, exact, act, train::loss_gradient(exact, loss, z, labels.ints, classes, 1.0), nullptr);
+  const std::vector<Tensor> g = train::backward(m, exact, act, train::loss_gradient(exact, loss, z, labels.ints, classes, 1.0, positions), nullptr);
   long checked = 0;
   const std::size_t stride = (w.size() + most - 1) / most;
   for (std::size_t k = 0; k < w.size(); ++k) {
@@ -67,6 +69,11 @@ TEST_CASE("ViT (exported LayerNorm, attention, GELU via Erf, residuals): backwar
 TEST_CASE("CNN with BatchNorm in training form (batch statistics differentiated): backward = central differences") {
   const Batch b = shipped_batch("cnn.onnx", 3);
   CHECK(check_against_differences(*b.planned->plan, b.x, b.y, LossKind::CrossEntropy, train::BatchNormMode::Train, 3) > 20);
+}
+
+TEST_CASE("U-Net (ConvTranspose, skip Concat) with a per-pixel squared-error loss: backward = central differences") {
+  const Batch b = zoo_batch("unet", 1);
+  CHECK(check_against_differences(*b.planned->plan, b.x, b.y, LossKind::MeanSquared, train::BatchNormMode::Model, 2) > 30);
 }
 
 TEST_CASE("Zoo: grouped and depthwise Conv, HardSwish, squeeze-excite Mul; Concat; LayerNormalization; Tanh: backward = central differences") {

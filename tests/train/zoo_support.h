@@ -1,5 +1,5 @@
 // Batches for the training tests: the first samples of the shipped test images, or of a zoo
-// model's input with labels made up deterministically (label n mod classes), and the plan.
+// model's input with labels made up deterministically, and the plan.
 #pragma once
 
 #include <filesystem>
@@ -40,8 +40,11 @@ inline Batch zoo_batch(const std::string& model, long n) {
   b.planned = plan_for(load_onnx(zoo / (model + ".onnx")), b.x.shape);
   const Plan& plan = *b.planned->plan;
   const Shape& out = plan.slots()[static_cast<std::size_t>(plan.output_slots()[0])].shape;
+  // One label per sample, or per sample and position for outputs [N, C, P...] (segmentation).
+  std::int64_t positions = 1;
+  for (std::size_t d = 2; d < out.size(); ++d) positions *= out[d];
   std::vector<std::int64_t> labels;
-  for (long i = 0; i < n; ++i) labels.push_back((3 * i + 1) % out[1]);
+  for (std::int64_t i = 0; i < n * positions; ++i) labels.push_back((3 * i + i / 5 + 1) % out[1]);
   b.y = label_array(labels);
   return b;
 }

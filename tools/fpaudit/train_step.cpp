@@ -90,7 +90,7 @@ int run_train_step_command(const TrainStepCommandOptions& opt) {
 
   const Constant x = first_samples(read_npy(input), opt.samples);
   const Constant y = first_samples(read_npy(labels_path), opt.samples);
-  if (y.ints.empty() || y.shape.size() != 1) throw ModelError(fmt::format("{}: labels must be integers [N]", labels_path));
+  if (y.ints.empty() || y.shape.empty()) throw ModelError(fmt::format("{}: labels must be integers [N] (or [N, ...] per position)", labels_path));
   if (y.shape[0] != x.shape[0])
     throw ModelError(fmt::format("{}: {} labels for {} samples of {}", labels_path, y.shape[0], x.shape[0], input));
   load_model_for_samples(opt.model, x, input);  // the checks audit makes (one input, samples of its shape)
@@ -120,7 +120,7 @@ void set_train_step_command(CLI::App& app, int& status) {
   CLI::App* sub = app.add_subcommand("train-step", "One training step (or --steps N) in every chain against the exact reference: gradient errors, loss scaling, lost updates");
   sub->add_option("model", opt->model, "ONNX model")->required();
   sub->add_option("--input", opt->input, "Input samples, .npy [N, ...] (default: the shipped data/test_images.npy)");
-  sub->add_option("--labels", opt->labels, "Integer labels, .npy [N] (default without --input: data/test_labels.npy)");
+  sub->add_option("--labels", opt->labels, "Integer labels, .npy [N], or [N, ...] a label per output position (segmentation) (default without --input: data/test_labels.npy)");
   sub->add_option("--samples", opt->samples, "The batch: the first N samples")->check(positive_count())->capture_default_str();
   add_chains_option(sub, opt->chains, "Chains to train in, comma-separated; NAME@SCHEDULE changes a schedule");
   sub->add_option("--loss", opt->loss, "cross-entropy or mse (against the one-hot labels)")->capture_default_str();
