@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "bounds/transfer.h"
 #include "core/ops/conv.h"
 #include "core/ops/linear.h"
 #include "core/ops/pool.h"
@@ -24,6 +25,10 @@ class GemmBackward : public LayerBackward, private ops::GemmGeometry {
     if (!simple() || trans_a_) ctx.fail("train-step differentiates Gemm with alpha = beta = 1, transA = 0 and a per-feature bias only");
   }
   std::vector<std::size_t> parameters() const override { return has_c_ ? std::vector<std::size_t>{1, 2} : std::vector<std::size_t>{1}; }
+  /// ‖dA‖ ≤ ‖B‖_F‖dy‖, ‖dB‖ ≤ ‖A‖_F‖dy‖, ‖dC‖ ≤ √M‖dy‖ (Cauchy–Schwarz per element).
+  double backward_norm(std::size_t i, std::span<const Tensor* const> in, const Tensor&) const override {
+    return i == 2 ? sqrt_up(static_cast<double>(M_)) : norm_up(all(*in[1 - i]));
+  }
   void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
            std::span<Tensor* const> grads) const override {
     const Tensor& A = *in[0];
@@ -88,6 +93,14 @@ class ConvBackward : public LayerBackward {
         const std::int32_t src = conv_.table_[static_cast<std::size_t>(t * P + p)];
         if (src != ops::kPadding) readers_[static_cast<std::size_t>(src)].push_back({t, p});
       }
+    for (const auto& r : readers_) most_readers_ = std::max(most_readers_, static_cast<long>(r.size()));
+  }
+  /// With R the most (tap, output) pairs reading one input position: ‖dX‖ ≤ √R‖W‖_F‖dy‖ (the
+  /// adjoint of the convolution, whose norm Cauchy–Schwarz bounds so), ‖dW‖ ≤ √R‖X‖₂‖dy‖ (the
+  /// im2col matrix's Frobenius norm), ‖db‖ ≤ √(N·P)‖dy‖.
+  double backward_norm(std::size_t i, std::span<const Tensor* const> in, const Tensor&) const override {
+    if (i == 2) return sqrt_up(static_cast<double>(conv_.batch_ * conv_.out_plane_));
+    return bounds::up(sqrt_up(static_cast<double>(most_readers_)) * norm_up(all(*in[i == 0 ? 1 : 0])));
   }
   std::vector<std::size_t> parameters() const override { return has_bias_ ? std::vector<std::size_t>{1, 2} : std::vector<std::size_t>{1}; }
   void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
@@ -154,12 +167,14 @@ class ConvBackward : public LayerBackward {
   };
   ops::GroupedConvolution conv_;
   std::vector<std::int64_t> source_;  ///< ConvTranspose: the weight element of each matrix element
+  long most_readers_ = 0;
   std::vector<std::vector<Reader>> readers_;  ///< per input position: the (tap, output) pairs reading it
   bool has_bias_ = false;
 };
 
 class ReluBackward : public LayerBackward {
  public:
+  double backward_norm(std::size_t, std::span<const Tensor* const>, const Tensor&) const override { return 1; }
   void run(const BackwardArithmetic&, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
            std::span<Tensor* const> grads) const override {
     // The derivative at 0 is taken as 0, as the frameworks do.
@@ -172,7 +187,16 @@ class ReluBackward : public LayerBackward {
 /// summed in storage, one rounding per addition.
 class PoolBackward : public LayerBackward, private ops::PoolGeometry {
  public:
-  PoolBackward(const OpContext& ctx, bool max) : PoolGeometry(ctx, max) {}
+  PoolBackward(const OpContext& ctx, bool max) : PoolGeometry(ctx, max) {
+    std::vector<long> windows(static_cast<std::size_t>(in_plane_), 0);
+    for (std::int32_t src : windows_.source) most_windows_ = std::max(most_windows_, ++windows[static_cast<std::size_t>(src)]);
+  }
+  /// MaxPool: an element receives from at most W windows, ‖dx‖ ≤ √W‖dy‖. AveragePool without
+  /// overlap: ‖dx‖ ≤ ‖dy‖; with overlap its shares are added unchecked, so no bound.
+  double backward_norm(std::size_t, std::span<const Tensor* const>, const Tensor&) const override {
+    if (max_) return sqrt_up(static_cast<double>(most_windows_));
+    return most_windows_ <= 1 ? 1.0 : NAN;
+  }
   void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor& out, const Tensor& dy,
            std::span<Tensor* const> grads) const override {
     const Arithmetic& a = b.a;
@@ -199,23 +223,29 @@ class PoolBackward : public LayerBackward, private ops::PoolGeometry {
             }
         } else {
           const double count = windows_.count[static_cast<std::size_t>(p)];
-          const double share = checked_round(b, a.div(g, count), g / count);
+          const double share = checked_round(b, a.div(g, count), g / count, n);
           for (std::int64_t k = 0; k < n; ++k) give(first[k], share);
         }
       }
     }
   }
+
+ private:
+  long most_windows_ = 0;
 };
 
 class GlobalAveragePoolBackward : public LayerBackward, private ops::GlobalPoolGeometry {
  public:
   explicit GlobalAveragePoolBackward(const OpContext& ctx) : GlobalPoolGeometry(ctx) {}
+  double backward_norm(std::size_t, std::span<const Tensor* const>, const Tensor&) const override {
+    return bounds::up(1 / std::sqrt(static_cast<double>(plane_)));  // each of P inputs gets dy/P
+  }
   void run(const BackwardArithmetic& b, std::span<const Tensor* const>, const Tensor&, const Tensor& dy,
            std::span<Tensor* const> grads) const override {
     const double count = static_cast<double>(plane_);
     for (std::int64_t p = 0; p < planes_; ++p) {
       const double g = dy.data[static_cast<std::size_t>(p)];
-      const double share = checked_round(b, b.a.div(g, count), g / count);
+      const double share = checked_round(b, b.a.div(g, count), g / count, plane_);
       for (std::int64_t i = 0; i < plane_; ++i) grads[0]->data[static_cast<std::size_t>(p * plane_ + i)] = share;
     }
   }

@@ -9,6 +9,7 @@
 // theory/training-step.md states what each computes.
 #pragma once
 
+#include <cmath>
 #include <memory>
 #include <span>
 #include <vector>
@@ -34,6 +35,11 @@ class LayerBackward {
   /// A forward pass of the layer's own replacing its kernel's (training-form BatchNorm, which
   /// normalises by the batch's statistics); false when the kernel's forward pass stands.
   virtual bool forward(const Arithmetic&, std::span<const Tensor* const>, Tensor&) const { return false; }
+  /// An upper bound on ‖B_i‖₂, the operator norm of dy ↦ (gradient of input i) in exact
+  /// arithmetic on the layer's values, for layers whose backward pass writes each element as one
+  /// checked sum or rounding of the exact formula's own operands, or exactly; NaN for the others
+  /// (their error is then not composed: theory/training-step.md, Theorem 4).
+  virtual double backward_norm(std::size_t, std::span<const Tensor* const>, const Tensor&) const { return NAN; }
 };
 
 /// How BatchNormalization is differentiated: with the model's running statistics as constants

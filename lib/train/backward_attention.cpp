@@ -45,6 +45,14 @@ class MatMulBackward : public LayerBackward, private ops::MatMulGeometry {
       if (trains(ctx, k)) params_.push_back(k);
   }
   std::vector<std::size_t> parameters() const override { return params_; }
+  /// ‖dA‖ ≤ max_i ‖B_i‖_F‖dy‖; ‖dB‖ ≤ max_i ‖A_i‖_F‖dy‖, or ‖A‖_F‖dy‖ over the stacked batch.
+  double backward_norm(std::size_t k, std::span<const Tensor* const> in, const Tensor&) const override {
+    const std::vector<std::int64_t>& off = k == 0 ? b_off_ : a_off_;
+    const std::int64_t size = k == 0 ? K_ * N_ : (b_own_ ? M_ * K_ : static_cast<std::int64_t>(a_off_.size()) * M_ * K_);
+    double most = 0;
+    for (std::size_t i = 0; i < (k == 1 && !b_own_ ? 1 : off.size()); ++i) most = std::fmax(most, norm_up(part(in[1 - k]->data, off[i], size)));
+    return most;
+  }
   void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
            std::span<Tensor* const> grads) const override {
     const std::int64_t I = static_cast<std::int64_t>(a_off_.size());

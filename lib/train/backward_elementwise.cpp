@@ -34,6 +34,21 @@ class BinaryBackward : public LayerBackward {
     }
   }
   std::vector<std::size_t> parameters() const override { return params_; }
+  /// Add, Sub: √(most readers). Mul: the largest ‖b over an element's readers‖₂. Div: none (its
+  /// quotients are summed after rounding).
+  double backward_norm(std::size_t k, std::span<const Tensor* const> in, const Tensor&) const override {
+    if (op_ == BinaryOp::Add || op_ == BinaryOp::Sub) return readers_[k].norm();
+    if (op_ == BinaryOp::Div) return NAN;
+    const std::vector<double>& other = in[1 - k]->data;
+    double most = 0;
+    std::vector<double> v;
+    for (std::size_t j = 0; j + 1 < readers_[k].start.size(); ++j) {
+      v.clear();
+      for (std::int64_t o : readers_[k].of(static_cast<std::int64_t>(j))) v.push_back(other[static_cast<std::size_t>(off_[1 - k][static_cast<std::size_t>(o)])]);
+      most = std::fmax(most, norm_up(v));
+    }
+    return most;
+  }
   void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor& out, const Tensor& dy,
            std::span<Tensor* const> grads) const override {
     for (std::size_t k = 0; k < 2; ++k)

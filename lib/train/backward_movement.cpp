@@ -18,6 +18,12 @@ ReaderLists::ReaderLists(std::span<const std::int64_t> source, std::int64_t n) :
     if (source[o] >= 0) order[static_cast<std::size_t>(next[static_cast<std::size_t>(source[o])]++)] = static_cast<std::int64_t>(o);
 }
 
+double ReaderLists::norm() const {
+  std::int64_t most = 0;
+  for (std::size_t j = 0; j + 1 < start.size(); ++j) most = std::max(most, start[j + 1] - start[j]);
+  return sqrt_up(static_cast<double>(most));
+}
+
 void gather_sums(const BackwardArithmetic& b, const ReaderLists& r, std::span<const double> dy, std::span<double> dx) {
   std::vector<double> terms;
   for (std::size_t j = 0; j < dx.size(); ++j) {
@@ -81,6 +87,9 @@ class MovementBackward : public LayerBackward {
     }
   }
   std::vector<std::size_t> parameters() const override { return params_; }
+  double backward_norm(std::size_t i, std::span<const Tensor* const>, const Tensor&) const override {
+    return readers_[i].norm();
+  }
   bool differentiable(std::size_t i) const override { return i < data_.size() && data_[i]; }
   void run(const BackwardArithmetic& b, std::span<const Tensor* const>, const Tensor&, const Tensor& dy,
            std::span<Tensor* const> grads) const override {

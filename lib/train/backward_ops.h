@@ -32,6 +32,8 @@ struct ReaderLists {
   std::vector<std::int64_t> start, order;
   /// From `source[o]` = the element output o reads (-1: none), for a tensor of n elements.
   ReaderLists(std::span<const std::int64_t> source, std::int64_t n);
+  /// √(most readers of one element): ‖gather_sums‖₂ (Cauchy–Schwarz per element).
+  double norm() const;
   std::span<const std::int64_t> of(std::int64_t j) const {
     return {order.data() + start[static_cast<std::size_t>(j)], static_cast<std::size_t>(start[static_cast<std::size_t>(j) + 1] - start[static_cast<std::size_t>(j)])};
   }

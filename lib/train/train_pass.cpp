@@ -1,8 +1,11 @@
 #include "train/train_pass.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
+
+#include "bounds/transfer.h"
 
 namespace fpaudit::train {
 
@@ -68,25 +71,61 @@ Activations forward(const TrainableModel& m, const Arithmetic& a, const std::vec
   return act;
 }
 
+namespace {
+
+/// Theorem 4's bound on one reader's contribution: λ (its checks) + ‖B‖·e_out, plus the
+/// reference's own rounding of B(g̃_out) to binary64.
+double contribution_bound(double lambda, double norm, double e_out, double g_out, std::size_t n) {
+  using bounds::up;
+  const double propagated = up(norm * e_out);
+  return up(up(lambda + propagated) + up(up(norm * up(g_out + e_out)) * 0x1p-52) + static_cast<double>(n) * 0x1p-1074);
+}
+
+/// The bound on a value's gradient from its readers' contribution bounds c_k and the check of
+/// their accumulation (λ_acc; none for one reader).
+double accumulated_bound(const std::vector<double>& c, const std::vector<Tensor>& parts, double lambda_acc) {
+  using bounds::up;
+  if (c.size() == 1) return c[0];
+  double sum = 0, norms = 0;
+  for (double v : c) sum = up(sum + v);
+  for (const Tensor& t : parts) norms = up(norms + norm_up(t.data));
+  return up(up(lambda_acc + sum) + up(up(norms + sum) * 0x1p-52) + static_cast<double>(parts[0].data.size()) * 0x1p-1074);
+}
+
+}  // namespace
+
 std::vector<Tensor> backward(const TrainableModel& m, const Arithmetic& a, const Activations& act, std::vector<double> dlogits,
-                             std::vector<SumCheck>* checks) {
+                             std::vector<SumCheck>* checks, std::vector<double>* totals) {
   const Plan& plan = m.plan();
   // Each reader's contribution to a value's gradient, in the order the readers are reached
   // (last reader first); a value's gradient is finished when its producer is reached.
   std::vector<std::vector<Tensor>> parts(plan.slots().size());
+  std::vector<std::vector<double>> part_bounds(plan.slots().size());
   std::vector<Tensor> grads(plan.slots().size());
+  if (totals) totals->assign(plan.slots().size(), NAN);
   Tensor& top = grads[static_cast<std::size_t>(m.output_slot())];
   top.shape = act.value(m.output_slot()).shape;
   top.data = std::move(dlogits);
-  auto check_of = [&](int s) { return checks ? &(*checks)[static_cast<std::size_t>(s)] : nullptr; };
+  if (totals) (*totals)[static_cast<std::size_t>(m.output_slot())] = 0;  // g̃ starts from the same dlogits
+  auto done = [&](int s) {
+    const std::size_t k = static_cast<std::size_t>(s);
+    SumCheck acc;
+    const std::vector<Tensor> kept = totals && parts[k].size() > 1 ? parts[k] : std::vector<Tensor>{};
+    finish(a, parts[k], grads[k], checks ? &acc : nullptr);
+    if (checks) (*checks)[k].merge(acc);
+    if (totals && !part_bounds[k].empty()) (*totals)[k] = accumulated_bound(part_bounds[k], kept, sqrt_up(acc.bound_sq));
+  };
   for (std::size_t l = plan.layers().size(); l-- > 0;) {
     const PlannedLayer& layer = plan.layers()[l];
     const int out = layer.outputs[0];
     if (out < 0) continue;
-    if (out != m.output_slot()) finish(a, parts[static_cast<std::size_t>(out)], grads[static_cast<std::size_t>(out)], check_of(out));
-    if (grads[static_cast<std::size_t>(out)].data.empty()) continue;  // not on the way to the loss
+    if (out != m.output_slot()) done(out);
+    const Tensor& dy = grads[static_cast<std::size_t>(out)];
+    if (dy.data.empty()) continue;  // not on the way to the loss
     std::vector<const Tensor*> in;
     for (int s : layer.inputs) in.push_back(s >= 0 ? &act.value(s) : nullptr);
+    const double e_out = totals ? (*totals)[static_cast<std::size_t>(out)] : NAN;
+    const double g_out = totals ? norm_up(dy.data) : NAN;
     // One run per wanted input, so each gradient's sums are checked on their own.
     for (std::size_t i = 0; i < layer.inputs.size(); ++i) {
       if (!m.wants_gradient(l, i)) continue;
@@ -94,12 +133,17 @@ std::vector<Tensor> backward(const TrainableModel& m, const Arithmetic& a, const
       Tensor g(act.value(s).shape);
       std::vector<Tensor*> want(layer.inputs.size(), nullptr);
       want[i] = &g;
-      const BackwardArithmetic b(a, check_of(s));
-      m.backward(l).run(b, in, act.value(out), grads[static_cast<std::size_t>(out)], want);
+      SumCheck local;
+      const BackwardArithmetic b(a, checks ? &local : nullptr);
+      m.backward(l).run(b, in, act.value(out), dy, want);
+      if (checks) (*checks)[static_cast<std::size_t>(s)].merge(local);
+      if (totals)
+        part_bounds[static_cast<std::size_t>(s)].push_back(
+            contribution_bound(sqrt_up(local.bound_sq), m.backward(l).backward_norm(i, in, act.value(out)), e_out, g_out, g.data.size()));
       parts[static_cast<std::size_t>(s)].push_back(std::move(g));
     }
   }
-  for (int s : m.parameter_slots()) finish(a, parts[static_cast<std::size_t>(s)], grads[static_cast<std::size_t>(s)], check_of(s));
+  for (int s : m.parameter_slots()) done(s);
   return grads;
 }
 

@@ -56,8 +56,10 @@ Activations forward(const TrainableModel& m, const Arithmetic& a, const std::vec
 
 /// The backward pass from the loss gradient dlogits (already scaled): the gradient of every slot
 /// in m.gradient_slots(), indexed by slot (empty tensors elsewhere). With `checks` (indexed by
-/// slot) each gradient's sums are checked against their bounds.
+/// slot) each gradient's sums are checked against their bounds. With `totals` (indexed by slot,
+/// needs `checks`) each gradient gets Theorem 4's bound on ‖ĝ − g̃‖₂, g̃ the exact backward pass
+/// of the same activations from the same dlogits; NaN where a layer on the way has none.
 std::vector<Tensor> backward(const TrainableModel& m, const Arithmetic& a, const Activations& act, std::vector<double> dlogits,
-                             std::vector<SumCheck>* checks);
+                             std::vector<SumCheck>* checks, std::vector<double>* totals = nullptr);
 
 }  // namespace fpaudit::train

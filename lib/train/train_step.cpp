@@ -158,9 +158,12 @@ ChainTrainResult run_chain(const TrainableModel& m, const ChainSpec& spec, const
     r.loss.push_back(loss_value(o.loss, z, batch.labels, batch.classes, batch.positions));
     if (t > o.steps) break;
     std::vector<SumCheck> checks(m.plan().slots().size());
+    std::vector<double> totals;
     std::vector<Tensor> g;
+    std::vector<double> dtop;
     for (;;) {
-      g = backward(m, *a, act, loss_gradient(*a, o.loss, z, batch.labels, batch.classes, scale, batch.positions), t == 1 ? &checks : nullptr);
+      dtop = loss_gradient(*a, o.loss, z, batch.labels, batch.classes, scale, batch.positions);
+      g = backward(m, *a, act, dtop, t == 1 ? &checks : nullptr, t == 1 ? &totals : nullptr);
       // GradScaler: an overflow skips the step and halves the scale; here the same batch comes again.
       if (!o.dynamic_scale || !any_nonfinite(m, g) || scale < 0x1p-60) break;
       scale /= 2;
@@ -169,11 +172,20 @@ ChainTrainResult run_chain(const TrainableModel& m, const ChainSpec& spec, const
     }
     if (t == 1) {
       r.scale = scale;
+      // Theorem 4's comparison: the exact backward pass of this chain's activations.
+      static const ExactArithmetic exact;
+      const std::vector<Tensor> own = backward(m, exact, act, dtop, nullptr);
       for (int s : m.gradient_slots()) {
         const bool is_param = std::find(params.begin(), params.end(), s) != params.end();
         GradientStats st = compare(m.plan().slots()[static_cast<std::size_t>(s)].name, m.producer(s), is_param,
                                    g[static_cast<std::size_t>(s)].data, ref.gradients[static_cast<std::size_t>(s)].data, scale, storage);
         st.sums = checks[static_cast<std::size_t>(s)];
+        const std::vector<double>&mine = g[static_cast<std::size_t>(s)].data, &exact_own = own[static_cast<std::size_t>(s)].data;
+        double d2 = 0, r2 = 0;
+        for (std::size_t i = 0; i < mine.size(); ++i) d2 += (mine[i] - exact_own[i]) * (mine[i] - exact_own[i]), r2 += exact_own[i] * exact_own[i];
+        st.backward_error = std::sqrt(d2);
+        st.backward_reference = std::sqrt(r2);
+        st.backward_bound = totals[static_cast<std::size_t>(s)];
         r.gradients.push_back(std::move(st));
       }
       // The recommended scale, observed: the same forward pass, the backward pass at 2^e.

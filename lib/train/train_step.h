@@ -7,6 +7,7 @@
 // whether the loss still falls as the reference's does. theory/training-step.md.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -51,6 +52,10 @@ struct GradientStats {
   double normwise = 0;        ///< ‖ĝ/S − ḡ‖₂ / ‖ḡ‖₂
   double cosine = 1;          ///< cos∠(ĝ, ḡ)
   SumCheck sums;              ///< the backward sums that produced it, against their bounds
+  /// The backward pass's own error: ‖ĝ − g̃‖₂ with g̃ the exact backward pass of the chain's
+  /// activations from the chain's loss gradient (both at scale S), its bound (Theorem 4; NaN
+  /// where a layer on the way has none) and ‖g̃‖₂.
+  double backward_error = NAN, backward_bound = NAN, backward_reference = 0;
   double exact_min = 0, exact_max = 0;  ///< smallest and largest non-zero |ḡ|
   std::vector<long> histogram;          ///< |ḡ| (reference only)
 };

@@ -3,6 +3,9 @@
 // shares present and consistent for every gradient and parameter.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <string>
+
 #include "train/train_step.h"
 #include "zoo_support.h"
 
@@ -15,6 +18,14 @@ train::TrainResult train_on(const Batch& b, train::LossKind loss = train::LossKi
   o.loss = loss;
   o.threads = 1;
   return train::run_train_step(*b.planned->plan, b.x, b.y, o);
+}
+
+/// Gradient tensors with a Theorem 4 bound, over both chains.
+long bounded(const train::TrainResult& r) {
+  long n = 0;
+  for (const train::ChainTrainResult& c : r.chains)
+    for (const train::GradientStats& g : c.gradients) n += std::isfinite(g.backward_bound) ? 1 : 0;
+  return n;
 }
 
 /// 0 violations in both chains; fp32 neither flushes nor overflows more than a few exact
@@ -31,6 +42,8 @@ void check_run(const train::TrainResult& r) {
       CHECK(g.sums.max_ratio <= 1);
       CHECK(g.overflow == 0);
       CHECK(g.flushed + g.subnormal <= g.exact_nonzero);
+      // Theorem 4 wherever its bound reaches: the backward pass's own error within it.
+      if (std::isfinite(g.backward_bound)) CHECK(g.backward_error <= g.backward_bound);
       checked += g.sums.checked;
       flushed[c] += g.flushed + g.subnormal;
       if (c == 0) nonzero += g.exact_nonzero;
@@ -68,7 +81,11 @@ TEST_CASE("train-step on the shipped CNN with BatchNorm in training form") {
 TEST_CASE("train-step on the zoo (2 samples each): all backward sums within bound") {
   for (const char* model : {"resnet18", "mobilenetv3_small", "squeezenet", "bert_embeds", "gpt"}) {
     INFO(model);
-    check_run(train_on(zoo_batch(model, 2)));
+    const train::TrainResult r = train_on(zoo_batch(model, 2));
+    check_run(r);
+    // ResNet-18 and SqueezeNet are sums and exact moves only: Theorem 4 bounds every gradient.
+    const std::string name = model;
+    if (name == "resnet18" || name == "squeezenet") CHECK(bounded(r) == static_cast<long>(r.chains[0].gradients.size() * 2));
   }
   INFO("unet");
   check_run(train_on(zoo_batch("unet", 2), train::LossKind::MeanSquared));
