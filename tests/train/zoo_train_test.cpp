@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "train/train_report.h"
 #include "train/train_step.h"
 #include "zoo_support.h"
 
@@ -64,6 +65,22 @@ void check_run(const train::TrainResult& r) {
 
 TEST_CASE("train-step on the shipped ViT (4 images): all backward sums within bound") {
   check_run(train_on(shipped_batch("vit.onnx", 4)));
+}
+
+TEST_CASE("train-step on the ViT: the same bits with one thread and with two") {
+  const Batch b = shipped_batch("vit.onnx", 2);
+  train::TrainOptions o;
+  o.chains = {parse_chain("fp32"), parse_chain("fp16"), parse_chain("bf16")};
+  o.threads = 1;
+  nlohmann::json one = train::train_to_json(train::run_train_step(*b.planned->plan, b.x, b.y, o), {"vit", "x", "v"});
+  o.threads = 2;
+  nlohmann::json two = train::train_to_json(train::run_train_step(*b.planned->plan, b.x, b.y, o), {"vit", "x", "v"});
+  for (nlohmann::json* j : {&one, &two}) {
+    j->erase("seconds");
+    j->erase("threads");
+    for (auto& c : (*j)["chains"]) c.erase("seconds");
+  }
+  CHECK(one.dump() == two.dump());
 }
 
 TEST_CASE("train-step on the shipped CNN with BatchNorm in training form") {
