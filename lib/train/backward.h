@@ -40,6 +40,10 @@ class LayerBackward {
   /// checked sum or rounding of the exact formula's own operands, or exactly; NaN for the others
   /// (their error is then not composed: theory/training-step.md, Theorem 4).
   virtual double backward_norm(std::size_t, std::span<const Tensor* const>, const Tensor&) const { return NAN; }
+  /// A bound on ‖(B̂ − B)‖₂, B̂ the map B with the factors the chain computes itself in arithmetic
+  /// a (BatchNorm's folded scale, its x̂) in place of the reference's; 0 where the chain's
+  /// backward pass reads only the exact formula's own operands.
+  virtual double factor_error(std::size_t, const Arithmetic&, std::span<const Tensor* const>, const Tensor&) const { return 0; }
 };
 
 /// How BatchNormalization is differentiated: with the model's running statistics as constants

@@ -7,7 +7,9 @@
 #include <cmath>
 #include <string>
 
+#include "bounds/transfer.h"
 #include "core/ops/normalization.h"
+#include "core/reference_arithmetic.h"
 #include "train/backward_ops.h"
 
 namespace fpaudit::train {
@@ -80,31 +82,76 @@ class LayerNormBackward : public LayerBackward, private ops::LayerNormGeometry {
 
 /// BatchNormalization in inference form as the kernel evaluates it: y = x·s + t with
 /// s = round(γ/√(v+ε)), t = round(β − μ·s). dx = dy·s; dγ = Σ dy·x̂ with x̂ = (x − μ)·r,
-/// r = round(1/√(v+ε)), each step rounded into storage; dβ = Σ dy.
+/// r = round(1/√(v+ε)), each step rounded into storage; dβ = Σ dy. The chain's s and x̂ differ
+/// from the reference's on the same values: factor_error measures by how much (Theorem 4).
 class BatchNormEvalBackward : public LayerBackward, private ops::BatchNormGeometry {
  public:
   explicit BatchNormEvalBackward(const OpContext& ctx) : BatchNormGeometry(ctx) {}
   std::vector<std::size_t> parameters() const override { return {1, 2}; }
+  /// dx: max |s|; dγ: the largest ‖x̂_c‖; dβ: √(N·positions).
+  double backward_norm(std::size_t i, std::span<const Tensor* const> in, const Tensor&) const override {
+    if (i == 2) return sqrt_up(static_cast<double>(outer_ * inner_));
+    const Factors f = factors(exact(), in);
+    double most = 0;
+    for (std::int64_t c = 0; c < channels_; ++c)
+      most = std::fmax(most, i == 0 ? std::fabs(f.scale[static_cast<std::size_t>(c)]) : norm_up(f.xhat[static_cast<std::size_t>(c)]));
+    return most;
+  }
+  double factor_error(std::size_t i, const Arithmetic& a, std::span<const Tensor* const> in, const Tensor&) const override {
+    if (i == 2) return 0;
+    const Factors mine = factors(a, in), ref = factors(exact(), in);
+    double most = 0;
+    std::vector<double> d;
+    for (std::size_t c = 0; c < mine.scale.size(); ++c) {
+      if (i == 0) {
+        most = std::fmax(most, bounds::up(std::fabs(mine.scale[c] - ref.scale[c])));
+        continue;
+      }
+      d.resize(mine.xhat[c].size());
+      for (std::size_t k = 0; k < d.size(); ++k) d[k] = bounds::up(std::fabs(mine.xhat[c][k] - ref.xhat[c][k]));
+      most = std::fmax(most, norm_up(d));
+    }
+    return most;
+  }
   void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
            std::span<Tensor* const> grads) const override {
     const Arithmetic& a = b.a;
-    const double* x = in[0]->data.data();
-    const double *gamma = in[1]->data.data(), *mean = in[3]->data.data(), *var = in[4]->data.data();
-    const std::int64_t L = outer_ * inner_;
-    std::vector<double> dys(static_cast<std::size_t>(L)), xhat(static_cast<std::size_t>(L));
+    const Factors f = factors(a, in);
+    std::vector<double> dys(static_cast<std::size_t>(outer_ * inner_));
     for (std::int64_t c = 0; c < channels_; ++c) {
-      const double scale = a.round(gamma[c] / std::sqrt(var[c] + epsilon_));
-      const double r = a.round(1 / std::sqrt(var[c] + epsilon_));
+      const double scale = f.scale[static_cast<std::size_t>(c)];
       for (std::int64_t n = 0; n < outer_; ++n)
         for (std::int64_t i = 0; i < inner_; ++i) {
           const std::size_t at = static_cast<std::size_t>((n * channels_ + c) * inner_ + i), k = static_cast<std::size_t>(n * inner_ + i);
           dys[k] = dy.data[at];
-          xhat[k] = a.mul(a.sub(x[at], mean[c]), r);
           if (grads[0]) grads[0]->data[at] = checked_round(b, a.mul(dy.data[at], scale), dy.data[at] * scale);
         }
-      if (grads[1]) grads[1]->data[static_cast<std::size_t>(c)] = checked_dot(b, dys, xhat);
+      if (grads[1]) grads[1]->data[static_cast<std::size_t>(c)] = checked_dot(b, dys, f.xhat[static_cast<std::size_t>(c)]);
       if (grads[2]) grads[2]->data[static_cast<std::size_t>(c)] = checked_sum(b, dys);
     }
+  }
+
+ private:
+  struct Factors {
+    std::vector<double> scale;              ///< per channel
+    std::vector<std::vector<double>> xhat;  ///< per channel, batch-major then position
+  };
+  static const Arithmetic& exact() {
+    static const ExactArithmetic e;
+    return e;
+  }
+  Factors factors(const Arithmetic& a, std::span<const Tensor* const> in) const {
+    const double* x = in[0]->data.data();
+    const double *gamma = in[1]->data.data(), *mean = in[3]->data.data(), *var = in[4]->data.data();
+    Factors f;
+    for (std::int64_t c = 0; c < channels_; ++c) {
+      f.scale.push_back(a.round(gamma[c] / std::sqrt(var[c] + epsilon_)));
+      const double r = a.round(1 / std::sqrt(var[c] + epsilon_));
+      std::vector<double>& xh = f.xhat.emplace_back();
+      for (std::int64_t n = 0; n < outer_; ++n)
+        for (std::int64_t i = 0; i < inner_; ++i) xh.push_back(a.mul(a.sub(x[(n * channels_ + c) * inner_ + i], mean[c]), r));
+    }
+    return f;
   }
 };
 

@@ -73,12 +73,12 @@ Activations forward(const TrainableModel& m, const Arithmetic& a, const std::vec
 
 namespace {
 
-/// Theorem 4's bound on one reader's contribution: λ (its checks) + ‖B‖·e_out, plus the
-/// reference's own rounding of B(g̃_out) to binary64.
-double contribution_bound(double lambda, double norm, double e_out, double g_out, std::size_t n) {
+/// Theorem 4's bound on one reader's contribution: λ (its checks) + ‖B̂ − B‖·‖ĝ_out‖ (the
+/// chain's own factors) + ‖B‖·e_out, plus the reference's own rounding to binary64.
+double contribution_bound(double lambda, double norm, double factor, double e_out, double g_out, std::size_t n) {
   using bounds::up;
-  const double propagated = up(norm * e_out);
-  return up(up(lambda + propagated) + up(up(norm * up(g_out + e_out)) * 0x1p-52) + static_cast<double>(n) * 0x1p-1074);
+  const double propagated = up(up(norm * e_out) + up(factor * g_out));
+  return up(up(lambda + propagated) + up(up(up(norm + factor) * up(g_out + e_out)) * 0x1p-52) + static_cast<double>(n) * 0x1p-1074);
 }
 
 /// The bound on a value's gradient from its readers' contribution bounds c_k and the check of
@@ -139,7 +139,8 @@ std::vector<Tensor> backward(const TrainableModel& m, const Arithmetic& a, const
       if (checks) (*checks)[static_cast<std::size_t>(s)].merge(local);
       if (totals)
         part_bounds[static_cast<std::size_t>(s)].push_back(
-            contribution_bound(sqrt_up(local.bound_sq), m.backward(l).backward_norm(i, in, act.value(out)), e_out, g_out, g.data.size()));
+            contribution_bound(sqrt_up(local.bound_sq), m.backward(l).backward_norm(i, in, act.value(out)),
+                               m.backward(l).factor_error(i, a, in, act.value(out)), e_out, g_out, g.data.size()));
       parts[static_cast<std::size_t>(s)].push_back(std::move(g));
     }
   }
