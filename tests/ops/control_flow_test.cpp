@@ -154,3 +154,12 @@ TEST_CASE("Loop: refusals") {
   CHECK(refusal(none, kX2) == "model.onnx: node 'loop' (Loop): scan output 'scan' would be empty (the loop runs no "
                               "iteration), which fpaudit does not represent");
 }
+
+TEST_CASE("both branches are loaded and checked: an unsupported operator in the branch not taken is refused") {
+  ModelBuilder m = if_model(true);
+  auto* n = m.model.mutable_graph()->mutable_node(0);
+  for (auto& a : *n->mutable_attribute())
+    if (a.name() == "else_branch") a.mutable_g()->mutable_node(0)->set_op_type("Scan");
+  CHECK(error_of([&] { m.parse(); }) ==
+        "model.onnx: node 'choose' (If): in its body: node 'e' (Scan): operator Scan is not supported by fpaudit");
+}
