@@ -4,10 +4,11 @@
 // flow is resolved where infer_shapes knows it: an If whose condition folds to a constant (the
 // usual case in exported models: the condition comes from shapes or a bound input) becomes its
 // taken branch, and a Loop whose trip count and condition fold becomes its iterations unrolled.
+// An If whose condition is computed from the data runs both branches and selects each output per
+// sample with Where (exact selection; its bound rule covers a chain whose condition flips).
 // The nodes keep names that say where they came from ("<if>/then/<node>", "<loop>/3/<node>"),
-// so every report, bound and margin step covers them as ordinary layers. A condition computed
-// from run-time data is refused naming the node: per-sample branching would need a plan per
-// branch, and a chain whose rounding flips the condition would leave the reference's path.
+// so every report, bound and margin step covers them as ordinary layers. A Loop whose trip count
+// or condition depends on the data is refused naming the node: its nodes would differ per sample.
 #include <fmt/format.h>
 
 #include "graph/errors.h"
@@ -40,24 +41,43 @@ std::string body_output(const std::map<std::string, std::string>& names, const s
 void expand_if(NodeBuilder& b) {
   const Node& node = b.owner();
   if (node.inputs.empty() || node.inputs[0].empty()) b.fail("has no condition input");
-  const std::optional<bool> cond = constant_truth(b, node.inputs[0], "the condition");
-  if (!cond)
-    b.fail(fmt::format("the condition '{}' is computed at run time; fpaudit evaluates an If only when its condition "
-                       "folds to a constant (the branch must be the same for every sample)",
-                       node.inputs[0]));
   const Graph& then_branch = node.attr_graph("then_branch");
   const Graph& else_branch = node.attr_graph("else_branch");
   if (then_branch.outputs.size() != else_branch.outputs.size() || then_branch.outputs.size() < node.outputs.size())
     b.fail(fmt::format("its branches have {} and {} outputs for the node's {}", then_branch.outputs.size(),
                        else_branch.outputs.size(), node.outputs.size()));
-  const Graph& taken = *cond ? then_branch : else_branch;
-  const std::string prefix = *cond ? "then/" : "else/";
-  if (!taken.inputs.empty()) b.fail("a branch of an If must have no inputs");
-  const auto names = inline_body(b, taken, prefix, captured_bindings(node, 1));
-  for (std::size_t k = 0; k < node.outputs.size(); ++k)
-    if (!node.outputs[k].empty())
-      b.op("Identity", {body_output(names, taken.outputs[k].name)}, prefix + "out" + std::to_string(k), {},
-           node.outputs[k]);
+  if (!then_branch.inputs.empty() || !else_branch.inputs.empty()) b.fail("a branch of an If must have no inputs");
+  const std::string& condition = node.inputs[0];
+  if (const std::optional<bool> cond = constant_truth(b, condition, "the condition")) {
+    const Graph& taken = *cond ? then_branch : else_branch;
+    const std::string prefix = *cond ? "then/" : "else/";
+    const auto names = inline_body(b, taken, prefix, captured_bindings(node, 1));
+    for (std::size_t k = 0; k < node.outputs.size(); ++k)
+      if (!node.outputs[k].empty())
+        b.op("Identity", {body_output(names, taken.outputs[k].name)}, prefix + "out" + std::to_string(k), {},
+             node.outputs[k]);
+    return;
+  }
+  // A condition computed from the data may differ from sample to sample: both branches run and
+  // Where selects each output per sample. The result is the taken branch's exactly, and Where's
+  // rule bounds a chain whose condition may flip against the reference's (theory/recurrent.md).
+  if (b.value(condition).dtype != DType::Bool || element_count(b.value(condition).shape) != 1)
+    b.fail(fmt::format("the condition '{}' must be one boolean, it is {} {}", condition,
+                       dtype_name(b.value(condition).dtype), shape_string(b.value(condition).shape)));
+  const auto bindings = captured_bindings(node, 1);
+  const auto then_names = inline_body(b, then_branch, "then/", bindings);
+  const auto else_names = inline_body(b, else_branch, "else/", bindings);
+  for (std::size_t k = 0; k < node.outputs.size(); ++k) {
+    if (node.outputs[k].empty()) continue;
+    const std::string t = body_output(then_names, then_branch.outputs[k].name);
+    const std::string e = body_output(else_names, else_branch.outputs[k].name);
+    if (b.value(t).shape != b.value(e).shape || b.value(t).dtype != b.value(e).dtype)
+      b.fail(fmt::format("output {} is {} {} in one branch and {} {} in the other; with a condition computed at run "
+                         "time ('{}') fpaudit runs both branches and selects per sample, which needs the same type "
+                         "and shape", k, dtype_name(b.value(t).dtype), shape_string(b.value(t).shape),
+                         dtype_name(b.value(e).dtype), shape_string(b.value(e).shape), condition));
+    b.op("Where", {condition, t, e}, "select" + std::to_string(k), {}, node.outputs[k]);
+  }
 }
 
 void expand_loop(NodeBuilder& b) {

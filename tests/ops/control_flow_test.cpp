@@ -110,15 +110,36 @@ TEST_CASE("If with a constant condition becomes the branch it takes") {
   CHECK(g.nodes[2].name == "choose/then/out0");
 }
 
-TEST_CASE("If whose condition is computed at run time is refused with one line") {
+/// if_model with c = ReduceSum(x) > 0, computed per sample.
+ModelBuilder if_at_run_time() {
   ModelBuilder m = if_model(true);
   m.model.mutable_graph()->mutable_initializer()->RemoveLast();  // drop the constant c
-  m.node("ReduceSum", {"x"}, {"sum"}, "sum");
+  set_attr(m.node("ReduceSum", {"x"}, {"sum"}, "sum"), "keepdims", std::int64_t{0});
   m.initializer(float_tensor("zero", {}, {0.0f}));
   m.node("Greater", {"sum", "zero"}, {"c"}, "positive");
+  return m;
+}
+
+TEST_CASE("If whose condition is computed at run time: both branches, the output selected per sample") {
+  check_all_exact(if_at_run_time(), kX22, {-6.0, 1.5, 3.0, -0.75});                       // sum −0.75: else
+  check_all_exact(if_at_run_time(), {{{2, 2}, {2.0, 0.5, 1.0, -0.25}}}, {3.0, 1.5, 2.0, 1.0});  // 3.25: then
+  check_bounds_every_chain(if_at_run_time(), kX22);
+  // 0.1 + 0.2 − 0.3 is 2.8e-17 exactly but −1.2e-4 after rounding to binary16: the chains that
+  // round the input take the other branch, and Where's rule must still bound them.
+  check_bounds_every_chain(if_at_run_time(), {{{2, 2}, {0.1, 0.2, -0.3, 0.0}}});
+  const Graph g = inferred(if_at_run_time(), {{2, 2}});
+  CHECK(g.nodes.back().name == "choose/select0");
+  CHECK(g.nodes.back().op_type == "Where");
+}
+
+TEST_CASE("If at run time with branches of different shapes is refused with one line") {
+  ModelBuilder m = if_at_run_time();
+  for (auto& a : *m.model.mutable_graph()->mutable_node(0)->mutable_attribute())
+    if (a.name() == "else_branch") *a.mutable_g()->mutable_initializer(0) = float_tensor("three", {2, 2, 1}, {3, 3, 3, 3});
   CHECK(refusal(m, kX22) ==
-        "model.onnx: node 'choose' (If): the condition 'c' is computed at run time; fpaudit evaluates an If only when "
-        "its condition folds to a constant (the branch must be the same for every sample)");
+        "model.onnx: node 'choose' (If): output 0 is float32 [2, 2] in one branch and float32 [2, 2, 2] in the other; "
+        "with a condition computed at run time ('c') fpaudit runs both branches and selects per sample, which needs the "
+        "same type and shape");
 }
 
 TEST_CASE("Loop with a constant trip count is unrolled: carried values and scan outputs") {
