@@ -104,7 +104,9 @@ Recurrent read_layer(const NodeBuilder& b) {
   if (node.has_attr("clip")) r.clip = node.attr_float("clip", 0);
 
   const ValueInfo& x = b.value(node.inputs[0]);
-  if (!is_float(x.dtype) || x.shape.size() != 3) b.fail(fmt::format("input X must be a floating-point tensor of rank 3, it is {} {}", dtype_name(x.dtype), shape_string(x.shape)));
+  if (!is_float(x.dtype) || x.shape.size() != 3)
+    b.fail(fmt::format("input X must be a floating-point tensor of rank 3, it is {} {}", dtype_name(x.dtype),
+                       shape_string(x.shape)));
   r.dtype = x.dtype;
   r.seq = x.shape[r.batch_first ? 1 : 0];
   r.batch = x.shape[r.batch_first ? 0 : 1];
@@ -274,8 +276,8 @@ class Direction {
       const std::string candidate =
           r_.linear_before_reset ? gate(at, 2, acts_[1], x, h_, rg) : gate(at, 2, acts_[1], x, b_.op("Mul", {rg, h_}, at + "r_h"));
       // h = (1 − z)⊙h̃ + z⊙h, as ONNX writes it.
-      const std::string one = b_.floats(at + "one", r_.dtype, 1.0, {});
-      const std::string keep = b_.op("Mul", {b_.op("Sub", {one, z}, at + "1-z"), candidate}, at + "(1-z)h~");
+      if (one_.empty()) one_ = b_.floats(part("one"), r_.dtype, 1.0, {});
+      const std::string keep = b_.op("Mul", {b_.op("Sub", {one_, z}, at + "1-z"), candidate}, at + "(1-z)h~");
       h = b_.op("Add", {keep, b_.op("Mul", {z, h_}, at + "z_h")}, at + "H");
     } else {
       const bool peep = !peephole_.empty();
@@ -310,7 +312,7 @@ class Direction {
   const std::vector<Activation>& acts_;
   std::string tag_;
   std::vector<std::string> gate_w_, gate_r_, gate_wb_, gate_rb_, peephole_;
-  std::string zero_h_, clip_low_, clip_high_;
+  std::string zero_h_, clip_low_, clip_high_, one_;
   std::string h_, c_;
   std::vector<std::string> y_;
 };

@@ -48,7 +48,8 @@ struct Data {
 Data data_of(const Layer& l) {
   const auto G = static_cast<std::size_t>(l.gates()), H = static_cast<std::size_t>(l.hidden),
              D = static_cast<std::size_t>(l.dirs()), B = static_cast<std::size_t>(l.batch);
-  return {values(static_cast<std::size_t>(l.seq * l.batch * l.input), 0.3, 1.5), values(D * G * H * static_cast<std::size_t>(l.input), 1.1, 0.6),
+  const auto I = static_cast<std::size_t>(l.input);
+  return {values(static_cast<std::size_t>(l.seq * l.batch * l.input), 0.3, 1.5), values(D * G * H * I, 1.1, 0.6),
           values(D * G * H * H, 2.3, 0.6), values(D * 2 * G * H, 0.7, 0.4), values(D * B * H, 1.9, 0.5),
           values(D * B * H, 0.2, 0.5), values(D * 3 * H, 2.9, 0.5)};
 }
