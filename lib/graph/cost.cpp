@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <set>
 #include <string_view>
 
 #include "graph/errors.h"
@@ -87,6 +88,18 @@ std::int64_t parameter_count(const Graph& graph, const Node& node) {
     const Constant* c = node.inputs[i].empty() ? nullptr : graph.constant(node.inputs[i]);
     if (c && is_float(c->dtype) && is_weight_input(node.op_type, i)) n += c->size();
   }
+  return n;
+}
+
+std::int64_t parameter_total(const Graph& graph) {
+  std::set<std::string> counted;
+  std::int64_t n = 0;
+  for (const Node& node : graph.nodes)
+    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+      const Constant* c = node.inputs[i].empty() ? nullptr : graph.constant(node.inputs[i]);
+      if (c && is_float(c->dtype) && is_weight_input(node.op_type, i) && counted.insert(node.inputs[i]).second)
+        n += c->size();
+    }
   return n;
 }
 

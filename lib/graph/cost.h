@@ -26,4 +26,8 @@ bool is_weight_input(const std::string& op, std::size_t index);
 /// Elements of the node's floating-point constant inputs that are weights (is_weight_input).
 std::int64_t parameter_count(const Graph& graph, const Node& node);
 
+/// The model's parameters: parameter_count over the nodes with each constant counted once (an
+/// expanded recurrent layer reads its weights at every time step, a tied embedding twice).
+std::int64_t parameter_total(const Graph& graph);
+
 }  // namespace fpaudit

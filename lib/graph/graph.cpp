@@ -48,7 +48,7 @@ namespace {
 
 std::string_view kind_name(const AttributeValue& v) {
   constexpr std::string_view names[] = {"an int", "a float", "a string", "a list of ints",
-                                        "a list of floats", "a list of strings", "a tensor"};
+                                        "a list of floats", "a list of strings", "a tensor", "a graph"};
   return names[v.index()];
 }
 
@@ -80,6 +80,25 @@ std::vector<std::int64_t> Node::attr_ints(const std::string& key, const std::vec
   auto it = attributes.find(key);
   return it == attributes.end() ? fallback
                                 : typed<std::vector<std::int64_t>>(*this, key, it->second, "a list of ints");
+}
+
+std::vector<double> Node::attr_floats(const std::string& key, const std::vector<double>& fallback) const {
+  auto it = attributes.find(key);
+  return it == attributes.end() ? fallback : typed<std::vector<double>>(*this, key, it->second, "a list of floats");
+}
+
+std::vector<std::string> Node::attr_strings(const std::string& key, const std::vector<std::string>& fallback) const {
+  auto it = attributes.find(key);
+  return it == attributes.end() ? fallback
+                                : typed<std::vector<std::string>>(*this, key, it->second, "a list of strings");
+}
+
+const Graph& Node::attr_graph(const std::string& key) const {
+  auto it = attributes.find(key);
+  if (it == attributes.end())
+    throw ModelError(fmt::format("node '{}' ({}): graph attribute '{}' is missing", name, op_type, key));
+  const auto& g = typed<std::shared_ptr<const Graph>>(*this, key, it->second, "a graph");
+  return *g;
 }
 
 const Constant* Graph::constant(const std::string& name) const {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -40,9 +41,13 @@ struct Constant {
   std::int64_t size() const { return element_count(shape); }
 };
 
-/// A node attribute, as ONNX defines them (graph-valued attributes are not supported).
+struct Graph;
+
+/// A node attribute, as ONNX defines them. Graph-valued attributes are the bodies of If and Loop
+/// (shared: a Graph copy shares its nodes' bodies, which nothing modifies after loading).
 using AttributeValue = std::variant<std::int64_t, double, std::string, std::vector<std::int64_t>,
-                                    std::vector<double>, std::vector<std::string>, Constant>;
+                                    std::vector<double>, std::vector<std::string>, Constant,
+                                    std::shared_ptr<const Graph>>;
 
 struct Node {
   std::string name;     ///< ONNX node name; the loader invents "<op>_<index>" when it is empty
@@ -57,6 +62,10 @@ struct Node {
   double attr_float(const std::string& key, double fallback) const;
   std::string attr_string(const std::string& key, const std::string& fallback) const;
   std::vector<std::int64_t> attr_ints(const std::string& key, const std::vector<std::int64_t>& fallback) const;
+  std::vector<double> attr_floats(const std::string& key, const std::vector<double>& fallback) const;
+  std::vector<std::string> attr_strings(const std::string& key, const std::vector<std::string>& fallback) const;
+  /// A graph-valued attribute (If's branches, Loop's body); throws ModelError when it is missing.
+  const Graph& attr_graph(const std::string& key) const;
   bool has_attr(const std::string& key) const { return attributes.count(key) != 0; }
 };
 

@@ -11,6 +11,7 @@
 #include "graph/limits.h"
 #include "graph/loader.h"
 #include "graph/shape_rules.h"
+#include "graph/subgraph.h"
 
 namespace fpaudit {
 
@@ -154,27 +155,37 @@ void keep_runtime_node(Graph& graph, Node& node, const std::vector<TensorType>& 
   }
 }
 
+/// Infers one node's outputs and folds it or keeps it for the engine; an If, a Loop or a
+/// recurrent layer is expanded into nodes that go through here one by one.
+void process(Graph& graph, Node node, std::vector<Node>& kept, std::int64_t& folded_elements) {
+  try {
+    if (is_expanded(node.op_type)) {
+      expand_node(graph, node, [&](Node part) { process(graph, std::move(part), kept, folded_elements); });
+      return;
+    }
+    const ShapeContext ctx(graph, node);
+    const ShapeRule rule = find_shape_rule(node.op_type);
+    if (!rule) ctx.fail("has no shape rule (an operator list is out of step with the rules)");
+    const std::vector<TensorType> types = rule(ctx);
+    if (types.size() < node.outputs.size()) ctx.fail(fmt::format("has {} outputs, more than the operator defines", node.outputs.size()));
+    check_output_types(ctx, types);
+    if (fold(graph, ctx, types, folded_elements)) return;
+    keep_runtime_node(graph, node, types);
+    kept.push_back(std::move(node));
+  } catch (const ModelError& e) {
+    rethrow_with_source(graph.source, e);
+  }
+}
+
 }  // namespace
 
 void infer_shapes(Graph& graph, std::span<const Shape> input_shapes) {
   set_input_shapes(graph, input_shapes);
   std::vector<Node> kept;
   std::int64_t folded_elements = 0;
-  for (Node& node : graph.nodes) {
-    try {
-      const ShapeContext ctx(graph, node);
-      const ShapeRule rule = find_shape_rule(node.op_type);
-      if (!rule) ctx.fail("has no shape rule (an operator list is out of step with the rules)");
-      const std::vector<TensorType> types = rule(ctx);
-      if (types.size() < node.outputs.size()) ctx.fail(fmt::format("has {} outputs, more than the operator defines", node.outputs.size()));
-      check_output_types(ctx, types);
-      if (fold(graph, ctx, types, folded_elements)) continue;
-      keep_runtime_node(graph, node, types);
-      kept.push_back(std::move(node));
-    } catch (const ModelError& e) {
-      rethrow_with_source(graph.source, e);
-    }
-  }
+  std::vector<Node> nodes = std::move(graph.nodes);
+  graph.nodes.clear();
+  for (Node& node : nodes) process(graph, std::move(node), kept, folded_elements);
   graph.nodes = std::move(kept);
 
   for (ValueInfo& out : graph.outputs) {

@@ -50,8 +50,9 @@ std::map<std::string, AttributeValue> convert_attributes(const onnx::NodeProto& 
       case AttributeProto::TENSOR:
         value = tensor_to_constant(a.t(), context, fmt::format("{}: attribute '{}'", node_label(node), a.name()));
         break;
+      case AttributeProto::GRAPH: value = convert_subgraph(a.g(), node, context); break;
       case AttributeProto::UNDEFINED: refuse("has no value"); break;
-      default: refuse("holds a graph, sparse tensor, type or list of tensors, which fpaudit does not support");
+      default: refuse("holds a list of graphs, sparse tensor, type or list of tensors, which fpaudit does not support");
     }
     if (!out.emplace(a.name(), std::move(value)).second) refuse("is given twice");
   }

@@ -16,6 +16,7 @@
 #include "graph/node_names.h"
 #include "graph/onnx_attributes.h"
 #include "graph/onnx_tensor.h"
+#include "graph/subgraph.h"
 
 namespace fpaudit {
 
@@ -78,6 +79,14 @@ bool is_supported(const std::string& op) {
   return std::binary_search(ops.begin(), ops.end(), std::string_view(op));
 }
 
+/// An If or Loop depends on every outer value its bodies read: those are appended to its inputs
+/// after the ones ONNX defines, so that ordering and liveness see them (the expansion in
+/// infer_shapes reads them back with captured_bindings).
+void capture_outer_values(Node& node) {
+  const std::vector<std::string> captured = captured_values(node);
+  node.inputs.insert(node.inputs.end(), captured.begin(), captured.end());
+}
+
 void convert_nodes(const onnx::GraphProto& g, Graph& graph, TensorContext& context) {
   std::unordered_set<std::string> taken;
   for (int i = 0; i < g.node_size(); ++i) {
@@ -101,24 +110,15 @@ void convert_nodes(const onnx::GraphProto& g, Graph& graph, TensorContext& conte
         fail_node(graph.source, node, fmt::format("output '{}' is already defined", node.outputs[0]));
       continue;
     }
+    capture_outer_values(node);
     graph.nodes.push_back(std::move(node));
   }
 }
 
-Graph convert_model(const onnx::ModelProto& model, const std::filesystem::path& source) {
-  Graph graph;
-  graph.source = source;
-  if (!model.has_graph()) fail(source, "not an ONNX model: it contains no graph");
-  if (model.ir_version() < 3)
-    fail(source, fmt::format("IR version {} predates opset imports; fpaudit reads IR version 3 and later",
-                             model.ir_version()));
-  graph.opset = default_opset(model, source);
-  graph.producer = model.producer_name();
-  if (!model.producer_version().empty()) graph.producer += " " + model.producer_version();
-  const onnx::GraphProto& g = model.graph();
+/// A graph's initializers, declared values and nodes (the model's graph or a body).
+void convert_graph_body(const onnx::GraphProto& g, Graph& graph, TensorContext& context) {
+  const std::filesystem::path& source = graph.source;
   if (g.sparse_initializer_size() > 0) fail(source, "sparse initializers are not supported");
-
-  TensorContext context{source, 0};
   for (const onnx::TensorProto& t : g.initializer()) {
     if (t.name().empty()) fail(source, "an initializer has no name");
     Constant c = tensor_to_constant(t, context, fmt::format("initializer '{}'", t.name()));
@@ -140,7 +140,21 @@ Graph convert_model(const onnx::ModelProto& model, const std::filesystem::path& 
   for (const ValueInfo& v : graph.inputs) graph.values[v.name] = v;
   for (const ValueInfo& v : graph.outputs)
     if (!graph.constants.count(v.name)) graph.values[v.name] = v;
+}
 
+Graph convert_model(const onnx::ModelProto& model, const std::filesystem::path& source) {
+  Graph graph;
+  graph.source = source;
+  if (!model.has_graph()) fail(source, "not an ONNX model: it contains no graph");
+  if (model.ir_version() < 3)
+    fail(source, fmt::format("IR version {} predates opset imports; fpaudit reads IR version 3 and later",
+                             model.ir_version()));
+  graph.opset = default_opset(model, source);
+  graph.producer = model.producer_name();
+  if (!model.producer_version().empty()) graph.producer += " " + model.producer_version();
+
+  TensorContext context{source, 0, graph.opset};
+  convert_graph_body(model.graph(), graph, context);
   check_definitions(graph);
   sort_topologically(graph);
   drop_unused(graph);
@@ -156,6 +170,25 @@ std::string unique_node_name(std::string_view name, std::string_view op_type, st
   while (taken.count(unique)) unique += "_";
   taken.insert(unique);
   return unique;
+}
+
+std::shared_ptr<const Graph> convert_subgraph(const onnx::GraphProto& g, const Node& owner, TensorContext& context) {
+  auto sub = std::make_shared<Graph>();
+  sub->source = context.model;
+  sub->opset = context.opset;
+  try {
+    convert_graph_body(g, *sub, context);
+    // Definitions are checked where the body is expanded, against the enclosing graph's values.
+    sort_topologically(*sub);
+    drop_unused(*sub);
+  } catch (const ModelError& e) {
+    // Name the owner: a body's nodes are reported as "<owner>/<node>" once expanded.
+    std::string_view what = e.what();
+    const std::string prefix = source_name(context.model) + ": ";
+    if (what.starts_with(prefix)) what.remove_prefix(prefix.size());
+    fail_node(context.model, owner, fmt::format("in its body: {}", what));
+  }
+  return sub;
 }
 
 Graph parse_onnx(std::span<const std::byte> bytes, const std::filesystem::path& source) {

@@ -20,6 +20,7 @@ namespace fpaudit {
 struct TensorContext {
   std::filesystem::path model;
   std::int64_t elements_used = 0;
+  std::int64_t opset = 0;  ///< the model's default-domain opset (bodies share it)
 };
 
 /// Converts a tensor, naming it `what` ("initializer 'w'", "node 'c' (Constant)") in messages.

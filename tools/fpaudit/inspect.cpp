@@ -146,17 +146,16 @@ void print_table(const Graph& g, const std::vector<Shape>& shapes, const std::ve
 
   fmt::print("{:<{}} {:<{}} {:<{}} {:>{}} {:>{}} {:>{}} {:>{}} {:>{}}\n", "layer", name_w, "op", op_w, "output", shape_w,
              "params", params_w, "MACs", madds_w, "w min", num_w, "w max", num_w, "|w| max", num_w);
-  std::int64_t total_params = 0, total_madds = 0;
+  std::int64_t total_madds = 0;
   for (const Row& r : rows) {
     const bool w = r.weights.count > 0;
     fmt::print("{:<{}} {:<{}} {:<{}} {:>{}} {:>{}} {:>{}} {:>{}} {:>{}}\n", fit(r.name, name_w), name_w, short_op(r.op),
                op_w, r.shape, shape_w, compact_count(r.params), params_w, compact_count(r.madds), madds_w,
                w ? fmt::format("{:.3g}", r.weights.min) : "-", num_w, w ? fmt::format("{:.3g}", r.weights.max) : "-",
                num_w, w ? fmt::format("{:.3g}", r.weights.absmax) : "-", num_w);
-    total_params += r.params;
     total_madds += r.madds;
   }
-  fmt::print("{} layers, {} parameters, {} multiply-adds\n", rows.size(), total_params, total_madds);
+  fmt::print("{} layers, {} parameters, {} multiply-adds\n", rows.size(), parameter_total(g), total_madds);
 
   fmt::print("\nweights a format cannot hold: overflow / underflow to zero / subnormal\n");
   std::vector<std::size_t> cell_w;
