@@ -4,6 +4,18 @@
 
 namespace fpaudit {
 
+PlanSamples plan_samples(const SampleSet& set, long max_samples) {
+  PlanSamples s;
+  s.count = max_samples >= 0 && max_samples < set.count() ? max_samples : set.count();
+  set.check_finite(s.count);
+  s.at = [&set](long i) {
+    std::vector<std::vector<double>> x;
+    for (std::size_t k = 0; k < set.inputs(); ++k) x.push_back(set.values(k, i));
+    return x;
+  };
+  return s;
+}
+
 SamplePlans::SamplePlans(const Graph& loaded, const SampleSet& samples) : loaded_(&loaded), samples_(&samples) {
   for (std::size_t k = 0; k < samples.inputs(); ++k) per_sample_ = per_sample_ || !is_float(samples.dtype(k));
   first_ = std::make_unique<Bound>(bind(0));

@@ -6,6 +6,7 @@
 // what stays a node runs in the chain's arithmetic as usual.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -14,6 +15,17 @@
 #include "shadow/plan.h"
 
 namespace fpaudit {
+
+/// The samples an audit or a bounds run reads (shadow/audit.h, shadow/bounds_run.h): how many,
+/// and sample i as one exact array per graph input, in the graph's input order (integer inputs
+/// hold their integers, which the chains keep unrounded).
+struct PlanSamples {
+  long count = 0;
+  std::function<std::vector<std::vector<double>>(long)> at;
+};
+/// The first `max_samples` samples of a SampleSet (all when negative), checked finite; the set
+/// must outlive the result.
+PlanSamples plan_samples(const SampleSet& set, long max_samples);
 
 class SamplePlans {
  public:
