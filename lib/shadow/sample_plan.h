@@ -1,13 +1,9 @@
-// A model ready to evaluate on the samples a user gave (graph/samples.h), for `fpaudit run`. When
-// every runtime input is floating point the shapes are inferred and the model planned once.
-// Integer and bool inputs (token ids, attention masks) are bound as constants of each sample
-// instead, and the graph is inferred and planned again per sample: the integer arithmetic on
-// them (Gather of embeddings, mask arithmetic, shape arithmetic) folds exactly, as
-// graph/README.md describes, and what stays a node runs in the chain's arithmetic. This also runs
-// models whose shapes depend on those values (a Range, a Reshape by data), and it is how the
-// ONNX test harness binds them, which the command-line conformance test compares bit for bit.
-// `fpaudit audit` and `bounds` instead plan integer inputs once as runtime exact data
-// (ValueInfo::exact_data; PlanSamples below): their statistics are per layer of one plan.
+// A model ready to evaluate on the samples a user gave (graph/samples.h). Every runtime input,
+// integer and bool ones included (token ids, attention masks: exact data, never rounded), is a
+// value of one plan inferred and planned once, as the audit evaluates it. A model that needs the
+// values of its integer inputs for its shapes (a Range or a Reshape by data) is instead bound
+// per sample: its integer inputs become constants of that sample and the graph is inferred and
+// planned again, the integer arithmetic folding exactly (graph/README.md).
 #pragma once
 
 #include <functional>
@@ -38,7 +34,7 @@ class SamplePlans {
   /// refused here (ModelError).
   SamplePlans(const Graph& loaded, const SampleSet& samples);
 
-  /// Whether some input is bound per sample (the plan is rebuilt for each sample).
+  /// Whether the integer inputs are bound per sample (the plan is rebuilt for each sample).
   bool per_sample() const { return per_sample_; }
   /// The graph of sample 0 (output shapes and types; the same for every sample when the inputs'
   /// sample shapes are).
