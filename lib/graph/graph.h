@@ -18,8 +18,9 @@
 
 namespace fpaudit {
 
-/// Element types that may appear in a model. Runtime (non-constant) values are always
-/// floating point; integer tensors must be constants after folding (shapes, indices, axes).
+/// Element types that may appear in a model. Runtime (non-constant) values are floating point,
+/// bool, or integers that are exact data (ValueInfo::exact_data: token ids, masks and the integer
+/// arithmetic on them); other integer tensors must be constants after folding (shapes, axes).
 enum class DType : std::uint8_t { Float32, Float16, Float64, BFloat16, Int64, Int32, Int8, UInt8, Bool, Undefined };
 std::string_view dtype_name(DType t);
 inline bool is_float(DType t) {
@@ -75,6 +76,13 @@ struct ValueInfo {
   DType dtype = DType::Undefined;
   Shape shape;
   bool has_shape = true;  ///< false when the model declares no shape at all (unknown rank)
+  /// A runtime integer or bool value computed only from integer and bool inputs and constants
+  /// (set by infer_shapes): the same exact integers in every chain and in the reference, so it
+  /// is never rounded and carries no error.
+  bool exact_data = false;
+  /// Per dimension of a declared input or output: the name of a symbolic dimension ("N",
+  /// "seq"), empty for a fixed or an unnamed one. Filled by the loader; reports use it.
+  std::vector<std::string> dim_names = {};
 };
 
 struct Graph {

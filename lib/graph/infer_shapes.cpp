@@ -37,10 +37,9 @@ void set_input_shapes(Graph& graph, std::span<const Shape> shapes) {
   for (std::size_t i = 0; i < shapes.size(); ++i) {
     ValueInfo& in = graph.inputs[i];
     auto refuse = [&](std::string_view problem) { fail(graph.source, fmt::format("input '{}': {}", in.name, problem)); };
-    if (!is_float(in.dtype))
-      refuse(fmt::format("element type {} is not supported for runtime inputs; fpaudit evaluates floating-point "
-                         "inputs (an integer input must be bound to a constant)",
-                         dtype_name(in.dtype)));
+    if (in.dtype == DType::Undefined) refuse("the model declares no element type for it");
+    // Integer and bool inputs (token ids, attention masks) are exact data: never rounded.
+    in.exact_data = !is_float(in.dtype);
     if (static_cast<std::int64_t>(shapes[i].size()) > kMaxRank) refuse("rank exceeds fpaudit's limit");
     for (std::int64_t d : shapes[i])
       if (d < 0) refuse(fmt::format("given shape {} has a negative dimension", shape_string(shapes[i])));
@@ -79,9 +78,28 @@ std::string runtime_input(const Node& node, const Graph& graph) {
 /// Types a runtime value may have: floating point; booleans (comparisons and logic give 0 and 1,
 /// exact in every storage format); and the int64 indices of ArgMax/ArgMin and TopK (exact small
 /// integers).
-/// Other integer tensors (token ids, shape arithmetic on data) are not evaluated at run time.
+/// Integer tensors computed from floating-point data (a Cast of activations to int) are not
+/// evaluated at run time; those computed from exact data are (integer_node).
 bool runtime_output_type(const Node& node, DType t) {
   return is_float(t) || t == DType::Bool || (t == DType::Int64 && (node.op_type == "ArgMax" || node.op_type == "ArgMin" || node.op_type == "TopK"));
+}
+
+/// A node on exact data alone: every runtime input is exact data (an integer or bool input, or
+/// computed from them), every output is integer or bool, and a fold rule gives its exact
+/// semantics (wrapping integer arithmetic, truncating division, comparisons, data movement).
+/// Its outputs are exact data too: the engine evaluates it with that rule (lib/kernels'
+/// integer kernel), the same integers in every chain and the reference.
+bool integer_node(const Graph& graph, const Node& node, const std::vector<TensorType>& types) {
+  bool runtime = false;
+  for (const std::string& in : node.inputs) {
+    if (in.empty() || graph.constant(in)) continue;
+    const ValueInfo* v = graph.value(in);
+    if (!v || !v->exact_data) return false;
+    runtime = true;
+  }
+  for (std::size_t i = 0; i < node.outputs.size(); ++i)
+    if (!node.outputs[i].empty() && is_float(types[i].dtype)) return false;
+  return runtime && find_fold_rule(node.op_type) != nullptr;
 }
 
 bool is_fold_only(const std::string& op) {
@@ -118,6 +136,11 @@ bool fold(Graph& graph, const ShapeContext& ctx, const std::vector<TensorType>& 
 /// Checks a node that stays for the engine: it must be evaluable on runtime data.
 void keep_runtime_node(Graph& graph, Node& node, const std::vector<TensorType>& types) {
   const std::string input = runtime_input(node, graph);
+  if (integer_node(graph, node, types)) {
+    for (std::size_t i = 0; i < node.outputs.size(); ++i)
+      if (!node.outputs[i].empty()) graph.values[node.outputs[i]] = {node.outputs[i], types[i].dtype, types[i].shape, true, true};
+    return;
+  }
   if (is_fold_only(node.op_type))
     fail_node(graph.source, node,
               input.empty() ? fmt::format("operator {} is supported only where fpaudit folds it (shape arithmetic), "

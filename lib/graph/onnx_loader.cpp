@@ -70,6 +70,7 @@ ValueInfo convert_value_info(const onnx::ValueInfoProto& v, const std::filesyste
     if (d.has_dim_value() && d.dim_value() > kMaxValueElements)
       refuse(fmt::format("dimension {} exceeds fpaudit's limit of {}", d.dim_value(), kMaxValueElements));
     info.shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    info.dim_names.push_back(d.has_dim_value() ? "" : d.dim_param());
   }
   return info;
 }

@@ -237,6 +237,10 @@ struct AuditDocument {
   bool has_fp32() const { return chain_index("fp32") >= 0; }
   /// Whether the first output is judged as a classification (also every audit older than tasks).
   bool classifies() const { return tasks.empty() || tasks[0].task == "classify"; }
+  /// Whether some output is judged otherwise than as the classification of output 0 (a
+  /// regression, segmentation or detection, or a second output): its task results are then
+  /// rendered in LaTeX and tasks.csv too.
+  bool task_verdicts() const { return tasks.size() > 1 || !classifies(); }
 };
 
 /// Checks the schema name and version and reads the whole document; any problem throws

@@ -91,6 +91,9 @@ std::string render_terminal(const AuditDocument& doc, bool colour, bool per_laye
 std::string render_layers_csv(const AuditDocument& doc);
 /// samples.csv: one row per sample.
 std::string render_samples_csv(const AuditDocument& doc);
+/// tasks.csv: one row per graph output and chain, that output judged by its task (the
+/// task.outputs[k].chains fields of the JSON; a field the task does not have is empty).
+std::string render_tasks_csv(const AuditDocument& doc);
 /// A Markdown report: summary, findings, one per-layer table per chain.
 std::string render_markdown(const AuditDocument& doc);
 /// A LaTeX file of booktabs tables (summary, one per chain) to \input into a paper.

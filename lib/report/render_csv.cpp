@@ -1,5 +1,7 @@
 // layers.csv and samples.csv: every number of the JSON's per-layer and per-sample records, flat,
 // for spreadsheets and pandas. The columns are a contract: add new ones at the end only.
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "report/number_text.h"
@@ -54,6 +56,31 @@ std::string render_samples_csv(const AuditDocument& doc) {
     for (const SampleChainView& v : rec.chains)
       out += fmt::format(",{},{},{},{}", v.top1, roundtrip_text(v.delta_reference), v.certified ? 1 : 0, v.first_nonfinite_layer);
     out += "\n";
+  }
+  return out;
+}
+
+std::string render_tasks_csv(const AuditDocument& doc) {
+  std::string out =
+      "output,task,chain,samples,within_tolerance_observed,within_tolerance_proved,elements_outside_tolerance,"
+      "nonfinite_samples,max_abs,normwise_max,normwise_mean,cosine_min,bound_max,bound_ratio_max,decisions,flipped,"
+      "samples_flipped,certified_observed,certified_bound,violations,min_margin\n";
+  // A real field: empty where the JSON has null (not this task's, or no finite value).
+  auto real = [](double v) { return std::isnan(v) ? std::string() : roundtrip_text(v); };
+  for (const OutputTaskView& t : doc.tasks) {
+    const bool regress = t.task == "regress";
+    for (std::size_t c = 0; c < doc.chains.size() && c < t.chains.size(); ++c) {
+      const TaskChainView& s = t.chains[c];
+      out += fmt::format("{},{},{},{}", field(t.name), t.task, field(doc.chains[c].name), s.samples);
+      if (regress)
+        out += fmt::format(",{},{},{},{},{},{},{},{},{},{},,,,,,,", s.within_observed, s.within_proved, s.outside, s.nonfinite,
+                           real(s.max_abs), real(s.normwise_max), real(s.normwise_mean), real(s.cosine_min), real(s.bound_max),
+                           real(s.bound_ratio_max));
+      else
+        out += fmt::format(",,,,,,,,,,,{},{},{},{},{},{},{}", s.decisions, s.flipped, s.samples_flipped, s.certified_observed,
+                           s.certified_bound, s.violations, real(s.min_margin));
+      out += "\n";
+    }
   }
   return out;
 }

@@ -1,5 +1,6 @@
 #include "shadow/apriori.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "bounds/transfer.h"
@@ -76,17 +77,19 @@ AprioriState::AprioriState(const Plan& plan, const AprioriChain& chain)
       err_prob_(plan, chain.constant_err()),
       scratch_(plan, chain.constant_err()) {}
 
-void AprioriState::start(const std::vector<double>& x) {
-  std::vector<double> xc = x;
-  chain_->arithmetic->round_storage(xc);
-  std::vector<double> e(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) e[i] = std::fabs(xc[i] - x[i]);
-  lo_.set_input(0, xc);
-  hi_.set_input(0, xc);
-  lo_prob_.set_input(0, xc);
-  hi_prob_.set_input(0, std::move(xc));
-  err_.set_input(0, e);
-  err_prob_.set_input(0, std::move(e));
+void AprioriState::start(const std::vector<std::vector<double>>& inputs) {
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    const std::vector<double>& x = inputs[k];
+    std::vector<double> xc = stored_input(*plan_, k, *chain_->arithmetic, x);
+    std::vector<double> e(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) e[i] = std::fabs(xc[i] - x[i]);
+    lo_.set_input(k, xc);
+    hi_.set_input(k, xc);
+    lo_prob_.set_input(k, xc);
+    hi_prob_.set_input(k, std::move(xc));
+    err_.set_input(k, e);
+    err_prob_.set_input(k, std::move(e));
+  }
   failure_ = 0;
   layer_failure_.clear();
 }
@@ -97,7 +100,14 @@ void AprioriState::enclose(int slot, const Tensor& ref, const Tensor& ref_err) {
   // finite value: the rule's error before the final rounding already keeps it there
   // (theory/a-priori-certificate.md). Otherwise it may have overflowed: E = +Inf.
   const bounds::RoundingTarget& s = chain_->model.storage;
+  const bool exact = plan_->slots()[static_cast<std::size_t>(slot)].exact_data;
   auto widen = [&](Tensor& e, Tensor& lo, Tensor& hi) {
+    if (exact) {  // integers from integer inputs: the reference's own, in every chain, unrounded
+      lo.data = ref.data;
+      hi.data = ref.data;
+      std::fill(e.data.begin(), e.data.end(), 0.0);
+      return;
+    }
     for (long i = 0; i < ref.size(); ++i) {
       const double r = bounds::up(e.data[i] + ref_err.data[i]);
       lo.data[i] = bounds::down(ref.data[i] - r);

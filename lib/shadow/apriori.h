@@ -49,8 +49,9 @@ std::unique_ptr<AprioriChain> make_apriori_chain(const Plan& plan, const ChainSp
 class AprioriState {
  public:
   AprioriState(const Plan& plan, const AprioriChain& chain);
-  /// Starts a sample x (exact): the chain's input round(x) and its error |round(x) - x| are known.
-  void start(const std::vector<double>& x);
+  /// Starts a sample, one exact array per graph input: the chain's input round(x) and its error
+  /// |round(x) - x| are known (integer inputs are exact data, not rounded).
+  void start(const std::vector<std::vector<double>>& inputs);
   /// Layer l, once the reference has computed it (ref) and bounded its own error (ref_err).
   void layer(std::size_t l, double lambda, const Activations& ref, const Activations& ref_err);
   const Tensor& det(int slot) const { return err_.value(slot); }

@@ -208,26 +208,28 @@ void judge_tasks(const Setup& s, const Workspace& w, SampleRecord& record) {
 }
 
 /// One sample through every layer, every chain and the reference.
-void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, long sample,
+void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<double>>& inputs, long sample,
                   std::vector<std::vector<LayerChainStats>>& stats, SampleRecord& record, AuditTiming& tm) {
   const std::size_t n_chains = s.chains.size();
   Lap lap;
-  w.ref.set_input(0, x);
-  w.ref_err.set_input(0, std::vector<double>(x.size(), 0.0));  // the data is exact as given
-  for (std::size_t c = 0; c < n_chains; ++c) {
-    std::vector<double> xc = x;
-    s.chains[c]->round_storage(xc);
-    // The input's own rounding error is known exactly: |round(x) - x|.
-    std::vector<double> e(x.size());
-    for (std::size_t i = 0; i < x.size(); ++i) e[i] = std::fabs(xc[i] - x[i]);
-    w.err[c].set_input(0, e);
-    w.err_prob[c].set_input(0, std::move(e));
-    w.chain[c].set_input(0, std::move(xc));
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    const std::vector<double>& x = inputs[k];
+    w.ref.set_input(k, x);
+    w.ref_err.set_input(k, std::vector<double>(x.size(), 0.0));  // the data is exact as given
+    for (std::size_t c = 0; c < n_chains; ++c) {
+      std::vector<double> xc = stored_input(s.plan, k, *s.chains[c], x);
+      // The input's own rounding error is known exactly: |round(x) - x| (0 for integer inputs).
+      std::vector<double> e(x.size());
+      for (std::size_t i = 0; i < x.size(); ++i) e[i] = std::fabs(xc[i] - x[i]);
+      w.err[c].set_input(k, e);
+      w.err_prob[c].set_input(k, std::move(e));
+      w.chain[c].set_input(k, std::move(xc));
+    }
   }
   record.index = sample;
   record.chains.assign(n_chains, ChainVerdict{});
   std::fill(w.failure.begin(), w.failure.end(), 0.0);
-  for (AprioriState& a : w.apriori) a.start(x);
+  for (AprioriState& a : w.apriori) a.start(inputs);
   lap.to(tm.other);
   const auto& layers = s.plan.layers();
   for (std::size_t l = 0; l < layers.size(); ++l) {
@@ -248,7 +250,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
         if (slot < 0 || s.plan.slots()[slot].constant) continue;
         Tensor& t = w.rounded[g].mutable_value(slot);
         t.data = w.ref.value(slot).data;
-        s.chains[s.group_leader[g]]->round_storage(t.data);
+        if (!s.plan.slots()[slot].exact_data) s.chains[s.group_leader[g]]->round_storage(t.data);
       }
       w.ref_local[g].run_layer(*s.ref, l, w.rounded[g]);
       lap.to(tm.reference_evaluate);
@@ -335,7 +337,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
     for (std::size_t c = 0; c < n_chains; ++c) {
       for (std::size_t l = 0; l < layers.size(); ++l) blame[l] = &stats[l][c].margin;
       const bool pri = !w.apriori.empty();
-      const MarginSample ms{s.plan,        *s.margin,       s.options.lambda, x,           w.ref,
+      const MarginSample ms{s.plan,        *s.margin,       s.options.lambda, inputs.at(0), w.ref,
                             w.ref_err,     s.models[c],     *s.chains[c],     w.chain[c],  w.zero_err[c],
                             &w.chain_local[c], &w.ref_local[static_cast<std::size_t>(s.group_of[c])],
                             w.err[c],
@@ -379,11 +381,18 @@ long checked_sample_count(const Plan& plan, const Constant& inputs, long max_sam
 
 AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* labels, const AuditOptions& options,
                       const std::string& input_name, const std::string& labels_name) {
-  const auto start = std::chrono::steady_clock::now();
-  if (options.chains.empty()) throw ModelError("no chains selected");
   long per_sample = 0;
   const long n = checked_sample_count(plan, inputs, options.max_samples, input_name, per_sample);
-  check_external_runs(options.compare, plan, options.chains, inputs.shape[0], n);
+  const PlanSamples samples{n, static_cast<long>(inputs.shape[0]), [&](long i) { return std::vector<std::vector<double>>{sample_values(inputs, i, per_sample)}; }};
+  return run_audit(plan, samples, labels, options, labels_name);
+}
+
+AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Constant* labels, const AuditOptions& options,
+                      const std::string& labels_name) {
+  const auto start = std::chrono::steady_clock::now();
+  if (options.chains.empty()) throw ModelError("no chains selected");
+  const long n = samples.count;
+  check_external_runs(options.compare, plan, options.chains, samples.available, n);
   if (labels && (labels->ints.empty() || labels->shape.size() != 1 || labels->shape[0] < n))
     throw ModelError(fmt::format("{}: expected {} integer labels, found shape {} of {}", labels_name, n, shape_string(labels->shape), dtype_name(labels->dtype)));
 
@@ -438,7 +447,11 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
 
   AuditResult result;
   result.margin_missing = "disabled";
-  if (options.margin) {
+  const bool one_float_input = plan.input_slots().size() == 1 && is_float(plan.slots()[plan.input_slots()[0]].dtype);
+  if (options.margin && !one_float_input) {
+    // The backward pass bounds the rounding of one floating-point input.
+    result.margin_missing = "a model whose inputs are not one floating-point array";
+  } else if (options.margin) {
     s.margin = std::make_unique<margin::MarginPlan>(plan);
     result.margin_missing = s.margin->missing();
     if (!s.margin->available()) s.margin.reset();
@@ -490,7 +503,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
           SampleRecord& r = result.records[i];
           k.lap.to(k.tm.other);
           const auto sample_start = std::chrono::steady_clock::now();
-          audit_sample(s, k.w, sample_values(inputs, i, per_sample), i, k.stats, r, k.tm);
+          audit_sample(s, k.w, samples.at(i), i, k.stats, r, k.tm);
           k.lap = Lap();
           if (i == 0 && options.estimate)
             report_estimate(std::chrono::duration<double>(std::chrono::steady_clock::now() - sample_start).count());

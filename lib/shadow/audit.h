@@ -21,6 +21,7 @@
 #include "shadow/parameter_causes.h"
 #include "shadow/phase_timing.h"
 #include "shadow/plan.h"
+#include "shadow/sample_plan.h"
 #include "shadow/stats.h"
 #include "shadow/task.h"
 #include "shadow/test_hooks.h"
@@ -106,6 +107,10 @@ struct AuditResult {
 /// out of range) throws ModelError naming the file and the problem.
 AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* labels, const AuditOptions& options,
                       const std::string& input_name = "input", const std::string& labels_name = "labels");
+/// The same on samples of every graph input (several inputs, integer inputs: plan_samples of a
+/// SampleSet, checked by the caller); options.max_samples is the caller's business then.
+AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Constant* labels, const AuditOptions& options,
+                      const std::string& labels_name = "labels");
 
 /// Splits an [N, ...] array into per-sample vectors for the model's first input, checking the
 /// shape; throws ModelError on mismatch or non-finite values.

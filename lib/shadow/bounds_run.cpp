@@ -73,11 +73,13 @@ void merge(Partial& into, const Partial& p) {
 
 /// One sample: the reference and its own bounds, each chain's a-priori bounds, the certificates.
 void bound_sample(const Context& cx, Activations& ref, Activations& ref_err, std::vector<AprioriState>& states,
-                  const std::vector<double>& x, int label, Partial& part) {
+                  const std::vector<std::vector<double>>& inputs, int label, Partial& part) {
   const std::size_t n_chains = cx.options.chains.size();
-  ref.set_input(0, x);
-  ref_err.set_input(0, std::vector<double>(x.size(), 0.0));
-  for (AprioriState& s : states) s.start(x);
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    ref.set_input(k, inputs[k]);
+    ref_err.set_input(k, std::vector<double>(inputs[k].size(), 0.0));
+  }
+  for (AprioriState& s : states) s.start(inputs);
   const auto& layers = cx.plan.layers();
   for (std::size_t l = 0; l < layers.size(); ++l) {
     ref.run_layer(*cx.ref, l, ref);
@@ -119,10 +121,16 @@ void bound_sample(const Context& cx, Activations& ref, Activations& ref_err, std
 
 BoundsResult run_bounds(const Plan& plan, const Constant& inputs, const Constant* labels, const BoundsOptions& options,
                         const std::string& input_name) {
-  const auto start = std::chrono::steady_clock::now();
-  if (options.chains.empty()) throw ModelError("no chains selected");
   long per_sample = 0;
   const long n = checked_sample_count(plan, inputs, options.max_samples, input_name, per_sample);
+  const PlanSamples samples{n, static_cast<long>(inputs.shape[0]), [&](long i) { return std::vector<std::vector<double>>{sample_values(inputs, i, per_sample)}; }};
+  return run_bounds(plan, samples, labels, options);
+}
+
+BoundsResult run_bounds(const Plan& plan, const PlanSamples& samples, const Constant* labels, const BoundsOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  if (options.chains.empty()) throw ModelError("no chains selected");
+  const long n = samples.count;
   const bool with_labels = labels && labels->shape.size() == 1 && labels->shape[0] >= n && !labels->ints.empty();
 
   Context cx{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, 0};
@@ -162,7 +170,7 @@ BoundsResult run_bounds(const Plan& plan, const Constant& inputs, const Constant
       [&](Worker& k, const SampleChunk& chunk) {
         k.part = empty_partial(plan.layers().size(), options.chains.size());
         for (long i = chunk.first; i < chunk.last; ++i)
-          bound_sample(cx, k.ref, k.ref_err, k.states, sample_values(inputs, i, per_sample),
+          bound_sample(cx, k.ref, k.ref_err, k.states, samples.at(i),
                        with_labels ? static_cast<int>(labels->ints[i]) : -1, k.part);
       },
       [&](Worker& k, const SampleChunk& chunk) {

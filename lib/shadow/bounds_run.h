@@ -10,6 +10,7 @@
 
 #include "core/arithmetic.h"
 #include "shadow/plan.h"
+#include "shadow/sample_plan.h"
 
 namespace fpaudit {
 
@@ -61,5 +62,7 @@ struct BoundsResult {
 /// ModelError naming the file and the problem.
 BoundsResult run_bounds(const Plan& plan, const Constant& inputs, const Constant* labels, const BoundsOptions& options,
                         const std::string& input_name = "input");
+/// The same on samples of every graph input (plan_samples of a SampleSet, checked by the caller).
+BoundsResult run_bounds(const Plan& plan, const PlanSamples& samples, const Constant* labels, const BoundsOptions& options);
 
 }  // namespace fpaudit

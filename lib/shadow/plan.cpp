@@ -18,15 +18,22 @@ bool is_runtime_readable(DType t) { return is_float(t) || t == DType::Bool; }
 }  // namespace
 
 void PlannedLayer::bound(const bounds::BoundRequest& request) const {
+  if (exact_data) {  // the same integers in every chain and the reference
+    for (Tensor* t : request.det) if (t) std::fill(t->data.begin(), t->data.end(), 0.0);
+    for (Tensor* t : request.prob) if (t) std::fill(t->data.begin(), t->data.end(), 0.0);
+    return;
+  }
   if (bound_rule) return bound_rule->bound(request);
   if (!kernel->exact()) throw bounds::NoBound("no error-bound rule for this operator");
   // A selection or permutation of its inputs: |sel(x_c) - sel(x̄)| ≤ sel(err) for data
   // movement, and for max-type selections |max a - max b| ≤ max |a - b| ≤ max err.
   static const ExactArithmetic exact;
   std::vector<const Tensor*> det_in, prob_in;
-  for (const bounds::Enclosure& e : request.inputs) {
-    det_in.push_back(e.err);
-    prob_in.push_back(e.err_prob);
+  for (std::size_t i = 0; i < request.inputs.size(); ++i) {
+    const bounds::Enclosure& e = request.inputs[i];
+    const bool selector = i < exact_inputs.size() && exact_inputs[i] && e.present();
+    det_in.push_back(selector ? e.lo : e.err);
+    prob_in.push_back(selector ? e.lo : e.err_prob);
   }
   kernel->run(exact, det_in, request.det);
   kernel->run(exact, prob_in, request.prob);
@@ -39,7 +46,7 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
     if (it != index.end()) return it->second;
     Slot s;
     s.name = name;
-    if (const ValueInfo* v = graph.value(name)) s.shape = v->shape;
+    if (const ValueInfo* v = graph.value(name)) s.shape = v->shape, s.dtype = v->dtype, s.exact_data = v->exact_data;
     if (const Constant* c = graph.constant(name)) {
       s.shape = c->shape;
       if (is_runtime_readable(c->dtype)) s.constant = c;
@@ -54,7 +61,15 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
     PlannedLayer layer;
     layer.node = &node;
     layer.kernel = make_op_kernel(ctx);
-    layer.bound_rule = bounds::make_bound_rule(ctx);
+    for (const std::string& out : node.outputs) {
+      const ValueInfo* v = out.empty() ? nullptr : graph.value(out);
+      if (v) layer.exact_data = v->exact_data;
+    }
+    if (!layer.exact_data) layer.bound_rule = bounds::make_bound_rule(ctx);
+    for (const std::string& in : node.inputs) {
+      const ValueInfo* v = in.empty() || graph.constant(in) ? nullptr : graph.value(in);
+      layer.exact_inputs.push_back(v && v->exact_data ? 1 : 0);
+    }
     const std::vector<std::size_t> prep = layer.kernel->preparation_inputs();
     for (std::size_t i = 0; i < node.inputs.size(); ++i) {
       const bool skip = node.inputs[i].empty() || std::find(prep.begin(), prep.end(), i) != prep.end();
@@ -146,6 +161,11 @@ void Activations::run_all(const Arithmetic& a) {
   for (std::size_t i = 0; i < plan_->layers().size(); ++i) run_layer(a, i, *this);
 }
 
+std::vector<double> stored_input(const Plan& plan, std::size_t k, const Arithmetic& a, std::vector<double> x) {
+  if (is_float(plan.slots()[plan.input_slots().at(k)].dtype)) a.round_storage(x);
+  return x;
+}
+
 std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<std::vector<double>>& inputs) {
   return evaluate(plan, a, round_constants(plan, a), inputs);
 }
@@ -153,11 +173,7 @@ std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::v
 std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& constants,
                              const std::vector<std::vector<double>>& inputs) {
   Activations act(plan, constants);
-  for (std::size_t k = 0; k < inputs.size(); ++k) {
-    std::vector<double> v = inputs[k];
-    a.round_storage(v);
-    act.set_input(k, std::move(v));
-  }
+  for (std::size_t k = 0; k < inputs.size(); ++k) act.set_input(k, stored_input(plan, k, a, inputs[k]));
   act.run_all(a);
   std::vector<Tensor> out;
   for (int s : plan.output_slots()) out.push_back(act.value(s));

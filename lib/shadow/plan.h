@@ -21,6 +21,13 @@ struct PlannedLayer {
   std::vector<int> inputs;   ///< slot per node input; -1 for absent or preparation-only inputs
   std::vector<int> outputs;  ///< slot per node output; -1 for absent ones (kernels get null)
   std::int64_t multiply_adds = 0;
+  /// The layer computes exact data (ValueInfo::exact_data): integers from integer inputs alone,
+  /// the same in every chain, so its error bound is 0.
+  bool exact_data = false;
+  /// Per node input: whether it is exact data (token ids, masks). An exact kernel bounded by
+  /// running on its inputs' bounds reads such an input's values instead (a Gather's indices
+  /// select the bounds as they select the values; their own bound is 0).
+  std::vector<char> exact_inputs;
   /// The layer's error-bound transfer (lib/bounds/transfer.h): its bound rule, or for an exact
   /// kernel without one (data movement, ReLU, max) the kernel run in exact arithmetic on the
   /// input bounds, which moves and selects them as it moves and selects values. Throws
@@ -32,6 +39,8 @@ struct Slot {
   std::string name;
   Shape shape;
   const Constant* constant = nullptr;  ///< float constant (weights), else runtime value
+  DType dtype = DType::Undefined;
+  bool exact_data = false;  ///< runtime integers or bools from integer inputs (ValueInfo::exact_data)
 };
 
 class Plan {
@@ -88,6 +97,10 @@ class Activations {
   const std::vector<Tensor>* constants_;
   std::vector<Tensor> values_;
 };
+
+/// Graph input k of one sample (exact values) as arithmetic a stores it: a floating-point input
+/// rounded to a's storage format, an integer or bool input (exact data) as it is.
+std::vector<double> stored_input(const Plan& plan, std::size_t k, const Arithmetic& a, std::vector<double> x);
 
 /// Evaluates the plan for one input sample per graph input (values exact; they are rounded into
 /// a's storage format first) and returns the graph outputs.

@@ -4,9 +4,29 @@
 
 namespace fpaudit {
 
+PlanSamples plan_samples(const SampleSet& set, long max_samples) {
+  PlanSamples s;
+  s.available = set.count();
+  s.count = max_samples >= 0 && max_samples < set.count() ? max_samples : set.count();
+  set.check_finite(s.count);
+  s.at = [&set](long i) {
+    std::vector<std::vector<double>> x;
+    for (std::size_t k = 0; k < set.inputs(); ++k) x.push_back(set.values(k, i));
+    return x;
+  };
+  return s;
+}
+
 SamplePlans::SamplePlans(const Graph& loaded, const SampleSet& samples) : loaded_(&loaded), samples_(&samples) {
-  for (std::size_t k = 0; k < samples.inputs(); ++k) per_sample_ = per_sample_ || !is_float(samples.dtype(k));
-  first_ = std::make_unique<Bound>(bind(0));
+  // Integer inputs are runtime values of one plan, as the audit has them; a model that needs
+  // their values for its shapes (Range, a Reshape by data) is planned per sample instead.
+  try {
+    first_ = std::make_unique<Bound>(bind(-1));
+  } catch (const ModelError&) {
+    for (std::size_t k = 0; k < samples.inputs(); ++k) per_sample_ = per_sample_ || !is_float(samples.dtype(k));
+    if (!per_sample_) throw;
+    first_ = std::make_unique<Bound>(bind(0));
+  }
 }
 
 SamplePlans::Bound SamplePlans::bind(long i) const {
@@ -14,7 +34,7 @@ SamplePlans::Bound SamplePlans::bind(long i) const {
   b.graph = std::make_unique<Graph>(*loaded_);
   std::vector<Shape> shapes;
   for (std::size_t k = 0; k < samples_->inputs(); ++k) {
-    if (is_float(samples_->dtype(k))) shapes.push_back(samples_->sample_shapes()[k]);
+    if (i < 0 || is_float(samples_->dtype(k))) shapes.push_back(samples_->sample_shapes()[k]);
     else bind_input(*b.graph, samples_->name(k), samples_->sample(k, i));
   }
   infer_shapes(*b.graph, shapes);
@@ -44,7 +64,7 @@ std::vector<Constant> SamplePlans::outputs(const Bound& b, const std::vector<Ten
 
 std::vector<Constant> SamplePlans::evaluate(const Arithmetic& a, const std::vector<Tensor>& constants, long i) const {
   std::vector<std::vector<double>> in;
-  if (!per_sample_) {
+  if (!per_sample_) {  // one plan, every input a runtime value
     for (std::size_t k = 0; k < samples_->inputs(); ++k) in.push_back(samples_->values(k, i));
     return outputs(*first_, fpaudit::evaluate(*first_->plan, a, constants, in));
   }

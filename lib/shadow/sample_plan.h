@@ -1,11 +1,12 @@
-// A model ready to evaluate on the samples a user gave (graph/samples.h). When every runtime
-// input is floating point the shapes are inferred and the model planned once. Integer and bool
-// inputs (token ids, attention masks) are bound as constants of each sample instead, and the
-// graph is inferred and planned again per sample: the integer arithmetic on them (Gather of
-// embeddings, mask arithmetic, shape arithmetic) folds exactly, as graph/README.md describes, and
-// what stays a node runs in the chain's arithmetic as usual.
+// A model ready to evaluate on the samples a user gave (graph/samples.h). Every runtime input,
+// integer and bool ones included (token ids, attention masks: exact data, never rounded), is a
+// value of one plan inferred and planned once, as the audit evaluates it. A model that needs the
+// values of its integer inputs for its shapes (a Range or a Reshape by data) is instead bound
+// per sample: its integer inputs become constants of that sample and the graph is inferred and
+// planned again, the integer arithmetic folding exactly (graph/README.md).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -15,6 +16,18 @@
 
 namespace fpaudit {
 
+/// The samples an audit or a bounds run reads (shadow/audit.h, shadow/bounds_run.h): how many,
+/// and sample i as one exact array per graph input, in the graph's input order (integer inputs
+/// hold their integers, which the chains keep unrounded).
+struct PlanSamples {
+  long count = 0;      ///< samples audited
+  long available = 0;  ///< samples in the data (>= count): the rows a --compare file may hold
+  std::function<std::vector<std::vector<double>>(long)> at;
+};
+/// The first `max_samples` samples of a SampleSet (all when negative), checked finite; the set
+/// must outlive the result.
+PlanSamples plan_samples(const SampleSet& set, long max_samples);
+
 class SamplePlans {
  public:
   /// `loaded` is the model as load_onnx gives it (shapes not yet inferred); both arguments must
@@ -22,7 +35,7 @@ class SamplePlans {
   /// refused here (ModelError).
   SamplePlans(const Graph& loaded, const SampleSet& samples);
 
-  /// Whether some input is bound per sample (the plan is rebuilt for each sample).
+  /// Whether the integer inputs are bound per sample (the plan is rebuilt for each sample).
   bool per_sample() const { return per_sample_; }
   /// The graph of sample 0 (output shapes and types; the same for every sample when the inputs'
   /// sample shapes are).

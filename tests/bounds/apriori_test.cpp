@@ -48,7 +48,7 @@ Outcome check_model(const Plan& plan, const ChainSpec& spec, const std::vector<s
     std::vector<double> xc = x;
     chain->arithmetic->round_storage(xc);
     c.set_input(0, xc);
-    a.start(x);
+    a.start({x});
     for (std::size_t l = 0; l < plan.layers().size(); ++l) {
       r.run_layer(ref, l, r);
       bound_layer(plan.layers()[l], ref_model, 5.0, r, r, r_err, r_err, r_err, r_err);

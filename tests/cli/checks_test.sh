@@ -72,7 +72,7 @@ expect_error "fpaudit: error: nan.npy: sample 0 element 1 is NaN" audit "$model"
 [[ -e a || -e out || -e out.json || -e y.npy ]] && fail "a refused command left files behind: $(ls)"
 
 # --- --fail-on gates: parsed before the audit ---
-expect_error "fpaudit: error: --fail-on: unknown gate 'flop' (known: overflow, nan, flip, flip-fp32, lemma, uncertified, violation, flip-rate, accuracy-drop; e.g. flip-rate>0.1%,accuracy-drop>0.2pp,nan)" \
+expect_error "fpaudit: error: --fail-on: unknown gate 'flop' (known: overflow, nan, flip, flip-fp32, lemma, uncertified, violation, flip-rate, accuracy-drop, tolerance, tolerance-unproved, pixel-flips; e.g. flip-rate>0.1%,accuracy-drop>0.2pp,nan)" \
   audit "$model" "${few[@]}" --fail-on nan,flop
 expect_error "fpaudit: error: --fail-on: 'flip-rate>0.1': expected 'flip-rate>N%' with N a non-negative number" \
   audit "$model" "${few[@]}" --fail-on 'flip-rate>0.1'

@@ -51,6 +51,32 @@ out=$("$fpaudit" "${mlp[@]}" --format table --task regress --tolerance rtol=0,at
 [[ $out == *"task: regress (tolerance rtol=0 atol=0.05; --task)"* ]] || fail "mlp regress: task line missing in: $out"
 [[ $out == *"within tol."* && $out != *"flips, Δ acc."* ]] || fail "mlp regress: not a regression verdict: $out"
 
+# Task verdicts as --fail-on gates (exit 1, one stderr line per failed gate and chain) and in
+# tasks.csv and audit.tex.
+gates() {  # gates WANT_RC WANT_STDERR ARGS...: the exit code and stderr of an audit with gates
+  local want_rc=$1 want=$2
+  shift 2
+  "$fpaudit" "$@" >/dev/null 2>err.txt
+  local rc=$?
+  [[ $rc -eq $want_rc && $(cat err.txt) == "$want" ]] || fail "fpaudit $*: exit $rc, stderr '$(cat err.txt)' (want $want_rc, '$want')"
+}
+gates 1 $'fpaudit: --fail-on: fp16: tolerance 3 > 0\nfpaudit: --fail-on: fp16: tolerance-unproved 3 > 0\nfpaudit: --fail-on: fp32: tolerance-unproved 3 > 0' \
+  "${mlp[@]}" --format table --task regress --tolerance rtol=0,atol=0.001 --fail-on tolerance,tolerance-unproved
+gates 0 "" "${mlp[@]}" --format table --task regress --tolerance rtol=0,atol=0.001 --fail-on "tolerance>3"
+gates 1 $'fpaudit: --fail-on: fp16: pixel-flips 0.292969% > 0.01%\nfpaudit: --fail-on: fp8-e4m3-acc32: pixel-flips 6.93359% > 0.01%' \
+  "${unet[@]}" --chains fp16,fp8-e4m3-acc32 --format csv,tex --out gated --fail-on "pixel-flips>0.01%"
+gates 0 "" "${unet[@]}" --chains fp16,fp8-e4m3-acc32 --format table --fail-on "pixel-flips>7%"
+expect_refused "fpaudit: error: --fail-on tolerance: no output is judged as a regression (outputs: 'logits' classify; choose with --task)" \
+  "${mlp[@]}" --fail-on tolerance
+expect_refused "fpaudit: error: --fail-on: 'pixel-flips>1': expected 'pixel-flips>N%' with N a non-negative number" \
+  "${unet[@]}" --fail-on "pixel-flips>1"
+[[ $(sed -n 2p gated/tasks.csv) == "logits,segment,fp16,1,,,,,,,,,,,1024,3,1,1017,0,0,0.001167950107506588" ]] ||
+  fail "tasks.csv: $(cat gated/tasks.csv)"
+[[ $(wc -l <gated/tasks.csv) -eq 3 ]] || fail "tasks.csv should hold a header and one row per chain"
+grep -q "caption{Output 'logits' \[1, 2, 32, 32\] as per-pixel classes along axis 1" gated/audit.tex ||
+  fail "audit.tex holds no task table"
+grep -q "^% task: segment" gated/audit.tex || fail "audit.tex does not say the task"
+
 if [[ $failures -ne 0 ]]; then
   echo "$failures check(s) failed"
   exit 1

@@ -56,6 +56,23 @@ def tiny_cnn():
     return model(nodes, inputs, outputs, inits)
 
 
+def fcn_symbolic():
+    """image [N,3,H,W] (batch and spatial size symbolic) → conv 3x3 pad 1 → relu → maxpool 2x2 →
+    global average pool → flatten: a fully convolutional net for `fpaudit inspect` without shapes."""
+    w = ((np.arange(4 * 3 * 3 * 3, dtype=np.float32) % 7) - 3) / 8
+    inits = [numpy_helper.from_array(w.reshape(4, 3, 3, 3), "conv.weight")]
+    nodes = [
+        helper.make_node("Conv", ["image", "conv.weight"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("GlobalAveragePool", ["p"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["features"], name="flatten"),
+    ]
+    inputs = [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, "H", "W"])]
+    outputs = [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", 4])]
+    return model(nodes, inputs, outputs, inits)
+
+
 def opset9_mlp():
     """Attribute forms of opset 9: Unsqueeze/Squeeze axes, Slice starts/ends, Clip min/max, Upsample-free."""
     inits = [numpy_helper.from_array(np.full((3, 5), 0.5, dtype=np.float32), "w")]
@@ -178,6 +195,9 @@ def main():
     onnx.checker.check_model(cnn)
     write(os.path.join(MODELS, "tiny_cnn.onnx"), cnn.SerializeToString())
     write(os.path.join(MODELS, "truncated.onnx"), cnn.SerializeToString()[:300])
+    fcn = fcn_symbolic()
+    onnx.checker.check_model(fcn)
+    write(os.path.join(MODELS, "fcn_symbolic.onnx"), fcn.SerializeToString())
     valid = {"tiny_cnn": cnn, "opset9_mlp": opset9_mlp(), "opset17_block": opset17_block(), "upsampler": upsampler()}
     for name, m in valid.items():
         onnx.checker.check_model(m)

@@ -174,13 +174,16 @@ void check_fp32_against_ort(const std::string& name, const Loaded& m, const Cons
   CHECK(worst_peer_ratio <= 1);
 }
 
-void check_audit(const std::string& name, const Loaded& m, const Constant& x) {
-  const Plan plan(m.graph);
+AuditOptions audit_options() {
   AuditOptions options;
   for (const ChainSpec& c : named_chains()) options.chains.push_back(c);
   options.max_samples = kAuditSamples;
   options.threads = 2;
-  const AuditResult r = run_audit(plan, x, nullptr, options);
+  return options;
+}
+
+/// Every chain's audit: no bound violated, no certified sample flipped.
+void check_audit_result(const std::string& name, const AuditResult& r) {
   REQUIRE(r.samples == kAuditSamples);
   for (std::size_t c = 0; c < r.chains.size(); ++c) {
     std::uint64_t checked = 0, violations = 0, unbounded = 0;
@@ -199,6 +202,11 @@ void check_audit(const std::string& name, const Loaded& m, const Constant& x) {
     CHECK(k.certificate_violations == 0);
     CHECK(checked > 0);
   }
+}
+
+void check_audit(const std::string& name, const Loaded& m, const Constant& x) {
+  const Plan plan(m.graph);
+  check_audit_result(name, run_audit(plan, x, nullptr, audit_options()));
 }
 
 /// The full check of one model with one float input (name-input.npy unless `input` is given).
@@ -237,38 +245,51 @@ TEST_CASE("zoo squeezenet_op18") {
 // Tanh, Mul and Sub nodes named "/gru/GRU/t<step>/<part>", audited like any other layers.
 TEST_CASE("zoo gru") { check_model("gru", false); }
 TEST_CASE("zoo bert") {
-  // int64 token ids and an attention mask, given by name and bound per sample (their embedding
-  // lookup and mask arithmetic fold exactly): the exact reference and the fp32 chain against
-  // ONNX Runtime, by the rule of check_fp32_against_ort (ONNX Runtime's error at most 4 × fpaudit
-  // fp32's plus 2u·max|y|). `fpaudit audit` still takes one float input (unsupported_test.sh).
-  const Graph g = load_onnx(kZoo / "bert.onnx");
+  // int64 token ids and an attention mask, given by name. They are runtime values of the plan
+  // (exact data: never rounded, bound 0): the embedding lookup is a Gather by runtime indices
+  // and the mask a Cast of integers, both evaluated per sample in every chain.
+  Graph g = load_onnx(kZoo / "bert.onnx");
   REQUIRE(g.inputs.size() == 2);
-  CHECK(g.inputs[0].dtype == DType::Int64);
   const SampleSet samples(g, {{"input_ids", read_npy(kZoo / "bert-input_ids.npy"), "bert-input_ids.npy"},
                               {"attention_mask", read_npy(kZoo / "bert-attention_mask.npy"), "bert-attention_mask.npy"}},
                           {});
-  const SamplePlans plans(g, samples);
-  CHECK(plans.per_sample());
+  infer_shapes(g, samples.sample_shapes());
+  CHECK(g.value("input_ids")->exact_data);
+  CHECK(!g.value("/Cast_output_0")->exact_data);  // mask as float: rounded into each chain's storage
+  const Plan plan(g);
+  // The exact reference and the fp32 chain against ONNX Runtime, by the rule of
+  // check_fp32_against_ort (ONNX Runtime's error at most 4 × fpaudit fp32's plus 2u·max|y|).
   const Constant ort = read_npy(kZoo / "bert-ort.npy");
   REQUIRE(ort.shape[0] == samples.count());
   const auto exact = make_reference_arithmetic("exact");
   const auto fp32 = make_chain_arithmetic(parse_chain("fp32"));
   const long per_output = static_cast<long>(element_count(ort.shape) / samples.count());
-  double worst = 0, ort_abs = 0;
+  double worst = 0, ort_abs = 0, fp32_abs = 0, ort_audited = 0;
   for (long s = 0; s < samples.count(); ++s) {
-    const std::vector<double> ref = plans.evaluate(*exact, {}, s).at(0).values;
-    const std::vector<double> got = plans.evaluate(*fp32, {}, s).at(0).values;
+    const std::vector<std::vector<double>> in{samples.values(0, s), samples.values(1, s)};
+    const std::vector<double> ref = evaluate(plan, *exact, in).at(0).data;
+    const std::vector<double> got = evaluate(plan, *fp32, in).at(0).data;
     REQUIRE(static_cast<long>(ref.size()) == per_output);
     double ort_err = 0, fp32_err = 0, ref_max = 0;
     for (long i = 0; i < per_output; ++i) {
       ort_err = std::max(ort_err, std::fabs(ort.values[s * per_output + i] - ref[i]));
       fp32_err = std::max(fp32_err, std::fabs(got[i] - ref[i]));
+      fp32_abs = std::max(fp32_abs, std::fabs(ort.values[s * per_output + i] - got[i]));
       ref_max = std::max(ref_max, std::fabs(ref[i]));
     }
     ort_abs = std::max(ort_abs, ort_err);
+    if (s < kAuditSamples) ort_audited = std::max(ort_audited, ort_err);
     worst = std::max(worst, ort_err / (4 * fp32_err + 2 * std::ldexp(ref_max, -24)));
   }
-  std::cout << fmt::format("bert (int64 ids + mask): {} samples; ONNX Runtime vs exact: max abs {:.3g}; ONNX Runtime's "
-                           "error / (4 × fp32's): {:.3g}\n", samples.count(), ort_abs, worst);
+  // The audit in every chain, on the first samples; the fp32 chain's deterministic bound on the
+  // output (the last layer's largest) covers ONNX Runtime's error too.
+  const AuditResult r = run_audit(plan, plan_samples(samples, kAuditSamples), nullptr, audit_options());
+  check_audit_result("bert", r);
+  const double fp32_bound = r.stats.back().at(0).propagated_bound.bound.max;
+  std::cout << fmt::format("bert (int64 ids + mask): {} samples; ONNX Runtime vs exact: max abs {:.3g}; ONNX Runtime vs "
+                           "fpaudit fp32: max abs {:.3g}; ONNX Runtime's error / (4 × fp32's): {:.3g}; fp32 output bound "
+                           "{:.3g}\n", samples.count(), ort_abs, fp32_abs, worst, fp32_bound);
   CHECK(worst <= 1);
+  CHECK(r.chains.at(0).name == "fp32");
+  CHECK(ort_audited <= fp32_bound);
 }

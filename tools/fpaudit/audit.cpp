@@ -18,6 +18,7 @@
 #include "fpaudit/compare_option.h"
 #include "fpaudit/device_option.h"
 #include "fpaudit/fail_on.h"
+#include "fpaudit/model_inputs.h"
 #include "fpaudit/output_set.h"
 #include "fpaudit/report_output.h"
 #include "fpaudit_version.h"
@@ -33,7 +34,8 @@ namespace {
 
 struct AuditCommandOptions {
   std::string model;
-  std::string input;
+  std::vector<std::string> inputs;
+  std::string sample_axis = "auto";
   std::string labels;
   std::string chains = kDefaultChains;
   std::string reference = "exact";
@@ -101,7 +103,7 @@ std::string estimate_line(const AuditEstimate& e) {
 int audit_on_ranks(const AuditCommandOptions& opt, Ranks& ranks) {
   const std::filesystem::path data = data_dir();
   const std::string model = opt.model.empty() ? (data / "cnn.onnx").string() : opt.model;
-  const std::string input = opt.input.empty() ? (data / "test_images.npy").string() : opt.input;
+  const std::vector<std::string> inputs = opt.inputs.empty() ? std::vector<std::string>{(data / "test_images.npy").string()} : opt.inputs;
   const std::string labels = opt.labels.empty() && opt.model.empty() ? (data / "test_labels.npy").string() : opt.labels;
 
   AuditOptions options;
@@ -130,22 +132,26 @@ int audit_on_ranks(const AuditCommandOptions& opt, Ranks& ranks) {
   };
   options.exchange = ranks.exchange();
   if (std::getenv("FPAUDIT_TEST_FAIL_RANK") && std::atoi(std::getenv("FPAUDIT_TEST_FAIL_RANK")) == ranks.rank())
-    throw std::runtime_error(input + ": test hook FPAUDIT_TEST_FAIL_RANK: this rank cannot read the input");
+    throw std::runtime_error(inputs[0] + ": test hook FPAUDIT_TEST_FAIL_RANK: this rank cannot read the input");
 
-  const Constant x = read_npy(input);
+  const ModelInputs in = load_model_inputs(model, inputs, opt.sample_axis);
+  const std::string& input = in.text;
   std::unique_ptr<Constant> y;
   if (!labels.empty()) y = std::make_unique<Constant>(read_npy(labels));
   for (const std::string& spec : opt.compare) options.compare.push_back(parse_compare_option(spec, options.compare));
-  const Graph graph = load_model_for_samples(model, x, input);
-  const Plan plan(graph);
+  const Plan plan(in.graph);
   TaskOptions tasks = options.task;  // --task/--class-axis misfits are usage errors, found before any work
   tasks.labels = y != nullptr;
-  choose_tasks(plan, tasks);
-  // The output folder is checked, and its staging folder made, before the audit runs.
-  const std::vector<std::string> files = report_set_names(opt.formats, !opt.compare.empty());
+  const std::vector<OutputTask> chosen = choose_tasks(plan, tasks);
+  check_gate_tasks(gates, chosen);
+  // The output folder is checked, and its staging folder made, before the audit runs. Task
+  // verdicts (AuditDocument::task_verdicts) add tasks.csv, --compare runs compare.csv.
+  const bool task_verdicts = chosen.size() > 1 || chosen.at(0).kind != TaskKind::Classify;
+  const std::vector<std::string> files = report_set_names(opt.formats, task_verdicts, !opt.compare.empty());
   std::unique_ptr<OutputSet> set;
   if (!files.empty() && ranks.root()) set = std::make_unique<OutputSet>(opt.out, files);
-  const AuditResult result = run_audit(plan, x, y.get(), options, input, labels);
+  const AuditResult result = in.set ? run_audit(plan, in.samples(options.max_samples), y.get(), options, labels)
+                                    : run_audit(plan, in.single, y.get(), options, input, labels);
   if (!ranks.root()) return 0;  // rank 0 has the merged result and writes it
 
   // Every output is rendered from the JSON, exactly as `fpaudit report` renders a saved run.
@@ -192,7 +198,10 @@ void set_audit_command(CLI::App& app, int& status) {
   auto opt = std::make_shared<AuditCommandOptions>();
   CLI::App* sub = app.add_subcommand("audit", "Run every layer in every chain and the reference; measure and report the error");
   sub->add_option("model", opt->model, "ONNX model (default: the shipped CNN, data/cnn.onnx)");
-  sub->add_option("--input", opt->input, "Input samples, .npy [N, ...] (default: data/test_images.npy)");
+  add_input_options(sub, opt->inputs, opt->sample_axis,
+                    "Input samples (default: data/test_images.npy): FILE.npy [N, ...] for a model with one input; "
+                    "NAME=FILE.npy for each input (repeat the option); or one FILE.npz keyed by input names. Integer "
+                    "and bool arrays feed integer and bool inputs (token ids, attention masks) exactly");
   sub->add_option("--labels", opt->labels, "Integer labels, .npy [N] (default with the default model: data/test_labels.npy)");
   add_chains_option(sub, opt->chains, "Chains to audit, comma-separated; NAME@SCHEDULE changes a schedule (e.g. fp16@pairwise-8)");
   sub->add_option("--reference", opt->reference, "Reference arithmetic: exact, or mpfr:BITS (64..4096)")->capture_default_str();
@@ -221,7 +230,9 @@ void set_audit_command(CLI::App& app, int& status) {
   sub->add_flag("--per-layer", opt->per_layer, "Table: every layer's errors and bounds instead of the verdict and top modules");
   sub->add_option("--fail-on", opt->fail_on,
                   "Exit 1 when a gate fails in any chain, comma-separated: overflow, nan, flip, flip-fp32, lemma, uncertified, "
-                  "violation (any occurrence, or NAME>N), flip-rate>X%, accuracy-drop>Ypp (needs --labels)")
+                  "violation (any occurrence, or NAME>N), flip-rate>X%, accuracy-drop>Ypp (needs --labels); task verdicts: "
+                  "tolerance, tolerance-unproved (regression samples outside --tolerance, or not proved within it; or NAME>N), "
+                  "pixel-flips>X% (flipped pixels of a segmentation or detection)")
       ->delimiter(',')
       ->check(CLI::Validator(
           [](const std::string& g) -> std::string {

@@ -13,6 +13,7 @@
 #include "common/atomic_file.h"
 #include "fpaudit/commands.h"
 #include "fpaudit/common_options.h"
+#include "fpaudit/model_inputs.h"
 #include "fpaudit/output_set.h"
 #include "fpaudit_version.h"
 #include "graph/loader.h"
@@ -25,7 +26,8 @@ namespace {
 
 struct BoundsCommandOptions {
   std::string model;
-  std::string input;
+  std::vector<std::string> inputs;
+  std::string sample_axis = "auto";
   std::string labels;
   std::string chains = kDefaultChains;
   std::string reference = "exact";
@@ -38,8 +40,8 @@ struct BoundsCommandOptions {
 int run_bounds_command(const BoundsCommandOptions& opt) {
   const std::filesystem::path data = data_dir();
   // Without --input, the shipped test images (the shipped models' input).
-  const std::string input = opt.input.empty() ? (data / "test_images.npy").string() : opt.input;
-  const std::string labels = opt.labels.empty() && opt.input.empty() ? (data / "test_labels.npy").string() : opt.labels;
+  const std::vector<std::string> inputs = opt.inputs.empty() ? std::vector<std::string>{(data / "test_images.npy").string()} : opt.inputs;
+  const std::string labels = opt.labels.empty() && opt.inputs.empty() ? (data / "test_labels.npy").string() : opt.labels;
   BoundsOptions options;
   options.chains = parse_chain_list(opt.chains);
   options.reference = opt.reference;
@@ -49,13 +51,14 @@ int run_bounds_command(const BoundsCommandOptions& opt) {
   if (!(opt.lambda > 0)) throw std::invalid_argument("--lambda must be positive");
   if (!opt.json.empty()) check_output_file(opt.json);  // before the run, not after its report
 
-  const Constant x = read_npy(input);
+  // The same model and data checks as audit.
+  const ModelInputs in = load_model_inputs(opt.model, inputs, opt.sample_axis);
+  const std::string& input = in.text;
   std::unique_ptr<Constant> y;
   if (!labels.empty()) y = std::make_unique<Constant>(read_npy(labels));
-  // The same model and data checks as audit and run (one input, float samples of its shape).
-  Graph graph = load_model_for_samples(opt.model, x, input);
-  const Plan plan(graph);
-  const BoundsResult r = run_bounds(plan, x, y.get(), options, input);
+  const Plan plan(in.graph);
+  const BoundsResult r = in.set ? run_bounds(plan, in.samples(options.max_samples), y.get(), options)
+                                : run_bounds(plan, in.single, y.get(), options, input);
   fmt::print("fpaudit bounds of {} on {} samples of {} (reference {}, lambda {}, {} threads, {:.1f} s)\n\n", opt.model, r.samples,
              input, r.reference, r.lambda, r.threads, r.seconds);
   std::fputs(bounds_table(r, plan).c_str(), stdout);
@@ -72,7 +75,9 @@ void set_bounds_command(CLI::App& app, int& status) {
   auto opt = std::make_shared<BoundsCommandOptions>();
   CLI::App* sub = app.add_subcommand("bounds", "A-priori error bounds and certified classes, without running any 16-bit chain");
   sub->add_option("model", opt->model, "ONNX model")->required();
-  sub->add_option("--input", opt->input, "Input samples, .npy [N, ...] (default: the shipped data/test_images.npy)");
+  add_input_options(sub, opt->inputs, opt->sample_axis,
+                    "Input samples (default: the shipped data/test_images.npy): FILE.npy [N, ...] for a model with one "
+                    "input; NAME=FILE.npy for each input (repeat the option); or one FILE.npz keyed by input names");
   sub->add_option("--labels", opt->labels, "Integer labels, .npy [N] (default without --input: data/test_labels.npy)");
   add_chains_option(sub, opt->chains, "Chains to bound, comma-separated; NAME@SCHEDULE changes a schedule");
   sub->add_option("--reference", opt->reference, "Reference arithmetic: exact, or mpfr:BITS (64..4096)")->capture_default_str();

@@ -17,7 +17,10 @@ std::filesystem::path data_dir() {
 }
 
 Graph load_model_for_samples(const std::string& model, const Constant& data, const std::string& data_path) {
-  Graph graph = load_onnx(model);
+  return infer_for_samples(load_onnx(model), model, data, data_path);
+}
+
+Graph infer_for_samples(Graph graph, const std::string& model, const Constant& data, const std::string& data_path) {
   if (graph.inputs.size() != 1)
     throw ModelError(fmt::format("{}: fpaudit needs a model with one input, this one has {}", model, graph.inputs.size()));
   const ValueInfo& in = graph.inputs[0];

@@ -19,6 +19,8 @@ std::filesystem::path data_dir();
 /// Loads MODEL, checks that DATA holds samples for its one input ([N, ...] with the input's
 /// fixed dimensions), and infers every shape for a batch of one. Errors name the file at fault.
 Graph load_model_for_samples(const std::string& model, const Constant& data, const std::string& data_path);
+/// The same checks and inference on a model already loaded from the file `model`.
+Graph infer_for_samples(Graph graph, const std::string& model, const Constant& data, const std::string& data_path);
 
 /// Help of --sample-axis, stated once for every command that reads samples.
 inline const char* kSampleAxisHelp =

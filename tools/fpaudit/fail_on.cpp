@@ -11,7 +11,7 @@ namespace fpaudit::cli {
 namespace {
 
 FailGate::Unit unit_of(const std::string& name) {
-  if (name == "flip-rate") return FailGate::Unit::Percent;
+  if (name == "flip-rate" || name == "pixel-flips") return FailGate::Unit::Percent;
   if (name == "accuracy-drop") return FailGate::Unit::PercentagePoints;
   return FailGate::Unit::Count;
 }
@@ -25,8 +25,28 @@ const char* suffix(FailGate::Unit u) {
   return "";
 }
 
+/// The task gates, summed over every output judged by that task in chain c: regression samples
+/// outside the tolerance (observed), or not proved within it; the share of flipped decisions
+/// (pixels of a segmentation, elements of a detection) in percent.
+double measure_task(const AuditResult& r, const std::string& gate, std::size_t c) {
+  double count = 0, decisions = 0;
+  for (std::size_t k = 0; k < r.tasks.size(); ++k) {
+    const TaskSummary& s = r.task_summaries[k][c];
+    const TaskKind kind = r.tasks[k].kind;
+    if (gate == "tolerance" && kind == TaskKind::Regress) count += static_cast<double>(s.samples - s.within_observed);
+    if (gate == "tolerance-unproved" && kind == TaskKind::Regress) count += static_cast<double>(s.samples - s.within_proved);
+    if (gate == "pixel-flips" && (kind == TaskKind::Segment || kind == TaskKind::Detect)) {
+      count += static_cast<double>(s.flipped);
+      decisions += static_cast<double>(s.decisions);
+    }
+  }
+  if (gate != "pixel-flips") return count;
+  return decisions > 0 ? 100.0 * count / decisions : 0.0;
+}
+
 /// The gate's measured value in chain c, in the gate's unit.
 double measure(const AuditResult& r, const std::string& gate, std::size_t c) {
+  if (gate == "tolerance" || gate == "tolerance-unproved" || gate == "pixel-flips") return measure_task(r, gate, c);
   const ChainClassification& k = r.classification[c];
   const double samples = static_cast<double>(std::max(r.samples, 1L));
   if (gate == "overflow" || gate == "nan" || gate == "violation") {
@@ -54,7 +74,7 @@ double measure(const AuditResult& r, const std::string& gate, std::size_t c) {
 const std::vector<std::string>& fail_gate_names() {
   static const std::vector<std::string> names = {"overflow",    "nan",       "flip",      "flip-fp32",
                                                  "lemma",       "uncertified", "violation", "flip-rate",
-                                                 "accuracy-drop"};
+                                                 "accuracy-drop", "tolerance", "tolerance-unproved", "pixel-flips"};
   return names;
 }
 
@@ -86,6 +106,22 @@ FailGate parse_fail_gate(const std::string& text) {
   if (used == 0 || used != value.size() || !(gate.threshold >= 0) || !std::isfinite(gate.threshold))
     throw std::invalid_argument(fmt::format("'{}': expected {}", text, expected));
   return gate;
+}
+
+void check_gate_tasks(const std::vector<FailGate>& gates, const std::vector<OutputTask>& tasks) {
+  for (const FailGate& g : gates) {
+    const bool regress = g.name == "tolerance" || g.name == "tolerance-unproved";
+    if (!regress && g.name != "pixel-flips") continue;
+    const bool judged = std::any_of(tasks.begin(), tasks.end(), [&](const OutputTask& t) {
+      return regress ? t.kind == TaskKind::Regress : t.kind == TaskKind::Segment || t.kind == TaskKind::Detect;
+    });
+    if (!judged) {
+      std::string list;
+      for (const OutputTask& t : tasks) list += fmt::format("{}'{}' {}", list.empty() ? "" : ", ", t.name, task_name(t.kind));
+      throw std::invalid_argument(fmt::format("--fail-on {}: no output is judged as {} (outputs: {}; choose with --task)", g.name,
+                                              regress ? "a regression" : "a segmentation or detection", list));
+    }
+  }
 }
 
 std::vector<std::string> failed_gates(const AuditResult& r, const std::vector<FailGate>& gates) {

@@ -1,5 +1,7 @@
 // Data movement: reshapes, transposes, concatenation, splitting, slicing, gathering. These
 // operators are exact in every arithmetic; they carry error and never create it.
+#include <algorithm>
+#include <functional>
 #include <numeric>
 
 #include "kernels/ops/ops.h"
@@ -164,11 +166,54 @@ std::unique_ptr<OpKernel> make_slice(const OpContext& ctx) {
   return std::make_unique<IndexMap>(single(std::move(map)), prep);
 }
 
+/// Gather with indices computed at run time (token ids: exact data, ValueInfo::exact_data):
+/// out[o, j, i] = in[o, indices[j], i] with o over the axes before `axis` and i over those after.
+/// Exact; its error bound is the same gather of the data's bound (PlannedLayer::bound passes the
+/// indices' values, which are exact, in place of their zero bound).
+class RuntimeGather : public OpKernel {
+ public:
+  explicit RuntimeGather(const OpContext& ctx) {
+    // Indices selected from floating-point data (ArgMax's) may differ between a chain and the
+    // reference, which no bound here covers.
+    const ValueInfo* indices = ctx.graph.value(ctx.node.inputs.at(1));
+    if (!indices || !indices->exact_data)
+      ctx.fail(fmt::format("indices '{}' are computed from floating-point data; fpaudit gathers by constant indices or by "
+                           "integer inputs", ctx.node.inputs.at(1)));
+    const Shape& in = ctx.input_shapes.at(0);
+    const int axis = normalize_axis(ctx, ctx.node.attr_int("axis", 0), static_cast<int>(in.size()));
+    outer_ = std::accumulate(in.begin(), in.begin() + axis, std::int64_t{1}, std::multiplies<>());
+    inner_ = std::accumulate(in.begin() + axis + 1, in.end(), std::int64_t{1}, std::multiplies<>());
+    length_ = in[static_cast<std::size_t>(axis)];
+    count_ = element_count(ctx.input_shapes.at(1));
+    where_ = fmt::format("{}: node '{}' (Gather)", ctx.graph.source.string(), ctx.node.name);
+  }
+  void run(const Arithmetic&, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    const double* x = in[0]->data.data();
+    const double* idx = in[1]->data.data();
+    double* y = out[0]->data.data();
+    for (std::int64_t j = 0; j < count_; ++j) {
+      double pick = idx[j];
+      if (!(pick >= static_cast<double>(-length_) && pick < static_cast<double>(length_)))
+        throw ModelError(fmt::format("{}: index {} is out of range for an axis of {} (index element {})", where_, pick, length_, j));
+      if (pick < 0) pick += static_cast<double>(length_);
+      const auto p = static_cast<std::int64_t>(pick);
+      for (std::int64_t o = 0; o < outer_; ++o)
+        std::copy_n(x + (o * length_ + p) * inner_, inner_, y + (o * count_ + j) * inner_);
+    }
+  }
+  bool exact() const override { return true; }
+
+ private:
+  std::int64_t outer_ = 1, inner_ = 1, length_ = 0, count_ = 0;
+  std::string where_;
+};
+
 std::unique_ptr<OpKernel> make_gather(const OpContext& ctx) {
+  if (!ctx.const_inputs.at(1)) return std::make_unique<RuntimeGather>(ctx);
   const Shape& in = ctx.input_shapes.at(0);
   const int rank = static_cast<int>(in.size());
   const int axis = normalize_axis(ctx, ctx.node.attr_int("axis", 0), rank);
-  const std::vector<std::int64_t> indices = ctx.const_ints(1);  // runtime indices are unsupported
+  const std::vector<std::int64_t> indices = ctx.const_ints(1);
   const Shape& ishape = ctx.input_shapes.at(1);
   const Shape& out = ctx.output_shapes.at(0);
   std::vector<IndexMap::Source> map(static_cast<std::size_t>(element_count(out)));

@@ -33,6 +33,10 @@ void register_scan_select_ops(std::vector<OpRegistration>& r);
 void register_einsum_ops(std::vector<OpRegistration>& r);
 void register_topk_ops(std::vector<OpRegistration>& r);
 
+/// The kernel of a node whose outputs are exact data (ValueInfo::exact_data): the node's fold
+/// rule evaluated on each sample's integers (ops/integer.cpp).
+std::unique_ptr<OpKernel> make_integer_kernel(const OpContext& ctx);
+
 /// One row of Softmax (log = false) or LogSoftmax along a strided axis: elements base + j·stride
 /// for j < length, computed as lib/kernels/ops/softmax.cpp's header says; d and e are scratch of
 /// at least `length` elements. Shared with SoftmaxCrossEntropyLoss, whose bound reuses Softmax's.
