@@ -133,17 +133,8 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
     double* bmag = bmag_scratch.data();
     // With every B term finite (sums included), an all-zero row of A adds exactly +0, which the
     // kernel may add rather than skip (matmul_sums.cpp).
-    bool finite = true;
-    for (long k = 0; k < g.K; ++k) {
-      const long base = g.B.at(k, 0);
-      for (long n = 0; n < g.N; ++n) {
-        const double bl = std::fabs(blo[base + n]), bh = std::fabs(bhi[base + n]);
-        const double bm = std::max(bh, bl);
-        bmag[k * g.N + n] = bm;
-        finite &= std::isfinite(bm + bed[base + n]) & std::isfinite(bm + bep[base + n]) & std::isfinite(bm) &
-                  std::isfinite(bed[base + n]) & std::isfinite(bep[base + n]);
-      }
-    }
+    const long b0 = g.B.at(0, 0);
+    const bool finite = b_magnitudes(blo + b0, bhi + b0, bed + b0, bep + b0, g.B.stride_i, g.K, g.N, bmag);
     // A block's magnitudes and error bounds, [r][k]; rows past M are zero (computed, ignored).
     a_scratch.resize(static_cast<std::size_t>(3 * kRows * g.K));
     double *am_of = a_scratch.data(), *ead_of = am_of + kRows * g.K, *eap_of = ead_of + kRows * g.K;
@@ -162,14 +153,10 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
     sums.b_finite = finite;
     for (long m0 = 0; m0 < g.M; m0 += kRows) {
       const long rows = std::min(kRows, g.M - m0);
-      std::fill(a_scratch.begin(), a_scratch.end(), 0.0);
-      for (long r = 0; r < rows; ++r)
-        for (long k = 0; k < g.K; ++k) {
-          const long i = g.A.at(m0 + r, k);
-          am_of[r * g.K + k] = A.magnitude(i);
-          ead_of[r * g.K + k] = A.err->data[i];
-          eap_of[r * g.K + k] = A.err_prob->data[i];
-        }
+      const long a0 = g.A.at(m0, 0);
+      a_rows(A.lo->data.data() + a0, A.hi->data.data() + a0, A.err->data.data() + a0, A.err_prob->data.data() + a0,
+             g.A.stride_i, g.A.stride_j, rows, g.K, am_of, ead_of, eap_of);
+      for (double* part : {am_of, ead_of, eap_of}) std::fill(part + rows * g.K, part + kRows * g.K, 0.0);
       row_block_sums(sums, SB.data(), EdB.data(), EpB.data());
       if (same_err) std::copy(EdB.begin(), EdB.begin() + rows * g.N, EpB.begin());
       for (long r = 0; r < rows; ++r) finish_row(m0 + r, SB.data() + r * g.N, EdB.data() + r * g.N, EpB.data() + r * g.N);
@@ -182,12 +169,9 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
   for (long mm = 0; mm < g.M; ++mm) {
     if (g.B.stride_i == 1) {
       // B(k, n) contiguous in k (Gemm with transB: the weights are [N][K]): one reduction per output.
-      for (long k = 0; k < g.K; ++k) {
-        const long i = g.A.at(mm, k);
-        a[k] = A.magnitude(i);
-        ad[k] = A.err->data[i];
-        ap[k] = A.err_prob->data[i];
-      }
+      const long a0 = g.A.at(mm, 0);
+      a_rows(A.lo->data.data() + a0, A.hi->data.data() + a0, A.err->data.data() + a0, A.err_prob->data.data() + a0, 0,
+             g.A.stride_j, 1, g.K, a.data(), ad.data(), ap.data());
       // Without kProb the third sum is the second (same_err) and is copied.
       auto reduce = [&]<bool kProb>(long n) {
         const long base = g.B.at(0, n);

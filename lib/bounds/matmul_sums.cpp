@@ -1,5 +1,8 @@
 #include "bounds/matmul_sums.h"
 
+#include <cmath>
+#include <cstddef>
+
 namespace fpaudit::bounds {
 
 namespace {
@@ -48,12 +51,11 @@ void edge(const RowBlockSums& b, long rows, long n0, double* S, double* Ed, doub
 /// R rows × one vector of columns held in registers over all k: the same operations per element
 /// as `edge`, lane by lane (GCC vector + and * are IEEE binary64 per lane; -ffp-contract=off
 /// keeps them unfused), with bm + ed formed once per k for all R rows (the same value each row
-/// would form).
+/// would form). Columns [n0, N) in whole vectors; returns the first column left over.
 template <class V, long R, bool kProb>
-[[gnu::always_inline]] inline void rows_by_vector(const RowBlockSums& b, double* S, double* Ed, double* Ep) {
+[[gnu::always_inline]] inline long rows_by_vector(const RowBlockSums& b, long n0, double* S, double* Ed, double* Ep) {
   constexpr long L = sizeof(V) / sizeof(double);
-  const long blocked = b.N - b.N % L;
-  for (long n0 = 0; n0 < blocked; n0 += L) {
+  for (; n0 + L <= b.N; n0 += L) {
     V s[R] = {}, ed[R] = {}, ep[R] = {};
     for (long k = 0; k < b.K; ++k) {
       V bm, e, p{};
@@ -78,28 +80,37 @@ template <class V, long R, bool kProb>
       if constexpr (kProb) __builtin_memcpy(Ep + r * b.N + n0, &ep[r], sizeof(V));
     }
   }
-  edge<kProb>(b, R, blocked, S, Ed, Ep);
-}
-
-template <class V, long R>
-[[gnu::always_inline]] inline void sums(const RowBlockSums& b, double* S, double* Ed, double* Ep) {
-  if (!b.b_finite) {
-    plain(b, R, S, Ed, Ep);
-  } else if (b.prob) {
-    rows_by_vector<V, R, true>(b, S, Ed, Ep);
-  } else {
-    rows_by_vector<V, R, false>(b, S, Ed, Ep);
-  }
+  return n0;
 }
 
 using V8 = double __attribute__((vector_size(64)));
 using V4 = double __attribute__((vector_size(32)));
 using V2 = double __attribute__((vector_size(16)));
 
+/// Whole vectors of the widest type, the rest in narrower ones (small Conv planes: 4 or 16
+/// columns), the last column alone: every element's operations are the same whichever it gets.
+template <long R, bool kProb, class... Vs>
+[[gnu::always_inline]] inline void columns(const RowBlockSums& b, double* S, double* Ed, double* Ep) {
+  long n0 = 0;
+  ((n0 = rows_by_vector<Vs, R, kProb>(b, n0, S, Ed, Ep)), ...);
+  edge<kProb>(b, R, n0, S, Ed, Ep);
+}
+
+template <long R, class... Vs>
+[[gnu::always_inline]] inline void sums(const RowBlockSums& b, double* S, double* Ed, double* Ep) {
+  if (!b.b_finite) {
+    plain(b, R, S, Ed, Ep);
+  } else if (b.prob) {
+    columns<R, true, Vs...>(b, S, Ed, Ep);
+  } else {
+    columns<R, false, Vs...>(b, S, Ed, Ep);
+  }
+}
+
 // One instantiation per instruction set, picked once at run time; all compute the same bits.
-[[gnu::target("avx512f")]] void sums_avx512(const RowBlockSums& b, double* S, double* Ed, double* Ep) { sums<V8, 8>(b, S, Ed, Ep); }
-[[gnu::target("avx2")]] void sums_avx2(const RowBlockSums& b, double* S, double* Ed, double* Ep) { sums<V4, 4>(b, S, Ed, Ep); }
-void sums_sse2(const RowBlockSums& b, double* S, double* Ed, double* Ep) { sums<V2, 2>(b, S, Ed, Ep); }
+[[gnu::target("avx512f")]] void sums_avx512(const RowBlockSums& b, double* S, double* Ed, double* Ep) { sums<8, V8, V4, V2>(b, S, Ed, Ep); }
+[[gnu::target("avx2")]] void sums_avx2(const RowBlockSums& b, double* S, double* Ed, double* Ep) { sums<4, V4, V2>(b, S, Ed, Ep); }
+void sums_sse2(const RowBlockSums& b, double* S, double* Ed, double* Ep) { sums<2, V2>(b, S, Ed, Ep); }
 
 struct Kernel {
   long rows;
@@ -114,6 +125,93 @@ const Kernel& kernel() {
 }
 
 }  // namespace
+
+// Compiled for AVX-512 and AVX2 as well as any x86-64: the loop vectorises (no sum across
+// elements; the finiteness flag is an integer AND), and every value is the same in each clone.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+bool b_magnitudes(const double* lo, const double* hi, const double* ed, const double* ep, long ld, long K, long N, double* bm) {
+  int finite = 1;
+  for (long k = 0; k < K; ++k) {
+    const double *l = lo + k * ld, *h = hi + k * ld, *e = ed + k * ld, *p = ep + k * ld;
+    double* out = bm + k * N;
+    for (long n = 0; n < N; ++n) {
+      const double bl = std::fabs(l[n]), bh = std::fabs(h[n]);
+      const double m = bh < bl ? bl : bh;  // std::max(bh, bl)
+      out[n] = m;
+      // (x)·0 is 0 for finite x, NaN for ±Inf and NaN; a sum with a non-finite term is
+      // non-finite, so this is isfinite(m + e) && isfinite(m + p) (which implies each term's).
+      finite &= ((m + e[n]) * 0 + (m + p[n]) * 0) == 0;
+    }
+  }
+  return finite != 0;
+}
+
+namespace {
+
+/// One row of A contiguous in k: am = (|lo| > |hi| ? |lo| : |hi|) with |x| written x < 0 ? -x : x,
+/// as Enclosure::magnitude takes it, lane by lane (the comparisons select exactly as the scalar
+/// ternaries do, NaN included); the tail one element at a time.
+template <class V>
+[[gnu::always_inline]] inline void a_row(const double* l, const double* h, const double* e, const double* q, long K, double* m,
+                                         double* d, double* p) {
+  constexpr long L = sizeof(V) / sizeof(double);
+  long k = 0;
+  for (; k + L <= K; k += L) {
+    V lo, hi;
+    __builtin_memcpy(&lo, l + k, sizeof(V));
+    __builtin_memcpy(&hi, h + k, sizeof(V));
+    const V a = lo < 0 ? -lo : lo, b = hi < 0 ? -hi : hi;
+    const V mag = a > b ? a : b;
+    __builtin_memcpy(m + k, &mag, sizeof(V));
+  }
+  for (; k < K; ++k) {
+    const double a = l[k] < 0 ? -l[k] : l[k], b = h[k] < 0 ? -h[k] : h[k];
+    m[k] = a > b ? a : b;
+  }
+  __builtin_memcpy(d, e, static_cast<std::size_t>(K) * sizeof(double));
+  __builtin_memcpy(p, q, static_cast<std::size_t>(K) * sizeof(double));
+}
+
+template <class V>
+[[gnu::always_inline]] inline void a_rows_of(const double* lo, const double* hi, const double* ed, const double* ep, long stride_i,
+                                             long stride_j, long rows, long K, double* am, double* ead, double* eap) {
+  for (long r = 0; r < rows; ++r) {
+    const long base = r * stride_i;
+    double *m = am + r * K, *d = ead + r * K, *p = eap + r * K;
+    if (stride_j == 1) {  // rows contiguous in k (the weights of every Conv)
+      a_row<V>(lo + base, hi + base, ed + base, ep + base, K, m, d, p);
+      continue;
+    }
+    for (long k = 0; k < K; ++k) {
+      const long i = base + k * stride_j;
+      const double a = lo[i] < 0 ? -lo[i] : lo[i], b = hi[i] < 0 ? -hi[i] : hi[i];
+      m[k] = a > b ? a : b;
+      d[k] = ed[i];
+      p[k] = ep[i];
+    }
+  }
+}
+
+[[gnu::target("avx512f")]] void a_rows_avx512(const double* lo, const double* hi, const double* ed, const double* ep, long si,
+                                             long sj, long rows, long K, double* am, double* ead, double* eap) {
+  a_rows_of<V8>(lo, hi, ed, ep, si, sj, rows, K, am, ead, eap);
+}
+[[gnu::target("avx2")]] void a_rows_avx2(const double* lo, const double* hi, const double* ed, const double* ep, long si, long sj,
+                                         long rows, long K, double* am, double* ead, double* eap) {
+  a_rows_of<V4>(lo, hi, ed, ep, si, sj, rows, K, am, ead, eap);
+}
+void a_rows_sse2(const double* lo, const double* hi, const double* ed, const double* ep, long si, long sj, long rows, long K,
+                 double* am, double* ead, double* eap) {
+  a_rows_of<V2>(lo, hi, ed, ep, si, sj, rows, K, am, ead, eap);
+}
+
+}  // namespace
+
+void a_rows(const double* lo, const double* hi, const double* ed, const double* ep, long stride_i, long stride_j, long rows,
+            long K, double* am, double* ead, double* eap) {
+  static const auto fill = __builtin_cpu_supports("avx512f") ? a_rows_avx512 : __builtin_cpu_supports("avx2") ? a_rows_avx2 : a_rows_sse2;
+  fill(lo, hi, ed, ep, stride_i, stride_j, rows, K, am, ead, eap);
+}
 
 long row_block_height() { return kernel().rows; }
 

@@ -24,6 +24,15 @@ struct RowBlockSums {
   bool b_finite = false;        ///< every bm, ed (and ep) finite: the caller checked
 };
 
+/// B's magnitudes bm[k·N + n] = max(|lo|, |hi|) of B(k, n) at lo/hi[k·ld + n], and whether every
+/// bm + ed and bm + ep is finite (RowBlockSums::b_finite).
+bool b_magnitudes(const double* lo, const double* hi, const double* ed, const double* ep, long ld, long K, long N, double* bm);
+
+/// Rows [0, rows) of A into RowBlockSums' layout [r][K]: am = max(|lo|, |hi|) as
+/// Enclosure::magnitude takes it, ead and eap copied; A(r, k) at r·stride_i + k·stride_j.
+void a_rows(const double* lo, const double* hi, const double* ed, const double* ep, long stride_i, long stride_j, long rows,
+            long K, double* am, double* ead, double* eap);
+
 /// The rows of A the kernel takes at once on this machine (8, 4 or 2); `am`, `ead` and `eap`
 /// must hold that many rows (padding rows are computed and may be ignored).
 long row_block_height();

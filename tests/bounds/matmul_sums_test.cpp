@@ -2,6 +2,7 @@
 // definition, one element at a time with all-zero rows of A skipped: the same bits with and
 // without the probabilistic sum, on shapes that leave column edges, with zero rows of A, a B row
 // stride larger than N, and a non-finite B (where the definition's skip matters).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -54,7 +55,7 @@ TEST_CASE("matmul sums: blocked kernel = element by element, bit for bit") {
   Lcg rng{7};
   const long R = row_block_height();
   CHECK((R == 2 || R == 4 || R == 8));
-  const long shapes[][2] = {{1, 1}, {3, 8}, {9, 17}, {64, 196}, {27, 33}};  // (K, N)
+  const long shapes[][2] = {{1, 1}, {3, 8}, {9, 17}, {64, 196}, {27, 33}, {5, 7}, {11, 14}};  // (K, N)
   for (const auto& sh : shapes) {
     const long K = sh[0], N = sh[1], ld = N + 3;
     std::vector<double> am(static_cast<std::size_t>(R * K)), ead(am.size()), eap(am.size());
@@ -82,4 +83,29 @@ TEST_CASE("matmul sums: blocked kernel = element by element, bit for bit") {
       }
     }
   }
+}
+
+TEST_CASE("matmul sums: B's magnitudes and the finiteness flag") {
+  Lcg rng{11};
+  const long K = 7, N = 13, ld = 16;
+  std::vector<double> lo(static_cast<std::size_t>(K * ld)), hi(lo.size()), ed(lo.size()), ep(lo.size());
+  for (std::size_t i = 0; i < lo.size(); ++i) lo[i] = -rng.next(), hi[i] = rng.next(), ed[i] = rng.next(), ep[i] = rng.next();
+  std::vector<double> bm(static_cast<std::size_t>(K * N));
+  CHECK(b_magnitudes(lo.data(), hi.data(), ed.data(), ep.data(), ld, K, N, bm.data()));
+  for (long k = 0; k < K; ++k)
+    for (long n = 0; n < N; ++n) {
+      const std::size_t i = static_cast<std::size_t>(k * ld + n);
+      const double want = std::max(std::fabs(hi[i]), std::fabs(lo[i]));
+      CHECK(std::memcmp(&bm[static_cast<std::size_t>(k * N + n)], &want, sizeof want) == 0);
+    }
+  // One non-finite term anywhere inside the K × N window clears the flag; outside it does not.
+  ep[static_cast<std::size_t>(ld - 1)] = INFINITY;  // column 15 > N: outside
+  CHECK(b_magnitudes(lo.data(), hi.data(), ed.data(), ep.data(), ld, K, N, bm.data()));
+  for (double bad : {INFINITY, -INFINITY, NAN}) {
+    std::vector<double> h = hi;
+    h[static_cast<std::size_t>(3 * ld + 12)] = bad;
+    CHECK_FALSE(b_magnitudes(lo.data(), h.data(), ed.data(), ep.data(), ld, K, N, bm.data()));
+  }
+  ed[static_cast<std::size_t>(2 * ld + 5)] = 0x1p1023, lo[static_cast<std::size_t>(2 * ld + 5)] = -0x1.fp1023;  // bm + ed overflows
+  CHECK_FALSE(b_magnitudes(lo.data(), hi.data(), ed.data(), ep.data(), ld, K, N, bm.data()));
 }

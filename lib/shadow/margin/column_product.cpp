@@ -80,15 +80,70 @@ void edge(const ColumnProduct& c, long k0, long k1, long p0, long p1, double* co
 }
 
 
-/// The blocks, then the edges, for one vector type.
-template <class V, long kRows, long kVecs>
+/// Columns from p0 on in whole vectors of V for rows [k0, k0 + kRows); returns the first column
+/// left over.
+template <class V, long kRows>
+[[gnu::always_inline]] inline long vectors(const ColumnProduct& c, long k0, long p0, double* col_mid, double* col_rad) {
+  constexpr long L = sizeof(V) / sizeof(double);
+  for (; p0 + L <= c.P; p0 += L) block<V, kRows, 1>(c, k0, p0, col_mid, col_rad);
+  return p0;
+}
+
+/// One output column (P = 1: a 1×1 output plane): kVecs vectors of rows k at a time, each lane
+/// k taking its terms W[m, k]·G[m] for m in order (the same operations as `plain`; a product
+/// with the scalar G[m] multiplies every lane by it). Returns the first row left over.
+template <class V, long kVecs>
+[[gnu::always_inline]] inline long single_column(const ColumnProduct& c, long k0, double* col_mid, double* col_rad) {
+  constexpr long L = sizeof(V) / sizeof(double);
+  for (; k0 + kVecs * L <= c.rows; k0 += kVecs * L) {
+    V am[kVecs], ar[kVecs];
+    for (long v = 0; v < kVecs; ++v) {
+      __builtin_memcpy(&am[v], col_mid + k0 + v * L, sizeof(V));
+      __builtin_memcpy(&ar[v], col_rad + k0 + v * L, sizeof(V));
+    }
+    for (long m = c.m_begin; m < c.m_end; ++m) {
+      const double gm = c.g_mid[m], gr = c.g_rad[m];
+      for (long v = 0; v < kVecs; ++v) {
+        V w, aw;
+        __builtin_memcpy(&w, c.w + m * c.rows + k0 + v * L, sizeof(V));
+        __builtin_memcpy(&aw, c.abs_w + m * c.rows + k0 + v * L, sizeof(V));
+        am[v] += w * gm;
+        ar[v] += aw * gr;
+      }
+    }
+    for (long v = 0; v < kVecs; ++v) {
+      __builtin_memcpy(col_mid + k0 + v * L, &am[v], sizeof(V));
+      __builtin_memcpy(col_rad + k0 + v * L, &ar[v], sizeof(V));
+    }
+  }
+  return k0;
+}
+
+template <class V0, class... Vs>
+[[gnu::always_inline]] inline void one_column(const ColumnProduct& c, double* col_mid, double* col_rad) {
+  long k0 = single_column<V0, 4>(c, 0, col_mid, col_rad);
+  k0 = single_column<V0, 1>(c, k0, col_mid, col_rad);
+  ((k0 = single_column<Vs, 1>(c, k0, col_mid, col_rad)), ...);
+  edge(c, k0, c.rows, 0, 1, col_mid, col_rad);
+}
+
+/// The blocks in the widest vectors, the rest of each block's columns in narrower ones (small
+/// planes: 4 or 16 columns), then the edges element by element: every element's operations are
+/// the same whichever path takes it.
+template <long kRows, class... Vs>
 [[gnu::always_inline]] inline void blocked(const ColumnProduct& c, double* col_mid, double* col_rad) {
-  constexpr long kCols = kVecs * static_cast<long>(sizeof(V) / sizeof(double));
-  const long rows_blocked = c.rows - c.rows % kRows, cols_blocked = c.P - c.P % kCols;
-  for (long k0 = 0; k0 < rows_blocked; k0 += kRows)
-    for (long p0 = 0; p0 < cols_blocked; p0 += kCols) block<V, kRows, kVecs>(c, k0, p0, col_mid, col_rad);
-  edge(c, 0, rows_blocked, cols_blocked, c.P, col_mid, col_rad);
-  edge(c, rows_blocked, c.rows, 0, c.P, col_mid, col_rad);
+  if (c.P == 1) return one_column<Vs...>(c, col_mid, col_rad);
+  const long rows_blocked = c.rows - c.rows % kRows;
+  for (long k0 = 0; k0 < rows_blocked; k0 += kRows) {
+    long p0 = 0;
+    ((p0 = vectors<Vs, kRows>(c, k0, p0, col_mid, col_rad)), ...);
+    edge(c, k0, k0 + kRows, p0, c.P, col_mid, col_rad);
+  }
+  for (long k = rows_blocked; k < c.rows; ++k) {  // the last rows one at a time, still in vectors
+    long p0 = 0;
+    ((p0 = vectors<Vs, 1>(c, k, p0, col_mid, col_rad)), ...);
+    edge(c, k, k + 1, p0, c.P, col_mid, col_rad);
+  }
 }
 
 using V8 = double __attribute__((vector_size(64)));
@@ -97,12 +152,12 @@ using V2 = double __attribute__((vector_size(16)));
 
 // One instantiation per instruction set, picked at run time: every one computes the same bits.
 [[gnu::target("avx512f")]] void blocked_avx512(const ColumnProduct& c, double* col_mid, double* col_rad) {
-  blocked<V8, 4, 1>(c, col_mid, col_rad);
+  blocked<4, V8, V4, V2>(c, col_mid, col_rad);
 }
 [[gnu::target("avx2")]] void blocked_avx2(const ColumnProduct& c, double* col_mid, double* col_rad) {
-  blocked<V4, 4, 1>(c, col_mid, col_rad);
+  blocked<4, V4, V2>(c, col_mid, col_rad);
 }
-void blocked_sse2(const ColumnProduct& c, double* col_mid, double* col_rad) { blocked<V2, 2, 2>(c, col_mid, col_rad); }
+void blocked_sse2(const ColumnProduct& c, double* col_mid, double* col_rad) { blocked<2, V2>(c, col_mid, col_rad); }
 
 }  // namespace
 
