@@ -92,6 +92,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
   // reference's own bounds, either pass of the a-priori certificate): then the third sum is the
   // second, operation for operation, and is copied rather than computed.
   const bool same_err = A.err == A.err_prob && B.err == B.err_prob;
+  const SumConstants constants = sum_error_constants(m, g.K, lambda);  // once, not per output
   // The epilogue of output row mm from its three sums: the sum's error, the bias, the rounding.
   auto finish_row = [&](long mm, const double* row_S, const double* row_Ed, const double* row_Ep) {
     for (long n = 0; n < g.N; ++n) {
@@ -109,7 +110,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
         // ExactArithmetic: the bias is inside the exact dot product, rounded once with it.
         sum.det = sum.prob = m.storage.error(up(Sn + cmag));
       } else {
-        sum = sum_error(m, g.K, Sn, lambda);
+        sum = sum_error(m, g.K, constants, Sn);
         e = epilogue(m, g, sum, cmag);
       }
       const double cscale = g.scaled ? std::fabs(g.beta) : 1.0;
