@@ -5,11 +5,11 @@
 # certificates included, and with --no-margin), one thread each. Prints a Markdown table.
 #
 # Settings (environment variables, defaults in brackets):
-#   MODELS [mlp cnn]   N_MLP [128]  N_CNN [32]   the batch (train-step) = the samples (audit)
+#   MODELS [mlp cnn vit]   N_MLP [128]  N_CNN [32]  N_VIT [16]   the batch (train-step) = the samples (audit)
 #   CHAINS [fp32,fp16,fp16-acc32,bf16]           BUILD [build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-: "${MODELS:=mlp cnn}" "${N_MLP:=128}" "${N_CNN:=32}" "${CHAINS:=fp32,fp16,fp16-acc32,bf16}" "${BUILD:=build}"
+: "${MODELS:=mlp cnn vit}" "${N_MLP:=128}" "${N_CNN:=32}" "${N_VIT:=16}" "${CHAINS:=fp32,fp16,fp16-acc32,bf16}" "${BUILD:=build}"
 fpaudit=$BUILD/fpaudit
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

@@ -37,6 +37,32 @@ ElementBound reduction_bound(const ArithmeticModel& m, double lambda, const Encl
   return b;
 }
 
+ElementBound gathered_dot_bound(const ArithmeticModel& m, double lambda, const Enclosure& a, const std::int64_t* a_terms,
+                                const Enclosure& b, const std::int64_t* b_terms, long n) {
+  // |â b̂ - ā b̄| ≤ |â|E_b + E_a|b̂| + E_a E_b per term, as in matmul_bound.
+  double S = 0, Ed = 0, Ep = 0;
+  for (long k = 0; k < n; ++k) {
+    const long i = static_cast<long>(a_terms[k]), j = static_cast<long>(b_terms[k]);
+    const double am = a.magnitude(i), bm = b.magnitude(j);
+    const double ead = a.err->data[i], eap = a.err_prob->data[i], ebd = b.err->data[j], ebp = b.err_prob->data[j];
+    S += am * bm;
+    Ed += am * ebd + ead * (bm + ebd);
+    Ep += am * ebp + eap * (bm + ebp);
+  }
+  const double safe = safety(n + 4);
+  S *= safe;
+  Ed *= safe;
+  Ep *= safe;
+  ElementBound out;
+  const SumError sum = sum_error(m, n, S, lambda);
+  // The finished sum, in A, is rounded into storage (no rounding when S = A).
+  const double last = m.storage_differs ? m.storage.error(sum.magnitude) : 0.0;
+  out.failure = sum.failure;
+  out.det = nan_to_inf((sum.det + Ed + last) * safety(4));
+  out.prob = std::fmin(out.det, nan_to_inf((sum.prob + Ep + last) * safety(4)));
+  return out;
+}
+
 ElementBound interpolation_bound(const ArithmeticModel& m, double lambda, const Enclosure& x, const std::int64_t* terms,
                                  const double* weights, long n) {
   // The chain's weight ĉ_k is within e_k = u_S|c_k| + η_S of c_k, so (as in the dot-product

@@ -28,6 +28,13 @@ struct ElementBound {
 ElementBound reduction_bound(const ArithmeticModel& m, double lambda, const Enclosure& x, long offset,
                              const std::int64_t* terms, long n, ReductionFinish finish);
 
+/// One dot product Σ_k a[a_terms[k]]·b[b_terms[k]] over two enclosures, summed by the chain's
+/// schedule in A and rounded into storage (Einsum with two operands): the dot-product rule of
+/// theory/dot-product.md (Theorem 2 without bias), with the operands read through offset lists
+/// instead of strides.
+ElementBound gathered_dot_bound(const ArithmeticModel& m, double lambda, const Enclosure& a, const std::int64_t* a_terms,
+                                const Enclosure& b, const std::int64_t* b_terms, long n);
+
 /// Resize (linear): y = round_S(Σ_k ĉ_k·x_k) over x[offset + terms[k]], ĉ_k = round_S(c_k) with
 /// c_k the binary64 weights the kernel prepared (the exact network's weights).
 ElementBound interpolation_bound(const ArithmeticModel& m, double lambda, const Enclosure& x, const std::int64_t* terms,

@@ -44,6 +44,8 @@ void register_elementwise_rules(std::vector<BoundRuleRegistration>& r);
 void register_linear_rules(std::vector<BoundRuleRegistration>& r);
 void register_conv_rules(std::vector<BoundRuleRegistration>& r);
 void register_normalization_rules(std::vector<BoundRuleRegistration>& r);
+/// LRN, LpNormalization (rules/normalization_local.cpp).
+void register_local_normalization_rules(std::vector<BoundRuleRegistration>& r);
 void register_softmax_rules(std::vector<BoundRuleRegistration>& r);
 void register_reduction_rules(std::vector<BoundRuleRegistration>& r);
 /// The operators on runtime data: comparisons, logic, step functions, selections and index

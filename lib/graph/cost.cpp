@@ -41,7 +41,11 @@ constexpr std::array kDataMovement = std::to_array<std::string_view>({
 std::int64_t multiply_adds(const Graph& graph, const Node& node) {
   const std::string& op = node.op_type;
   if (std::find(kDataMovement.begin(), kDataMovement.end(), op) != kDataMovement.end()) return 0;
-  const Shape& out = shape_of(graph, node, node.outputs.at(0));
+  // The first output that is still read (a pass clears optional outputs nobody reads, such as
+  // TopK's values when only its indices are used).
+  const auto named = std::find_if(node.outputs.begin(), node.outputs.end(), [](const std::string& o) { return !o.empty(); });
+  if (named == node.outputs.end()) return 0;
+  const Shape& out = shape_of(graph, node, *named);
   const std::int64_t out_count = element_count(out);
   if (op == "Gemm") {
     const Shape& a = shape_of(graph, node, node.inputs.at(0));

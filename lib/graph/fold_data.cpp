@@ -1,4 +1,5 @@
-// Folding of the fixed selections GatherElements and Trilu (exact copies, and zeros), and the
+// Folding of the fixed selections GatherElements and Trilu (exact copies, and zeros), Pad,
+// OneHot and NonZero (constants only: its output shape depends on the values), and the
 // selection maps they share with their runtime kernels (graph/selection.h).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -78,7 +79,27 @@ std::optional<std::vector<Constant>> one_hot(const ShapeContext& ctx, const std:
       select(*ctx.constant(2), outputs[0], one_hot_sources(ctx.input(0).shape, reals(*ctx.constant(0)), depth, axis))};
 }
 
+/// NonZero: the coordinates of the nonzero elements, one row per axis, in row-major order.
+std::optional<std::vector<Constant>> non_zero(const ShapeContext& ctx, const std::vector<TensorType>& outputs) {
+  const Constant& x = *ctx.constant(0);
+  const std::vector<std::int64_t> stride = row_strides(x.shape);
+  const std::int64_t count = outputs[0].shape.at(1);
+  Constant c = make_constant(outputs[0]);
+  std::int64_t k = 0;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(x.size()); ++i) {
+    if (real_at(x, i) == 0) continue;
+    std::int64_t rest = static_cast<std::int64_t>(i);
+    for (std::size_t d = 0; d < stride.size(); ++d) {
+      c.ints[static_cast<std::size_t>(static_cast<std::int64_t>(d) * count + k)] = rest / stride[d];
+      rest %= stride[d];
+    }
+    ++k;
+  }
+  return std::vector<Constant>{c};
+}
+
 constexpr FoldRuleEntry kRules[] = {
+    {"NonZero", non_zero},
     {"Pad", pad},
     {"OneHot", one_hot},
     {"GatherElements", gather_elements},
@@ -119,8 +140,8 @@ std::vector<std::int64_t> pad_sources(const Shape& x, const std::vector<std::int
     problem = fmt::format("pads has {} values, {} expected for rank {}", pads.size(), 2 * rank, rank);
     return {};
   }
-  if (mode != "constant" && mode != "edge" && mode != "reflect") {
-    problem = fmt::format("mode '{}' must be constant, edge or reflect", mode);
+  if (mode != "constant" && mode != "edge" && mode != "reflect" && mode != "wrap") {
+    problem = fmt::format("mode '{}' must be constant, edge, reflect or wrap", mode);
     return {};
   }
   Shape out(rank);
@@ -132,6 +153,12 @@ std::vector<std::int64_t> pad_sources(const Shape& x, const std::vector<std::int
     }
     if (mode == "reflect" && (pads[d] >= x[d] || pads[d + rank] >= x[d]) && (pads[d] > 0 || pads[d + rank] > 0)) {
       problem = fmt::format("reflect pads {} of axis {} must be less than its size {}", fmt::join(pads, ", "), d, x[d]);
+      return {};
+    }
+    // Wrap repeats the axis periodically; a crop on one side would change the period (ONNX
+    // crops first), which is not worth the ambiguity.
+    if (mode == "wrap" && (pads[d] < 0 || pads[d + rank] < 0) && (pads[d] > 0 || pads[d + rank] > 0)) {
+      problem = fmt::format("wrap pads {} of axis {} mix a crop with a pad", fmt::join(pads, ", "), d);
       return {};
     }
   }
@@ -149,6 +176,7 @@ std::vector<std::int64_t> pad_sources(const Shape& x, const std::vector<std::int
           break;
         }
         if (mode == "edge") i = i < 0 ? 0 : n - 1;
+        else if (mode == "wrap") i = ((i % n) + n) % n;  // periodic, pads of any size
         else i = i < 0 ? -i : 2 * (n - 1) - i;  // reflect: pads < n keep it inside
       }
       at += i * in_stride[d];

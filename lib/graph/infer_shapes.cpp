@@ -76,10 +76,11 @@ std::string runtime_input(const Node& node, const Graph& graph) {
 }
 
 /// Types a runtime value may have: floating point; booleans (comparisons and logic give 0 and 1,
-/// exact in every storage format); and the int64 indices of ArgMax/ArgMin (exact small integers).
+/// exact in every storage format); and the int64 indices of ArgMax/ArgMin and TopK (exact small
+/// integers).
 /// Other integer tensors (token ids, shape arithmetic on data) are not evaluated at run time.
 bool runtime_output_type(const Node& node, DType t) {
-  return is_float(t) || t == DType::Bool || (t == DType::Int64 && (node.op_type == "ArgMax" || node.op_type == "ArgMin"));
+  return is_float(t) || t == DType::Bool || (t == DType::Int64 && (node.op_type == "ArgMax" || node.op_type == "ArgMin" || node.op_type == "TopK"));
 }
 
 bool is_fold_only(const std::string& op) {

@@ -13,6 +13,7 @@
 #include "graph/graph_order.h"
 #include "graph/limits.h"
 #include "graph/loader.h"
+#include "graph/node_names.h"
 #include "graph/onnx_attributes.h"
 #include "graph/onnx_tensor.h"
 
@@ -77,22 +78,12 @@ bool is_supported(const std::string& op) {
   return std::binary_search(ops.begin(), ops.end(), std::string_view(op));
 }
 
-/// Node names identify layers in every report, so they must be unique: an empty name becomes
-/// "<op>_<index>", a repeated one "<name>_<index>" (index: the node's position in the file).
-std::string unique_node_name(const onnx::NodeProto& proto, std::size_t index, std::unordered_set<std::string>& taken) {
-  std::string name = proto.name().empty() ? fmt::format("{}_{}", proto.op_type(), index) : proto.name();
-  if (taken.count(name)) name = fmt::format("{}_{}", name, index);
-  while (taken.count(name)) name += "_";
-  taken.insert(name);
-  return name;
-}
-
 void convert_nodes(const onnx::GraphProto& g, Graph& graph, TensorContext& context) {
   std::unordered_set<std::string> taken;
   for (int i = 0; i < g.node_size(); ++i) {
     const onnx::NodeProto& proto = g.node(i);
     Node node;
-    node.name = unique_node_name(proto, static_cast<std::size_t>(i), taken);
+    node.name = unique_node_name(proto.name(), proto.op_type(), static_cast<std::size_t>(i), taken);
     node.op_type = proto.op_type();
     if (!is_default_domain(proto.domain()))
       fail_node(graph.source, node, fmt::format("operator {} of domain '{}' is not supported (fpaudit reads the default "
@@ -157,6 +148,15 @@ Graph convert_model(const onnx::ModelProto& model, const std::filesystem::path& 
 }
 
 }  // namespace
+
+std::string unique_node_name(std::string_view name, std::string_view op_type, std::size_t index,
+                             std::unordered_set<std::string>& taken) {
+  std::string unique = name.empty() ? fmt::format("{}_{}", op_type, index) : std::string(name);
+  if (taken.count(unique)) unique = fmt::format("{}_{}", unique, index);
+  while (taken.count(unique)) unique += "_";
+  taken.insert(unique);
+  return unique;
+}
 
 Graph parse_onnx(std::span<const std::byte> bytes, const std::filesystem::path& source) {
   if (static_cast<std::uint64_t>(bytes.size()) > static_cast<std::uint64_t>(kMaxModelBytes))

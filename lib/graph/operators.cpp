@@ -13,17 +13,18 @@ constexpr std::array kSupported = std::to_array<std::string_view>({
     "Abs", "Add", "And", "ArgMax", "ArgMin", "AveragePool",
     "BatchNormalization", "Cast", "Ceil", "Celu", "Clip", "Concat",
     "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "CumSum", "DepthToSpace", "Div",
-    "Dropout", "Elu", "Equal", "Erf", "Exp", "Expand",
+    "Dropout", "Einsum", "Elu", "Equal", "Erf", "Exp", "Expand",
     "Flatten", "Floor", "Gather", "GatherElements", "Gelu", "Gemm", "GlobalAveragePool",
-    "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish", "Hardmax", "Identity",
-    "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax",
-    "MatMul", "Max", "MaxPool", "Mean", "Min", "Mod", "Mul",
-    "Neg", "NegativeLogLikelihoodLoss", "Not", "OneHot", "Or", "PRelu", "Pad", "Pow", "Range",
+    "GlobalMaxPool", "Greater", "GreaterOrEqual", "GroupNormalization", "HardSigmoid", "HardSwish", "Hardmax",
+    "Identity", "InstanceNormalization",
+    "LRN", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax", "LpNormalization",
+    "MatMul", "Max", "MaxPool", "Mean", "Min", "Mish", "Mod", "Mul",
+    "Neg", "NegativeLogLikelihoodLoss", "NonZero", "Not", "OneHot", "Or", "PRelu", "Pad", "Pow", "Range",
     "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
     "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape",
-    "Resize", "Round", "Selu", "Shape", "Sigmoid", "Sign",
+    "Resize", "Round", "ScatterND", "Selu", "Shape", "Sigmoid", "Sign",
     "Size", "Slice", "Softmax", "SoftmaxCrossEntropyLoss", "Softplus", "SpaceToDepth", "Split",
-    "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "ThresholdedRelu", "Tile",
+    "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "ThresholdedRelu", "Tile", "TopK",
     "Transpose", "Trilu", "Unsqueeze", "Where", "Xor",
 });
 
@@ -31,7 +32,7 @@ constexpr std::array kSupported = std::to_array<std::string_view>({
 // tensors computed at run time, such as token ids, stay out: runtime values are binary64
 // numbers rounded to a chain's storage, which would round large integers.)
 constexpr std::array kFoldOnly = std::to_array<std::string_view>({
-    "Mod", "Range", "Size",
+    "Mod", "NonZero", "Range", "Size",
 });
 
 static_assert(std::ranges::is_sorted(kSupported));

@@ -22,7 +22,7 @@ std::vector<std::int64_t> gather_elements_sources(const Shape& data, const Shape
 /// Trilu over the last two axes (row i, column j): upper keeps j - i ≥ k, lower j - i ≤ k.
 std::vector<std::int64_t> trilu_sources(const Shape& x, std::int64_t k, bool upper);
 
-/// Pad (opset 2-17; modes constant, edge, reflect): along axis d, output coordinate o reads
+/// Pad (opset 2-21; modes constant, edge, reflect, wrap): along axis d, output coordinate o reads
 /// input coordinate o - begin[d], or for a coordinate outside the input: the fill (-1,
 /// constant), the nearest edge (edge), or its mirror image without repeating the edge
 /// (reflect). pads = begins then ends; negative pads crop. Returns the problem for a bad mode,

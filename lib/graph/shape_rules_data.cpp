@@ -1,6 +1,6 @@
 // Shape rules of the operators on runtime data added for issue #15's second round: selections
 // (GatherElements, Trilu), losses (NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss), running
-// sums (CumSum), Hardmax, Pad and OneHot.
+// sums (CumSum), Hardmax, Pad, OneHot, TopK, ScatterND and NonZero (constants only).
 #include <fmt/format.h>
 
 #include "graph/dtype.h"
@@ -130,7 +130,57 @@ Types one_hot(const ShapeContext& ctx) {
   return {{ctx.input(2).dtype, out}};
 }
 
+/// TopK: the input's shape with the axis cut to K (input 2 from opset 10, attribute k before);
+/// the values in the input's type, the indices int64.
+Types topk(const ShapeContext& ctx) {
+  ctx.expect_inputs(1, 2);
+  ctx.expect_outputs(2, 2);
+  Shape out = ctx.input(0).shape;
+  if (out.empty()) ctx.fail("TopK of a scalar");
+  const auto axis = static_cast<std::size_t>(ctx.axis(ctx.node().attr_int("axis", -1), static_cast<std::int64_t>(out.size())));
+  const std::vector<std::int64_t> k = ctx.has(1) ? ctx.int_values(1, "K") : std::vector<std::int64_t>{ctx.node().attr_int("k", -1)};
+  if (k.size() != 1 || k[0] < 0 || k[0] > out[axis])
+    ctx.fail(fmt::format("K must be one value in [0, {}] (the axis' extent)", out[axis]));
+  out[axis] = k[0];
+  return {{ctx.input(0).dtype, out}, {DType::Int64, out}};
+}
+
+/// ScatterND: the data's shape; updates must be indices.shape[:-1] + data.shape[q:], q the
+/// indices' last extent.
+Types scatter_nd(const ShapeContext& ctx) {
+  ctx.expect_inputs(3, 3);
+  ctx.expect_outputs(1, 1);
+  expect_integer_indices(ctx, 1, "indices");
+  const Shape& data = ctx.input(0).shape;
+  const Shape& indices = ctx.input(1).shape;
+  if (indices.empty() || indices.back() < 1 || indices.back() > static_cast<std::int64_t>(data.size()))
+    ctx.fail(fmt::format("indices {} must end in an extent in [1, {}] (the data's rank)", shape_string(indices), data.size()));
+  Shape want(indices.begin(), indices.end() - 1);
+  want.insert(want.end(), data.begin() + indices.back(), data.end());
+  if (ctx.input(2).shape != want)
+    ctx.fail(fmt::format("updates {} must be {} for data {} and indices {}", shape_string(ctx.input(2).shape), shape_string(want),
+                         shape_string(data), shape_string(indices)));
+  return {ctx.input(0)};
+}
+
+/// NonZero: [rank, count of nonzero elements], int64. The count depends on the values, and
+/// fpaudit's shapes are fixed before the data arrives: only a constant input (which folds) has one.
+Types non_zero(const ShapeContext& ctx) {
+  ctx.expect_inputs(1, 1);
+  ctx.expect_outputs(1, 1);
+  const Constant* x = ctx.constant(0);
+  if (x == nullptr)
+    ctx.fail(fmt::format("input '{}' is computed at run time, and NonZero's output shape depends on its values; fpaudit "
+                         "evaluates NonZero only on constants", ctx.node().inputs.at(0)));
+  std::int64_t count = 0;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(x->size()); ++i) count += (x->values.empty() ? x->ints[i] != 0 : x->values[i] != 0) ? 1 : 0;
+  return {{DType::Int64, {ctx.input(0).rank(), count}}};
+}
+
 constexpr ShapeRuleEntry kRules[] = {
+    {"NonZero", non_zero},
+    {"ScatterND", scatter_nd},
+    {"TopK", topk},
     {"Pad", pad},
     {"OneHot", one_hot},
     {"GatherElements", gather_elements},

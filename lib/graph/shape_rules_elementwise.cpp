@@ -162,7 +162,7 @@ constexpr ShapeRuleEntry kRules[] = {
     {"Tanh", same_as_input},     {"Where", where},
     {"GreaterOrEqual", comparison}, {"LessOrEqual", comparison}, {"Xor", logical_binary},
     {"Round", same_as_input},    {"Sign", same_as_input},     {"ThresholdedRelu", same_as_input},
-    {"Elu", same_as_input},      {"Selu", same_as_input},     {"Celu", same_as_input},     {"Softplus", same_as_input},
+    {"Elu", same_as_input},      {"Selu", same_as_input},     {"Celu", same_as_input},     {"Softplus", same_as_input}, {"Mish", same_as_input},
     {"Sum", variadic},           {"Mean", variadic},
 };
 

@@ -4,6 +4,7 @@
 
 #include "graph/broadcast.h"
 #include "graph/dtype.h"
+#include "graph/einsum.h"
 #include "graph/shape_rules.h"
 
 namespace fpaudit {
@@ -231,15 +232,64 @@ Types layer_norm(const ShapeContext& ctx) {
   return {ctx.input(0), {stash, stat}, {stash, stat}};
 }
 
+/// Einsum: the output axes the equation names (graph/einsum.h); floating-point operands only.
+Types einsum(const ShapeContext& ctx) {
+  ctx.expect_inputs(1, 64);
+  ctx.expect_outputs(1, 1);
+  std::vector<Shape> shapes;
+  for (std::size_t i = 0; i < ctx.input_count(); ++i) {
+    if (!is_float(ctx.input(i).dtype)) ctx.fail(fmt::format("operand {} is {}; fpaudit evaluates floating-point Einsum", i + 1, dtype_name(ctx.input(i).dtype)));
+    shapes.push_back(ctx.input(i).shape);
+  }
+  std::string problem;
+  const EinsumSpec s = parse_einsum(ctx.node().attr_string("equation", ""), shapes, problem);
+  if (!problem.empty()) ctx.fail(problem);
+  return {{ctx.input(0).dtype, s.output_shape}};
+}
+
+/// InstanceNormalization and GroupNormalization: Y has X's shape ([N, C, ...]); scale and bias
+/// are [C], or [num_groups] for GroupNormalization before opset 21.
+Types group_norm(const ShapeContext& ctx) {
+  ctx.expect_inputs(3, 3);
+  ctx.expect_outputs(1, 1);
+  const Shape& x = ctx.input(0).shape;
+  if (x.size() < 2) ctx.fail(fmt::format("X {} must be [N, C, ...]", shape_string(x)));
+  std::int64_t params = x[1];
+  if (ctx.node().op_type == "GroupNormalization") {
+    const std::int64_t groups = ctx.node().attr_int("num_groups", 0);
+    if (groups <= 0 || x[1] % groups != 0) ctx.fail(fmt::format("num_groups {} does not divide the {} channels", groups, x[1]));
+    if (ctx.opset() < 21) params = groups;
+  }
+  for (std::size_t i = 1; i < 3; ++i)
+    if (ctx.input(i).shape != Shape{params})
+      ctx.fail(fmt::format("input {} {} must be [{}]", i + 1, shape_string(ctx.input(i).shape), params));
+  return {ctx.input(0)};
+}
+
+/// LRN ([N, C, ...]) and LpNormalization: the input's shape.
+Types local_norm(const ShapeContext& ctx) {
+  ctx.expect_inputs(1, 1);
+  ctx.expect_outputs(1, 1);
+  const Shape& x = ctx.input(0).shape;
+  if (ctx.node().op_type == "LRN" && x.size() < 2) ctx.fail(fmt::format("X {} must be [N, C, ...]", shape_string(x)));
+  if (x.empty()) ctx.fail("the input is a scalar");
+  return {ctx.input(0)};
+}
+
 constexpr ShapeRuleEntry kRules[] = {
     {"AveragePool", pool},
     {"BatchNormalization", batch_norm},
     {"Conv", conv},
     {"ConvTranspose", conv_transpose},
+    {"Einsum", einsum},
     {"Gemm", gemm},
     {"GlobalAveragePool", global_pool},
     {"GlobalMaxPool", global_pool},
+    {"GroupNormalization", group_norm},
+    {"InstanceNormalization", group_norm},
+    {"LRN", local_norm},
     {"LayerNormalization", layer_norm},
+    {"LpNormalization", local_norm},
     {"MatMul", matmul},
     {"MaxPool", pool},
 };

@@ -434,6 +434,7 @@ AuditDocument audit_document_from_json(const json& j, const std::string& source)
 
   if (j.contains("task")) read_tasks(rd, j["task"], doc);
   if (j.contains("parameter_causes")) read_parameter_causes(rd, j["parameter_causes"], doc);
+  if (j.contains("compare")) doc.compare = read_compare_views(j["compare"], source);
 
   // Timing is the one part a golden test may strip; a document without it is still complete.
   doc.seconds = NAN;

@@ -187,6 +187,28 @@ struct ParameterCauseView {
   long output_overflow = 0, output_nan = 0;              ///< the layer's output elements gone Inf/NaN
 };
 
+/// compare[k] (docs/audit-json.md): a real runtime's outputs (`fpaudit audit --compare`) judged
+/// against the reference and a chain's bound (shadow/external_outputs.h).
+struct CompareChainView {
+  std::string chain;
+  double max_abs_diff = NAN;  ///< largest |y_runtime - y_chain| over samples and logits
+  long top1_differs = 0;      ///< samples whose top-1 differs from the chain's
+};
+struct CompareView {
+  std::string name, file, chain;
+  std::string chain_rule;  ///< "named" (after '@') or "closest"
+  long samples = 0;
+  double max_abs = NAN, normwise_max = NAN, normwise_mean = NAN;
+  double accuracy = NAN;  ///< NaN without labels
+  long correct = 0, flips_vs_reference = 0, certified = 0;
+  long within_bound = 0, outside_bound = 0, unbounded = 0;
+  double max_bound_ratio = NAN;
+  std::vector<CompareChainView> chains;
+};
+
+/// Reads the "compare" array of an audit JSON; problems throw ReportError "<source>: /compare/...".
+std::vector<CompareView> read_compare_views(const nlohmann::json& compare, const std::string& source);
+
 struct AuditDocument {
   std::string source;  ///< the file it was read from ("" for a run in memory)
   std::string fpaudit_version;
@@ -205,6 +227,7 @@ struct AuditDocument {
   std::vector<SampleView> records;                      ///< one per sample
   std::vector<OutputTaskView> tasks;               ///< one per graph output; empty in older audits
   std::vector<ParameterCauseView> parameter_causes;  ///< empty in older audits
+  std::vector<CompareView> compare;                  ///< --compare runs; empty without
   double seconds = 0;  ///< NaN when the run recorded no timing
   int threads = 0;
 

@@ -192,6 +192,7 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
   }
   j["task"] = task_json(r);
   j["parameter_causes"] = parameter_causes_json(r, plan);
+  if (!r.compare.empty()) j["compare"] = compare_json(r);
   json phases = json::object();
   for (std::size_t c = 0; c < r.chains.size() && c < r.timing.chains.size(); ++c) {
     const ChainTiming& t = r.timing.chains[c];

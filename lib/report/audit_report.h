@@ -21,6 +21,9 @@ struct AuditSource {
 
 constexpr int kAuditJsonVersion = 1;
 
+/// The "compare" array: one object per --compare run (docs/audit-json.md).
+nlohmann::json compare_json(const AuditResult& r);
+
 nlohmann::json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& source);
 
 /// For every chain: the first layer whose output went NaN or Inf in any sample, and in how

@@ -30,6 +30,19 @@ json ratios(const AuditResult& r, std::size_t c, double MarginVerdict::*bound) {
   return ratio_summary(std::move(v));
 }
 
+/// Per run: the union bound over the samples whose probabilistic margin certificate (a priori or
+/// a posteriori) the counts rely on, of each sample's failure probability
+/// (theory/probabilistic.md, theory/margin-bound-azuma.md); rounded up, capped at 1.
+json run_failure(const AuditResult& r, std::size_t c) {
+  double pri = 0, post = 0;
+  for (const SampleRecord& rec : r.records) {
+    const MarginVerdict& m = rec.chains[c].margin;
+    if (m.a_priori.prob) pri = probability_sum(pri, m.apriori_failure);
+    if (m.a_posteriori.prob) post = probability_sum(post, m.failure);
+  }
+  return {{"a_priori", r.apriori ? num(pri) : json(nullptr)}, {"a_posteriori", num(post)}};
+}
+
 }  // namespace
 
 json margin_certificates(const AuditResult& r, std::size_t c) {
@@ -48,6 +61,7 @@ json margin_certificates(const AuditResult& r, std::size_t c) {
                             {"ratio", {{"deterministic", ratios(r, c, &MarginVerdict::bound_det)}, {"probabilistic", ratios(r, c, &MarginVerdict::bound_prob)}}}}},
           {"a_priori", pri},
           {"failure_probability", num(k.margin_max_failure)},
+          {"failure_probability_run", run_failure(r, c)},
           {"violations", k.margin_violations},
           {"probabilistic_exceeded", k.margin_prob_exceeded},
           {"certificate_violations", k.margin_certificate_violations},
@@ -70,6 +84,7 @@ json margin_sample(const AuditResult& r, const MarginVerdict& v) {
           {"drift", num(v.drift)},
           {"bound_a_posteriori", {{"deterministic", num(v.bound_det)}, {"probabilistic", num(v.bound_prob)}}},
           {"bound_a_priori", r.apriori ? json{{"deterministic", num(v.apriori_det)}, {"probabilistic", num(v.apriori_prob)}} : json(nullptr)},
+          {"failure_probability", {{"a_priori", r.apriori ? num(v.apriori_failure) : json(nullptr)}, {"a_posteriori", num(v.failure)}}},
           {"unstable_relu_units", v.unstable},
           {"violations", v.violations}};
 }

@@ -71,6 +71,17 @@ Table task_table(const AuditDocument& doc, std::size_t k);
 /// flushed and subnormal elements, its largest magnitude, the layer's local error and inf/nan.
 Table parameter_table(const AuditDocument& doc);
 
+// ---- real runtimes' outputs (compare_report.cpp) -----------------------------------------------
+/// One row per --compare run: the chain judging it and why, its drift from the reference (max
+/// abs, normwise), flips, accuracy, certified share (Γ > 2δ with its own δ), samples within the
+/// chain's a-priori bound and the largest observed/bound. With `per_chain`, also its distance to
+/// and top-1 disagreements with every chain (CSV). Empty (no rows) without --compare.
+Table compare_table(const AuditDocument& doc, bool per_chain);
+/// One row per run and chain: max |y_runtime - y_chain| and samples whose top-1 differs.
+Table compare_chains_table(const AuditDocument& doc);
+/// compare.csv: compare_table with the per-chain columns; "" without --compare.
+std::string render_compare_csv(const AuditDocument& doc);
+
 // ---- formats ----------------------------------------------------------------------------------
 /// The terminal report, at most 100 columns wide; ANSI colour only when `colour`. By default
 /// the verdict per chain and, per chain, the five modules that matter most; `per_layer` gives

@@ -58,6 +58,13 @@ std::string render_markdown(const AuditDocument& doc) {
     drop_empty_columns(summary);
     out += table_markdown(summary) + "\n";
   }
+  if (!doc.compare.empty()) {
+    out += "\n## Real runtimes (--compare)\n\n";
+    Table c = compare_table(doc, false);
+    c.caption.clear();
+    out += table_markdown(c) + "\n" + table_markdown(compare_chains_table(doc)) + "\n";
+    for (const std::string& note : c.notes) out += "- " + markdown_text(note) + "\n";
+  }
   if (!doc.parameter_causes.empty()) {
     out += "\n## Parameters damaged by the storage formats\n\n";
     Table p = parameter_table(doc);

@@ -252,6 +252,15 @@ std::string verdict_report(const AuditDocument& doc, bool colour) {
   return out;
 }
 
+/// The --compare runs: the runtime against the reference and its judging chain's bound, then
+/// against every chain.
+std::string compare_report(const AuditDocument& doc, bool colour) {
+  if (doc.compare.empty()) return "";
+  const Table t = compare_table(doc, false);
+  return "real runtimes (--compare), against the reference:\n" + table_terminal(t, colour, 24) + "\n" +
+         table_terminal(compare_chains_table(doc), colour, 24) + wrapped(t.notes);
+}
+
 }  // namespace
 
 std::string render_terminal(const AuditDocument& doc, bool colour, bool per_layer) {
@@ -260,7 +269,7 @@ std::string render_terminal(const AuditDocument& doc, bool colour, bool per_laye
                                 doc.input_path, doc.reference);
   if (std::isfinite(doc.seconds)) out += fmt::format("; {} threads, {:.1f} s", doc.threads, doc.seconds);
   out += "\n\n";
-  if (!per_layer) return out + verdict_report(doc, colour);
+  if (!per_layer) return out + verdict_report(doc, colour) + compare_report(doc, colour);
   for (const std::string& line : task_lines(doc)) out += line + "\n";
   if (!doc.parameter_causes.empty())
     out += "parameters damaged by the storage formats:\n" + table_terminal(parameter_table(doc), colour, 24) + "\n";
@@ -275,7 +284,7 @@ std::string render_terminal(const AuditDocument& doc, bool colour, bool per_laye
       "bound: largest deterministic local bound; det./prob.: largest observed error over its\n"
       "deterministic/probabilistic bound (det. above 1 is a violation); exceeded/max: share of\n"
       "elements above the probabilistic bound / the failure probability it allows each element.\n";
-  return out;
+  return out + compare_report(doc, colour);
 }
 
 }  // namespace fpaudit

@@ -321,6 +321,11 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
     v.delta_ref = max_distance(zc.data.data(), z.data.data(), z.size());
     v.delta_fp32 = s.fp32 >= 0 ? max_distance(zc.data.data(), w.chain[s.fp32].value(out).data.data(), z.size()) : NAN;
   }
+  if (!s.options.compare.empty()) {
+    std::vector<const std::vector<double>*> ys;
+    for (std::size_t c = 0; c < n_chains; ++c) ys.push_back(&w.chain[c].value(out).data);
+    record.external = judge_external(s.options.compare, sample, z.data, ys);
+  }
   lap.to(tm.other);
   certify_sample(s, w, record);
   judge_tasks(s, w, record);
@@ -334,7 +339,8 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<double>& x, lo
                             w.ref_err,     s.models[c],     *s.chains[c],     w.chain[c],  w.zero_err[c],
                             &w.chain_local[c], &w.ref_local[static_cast<std::size_t>(s.group_of[c])],
                             w.err[c],
-                            pri ? &w.apriori[c] : nullptr, pri ? s.apriori[c].get() : nullptr, s.options.margin_bound_scale};
+                            pri ? &w.apriori[c] : nullptr, pri ? s.apriori[c].get() : nullptr, s.options.margin_bound_scale,
+                            s.options.margin_azuma};
       certify_margin(ms, *w.margin, record.chains[c].margin, blame);
     }
     lap.to(tm.margin);
@@ -377,6 +383,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   if (options.chains.empty()) throw ModelError("no chains selected");
   long per_sample = 0;
   const long n = checked_sample_count(plan, inputs, options.max_samples, input_name, per_sample);
+  check_external_runs(options.compare, plan, options.chains, inputs.shape[0], n);
   if (labels && (labels->ints.empty() || labels->shape.size() != 1 || labels->shape[0] < n))
     throw ModelError(fmt::format("{}: expected {} integer labels, found shape {} of {}", labels_name, n, shape_string(labels->shape), dtype_name(labels->dtype)));
 
@@ -522,6 +529,7 @@ AuditResult run_audit(const Plan& plan, const Constant& inputs, const Constant* 
   std::vector<const std::vector<Tensor>*> stored_values;
   for (const auto& st : s.stored) stored_values.push_back(&st->values);
   result.parameter_causes = find_parameter_causes(plan, options.chains, stored_values);
+  result.compare = summarize_external(options.compare, options.chains, result.records);
   const auto end = std::chrono::steady_clock::now();
   result.seconds = std::chrono::duration<double>(end - start).count();
   // The tallies above and whatever the threads' own laps missed (the parallel region's start and

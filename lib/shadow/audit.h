@@ -17,6 +17,7 @@
 #include "core/arithmetic.h"
 #include "shadow/chunk_exchange.h"
 #include "shadow/classify.h"
+#include "shadow/external_outputs.h"
 #include "shadow/parameter_causes.h"
 #include "shadow/phase_timing.h"
 #include "shadow/plan.h"
@@ -50,6 +51,9 @@ struct AuditOptions {
   /// Multiplies every margin bound before it is checked and used (1: the proved bound). Only
   /// mutation tests change it, to see an underestimated bound counted as violations.
   double margin_bound_scale = 1;
+  /// The a-priori probabilistic margin bound also in its Azuma–Hoeffding form (theory/margin-bound-azuma.md);
+  /// off only to compare with the union-bound form alone (tests).
+  bool margin_azuma = true;
   /// Called (from one thread at a time, in sample order) after each chunk of samples.
   std::function<void(long done, long total)> progress;
   /// Called once, from the thread that audited it, right after the first sample.
@@ -66,6 +70,9 @@ struct AuditOptions {
   /// The other MPI ranks of the run (lib/dist): they share the chunks of samples and rank 0
   /// merges them in order, so the result is the same bits. Null: this process does all.
   ChunkExchange* exchange = nullptr;
+  /// --compare: real runtimes' outputs on the same inputs, judged next to the chains
+  /// (shadow/external_outputs.h).
+  std::vector<ExternalRun> compare;
 };
 
 struct AuditResult {
@@ -91,6 +98,7 @@ struct AuditResult {
   std::vector<OutputTask> tasks;                  ///< one per graph output
   std::vector<std::vector<TaskSummary>> task_summaries;  ///< [output][chain]
   std::vector<ParameterCause> parameter_causes;   ///< constants each chain's storage damages
+  std::vector<ExternalSummary> compare;           ///< one per AuditOptions::compare run
 };
 
 /// Runs the audit of `plan` on `inputs` (shape [N, ...] matching the model's first input with

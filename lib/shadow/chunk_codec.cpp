@@ -12,7 +12,7 @@ namespace fpaudit {
 static_assert(sizeof(Summary) == 64 && sizeof(ErrorStats) == 296 && sizeof(EventStats) == 56 &&
                   sizeof(BoundStats) == 496 && sizeof(MarginBlame) == 40 && sizeof(LayerChainStats) == 1680,
               "a statistics field was added or removed: keep chunk_codec.cpp in step");
-static_assert(sizeof(SampleRecord) == 96 && sizeof(TaskSample) == 104 && sizeof(ChainVerdict) == 160 && sizeof(MarginVerdict) == 96,
+static_assert(sizeof(SampleRecord) == 120 && sizeof(ExternalSample) == 48 && sizeof(TaskSample) == 104 && sizeof(ChainVerdict) == 160 && sizeof(MarginVerdict) == 96,
               "a record field was added or removed: keep chunk_codec.cpp in step");
 
 void ByteWriter::u64(std::uint64_t v) {
@@ -231,6 +231,15 @@ void write_record(ByteWriter& w, const SampleRecord& s) {
     w.u64(out.size());
     for (const TaskSample& t : out) write_task(w, t);
   }
+  // Per --compare run (shadow/external_outputs.h).
+  w.u64(s.external.size());
+  for (const ExternalSample& e : s.external) {
+    w.i64(e.top1);
+    w.f64(e.delta_ref);
+    w.f64(e.normwise);
+    w.u64(e.delta_chain.size());
+    for (double d : e.delta_chain) w.f64(d);
+  }
 }
 
 void read_record(ByteReader& r, SampleRecord& s) {
@@ -253,6 +262,18 @@ void read_record(ByteReader& r, SampleRecord& s) {
     if (m > 1u << 20) throw std::runtime_error("chunk partial: too many chains");
     out.resize(m);
     for (TaskSample& t : out) read_task(r, t);
+  }
+  const std::uint64_t runs = r.u64();
+  if (runs > 1u << 20) throw std::runtime_error("chunk partial: too many --compare runs");
+  s.external.resize(runs);
+  for (ExternalSample& e : s.external) {
+    e.top1 = static_cast<int>(r.i64());
+    e.delta_ref = r.f64();
+    e.normwise = r.f64();
+    const std::uint64_t m = r.u64();
+    if (m > 1u << 20) throw std::runtime_error("chunk partial: too many chains");
+    e.delta_chain.resize(m);
+    for (double& d : e.delta_chain) d = r.f64();
   }
 }
 

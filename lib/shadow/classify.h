@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "shadow/external_outputs.h"
 #include "shadow/task_judge.h"
 
 namespace fpaudit {
@@ -85,6 +86,8 @@ struct SampleRecord {
   std::vector<ChainVerdict> chains;
   /// Per graph output, per chain: the output judged by its task (shadow/task.h).
   std::vector<std::vector<TaskSample>> tasks;
+  /// Per --compare run: a real runtime's outputs on this sample (shadow/external_outputs.h).
+  std::vector<ExternalSample> external;
 };
 
 /// Counts over samples for one chain.

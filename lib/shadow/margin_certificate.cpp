@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "bounds/transfer.h"
+#include "shadow/margin/azuma.h"
 
 namespace fpaudit {
 
@@ -81,6 +82,38 @@ void trajectory_boxes(const MarginSample& s, MarginScratch& w) {
   }
 }
 
+/// q and h (margin/azuma.h) of every layer whose rounding errors the Azuma form models, over the
+/// boxes lo ≤ x ≤ hi; flags those layers. Returns whether any layer is flagged.
+bool azuma_terms(const MarginSample& s, const bounds::ArithmeticModel& model, const Activations& lo, const Activations& hi, MarginScratch& w) {
+  const auto& layers = s.plan.layers();
+  w.azuma_layer.assign(layers.size(), 0);
+  bool any = false;
+  std::vector<const Tensor*> rounded;
+  std::vector<double> mid, rad;
+  margin::AzumaLocal a;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const PlannedLayer& layer = layers[l];
+    if (!s.margin.step(l).has_constant_error()) continue;
+    rounded.clear();
+    for (int in : layer.inputs)
+      rounded.push_back(in >= 0 && s.plan.slots()[static_cast<std::size_t>(in)].constant ? &lo.value(in) : nullptr);
+    const std::vector<double>& a_lo = lo.value(layer.inputs[0]).data;
+    const std::vector<double>& a_hi = hi.value(layer.inputs[0]).data;
+    mid.resize(a_lo.size());
+    rad.resize(a_lo.size());
+    for (std::size_t i = 0; i < a_lo.size(); ++i) {
+      mid[i] = 0.5 * a_lo[i] + 0.5 * a_hi[i];
+      rad[i] = bounds::up(bounds::max_num(mid[i] - a_lo[i], a_hi[i] - mid[i]));
+    }
+    if (!margin::azuma_local(s.margin.step(l), model, mid.data(), rad.data(), rounded, a)) continue;
+    w.azuma_q.mutable_value(layer.outputs[0]).data = a.q;
+    w.azuma_h.mutable_value(layer.outputs[0]).data = a.h;
+    w.azuma_layer[l] = 1;
+    any = true;
+  }
+  return any;
+}
+
 bool all_finite(const Tensor& t) {
   return std::all_of(t.data.begin(), t.data.end(), [](double v) { return std::isfinite(v); });
 }
@@ -88,9 +121,14 @@ bool all_finite(const Tensor& t) {
 }  // namespace
 
 MarginScratch::MarginScratch(const Plan& plan, const std::vector<Tensor>& zero_constants)
-    : lo(plan, zero_constants), hi(plan, zero_constants), no_err(plan, zero_constants), backward(plan) {
+    : lo(plan, zero_constants),
+      hi(plan, zero_constants),
+      no_err(plan, zero_constants),
+      azuma_q(plan, zero_constants),
+      azuma_h(plan, zero_constants),
+      backward(plan) {
   for (int k = 0; k < 6; ++k) local.emplace_back(plan, zero_constants);
-  for (int k = 0; k < 2; ++k) known.emplace_back(plan, zero_constants);
+  for (int k = 0; k < 4; ++k) known.emplace_back(plan, zero_constants);
 }
 
 void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, std::vector<MarginBlame*> blame) {
@@ -141,11 +179,25 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
   if (s.apriori) {
     const bounds::ArithmeticModel& m = s.apriori_chain->model;
     local_bounds(s, m, s.apriori->lo(false), s.apriori->hi(false), nullptr, L[2], L[3], nullptr, nullptr);
-    pri_failure = local_bounds(s, m, s.apriori->lo(true), s.apriori->hi(true), nullptr, L[4], L[5], nullptr, nullptr) + s.apriori->failure_probability();
+    // The probabilistic pass carries the constants' rounding signed over the boxes
+    // (theory/margin-bound-signed.md, Lemma 1 with a box) and, for the layers it models, its
+    // rounding errors in one Azuma–Hoeffding event (theory/margin-bound-azuma.md): its cotangents
+    // come from a-priori boxes, which do not depend on the chain's roundings.
+    const Activations &plo = s.apriori->lo(true), &phi = s.apriori->hi(true);
+    pri_failure = local_bounds(s, m, plo, phi, &w.no_err, L[4], L[5], &K[2], &K[3]) + s.apriori->failure_probability();
+    const bool azuma = s.azuma && azuma_terms(s, m, plo, phi, w);
+    // One event per direction; every direction may be needed: (classes − 1)·2·exp(−λ²/2).
+    if (azuma) pri_failure += bounds::up(static_cast<double>(n - 1) * bounds::up_libm(2 * std::exp(-0.5 * s.lambda * s.lambda)));
     Family det{{&s.apriori->lo(false), &s.apriori->hi(false), &L[2], &L[3], &e0, nullptr, nullptr}};
     det.prob = false;
     det.elementwise_det = det.elementwise_prob = &s.apriori->det(out);
-    Family prob{{&s.apriori->lo(true), &s.apriori->hi(true), &L[4], &L[5], &e0, nullptr, nullptr}};
+    Family prob{{&plo, &phi, &L[4], &L[5], &e0, nullptr, nullptr, &K[2], &K[3]}};
+    if (azuma) {
+      prob.terms.azuma_q = &w.azuma_q;
+      prob.terms.azuma_h = &w.azuma_h;
+      prob.terms.azuma_layer = &w.azuma_layer;
+      prob.terms.azuma_lambda = s.lambda;
+    }
     prob.det = false;
     prob.elementwise_det = prob.elementwise_prob = &s.apriori->prob(out);
     fam.push_back(det);
@@ -172,6 +224,8 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
         if ((!F.det || gamma > ed) && (!F.prob || gamma > ep)) continue;
       }
       margin::MarginBound mb = margin::margin_bound(s.margin, w.backward, F.terms, out, t, j);
+      // Both hold on the family's event (the Azuma event included in its failure probability).
+      if (F.terms.azuma_q) mb.prob = bounds::min_num(mb.prob, mb.azuma);
       mb.det *= s.bound_scale;
       mb.prob *= s.bound_scale;
       ++v.directions;

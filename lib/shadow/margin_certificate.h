@@ -28,6 +28,8 @@ struct MarginScratch {
   std::vector<Activations> local;  ///< local bounds (margin_certificate.cpp says which is which)
   Activations no_err;              ///< zero everywhere, constants included
   std::vector<Activations> known;  ///< per family: the constants' signed rounding effect, its spread
+  Activations azuma_q, azuma_h;    ///< a priori, probabilistic boxes: margin/azuma.h per flagged layer
+  std::vector<char> azuma_layer;
   margin::MarginWorkspace backward;
 };
 
@@ -55,6 +57,8 @@ struct MarginSample {
   /// Multiplies every margin bound: 1 in the audit; mutation tests shrink it and require the
   /// violations to be counted.
   double bound_scale = 1;
+  /// Whether the a-priori probabilistic bound may take its Azuma–Hoeffding form.
+  bool azuma = true;
 };
 
 /// Computes the certificates into v.margin and adds the runner-up's per-layer terms to

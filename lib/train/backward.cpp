@@ -5,10 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "bounds/transfer.h"
 #include "core/ops/conv.h"
 #include "core/ops/linear.h"
-#include "core/ops/normalization.h"
 #include "core/ops/pool.h"
+#include "train/backward_ops.h"
 
 namespace fpaudit::train {
 
@@ -24,6 +25,10 @@ class GemmBackward : public LayerBackward, private ops::GemmGeometry {
     if (!simple() || trans_a_) ctx.fail("train-step differentiates Gemm with alpha = beta = 1, transA = 0 and a per-feature bias only");
   }
   std::vector<std::size_t> parameters() const override { return has_c_ ? std::vector<std::size_t>{1, 2} : std::vector<std::size_t>{1}; }
+  /// ‖dA‖ ≤ ‖B‖_F‖dy‖, ‖dB‖ ≤ ‖A‖_F‖dy‖, ‖dC‖ ≤ √M‖dy‖ (Cauchy–Schwarz per element).
+  double backward_norm(std::size_t i, std::span<const Tensor* const> in, const Tensor&) const override {
+    return i == 2 ? sqrt_up(static_cast<double>(M_)) : norm_up(all(*in[1 - i]));
+  }
   void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
            std::span<Tensor* const> grads) const override {
     const Tensor& A = *in[0];
@@ -63,15 +68,24 @@ class GemmBackward : public LayerBackward, private ops::GemmGeometry {
   }
 };
 
-/// Conv as im2col + GEMM (lib/core/ops/conv.h), one group. With col_n the K×P unrolled input of
-/// sample n: dW = Σ_n dy_n·col_nᵀ (one dot product of N·P terms per weight), and each input
-/// element's gradient is one dot product over the (output channel, tap) pairs that read it, in
-/// the order of the transposed convolution (channel-major, then tap).
-class ConvBackward : public LayerBackward, private ops::ConvGeometry {
+/// Conv as grouped im2col + GEMM (lib/core/ops/conv.h). With col_{n,g} the K×P unrolled input
+/// of sample n in group g: dW_g = Σ_n dy_{n,g}·col_{n,g}ᵀ (one dot product of N·P terms per
+/// weight), and each input element's gradient is one dot product over the (output channel of
+/// its group, tap) pairs that read it, in the order of the transposed convolution (channel-major,
+/// then tap). Depthwise convolution is the case of one channel per group. ConvTranspose is the
+/// same grouped convolution with its weights rearranged (a permutation, ConvTransposeGeometry::
+/// rearranged): the weight matrix's gradient is permuted back, exactly.
+class ConvBackward : public LayerBackward {
  public:
-  explicit ConvBackward(const OpContext& ctx) : ConvGeometry(ctx) {
-    if (conv_.groups_ != 1) ctx.fail("train-step differentiates Conv with one group only");
+  ConvBackward(const OpContext& ctx, bool transposed)
+      : conv_(transposed ? ops::ConvTransposeGeometry(ctx).conv_ : ops::ConvGeometry(ctx).conv_) {
     has_bias_ = ctx.has_input(2);
+    if (transposed) {  // matrix element i is weight element source_[i]
+      const ops::ConvTransposeGeometry geometry(ctx);
+      std::vector<double> numbers(static_cast<std::size_t>(element_count(ctx.input_shapes.at(1))));
+      for (std::size_t i = 0; i < numbers.size(); ++i) numbers[i] = static_cast<double>(i);
+      for (double v : geometry.rearranged(numbers)) source_.push_back(static_cast<std::int64_t>(v));
+    }
     const std::int64_t P = conv_.out_plane_;
     readers_.resize(static_cast<std::size_t>(conv_.in_plane_));
     for (std::int64_t t = 0; t < conv_.taps_; ++t)
@@ -79,14 +93,28 @@ class ConvBackward : public LayerBackward, private ops::ConvGeometry {
         const std::int32_t src = conv_.table_[static_cast<std::size_t>(t * P + p)];
         if (src != ops::kPadding) readers_[static_cast<std::size_t>(src)].push_back({t, p});
       }
+    for (const auto& r : readers_) most_readers_ = std::max(most_readers_, static_cast<long>(r.size()));
+  }
+  /// With R the most (tap, output) pairs reading one input position: ‖dX‖ ≤ √R‖W‖_F‖dy‖ (the
+  /// adjoint of the convolution, whose norm Cauchy–Schwarz bounds so), ‖dW‖ ≤ √R‖X‖₂‖dy‖ (the
+  /// im2col matrix's Frobenius norm), ‖db‖ ≤ √(N·P)‖dy‖.
+  double backward_norm(std::size_t i, std::span<const Tensor* const> in, const Tensor&) const override {
+    if (i == 2) return sqrt_up(static_cast<double>(conv_.batch_ * conv_.out_plane_));
+    return bounds::up(sqrt_up(static_cast<double>(most_readers_)) * norm_up(all(*in[i == 0 ? 1 : 0])));
   }
   std::vector<std::size_t> parameters() const override { return has_bias_ ? std::vector<std::size_t>{1, 2} : std::vector<std::size_t>{1}; }
   void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
            std::span<Tensor* const> grads) const override {
-    const std::int64_t N = conv_.batch_, C = conv_.channels_, M = conv_.group_outputs_, T = conv_.taps_;
+    const std::int64_t N = conv_.batch_, C = conv_.channels_, G = conv_.groups_, Cg = conv_.group_channels_;
+    const std::int64_t Mg = conv_.group_outputs_, M = G * Mg, T = conv_.taps_;
     const std::int64_t P = conv_.out_plane_, I = conv_.in_plane_, K = conv_.depth(), NP = N * P;
     const double* x = in[0]->data.data();
-    const double* w = in[1]->data.data();
+    std::vector<double> matrix;
+    if (!source_.empty()) {
+      matrix.resize(source_.size());
+      for (std::size_t i = 0; i < source_.size(); ++i) matrix[i] = in[1]->data[static_cast<std::size_t>(source_[i])];
+    }
+    const double* w = source_.empty() ? in[1]->data.data() : matrix.data();
     // dy as an M × (N·P) matrix: column n·P + p.
     std::vector<double> dym(static_cast<std::size_t>(M * NP));
     for (std::int64_t n = 0; n < N; ++n)
@@ -94,17 +122,23 @@ class ConvBackward : public LayerBackward, private ops::ConvGeometry {
         for (std::int64_t p = 0; p < P; ++p) dym[static_cast<std::size_t>(m * NP + n * P + p)] = dy.data[static_cast<std::size_t>((n * M + m) * P + p)];
     if (grads[1]) {
       std::vector<double> col(static_cast<std::size_t>(K * NP)), one(static_cast<std::size_t>(K * P));
-      for (std::int64_t n = 0; n < N; ++n) {
-        conv_.unroll(x + n * C * I, one.data());
-        for (std::int64_t k = 0; k < K; ++k)
-          for (std::int64_t p = 0; p < P; ++p) col[static_cast<std::size_t>(k * NP + n * P + p)] = one[static_cast<std::size_t>(k * P + p)];
+      std::vector<double> dmatrix(source_.empty() ? 0 : source_.size());
+      double* dw = source_.empty() ? grads[1]->data.data() : dmatrix.data();
+      for (std::int64_t g = 0; g < G; ++g) {
+        for (std::int64_t n = 0; n < N; ++n) {
+          conv_.unroll(x + (n * C + g * Cg) * I, one.data());
+          for (std::int64_t k = 0; k < K; ++k)
+            for (std::int64_t p = 0; p < P; ++p) col[static_cast<std::size_t>(k * NP + n * P + p)] = one[static_cast<std::size_t>(k * P + p)];
+        }
+        const std::span<const double> rows = std::span<const double>(dym).subspan(static_cast<std::size_t>(g * Mg * NP), static_cast<std::size_t>(Mg * NP));
+        GemmArgs gm;
+        gm.M = Mg, gm.N = K, gm.K = NP;
+        gm.W = rows.data(), gm.ldw = NP, gm.w_step = 1;
+        gm.X = col.data(), gm.ldx = 1, gm.x_step = NP;
+        gm.Y = dw + g * Mg * K, gm.ldy = K;
+        checked_gemm(b, gm, rows, col);
       }
-      GemmArgs g;
-      g.M = M, g.N = K, g.K = NP;
-      g.W = dym.data(), g.ldw = NP, g.w_step = 1;
-      g.X = col.data(), g.ldx = 1, g.x_step = NP;
-      g.Y = grads[1]->data.data(), g.ldy = K;
-      checked_gemm(b, g, dym, col);
+      for (std::size_t i = 0; i < source_.size(); ++i) grads[1]->data[static_cast<std::size_t>(source_[i])] = dmatrix[i];
     }
     if (has_bias_ && grads.size() > 2 && grads[2])
       for (std::int64_t m = 0; m < M; ++m)
@@ -112,16 +146,18 @@ class ConvBackward : public LayerBackward, private ops::ConvGeometry {
     if (grads[0]) {
       std::vector<double> u, v;
       for (std::int64_t n = 0; n < N; ++n)
-        for (std::int64_t c = 0; c < C; ++c)
+        for (std::int64_t ch = 0; ch < C; ++ch) {
+          const std::int64_t g = ch / Cg, c = ch % Cg;
           for (std::int64_t i = 0; i < I; ++i) {
             u.clear(), v.clear();
-            for (std::int64_t m = 0; m < M; ++m)
+            for (std::int64_t m = g * Mg; m < (g + 1) * Mg; ++m)
               for (const Reader& r : readers_[static_cast<std::size_t>(i)]) {
                 u.push_back(w[m * K + c * T + r.tap]);
                 v.push_back(dy.data[static_cast<std::size_t>((n * M + m) * P + r.position)]);
               }
-            grads[0]->data[static_cast<std::size_t>((n * C + c) * I + i)] = u.empty() ? 0.0 : checked_dot(b, u, v);
+            grads[0]->data[static_cast<std::size_t>((n * C + ch) * I + i)] = u.empty() ? 0.0 : checked_dot(b, u, v);
           }
+        }
     }
   }
 
@@ -129,42 +165,16 @@ class ConvBackward : public LayerBackward, private ops::ConvGeometry {
   struct Reader {
     std::int64_t tap, position;
   };
+  ops::GroupedConvolution conv_;
+  std::vector<std::int64_t> source_;  ///< ConvTranspose: the weight element of each matrix element
+  long most_readers_ = 0;
   std::vector<std::vector<Reader>> readers_;  ///< per input position: the (tap, output) pairs reading it
   bool has_bias_ = false;
 };
 
-/// BatchNormalization in inference form as the kernel evaluates it: y = x·s + t with
-/// s = round(γ/√(v+ε)), t = round(β − μ·s). dx = dy·s; dγ = Σ dy·x̂ with x̂ = (x − μ)·r,
-/// r = round(1/√(v+ε)), each step rounded into storage; dβ = Σ dy.
-class BatchNormBackward : public LayerBackward, private ops::BatchNormGeometry {
- public:
-  explicit BatchNormBackward(const OpContext& ctx) : BatchNormGeometry(ctx) {}
-  std::vector<std::size_t> parameters() const override { return {1, 2}; }
-  void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
-           std::span<Tensor* const> grads) const override {
-    const Arithmetic& a = b.a;
-    const double* x = in[0]->data.data();
-    const double *gamma = in[1]->data.data(), *mean = in[3]->data.data(), *var = in[4]->data.data();
-    const std::int64_t L = outer_ * inner_;
-    std::vector<double> dys(static_cast<std::size_t>(L)), xhat(static_cast<std::size_t>(L));
-    for (std::int64_t c = 0; c < channels_; ++c) {
-      const double scale = a.round(gamma[c] / std::sqrt(var[c] + epsilon_));
-      const double r = a.round(1 / std::sqrt(var[c] + epsilon_));
-      for (std::int64_t n = 0; n < outer_; ++n)
-        for (std::int64_t i = 0; i < inner_; ++i) {
-          const std::size_t at = static_cast<std::size_t>((n * channels_ + c) * inner_ + i), k = static_cast<std::size_t>(n * inner_ + i);
-          dys[k] = dy.data[at];
-          xhat[k] = a.mul(a.sub(x[at], mean[c]), r);
-          if (grads[0]) grads[0]->data[at] = checked_round(b, a.mul(dy.data[at], scale), dy.data[at] * scale);
-        }
-      if (grads[1]) grads[1]->data[static_cast<std::size_t>(c)] = checked_dot(b, dys, xhat);
-      if (grads[2]) grads[2]->data[static_cast<std::size_t>(c)] = checked_sum(b, dys);
-    }
-  }
-};
-
 class ReluBackward : public LayerBackward {
  public:
+  double backward_norm(std::size_t, std::span<const Tensor* const>, const Tensor&) const override { return 1; }
   void run(const BackwardArithmetic&, std::span<const Tensor* const> in, const Tensor&, const Tensor& dy,
            std::span<Tensor* const> grads) const override {
     // The derivative at 0 is taken as 0, as the frameworks do.
@@ -177,7 +187,16 @@ class ReluBackward : public LayerBackward {
 /// summed in storage, one rounding per addition.
 class PoolBackward : public LayerBackward, private ops::PoolGeometry {
  public:
-  PoolBackward(const OpContext& ctx, bool max) : PoolGeometry(ctx, max) {}
+  PoolBackward(const OpContext& ctx, bool max) : PoolGeometry(ctx, max) {
+    std::vector<long> windows(static_cast<std::size_t>(in_plane_), 0);
+    for (std::int32_t src : windows_.source) most_windows_ = std::max(most_windows_, ++windows[static_cast<std::size_t>(src)]);
+  }
+  /// MaxPool: an element receives from at most W windows, ‖dx‖ ≤ √W‖dy‖. AveragePool without
+  /// overlap: ‖dx‖ ≤ ‖dy‖; with overlap its shares are added unchecked, so no bound.
+  double backward_norm(std::size_t, std::span<const Tensor* const>, const Tensor&) const override {
+    if (max_) return sqrt_up(static_cast<double>(most_windows_));
+    return most_windows_ <= 1 ? 1.0 : NAN;
+  }
   void run(const BackwardArithmetic& b, std::span<const Tensor* const> in, const Tensor& out, const Tensor& dy,
            std::span<Tensor* const> grads) const override {
     const Arithmetic& a = b.a;
@@ -204,50 +223,47 @@ class PoolBackward : public LayerBackward, private ops::PoolGeometry {
             }
         } else {
           const double count = windows_.count[static_cast<std::size_t>(p)];
-          const double share = checked_round(b, a.div(g, count), g / count);
+          const double share = checked_round(b, a.div(g, count), g / count, n);
           for (std::int64_t k = 0; k < n; ++k) give(first[k], share);
         }
       }
     }
   }
+
+ private:
+  long most_windows_ = 0;
 };
 
 class GlobalAveragePoolBackward : public LayerBackward, private ops::GlobalPoolGeometry {
  public:
   explicit GlobalAveragePoolBackward(const OpContext& ctx) : GlobalPoolGeometry(ctx) {}
+  double backward_norm(std::size_t, std::span<const Tensor* const>, const Tensor&) const override {
+    return bounds::up(1 / std::sqrt(static_cast<double>(plane_)));  // each of P inputs gets dy/P
+  }
   void run(const BackwardArithmetic& b, std::span<const Tensor* const>, const Tensor&, const Tensor& dy,
            std::span<Tensor* const> grads) const override {
     const double count = static_cast<double>(plane_);
     for (std::int64_t p = 0; p < planes_; ++p) {
       const double g = dy.data[static_cast<std::size_t>(p)];
-      const double share = checked_round(b, b.a.div(g, count), g / count);
+      const double share = checked_round(b, b.a.div(g, count), g / count, plane_);
       for (std::int64_t i = 0; i < plane_; ++i) grads[0]->data[static_cast<std::size_t>(p * plane_ + i)] = share;
     }
   }
 };
 
-/// Flatten, Reshape, Identity, Squeeze, Unsqueeze: the same elements in the same order.
-class ReshapeBackward : public LayerBackward {
- public:
-  void run(const BackwardArithmetic&, std::span<const Tensor* const>, const Tensor&, const Tensor& dy,
-           std::span<Tensor* const> grads) const override {
-    grads[0]->data = dy.data;
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<LayerBackward> make_layer_backward(const OpContext& ctx) {
+std::unique_ptr<LayerBackward> make_layer_backward(const OpContext& ctx, BatchNormMode batchnorm) {
   const std::string& op = ctx.node.op_type;
   if (op == "Gemm") return std::make_unique<GemmBackward>(ctx);
-  if (op == "Conv") return std::make_unique<ConvBackward>(ctx);
-  if (op == "BatchNormalization") return std::make_unique<BatchNormBackward>(ctx);
+  if (op == "Conv" || op == "ConvTranspose") return std::make_unique<ConvBackward>(ctx, op == "ConvTranspose");
   if (op == "Relu") return std::make_unique<ReluBackward>();
   if (op == "MaxPool") return std::make_unique<PoolBackward>(ctx, true);
   if (op == "AveragePool") return std::make_unique<PoolBackward>(ctx, false);
   if (op == "GlobalAveragePool") return std::make_unique<GlobalAveragePoolBackward>(ctx);
-  if (op == "Flatten" || op == "Reshape" || op == "Identity" || op == "Squeeze" || op == "Unsqueeze")
-    return std::make_unique<ReshapeBackward>();
+  if (std::unique_ptr<LayerBackward> step = make_normalization_backward(ctx, batchnorm)) return step;
+  for (auto make : {make_movement_backward, make_elementwise_backward, make_attention_backward})
+    if (std::unique_ptr<LayerBackward> step = make(ctx)) return step;
   ctx.fail(fmt::format("train-step has no backward pass for {} yet", op));
 }
 

@@ -17,8 +17,9 @@ const ExactArithmetic& exact_arithmetic() {
 constexpr double kLambda = 7.0;  // unused by the deterministic bound; sum_error wants one
 }  // namespace
 
-void SumCheck::add(double computed, double exact, double bound) {
+void SumCheck::add(double computed, double exact, double bound, long copies) {
   ++checked;
+  bound_sq = bounds::up(bound_sq + bounds::up(static_cast<double>(copies) * bounds::up(bound * bound)));
   const double err = std::fabs(computed - exact);
   // A non-finite computed value under a finite bound is a violation, as in the forward audit.
   if (!(err <= bound)) ++violations;
@@ -29,6 +30,7 @@ void SumCheck::merge(const SumCheck& o) {
   checked += o.checked;
   violations += o.violations;
   max_ratio = std::fmax(max_ratio, o.max_ratio);
+  bound_sq = bounds::up(bound_sq + o.bound_sq);
 }
 
 double backward_sum_bound(const bounds::ArithmeticModel& m, long n, double S, double exact) {
@@ -95,10 +97,18 @@ double checked_sum(const BackwardArithmetic& b, std::span<const double> x) {
   return v;
 }
 
-double checked_round(const BackwardArithmetic& b, double computed, double exact) {
+double norm_up(std::span<const double> x) {
+  double s = 0;
+  for (double v : x) s += v * v;
+  return sqrt_up(bounds::up(s * bounds::safety(static_cast<long>(x.size()) + 1)));
+}
+
+double sqrt_up(double x) { return bounds::up(std::sqrt(x)); }
+
+double checked_round(const BackwardArithmetic& b, double computed, double exact, long copies) {
   if (b.check) {
     const double bound = bounds::up(b.model.storage.error(bounds::up(std::fabs(exact))) + bounds::up(std::fabs(exact) * 0x1p-53 + 0x1p-1074));
-    b.check->add(computed, exact, bound);
+    b.check->add(computed, exact, bound, copies);
   }
   return computed;
 }

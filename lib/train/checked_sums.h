@@ -17,7 +17,10 @@ struct SumCheck {
   long checked = 0;     ///< elements checked
   long violations = 0;  ///< elements whose error exceeds the bound (a failing audit)
   double max_ratio = 0; ///< largest |computed − exact| / bound
-  void add(double computed, double exact, double bound);
+  /// Σ copies·bound² over the checks: the squared 2-norm of the bounds of every element a layer
+  /// wrote from them (a value copied to several elements counts once per copy).
+  double bound_sq = 0;
+  void add(double computed, double exact, double bound, long copies = 1);
   void merge(const SumCheck& o);
 };
 
@@ -43,8 +46,14 @@ void checked_gemm(const BackwardArithmetic& b, const GemmArgs& g, std::span<cons
 double checked_dot(const BackwardArithmetic& b, std::span<const double> x, std::span<const double> w);
 /// round_storage(a.sum(x)) over contiguous x.
 double checked_sum(const BackwardArithmetic& b, std::span<const double> x);
+/// ‖x‖₂ rounded upward (binary64 sums of squares with the safety factor of n + 1 operations).
+double norm_up(std::span<const double> x);
+/// √x rounded upward.
+double sqrt_up(double x);
+
 /// One rounding into storage of `exact` (a product or quotient the caller computed in binary64
-/// from storage values), checked against u·|exact| + η.
-double checked_round(const BackwardArithmetic& b, double computed, double exact);
+/// from storage values), checked against u·|exact| + η; `copies`: how many gradient elements
+/// receive the value.
+double checked_round(const BackwardArithmetic& b, double computed, double exact, long copies = 1);
 
 }  // namespace fpaudit::train

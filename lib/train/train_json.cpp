@@ -36,6 +36,9 @@ json gradient_json(const GradientStats& g, bool reference) {
   j["normwise_error"] = num(g.normwise);
   j["cosine"] = num(g.cosine);
   j["sums"] = {{"checked", g.sums.checked}, {"violations", g.sums.violations}, {"max_ratio", num(g.sums.max_ratio)}};
+  // Theorem 4: the backward pass's own error in 2-norm (at the loss scale) and its bound (null
+  // where a layer on the way has none).
+  j["backward"] = {{"error", num(g.backward_error)}, {"bound", num(g.backward_bound)}, {"exact_norm", num(g.backward_reference)}};
   return j;
 }
 }  // namespace

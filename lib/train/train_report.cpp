@@ -16,6 +16,7 @@ std::string range_text(const ScaleRange& r) { return r.empty() ? "none" : fmt::f
 struct Totals {
   long nonzero = 0, flushed = 0, subnormal = 0, overflow = 0;
   SumCheck sums;
+  long bounded = 0, within = 0;  ///< gradients with a Theorem 4 bound, and those within it
 };
 
 Totals totals(const ChainTrainResult& c) {
@@ -24,11 +25,21 @@ Totals totals(const ChainTrainResult& c) {
     const GradientStats& g = c.gradients[i];
     t.nonzero += g.exact_nonzero, t.flushed += g.flushed, t.subnormal += g.subnormal, t.overflow += g.overflow;
     t.sums.merge(g.sums);
+    if (std::isfinite(g.backward_bound)) {
+      ++t.bounded;
+      if (g.backward_error <= g.backward_bound) ++t.within;
+    }
   }
   return t;
 }
 
 Cell ratio_cell(double v) { return std::isfinite(v) ? Cell::of_real(v) : Cell::missing(std::isnan(v) ? "NaN" : "∞"); }
+
+/// v / ‖g̃‖ (a normwise relative value); "none" where v is NaN (no bound), v itself where g̃ = 0.
+Cell relative(double v, double reference) {
+  if (std::isnan(v)) return Cell::missing("none");
+  return ratio_cell(reference > 0 ? v / reference : v);
+}
 
 /// (L_chain,0 − L_chain,T) / (L_ref,0 − L_ref,T): 1 when the chain's loss falls as the reference's.
 double loss_progress(const std::vector<double>& chain, const std::vector<double>& ref) {
@@ -44,7 +55,8 @@ Table train_summary_table(const TrainResult& r) {
                           optimizer_name(r.options.optimizer.kind), r.options.optimizer.lr, r.options.steps, r.options.steps == 1 ? "" : "s");
   t.label = "tab:train-summary";
   t.columns = {Column("chain", {}, {}, false), Column("loss scale"), Column("flushed or subnormal"), Column("overflow"),
-               Column("sums within bound"), Column("max err/bound"), Column("recommended scale", {}, {}, false),
+               Column("sums within bound"), Column("max err/bound"), Column("backward within bound"),
+               Column("recommended scale", {}, {}, false),
                Column("lost updates", {}, "step 1"), Column("lost, fp32 master", {}, "step 1"), Column("loss progress")};
   for (const ChainTrainResult& c : r.chains) {
     const Totals s = totals(c);
@@ -53,16 +65,19 @@ Table train_summary_table(const TrainResult& r) {
     for (const UpdateCounts& u : c.update_master) master.merge(u);
     Cell within = Cell::of_text(fmt::format("{}/{}", s.sums.checked - s.sums.violations, s.sums.checked));
     if (s.sums.violations) within.marked(Mark::Bad);
+    Cell composed = s.bounded ? Cell::of_text(fmt::format("{}/{}", s.within, s.bounded)) : Cell::missing("none");
+    if (s.within < s.bounded) composed.marked(Mark::Bad);
     Cell flushed = Cell::of_percent(share(s.flushed + s.subnormal, s.nonzero), 2);
     if (s.flushed + s.subnormal) flushed.marked(Mark::Warn);
     Cell overflow = Cell::of_percent(share(s.overflow, s.nonzero), 2);
     if (s.overflow) overflow.marked(Mark::Bad);
-    t.rows.push_back({Cell::of_code(c.chain), Cell::of_real(c.scale), flushed, overflow, within, ratio_cell(s.sums.max_ratio),
+    t.rows.push_back({Cell::of_code(c.chain), Cell::of_real(c.scale), flushed, overflow, within, ratio_cell(s.sums.max_ratio), composed,
                       Cell::of_text(power(c.scales.recommended)), Cell::of_percent(share(pure.lost, pure.moved), 2),
                       Cell::of_percent(share(master.lost, master.moved), 2), ratio_cell(loss_progress(c.loss, r.reference_loss))});
   }
   t.notes = {"flushed or subnormal: share of the gradient elements (every tensor) whose exact value is not 0 and that the chain stores as 0 or as a subnormal, at the loss scale",
              "sums within bound: backward sums whose error against the exact sum of the same operands lies within the bound of theory/training-step.md",
+             "backward within bound: gradient tensors whose backward-pass error ‖ĝ − g̃‖₂ (g̃: the exact backward pass of the chain's own activations) lies within the bound composed from the layers' local bounds (Theorem 4), of those the bound reaches",
              "lost updates: share of the weights with a non-zero gradient that the step leaves unchanged (w + Δw == w), in the storage format and with fp32 master weights",
              "loss progress: the chain's loss decrease over the steps divided by the reference's (1: as the exact run)"};
   return t;
@@ -76,7 +91,7 @@ Table train_gradient_table(const TrainResult& r, std::size_t ci) {
   t.columns = {Column("gradient of", {}, {}, false), Column("layer", {}, {}, false), Column("elements"), Column("normwise", {}, "error"),
                Column("cosine", {}, "error"), Column("max abs", {}, "error"), Column("flushed", {}, "share"),
                Column("subnormal", {}, "share"), Column("overflow", {}, "share"), Column("sums"), Column("violations"),
-               Column("max err/bound")};
+               Column("max err/bound"), Column("error", {}, "backward, normwise"), Column("bound", {}, "backward, normwise")};
   for (const GradientStats& g : c.gradients) {
     Cell v = Cell::of_count(static_cast<double>(g.sums.violations));
     if (g.sums.violations) v.marked(Mark::Bad);
@@ -86,7 +101,8 @@ Table train_gradient_table(const TrainResult& r, std::size_t ci) {
                       std::isfinite(g.cosine) ? Cell::of_fixed(g.cosine, 6) : Cell::missing("NaN"), ratio_cell(g.max_abs_error), fl,
                       Cell::of_percent(share(g.subnormal, g.exact_nonzero), 2), Cell::of_percent(share(g.overflow, g.elements), 2),
                       g.sums.checked ? Cell::of_count(static_cast<double>(g.sums.checked)) : Cell::missing("exact"), v,
-                      g.sums.checked ? ratio_cell(g.sums.max_ratio) : Cell::missing()});
+                      g.sums.checked ? ratio_cell(g.sums.max_ratio) : Cell::missing(), relative(g.backward_error, g.backward_reference),
+                      relative(g.backward_bound, g.backward_reference)});
   }
   return t;
 }

@@ -23,6 +23,7 @@ struct Batch {
   std::vector<double> x;
   std::vector<std::int64_t> labels;
   long classes = 0;
+  long positions = 1;  ///< outputs [N, C, P...]: a label per sample and position
 };
 
 std::vector<std::vector<double>> initial_weights(const TrainableModel& m) {
@@ -67,9 +68,9 @@ ReferenceRun run_reference(const TrainableModel& m, const Batch& batch, const Tr
     const std::vector<Tensor> constants = constants_with(m, exact, w);
     const Activations act = forward(m, exact, constants, batch.x);
     const std::vector<double>& z = act.value(m.output_slot()).data;
-    r.loss.push_back(loss_value(o.loss, z, batch.labels, batch.classes));
+    r.loss.push_back(loss_value(o.loss, z, batch.labels, batch.classes, batch.positions));
     if (t > o.steps) break;
-    std::vector<Tensor> g = backward(m, exact, act, loss_gradient(exact, o.loss, z, batch.labels, batch.classes, 1.0), nullptr);
+    std::vector<Tensor> g = backward(m, exact, act, loss_gradient(exact, o.loss, z, batch.labels, batch.classes, 1.0, batch.positions), nullptr);
     for (std::size_t k = 0; k < w.size(); ++k) opt[k].step(w[k], g[static_cast<std::size_t>(m.parameter_slots()[k])].data, t);
     if (t == 1) r.gradients = std::move(g);
     r.weights.push_back(w);
@@ -154,12 +155,15 @@ ChainTrainResult run_chain(const TrainableModel& m, const ChainSpec& spec, const
     const std::vector<Tensor> constants = constants_with(m, *a, w);
     const Activations act = forward(m, *a, constants, batch.x);
     const std::vector<double>& z = act.value(m.output_slot()).data;
-    r.loss.push_back(loss_value(o.loss, z, batch.labels, batch.classes));
+    r.loss.push_back(loss_value(o.loss, z, batch.labels, batch.classes, batch.positions));
     if (t > o.steps) break;
     std::vector<SumCheck> checks(m.plan().slots().size());
+    std::vector<double> totals;
     std::vector<Tensor> g;
+    std::vector<double> dtop;
     for (;;) {
-      g = backward(m, *a, act, loss_gradient(*a, o.loss, z, batch.labels, batch.classes, scale), t == 1 ? &checks : nullptr);
+      dtop = loss_gradient(*a, o.loss, z, batch.labels, batch.classes, scale, batch.positions);
+      g = backward(m, *a, act, dtop, t == 1 ? &checks : nullptr, t == 1 ? &totals : nullptr);
       // GradScaler: an overflow skips the step and halves the scale; here the same batch comes again.
       if (!o.dynamic_scale || !any_nonfinite(m, g) || scale < 0x1p-60) break;
       scale /= 2;
@@ -168,16 +172,25 @@ ChainTrainResult run_chain(const TrainableModel& m, const ChainSpec& spec, const
     }
     if (t == 1) {
       r.scale = scale;
+      // Theorem 4's comparison: the exact backward pass of this chain's activations.
+      static const ExactArithmetic exact;
+      const std::vector<Tensor> own = backward(m, exact, act, dtop, nullptr);
       for (int s : m.gradient_slots()) {
         const bool is_param = std::find(params.begin(), params.end(), s) != params.end();
         GradientStats st = compare(m.plan().slots()[static_cast<std::size_t>(s)].name, m.producer(s), is_param,
                                    g[static_cast<std::size_t>(s)].data, ref.gradients[static_cast<std::size_t>(s)].data, scale, storage);
         st.sums = checks[static_cast<std::size_t>(s)];
+        const std::vector<double>&mine = g[static_cast<std::size_t>(s)].data, &exact_own = own[static_cast<std::size_t>(s)].data;
+        double d2 = 0, r2 = 0;
+        for (std::size_t i = 0; i < mine.size(); ++i) d2 += (mine[i] - exact_own[i]) * (mine[i] - exact_own[i]), r2 += exact_own[i] * exact_own[i];
+        st.backward_error = std::sqrt(d2);
+        st.backward_reference = std::sqrt(r2);
+        st.backward_bound = totals[static_cast<std::size_t>(s)];
         r.gradients.push_back(std::move(st));
       }
       // The recommended scale, observed: the same forward pass, the backward pass at 2^e.
       const double rec = std::ldexp(1.0, r.scales.recommended);
-      const std::vector<Tensor> gr = backward(m, *a, act, loss_gradient(*a, o.loss, z, batch.labels, batch.classes, rec), nullptr);
+      const std::vector<Tensor> gr = backward(m, *a, act, loss_gradient(*a, o.loss, z, batch.labels, batch.classes, rec, batch.positions), nullptr);
       for (int s : m.gradient_slots()) {
         const GradientStats st = compare("", "", false, gr[static_cast<std::size_t>(s)].data, ref.gradients[static_cast<std::size_t>(s)].data, rec, storage);
         r.scales.checked += st.exact_nonzero, r.scales.flushed += st.flushed, r.scales.subnormal += st.subnormal, r.scales.overflow += st.overflow;
@@ -222,16 +235,20 @@ ChainTrainResult run_chain(const TrainableModel& m, const ChainSpec& spec, const
 
 TrainResult run_train_step(const Plan& plan, const Constant& x, const Constant& labels, const TrainOptions& options) {
   const Clock::time_point start = Clock::now();
-  const TrainableModel m(plan);
+  const TrainableModel m(plan, options.batchnorm);
   TrainResult result;
   result.options = options;
   Batch batch;
   batch.x = x.values;
   batch.labels = labels.ints;
   const Shape& out = plan.slots()[static_cast<std::size_t>(m.output_slot())].shape;
-  if (out.size() != 2) throw ModelError(fmt::format("{}: train-step needs logits [N, classes]; the output is {}", plan.graph().source.string(), shape_string(out)));
+  if (out.size() < 2) throw ModelError(fmt::format("{}: train-step needs logits [N, classes, ...]; the output is {}", plan.graph().source.string(), shape_string(out)));
   batch.classes = static_cast<long>(out[1]);
-  result.samples = static_cast<long>(batch.labels.size());
+  for (std::size_t d = 2; d < out.size(); ++d) batch.positions *= static_cast<long>(out[d]);
+  if (static_cast<std::int64_t>(batch.labels.size()) != out[0] * batch.positions)
+    throw ModelError(fmt::format("{}: {} labels for an output {}: one label per sample{}", plan.graph().source.string(), batch.labels.size(),
+                                 shape_string(out), out.size() > 2 ? " and position" : ""));
+  result.samples = static_cast<long>(out[0]);
   for (std::int64_t y : batch.labels)
     if (y < 0 || y >= batch.classes) throw ModelError(fmt::format("label {} is outside [0, {})", y, batch.classes));
   for (int s : m.parameter_slots()) {

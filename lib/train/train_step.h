@@ -7,6 +7,7 @@
 // whether the loss still falls as the reference's does. theory/training-step.md.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "core/arithmetic.h"
 #include "graph/graph.h"
 #include "shadow/plan.h"
+#include "train/backward.h"
 #include "train/checked_sums.h"
 #include "train/loss.h"
 #include "train/optimizer.h"
@@ -27,6 +29,7 @@ struct TrainOptions {
   double loss_scale = 1;        ///< S, used when dynamic_scale is false
   bool dynamic_scale = false;   ///< GradScaler's rule: start at 2^16, halve and retry on overflow
   bool master_weights = false;  ///< the trajectory keeps fp32 master weights (else pure storage)
+  BatchNormMode batchnorm = BatchNormMode::Model;  ///< which form of BatchNormalization trains
   int steps = 1;
   int threads = 0;              ///< 0: all cores; results do not depend on it
 };
@@ -49,6 +52,10 @@ struct GradientStats {
   double normwise = 0;        ///< ‖ĝ/S − ḡ‖₂ / ‖ḡ‖₂
   double cosine = 1;          ///< cos∠(ĝ, ḡ)
   SumCheck sums;              ///< the backward sums that produced it, against their bounds
+  /// The backward pass's own error: ‖ĝ − g̃‖₂ with g̃ the exact backward pass of the chain's
+  /// activations from the chain's loss gradient (both at scale S), its bound (Theorem 4; NaN
+  /// where a layer on the way has none) and ‖g̃‖₂.
+  double backward_error = NAN, backward_bound = NAN, backward_reference = 0;
   double exact_min = 0, exact_max = 0;  ///< smallest and largest non-zero |ḡ|
   std::vector<long> histogram;          ///< |ḡ| (reference only)
 };

@@ -29,6 +29,9 @@ const std::vector<OperatorExample>& operator_examples();
 void add_runtime_examples(std::vector<OperatorExample>& v);
 /// Issue #15's second round: selections, losses, sums, Hardmax (operator_examples_data.cpp).
 void add_data_examples(std::vector<OperatorExample>& v);
+/// Issue #15's third round: Einsum, the normalisations, TopK, ScatterND, Mish, cubic Resize
+/// (operator_examples_data.cpp; add_data_examples calls it).
+void add_model_examples(std::vector<OperatorExample>& v);
 
 /// The model of one example.
 ModelBuilder example_model(const OperatorExample& e);

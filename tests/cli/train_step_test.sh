@@ -30,9 +30,16 @@ grep -q '| `mlp` .*| `fp16` ' <<<"$table" || fail "table: no row for the MLP's f
 expect_error "fpaudit: error: --loss must be cross-entropy or mse, not 'hinge'" train-step "$data/mlp.onnx" --loss hinge
 expect_error "fpaudit: error: --loss-scale must be a positive number or 'dynamic', not '-4'" train-step "$data/mlp.onnx" --loss-scale=-4
 expect_error "fpaudit: error: --labels is required with --input" train-step "$data/mlp.onnx" --input "$data/test_images.npy"
-expect_error "fpaudit: error: $data/vit.onnx: node '/Transpose' (Transpose): train-step has no backward pass for Transpose yet" \
-  train-step "$data/vit.onnx" --samples 2 --json never.json
-[[ -e never.json ]] && fail "train-step wrote its JSON despite refusing the model"
+expect_error "fpaudit: error: --batchnorm must be train, eval or model, not 'foo'" train-step "$data/cnn.onnx" --batchnorm foo
+expect_error "fpaudit: error: $data/zoo/unet.onnx: 4 labels for an output [4, 2, 32, 32]: one label per sample and position" \
+  train-step "$data/zoo/unet.onnx" --input "$data/zoo/unet-input.npy" --labels "$data/zoo/../test_labels.npy" --samples 4 --json never.json
+[[ -e never.json ]] && fail "train-step wrote its JSON despite refusing the labels"
+
+# The ViT: attention, LayerNorm, GELU and residual branches, every backward sum within bound.
+"$fpaudit" train-step "$data/vit.onnx" --samples 2 --chains fp32,bf16 --threads 1 --json vit.json >/dev/null 2>err \
+  || fail "train-step on the ViT: $(cat err)"
+grep -q '"violations": [1-9]' vit.json && fail "train-step ViT JSON: a backward sum beyond its bound"
+grep -q '"violations": 0' vit.json || fail "train-step ViT JSON: no bound check"
 
 [[ $failures -eq 0 ]] && echo "train-step cli: all checks passed"
 exit $((failures > 0))

@@ -124,7 +124,7 @@ TEST_CASE("every backward step encloses the secant of its operator") {
   MESSAGE("checked " << checked << " cases over " << covered.size() << " operators");
   for (const char* op : {"Add", "Sub", "Mul", "Div", "Pow", "Erf", "Tanh", "Sigmoid", "Exp", "Sqrt", "HardSwish", "Softmax",
                          "MatMul", "Transpose", "Gather", "Concat", "Slice", "ReduceMean", "ReduceSum",
-                         "LayerNormalization", "HardSigmoid"}) {
+                         "LayerNormalization", "HardSigmoid", "Gelu", "Conv", "ConvTranspose", "Split"}) {
     CAPTURE(op);
     CHECK(covered.count(op) == 1);
   }
@@ -166,6 +166,82 @@ TEST_CASE("LayerNorm rows with tiny σ, decomposed and native: the secant stays 
       REQUIRE(c.ran);
       CHECK(c.observed <= c.bound + c.slack);
       CHECK(std::isfinite(c.bound));
+      if (step < 0.01) CHECK(c.bound <= 1e3 * (c.observed + c.slack));
+    }
+}
+
+TEST_CASE("GELU: the secant over many draws, boxes across ±√2 and in the tails") {
+  // GELU' = Φ + x·φ peaks at √2 (1.07) and dips below 0 at −√2: a step that encloses only Φ,
+  // or only the slopes at the box's ends, fails here. Twenty draws of 12 values at scale 3 put
+  // boxes on both sides of ±√2 and out to ±9.
+  std::vector<test::OperatorExample> gelu;
+  for (const test::OperatorExample& e : test::operator_examples())
+    if (e.op == "Gelu") gelu.push_back(e);
+  REQUIRE(!gelu.empty());
+  // Values drawn around the peak (+√2) and the dip (−√2) of GELU': there the secant of two
+  // points on either side exceeds (falls below) the slope at both ends of their box.
+  using B = test::ModelBuilder;
+  for (float centre : {1.4142f, -1.4142f})
+    gelu.push_back({"Gelu", centre > 0 ? "around +sqrt2" : "around -sqrt2", 17, {1, 12}, 1, [centre](B& b) {
+                      b.initializer(test::float_tensor("s", {}, {0.2f}));
+                      b.initializer(test::float_tensor("m", {}, {centre}));
+                      b.node("Mul", {"x", "s"}, {"xs"});
+                      b.node("Add", {"xs", "m"}, {"xm"});
+                      b.node("Gelu", {"xm"}, {"y"});
+                    }});
+  int ran = 0;
+  for (const test::OperatorExample& e : gelu)
+    for (std::uint64_t seed = 1; seed <= 20; ++seed)
+      for (double step : {1e-3, 0.05, 0.3}) {
+        CAPTURE(e.variant);
+        CAPTURE(seed);
+        CAPTURE(step);
+        const Checked c = secant_check(e, step, seed);
+        if (!c.ran) continue;  // the tanh approximation has no step
+        ++ran;
+        CHECK(c.observed <= c.bound + c.slack);
+        if (step < 0.01) CHECK(c.bound <= 1e3 * (c.observed + c.slack));
+      }
+  CHECK(ran == 180);  // three examples with a step (the tanh approximation has none) × 20 × 3
+}
+
+TEST_CASE("linear steps are exact: Conv, ConvTranspose and Gemm give the secant itself") {
+  // A linear layer's secant Jacobian is its matrix, so the bound must equal |c·(f(a) − f(b))|
+  // up to binary64 rounding: a step with a wrong tap table or weight order (ConvTranspose's
+  // transposed, flipped kernel) still encloses some secants by luck, but not this equality.
+  int ran = 0;
+  for (const test::OperatorExample& e : test::operator_examples()) {
+    if (e.op != "Conv" && e.op != "ConvTranspose" && e.op != "Gemm") continue;
+    for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+      CAPTURE(e.op);
+      CAPTURE(e.variant);
+      CAPTURE(seed);
+      const Checked c = secant_check(e, 0.3, seed);
+      if (!c.ran) continue;
+      ++ran;
+      CHECK(c.observed <= c.bound + c.slack);
+      CHECK(c.bound <= c.observed * (1 + 1e-6) + c.slack);
+    }
+  }
+  CHECK(ran >= 10);
+}
+
+TEST_CASE("Split: the cotangents of all its outputs reach the input") {
+  // x [1, 6] split into a, c [1, 3], then a·c: both outputs reach the direction, and a step that propagated
+  // only the first output's cotangent would leave c's share of the secant out.
+  using B = test::ModelBuilder;
+  const test::OperatorExample e{"Split", "both outputs used", 13, {1, 6}, 1, [](B& b) {
+                                  b.initializer(test::int64_tensor("s", {2}, {3, 3}));
+                                  test::set_attr(b.node("Split", {"x", "s"}, {"a", "c"}), "axis", std::int64_t{1});
+                                  b.node("Mul", {"a", "c"}, {"y"});
+                                }};
+  for (std::uint64_t seed = 1; seed <= 10; ++seed)
+    for (double step : {1e-3, 0.3}) {
+      CAPTURE(seed);
+      CAPTURE(step);
+      const Checked c = secant_check(e, step, seed);
+      REQUIRE(c.ran);
+      CHECK(c.observed <= c.bound + c.slack);
       if (step < 0.01) CHECK(c.bound <= 1e3 * (c.observed + c.slack));
     }
 }

@@ -6,6 +6,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "graph/einsum.h"
 #include "graph/loader.h"
 
 namespace fpaudit::test {
@@ -46,7 +47,21 @@ long terms(const Graph& g, const Node& n) {
       op == "ReduceLogSumExp" || op == "ReduceLogSum")
     return element_count(x) / std::max<std::int64_t>(1, element_count(shape_of(g, n.outputs.at(0)))) + 1;
   if (op == "Softmax" || op == "LogSoftmax" || op == "LayerNormalization") return element_count(x) + 4;
-  if (op == "Resize") return 1L << std::min<std::size_t>(x.size(), 20);
+  if (op == "InstanceNormalization" || op == "GroupNormalization") return product(x.begin() + 1, x.end()) + 4;
+  if (op == "LRN") return n.attr_int("size", 1) + 4;
+  if (op == "LpNormalization") return element_count(x) + 2;
+  if (op == "Einsum") {
+    // The summed labels' combinations: every label's extent over the output's.
+    std::vector<Shape> shapes;
+    for (const std::string& in : n.inputs) shapes.push_back(shape_of(g, in));
+    std::string problem;
+    const EinsumSpec s = parse_einsum(n.attr_string("equation", ""), shapes, problem);
+    long k = 1;
+    for (int l : s.summed_labels) k *= static_cast<long>(s.size[static_cast<std::size_t>(l)]);
+    return k + 1;
+  }
+  if (op == "Resize") return n.attr_string("mode", "nearest") == "cubic" ? 1L << std::min<std::size_t>(2 * x.size(), 40)
+                                                                         : 1L << std::min<std::size_t>(x.size(), 20);
   // A loss is a dot product over the N·d1·… picked elements (coefficients rounded too); the
   // softmax one forms LogSoftmax along the C classes first.
   if (op == "Sum" || op == "Mean") return static_cast<long>(n.inputs.size()) + 1;

@@ -120,6 +120,37 @@ const std::vector<Case>& cases() {
       {"Softmax", 13, {3, 10}, [](ModelBuilder& m, std::mt19937_64&) { m.node("Softmax", {"x"}, {"y"}); }},
       {"LogSoftmax", 13, {3, 10}, [](ModelBuilder& m, std::mt19937_64&) { m.node("LogSoftmax", {"x"}, {"y"}); }},
       {"Tanh", 13, {40}, [](ModelBuilder& m, std::mt19937_64&) { m.node("Tanh", {"x"}, {"y"}); }},
+      {"Einsum bij,jk->bik with a weight", 12, {2, 3, 7}, [](ModelBuilder& m, std::mt19937_64& r) {
+         weight(m, r, "W", {7, 4});
+         set_attr(m.node("Einsum", {"x", "W"}, {"y"}), "equation", std::string("bij,jk->bik"));
+       }},
+      {"Einsum bi,ij,jk->bk (three operands)", 12, {2, 5}, [](ModelBuilder& m, std::mt19937_64& r) {
+         weight(m, r, "W", {5, 4});
+         weight(m, r, "V", {4, 3});
+         set_attr(m.node("Einsum", {"x", "W", "V"}, {"y"}), "equation", std::string("bi,ij,jk->bk"));
+       }},
+      {"Einsum bij->j (a sum over two labels)", 12, {3, 5, 5}, [](ModelBuilder& m, std::mt19937_64&) {
+         set_attr(m.node("Einsum", {"x"}, {"y"}), "equation", std::string("bij->j"));
+       }},
+      {"InstanceNormalization", 13, {2, 3, 6}, [](ModelBuilder& m, std::mt19937_64& r) {
+         weight(m, r, "s", {3});
+         weight(m, r, "b", {3});
+         m.node("InstanceNormalization", {"x", "s", "b"}, {"y"});
+       }},
+      {"GroupNormalization-21, 2 groups", 21, {2, 4, 5}, [](ModelBuilder& m, std::mt19937_64& r) {
+         weight(m, r, "s", {4});
+         weight(m, r, "b", {4});
+         set_attr(m.node("GroupNormalization", {"x", "s", "b"}, {"y"}), "num_groups", std::int64_t{2});
+       }},
+      {"LRN size 3", 13, {1, 5, 6}, [](ModelBuilder& m, std::mt19937_64&) {
+         set_attr(m.node("LRN", {"x"}, {"y"}), "size", std::int64_t{3});
+       }},
+      {"LpNormalization p = 2", 13, {3, 8}, [](ModelBuilder& m, std::mt19937_64&) { m.node("LpNormalization", {"x"}, {"y"}); }},
+      {"Resize cubic, half_pixel, scale 1.5", 13, {1, 2, 4, 4}, [](ModelBuilder& m, std::mt19937_64&) {
+         m.initializer(float_tensor("roi", {0}, {}));
+         m.initializer(float_tensor("scales", {4}, {1, 1, 1.5f, 1.5f}));
+         set_attr(m.node("Resize", {"x", "roi", "scales"}, {"y"}), "mode", std::string("cubic"));
+       }},
   };
   return all;
 }

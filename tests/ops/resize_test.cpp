@@ -1,5 +1,5 @@
 // Resize: linear with half_pixel and align_corners on a 2x2, every nearest_mode on its ties,
-// tf_crop_and_resize's extrapolation, and the refusal of cubic.
+// tf_crop_and_resize's extrapolation, and cubic's weights (bounds: tests/ops/select_order_test.cpp).
 #include <doctest/doctest.h>
 
 #include "core/reference_arithmetic.h"
@@ -102,9 +102,24 @@ TEST_CASE("Resize-10: scales as input 1, asymmetric coordinates; nearest upsampl
   }
 }
 
-TEST_CASE("Resize cubic is refused naming the node") {
-  const ModelBuilder m = resize({1, 1, 2, 2}, {1, 1, 2, 2}, "cubic", "half_pixel");
-  const std::string e = refusal(m, k2x2);
-  CHECK(e.find("node 'resize' (Resize)") != std::string::npos);
-  CHECK(e.find("cubic") != std::string::npos);
+TEST_CASE("Resize cubic: Keys' weights (a = -0.75) on the four neighbours, edges repeated or excluded") {
+  // x = (1, 2, 3, 4) upsampled 2x, half_pixel. Output 3 reads x = 1.25: ratio 1/4, neighbours
+  // 0..3 with weights (-27, 225, 67, -9)/256: y = 147/64, exact in binary16 and binary32.
+  ModelBuilder m = resize({1, 1, 1, 4}, {1, 1, 1, 2}, "cubic", "half_pixel");
+  const std::vector<Feed> x = {{{1, 1, 1, 4}, {1, 2, 3, 4}}};
+  for (const char* chain : {"fp32", "fp16"}) CHECK(run_first(m, x, *make_chain_arithmetic(parse_chain(chain)))[3] == 2.296875);
+  const auto exact = make_reference_arithmetic("exact");
+  // Output 0 reads x = -0.25: neighbours -2..1 clamped to 0, 0, 0, 1, weights
+  // (-9, 67, 225, -27)/256: y = 229/256.
+  CHECK(run_first(m, x, *exact)[0] == 229.0 / 256);
+  CHECK(run_first(m, x, *exact)[3] == 2.296875);
+  // exclude_outside drops the two padded neighbours and renormalises: (225 - 54)/198 = 19/22.
+  set_attr(node_of(m), "exclude_outside", std::int64_t{1});
+  CHECK(run_first(m, x, *exact)[0] == doctest::Approx(19.0 / 22).epsilon(1e-15));
+  // cubic_coeff_a = -0.5 reproduces the linear ramp where all four neighbours are inside the
+  // input (outputs 3..8 read x = 5i/11 in [1, 4)).
+  ModelBuilder half = resize({1, 1, 1, 6}, {1, 1, 1, 2}, "cubic", "align_corners");
+  set_attr(node_of(half), "cubic_coeff_a", -0.5f);
+  const std::vector<double> y = run_first(half, {{{1, 1, 1, 6}, {0, 1, 2, 3, 4, 5}}}, *exact);
+  for (std::size_t i = 3; i <= 8; ++i) CHECK(y[i] == doctest::Approx(5.0 * static_cast<double>(i) / 11).epsilon(1e-14));
 }

@@ -19,6 +19,7 @@ struct Shipped {
   Graph graph;
   std::unique_ptr<Plan> plan;
   AuditResult result;
+  AuditOptions options;
 };
 
 std::unique_ptr<Shipped> audit_mlp(long samples) {
@@ -33,7 +34,10 @@ std::unique_ptr<Shipped> audit_mlp(long samples) {
   for (const char* c : {"fp32", "fp16", "fp16-acc32", "bf16"}) o.chains.push_back(parse_chain(c));
   o.max_samples = samples;
   o.threads = 1;
+  // ONNX Runtime's outputs of the converted MLP (data/converted): the records carry a --compare run.
+  o.compare.push_back({"ort-fp16", "fp16-acc32", "mlp_fp16-ort.npy", read_npy(data + "/converted/mlp_fp16-ort.npy")});
   s->result = run_audit(*s->plan, x, &y, o);
+  s->options = o;
   return s;
 }
 
@@ -56,6 +60,14 @@ TEST_CASE("an audit's statistics and records survive packing bit for bit") {
   original.erase("timing");
   unpacked.erase("timing");
   CHECK(original.dump() == unpacked.dump());
+  // The --compare runs summarized from the unpacked records: the same.
+  REQUIRE(copy.records[0].external.size() == 1);
+  const auto direct = summarize_external(a->options.compare, r.chains, r.records);
+  const auto received = summarize_external(a->options.compare, r.chains, copy.records);
+  CHECK(direct[0].max_abs == received[0].max_abs);
+  CHECK(direct[0].max_delta_chain == received[0].max_delta_chain);
+  CHECK(direct[0].within_bound == received[0].within_bound);
+  CHECK(direct[0].within_bound == 12);
 
   // Merging the unpacked statistics is merging the originals (as rank 0 does with a chunk).
   for (std::size_t l = 0; l < r.stats.size(); ++l)

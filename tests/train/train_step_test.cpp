@@ -47,6 +47,8 @@ void check_sums_within_bounds(const train::TrainResult& r) {
       CHECK(g.sums.max_ratio <= 1);
       CHECK(g.overflow == 0);
       checked += g.sums.checked;
+      // Theorem 4 wherever its bound reaches: it holds.
+      if (std::isfinite(g.backward_bound)) CHECK(g.backward_error <= g.backward_bound);
     }
     // Every parameter gradient and every activation gradient out of a Gemm/Conv/BN is a sum.
     CHECK(checked > 0);
@@ -59,6 +61,9 @@ TEST_CASE("Shipped MLP: every backward sum of every chain within its bound; fp16
   std::unique_ptr<Planned> keep;
   const train::TrainResult r = shipped("mlp.onnx", 16, o, keep);
   check_sums_within_bounds(r);
+  // Gemm, Relu and Flatten all have a composed bound: Theorem 4 reaches every MLP gradient.
+  for (const train::ChainTrainResult& c : r.chains)
+    for (const train::GradientStats& g : c.gradients) CHECK(std::isfinite(g.backward_bound));
   long fp32_flushed = 0, fp16_flushed = 0;
   for (const train::GradientStats& g : r.chains[0].gradients) fp32_flushed += g.flushed + g.subnormal;
   for (const train::GradientStats& g : r.chains[1].gradients) fp16_flushed += g.flushed + g.subnormal;
@@ -81,6 +86,9 @@ TEST_CASE("Shipped CNN: Conv, BatchNormalization, MaxPool and AveragePool backwa
   const train::TrainResult r = shipped("cnn.onnx", 3, o, keep);
   CHECK(r.parameters.size() == 11);  // 3 conv weights, 3×(BN scale, bias), head weight and bias
   check_sums_within_bounds(r);
+  // BatchNorm's own factors counted (factor_error): Theorem 4 reaches every CNN gradient.
+  for (const train::ChainTrainResult& c : r.chains)
+    for (const train::GradientStats& g : c.gradients) CHECK(std::isfinite(g.backward_bound));
 }
 
 TEST_CASE("The same bits with one thread and with two") {

@@ -15,6 +15,7 @@
 
 #include "fpaudit/commands.h"
 #include "fpaudit/common_options.h"
+#include "fpaudit/compare_option.h"
 #include "fpaudit/device_option.h"
 #include "fpaudit/fail_on.h"
 #include "fpaudit/output_set.h"
@@ -51,6 +52,7 @@ struct AuditCommandOptions {
   std::string task, tolerance;  ///< --task, --tolerance (shadow/task.h parses them)
   int class_axis = 0;
   bool class_axis_given = false;
+  std::vector<std::string> compare;  ///< --compare NAME[@CHAIN]=OUTPUTS.npy (compare_option.h)
 };
 
 /// A one-line progress bar on stderr, drawn at most 5 times a second once a run has taken
@@ -133,13 +135,14 @@ int audit_on_ranks(const AuditCommandOptions& opt, Ranks& ranks) {
   const Constant x = read_npy(input);
   std::unique_ptr<Constant> y;
   if (!labels.empty()) y = std::make_unique<Constant>(read_npy(labels));
+  for (const std::string& spec : opt.compare) options.compare.push_back(parse_compare_option(spec, options.compare));
   const Graph graph = load_model_for_samples(model, x, input);
   const Plan plan(graph);
   TaskOptions tasks = options.task;  // --task/--class-axis misfits are usage errors, found before any work
   tasks.labels = y != nullptr;
   choose_tasks(plan, tasks);
   // The output folder is checked, and its staging folder made, before the audit runs.
-  const std::vector<std::string> files = report_set_names(opt.formats);
+  const std::vector<std::string> files = report_set_names(opt.formats, !opt.compare.empty());
   std::unique_ptr<OutputSet> set;
   if (!files.empty() && ranks.root()) set = std::make_unique<OutputSet>(opt.out, files);
   const AuditResult result = run_audit(plan, x, y.get(), options, input, labels);
@@ -230,6 +233,9 @@ void set_audit_command(CLI::App& app, int& status) {
             return "";
           },
           "GATE[>N]", "fail-on gate"));
+  sub->add_option("--compare", opt->compare,
+                  "A real runtime's outputs on the same inputs, NAME[@CHAIN]=OUTPUTS.npy ([N, ...] of the first output), "
+                  "judged against the reference and CHAIN's a-priori bound (default: the closest chain); repeatable");
   sub->add_flag("--progress", opt->progress, "Progress bar on stderr (default: when stderr is a terminal)")
       ->excludes(sub->add_flag("--no-progress", opt->no_progress, "No progress bar"));
   sub->add_option("--device", opt->device, "Where the fp16 chains' GEMM and Conv run: host, or cuda (their GPU kernels; exit 2 without a GPU)")

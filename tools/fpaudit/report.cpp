@@ -38,7 +38,7 @@ int run_report_command(const ReportCommandOptions& opt) {
     std::fputs(render_report(doc, opt.formats.at(0), opt.gnuplot, isatty(1) != 0, opt.per_layer).c_str(), stdout);
     return 0;
   }
-  const std::vector<std::string> files = report_set_names(opt.formats);
+  const std::vector<std::string> files = report_set_names(opt.formats, !doc.compare.empty());
   const bool table = std::find(opt.formats.begin(), opt.formats.end(), "table") != opt.formats.end();
   if (table) std::fputs(render_report(doc, "table", opt.gnuplot, isatty(1) != 0, opt.per_layer).c_str(), stdout);
   if (files.empty()) return 0;

@@ -17,11 +17,12 @@ std::vector<std::string> report_file_names(const std::string& format) {
   return {};
 }
 
-std::vector<std::string> report_set_names(const std::vector<std::string>& formats) {
+std::vector<std::string> report_set_names(const std::vector<std::string>& formats, bool compare) {
   std::vector<std::string> names;
   for (const std::string& f : formats)
     for (const std::string& n : report_file_names(f))
       if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  if (compare && std::find(formats.begin(), formats.end(), "csv") != formats.end()) names.push_back("compare.csv");
   return names;
 }
 
@@ -48,6 +49,7 @@ void write_report_files(const AuditDocument& doc, const nlohmann::json* json, co
     } else if (f == "csv") {
       write_file_atomic(out / "layers.csv", render_layers_csv(doc));
       write_file_atomic(out / "samples.csv", render_samples_csv(doc));
+      if (!doc.compare.empty()) write_file_atomic(out / "compare.csv", render_compare_csv(doc));
     } else if (f != "table") {
       write_file_atomic(out / report_file_names(f).at(0), render_report(doc, f, gnuplot, false));
     }

@@ -14,11 +14,11 @@
 namespace fpaudit::cli {
 
 /// The files a format writes into the output folder ("table" writes none: it goes to stdout).
-///   json → audit.json, csv → layers.csv + samples.csv, md → audit.md, tex → audit.tex, html → audit.html
+///   json → audit.json, csv → layers.csv + samples.csv (+ compare.csv with --compare runs), md → audit.md, tex → audit.tex, html → audit.html
 std::vector<std::string> report_file_names(const std::string& format);
 
 /// The files of all `formats`, in order, without repeats: the set one run writes.
-std::vector<std::string> report_set_names(const std::vector<std::string>& formats);
+std::vector<std::string> report_set_names(const std::vector<std::string>& formats, bool compare = false);
 
 /// Writes each file format in `formats` into `out` (created when missing), each file
 /// atomically. `json` is the document as the audit wrote it (needed only for the json format).

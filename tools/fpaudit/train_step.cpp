@@ -1,5 +1,5 @@
 // fpaudit train-step MODEL [--input X.npy --labels Y.npy] [--loss ...] [--optimizer ...] [--lr ...]
-// [--loss-scale S|dynamic] [--master-weights] [--steps N] [--chains ...]: one forward and backward
+// [--loss-scale S|dynamic] [--batchnorm train|eval] [--master-weights] [--steps N] [--chains ...]: one forward and backward
 // pass and one optimizer step per step on one batch, in every chain and the exact reference, and
 // what 16-bit arithmetic does to the gradients, the loss scale and the updates (lib/train).
 #include <cmath>
@@ -29,6 +29,7 @@ struct TrainStepCommandOptions {
   std::string optimizer = "sgd";
   double lr = 0.01;
   std::string loss_scale = "1";
+  std::string batchnorm = "model";
   bool master_weights = false;
   int steps = 1;
   long samples = 128;
@@ -78,6 +79,9 @@ int run_train_step_command(const TrainStepCommandOptions& opt) {
       throw std::invalid_argument(fmt::format("--loss-scale must be a positive number or 'dynamic', not '{}'", opt.loss_scale));
     o.loss_scale = s;
   }
+  if (opt.batchnorm == "train") o.batchnorm = train::BatchNormMode::Train;
+  else if (opt.batchnorm == "eval") o.batchnorm = train::BatchNormMode::Eval;
+  else if (opt.batchnorm != "model") throw std::invalid_argument(fmt::format("--batchnorm must be train, eval or model, not '{}'", opt.batchnorm));
   o.master_weights = opt.master_weights;
   o.steps = opt.steps;
   o.threads = opt.threads;
@@ -86,7 +90,7 @@ int run_train_step_command(const TrainStepCommandOptions& opt) {
 
   const Constant x = first_samples(read_npy(input), opt.samples);
   const Constant y = first_samples(read_npy(labels_path), opt.samples);
-  if (y.ints.empty() || y.shape.size() != 1) throw ModelError(fmt::format("{}: labels must be integers [N]", labels_path));
+  if (y.ints.empty() || y.shape.empty()) throw ModelError(fmt::format("{}: labels must be integers [N] (or [N, ...] per position)", labels_path));
   if (y.shape[0] != x.shape[0])
     throw ModelError(fmt::format("{}: {} labels for {} samples of {}", labels_path, y.shape[0], x.shape[0], input));
   load_model_for_samples(opt.model, x, input);  // the checks audit makes (one input, samples of its shape)
@@ -116,13 +120,14 @@ void set_train_step_command(CLI::App& app, int& status) {
   CLI::App* sub = app.add_subcommand("train-step", "One training step (or --steps N) in every chain against the exact reference: gradient errors, loss scaling, lost updates");
   sub->add_option("model", opt->model, "ONNX model")->required();
   sub->add_option("--input", opt->input, "Input samples, .npy [N, ...] (default: the shipped data/test_images.npy)");
-  sub->add_option("--labels", opt->labels, "Integer labels, .npy [N] (default without --input: data/test_labels.npy)");
+  sub->add_option("--labels", opt->labels, "Integer labels, .npy [N], or [N, ...] a label per output position (segmentation) (default without --input: data/test_labels.npy)");
   sub->add_option("--samples", opt->samples, "The batch: the first N samples")->check(positive_count())->capture_default_str();
   add_chains_option(sub, opt->chains, "Chains to train in, comma-separated; NAME@SCHEDULE changes a schedule");
   sub->add_option("--loss", opt->loss, "cross-entropy or mse (against the one-hot labels)")->capture_default_str();
   sub->add_option("--optimizer", opt->optimizer, "sgd, momentum (0.9) or adam (0.9, 0.999, 1e-8)")->capture_default_str();
   sub->add_option("--lr", opt->lr, "Learning rate")->capture_default_str();
   sub->add_option("--loss-scale", opt->loss_scale, "Loss scale S, or 'dynamic' (start at 2^16, halve on overflow)")->capture_default_str();
+  sub->add_option("--batchnorm", opt->batchnorm, "BatchNormalization as in training (batch statistics, differentiated) or in eval (running statistics as constants); model: its training_mode attribute")->capture_default_str();
   sub->add_flag("--master-weights", opt->master_weights, "Keep fp32 master weights and optimizer state over the steps (default: all in the storage format)");
   sub->add_option("--steps", opt->steps, "Steps on the same batch (weight drift and loss against the reference)")->check(positive_count())->capture_default_str();
   sub->add_option("--threads", opt->threads, "Threads (default: all cores); results do not depend on it")->check(positive_count());

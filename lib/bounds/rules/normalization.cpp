@@ -57,11 +57,39 @@ class LayerNormRule : public BoundRule, private LayerNormGeometry {
   }
 };
 
+/// InstanceNormalization and GroupNormalization: LayerNormalization's row rule on each row, with
+/// the row's scale and bias positions (theory/normalization.md §4).
+class GroupNormRule : public BoundRule, private ops::GroupNormGeometry {
+ public:
+  GroupNormRule(const OpContext& ctx, bool instance) : GroupNormGeometry(ctx, instance) {}
+  void bound(const BoundRequest& r) const override {
+    double fail = 0;
+    std::vector<std::int64_t> positions;
+    for (std::int64_t o = 0; o < rows_; ++o) {
+      scale_positions(o, positions);
+      const std::int64_t* at = positions.data();
+      LayerNormRow row;
+      row.n = length_;
+      row.x = &r.inputs[0];
+      row.x_base = o * length_;
+      row.gamma = &r.inputs[1];
+      row.gamma_at = at;
+      row.beta = &r.inputs[2];
+      row.beta_at = at;
+      row.epsilon = epsilon_;
+      fail = std::fmax(fail, layernorm_bound(r.model, r.lambda, row, *r.det[0], *r.prob[0]));
+    }
+    if (r.failure_probability) *r.failure_probability = fail;
+  }
+};
+
 }  // namespace
 
 void register_normalization_rules(std::vector<BoundRuleRegistration>& r) {
   r.push_back({"BatchNormalization", prepared<BatchNormRule>()});
   r.push_back({"LayerNormalization", prepared<LayerNormRule>()});
+  r.push_back({"InstanceNormalization", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<GroupNormRule>(ctx, true); }});
+  r.push_back({"GroupNormalization", [](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<GroupNormRule>(ctx, false); }});
 }
 
 }  // namespace fpaudit::bounds::rules

@@ -109,7 +109,7 @@ class ResizeRule : public BoundRule, private ops::ResizeGeometry {
       const std::int64_t first = start_[p], n = start_[p + 1] - first;
       if (n == 0) {
         det.data[p] = prob.data[p] = extrapolated;
-      } else if (!linear_) {
+      } else if (!interpolates_) {
         const auto s = static_cast<std::size_t>(source_[static_cast<std::size_t>(first)]);
         det.data[p] = x.err->data[s];
         prob.data[p] = x.err_prob->data[s];

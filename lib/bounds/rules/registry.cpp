@@ -9,6 +9,7 @@ std::span<const BoundRuleRegistration> bound_rule_registry() {
     rules::register_linear_rules(r);
     rules::register_conv_rules(r);
     rules::register_normalization_rules(r);
+    rules::register_local_normalization_rules(r);
     rules::register_softmax_rules(r);
     rules::register_reduction_rules(r);
     rules::register_runtime_select_rules(r);

@@ -2,7 +2,7 @@
 // reduce_prod.cpp, activation_smooth.cpp):
 //   ReduceL1, ReduceSumSquare, ReduceL2, ReduceLogSumExp   l1_bound, squares_bound, log_sum_exp_bound
 //   ReduceProd                  product_bound
-//   Elu, Selu, Celu, Softplus   smooth_rule
+//   Elu, Selu, Celu, Softplus, Mish   smooth_rule
 // The reduction geometry is lib/core/ops/reduction_layout.h; the exact operators' rules are in
 // runtime_select.cpp.
 #include <cmath>
@@ -209,13 +209,14 @@ constexpr double kRel = 0x1p-47, kAbs = 0x1p-999;
 /// enclosure [lo, hi], and L ≥ |f'| over the wider interval (its Lipschitz constant there).
 struct Smooth {
   double F = 0, L = 0;
+  double rel = kRel, abs = kAbs;  ///< the error of the binary64 value rounded from
 };
 
 /// |y_c - f(x̄)| ≤ |round_S(v) - v| + |v - f(x_c)| + |f(x_c) - f(x̄)|
 ///             ≤ err_S(F(1 + rel) + abs) + rel·F + abs + L·err.
 double smooth_rule(const ArithmeticModel& m, Smooth s, double err) {
-  const double v = up(up(s.F * (1 + kRel)) + kAbs);
-  const double total = up(up(m.storage.error(v) + up(kRel * s.F) + kAbs) + up(s.L * err));
+  const double v = up(up(s.F * (1 + s.rel)) + s.abs);
+  const double total = up(up(m.storage.error(v) + up(s.rel * s.F) + s.abs) + up(s.L * err));
   return nan_to_inf(total * safety(8));
 }
 
@@ -269,6 +270,12 @@ Smooth softplus_shape(const double*, double, double hi, double) {
   return {up(std::fmax(hi, 0.0) + 0.6931471805599454), 1.0};  // log 2, rounded up
 }
 
+// Mish: x·tanh(softplus(x)) has |·| ≤ |x| and |mish'| ≤ 1.45 (theory/elementwise.md §12): L = 1.5.
+// Its binary64 value: softplus within 2^-48 (two libm calls, above), tanh's argument error
+// passes with factor 2s/sinh(2s) ≤ 1 relative, tanh within 2^-49, the product within 2^-53:
+// below 2^-46 relative; the absolute terms, scaled by |x| ≤ 746 where exp(x) ≠ 0, below 2^-989.
+Smooth mish_shape(const double*, double lo, double hi, double) { return {magnitude(lo, hi), 1.5, 0x1p-46, 0x1p-989}; }
+
 }  // namespace
 
 void register_runtime_rounded_rules(std::vector<BoundRuleRegistration>& r) {
@@ -293,6 +300,9 @@ void register_runtime_rounded_rules(std::vector<BoundRuleRegistration>& r) {
                }});
   r.push_back({"Softplus", [](const OpContext&) -> std::unique_ptr<BoundRule> {
                  return std::make_unique<SmoothActivationRule>(softplus_shape, 0.0, 0.0);
+               }});
+  r.push_back({"Mish", [](const OpContext&) -> std::unique_ptr<BoundRule> {
+                 return std::make_unique<SmoothActivationRule>(mish_shape, 0.0, 0.0);
                }});
 }
 

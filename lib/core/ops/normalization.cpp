@@ -1,5 +1,7 @@
 #include "core/ops/normalization.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/ops/broadcast.h"
@@ -64,6 +66,68 @@ LayerNormGeometry::LayerNormGeometry(const OpContext& ctx) {
   has_bias_ = ctx.has_input(2);
   scale_at_ = offsets(1);
   bias_at_ = offsets(2);
+}
+
+GroupNormGeometry::GroupNormGeometry(const OpContext& ctx, bool instance) {
+  const Shape& x = ctx.input_shapes.at(0);
+  if (x.size() < 2) ctx.fail(fmt::format("X {} must be [N, C, ...]", shape_string(x)));
+  const std::int64_t channels = x[1];
+  std::int64_t inner = 1;
+  for (std::size_t d = 2; d < x.size(); ++d) inner *= x[d];
+  groups_ = instance ? channels : ctx.node.attr_int("num_groups", 0);
+  if (groups_ <= 0 || channels % groups_ != 0)
+    ctx.fail(fmt::format("num_groups {} does not divide the {} channels", groups_, channels));
+  // GroupNormalization-18 scales per group ([G]); opset 21 changed scale and bias to [C].
+  per_group_ = !instance && ctx.graph.opset < 21;
+  const std::int64_t params = per_group_ ? groups_ : channels;
+  for (std::size_t i = 1; i < 3; ++i)
+    if (!ctx.has_input(i) || ctx.input_shapes[i] != Shape{params})
+      ctx.fail(fmt::format("input {} must have shape [{}] ({} at opset {})", i + 1, params,
+                           per_group_ ? "one value per group" : "one value per channel", ctx.graph.opset));
+  epsilon_ = ctx.node.attr_float("epsilon", 1e-5);
+  inner_ = inner;
+  rows_ = x[0] * groups_;
+  length_ = channels / groups_ * inner;
+}
+
+void GroupNormGeometry::scale_positions(std::int64_t row, std::vector<std::int64_t>& at) const {
+  const std::int64_t g = row % groups_, first = g * (length_ / std::max<std::int64_t>(inner_, 1));
+  at.resize(static_cast<std::size_t>(length_));
+  for (std::int64_t j = 0; j < length_; ++j) at[static_cast<std::size_t>(j)] = per_group_ ? g : first + j / inner_;
+}
+
+LrnGeometry::LrnGeometry(const OpContext& ctx) {
+  const Shape& x = ctx.input_shapes.at(0);
+  if (x.size() < 2) ctx.fail(fmt::format("X {} must be [N, C, ...]", shape_string(x)));
+  const std::int64_t size = ctx.node.attr_int("size", 0);
+  if (size <= 0) ctx.fail("the attribute 'size' must be a positive number of channels");
+  alpha_ = ctx.node.attr_float("alpha", 1e-4);
+  beta_ = ctx.node.attr_float("beta", 0.75);
+  bias_ = ctx.node.attr_float("bias", 1.0);
+  scale_ = alpha_ / static_cast<double>(size);
+  outer_ = x[0];
+  channels_ = x[1];
+  for (std::size_t d = 2; d < x.size(); ++d) inner_ *= x[d];
+  // ONNX: channels c - floor((size - 1)/2) .. c + ceil((size - 1)/2), inside [0, C).
+  const std::int64_t before = (size - 1) / 2, after = size - 1 - before;
+  for (std::int64_t c = 0; c < channels_; ++c) {
+    const std::int64_t lo = std::max<std::int64_t>(0, c - before), hi = std::min(channels_ - 1, c + after);
+    first_.push_back(lo);
+    count_.push_back(hi - lo + 1);
+  }
+}
+
+LpNormGeometry::LpNormGeometry(const OpContext& ctx) {
+  const Shape& x = ctx.input_shapes.at(0);
+  const int rank = static_cast<int>(x.size());
+  if (rank == 0) ctx.fail("LpNormalization of a scalar");
+  const std::int64_t p = ctx.node.attr_int("p", 2);
+  if (p != 1 && p != 2) ctx.fail(fmt::format("p = {}: ONNX defines only 1 and 2", p));
+  p_ = static_cast<int>(p);
+  const int axis = normalize_axis(ctx, ctx.node.attr_int("axis", -1), rank);
+  for (int d = 0; d < axis; ++d) outer_ *= x[static_cast<std::size_t>(d)];
+  length_ = x[static_cast<std::size_t>(axis)];
+  for (int d = axis + 1; d < rank; ++d) inner_ *= x[static_cast<std::size_t>(d)];
 }
 
 }  // namespace fpaudit::ops

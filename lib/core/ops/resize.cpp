@@ -13,8 +13,8 @@ namespace fpaudit::ops {
 /// Where output index o along one axis reads from: up to two input indices with weights, or
 /// nothing (tf_crop_and_resize outside the crop box: the extrapolation value).
 struct AxisSource {
-  std::int64_t index[2] = {0, 0};
-  double weight[2] = {1, 0};
+  std::int64_t index[4] = {0, 0, 0, 0};
+  double weight[4] = {1, 0, 0, 0};
   int count = 1;
 };
 
@@ -23,6 +23,8 @@ namespace {
 struct ResizeAttributes {
   std::string mode, transform, nearest_mode;
   double extrapolation = 0;
+  double cubic_a = -0.75;
+  bool exclude_outside = false;
 };
 
 /// The input coordinate of output index o along an axis (ONNX's coordinate transformations;
@@ -50,6 +52,39 @@ double nearest(const std::string& mode, double x) {
   return std::floor(x + 0.5);
 }
 
+/// Cubic convolution (Keys, with a = cubic_coeff_a), as ONNX's reference computes it: the four
+/// input indices nearest to x among those of the input padded by 2 at each end (edge values),
+/// with ratio = x - floor(x) taken as 1 where it is 0, so a whole x reads indices x-2 .. x+1
+/// with weights 0, 0, 1, 0; weights in binary64 by the reference's formulas. exclude_outside
+/// zeroes the weights of padded indices and divides the rest by their sum.
+AxisSource cubic_source(const ResizeAttributes& at, double x, std::int64_t in) {
+  AxisSource s;
+  const double f = std::floor(x);
+  double r = x - f;
+  if (r == 0) r = 1;
+  // The nearest four: floor(x) - 1 .. floor(x) + 2 (ratio 1: x - 2 .. x + 1), kept inside the
+  // padded range [-2, in + 1] as the reference's nearest-index search keeps them.
+  auto first = static_cast<std::int64_t>(f) - (r == 1 ? 2 : 1);
+  first = std::clamp<std::int64_t>(first, -2, in - 2);
+  const double A = at.cubic_a, q = 1 - r;
+  const double c[4] = {((A * (r + 1) - 5 * A) * (r + 1) + 8 * A) * (r + 1) - 4 * A,
+                       ((A + 2) * r - (A + 3)) * r * r + 1,
+                       ((A + 2) * q - (A + 3)) * q * q + 1,
+                       ((A * (q + 1) - 5 * A) * (q + 1) + 8 * A) * (q + 1) - 4 * A};
+  double total = 0;
+  s.count = 4;
+  for (int k = 0; k < 4; ++k) {
+    const std::int64_t i = first + k;
+    const bool outside = i < 0 || i >= in;
+    s.index[k] = std::clamp<std::int64_t>(i, 0, in - 1);
+    s.weight[k] = at.exclude_outside && outside ? 0.0 : c[k];
+    total += s.weight[k];
+  }
+  if (at.exclude_outside)
+    for (double& w : s.weight) w /= total;
+  return s;
+}
+
 AxisSource axis_source(const ResizeAttributes& at, double x, std::int64_t in) {
   AxisSource s;
   const auto last = static_cast<double>(in - 1);
@@ -61,6 +96,7 @@ AxisSource axis_source(const ResizeAttributes& at, double x, std::int64_t in) {
     s.index[0] = static_cast<std::int64_t>(std::clamp(nearest(at.nearest_mode, x), 0.0, last));
     return s;
   }
+  if (at.mode == "cubic") return cubic_source(at, x, in);
   x = std::clamp(x, 0.0, last);
   const double left = std::floor(x), ratio = x - left;
   s.index[0] = static_cast<std::int64_t>(left);
@@ -82,8 +118,9 @@ ResizeGeometry::ResizeGeometry(const OpContext& ctx) {
   at.transform = v10 ? "asymmetric" : ctx.node.attr_string("coordinate_transformation_mode", "half_pixel");
   at.nearest_mode = v10 ? "floor" : ctx.node.attr_string("nearest_mode", "round_prefer_floor");
   at.extrapolation = ctx.node.attr_float("extrapolation_value", 0.0);
-  if (at.mode == "cubic") ctx.fail("mode 'cubic' is not supported (only nearest and linear)");
-  if (at.mode != "nearest" && at.mode != "linear") ctx.fail(fmt::format("mode '{}' is unknown", at.mode));
+  at.cubic_a = ctx.node.attr_float("cubic_coeff_a", -0.75);
+  at.exclude_outside = ctx.node.attr_int("exclude_outside", 0) != 0;
+  if (at.mode != "nearest" && at.mode != "linear" && at.mode != "cubic") ctx.fail(fmt::format("mode '{}' is unknown", at.mode));
   static constexpr std::string_view kTransforms[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
                                                      "tf_half_pixel_for_nn", "tf_crop_and_resize"};
   if (std::find(std::begin(kTransforms), std::end(kTransforms), at.transform) == std::end(kTransforms))
@@ -91,14 +128,14 @@ ResizeGeometry::ResizeGeometry(const OpContext& ctx) {
   static constexpr std::string_view kNearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
   if (std::find(std::begin(kNearest), std::end(kNearest), at.nearest_mode) == std::end(kNearest))
     ctx.fail(fmt::format("nearest_mode '{}' is unknown", at.nearest_mode));
-  linear_ = at.mode == "linear";
+  interpolates_ = at.mode != "nearest";
 
   const Shape& x = ctx.input_shapes.at(0);
   const Shape& y = ctx.output_shapes.at(0);
   const std::vector<double> scales = scales_of(ctx, v10, x);
   // Resize-10 says nothing about rounding; for upsampling every runtime floors (Upsample's
   // rule), for downsampling they differ (ONNX Runtime rounds up), so that is refused.
-  if (v10 && !linear_ && std::any_of(scales.begin(), scales.end(), [](double s) { return s < 1; }))
+  if (v10 && !interpolates_ && std::any_of(scales.begin(), scales.end(), [](double s) { return s < 1; }))
     ctx.fail("nearest downsampling in Resize-10 has no agreed rounding; export with opset 11 or later");
   std::vector<double> roi(2 * x.size(), 0.0);
   if (at.transform == "tf_crop_and_resize") {

@@ -1,8 +1,9 @@
 // What Resize works out at preparation, read by its kernel (lib/kernels/ops/resize.cpp) and its
 // bound rule (lib/bounds/rules/reductions.cpp): every output element's terms, worked out in
 // binary64 from the shapes alone. Each output coordinate is mapped back to an input coordinate
-// (coordinate_transformation_mode), then to one input element (nearest) or to the corners
-// around it with their interpolation weights (linear).
+// (coordinate_transformation_mode), then to one input element (nearest), to the corners
+// around it with their interpolation weights (linear), or to four neighbours per axis with the
+// cubic convolution weights (cubic: cubic_coeff_a, exclude_outside).
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,8 @@ struct AxisSource;
 
 struct ResizeGeometry {
   explicit ResizeGeometry(const OpContext& ctx);
-  bool linear_ = false;
+  /// linear or cubic: each output is a weighted sum of its terms (nearest: a copy of one).
+  bool interpolates_ = false;
   double extrapolation_ = 0;
   /// Output p reads input elements source_[start_[p] .. start_[p+1]) with weights weight_[...];
   /// none: the extrapolation value (tf_crop_and_resize outside the box).

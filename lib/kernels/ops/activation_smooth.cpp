@@ -1,10 +1,12 @@
-// Smooth activations on runtime data: Elu, Selu, Celu and Softplus. Each is evaluated in
+// Smooth activations on runtime data: Elu, Selu, Celu, Softplus and Mish. Each is evaluated in
 // binary64 (libm's expm1, exp and log1p, then at most two binary64 multiplications or
 // divisions) and rounded once into storage, as Gelu's tanh form is:
 //   Elu       x ≥ 0: x;         x < 0: RN64(alpha·expm1(x))
 //   Selu      x > 0: RN64(γx);  x ≤ 0: RN64(γ·RN64(alpha·expm1(x)))
 //   Celu      x ≥ 0: x;         x < 0: RN64(alpha·expm1(RN64(x/alpha)))
 //   Softplus  x ≤ 30: log1p(exp(x));  x > 30: RN64(x + log1p(exp(-x)))
+//   Mish      RN64(x·tanh(softplus(x)))  (rel 2^-46 and abs 2^-989: Mish's own constants, as
+//             the product with x scales the underflow term of exp, |x| ≤ 746 where exp(x) ≠ 0)
 // ASSUMPTION (theory/elementwise.md §10): libm's expm1, exp and log1p are within 2^-49·|f| +
 // 2^-1000 of the true value (the margin bounds::up_libm assumes for every libm function).
 // With the binary64 steps above, the value rounded from is then within rel·|f| + abs of f(x),
@@ -45,6 +47,10 @@ double celu(const double* p, double x) { return x >= 0 || std::isnan(x) ? x : p[
 
 double softplus(const double*, double x) { return x > 30 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
 
+// ---- Mish ----------------------------------------------------------------------------------
+
+double mish(const double*, double x) { return x * std::tanh(softplus(nullptr, x)); }
+
 }  // namespace
 
 void register_smooth_activation_ops(std::vector<OpRegistration>& r) {
@@ -63,6 +69,7 @@ void register_smooth_activation_ops(std::vector<OpRegistration>& r) {
   r.push_back({"Softplus", [](const OpContext&) -> std::unique_ptr<OpKernel> {
                  return std::make_unique<SmoothActivation>(softplus, 0.0, 0.0);
                }});
+  r.push_back({"Mish", [](const OpContext&) -> std::unique_ptr<OpKernel> { return std::make_unique<SmoothActivation>(mish, 0.0, 0.0); }});
 }
 
 }  // namespace fpaudit::ops

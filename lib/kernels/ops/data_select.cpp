@@ -1,11 +1,15 @@
 // Data selection on runtime data with a pattern fixed at preparation (graph/selection.h):
 // GatherElements (constant indices), Trilu (the triangle kept, the rest set to 0), Pad (constant,
-// edge, reflect) and OneHot (values[0] or values[1] by constant indices). Each output element is a
+// edge, reflect, wrap) and OneHot (values[0] or values[1] by constant indices); ScatterND
+// (constant indices) at the end. Each output element is a
 // copy of one input element or an exact 0: nothing is rounded, in any arithmetic. With no bound
 // rule, the engine runs the kernel on the bounds (lib/shadow/plan.h), which moves them the same way
 // and gives the zeros lo = hi = err = 0 (theory/elementwise.md §11). Pad's fill value c is
 // rounded into storage: its rule (lib/bounds/rules/runtime_scan.cpp) bounds that by u_S|c| + η_S.
+#include <cmath>
+
 #include "core/ops/pad.h"
+#include "core/ops/scatter_nd.h"
 #include "graph/selection.h"
 #include "kernels/ops/ops.h"
 
@@ -89,6 +93,33 @@ std::unique_ptr<OpKernel> make_one_hot(const OpContext& ctx) {
   return std::make_unique<Selected>(one_hot_sources(ctx.input_shapes.at(0), index, d, axis), std::vector<std::size_t>{0, 1}, 2);
 }
 
+/// ScatterND: data, with the updates written over it (reduction none: the last update to an
+/// element wins, as ONNX leaves duplicates unspecified), or combined with it one update at a
+/// time in index order: add and mul round each step into storage (as the data type would);
+/// max and min are exact.
+class ScatterNd : public OpKernel, private ScatterNdGeometry {
+ public:
+  explicit ScatterNd(const OpContext& ctx) : ScatterNdGeometry(ctx) {}
+  void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    const std::vector<double>& u = in[2]->data;
+    std::vector<double>& y = out[0]->data;
+    y = in[0]->data;
+    for (std::size_t k = 0; k < targets_.size(); ++k) {
+      double& v = y[static_cast<std::size_t>(targets_[k])];
+      const double w = u[k];
+      switch (reduction_) {
+        case ScatterReduction::None: v = w; break;
+        case ScatterReduction::Add: v = a.add(v, w); break;
+        case ScatterReduction::Mul: v = a.mul(v, w); break;
+        case ScatterReduction::Max: v = std::isnan(w) || w > v ? w : v; break;
+        case ScatterReduction::Min: v = std::isnan(w) || w < v ? w : v; break;
+      }
+    }
+  }
+  bool exact() const override { return reduction_ != ScatterReduction::Add && reduction_ != ScatterReduction::Mul; }
+  std::vector<std::size_t> preparation_inputs() const override { return prep_; }
+};
+
 }  // namespace
 
 void register_data_select_ops(std::vector<OpRegistration>& r) {
@@ -96,6 +127,7 @@ void register_data_select_ops(std::vector<OpRegistration>& r) {
   r.push_back({"Trilu", make_trilu});
   r.push_back({"Pad", make_pad});
   r.push_back({"OneHot", make_one_hot});
+  r.push_back({"ScatterND", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<ScatterNd>(ctx); }});
 }
 
 }  // namespace fpaudit::ops

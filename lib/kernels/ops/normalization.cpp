@@ -3,6 +3,12 @@
 //                       binary64 and rounded into storage; y = x·scale + shift, one rounding
 //   LayerNormalization  mean, deviations, variance and 1/√(v+ε) in the accumulation format
 //                       (the chain's stand-in for stash_type); y = (d·r)·γ + β, one rounding
+//   InstanceNormalization, GroupNormalization   LayerNormalization's row per channel or group
+//   LRN                 s = Σ x² over the channel window (a dot product in A by the schedule),
+//                       t = round_A(s·alpha/size + bias) (alpha/size in binary64, one fma),
+//                       p = round_A(t^-beta) (Arithmetic::pow), y = round_S(x·p)
+//   LpNormalization     n = Σ|x| (p = 1) or round_A(√Σx²) (p = 2), sums in A by the schedule;
+//                       y = round_S(x / n)
 #include <cmath>
 
 #include "core/ops/normalization.h"
@@ -34,31 +40,98 @@ class BatchNormalization : public OpKernel, private BatchNormGeometry {
   }
 };
 
+/// One row of n elements normalised as LayerNormalization does; position j reads γ[gamma_at[j]]
+/// and (when beta is given) β[beta_at[j]]; d is scratch of n elements.
+void normalize_row(const Arithmetic& a, const double* x, double* y, std::int64_t n, double epsilon, const double* gamma,
+                   const std::int64_t* gamma_at, const double* beta, const std::int64_t* beta_at, std::vector<double>& d) {
+  constexpr Target acc = Target::Accumulator;
+  const auto count = static_cast<double>(n);
+  const double mean = a.div(a.sum(x, 1, n), count, acc);
+  for (std::int64_t j = 0; j < n; ++j) d[j] = a.sub(x[j], mean, acc);
+  const double variance = a.div(a.dot(d.data(), 1, d.data(), 1, n), count, acc);
+  const double r = a.unary(UnaryFn::Rsqrt, a.add(variance, epsilon, acc), acc);
+  for (std::int64_t j = 0; j < n; ++j) {
+    const double p = a.mul(d[j], r, acc);
+    const double g = gamma[gamma_at[j]];
+    y[j] = beta ? a.fma(p, g, beta[beta_at[j]]) : a.mul(p, g);
+  }
+}
+
 class LayerNormalization : public OpKernel, private LayerNormGeometry {
  public:
   explicit LayerNormalization(const OpContext& ctx) : LayerNormGeometry(ctx) {}
 
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
-    constexpr Target acc = Target::Accumulator;
     const double* x = in[0]->data.data();
     const double* gamma = in[1]->data.data();
     const double* beta = has_bias_ ? in[2]->data.data() : nullptr;
     double* y = out[0]->data.data();
-    const auto n = static_cast<double>(length_);
     std::vector<double> d(static_cast<std::size_t>(length_));
-    for (std::int64_t o = 0; o < outer_; ++o) {
-      const double* xo = x + o * length_;
-      double* yo = y + o * length_;
-      const double mean = a.div(a.sum(xo, 1, length_), n, acc);
-      for (std::int64_t j = 0; j < length_; ++j) d[j] = a.sub(xo[j], mean, acc);
-      const double variance = a.div(a.dot(d.data(), 1, d.data(), 1, length_), n, acc);
-      const double r = a.unary(UnaryFn::Rsqrt, a.add(variance, epsilon_, acc), acc);
-      for (std::int64_t j = 0; j < length_; ++j) {
-        const double p = a.mul(d[j], r, acc);
-        const double g = gamma[scale_at_[j]];
-        yo[j] = beta ? a.fma(p, g, beta[bias_at_[j]]) : a.mul(p, g);
-      }
+    for (std::int64_t o = 0; o < outer_; ++o)
+      normalize_row(a, x + o * length_, y + o * length_, length_, epsilon_, gamma, scale_at_.data(), beta, bias_at_.data(), d);
+  }
+};
+
+/// InstanceNormalization and GroupNormalization: LayerNormalization's rows over each group of
+/// channels (the whole of one channel for InstanceNormalization), with the scale and bias of the
+/// row's channel or group (GroupNormGeometry). ONNX defines both as this computation with the
+/// statistics in the input type (stash_type of opset 21 in float32 by default): here the chain's
+/// accumulation format, as for LayerNormalization.
+class GroupNormalization : public OpKernel, private GroupNormGeometry {
+ public:
+  GroupNormalization(const OpContext& ctx, bool instance) : GroupNormGeometry(ctx, instance) {}
+
+  void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    const double* x = in[0]->data.data();
+    const double *gamma = in[1]->data.data(), *beta = in[2]->data.data();
+    double* y = out[0]->data.data();
+    std::vector<double> d(static_cast<std::size_t>(length_));
+    std::vector<std::int64_t> at;
+    for (std::int64_t o = 0; o < rows_; ++o) {
+      scale_positions(o, at);
+      normalize_row(a, x + o * length_, y + o * length_, length_, epsilon_, gamma, at.data(), beta, at.data(), d);
     }
+  }
+};
+
+class Lrn : public OpKernel, private LrnGeometry {
+ public:
+  explicit Lrn(const OpContext& ctx) : LrnGeometry(ctx) {}
+  void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    constexpr Target acc = Target::Accumulator;
+    const double* x = in[0]->data.data();
+    double* y = out[0]->data.data();
+    for (std::int64_t n = 0; n < outer_; ++n)
+      for (std::int64_t c = 0; c < channels_; ++c)
+        for (std::int64_t i = 0; i < inner_; ++i) {
+          const std::int64_t at = (n * channels_ + c) * inner_ + i;
+          const double* w = x + (n * channels_ + first_[c]) * inner_ + i;
+          const double s = a.dot(w, inner_, w, inner_, count_[c]);
+          const double t = a.fma(scale_, s, bias_, acc);
+          y[at] = a.mul(x[at], a.pow(t, -beta_, acc));
+        }
+  }
+};
+
+class LpNormalization : public OpKernel, private LpNormGeometry {
+ public:
+  explicit LpNormalization(const OpContext& ctx) : LpNormGeometry(ctx) {}
+  void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    const double* x = in[0]->data.data();
+    double* y = out[0]->data.data();
+    std::vector<double> m(static_cast<std::size_t>(length_));
+    for (std::int64_t o = 0; o < outer_; ++o)
+      for (std::int64_t i = 0; i < inner_; ++i) {
+        const double* row = x + o * length_ * inner_ + i;
+        double norm = 0;
+        if (p_ == 1) {
+          for (std::int64_t j = 0; j < length_; ++j) m[static_cast<std::size_t>(j)] = std::fabs(row[j * inner_]);
+          norm = a.sum(m.data(), 1, length_);
+        } else {
+          norm = a.unary(UnaryFn::Sqrt, a.dot(row, inner_, row, inner_, length_), Target::Accumulator);
+        }
+        for (std::int64_t j = 0; j < length_; ++j) y[o * length_ * inner_ + i + j * inner_] = a.div(row[j * inner_], norm);
+      }
   }
 };
 
@@ -67,6 +140,10 @@ class LayerNormalization : public OpKernel, private LayerNormGeometry {
 void register_normalization_ops(std::vector<OpRegistration>& r) {
   r.push_back({"BatchNormalization", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<BatchNormalization>(ctx); }});
   r.push_back({"LayerNormalization", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<LayerNormalization>(ctx); }});
+  r.push_back({"InstanceNormalization", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<GroupNormalization>(ctx, true); }});
+  r.push_back({"GroupNormalization", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<GroupNormalization>(ctx, false); }});
+  r.push_back({"LRN", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<Lrn>(ctx); }});
+  r.push_back({"LpNormalization", [](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<LpNormalization>(ctx); }});
 }
 
 }  // namespace fpaudit::ops

@@ -30,6 +30,8 @@ void register_smooth_activation_ops(std::vector<OpRegistration>& r);
 void register_data_select_ops(std::vector<OpRegistration>& r);
 void register_loss_ops(std::vector<OpRegistration>& r);
 void register_scan_select_ops(std::vector<OpRegistration>& r);
+void register_einsum_ops(std::vector<OpRegistration>& r);
+void register_topk_ops(std::vector<OpRegistration>& r);
 
 /// One row of Softmax (log = false) or LogSoftmax along a strided axis: elements base + j·stride
 /// for j < length, computed as lib/kernels/ops/softmax.cpp's header says; d and e are scratch of

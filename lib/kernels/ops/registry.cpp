@@ -25,6 +25,8 @@ std::span<const OpRegistration> op_registry() {
     ops::register_data_select_ops(r);
     ops::register_loss_ops(r);
     ops::register_scan_select_ops(r);
+    ops::register_einsum_ops(r);
+    ops::register_topk_ops(r);
     return r;
   }();
   return registry;

@@ -1,8 +1,9 @@
-// Resize, modes nearest and linear (N-linear), with scales or sizes given as constants.
+// Resize, modes nearest, linear (N-linear) and cubic, with scales or sizes given as constants.
 // Everything that depends only on shapes is worked out at preparation in binary64: each output
 // coordinate is mapped back to an input coordinate (coordinate_transformation_mode), then to
 // one input element (nearest) or to the corners around it with their interpolation weights
-// (linear). Nearest is then a copy; linear is y = Σ_k c_k·x_k, a dot product in the
+// (linear) or to four neighbours per axis with the cubic convolution weights (cubic, 4^rank
+// terms). Nearest is then a copy; linear and cubic are y = Σ_k c_k·x_k, a dot product in the
 // accumulation format by the chain's schedule with the weights rounded into storage.
 //
 // Linear clamps the input coordinate into [0, in−1] first. That is what ONNX's edge padding
@@ -32,7 +33,7 @@ class Resize : public OpKernel, private ResizeGeometry {
       const std::int64_t first = start_[p], n = start_[p + 1] - first;
       if (n == 0) {
         y[p] = extrapolated;
-      } else if (!linear_) {
+      } else if (!interpolates_) {
         y[p] = x[source_[static_cast<std::size_t>(first)]];
       } else {
         for (std::int64_t k = 0; k < n; ++k) {
@@ -43,7 +44,7 @@ class Resize : public OpKernel, private ResizeGeometry {
       }
     }
   }
-  bool exact() const override { return !linear_; }
+  bool exact() const override { return !interpolates_; }
   std::vector<std::size_t> preparation_inputs() const override { return prep_; }
 };
 

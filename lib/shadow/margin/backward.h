@@ -62,9 +62,22 @@ class BackwardStep {
   /// Computes ConstantError for the input box [mid ± rad] of the first input (rad null: a point)
   /// and the chain's rounded constants (`rounded[i]` per node input, null for run-time ones).
   virtual void constant_error(const double*, const double*, std::span<const Tensor* const>, ConstantError&) const {}
+  /// For layers that compute every output as one sum of products with constants plus an optional
+  /// constant bias, unscaled (Gemm with α = β = 1, Conv), and every input x in the box [mid ± rad]:
+  /// per output, S ≥ Σ_j |Ŵ_ij|·|x_j|, Y ≥ |Σ_j Ŵ_ij·x_j + b̂_i| and B = |b̂_i| (0 without a bias),
+  /// rounded up, for the chain's rounded constants `rounded`. Returns the number of terms of each
+  /// sum, 0 for layers of any other form (theory/margin-bound-azuma.md).
+  struct AbsSums {
+    std::vector<double> S, Y, B;
+  };
+  virtual long abs_sums(const double*, const double*, std::span<const Tensor* const>, AbsSums&) const { return 0; }
   /// Adds an enclosure of gᵀJ̃ to in[i] for every runtime input i (null for constants and
   /// absent inputs; those are never propagated to). `boxes[i]` encloses input i's trajectories.
   virtual void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const = 0;
+  /// Layers with several outputs (Split): whether the step takes them all, and the same as
+  /// apply() with one cotangent per output (null where the output does not reach c).
+  virtual bool multiple_outputs() const { return false; }
+  virtual void apply_outputs(std::span<const TrajectoryBox>, std::span<const Cotangent* const>, std::span<Cotangent* const>) const {}
 };
 
 using BackwardFactory = std::function<std::unique_ptr<BackwardStep>(const OpContext&)>;

@@ -173,6 +173,50 @@ class UnaryBackward : public BackwardStep {
   UnaryFn f_;
 };
 
+/// GELU'(x) = Φ(x) + x·φ(x) over the interval x, by interval arithmetic: Φ(x) = ½(1 + erf(x/√2))
+/// with erf increasing, φ(x) = exp(−x²/2)/√(2π) with exp increasing; libm values outward by
+/// 2^-49 (theory/margin-bound-nonlinear.md §2), the constants as one-ulp intervals.
+Interval gelu_slope(Interval x) {
+  const Interval inv_sqrt2{bounds::down(0.7071067811865476), bounds::up(0.7071067811865476)};
+  const Interval inv_sqrt2pi{bounds::down(0.3989422804014327), bounds::up(0.3989422804014327)};
+  const Interval a = x * inv_sqrt2;
+  const Interval erf{bounds::max_num(-1.0, bounds::down_libm(std::erf(a.lo))), bounds::min_num(1.0, bounds::up_libm(std::erf(a.hi)))};
+  const Interval cdf = (Interval::point(1.0) + erf) * Interval::point(0.5);
+  // x²/2 over x: from the mignitude to the magnitude (exact halving, rounded squares).
+  const double mig = x.mignitude(), mag = x.magnitude();
+  const double sq_lo = bounds::down(mig * mig) * 0.5, sq_hi = bounds::up(mag * mag) * 0.5;
+  const Interval density = Interval{bounds::max_num(0.0, bounds::down_libm(std::exp(-sq_hi))), bounds::min_num(1.0, bounds::up_libm(std::exp(-sq_lo)))} * inv_sqrt2pi;
+  return cdf + x * density;
+}
+
+/// GELU (approximate = "none") as one operator: GELU''(x) = φ(x)(2 − x²), so GELU' increases on
+/// [−√2, √2] and decreases outside; its range over [lo, hi] is the hull of its values at the ends
+/// and at ±√2 where they lie inside. By the integral form (Lemma 0) the secant slope lies in it.
+class GeluBackward : public BackwardStep {
+ public:
+  void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const override {
+    if (!in[0]) return;
+    const TrajectoryBox& b = boxes[0];
+    const Interval root2{bounds::down(1.4142135623730951), bounds::up(1.4142135623730951)};
+    const long n = static_cast<long>(out.mid.size());
+    for (long i = 0; i < n; ++i) {
+      if (out.mid[static_cast<std::size_t>(i)] == 0 && out.rad[static_cast<std::size_t>(i)] == 0) continue;
+      const double lo = b.lo[i], hi = b.hi[i];
+      Interval s = kWhole;
+      if (lo <= hi && std::isfinite(lo) && std::isfinite(hi)) {
+        const Interval a = gelu_slope(Interval::point(lo)), c = gelu_slope(Interval::point(hi));
+        s = {bounds::min_num(a.lo, c.lo), bounds::max_num(a.hi, c.hi)};
+        for (const Interval k : {root2, Interval{-root2.hi, -root2.lo}})
+          if (lo <= k.hi && hi >= k.lo) {
+            const Interval e = gelu_slope(k);
+            s = {bounds::min_num(s.lo, e.lo), bounds::max_num(s.hi, e.hi)};
+          }
+      }
+      add_scaled(out, i, s.lo, s.hi, *in[0], i, 1);
+    }
+  }
+};
+
 /// ReduceMean (mean = true) and ReduceSum: output o is Σ_j x[bases[o] + terms[j]] (÷ n).
 class ReduceBackward : public BackwardStep {
  public:
@@ -223,6 +267,12 @@ std::unique_ptr<BackwardStep> make_unary_backward(const OpContext& ctx) {
                     : t == "Neg" ? UnaryFn::Neg
                                  : UnaryFn::HardSwish;
   return std::make_unique<UnaryBackward>(f);
+}
+
+std::unique_ptr<BackwardStep> make_gelu_backward(const OpContext& ctx) {
+  // The tanh approximation has another derivative; no step (nothing is guessed).
+  if (!first_runtime(ctx) || ctx.node.attr_string("approximate", "none") != "none") return nullptr;
+  return std::make_unique<GeluBackward>();
 }
 
 std::unique_ptr<BackwardStep> make_reduce_backward(const OpContext& ctx) {

@@ -3,8 +3,10 @@
 // exact network's constants (the model's values, exact in binary64), so gᵀJ is one transposed
 // product; its binary64 rounding is bounded by γ_n(2^-53)·Σ|w||mid| (theory/margin-bound.md §3).
 #include <cmath>
+#include <optional>
 
 #include "bounds/interval.h"
+#include "core/ops/conv.h"
 #include "core/ops/window.h"
 #include "shadow/margin/backward.h"
 #include "shadow/margin/column_product.h"
@@ -47,6 +49,18 @@ struct TransposedProduct {
     in.reached = true;
   }
 };
+
+/// One output of BackwardStep::abs_sums from the binary64 sums over its n terms at the box's
+/// midpoint (Σ w·mid, Σ |w·mid|) and radius (Σ |w|·rad) and its bias b: every x in the box has
+/// Σ|w||x| ≤ Σ|w·mid| + Σ|w|·rad and |Σ w·x + b| ≤ |Σ w·mid + b| + Σ|w|·rad, each sum's own
+/// binary64 rounding bounded as in Lemma 3 of theory/margin-bound.md.
+void linear_sums(long n, double sig, double abs_mid, double spread, double b, BackwardStep::AbsSums& r, std::size_t o) {
+  const double rounding = dot_rounding(n + 2, abs_mid + std::fabs(b));
+  const double spread_up = spread * bounds::safety(2 * n);
+  r.S[o] = bounds::nan_to_inf(inflate(abs_mid * bounds::safety(2 * n) + spread_up));
+  r.Y[o] = bounds::nan_to_inf(inflate(std::fabs(sig + b) + spread_up + rounding));
+  r.B[o] = std::fabs(b);
+}
 
 /// Y = alpha·A'·B' + beta·C with A runtime, B constant (A' = Aᵀ when transA, likewise B).
 class GemmBackward : public BackwardStep {
@@ -141,6 +155,31 @@ class GemmBackward : public BackwardStep {
       }
   }
 
+  long abs_sums(const double* mid, const double* rad, std::span<const Tensor* const> rounded, AbsSums& r) const override {
+    // The kernel's plain epilogue (y = round(ŝ + c) per feature) only: what Gemm::simple() takes.
+    const bool per_feature = c_ && element_count(c_shape_) == n_ && (c_shape_.size() == 1 || (c_shape_.size() == 2 && c_shape_[0] == 1));
+    if (alpha_ != 1 || (c_ && (beta_ != 1 || !per_feature))) return 0;
+    const std::vector<double>& bh = rounded[1]->data;
+    r.S.assign(static_cast<std::size_t>(m_ * n_), 0.0);
+    r.Y.assign(r.S.size(), 0.0);
+    r.B.assign(r.S.size(), 0.0);
+    for (long m = 0; m < m_; ++m)
+      for (long n = 0; n < n_; ++n) {
+        double sig = 0, abs_mid = 0, spread = 0;
+        for (long k = 0; k < k_; ++k) {
+          const double w = bh[static_cast<std::size_t>(trans_b_ ? n * k_ + k : k * n_ + n)];
+          const long ia = trans_a_ ? k * m_ + m : m * k_ + k;
+          sig += w * mid[ia];
+          abs_mid += std::fabs(w * mid[ia]);
+          spread += std::fabs(w) * rad[ia];
+        }
+        const std::size_t o = static_cast<std::size_t>(m * n_ + n);
+        const double b = c_ && rounded.size() > 2 && rounded[2] ? rounded[2]->data[c_index(m, n)] : 0.0;
+        linear_sums(k_, sig, abs_mid, spread, b, r, o);
+      }
+    return k_;
+  }
+
  private:
   /// C's element for output (m, n) under unidirectional broadcasting.
   std::size_t c_index(long m, long n) const {
@@ -159,23 +198,32 @@ class GemmBackward : public BackwardStep {
 };
 
 /// Conv with constant weights W [M, C/group, taps...]: gx[c, s] += Σ W[m, c', t]·gy[m, p] over
-/// the taps t of output p that read input s.
+/// the taps t of output p that read input s. ConvTranspose is the same step on its equivalent
+/// Conv (lib/core/ops/conv.h: the zero-upsampled input, the transposed and flipped kernel), whose
+/// tap table and weight matrix its kernel and bound rule use too; the upsampling zeros are
+/// padding taps, which are never propagated to.
 class ConvBackward : public BackwardStep {
  public:
-  explicit ConvBackward(const OpContext& ctx) : w_(ctx.const_inputs[1]), bias_(ctx.has_input(2) ? ctx.const_inputs[2] : nullptr) {
-    const Shape& ws = ctx.input_shapes[1];
-    const std::vector<std::int64_t> kernel(ws.begin() + 2, ws.end());
-    const ops::Window win = ops::read_conv_window(ctx, kernel);
-    taps_table_ = ops::forward_taps(ctx, win);
-    taps_ = win.taps();
-    in_plane_ = win.in_plane();
-    out_plane_ = win.out_plane();
-    const Shape& x = ctx.input_shapes[0];
-    batch_ = x[0];
-    channels_ = x[1];
-    out_channels_ = ws[0];
-    groups_ = ctx.node.attr_int("group", 1);
-    for (double v : w_->values) abs_w_.push_back(std::fabs(v));
+  ConvBackward(const OpContext& ctx, bool transposed) : bias_(ctx.has_input(2) ? ctx.const_inputs[2] : nullptr) {
+    const ops::GroupedConvolution* conv = nullptr;
+    if (transposed) {
+      transposed_.emplace(ctx);
+      conv = &transposed_->conv_;
+      w_ = transposed_->rearranged(ctx.const_inputs[1]->values);
+    } else {
+      forward_.emplace(ctx);
+      conv = &forward_->conv_;
+      w_ = ctx.const_inputs[1]->values;
+    }
+    taps_table_ = conv->table_;
+    taps_ = conv->taps_;
+    in_plane_ = conv->in_plane_;
+    out_plane_ = conv->out_plane_;
+    batch_ = conv->batch_;
+    channels_ = conv->channels_;
+    groups_ = conv->groups_;
+    out_channels_ = conv->group_outputs_ * conv->groups_;
+    for (double v : w_) abs_w_.push_back(std::fabs(v));
     // Per group and column k = (c, tap): Σ_m |W[m, k]| over the group's output channels,
     // rounded up (every term nonnegative).
     const long cg = channels_ / groups_, mg = out_channels_ / groups_, rows = cg * taps_;
@@ -212,7 +260,7 @@ class ConvBackward : public BackwardStep {
         }
         // The group's rows of W and G, shifted so that m indexes them as in the whole tensors.
         const long y_base = b * out_channels_ * out_plane_;
-        const ColumnProduct product{w_->values.data(), abs_w_.data(), out.mid.data() + y_base, out.rad.data() + y_base,
+        const ColumnProduct product{w_.data(), abs_w_.data(), out.mid.data() + y_base, out.rad.data() + y_base,
                                     group * mg, (group + 1) * mg, rows, out_plane_};
         add_column_product(product, col_mid.data(), col_rad.data());
         for (long k = 0; k < rows; ++k) {
@@ -239,8 +287,8 @@ class ConvBackward : public BackwardStep {
   /// the weights' rounding (exact differences, as for Gemm), summed in binary64.
   void constant_error(const double* x, const double* xr, std::span<const Tensor* const> rounded, ConstantError& e) const override {
     const long cg = channels_ / groups_, mg = out_channels_ / groups_, rows = cg * taps_;
-    const std::vector<double>& wh = rounded[1]->data;
-    const std::vector<double>& w = w_->values;
+    const std::vector<double>& wh = matrix(rounded[1]->data);
+    const std::vector<double>& w = w_;
     thread_local std::vector<double> dw, s, abs, spread;
     dw.resize(w.size());
     for (std::size_t i = 0; i < w.size(); ++i) dw[i] = wh[i] - w[i];
@@ -278,8 +326,52 @@ class ConvBackward : public BackwardStep {
       }
   }
 
+  long abs_sums(const double* mid, const double* rad, std::span<const Tensor* const> rounded, AbsSums& r) const override {
+    const long cg = channels_ / groups_, mg = out_channels_ / groups_, rows = cg * taps_;
+    const std::vector<double>& wh = matrix(rounded[1]->data);
+    const std::size_t plane = static_cast<std::size_t>(out_plane_);
+    r.S.assign(static_cast<std::size_t>(batch_ * out_channels_) * plane, 0.0);
+    r.Y.assign(r.S.size(), 0.0);
+    r.B.assign(r.S.size(), 0.0);
+    thread_local std::vector<double> sig, abs_mid, spread;
+    for (long b = 0; b < batch_; ++b)
+      for (long m = 0; m < out_channels_; ++m) {
+        const long group = m / mg;
+        sig.assign(plane, 0.0);
+        abs_mid.assign(plane, 0.0);
+        spread.assign(plane, 0.0);
+        for (long k = 0; k < rows; ++k) {
+          const double w = wh[static_cast<std::size_t>(m * rows + k)], aw = std::fabs(w);
+          if (w == 0) continue;
+          const long c = k / taps_, tap = k % taps_;
+          const long x_base = (b * channels_ + group * cg + c) * in_plane_;
+          const std::int32_t* row = taps_table_.data() + tap * out_plane_;
+          for (long p = 0; p < out_plane_; ++p) {
+            if (row[p] == ops::kPadding) continue;
+            const double v = w * mid[x_base + row[p]];
+            sig[static_cast<std::size_t>(p)] += v;
+            abs_mid[static_cast<std::size_t>(p)] += std::fabs(v);
+            spread[static_cast<std::size_t>(p)] += aw * rad[x_base + row[p]];
+          }
+        }
+        const double bias = bias_ && rounded.size() > 2 && rounded[2] ? rounded[2]->data[static_cast<std::size_t>(m)] : 0.0;
+        for (std::size_t p = 0; p < plane; ++p)
+          linear_sums(rows, sig[p], abs_mid[p], spread[p], bias, r, static_cast<std::size_t>(b * out_channels_ + m) * plane + p);
+      }
+    return rows;
+  }
+
  private:
-  const Constant* w_;
+  /// The chain's rounded weights as the M×K matrix of the (equivalent) Conv.
+  const std::vector<double>& matrix(const std::vector<double>& w) const {
+    if (!transposed_) return w;
+    thread_local std::vector<double> m;
+    m = transposed_->rearranged(w);
+    return m;
+  }
+  std::optional<ops::ConvGeometry> forward_;
+  std::optional<ops::ConvTransposeGeometry> transposed_;
+  std::vector<double> w_;  ///< the exact weights as the M×K matrix
   const Constant* bias_;
   std::vector<double> abs_w_;
   std::vector<double> group_colsum_;  ///< [group, k]: Σ_m |W[m, k]|, rounded up
@@ -341,7 +433,12 @@ std::unique_ptr<BackwardStep> make_gemm_backward(const OpContext& ctx) {
 
 std::unique_ptr<BackwardStep> make_conv_backward(const OpContext& ctx) {
   if (ctx.const_inputs.at(0) || !constants_at(ctx, {1}) || (ctx.has_input(2) && !ctx.const_inputs[2])) return nullptr;
-  return std::make_unique<ConvBackward>(ctx);
+  return std::make_unique<ConvBackward>(ctx, false);
+}
+
+std::unique_ptr<BackwardStep> make_conv_transpose_backward(const OpContext& ctx) {
+  if (ctx.const_inputs.at(0) || !constants_at(ctx, {1}) || (ctx.has_input(2) && !ctx.const_inputs[2])) return nullptr;
+  return std::make_unique<ConvBackward>(ctx, true);
 }
 
 std::unique_ptr<BackwardStep> make_batch_norm_backward(const OpContext& ctx) {

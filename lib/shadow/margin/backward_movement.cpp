@@ -1,5 +1,5 @@
 // Backward step of the operators that only move values: Transpose, Gather (constant indices),
-// Slice, Concat, Expand, Tile, DepthToSpace, SpaceToDepth. Each output element is one input
+// Slice, Concat, Expand, Tile, DepthToSpace, SpaceToDepth, Split (one map per output). Each output element is one input
 // element, so the Jacobian is a 0/1 selection and gᵀJ adds every output's cotangent to its
 // source (theory/margin-bound-nonlinear.md §4).
 //
@@ -24,23 +24,31 @@ struct Source {
 
 class MovementBackward : public BackwardStep {
  public:
-  explicit MovementBackward(std::vector<Source> map) : map_(std::move(map)) {}
+  explicit MovementBackward(std::vector<std::vector<Source>> maps) : maps_(std::move(maps)) {}
   void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
-    for (std::size_t o = 0; o < map_.size(); ++o) {
-      const Source& s = map_[o];
+    add(maps_[0], out, in);
+  }
+  bool multiple_outputs() const override { return true; }
+  void apply_outputs(std::span<const TrajectoryBox>, std::span<const Cotangent* const> outs, std::span<Cotangent* const> in) const override {
+    for (std::size_t k = 0; k < outs.size() && k < maps_.size(); ++k)
+      if (outs[k]) add(maps_[k], *outs[k], in);
+  }
+
+ private:
+  static void add(const std::vector<Source>& map, const Cotangent& out, std::span<Cotangent* const> in) {
+    for (std::size_t o = 0; o < map.size(); ++o) {
+      const Source& s = map[o];
       if (s.input < 0 || !in[static_cast<std::size_t>(s.input)]) continue;
       add_exact(out, static_cast<long>(o), *in[static_cast<std::size_t>(s.input)], static_cast<long>(s.index));
     }
   }
-
- private:
-  std::vector<Source> map_;
+  std::vector<std::vector<Source>> maps_;  ///< per output
 };
 
 }  // namespace
 
 std::unique_ptr<BackwardStep> make_movement_backward(const OpContext& ctx) {
-  if (ctx.output_shapes.size() != 1) return nullptr;
+  if (ctx.output_shapes.empty()) return nullptr;
   const std::unique_ptr<OpKernel> kernel = make_op_kernel(ctx);
   if (!kernel->exact()) return nullptr;
   const std::vector<std::size_t> prep = kernel->preparation_inputs();
@@ -61,18 +69,23 @@ std::unique_ptr<BackwardStep> make_movement_backward(const OpContext& ctx) {
       for (std::size_t i = 0; i < t.data.size(); ++i) t.data[i] = static_cast<double>(k) * kInputStride + static_cast<double>(i) + 1;
     in_ptrs.push_back(&t);
   }
-  Tensor out(ctx.output_shapes[0]);
-  Tensor* out_ptr = &out;
+  std::vector<Tensor> outs;
+  for (const Shape& shape : ctx.output_shapes) outs.emplace_back(shape);
+  std::vector<Tensor*> out_ptrs;
+  for (Tensor& t : outs) out_ptrs.push_back(&t);
   static const ExactArithmetic exact;
-  kernel->run(exact, in_ptrs, std::span<Tensor* const>(&out_ptr, 1));
-  std::vector<Source> map(out.data.size());
-  for (std::size_t o = 0; o < out.data.size(); ++o) {
-    const double v = out.data[o];
-    if (v == 0) continue;
-    const auto code = static_cast<std::int64_t>(v) - 1;
-    map[o] = {static_cast<int>(code / static_cast<std::int64_t>(kInputStride)), code % static_cast<std::int64_t>(kInputStride)};
+  kernel->run(exact, in_ptrs, out_ptrs);
+  std::vector<std::vector<Source>> maps;
+  for (const Tensor& out : outs) {
+    std::vector<Source>& map = maps.emplace_back(out.data.size());
+    for (std::size_t o = 0; o < out.data.size(); ++o) {
+      const double v = out.data[o];
+      if (v == 0) continue;
+      const auto code = static_cast<std::int64_t>(v) - 1;
+      map[o] = {static_cast<int>(code / static_cast<std::int64_t>(kInputStride)), code % static_cast<std::int64_t>(kInputStride)};
+    }
   }
-  return std::make_unique<MovementBackward>(std::move(map));
+  return std::make_unique<MovementBackward>(std::move(maps));
 }
 
 }  // namespace fpaudit::margin

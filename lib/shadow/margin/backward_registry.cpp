@@ -9,6 +9,7 @@ namespace fpaudit::margin {
 
 std::unique_ptr<BackwardStep> make_gemm_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_conv_backward(const OpContext& ctx);
+std::unique_ptr<BackwardStep> make_conv_transpose_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_batch_norm_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_relu_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_max_pool_backward(const OpContext& ctx);
@@ -16,6 +17,7 @@ std::unique_ptr<BackwardStep> make_average_pool_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_copy_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_binary_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_unary_backward(const OpContext& ctx);
+std::unique_ptr<BackwardStep> make_gelu_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_reduce_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_movement_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_matmul_backward(const OpContext& ctx);
@@ -24,9 +26,10 @@ std::unique_ptr<BackwardStep> make_layer_norm_backward(const OpContext& ctx);
 std::unique_ptr<BackwardStep> make_hard_sigmoid_backward(const OpContext& ctx);
 
 std::span<const BackwardRegistration> backward_registry() {
-  static const std::array<BackwardRegistration, 41> table{{
+  static const std::array<BackwardRegistration, 44> table{{
       {"Gemm", make_gemm_backward},
       {"Conv", make_conv_backward},
+      {"ConvTranspose", make_conv_transpose_backward},
       {"BatchNormalization", make_batch_norm_backward},
       {"Relu", make_relu_backward},
       {"LeakyRelu", make_relu_backward},
@@ -52,6 +55,7 @@ std::span<const BackwardRegistration> backward_registry() {
       {"Reciprocal", make_unary_backward},
       {"Neg", make_unary_backward},
       {"HardSwish", make_unary_backward},
+      {"Gelu", make_gelu_backward},
       {"ReduceMean", make_reduce_backward},
       {"ReduceSum", make_reduce_backward},
       {"Transpose", make_movement_backward},
@@ -62,6 +66,7 @@ std::span<const BackwardRegistration> backward_registry() {
       {"Tile", make_movement_backward},
       {"DepthToSpace", make_movement_backward},
       {"SpaceToDepth", make_movement_backward},
+      {"Split", make_movement_backward},
       {"MatMul", make_matmul_backward},
       {"Softmax", make_softmax_backward},
       {"LayerNormalization", make_layer_norm_backward},

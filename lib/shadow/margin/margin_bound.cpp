@@ -1,5 +1,6 @@
 #include "shadow/margin/margin_bound.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -58,13 +59,39 @@ double signed_known(const Cotangent& g, const std::vector<double>& d, const std:
   return bounds::nan_to_inf(inflate(std::fabs(sum) + dot_rounding(n, abs) + rest * bounds::safety(4 * n + 4)));
 }
 
+/// One flagged layer's share of the Azuma form (theory/margin-bound-azuma.md, Theorem 1): for
+/// g = mid + ρ, |ρ| ≤ rad, and the layer's rounding error e' = Σ_m (δ_m z_m + ε_m),
+///   g·e' = Σ_i mid_i·Σ_m δ_m z_m  (into the martingale: variance proxy Σ mid_i²·q_i)
+///        + Σ_i mid_i·Σ_m ε_m      (≤ Σ |mid_i|·h_i)
+///        + ρ·e'                   (≤ Σ rad_i·ℓ'_i, ℓ' the layer's local bound on e').
+struct AzumaPart {
+  double variance = 0, rest = 0;
+};
+AzumaPart azuma_part(const Cotangent& g, const std::vector<double>& l, const std::vector<double>& q, const std::vector<double>& h) {
+  double v = 0, r = 0;
+  const long n = static_cast<long>(l.size());
+  for (long i = 0; i < n; ++i) {
+    const std::size_t k = static_cast<std::size_t>(i);
+    const double m = g.mid[k], rad = g.rad[k];
+    if (m == 0 && rad == 0) continue;
+    v += m * m * q[k];
+    r += std::fabs(m) * h[k] + rad * l[k];
+  }
+  return {bounds::nan_to_inf(v * bounds::safety(3 * n + 3)), bounds::nan_to_inf(r * bounds::safety(3 * n + 3))};
+}
+
+/// a + x rounded up; exactly x when a is 0 (a layer's first output: the same bits as before
+/// layers could have several).
+double add_up(double a, double x) { return a == 0 ? x : bounds::up(a + x); }
+
 }  // namespace
 
 MarginPlan::MarginPlan(const Plan& plan) : plan_(&plan) {
   for (const PlannedLayer& layer : plan.layers()) {
     std::unique_ptr<BackwardStep> s;
     try {
-      s = layer.outputs.size() == 1 ? prepare(plan.graph(), *layer.node) : nullptr;
+      s = prepare(plan.graph(), *layer.node);
+      if (s && layer.outputs.size() != 1 && !s->multiple_outputs()) s = nullptr;
     } catch (const std::exception&) {
       s = nullptr;
     }
@@ -90,27 +117,51 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
   b.layer_det.assign(layers.size(), 0.0);
   b.layer_prob.assign(layers.size(), 0.0);
   if (terms.observed_chain) b.layer_observed.assign(layers.size(), 0.0);
+  // The Azuma form: Σ mid²·q under the square root, the rest (radius, signed constants, underflow,
+  // the layers outside the event) added per layer.
+  const bool azuma = terms.azuma_q != nullptr;
+  std::vector<double> layer_azuma(azuma ? layers.size() : 0, 0.0);
+  double variance = 0;
   std::vector<TrajectoryBox> boxes;
   std::vector<Cotangent*> ins;
+  std::vector<const Cotangent*> outs;
   for (std::size_t l = layers.size(); l-- > 0;) {
     const PlannedLayer& layer = layers[l];
-    const int o = layer.outputs[0];
-    const Cotangent& g = w.g[static_cast<std::size_t>(o)];
-    if (!g.reached) continue;
-    const Weighted wl = weighted(g, terms.local_det->value(o).data, terms.local_prob->value(o).data);
-    b.layer_det[l] = wl.det;
-    b.layer_prob[l] = wl.prob;
-    if (terms.known && mp.step(l).has_constant_error()) {
-      const double k = signed_known(g, terms.known->value(o).data, terms.known_spread->value(o).data);
-      b.layer_det[l] = bounds::up(b.layer_det[l] + k);
-      b.layer_prob[l] = bounds::up(b.layer_prob[l] + k);
-    }
-    if (terms.observed_chain) {
-      const std::vector<double>& yc = terms.observed_chain->value(o).data;
-      const std::vector<double>& yr = terms.observed_ref->value(o).data;
-      double s = 0;
-      for (std::size_t i = 0; i < yc.size(); ++i) s += g.mid[i] * (yc[i] - yr[i]);
-      b.layer_observed[l] = s;
+    // Every output that reaches c adds its terms (several only for Split-like layers, whose
+    // step takes all of them); a layer none of whose outputs reaches c is skipped.
+    outs.clear();
+    for (int o : layer.outputs) outs.push_back(o >= 0 && w.g[static_cast<std::size_t>(o)].reached ? &w.g[static_cast<std::size_t>(o)] : nullptr);
+    if (std::none_of(outs.begin(), outs.end(), [](const Cotangent* c) { return c != nullptr; })) continue;
+    for (std::size_t k = 0; k < outs.size(); ++k) {
+      if (!outs[k]) continue;
+      const int o = layer.outputs[k];
+      const Cotangent& g = *outs[k];
+      const Weighted wl = weighted(g, terms.local_det->value(o).data, terms.local_prob->value(o).data);
+      double det = wl.det, prob = wl.prob;
+      double known = 0;
+      if (terms.known && mp.step(l).has_constant_error()) {
+        known = signed_known(g, terms.known->value(o).data, terms.known_spread->value(o).data);
+        det = bounds::up(det + known);
+        prob = bounds::up(prob + known);
+      }
+      b.layer_det[l] = add_up(b.layer_det[l], det);
+      b.layer_prob[l] = add_up(b.layer_prob[l], prob);
+      if (azuma) {
+        double a = prob;
+        if ((*terms.azuma_layer)[l]) {
+          const AzumaPart p = azuma_part(g, terms.local_prob->value(o).data, terms.azuma_q->value(o).data, terms.azuma_h->value(o).data);
+          variance = bounds::up(variance + p.variance);
+          a = bounds::up(p.rest + known);
+        }
+        layer_azuma[l] = add_up(layer_azuma[l], a);
+      }
+      if (terms.observed_chain) {
+        const std::vector<double>& yc = terms.observed_chain->value(o).data;
+        const std::vector<double>& yr = terms.observed_ref->value(o).data;
+        double s = 0;
+        for (std::size_t i = 0; i < yc.size(); ++i) s += g.mid[i] * (yc[i] - yr[i]);
+        b.layer_observed[l] += s;
+      }
     }
     boxes.clear();
     ins.clear();
@@ -119,7 +170,10 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
       boxes.push_back(runtime ? TrajectoryBox{terms.box_lo->value(s).data.data(), terms.box_hi->value(s).data.data()} : TrajectoryBox{});
       ins.push_back(runtime ? &w.g[static_cast<std::size_t>(s)] : nullptr);
     }
-    mp.step(l).apply(boxes, g, ins);
+    if (outs.size() == 1)
+      mp.step(l).apply(boxes, *outs[0], ins);
+    else
+      mp.step(l).apply_outputs(boxes, outs, ins);
   }
 
   // The input's rounding is known with its sign: |Σ g·e_0| ≤ |Σ mid·e_0| + Σ rad·|e_0|, plus the
@@ -145,6 +199,13 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
   }
   b.det = bounds::nan_to_inf(det * bounds::safety(n_terms));
   b.prob = bounds::nan_to_inf(prob * bounds::safety(n_terms));
+  if (azuma) {
+    // One Azuma–Hoeffding event: |Σ X_m| ≤ λ·√(Σ c_m²) with probability ≥ 1 − 2·exp(−λ²/2).
+    double a = bounds::up(terms.azuma_lambda * bounds::up(std::sqrt(variance)));
+    a += b.input;
+    for (double x : layer_azuma) a += x;
+    b.azuma = bounds::nan_to_inf(a * bounds::safety(n_terms + 1));
+  }
   return b;
 }
 

@@ -13,6 +13,7 @@
 // One MarginPlan per model (read-only, shared by threads); one MarginWorkspace per thread.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -51,11 +52,21 @@ struct MarginTerms {
   /// spread; ℓ_k of those layers must then leave the constants' rounding out.
   const Activations* known = nullptr;
   const Activations* known_spread = nullptr;
+  /// Optional (theory/margin-bound-azuma.md): for the layers flagged in azuma_layer, q and h of
+  /// azuma.h at their outputs; their rounding errors then enter one Azuma–Hoeffding event with
+  /// parameter azuma_lambda (MarginBound::azuma), the other layers their probabilistic ℓ_k. The
+  /// cotangents must not depend on the chain's roundings (a-priori boxes only), and local_prob of
+  /// the flagged layers must be their rounding alone (`known` given).
+  const Activations* azuma_q = nullptr;
+  const Activations* azuma_h = nullptr;
+  const std::vector<char>* azuma_layer = nullptr;
+  double azuma_lambda = 0;
 };
 
 struct MarginBound {
   double det = 0, prob = 0;        ///< bounds on |c·(ẑ − z̄)|, rounded up
   double input = 0;                ///< the input rounding's part (in both)
+  double azuma = INFINITY;         ///< the Azuma–Hoeffding form of `prob` (when asked for), rounded up
   std::vector<double> layer_det;   ///< per layer: ⟨|G_k|, ℓ_k⟩ deterministic
   std::vector<double> layer_prob;  ///< per layer: probabilistic
   std::vector<double> layer_observed;  ///< per layer: ⟨mid_k, observed local error⟩ (when given)
