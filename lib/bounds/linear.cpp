@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "bounds/matmul_sums.h"
 #include "bounds/sums.h"
 
 namespace fpaudit::bounds {
@@ -67,21 +68,6 @@ template <bool kProb>
   }
 }
 
-/// add_row_term with B's magnitudes max(|lo|, |hi|) already taken (`bmag`): the same values,
-/// the same operations on them in the same order.
-template <bool kProb>
-[[gnu::always_inline]] inline void add_row_term_mag(const double* __restrict bmag, const double* __restrict bed,
-                                                    const double* __restrict bep, double* __restrict S,
-                                                    double* __restrict Ed, double* __restrict Ep, double am, double ead,
-                                                    double eap, long N) {
-  for (long n = 0; n < N; ++n) {
-    const double bm = bmag[n];
-    S[n] += am * bm;
-    Ed[n] += am * bed[n] + ead * (bm + bed[n]);
-    if constexpr (kProb) Ep[n] += am * bep[n] + eap * (bm + bep[n]);
-  }
-}
-
 }  // namespace
 
 // Compiled for AVX2 as well as for any x86-64, picked at run time: the bound passes cost about
@@ -106,6 +92,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
   // reference's own bounds, either pass of the a-priori certificate): then the third sum is the
   // second, operation for operation, and is copied rather than computed.
   const bool same_err = A.err == A.err_prob && B.err == B.err_prob;
+  const SumConstants constants = sum_error_constants(m, g.K, lambda);  // once, not per output
   // The epilogue of output row mm from its three sums: the sum's error, the bias, the rounding.
   auto finish_row = [&](long mm, const double* row_S, const double* row_Ed, const double* row_Ep) {
     for (long n = 0; n < g.N; ++n) {
@@ -123,7 +110,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
         // ExactArithmetic: the bias is inside the exact dot product, rounded once with it.
         sum.det = sum.prob = m.storage.error(up(Sn + cmag));
       } else {
-        sum = sum_error(m, g.K, Sn, lambda);
+        sum = sum_error(m, g.K, constants, Sn);
         e = epilogue(m, g, sum, cmag);
       }
       const double cscale = g.scaled ? std::fabs(g.beta) : 1.0;
@@ -135,59 +122,43 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
     }
   };
 
-  // B(k, n) contiguous in n (every Conv's unrolled input, the ViT's MatMuls): whole output rows
-  // accumulate term by term, kRows rows at a time so that each row of B is read once per block
-  // rather than once per row (the three B arrays of a Conv do not fit in cache). Each element
-  // still takes its terms in the order k = 0, 1, ..., so the bits are those of one row at a time.
-  //
-  // B's magnitudes max(|lo|, |hi|) are taken once per call rather than once per row block, and
-  // the columns are cut into tiles of kTile so that a block's partial sums stay in the L1 cache
-  // while its terms stream by: for each tile, k = 0, 1, ... in order, so every element still
-  // takes its terms in the same order (the same bits as one row and one column at a time).
+  // B(k, n) contiguous in n (every Conv's unrolled input, the ViT's MatMuls): a block of output
+  // rows at a time, held in registers while k runs (bounds/matmul_sums.h), so that B is read
+  // once per block rather than once per row (the three B arrays of a Conv do not fit in cache).
+  // Each element still takes its terms in the order k = 0, 1, ..., so the bits are those of one
+  // row and one column at a time. B's magnitudes max(|lo|, |hi|) are taken once per call.
   if (g.B.stride_i != 1 && g.B.stride_j == 1) {
-    constexpr long kRows = 4, kTile = 128;
+    const long kRows = row_block_height();
     thread_local std::vector<double> bmag_scratch, a_scratch;
     bmag_scratch.resize(static_cast<std::size_t>(g.K * g.N));
     double* bmag = bmag_scratch.data();
-    for (long k = 0; k < g.K; ++k) {
-      const long base = g.B.at(k, 0);
-      for (long n = 0; n < g.N; ++n) {
-        const double bl = std::fabs(blo[base + n]), bh = std::fabs(bhi[base + n]);
-        bmag[k * g.N + n] = std::max(bh, bl);
-      }
-    }
-    // A block's magnitudes and error bounds, [r][k], read once per block rather than per tile.
+    // With every B term finite (sums included), an all-zero row of A adds exactly +0, which the
+    // kernel may add rather than skip (matmul_sums.cpp).
+    const long b0 = g.B.at(0, 0);
+    const bool finite = b_magnitudes(blo + b0, bhi + b0, bed + b0, bep + b0, g.B.stride_i, g.K, g.N, bmag);
+    // A block's magnitudes and error bounds, [r][k]; rows past M are zero (computed, ignored).
     a_scratch.resize(static_cast<std::size_t>(3 * kRows * g.K));
     double *am_of = a_scratch.data(), *ead_of = am_of + kRows * g.K, *eap_of = ead_of + kRows * g.K;
     std::vector<double> SB(static_cast<std::size_t>(kRows * g.N)), EdB(SB.size()), EpB(SB.size());
+    RowBlockSums sums;
+    sums.am = am_of;
+    sums.ead = ead_of;
+    sums.eap = eap_of;
+    sums.bm = bmag;
+    sums.ed = bed + g.B.at(0, 0);
+    sums.ep = bep + g.B.at(0, 0);
+    sums.ld = g.B.stride_i;
+    sums.K = g.K;
+    sums.N = g.N;
+    sums.prob = !same_err;
+    sums.b_finite = finite;
     for (long m0 = 0; m0 < g.M; m0 += kRows) {
       const long rows = std::min(kRows, g.M - m0);
-      std::fill(SB.begin(), SB.end(), 0.0);
-      std::fill(EdB.begin(), EdB.end(), 0.0);
-      std::fill(EpB.begin(), EpB.end(), 0.0);
-      for (long r = 0; r < rows; ++r)
-        for (long k = 0; k < g.K; ++k) {
-          const long i = g.A.at(m0 + r, k);
-          am_of[r * g.K + k] = A.magnitude(i);
-          ead_of[r * g.K + k] = A.err->data[i];
-          eap_of[r * g.K + k] = A.err_prob->data[i];
-        }
-      for (long n0 = 0; n0 < g.N; n0 += kTile) {
-        const long len = std::min(kTile, g.N - n0);
-        for (long k = 0; k < g.K; ++k) {
-          const long base = g.B.at(k, 0) + n0;
-          const double* bm = bmag + k * g.N + n0;
-          for (long r = 0; r < rows; ++r) {
-            const double am = am_of[r * g.K + k], ead = ead_of[r * g.K + k], eap = eap_of[r * g.K + k];
-            if (am == 0 && ead == 0 && eap == 0) continue;  // e.g. a ReLU zero: contributes nothing
-            const long at = r * g.N + n0;
-            if (same_err)
-              add_row_term_mag<false>(bm, bed + base, bep + base, SB.data() + at, EdB.data() + at, nullptr, am, ead, eap, len);
-            else
-              add_row_term_mag<true>(bm, bed + base, bep + base, SB.data() + at, EdB.data() + at, EpB.data() + at, am, ead, eap, len);
-          }
-        }
-      }
+      const long a0 = g.A.at(m0, 0);
+      a_rows(A.lo->data.data() + a0, A.hi->data.data() + a0, A.err->data.data() + a0, A.err_prob->data.data() + a0,
+             g.A.stride_i, g.A.stride_j, rows, g.K, am_of, ead_of, eap_of);
+      for (double* part : {am_of, ead_of, eap_of}) std::fill(part + rows * g.K, part + kRows * g.K, 0.0);
+      row_block_sums(sums, SB.data(), EdB.data(), EpB.data());
       if (same_err) std::copy(EdB.begin(), EdB.begin() + rows * g.N, EpB.begin());
       for (long r = 0; r < rows; ++r) finish_row(m0 + r, SB.data() + r * g.N, EdB.data() + r * g.N, EpB.data() + r * g.N);
     }
@@ -199,12 +170,9 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
   for (long mm = 0; mm < g.M; ++mm) {
     if (g.B.stride_i == 1) {
       // B(k, n) contiguous in k (Gemm with transB: the weights are [N][K]): one reduction per output.
-      for (long k = 0; k < g.K; ++k) {
-        const long i = g.A.at(mm, k);
-        a[k] = A.magnitude(i);
-        ad[k] = A.err->data[i];
-        ap[k] = A.err_prob->data[i];
-      }
+      const long a0 = g.A.at(mm, 0);
+      a_rows(A.lo->data.data() + a0, A.hi->data.data() + a0, A.err->data.data() + a0, A.err_prob->data.data() + a0, 0,
+             g.A.stride_j, 1, g.K, a.data(), ad.data(), ap.data());
       // Without kProb the third sum is the second (same_err) and is copied.
       auto reduce = [&]<bool kProb>(long n) {
         const long base = g.B.at(0, n);

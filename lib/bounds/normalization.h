@@ -31,6 +31,17 @@ inline double batchnorm_bound(const ArithmeticModel& m, const BatchNormFold& f, 
   return nan_to_inf((local + prop) * safety(8));
 }
 
+/// A run of elements of one channel: inputs lo, hi, ed (and ep, or null when the probabilistic
+/// input bound is the deterministic one); outputs det[i] = batchnorm_bound(x_i with ed) and
+/// prob[i] = min(det[i], the bound with ep) (det[i] when ep is null).
+struct BatchNormRun {
+  const double *lo = nullptr, *hi = nullptr, *ed = nullptr, *ep = nullptr;
+  double *det = nullptr, *prob = nullptr;
+  long n = 0;
+};
+/// batchnorm_bound over a run, several elements at a time: the same bits element by element.
+void batchnorm_bounds(const ArithmeticModel& m, const BatchNormFold& f, const BatchNormRun& x);
+
 // ---- LayerNormalization ------------------------------------------------------------------
 // Over the n normalised elements, in the accumulation format A (docs/chain-semantics.md):
 // μ = Σx/n, d = x - μ, v = Σd²/n, r = 1/√(v + ε), y = round_S(d·r·γ + β).

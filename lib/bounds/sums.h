@@ -11,6 +11,8 @@
 #pragma once
 
 #include "bounds/model.h"
+#include "bounds/sum_constants.h"
+#include "bounds/transfer.h"
 
 namespace fpaudit::bounds {
 
@@ -23,5 +25,41 @@ struct SumError {
 
 /// S must already be an upper bound of Σ|t_i| (computed with safety()).
 SumError sum_error(const ArithmeticModel& m, long n, double S, double lambda);
+
+/// The constants sum_error uses for n terms (unused for exact sums; none for n ≤ 0).
+inline SumConstants sum_error_constants(const ArithmeticModel& m, long n, double lambda) {
+  return n <= 0 || m.exact_sums ? SumConstants{} : sum_constants(m.schedule, n, m.u_sum, m.eta_sum, lambda);
+}
+
+/// sum_error with its constants `c` = sum_error_constants(m, n, λ) supplied: the one definition
+/// of the per-sum arithmetic, inline for the rules that bound many sums of one length (a GEMM's
+/// outputs) without looking the constants up per element.
+inline SumError sum_error(const ArithmeticModel& m, long n, const SumConstants& c, double S) {
+  SumError r;
+  if (n <= 0) return r;
+  if (m.exact_sums) {
+    // One rounding of the exact sum into binary64.
+    r.det = r.prob = m.storage.error(S);
+  } else {
+    // Theorem 1 for the IEEE schedules, the tensor-core rule for tensor-core blocks.
+    r.det = (c.gamma * S + c.eta) * safety(4);
+    r.prob = (c.gamma_prob * S + c.eta) * safety(4);
+    r.failure = c.failure;
+    if (m.sum_rounded_to_storage) {
+      // The finished sum, |ŝ| ≤ S + det, is rounded into binary64 once more (mpfr:BITS).
+      const double last = m.storage.error(up(S + r.det));
+      r.det = up(r.det + last);
+      r.prob = up(r.prob + last);
+    }
+  }
+  r.magnitude = up(S + r.det);
+  // Every partial sum is at most S(1+u)^d + nη ≤ magnitude: below the accumulator's largest finite
+  // value nothing overflows. Beyond, a partial sum may overflow and the theorem says nothing.
+  if (!m.acc.saturates && !(r.magnitude < m.acc.max_finite)) {
+    r.det = r.prob = r.magnitude = __builtin_inf();
+    r.failure = 0;
+  }
+  return r;
+}
 
 }  // namespace fpaudit::bounds

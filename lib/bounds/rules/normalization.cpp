@@ -28,13 +28,8 @@ class BatchNormRule : public BoundRule, private BatchNormGeometry {
       const double *lo = x.lo->data.data(), *hi = x.hi->data.data(), *ed = x.err->data.data(), *ep = x.err_prob->data.data();
       double *det_out = r.det[0]->data.data(), *prob_out = r.prob[0]->data.data();
       for (std::int64_t n = 0; n < outer_; ++n) {
-        const std::int64_t base = (n * channels_ + c) * inner_;
-        for (std::int64_t i = 0; i < inner_; ++i) {
-          const std::int64_t at = base + i;
-          const double det = batchnorm_bound(r.model, fold, {lo[at], hi[at], ed[at]});
-          det_out[at] = det;
-          prob_out[at] = same_err ? det : min_num(det, batchnorm_bound(r.model, fold, {lo[at], hi[at], ep[at]}));
-        }
+        const std::int64_t at = (n * channels_ + c) * inner_;
+        batchnorm_bounds(r.model, fold, {lo + at, hi + at, ed + at, same_err ? nullptr : ep + at, det_out + at, prob_out + at, inner_});
       }
     }
     if (r.failure_probability) *r.failure_probability = 0;

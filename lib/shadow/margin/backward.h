@@ -14,6 +14,7 @@
 // Backward steps are registered by op type, as the forward bound rules are.
 #pragma once
 
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <span>
@@ -21,7 +22,9 @@
 #include <string_view>
 #include <vector>
 
+#include "bounds/transfer.h"
 #include "kernels/op.h"
+#include "shadow/margin/rounding.h"
 
 namespace fpaudit::margin {
 
@@ -96,8 +99,23 @@ std::unique_ptr<BackwardStep> make_backward_step(const OpContext& ctx);
 /// product, rounded outward into midpoint–radius form.
 void add_scaled(const Cotangent& g, long g_offset, double a_lo, double a_hi, Cotangent& in, long in_offset, long n);
 /// in[i] += s·g[j] for a slope s ∈ [0, 1] unknown: the hull [min(0, g_lo), max(0, g_hi)].
-void add_unit_slope_hull(const Cotangent& g, long j, Cotangent& in, long i);
+/// Inline, with add_exact: the ReLU step calls one of them per element.
+inline void add_unit_slope_hull(const Cotangent& g, long j, Cotangent& in, long i) {
+  const double lo = bounds::min_num(0.0, bounds::down(g.mid[j] - g.rad[j]));
+  const double hi = bounds::max_num(0.0, bounds::up(g.mid[j] + g.rad[j]));
+  const double m = 0.5 * lo + 0.5 * hi;
+  const double r = bounds::up(bounds::max_num(m - lo, hi - m));
+  const double mid = in.mid[i] + m;
+  in.mid[i] = mid;
+  in.rad[i] = inflate(in.rad[i] + r + std::fabs(mid) * 0x1p-53);
+  in.reached = true;
+}
 /// in[i] += g[j] exactly (a slope known to be 1), the rounding of the addition in the radius.
-void add_exact(const Cotangent& g, long j, Cotangent& in, long i);
+inline void add_exact(const Cotangent& g, long j, Cotangent& in, long i) {
+  const double mid = in.mid[i] + g.mid[j];
+  in.mid[i] = mid;
+  in.rad[i] = inflate(in.rad[i] + g.rad[j] + std::fabs(mid) * 0x1p-53);
+  in.reached = true;
+}
 
 }  // namespace fpaudit::margin

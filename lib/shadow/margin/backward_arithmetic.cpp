@@ -26,22 +26,4 @@ void add_scaled(const Cotangent& g, long g_offset, double a_lo, double a_hi, Cot
   in.reached = true;
 }
 
-void add_unit_slope_hull(const Cotangent& g, long j, Cotangent& in, long i) {
-  const double lo = bounds::min_num(0.0, bounds::down(g.mid[j] - g.rad[j]));
-  const double hi = bounds::max_num(0.0, bounds::up(g.mid[j] + g.rad[j]));
-  const double m = 0.5 * lo + 0.5 * hi;
-  const double r = bounds::up(bounds::max_num(m - lo, hi - m));
-  const double mid = in.mid[i] + m;
-  in.mid[i] = mid;
-  in.rad[i] = inflate(in.rad[i] + r + std::fabs(mid) * 0x1p-53);
-  in.reached = true;
-}
-
-void add_exact(const Cotangent& g, long j, Cotangent& in, long i) {
-  const double mid = in.mid[i] + g.mid[j];
-  in.mid[i] = mid;
-  in.rad[i] = inflate(in.rad[i] + g.rad[j] + std::fabs(mid) * 0x1p-53);
-  in.reached = true;
-}
-
 }  // namespace fpaudit::margin

@@ -9,6 +9,7 @@
 #include "core/ops/conv.h"
 #include "core/ops/window.h"
 #include "shadow/margin/backward.h"
+#include "shadow/margin/column_product.h"
 #include "shadow/margin/rounding.h"
 
 namespace fpaudit::margin {
@@ -257,21 +258,11 @@ class ConvBackward : public BackwardStep {
           double* ca = col_abs.data() + k * out_plane_;
           for (long p = 0; p < out_plane_; ++p) ca[p] = cs * top[static_cast<std::size_t>(p)];
         }
-        for (long m = group * mg; m < (group + 1) * mg; ++m) {
-          const long y_base = (b * out_channels_ + m) * out_plane_;
-          const double *gm = out.mid.data() + y_base, *gr = out.rad.data() + y_base;
-          const double* wrow = w_.data() + m * rows;
-          const double* arow = abs_w_.data() + m * rows;
-          for (long k = 0; k < rows; ++k) {
-            const double wv = wrow[k], aw = arow[k];
-            if (wv == 0) continue;
-            double *cm = col_mid.data() + k * out_plane_, *cr = col_rad.data() + k * out_plane_;
-            for (long p = 0; p < out_plane_; ++p) {
-              cm[p] += wv * gm[p];
-              cr[p] += aw * gr[p];
-            }
-          }
-        }
+        // The group's rows of W and G, shifted so that m indexes them as in the whole tensors.
+        const long y_base = b * out_channels_ * out_plane_;
+        const ColumnProduct product{w_.data(), abs_w_.data(), out.mid.data() + y_base, out.rad.data() + y_base,
+                                    group * mg, (group + 1) * mg, rows, out_plane_};
+        add_column_product(product, col_mid.data(), col_rad.data());
         for (long k = 0; k < rows; ++k) {
           const long c = k / taps_, tap = k % taps_;
           const long x_base = (b * channels_ + group * cg + c) * in_plane_;

@@ -1,0 +1,220 @@
+#include "bounds/matmul_sums.h"
+
+#include <cmath>
+#include <cstddef>
+
+namespace fpaudit::bounds {
+
+namespace {
+
+/// The definition, one element at a time: terms in k order, all-zero rows of A skipped. Used
+/// when B holds a non-finite value (where adding 0·Inf would differ from skipping).
+void plain(const RowBlockSums& b, long rows, double* S, double* Ed, double* Ep) {
+  for (long r = 0; r < rows; ++r)
+    for (long n = 0; n < b.N; ++n) {
+      double s = 0, ed = 0, ep = 0;
+      for (long k = 0; k < b.K; ++k) {
+        const double a = b.am[r * b.K + k], d = b.ead[r * b.K + k], p = b.eap[r * b.K + k];
+        if (a == 0 && d == 0 && p == 0) continue;
+        const double bm = b.bm[k * b.N + n], e = b.ed[k * b.ld + n];
+        s += a * bm;
+        ed += a * e + d * (bm + e);
+        if (b.prob) ep += a * b.ep[k * b.ld + n] + p * (bm + b.ep[k * b.ld + n]);
+      }
+      S[r * b.N + n] = s;
+      Ed[r * b.N + n] = ed;
+      if (b.prob) Ep[r * b.N + n] = ep;
+    }
+}
+
+/// Columns [n0, N) one element at a time with every term added: with B finite, an all-zero row
+/// of A adds exactly +0 to a sum that starts at +0 and takes only nonnegative terms (never −0),
+/// which leaves it unchanged, the same bits as skipping it.
+template <bool kProb>
+void edge(const RowBlockSums& b, long rows, long n0, double* S, double* Ed, double* Ep) {
+  for (long r = 0; r < rows; ++r)
+    for (long n = n0; n < b.N; ++n) {
+      double s = 0, ed = 0, ep = 0;
+      for (long k = 0; k < b.K; ++k) {
+        const double a = b.am[r * b.K + k], d = b.ead[r * b.K + k];
+        const double bm = b.bm[k * b.N + n], e = b.ed[k * b.ld + n];
+        s += a * bm;
+        ed += a * e + d * (bm + e);
+        if constexpr (kProb) ep += a * b.ep[k * b.ld + n] + b.eap[r * b.K + k] * (bm + b.ep[k * b.ld + n]);
+      }
+      S[r * b.N + n] = s;
+      Ed[r * b.N + n] = ed;
+      if constexpr (kProb) Ep[r * b.N + n] = ep;
+    }
+}
+
+/// R rows × one vector of columns held in registers over all k: the same operations per element
+/// as `edge`, lane by lane (GCC vector + and * are IEEE binary64 per lane; -ffp-contract=off
+/// keeps them unfused), with bm + ed formed once per k for all R rows (the same value each row
+/// would form). Columns [n0, N) in whole vectors; returns the first column left over.
+template <class V, long R, bool kProb>
+[[gnu::always_inline]] inline long rows_by_vector(const RowBlockSums& b, long n0, double* S, double* Ed, double* Ep) {
+  constexpr long L = sizeof(V) / sizeof(double);
+  for (; n0 + L <= b.N; n0 += L) {
+    V s[R] = {}, ed[R] = {}, ep[R] = {};
+    for (long k = 0; k < b.K; ++k) {
+      V bm, e, p{};
+      __builtin_memcpy(&bm, b.bm + k * b.N + n0, sizeof(V));
+      __builtin_memcpy(&e, b.ed + k * b.ld + n0, sizeof(V));
+      const V t = bm + e;
+      V tp{};
+      if constexpr (kProb) {
+        __builtin_memcpy(&p, b.ep + k * b.ld + n0, sizeof(V));
+        tp = bm + p;
+      }
+      for (long r = 0; r < R; ++r) {
+        const double a = b.am[r * b.K + k], d = b.ead[r * b.K + k];
+        s[r] += a * bm;
+        ed[r] += a * e + d * t;
+        if constexpr (kProb) ep[r] += a * p + b.eap[r * b.K + k] * tp;
+      }
+    }
+    for (long r = 0; r < R; ++r) {
+      __builtin_memcpy(S + r * b.N + n0, &s[r], sizeof(V));
+      __builtin_memcpy(Ed + r * b.N + n0, &ed[r], sizeof(V));
+      if constexpr (kProb) __builtin_memcpy(Ep + r * b.N + n0, &ep[r], sizeof(V));
+    }
+  }
+  return n0;
+}
+
+using V8 = double __attribute__((vector_size(64)));
+using V4 = double __attribute__((vector_size(32)));
+using V2 = double __attribute__((vector_size(16)));
+
+/// Whole vectors of the widest type, the rest in narrower ones (small Conv planes: 4 or 16
+/// columns), the last column alone: every element's operations are the same whichever it gets.
+template <long R, bool kProb, class... Vs>
+[[gnu::always_inline]] inline void columns(const RowBlockSums& b, double* S, double* Ed, double* Ep) {
+  long n0 = 0;
+  ((n0 = rows_by_vector<Vs, R, kProb>(b, n0, S, Ed, Ep)), ...);
+  edge<kProb>(b, R, n0, S, Ed, Ep);
+}
+
+template <long R, class... Vs>
+[[gnu::always_inline]] inline void sums(const RowBlockSums& b, double* S, double* Ed, double* Ep) {
+  if (!b.b_finite) {
+    plain(b, R, S, Ed, Ep);
+  } else if (b.prob) {
+    columns<R, true, Vs...>(b, S, Ed, Ep);
+  } else {
+    columns<R, false, Vs...>(b, S, Ed, Ep);
+  }
+}
+
+// One instantiation per instruction set, picked once at run time; all compute the same bits.
+[[gnu::target("avx512f")]] void sums_avx512(const RowBlockSums& b, double* S, double* Ed, double* Ep) { sums<8, V8, V4, V2>(b, S, Ed, Ep); }
+[[gnu::target("avx2")]] void sums_avx2(const RowBlockSums& b, double* S, double* Ed, double* Ep) { sums<4, V4, V2>(b, S, Ed, Ep); }
+void sums_sse2(const RowBlockSums& b, double* S, double* Ed, double* Ep) { sums<2, V2>(b, S, Ed, Ep); }
+
+struct Kernel {
+  long rows;
+  void (*run)(const RowBlockSums&, double*, double*, double*);
+};
+
+const Kernel& kernel() {
+  static const Kernel k = __builtin_cpu_supports("avx512f") ? Kernel{8, sums_avx512}
+                          : __builtin_cpu_supports("avx2")  ? Kernel{4, sums_avx2}
+                                                            : Kernel{2, sums_sse2};
+  return k;
+}
+
+}  // namespace
+
+// Compiled for AVX-512 and AVX2 as well as any x86-64: the loop vectorises (no sum across
+// elements; the finiteness flag is an integer AND), and every value is the same in each clone.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+bool b_magnitudes(const double* lo, const double* hi, const double* ed, const double* ep, long ld, long K, long N, double* bm) {
+  int finite = 1;
+  for (long k = 0; k < K; ++k) {
+    const double *l = lo + k * ld, *h = hi + k * ld, *e = ed + k * ld, *p = ep + k * ld;
+    double* out = bm + k * N;
+    for (long n = 0; n < N; ++n) {
+      const double bl = std::fabs(l[n]), bh = std::fabs(h[n]);
+      const double m = bh < bl ? bl : bh;  // std::max(bh, bl)
+      out[n] = m;
+      // (x)·0 is 0 for finite x, NaN for ±Inf and NaN; a sum with a non-finite term is
+      // non-finite, so this is isfinite(m + e) && isfinite(m + p) (which implies each term's).
+      finite &= ((m + e[n]) * 0 + (m + p[n]) * 0) == 0;
+    }
+  }
+  return finite != 0;
+}
+
+namespace {
+
+/// One row of A contiguous in k: am = (|lo| > |hi| ? |lo| : |hi|) with |x| written x < 0 ? -x : x,
+/// as Enclosure::magnitude takes it, lane by lane (the comparisons select exactly as the scalar
+/// ternaries do, NaN included); the tail one element at a time.
+template <class V>
+[[gnu::always_inline]] inline void a_row(const double* l, const double* h, const double* e, const double* q, long K, double* m,
+                                         double* d, double* p) {
+  constexpr long L = sizeof(V) / sizeof(double);
+  long k = 0;
+  for (; k + L <= K; k += L) {
+    V lo, hi;
+    __builtin_memcpy(&lo, l + k, sizeof(V));
+    __builtin_memcpy(&hi, h + k, sizeof(V));
+    const V a = lo < 0 ? -lo : lo, b = hi < 0 ? -hi : hi;
+    const V mag = a > b ? a : b;
+    __builtin_memcpy(m + k, &mag, sizeof(V));
+  }
+  for (; k < K; ++k) {
+    const double a = l[k] < 0 ? -l[k] : l[k], b = h[k] < 0 ? -h[k] : h[k];
+    m[k] = a > b ? a : b;
+  }
+  __builtin_memcpy(d, e, static_cast<std::size_t>(K) * sizeof(double));
+  __builtin_memcpy(p, q, static_cast<std::size_t>(K) * sizeof(double));
+}
+
+template <class V>
+[[gnu::always_inline]] inline void a_rows_of(const double* lo, const double* hi, const double* ed, const double* ep, long stride_i,
+                                             long stride_j, long rows, long K, double* am, double* ead, double* eap) {
+  for (long r = 0; r < rows; ++r) {
+    const long base = r * stride_i;
+    double *m = am + r * K, *d = ead + r * K, *p = eap + r * K;
+    if (stride_j == 1) {  // rows contiguous in k (the weights of every Conv)
+      a_row<V>(lo + base, hi + base, ed + base, ep + base, K, m, d, p);
+      continue;
+    }
+    for (long k = 0; k < K; ++k) {
+      const long i = base + k * stride_j;
+      const double a = lo[i] < 0 ? -lo[i] : lo[i], b = hi[i] < 0 ? -hi[i] : hi[i];
+      m[k] = a > b ? a : b;
+      d[k] = ed[i];
+      p[k] = ep[i];
+    }
+  }
+}
+
+[[gnu::target("avx512f")]] void a_rows_avx512(const double* lo, const double* hi, const double* ed, const double* ep, long si,
+                                             long sj, long rows, long K, double* am, double* ead, double* eap) {
+  a_rows_of<V8>(lo, hi, ed, ep, si, sj, rows, K, am, ead, eap);
+}
+[[gnu::target("avx2")]] void a_rows_avx2(const double* lo, const double* hi, const double* ed, const double* ep, long si, long sj,
+                                         long rows, long K, double* am, double* ead, double* eap) {
+  a_rows_of<V4>(lo, hi, ed, ep, si, sj, rows, K, am, ead, eap);
+}
+void a_rows_sse2(const double* lo, const double* hi, const double* ed, const double* ep, long si, long sj, long rows, long K,
+                 double* am, double* ead, double* eap) {
+  a_rows_of<V2>(lo, hi, ed, ep, si, sj, rows, K, am, ead, eap);
+}
+
+}  // namespace
+
+void a_rows(const double* lo, const double* hi, const double* ed, const double* ep, long stride_i, long stride_j, long rows,
+            long K, double* am, double* ead, double* eap) {
+  static const auto fill = __builtin_cpu_supports("avx512f") ? a_rows_avx512 : __builtin_cpu_supports("avx2") ? a_rows_avx2 : a_rows_sse2;
+  fill(lo, hi, ed, ep, stride_i, stride_j, rows, K, am, ead, eap);
+}
+
+long row_block_height() { return kernel().rows; }
+
+void row_block_sums(const RowBlockSums& b, double* S, double* Ed, double* Ep) { kernel().run(b, S, Ed, Ep); }
+
+}  // namespace fpaudit::bounds

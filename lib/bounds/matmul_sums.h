@@ -1,0 +1,43 @@
+// The three sums per output of the dot-product bound rule (bounds/linear.h) for a block of rows,
+// B contiguous in n:
+//     S[r][n]  = Σ_k am[r][k]·bm[k][n]
+//     Ed[r][n] = Σ_k (am[r][k]·ed[k][n] + ead[r][k]·(bm[k][n] + ed[k][n]))
+//     Ep[r][n] = the same with eap and ep
+// each term by term in the order k = 0, 1, ..., K−1, a k whose am, ead and eap are all zero
+// skipped (an exact zero row of A contributes nothing, even against an infinite B). Blocked in
+// registers; every element takes the same operations in the same order as the plain loop, so
+// the results are the same bits on every instruction set.
+#pragma once
+
+namespace fpaudit::bounds {
+
+struct RowBlockSums {
+  const double* am = nullptr;   ///< [rows][K]: |A| (max of the enclosure's ends)
+  const double* ead = nullptr;  ///< [rows][K]: A's deterministic error bounds
+  const double* eap = nullptr;  ///< [rows][K]: A's probabilistic error bounds (unused without prob)
+  const double* bm = nullptr;   ///< B's magnitudes at bm[k·N + n]
+  const double* ed = nullptr;   ///< B's deterministic error bounds at ed[k·ld + n]
+  const double* ep = nullptr;   ///< B's probabilistic error bounds at ep[k·ld + n]
+  long ld = 0;                  ///< row stride of ed and ep
+  long K = 0, N = 0;
+  bool prob = true;             ///< compute Ep (otherwise it is left alone)
+  bool b_finite = false;        ///< every bm, ed (and ep) finite: the caller checked
+};
+
+/// B's magnitudes bm[k·N + n] = max(|lo|, |hi|) of B(k, n) at lo/hi[k·ld + n], and whether every
+/// bm + ed and bm + ep is finite (RowBlockSums::b_finite).
+bool b_magnitudes(const double* lo, const double* hi, const double* ed, const double* ep, long ld, long K, long N, double* bm);
+
+/// Rows [0, rows) of A into RowBlockSums' layout [r][K]: am = max(|lo|, |hi|) as
+/// Enclosure::magnitude takes it, ead and eap copied; A(r, k) at r·stride_i + k·stride_j.
+void a_rows(const double* lo, const double* hi, const double* ed, const double* ep, long stride_i, long stride_j, long rows,
+            long K, double* am, double* ead, double* eap);
+
+/// The rows of A the kernel takes at once on this machine (8, 4 or 2); `am`, `ead` and `eap`
+/// must hold that many rows (padding rows are computed and may be ignored).
+long row_block_height();
+
+/// S, Ed, Ep: [row_block_height()][N], overwritten.
+void row_block_sums(const RowBlockSums& b, double* S, double* Ed, double* Ep);
+
+}  // namespace fpaudit::bounds

@@ -1,0 +1,85 @@
+// batchnorm_bounds (bounds/normalization.h), the BatchNorm rule several elements at a time,
+// against the scalar batchnorm_bound it replaces: the same bits for every element, in every
+// rounding model (16-bit, binary32, a saturating E4M3, the exact reference's binary64), with and
+// without a separate probabilistic input bound, on values of both signs over the whole binary64
+// range and the special ones (±0, subnormals, ±Inf, NaN, values beyond a format's largest).
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "bounds/normalization.h"
+
+using namespace fpaudit;
+using namespace fpaudit::bounds;
+
+namespace {
+
+struct Lcg {
+  std::uint64_t s;
+  std::uint64_t bits() { return (s = s * 6364136223846793005ULL + 1442695040888963407ULL) >> 11; }
+  /// Both signs, exponents over [-1074, 1023] or near 1, and one value in eight special.
+  double next() {
+    static const double special[] = {0.0, -0.0, 0x1p-1074, -0x1p-1060, INFINITY, -INFINITY, NAN, 65520.0, 1e300, 448.5};
+    const std::uint64_t r = bits();
+    if (r % 8 == 0) return special[(r >> 3) % 10];
+    const double mant = 1.0 + static_cast<double>((r >> 3) % 4096) / 4096.0;
+    const int e = (r >> 15) % 2 ? static_cast<int>((r >> 16) % 2098) - 1074 : static_cast<int>((r >> 16) % 40) - 20;
+    return ((r >> 30) % 2 ? -1.0 : 1.0) * std::ldexp(mant, e);
+  }
+};
+
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("BatchNorm bounds, several elements at a time = one at a time, bit for bit") {
+  const ArithmeticModel models[] = {
+      ArithmeticModel::chain(binary16(), binary16(), DotSchedule::sequential()),
+      ArithmeticModel::chain(bfloat16(), binary32(), DotSchedule::sequential()),
+      ArithmeticModel::chain(binary32(), binary32(), DotSchedule::sequential()),
+      ArithmeticModel::chain(e4m3(), binary32(), DotSchedule::sequential()),
+      ArithmeticModel::exact_reference(),
+  };
+  Lcg rng{2024};
+  for (const ArithmeticModel& m : models) {
+    CAPTURE(m.storage.u);
+    CAPTURE(m.storage.saturates);
+    for (int trial = 0; trial < 40; ++trial) {
+      // A fold with an interval scale of either sign (or straddling zero) and a shift.
+      BatchNormFold f;
+      const double s = std::ldexp(1.0 + static_cast<double>(rng.bits() % 64) / 64.0, static_cast<int>(rng.bits() % 20) - 10);
+      const double sign = trial % 3 == 0 ? -1.0 : 1.0;
+      f.scale = trial % 7 == 0 ? Interval{-s, s} : Interval{sign * s, sign * s * (1 + 0x1p-20)};
+      if (sign < 0) f.scale = Interval{f.scale.hi, f.scale.lo};
+      f.shift = Interval{-s * 3, -s * 3 + 0x1p-30};
+      f.scale_err = s * 0x1p-24;
+      f.shift_err = s * 0x1p-20;
+      const long n = 1 + static_cast<long>(rng.bits() % 37);  // full vectors and a remainder
+      std::vector<double> lo(static_cast<std::size_t>(n)), hi(lo.size()), ed(lo.size()), ep(lo.size());
+      for (std::size_t i = 0; i < lo.size(); ++i) {
+        lo[i] = rng.next();
+        hi[i] = trial % 2 ? lo[i] : rng.next();
+        ed[i] = std::fabs(rng.next());
+        ep[i] = std::fabs(rng.next());
+      }
+      for (bool separate : {false, true}) {
+        std::vector<double> det(lo.size()), prob(lo.size()), want_det(lo.size()), want_prob(lo.size());
+        for (std::size_t i = 0; i < lo.size(); ++i) {
+          want_det[i] = batchnorm_bound(m, f, {lo[i], hi[i], ed[i]});
+          want_prob[i] = separate ? min_num(want_det[i], batchnorm_bound(m, f, {lo[i], hi[i], ep[i]})) : want_det[i];
+        }
+        batchnorm_bounds(m, f, {lo.data(), hi.data(), ed.data(), separate ? ep.data() : nullptr, det.data(), prob.data(), n});
+        CAPTURE(trial);
+        CAPTURE(separate);
+        CHECK(same_bits(det, want_det));
+        CHECK(same_bits(prob, want_prob));
+      }
+    }
+  }
+}

@@ -1,0 +1,111 @@
+// The register-blocked sums of the dot-product bound rule (bounds/matmul_sums.h) against their
+// definition, one element at a time with all-zero rows of A skipped: the same bits with and
+// without the probabilistic sum, on shapes that leave column edges, with zero rows of A, a B row
+// stride larger than N, and a non-finite B (where the definition's skip matters).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "bounds/matmul_sums.h"
+
+using namespace fpaudit::bounds;
+
+namespace {
+
+struct Lcg {
+  std::uint64_t s;
+  /// Nonnegative values over 40 binades, about one in eight exactly zero.
+  double next() {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    const std::uint64_t r = s >> 11;
+    if (r % 8 == 0) return 0.0;
+    return std::ldexp(1.0 + static_cast<double>(r % 1024) / 1024.0, static_cast<int>((r >> 10) % 40) - 20);
+  }
+};
+
+/// The definition (bounds/matmul_sums.h), element by element.
+void definition(const RowBlockSums& b, long rows, std::vector<double>& S, std::vector<double>& Ed, std::vector<double>& Ep) {
+  for (long r = 0; r < rows; ++r)
+    for (long n = 0; n < b.N; ++n) {
+      double s = 0, ed = 0, ep = 0;
+      for (long k = 0; k < b.K; ++k) {
+        const double a = b.am[r * b.K + k], d = b.ead[r * b.K + k], p = b.eap[r * b.K + k];
+        if (a == 0 && d == 0 && p == 0) continue;
+        const double bm = b.bm[k * b.N + n], e = b.ed[k * b.ld + n], q = b.ep[k * b.ld + n];
+        s += a * bm;
+        ed += a * e + d * (bm + e);
+        ep += a * q + p * (bm + q);
+      }
+      const std::size_t o = static_cast<std::size_t>(r * b.N + n);
+      S[o] = s;
+      Ed[o] = ed;
+      Ep[o] = ep;
+    }
+}
+
+bool same_bits(const double* a, const double* b, std::size_t n) { return std::memcmp(a, b, n * sizeof(double)) == 0; }
+
+}  // namespace
+
+TEST_CASE("matmul sums: blocked kernel = element by element, bit for bit") {
+  Lcg rng{7};
+  const long R = row_block_height();
+  CHECK((R == 2 || R == 4 || R == 8));
+  const long shapes[][2] = {{1, 1}, {3, 8}, {9, 17}, {64, 196}, {27, 33}, {5, 7}, {11, 14}};  // (K, N)
+  for (const auto& sh : shapes) {
+    const long K = sh[0], N = sh[1], ld = N + 3;
+    std::vector<double> am(static_cast<std::size_t>(R * K)), ead(am.size()), eap(am.size());
+    for (std::size_t i = 0; i < am.size(); ++i) am[i] = rng.next(), ead[i] = rng.next(), eap[i] = rng.next();
+    for (long k = 0; k < K; k += 3) am[static_cast<std::size_t>(k)] = ead[static_cast<std::size_t>(k)] = eap[static_cast<std::size_t>(k)] = 0;  // zero rows of A
+    std::vector<double> bm(static_cast<std::size_t>(K * N)), ed(static_cast<std::size_t>(K * ld)), ep(ed.size());
+    for (double& v : bm) v = rng.next();
+    for (std::size_t i = 0; i < ed.size(); ++i) ed[i] = rng.next(), ep[i] = rng.next();
+    for (bool finite : {true, false}) {
+      if (!finite) ed[ed.size() / 2] = INFINITY;
+      for (bool prob : {true, false}) {
+        RowBlockSums b{am.data(), ead.data(), prob ? eap.data() : ead.data(), bm.data(), ed.data(), prob ? ep.data() : ed.data(),
+                       ld, K, N, prob, finite};
+        const std::size_t size = static_cast<std::size_t>(R * N);
+        std::vector<double> S(size), Ed(size), Ep(size), s(size), e(size), p(size);
+        definition(b, R, s, e, p);
+        row_block_sums(b, S.data(), Ed.data(), Ep.data());
+        CAPTURE(K);
+        CAPTURE(N);
+        CAPTURE(finite);
+        CAPTURE(prob);
+        CHECK(same_bits(S.data(), s.data(), size));
+        CHECK(same_bits(Ed.data(), e.data(), size));
+        if (prob) CHECK(same_bits(Ep.data(), p.data(), size));
+      }
+    }
+  }
+}
+
+TEST_CASE("matmul sums: B's magnitudes and the finiteness flag") {
+  Lcg rng{11};
+  const long K = 7, N = 13, ld = 16;
+  std::vector<double> lo(static_cast<std::size_t>(K * ld)), hi(lo.size()), ed(lo.size()), ep(lo.size());
+  for (std::size_t i = 0; i < lo.size(); ++i) lo[i] = -rng.next(), hi[i] = rng.next(), ed[i] = rng.next(), ep[i] = rng.next();
+  std::vector<double> bm(static_cast<std::size_t>(K * N));
+  CHECK(b_magnitudes(lo.data(), hi.data(), ed.data(), ep.data(), ld, K, N, bm.data()));
+  for (long k = 0; k < K; ++k)
+    for (long n = 0; n < N; ++n) {
+      const std::size_t i = static_cast<std::size_t>(k * ld + n);
+      const double want = std::max(std::fabs(hi[i]), std::fabs(lo[i]));
+      CHECK(std::memcmp(&bm[static_cast<std::size_t>(k * N + n)], &want, sizeof want) == 0);
+    }
+  // One non-finite term anywhere inside the K × N window clears the flag; outside it does not.
+  ep[static_cast<std::size_t>(ld - 1)] = INFINITY;  // column 15 > N: outside
+  CHECK(b_magnitudes(lo.data(), hi.data(), ed.data(), ep.data(), ld, K, N, bm.data()));
+  for (double bad : {INFINITY, -INFINITY, NAN}) {
+    std::vector<double> h = hi;
+    h[static_cast<std::size_t>(3 * ld + 12)] = bad;
+    CHECK_FALSE(b_magnitudes(lo.data(), h.data(), ed.data(), ep.data(), ld, K, N, bm.data()));
+  }
+  ed[static_cast<std::size_t>(2 * ld + 5)] = 0x1p1023, lo[static_cast<std::size_t>(2 * ld + 5)] = -0x1.fp1023;  // bm + ed overflows
+  CHECK_FALSE(b_magnitudes(lo.data(), hi.data(), ed.data(), ep.data(), ld, K, N, bm.data()));
+}
