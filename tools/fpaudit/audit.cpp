@@ -134,6 +134,7 @@ int audit_on_ranks(const AuditCommandOptions& opt, Ranks& ranks) {
   std::unique_ptr<Constant> y;
   if (!labels.empty()) y = std::make_unique<Constant>(read_npy(labels));
   const Graph graph = load_model_for_samples(model, x, input);
+  resolve_chains(options.chains, graph, "--chains");
   const Plan plan(graph);
   TaskOptions tasks = options.task;  // --task/--class-axis misfits are usage errors, found before any work
   tasks.labels = y != nullptr;

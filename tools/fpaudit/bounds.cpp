@@ -54,6 +54,7 @@ int run_bounds_command(const BoundsCommandOptions& opt) {
   if (!labels.empty()) y = std::make_unique<Constant>(read_npy(labels));
   // The same model and data checks as audit and run (one input, float samples of its shape).
   Graph graph = load_model_for_samples(opt.model, x, input);
+  resolve_chains(options.chains, graph, "--chains");
   const Plan plan(graph);
   const BoundsResult r = run_bounds(plan, x, y.get(), options, input);
   fmt::print("fpaudit bounds of {} on {} samples of {} (reference {}, lambda {}, {} threads, {:.1f} s)\n\n", opt.model, r.samples,
