@@ -91,13 +91,13 @@ std::span<const ChainSpec> named_chains() { return kChains; }
 
 ChainSpec parse_chain(std::string_view text) {
   const std::size_t colon = text.find(':');
-  if (colon == std::string_view::npos) return parse_plain_chain(text);
   // BASE+KEPT:SELECTORS. Schedules may hold a '+' (tensor-core-8+4): the split is the first '+'
   // after which a chain name begins.
   const std::string_view chains = text.substr(0, colon);
   std::size_t plus = chains.find('+');
   while (plus != std::string_view::npos && !starts_chain(chains.substr(plus + 1))) plus = chains.find('+', plus + 1);
-  if (plus == std::string_view::npos)
+  if (colon == std::string_view::npos && plus == std::string_view::npos) return parse_plain_chain(text);
+  if (plus == std::string_view::npos || colon == std::string_view::npos)
     throw std::invalid_argument("'" + std::string(text) + "': a mixed chain is BASE+KEPT:SELECTORS (e.g. fp16+fp32:Softmax,/head/Gemm)");
   ChainSpec spec = parse_plain_chain(chains.substr(0, plus));
   spec.kept = std::make_shared<const ChainSpec>(parse_plain_chain(chains.substr(plus + 1)));
