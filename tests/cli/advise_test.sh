@@ -44,6 +44,8 @@ expect_error "fpaudit: error: --chain 'fp16+fp32:/nope': no node or operator typ
   run "$data/mlp.onnx" --input "$x" --chain 'fp16+fp32:/nope' --output o.npy
 expect_error "fpaudit: error: 'fp16+fp32': a mixed chain is BASE+KEPT:SELECTORS (e.g. fp16+fp32:Softmax,/head/Gemm)" \
   audit "$data/mlp.onnx" --input "$x" --chains 'fp16+fp32' --samples 2
+expect_error "fpaudit: error: --chains 'fp16+fp32:Gemm': train-step takes plain chains, not mixed ones" \
+  train-step "$data/mlp.onnx" --chains 'fp16+fp32:Gemm'
 
 # --- advise ---
 # The MLP in fp16: no sample is certified a priori, so layers must be kept; the figures printed
@@ -73,6 +75,18 @@ assert any(h["kept"] == a["kept"] and h["meets"] for h in a["history"])
 PY
 grep -q "verified by its audit (200 samples): certified a priori 100.0%" <<<"$out" || grep -q "verified by its audit (200 samples): certified a priori 99" <<<"$out" ||
   fail "advise mlp: the verified figures are not printed"
+
+# Flips: the MLP in fp8-e5m2-acc32 flips 4 of these 200 samples; the set found flips none.
+"$fpaudit" advise "$data/mlp.onnx" --input "$x" --labels "$y" --chain fp8-e5m2-acc32 --target flips=0 --samples 200 --threads 2 \
+  --out flips >out 2>err || fail "advise flips: exit $?, $(cat err)"
+$py - flips <<'PY' || fail "advise flips: advise.json wrong"
+import json, sys
+a = json.load(open(sys.argv[1] + "/advise.json"))
+assert a["base_metrics"]["flips"] > 0 and a["reached"] and a["kept"], a
+assert a["metrics"]["flips"] == 0 and a["metrics"]["bound_violations"] == 0, a["metrics"]
+assert a["multiply_adds"]["kept_share"] < 1, a["multiply_adds"]
+PY
+grep -q '^verified by its audit (200 samples): flips 0, ' out || fail "advise flips: verified figures not printed"
 
 # The CNN in bf16 (few samples: seconds): the same checks.
 "$fpaudit" advise "$data/cnn.onnx" --input "$x" --chain bf16 --target certified=90% --samples 12 --threads 2 --out cnn >out 2>err ||
