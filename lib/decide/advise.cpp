@@ -303,19 +303,6 @@ AdviseResult advise(const Plan& plan, const Constant& inputs, const Constant* la
   return s.run();
 }
 
-std::vector<std::string> parse_keep_list(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    const std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    line = line.substr(0, line.find('#'));
-    const std::size_t a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
-    if (a != std::string_view::npos) out.emplace_back(line.substr(a, b - a + 1));
-  }
-  return out;
-}
-
 std::string keep_file_text(const std::vector<std::string>& nodes, const std::string& header) {
   std::string s;
   std::size_t start = 0;

@@ -96,10 +96,8 @@ struct AdviseResult {
 AdviseResult advise(const Plan& plan, const Constant& inputs, const Constant* labels, const AdviseOptions& options,
                     const std::string& input_name, const std::string& labels_name);
 
-/// Reads a keep file: one node name per line; '#' starts a comment, blank lines are skipped,
-/// surrounding spaces trimmed. The format `fpaudit advise --out` writes (keep.txt).
-std::vector<std::string> parse_keep_list(std::string_view text);
-/// The keep file for `nodes`, with a comment header.
+/// The keep file for `nodes` (keep.txt): a '#' comment header, then one node name per line, the
+/// format `fpaudit convert --keep FILE` reads.
 std::string keep_file_text(const std::vector<std::string>& nodes, const std::string& header);
 
 }  // namespace fpaudit
