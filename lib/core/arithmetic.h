@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "format/format.h"
 #include "core/operand_packs.h"
@@ -24,6 +25,9 @@
 #include "core/schedule.h"
 
 namespace fpaudit {
+
+struct Node;
+class MixedArithmetic;
 
 enum class Target : std::uint8_t { Storage, Accumulator };
 
@@ -93,6 +97,10 @@ class Arithmetic {
   /// See GemmArgs. The default evaluates each output with dot(); chains override it with
   /// vectorised kernels that give the same bits.
   virtual void gemm(const GemmArgs& g) const;
+
+  /// A mixed chain (core/mixed_arithmetic.h) evaluates some nodes in another arithmetic; every
+  /// other arithmetic evaluates every node itself (null).
+  virtual const MixedArithmetic* mixed() const { return nullptr; }
 };
 
 /// A named chain: how a network is evaluated. Chains are data; "--chains fp16,bf16-acc32" picks
@@ -102,12 +110,35 @@ struct ChainSpec {
   Format storage;
   Format accumulator;
   DotSchedule schedule;
+  /// A mixed chain, "fp16+fp32:LayerNormalization,/head/Gemm": the nodes that `keep` selects
+  /// (by operator type or exact node name) run in `kept`'s arithmetic, every other node in the
+  /// one above (theory/mixed-chains.md). Null for a plain chain.
+  std::shared_ptr<const ChainSpec> kept;
+  std::vector<std::string> keep;
+  /// What the selectors matched in the model ("3 nodes (LayerNormalization x2, /head/Gemm)"),
+  /// set by resolve_kept; empty until then.
+  std::string kept_summary;
+
+  /// Whether this chain runs `node` in the kept arithmetic (false for a plain chain).
+  bool keeps(const Node& node) const;
 };
 
 /// fp32, fp16, fp16-acc32, bf16, bf16-acc32, fp8-e4m3-acc32, fp8-e5m2-acc32.
 std::span<const ChainSpec> named_chains();
-/// Parses "NAME" or "NAME@SCHEDULE"; throws std::invalid_argument naming what is wrong.
+/// Parses "NAME", "NAME@SCHEDULE", or a mixed chain "CHAIN+CHAIN:SELECTOR,SELECTOR,..." (the
+/// second chain kept for the selected nodes); throws std::invalid_argument naming what is wrong.
 ChainSpec parse_chain(std::string_view text);
+/// Parses a comma-separated list of chains. A mixed chain's selectors are comma-separated too:
+/// an item that does not start a chain continues the selectors of the mixed chain before it
+/// ("fp16+fp32:Softmax,Gemm,bf16" is two chains). Throws std::invalid_argument (also for a chain
+/// listed twice or an empty list).
+std::vector<ChainSpec> parse_chain_list(std::string_view text);
+/// A mixed chain of `base` keeping `nodes` (node names or operator types) in `kept`, named
+/// "BASE+KEPT:NODE,NODE,...".
+ChainSpec mixed_chain(const ChainSpec& base, const ChainSpec& kept, const std::vector<std::string>& nodes);
+/// Whether two chains hold every value in the same format (same storage; for mixed chains the
+/// same kept storage and selectors): they can share rounded constants and rounded inputs.
+bool same_storage(const ChainSpec& a, const ChainSpec& b);
 
 std::unique_ptr<Arithmetic> make_chain_arithmetic(const ChainSpec& spec);
 

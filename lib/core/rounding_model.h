@@ -10,6 +10,7 @@
 
 namespace fpaudit {
 class Arithmetic;
+class MixedArithmetic;
 enum class UnaryFn : std::uint8_t;
 }  // namespace fpaudit
 
@@ -58,6 +59,9 @@ struct ArithmeticModel {
   bool storage_differs = false;
   DotSchedule schedule;          ///< summation order of sums and dot products
   bool reference = false;
+  /// A mixed chain (core/mixed_arithmetic.h): this is its base chain's model, and every node
+  /// takes its own from here (model_at). Null otherwise.
+  const MixedArithmetic* mixed = nullptr;
 
   /// ASSUMPTION (theory/elementwise.md): the binary64 value f_64(x) of exp, log, tanh, erf and
   /// erfc that the chains round from satisfies |f_64(x) - f(x)| ≤ libm_rel·|f(x)| + libm_abs.

@@ -56,7 +56,8 @@ class DeviceChainArithmetic : public ChainArithmetic {
 }  // namespace
 
 std::optional<GemmKernel> device_gemm_for(const ChainSpec& spec, int sm) {
-  if (spec.storage != binary16()) return std::nullopt;
+  // A mixed chain (core/mixed_arithmetic.h) runs on the host: its nodes switch arithmetic.
+  if (spec.storage != binary16() || spec.kept) return std::nullopt;
   const bool half_acc = spec.accumulator == binary16();
   if (!half_acc && spec.accumulator != binary32()) return std::nullopt;
   const DotSchedule& s = spec.schedule;

@@ -375,7 +375,9 @@ AuditDocument audit_document_from_json(const json& j, const std::string& source)
   for (std::size_t c = 0; c < chains.size(); ++c) {
     const std::string p = fmt::format("/chains/{}", c);
     doc.chains.push_back({rd.text(chains[c], p, "name"), rd.text(chains[c], p, "storage"), rd.text(chains[c], p, "accumulator"),
-                          rd.text(chains[c], p, "schedule"), rd.number(chains[c], p, "unit_roundoff")});
+                          rd.text(chains[c], p, "schedule"), rd.number(chains[c], p, "unit_roundoff"),
+                          // A mixed chain's kept nodes (absent for plain chains).
+                          chains[c].contains("kept") ? rd.text(rd.field(chains[c], p, "kept"), p + "/kept", "text") : ""});
   }
   if (doc.chains.empty()) rd.fail("/chains", "no chains");
 

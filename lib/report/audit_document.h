@@ -82,8 +82,12 @@ struct LayerView {
 struct ChainView {
   std::string name, storage, accumulator, schedule;
   double unit_roundoff = 0;
+  /// A mixed chain's kept nodes: "kept in binary32: 3 nodes (LayerNormalization x2, /head/Gemm)".
+  std::string kept;
   /// "binary16 storage, binary32 accumulation, sequential sums": how every format names it.
-  std::string arithmetic_text() const { return storage + " storage, " + accumulator + " accumulation, " + schedule + " sums"; }
+  std::string arithmetic_text() const {
+    return storage + " storage, " + accumulator + " accumulation, " + schedule + " sums" + (kept.empty() ? "" : "; " + kept);
+  }
 };
 
 /// A classification field this version does not know (a newer audit's, such as an a-priori

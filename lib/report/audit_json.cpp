@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "core/mixed_arithmetic.h"
 #include "report/audit_report.h"
 #include "report/margin_json.h"
 #include "report/task_json.h"
@@ -66,11 +67,19 @@ json certificates(const AuditResult& r, const ChainClassification& k) {
 }
 
 json chain_spec(const ChainSpec& c) {
-  return {{"name", c.name},
-          {"storage", std::string(c.storage.name)},
-          {"accumulator", std::string(c.accumulator.name)},
-          {"schedule", schedule_name(c.schedule)},
-          {"unit_roundoff", unit_roundoff(c.storage)}};
+  json j = {{"name", c.name},
+            {"storage", std::string(c.storage.name)},
+            {"accumulator", std::string(c.accumulator.name)},
+            {"schedule", schedule_name(c.schedule)},
+            {"unit_roundoff", unit_roundoff(c.storage)}};
+  // A mixed chain (core/mixed_arithmetic.h): what it keeps, and in which arithmetic.
+  if (c.kept)
+    j["kept"] = {{"storage", std::string(c.kept->storage.name)},
+                 {"accumulator", std::string(c.kept->accumulator.name)},
+                 {"schedule", schedule_name(c.kept->schedule)},
+                 {"selectors", c.keep},
+                 {"text", kept_text(c)}};
+  return j;
 }
 
 }  // namespace
@@ -125,7 +134,9 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
           {"bounds", {{"propagated", bound_stats(st.propagated_bound)}, {"local", bound_stats(st.local_bound)}}},
           {"events", {{"elements", ev.elements}, {"overflow", ev.overflow}, {"nan", ev.nan}, {"flushed", ev.flushed},
                       {"subnormal", ev.subnormal}, {"max_magnitude", num(ev.max_magnitude)},
-                      {"headroom_log2", num(headroom_log2(r.chains[c].storage, ev.max_magnitude))},
+                      // A mixed chain's kept node holds its output in the kept format.
+                      {"headroom_log2", num(headroom_log2(r.chains[c].keeps(*layer.node) ? r.chains[c].kept->storage : r.chains[c].storage,
+                                                          ev.max_magnitude))},
                       {"first_nonfinite_sample", ev.first_nonfinite_sample}}},
           {"margin_blame", margin_blame(r, st.margin)}};
     }

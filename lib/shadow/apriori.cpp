@@ -1,21 +1,61 @@
 #include "shadow/apriori.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "bounds/transfer.h"
+#include "core/mixed_arithmetic.h"
 #include "shadow/classify.h"
 
 namespace fpaudit {
 
+namespace {
+
+/// A mixed chain's value x held in one format and read by a node of another, which reads
+/// round(x) (theory/mixed-chains.md): lo ≤ x ≤ hi gives round(lo) ≤ round(x) ≤ round(hi), and
+/// |round(x) − x̄| ≤ |round(x) − x| + |x − x̄|, the first term known exactly at a point (lo = hi)
+/// and at most u·max(|lo|, |hi|) + η otherwise (+Inf where round(x) may overflow). The tensors
+/// are this thread's, one set per input index `k`; point enclosures and equal det/prob bounds
+/// stay shared, as the rules expect of them.
+bounds::Enclosure cross_boundary(const bounds::Enclosure& e, const Arithmetic& to, const bounds::RoundingTarget& target, std::size_t k) {
+  thread_local std::vector<std::array<Tensor, 4>> scratch;
+  if (scratch.size() <= k) scratch.resize(k + 1);
+  Tensor &lo = scratch[k][0], &hi = scratch[k][1], &err = scratch[k][2], &err_prob = scratch[k][3];
+  const bool point = e.lo == e.hi, same_err = e.err == e.err_prob;
+  lo = *e.lo;
+  lo.packs.reset();
+  to.round_storage(lo.data);
+  if (!point) {
+    hi = *e.hi;
+    hi.packs.reset();
+    to.round_storage(hi.data);
+  }
+  err.resize(e.err->shape);
+  if (!same_err) err_prob.resize(e.err->shape);
+  for (long i = 0; i < lo.size(); ++i) {
+    const double delta = point ? bounds::nan_to_inf(std::fabs(lo.data[i] - e.lo->data[i])) : target.error(e.magnitude(i));
+    err.data[i] = bounds::nan_to_inf(bounds::up(e.err->data[i] + delta));
+    if (!same_err) err_prob.data[i] = bounds::nan_to_inf(bounds::up(e.err_prob->data[i] + delta));
+  }
+  return {&lo, point ? &lo : &hi, &err, same_err ? &err : &err_prob};
+}
+
+}  // namespace
+
 double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& model, double lambda, const Activations& lo,
                    const Activations& hi, const Activations& err, const Activations& err_prob, Activations& det,
                    Activations& prob) {
+  // A mixed chain: the node's own model, and its inputs held in another format crossing into it.
+  const bounds::ArithmeticModel& m = model.mixed ? model.mixed->model_at(*layer.node) : model;
   std::vector<bounds::Enclosure> in(layer.inputs.size());
   for (std::size_t i = 0; i < layer.inputs.size(); ++i) {
     const int slot = layer.inputs[i];
     if (slot < 0) continue;
     in[i] = {&lo.value(slot), &hi.value(slot), &err.value(slot), &err_prob.value(slot)};
+    if (model.mixed) {
+      if (const Arithmetic* to = crossing(lo.plan(), *model.mixed, layer, slot)) in[i] = cross_boundary(in[i], *to, m.storage, i);
+    }
   }
   // An unnamed node output (slot -1) has no tensor: its kernel gets null, as in
   // Activations::run_layer. When det and prob are one set of activations, the caller keeps the
@@ -34,7 +74,7 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
   }
   double failure = 0;
   try {
-    layer.bound({model, lambda, in, d, p, &failure});
+    layer.bound({m, lambda, in, d, p, &failure});
   } catch (const bounds::NoBound&) {
     for (Tensor* t : d)
       if (t) std::fill(t->data.begin(), t->data.end(), INFINITY);
@@ -94,12 +134,11 @@ void AprioriState::start(const std::vector<std::vector<double>>& inputs) {
   layer_failure_.clear();
 }
 
-void AprioriState::enclose(int slot, const Tensor& ref, const Tensor& ref_err) {
+void AprioriState::enclose(int slot, const Tensor& ref, const Tensor& ref_err, const bounds::RoundingTarget& s) {
   // [x_ref - (E + R), x_ref + (E + R)], rounded outward (theory/bounds-arithmetic.md §1). The
   // chain's value is finite (so E holds) if the enclosure stays below the storage format's largest
   // finite value: the rule's error before the final rounding already keeps it there
   // (theory/a-priori-certificate.md). Otherwise it may have overflowed: E = +Inf.
-  const bounds::RoundingTarget& s = chain_->model.storage;
   const bool exact = plan_->slots()[static_cast<std::size_t>(slot)].exact_data;
   auto widen = [&](Tensor& e, Tensor& lo, Tensor& hi) {
     if (exact) {  // integers from integer inputs: the reference's own, in every chain, unrounded
@@ -130,9 +169,11 @@ void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, c
   bound_layer(layer, chain_->model, lambda, lo_, hi_, err_, err_, err_, scratch_);
   const double fail = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, err_prob_);
   long elements = 0;
+  // The format the layer's outputs are stored in (a mixed chain's node: its own).
+  const bounds::RoundingTarget& storage = (chain_->model.mixed ? chain_->model.mixed->model_at(*layer.node) : chain_->model).storage;
   for (int slot : layer.outputs) {
     if (slot < 0) continue;  // an unnamed output
-    enclose(slot, ref.value(slot), ref_err.value(slot));
+    enclose(slot, ref.value(slot), ref_err.value(slot), storage);
     elements += ref.value(slot).size();
   }
   // An element's probabilistic bound holds on its own rule's event and every event upstream.

@@ -67,7 +67,7 @@ class AprioriState {
   const std::vector<double>& layer_failure() const { return layer_failure_; }
 
  private:
-  void enclose(int slot, const Tensor& ref, const Tensor& ref_err);
+  void enclose(int slot, const Tensor& ref, const Tensor& ref_err, const bounds::RoundingTarget& storage);
   const Plan* plan_;
   const AprioriChain* chain_;
   Activations lo_, hi_, lo_prob_, hi_prob_, err_, err_prob_, scratch_;

@@ -9,6 +9,7 @@
 
 #include "format/inspect.h"
 #include "bounds/transfer.h"
+#include "core/mixed_arithmetic.h"
 #include "core/reference_arithmetic.h"
 #include "shadow/apriori.h"
 #include "shadow/bound_check.h"
@@ -64,6 +65,7 @@ struct Setup {
   std::vector<std::unique_ptr<AprioriChain>> apriori;
   int apriori_fp32 = -1;
   std::vector<UlpTable> ulps;                    // per chain: ulp() of its storage format
+  std::vector<UlpTable> kept_ulps;               // per chain: ... of a mixed chain's kept nodes
   std::unique_ptr<margin::MarginPlan> margin;    // backward steps, when every layer has one
   BoundShrink shrink;                            // the test hook (shadow/test_hooks.h)
   const std::vector<OutputTask>* tasks = nullptr;  // how each graph output is judged
@@ -96,6 +98,12 @@ struct Setup {
 double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& model, double lambda, const Activations& values,
                    const Activations& err, const Activations& err_prob, Activations& det, Activations& prob) {
   return fpaudit::bound_layer(layer, model, lambda, values, values, err, err_prob, det, prob);
+}
+
+/// Whether chain c runs the layer in a mixed chain's kept arithmetic.
+bool kept_at(const Setup& s, std::size_t c, const PlannedLayer& layer) {
+  const MixedArithmetic* m = s.chains[c]->mixed();
+  return m && m->keeps(*layer.node);
 }
 
 /// The number of output elements of a layer (unnamed outputs have none).
@@ -250,7 +258,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<do
         if (slot < 0 || s.plan.slots()[slot].constant) continue;
         Tensor& t = w.rounded[g].mutable_value(slot);
         t.data = w.ref.value(slot).data;
-        if (!s.plan.slots()[slot].exact_data) s.chains[s.group_leader[g]]->round_storage(t.data);
+        if (!s.plan.slots()[slot].exact_data) holder_of(s.plan, *s.chains[s.group_leader[g]], slot).round_storage(t.data);
       }
       w.ref_local[g].run_layer(*s.ref, l, w.rounded[g]);
       lap.to(tm.reference_evaluate);
@@ -278,14 +286,17 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<do
       st.local_bound.max_failure_probability = std::fmax(st.local_bound.max_failure_probability, l_fail);
       if (p_fail > 0) w.failure[c] = probability_sum(w.failure[c], bounds::up(p_fail * static_cast<double>(output_elements(layer, w.chain[c]))));
       lap.to(tm.chains[c].bounds);
-      const Format& storage = s.chains[c]->storage();
+      // A mixed chain's kept node stores in its own format (core/mixed_arithmetic.h).
+      const bool kept = kept_at(s, c, layer);
+      const Format& storage = arithmetic_at(*s.chains[c], *layer.node).storage();
+      const UlpTable& ulps = kept ? s.kept_ulps[c] : s.ulps[c];
       long base = 0;
       for (int out : layer.outputs) {
         if (out < 0) continue;
         const Tensor& y = w.chain[c].value(out);
         const Tensor& r = w.ref.value(out);
-        add_errors(st.propagated, y, r, s.ulps[c], sample, base);
-        add_errors(st.local, w.chain_local[c].value(out), w.ref_local[g].value(out), s.ulps[c], sample, base);
+        add_errors(st.propagated, y, r, ulps, sample, base);
+        add_errors(st.local, w.chain_local[c].value(out), w.ref_local[g].value(out), ulps, sample, base);
         check_bounds(st.propagated_bound, y, r, w.err[c].value(out), w.err_prob[c].value(out), w.ref_err.value(out), sample, base);
         check_bounds(st.local_bound, w.chain_local[c].value(out), w.ref_local[g].value(out), w.local_err[c].value(out),
                      w.local_err_prob[c].value(out), w.ref_local_err[g].value(out), sample, base);
@@ -401,7 +412,7 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
     if (labels->ints[i] < 0 || labels->ints[i] >= classes)
       throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
 
-  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, -1, {}, {}, {}};
+  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, -1, {}, {}, {}, {}};
   s.ref_constants = round_constants(plan, *s.ref);
   s.ref_model = bounds::ArithmeticModel::of(*s.ref);
   s.zero_constants = s.ref_constants;
@@ -410,10 +421,11 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
     s.chains.push_back(options.make_chain ? options.make_chain(spec) : make_chain_arithmetic(spec));
     s.models.push_back(bounds::ArithmeticModel::of(*s.chains.back()));
     s.ulps.emplace_back(spec.storage);
+    s.kept_ulps.emplace_back(spec.kept ? spec.kept->storage : spec.storage);
     if (spec.name == "fp32") s.fp32 = static_cast<int>(s.chains.size()) - 1;
     int g = -1;
     for (std::size_t k = 0; k < s.group_leader.size(); ++k)
-      if (options.chains[s.group_leader[k]].storage == spec.storage) g = static_cast<int>(k);
+      if (same_storage(options.chains[s.group_leader[k]], spec)) g = static_cast<int>(k);
     if (g < 0) {
       g = static_cast<int>(s.group_leader.size());
       s.group_leader.push_back(static_cast<int>(s.chains.size()) - 1);
@@ -439,7 +451,7 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
       const ChainSpec fp32 = parse_chain("fp32");
       std::shared_ptr<const StoredConstants> same;  // a chain storing in binary32 has them already
       for (std::size_t c = 0; c < s.chains.size(); ++c)
-        if (options.chains[c].storage == fp32.storage) same = s.stored[c];
+        if (same_storage(options.chains[c], fp32)) same = s.stored[c];
       s.apriori_fp32 = static_cast<int>(s.apriori.size());
       s.apriori.push_back(make_apriori_chain(plan, fp32, s.ref_constants, same));
     }

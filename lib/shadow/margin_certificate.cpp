@@ -150,7 +150,7 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
 
   // The input's rounding, signed.
   std::vector<double> xc = s.x;
-  s.arithmetic.round_storage(xc);
+  holder_of(s.plan, s.arithmetic, s.plan.input_slots().at(0)).round_storage(xc);
   std::vector<double> e0(xc.size());
   for (std::size_t i = 0; i < xc.size(); ++i) e0[i] = xc[i] - s.x[i];  // exact: Sterbenz
 

@@ -16,7 +16,11 @@ std::vector<ParameterCause> find_parameter_causes(const Plan& plan, const std::v
       const Constant& c = *plan.slots()[slot].constant;
       if (c.values.empty()) continue;  // integer and boolean constants are exact in every format
       for (std::size_t k = 0; k < chains.size(); ++k) {
-        const Format& f = chains[k].storage;
+        // The format the constant is held in (core/mixed_arithmetic.h: a mixed chain holds it in
+        // the kept one when a kept node reads it).
+        bool kept = false;
+        for (int reader : plan.readers(slot)) kept = kept || chains[k].keeps(*layers[static_cast<std::size_t>(reader)].node);
+        const Format& f = kept ? chains[k].kept->storage : chains[k].storage;
         const std::vector<double>& r = (*rounded[k])[slot].data;
         ParameterCause p{static_cast<int>(l), plan.slots()[slot].name, static_cast<int>(k), static_cast<long>(r.size()), 0, 0, 0, 0};
         for (std::size_t i = 0; i < r.size(); ++i) {

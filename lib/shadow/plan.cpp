@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/mixed_arithmetic.h"
 #include "core/reference_arithmetic.h"
 #include "graph/cost.h"
 
@@ -84,6 +85,34 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
     layers_.push_back(std::move(layer));
   }
   for (const ValueInfo& out : graph.outputs) outputs_.push_back(slot_for(out.name));
+  producer_.assign(slots_.size(), -1);
+  readers_.resize(slots_.size());
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    for (int o : layers_[l].outputs)
+      if (o >= 0) producer_[static_cast<std::size_t>(o)] = static_cast<int>(l);
+    for (int i : layers_[l].inputs) {
+      if (i < 0) continue;
+      std::vector<int>& r = readers_[static_cast<std::size_t>(i)];
+      if (r.empty() || r.back() != static_cast<int>(l)) r.push_back(static_cast<int>(l));
+    }
+  }
+}
+
+const Arithmetic& holder_of(const Plan& plan, const Arithmetic& a, int slot) {
+  const MixedArithmetic* m = a.mixed();
+  if (!m) return a;
+  const int p = plan.producer(slot);
+  if (p >= 0) return m->at(*plan.layers()[static_cast<std::size_t>(p)].node);
+  for (int l : plan.readers(slot))
+    if (m->keeps(*plan.layers()[static_cast<std::size_t>(l)].node)) return m->kept();
+  return m->base();
+}
+
+const Arithmetic* crossing(const Plan& plan, const Arithmetic& a, const PlannedLayer& layer, int slot) {
+  const MixedArithmetic* m = a.mixed();
+  if (!m || slot < 0) return nullptr;
+  const Arithmetic& reader = m->at(*layer.node);
+  return holder_of(plan, a, slot).storage() == reader.storage() ? nullptr : &reader;
 }
 
 int Plan::slot_of(const std::string& name) const {
@@ -102,7 +131,7 @@ std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a) {
     const Constant& c = *s.constant;
     if (c.values.empty() && !c.ints.empty()) out[i].data.assign(c.ints.begin(), c.ints.end());
     else out[i].data = c.values;
-    a.round_storage(out[i].data);
+    holder_of(plan, a, static_cast<int>(i)).round_storage(out[i].data);
     out[i].packs = std::make_shared<OperandPacks>();
   }
   return out;
@@ -154,7 +183,22 @@ void Activations::run_layer(const Arithmetic& a, std::size_t index, const Activa
     ins[i] = s < 0 ? nullptr : (plan_->slots()[s].constant ? &(*constants_)[s] : &source.values_[s]);
   }
   for (std::size_t i = 0; i < layer.outputs.size(); ++i) outs[i] = layer.outputs[i] < 0 ? nullptr : &values_[layer.outputs[i]];
-  layer.kernel->run(a, {ins, layer.inputs.size()}, {outs, layer.outputs.size()});
+  if (a.mixed()) {
+    // A value held in another storage format is rounded into this node's first, as a Cast at
+    // the boundary would (theory/mixed-chains.md). A rounded constant gets no packs: they cache
+    // conversions of the stored values.
+    if (crossed_.size() < layer.inputs.size()) crossed_.resize(layer.inputs.size());
+    for (std::size_t i = 0; i < layer.inputs.size(); ++i) {
+      const Arithmetic* to = crossing(*plan_, a, layer, layer.inputs[i]);
+      if (!to) continue;
+      crossed_[i].shape = ins[i]->shape;
+      crossed_[i].data = ins[i]->data;
+      crossed_[i].packs.reset();
+      to->round_storage(crossed_[i].data);
+      ins[i] = &crossed_[i];
+    }
+  }
+  layer.kernel->run(arithmetic_at(a, *layer.node), {ins, layer.inputs.size()}, {outs, layer.outputs.size()});
 }
 
 void Activations::run_all(const Arithmetic& a) {
@@ -162,7 +206,8 @@ void Activations::run_all(const Arithmetic& a) {
 }
 
 std::vector<double> stored_input(const Plan& plan, std::size_t k, const Arithmetic& a, std::vector<double> x) {
-  if (is_float(plan.slots()[plan.input_slots().at(k)].dtype)) a.round_storage(x);
+  const int slot = plan.input_slots().at(k);
+  if (is_float(plan.slots()[static_cast<std::size_t>(slot)].dtype)) holder_of(plan, a, slot).round_storage(x);
   return x;
 }
 

@@ -55,13 +55,28 @@ class Plan {
   const std::vector<int>& output_slots() const { return outputs_; }
   /// Index of the slot with this value name, or -1.
   int slot_of(const std::string& name) const;
+  /// The layer that computes the slot's value; -1 for graph inputs and constants.
+  int producer(int slot) const { return producer_[static_cast<std::size_t>(slot)]; }
+  /// The layers that read the slot, in order.
+  const std::vector<int>& readers(int slot) const { return readers_[static_cast<std::size_t>(slot)]; }
 
  private:
   const Graph* graph_;
   std::vector<Slot> slots_;
   std::vector<PlannedLayer> layers_;
   std::vector<int> inputs_, outputs_;
+  std::vector<int> producer_;
+  std::vector<std::vector<int>> readers_;
 };
+
+/// The arithmetic whose storage format holds the slot's values in chain a: a itself, except for
+/// a mixed chain (core/mixed_arithmetic.h): the producing node's arithmetic, and for graph
+/// inputs and constants the kept arithmetic when some kept node reads them, else the base.
+const Arithmetic& holder_of(const Plan& plan, const Arithmetic& a, int slot);
+/// Where chain a's layer l reads a value held in another storage format (a mixed chain's
+/// boundary): the arithmetic the layer runs in, which rounds the value into its storage first;
+/// null where the value is read as it is held.
+const Arithmetic* crossing(const Plan& plan, const Arithmetic& a, const PlannedLayer& layer, int slot);
 
 /// The float constants of a plan, rounded into one arithmetic's storage format; indexed by slot
 /// (empty tensors for non-constant slots).
@@ -91,11 +106,13 @@ class Activations {
   void run_all(const Arithmetic& a);
   const Tensor& value(int slot) const;
   Tensor& mutable_value(int slot) { return values_[slot]; }
+  const Plan& plan() const { return *plan_; }
 
  private:
   const Plan* plan_;
   const std::vector<Tensor>* constants_;
   std::vector<Tensor> values_;
+  std::vector<Tensor> crossed_;  ///< a mixed chain's inputs rounded at a boundary (run_layer)
 };
 
 /// Graph input k of one sample (exact values) as arithmetic a stores it: a floating-point input

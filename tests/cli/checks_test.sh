@@ -22,11 +22,11 @@ npy big.npy f4 2,1,28,28 5000
 npy big_labels.npy i8 2 8
 
 # --- Usage errors: one line, exit 2, the closest spelling ---
-expect_error "fpaudit: error: unknown subcommand 'audt'; did you mean 'audit'? (subcommands: formats, run, audit, inspect, report, table, kernels, bounds, train-step, convert)" audt
+expect_error "fpaudit: error: unknown subcommand 'audt'; did you mean 'audit'? (subcommands: formats, run, audit, inspect, report, table, kernels, bounds, train-step, convert, advise, tolerances)" audt
 expect_error "fpaudit: error: unknown option '--sampels' for 'fpaudit audit'; did you mean '--samples'?" audit "$model" --sampels 3
 expect_error "fpaudit: error: unknown option '--chian' for 'fpaudit run'; did you mean '--chain'?" run "$model" --chian fp16
 expect_error "fpaudit: error: unknown option '--frobnicate' for 'fpaudit inspect'" inspect "$model" --frobnicate
-expect_error "fpaudit: error: a subcommand is required: formats, run, audit, inspect, report, table, kernels, bounds, train-step, convert (fpaudit --help says what each does)"
+expect_error "fpaudit: error: a subcommand is required: formats, run, audit, inspect, report, table, kernels, bounds, train-step, convert, advise, tolerances (fpaudit --help says what each does)"
 expect_error "fpaudit: error: model is required" bounds
 expect_error "fpaudit: error: --k: Value 0 not in range 1 to 1073741824" kernels --k 0
 # CLI11's own checks, in its wording: one line all the same.

@@ -139,6 +139,7 @@ int audit_on_ranks(const AuditCommandOptions& opt, Ranks& ranks) {
   std::unique_ptr<Constant> y;
   if (!labels.empty()) y = std::make_unique<Constant>(read_npy(labels));
   for (const std::string& spec : opt.compare) options.compare.push_back(parse_compare_option(spec, options.compare));
+  resolve_chains(options.chains, in.graph, "--chains");
   const Plan plan(in.graph);
   TaskOptions tasks = options.task;  // --task/--class-axis misfits are usage errors, found before any work
   tasks.labels = y != nullptr;

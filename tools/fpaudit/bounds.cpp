@@ -56,6 +56,7 @@ int run_bounds_command(const BoundsCommandOptions& opt) {
   const std::string& input = in.text;
   std::unique_ptr<Constant> y;
   if (!labels.empty()) y = std::make_unique<Constant>(read_npy(labels));
+  resolve_chains(options.chains, in.graph, "--chains");
   const Plan plan(in.graph);
   const BoundsResult r = in.set ? run_bounds(plan, in.samples(options.max_samples), y.get(), options)
                                 : run_bounds(plan, in.single, y.get(), options, input);

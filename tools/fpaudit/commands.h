@@ -17,5 +17,7 @@ void set_kernels_command(CLI::App& app, int& status);
 void set_bounds_command(CLI::App& app, int& status);
 void set_train_step_command(CLI::App& app, int& status);
 void set_convert_command(CLI::App& app, int& status);
+void set_advise_command(CLI::App& app, int& status);
+void set_tolerances_command(CLI::App& app, int& status);
 
 }  // namespace fpaudit::cli

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/mixed_arithmetic.h"
 #include "graph/loader.h"
 
 #include <cmath>
@@ -89,19 +90,14 @@ void add_chains_option(CLI::App* sub, std::string& chains, const std::string& he
   sub->add_option("--chains", chains, help)->capture_default_str();
 }
 
-std::vector<ChainSpec> parse_chain_list(const std::string& text) {
-  std::vector<ChainSpec> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (item.empty()) continue;
-    ChainSpec spec = parse_chain(item);
-    for (const ChainSpec& have : out)
-      if (have.name == spec.name) throw std::invalid_argument("chain '" + spec.name + "' listed twice");
-    out.push_back(std::move(spec));
+void resolve_chains(std::vector<ChainSpec>& chains, const Graph& graph, const std::string& option) {
+  for (ChainSpec& c : chains) {
+    try {
+      resolve_kept(c, graph);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(option + " '" + c.name + "': " + e.what());
+    }
   }
-  if (out.empty()) throw std::invalid_argument("no chains given");
-  return out;
 }
 
 }  // namespace fpaudit::cli

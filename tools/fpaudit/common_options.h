@@ -51,7 +51,8 @@ inline const char* kDefaultChains = "fp32,fp16,fp16-acc32,bf16,bf16-acc32";
 
 /// Adds --chains to sub, bound to `chains` (a comma-separated list).
 void add_chains_option(CLI::App* sub, std::string& chains, const std::string& help);
-/// Parses "fp16,bf16-acc32,fp16@pairwise-8"; throws std::invalid_argument.
-std::vector<ChainSpec> parse_chain_list(const std::string& text);
+/// Checks each mixed chain's node selectors against the model (core/mixed_arithmetic.h,
+/// resolve_kept); throws "OPTION 'CHAIN': no node or operator type 'S' in MODEL".
+void resolve_chains(std::vector<ChainSpec>& chains, const Graph& graph, const std::string& option);
 
 }  // namespace fpaudit::cli

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   fpaudit::cli::set_bounds_command(app, status);
   fpaudit::cli::set_train_step_command(app, status);
   fpaudit::cli::set_convert_command(app, status);
+  fpaudit::cli::set_advise_command(app, status);
+  fpaudit::cli::set_tolerances_command(app, status);
   // Every argument is checked before any work: a misspelt word first (with the closest known
   // spelling), then CLI11's parse and validators; the subcommand's callback runs only after.
   if (const auto unknown = fpaudit::cli::unknown_word(app, argc, argv)) {

@@ -30,10 +30,13 @@ struct RunOptions {
   int threads = 1;
 };
 
-std::unique_ptr<Arithmetic> arithmetic_for(const std::string& chain) {
+/// The arithmetic of --chain; a mixed chain's selectors are checked against the model.
+std::unique_ptr<Arithmetic> arithmetic_for(const std::string& chain, const Graph& graph) {
   if (chain == "ref" || chain == "exact" || chain.rfind("mpfr:", 0) == 0)
     return make_reference_arithmetic(chain == "ref" ? "exact" : chain);
-  return make_chain_arithmetic(parse_chain(chain));
+  std::vector<ChainSpec> spec = {parse_chain(chain)};
+  resolve_chains(spec, graph, "--chain");
+  return make_chain_arithmetic(spec[0]);
 }
 
 bool is_npz(const std::string& path) { return std::filesystem::path(path).extension() == ".npz"; }
@@ -63,12 +66,13 @@ Constant output_array(const std::vector<std::vector<Constant>>& per_sample, std:
 }
 
 int run_run(const RunOptions& opt) {
-  const std::unique_ptr<Arithmetic> a = arithmetic_for(opt.chain);
+  if (!(opt.chain == "ref" || opt.chain == "exact" || opt.chain.rfind("mpfr:", 0) == 0)) (void)parse_chain(opt.chain);
   const SampleAxis axis = parse_sample_axis(opt.sample_axis);
   const Graph loaded = load_onnx(opt.model);
   const SampleSet samples(loaded, read_inputs(opt.inputs), axis);
   const SamplePlans plans(loaded, samples);
   const Graph& graph = plans.graph();
+  const std::unique_ptr<Arithmetic> a = arithmetic_for(opt.chain, graph);
   if (!is_npz(opt.output) && graph.outputs.size() != 1) {
     std::string names;
     for (const ValueInfo& o : graph.outputs) names += (names.empty() ? "'" : ", '") + o.name + "'";
@@ -124,7 +128,7 @@ void set_run_command(CLI::App& app, int& status) {
   add_input_options(sub, opt->inputs, opt->sample_axis,
                     "Input data (every runtime input needs one): FILE.npy for a model with one input; NAME=FILE.npy for each input (repeat the option); or "
                     "one FILE.npz keyed by input names. float16/32/64, int32/int64/uint8/int8 and bool arrays");
-  sub->add_option("--chain", opt->chain, "fp32, fp16, fp16-acc32, bf16, bf16-acc32, fp8-e4m3-acc32, ref, mpfr:BITS")->capture_default_str();
+  sub->add_option("--chain", opt->chain, "fp32, fp16, fp16-acc32, bf16, bf16-acc32, fp8-e4m3-acc32, a mixed chain such as fp16+fp32:Softmax,/head/Gemm, ref, mpfr:BITS")->capture_default_str();
   sub->add_option("--output", opt->output, "Where to write the outputs: .npy (a model with one output) or .npz (every output, keyed by name)")->required();
   sub->add_option("--labels", opt->labels, "Optional integer labels [N]: prints the accuracy");
   sub->add_option("--samples", opt->samples, "Evaluate only the first N samples")->check(positive_count());

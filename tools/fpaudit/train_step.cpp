@@ -56,6 +56,9 @@ int run_train_step_command(const TrainStepCommandOptions& opt) {
   const std::string labels_path = opt.labels.empty() ? (data / "test_labels.npy").string() : opt.labels;
   train::TrainOptions o;
   o.chains = parse_chain_list(opt.chains);
+  // The backward pass and the optimizer step run in one arithmetic per chain.
+  for (const ChainSpec& c : o.chains)
+    if (c.kept) throw std::invalid_argument("--chains '" + c.name + "': train-step takes plain chains, not mixed ones");
   if (opt.loss == "cross-entropy") o.loss = train::LossKind::CrossEntropy;
   else if (opt.loss == "mse") o.loss = train::LossKind::MeanSquared;
   else throw std::invalid_argument(fmt::format("--loss must be cross-entropy or mse, not '{}'", opt.loss));
