@@ -29,10 +29,15 @@ void OpContext::fail(const std::string& problem) const {
   throw ModelError(fmt::format("{}: node '{}' ({}): {}", graph.source.string(), node.name, node.op_type, problem));
 }
 
+void OpContext::fail_not_constant(std::size_t i, const std::string& problem) const {
+  throw ConstantRequired(fmt::format("{}: node '{}' ({}): {}", graph.source.string(), node.name, node.op_type, problem),
+                         i < node.inputs.size() ? node.inputs[i] : std::string());
+}
+
 std::vector<std::int64_t> OpContext::const_ints(std::size_t i) const {
   if (!has_input(i)) fail(fmt::format("input {} is required", i));
   const Constant* c = i < const_inputs.size() ? const_inputs[i] : nullptr;
-  if (c == nullptr) fail(fmt::format("input {} ('{}') must be a constant", i, node.inputs[i]));
+  if (c == nullptr) fail_not_constant(i, fmt::format("input {} ('{}') must be a constant", i, node.inputs[i]));
   if (!c->ints.empty() || c->values.empty()) return c->ints;
   std::vector<std::int64_t> out;
   for (double v : c->values) out.push_back(static_cast<std::int64_t>(v));

@@ -21,6 +21,8 @@ struct OpContext {
   bool has_input(std::size_t i) const { return i < node.inputs.size() && !node.inputs[i].empty(); }
   /// ModelError "<file>: node '<name>' (<op>): <problem>".
   [[noreturn]] void fail(const std::string& problem) const;
+  /// fail's message as a ConstantRequired: input i is computed at run time where a constant is needed.
+  [[noreturn]] void fail_not_constant(std::size_t i, const std::string& problem) const;
   /// Integer contents of constant input i (axes, shapes, pads, ...); fails if not constant.
   std::vector<std::int64_t> const_ints(std::size_t i) const;
 };

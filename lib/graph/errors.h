@@ -17,6 +17,9 @@ std::string node_label(const Node& node);
 
 [[noreturn]] void fail(const std::filesystem::path& source, std::string_view problem);
 [[noreturn]] void fail_node(const std::filesystem::path& source, const Node& node, std::string_view problem);
+/// fail_node's message as a ConstantRequired naming the runtime value that must be a constant.
+[[noreturn]] void fail_node_constant(const std::filesystem::path& source, const Node& node, std::string_view problem,
+                                     const std::string& value);
 
 /// Messages thrown by code that knows the node but not the file (Node::attr_int and friends)
 /// start with "node '"; this prefixes the file when it is missing.

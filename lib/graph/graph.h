@@ -107,4 +107,16 @@ class ModelError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A ModelError raised because a value in a parameter's place (Resize's scales, Clip's bounds, a
+/// loss's class weights, Pad's fill) is computed at run time: `value()` names it, so that a caller
+/// holding that value per sample (a graph input: `fpaudit run`) can bind it as a constant instead.
+class ConstantRequired : public ModelError {
+ public:
+  ConstantRequired(const std::string& what, std::string value) : ModelError(what), value_(std::move(value)) {}
+  const std::string& value() const { return value_; }
+
+ private:
+  std::string value_;
+};
+
 }  // namespace fpaudit

@@ -15,8 +15,9 @@ const Constant* constant_input(const Graph& graph, const Node& node, std::size_t
   if (i >= node.inputs.size() || node.inputs[i].empty()) return nullptr;
   const Constant* c = graph.constant(node.inputs[i]);
   if (!c)
-    fail_node(graph.source, node, fmt::format("input '{}' ({}) must be a constant, but it is computed at run time",
-                                              node.inputs[i], role));
+    fail_node_constant(graph.source, node,
+                       fmt::format("input '{}' ({}) must be a constant, but it is computed at run time", node.inputs[i], role),
+                       node.inputs[i]);
   return c;
 }
 

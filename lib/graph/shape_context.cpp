@@ -32,7 +32,10 @@ const TensorType& ShapeContext::input(std::size_t i) const {
 const Constant& ShapeContext::require_constant(std::size_t i, std::string_view role) const {
   if (!has(i)) fail(fmt::format("input {} ({}) is missing", i + 1, role));
   const Constant* c = constant(i);
-  if (!c) fail(fmt::format("input '{}' ({}) must be a constant, but it is computed at run time", node_.inputs[i], role));
+  if (!c)
+    fail_node_constant(graph_.source, node_,
+                       fmt::format("input '{}' ({}) must be a constant, but it is computed at run time", node_.inputs[i], role),
+                       node_.inputs[i]);
   return *c;
 }
 

@@ -17,24 +17,51 @@ PlanSamples plan_samples(const SampleSet& set, long max_samples) {
   return s;
 }
 
-SamplePlans::SamplePlans(const Graph& loaded, const SampleSet& samples) : loaded_(&loaded), samples_(&samples) {
+SamplePlans::SamplePlans(const Graph& loaded, const SampleSet& samples)
+    : loaded_(&loaded), samples_(&samples), parameter_(samples.inputs(), false) {
   // Integer inputs are runtime values of one plan, as the audit has them; a model that needs
-  // their values for its shapes (Range, a Reshape by data) is planned per sample instead.
-  try {
-    first_ = std::make_unique<Bound>(bind(-1));
-  } catch (const ModelError&) {
+  // their values for its shapes (Range, a Reshape by data) is planned per sample instead. A float
+  // input in a parameter's place (Resize's scales, Clip's bounds, a loss's class weights: what a
+  // deployed model holds as an initializer) is bound per sample as a constant too, one at a time
+  // as planning names them (ConstantRequired), never a data input the engine can run.
+  // Binding the integer inputs per sample, once: false when they already are (nothing left to try).
+  auto integers_per_sample = [&] {
+    if (per_sample_) return false;
     for (std::size_t k = 0; k < samples.inputs(); ++k) per_sample_ = per_sample_ || !is_float(samples.dtype(k));
-    if (!per_sample_) throw;
-    first_ = std::make_unique<Bound>(bind(0));
+    return per_sample_;
+  };
+  for (;;) {
+    try {
+      first_ = std::make_unique<Bound>(bind(per_sample_ ? 0 : -1));
+      return;
+    } catch (const ConstantRequired& e) {
+      const std::size_t k = input_index(e.value());
+      if (k < samples.inputs() && is_float(samples.dtype(k)) && !parameter_[k]) {
+        parameter_[k] = true;
+        per_sample_ = true;
+      } else if (!integers_per_sample()) {
+        throw;
+      }
+    } catch (const ModelError&) {
+      if (!integers_per_sample()) throw;
+    }
   }
 }
+
+std::size_t SamplePlans::input_index(const std::string& name) const {
+  for (std::size_t k = 0; k < samples_->inputs(); ++k)
+    if (samples_->name(k) == name) return k;
+  return samples_->inputs();
+}
+
+bool SamplePlans::bound_per_sample(std::size_t k) const { return !is_float(samples_->dtype(k)) || parameter_[k]; }
 
 SamplePlans::Bound SamplePlans::bind(long i) const {
   Bound b;
   b.graph = std::make_unique<Graph>(*loaded_);
   std::vector<Shape> shapes;
   for (std::size_t k = 0; k < samples_->inputs(); ++k) {
-    if (i < 0 || is_float(samples_->dtype(k))) shapes.push_back(samples_->sample_shapes()[k]);
+    if (i < 0 || !bound_per_sample(k)) shapes.push_back(samples_->sample_shapes()[k]);
     else bind_input(*b.graph, samples_->name(k), samples_->sample(k, i));
   }
   infer_shapes(*b.graph, shapes);
@@ -70,7 +97,7 @@ std::vector<Constant> SamplePlans::evaluate(const Arithmetic& a, const std::vect
   }
   const Bound b = bind(i);
   for (std::size_t k = 0; k < samples_->inputs(); ++k)
-    if (is_float(samples_->dtype(k))) in.push_back(samples_->values(k, i));
+    if (!bound_per_sample(k)) in.push_back(samples_->values(k, i));
   return outputs(b, fpaudit::evaluate(*b.plan, a, in));
 }
 

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/arithmetic.h"
@@ -35,7 +36,8 @@ class SamplePlans {
   /// refused here (ModelError).
   SamplePlans(const Graph& loaded, const SampleSet& samples);
 
-  /// Whether the integer inputs are bound per sample (the plan is rebuilt for each sample).
+  /// Whether the integer inputs (and float inputs in a parameter's place) are bound per sample
+  /// (the plan is rebuilt for each sample).
   bool per_sample() const { return per_sample_; }
   /// The graph of sample 0 (output shapes and types; the same for every sample when the inputs'
   /// sample shapes are).
@@ -53,10 +55,14 @@ class SamplePlans {
     std::unique_ptr<Plan> plan;
   };
   Bound bind(long i) const;
+  std::size_t input_index(const std::string& name) const;  ///< inputs() when no input has the name
+  /// Whether input k is bound as a constant in each sample's plan (integer, or a float parameter).
+  bool bound_per_sample(std::size_t k) const;
   std::vector<Constant> outputs(const Bound& b, const std::vector<Tensor>& values) const;
 
   const Graph* loaded_;
   const SampleSet* samples_;
+  std::vector<bool> parameter_;  ///< float inputs in a parameter's place, bound per sample
   bool per_sample_ = false;
   std::unique_ptr<Bound> first_;
 };

@@ -76,6 +76,15 @@ PY
 grep -q "verified by its audit (200 samples): certified a priori 100.0%" <<<"$out" || grep -q "verified by its audit (200 samples): certified a priori 99" <<<"$out" ||
   fail "advise mlp: the verified figures are not printed"
 
+# The deployable model advise wrote is fpaudit convert's for the same kept set, byte for byte;
+# its block lists name the kept nodes; onnx's checker accepts it.
+"$fpaudit" convert "$data/mlp.onnx" --keep adv/keep.txt --out conv.onnx >/dev/null 2>err || fail "convert keep.txt: $(cat err)"
+cmp -s adv/model.onnx conv.onnx || fail "advise mlp: model.onnx differs from fpaudit convert --keep keep.txt"
+cmp -s adv/blocklists.txt conv.blocklists.txt || fail "advise mlp: blocklists.txt differs from fpaudit convert's"
+grep -q '^node_block_list' adv/blocklists.txt || fail "advise mlp: no node_block_list in blocklists.txt"
+$py -c 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)' adv/model.onnx 2>err ||
+  fail "advise mlp: onnx checker refuses model.onnx: $(tail -1 err)"
+# An 8-bit chain has no ONNX storage type: no model is written for it.
 # Flips: the MLP in fp8-e5m2-acc32 flips 4 of these 200 samples; the set found flips none.
 "$fpaudit" advise "$data/mlp.onnx" --input "$x" --labels "$y" --chain fp8-e5m2-acc32 --target flips=0 --samples 200 --threads 2 \
   --out flips >out 2>err || fail "advise flips: exit $?, $(cat err)"
@@ -86,6 +95,7 @@ assert a["base_metrics"]["flips"] > 0 and a["reached"] and a["kept"], a
 assert a["metrics"]["flips"] == 0 and a["metrics"]["bound_violations"] == 0, a["metrics"]
 assert a["multiply_adds"]["kept_share"] < 1, a["multiply_adds"]
 PY
+[[ ! -e flips/model.onnx ]] || fail "advise flips: an fp8 chain got a model.onnx"
 grep -q '^verified by its audit (200 samples): flips 0, ' out || fail "advise flips: verified figures not printed"
 
 # The CNN in bf16 (few samples: seconds): the same checks.

@@ -2,11 +2,14 @@
 // keep in binary32 (lib/decide/advise.h). Exit 0: target reached; 1: not reachable (the best set
 // tried is printed); 2: bad input.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "common/atomic_file.h"
+#include "convert/half_convert.h"
 #include "core/mixed_arithmetic.h"
 #include "decide/advise.h"
 #include "decide/decide_json.h"
@@ -21,6 +24,14 @@
 namespace fpaudit::cli {
 
 namespace {
+
+/// The ONNX element type of a chain's storage format, where ONNX has one for the 16-bit model
+/// fpaudit convert writes (binary16, bfloat16); none for the 8-bit formats.
+std::optional<DType> deploy_type(const Format& storage) {
+  if (storage == binary16()) return DType::Float16;
+  if (storage == bfloat16()) return DType::BFloat16;
+  return std::nullopt;
+}
 
 struct AdviseCommandOptions {
   std::string model, input, labels;
@@ -60,6 +71,9 @@ int run_advise(const AdviseCommandOptions& opt) {
   const Plan plan(graph);
   const std::vector<std::string> formats = {"json", "csv"};
   std::vector<std::string> files = {"advise.json", "keep.txt"};
+  // The deployable model (fpaudit convert's) when the shipped chain stores in a format ONNX has.
+  const std::optional<DType> deploy = deploy_type(o.base.storage);
+  if (deploy) files.insert(files.end(), {"model.onnx", "blocklists.txt"});
   for (const std::string& f : report_set_names(formats)) files.push_back(f);
   std::unique_ptr<OutputSet> set;
   if (!opt.out.empty()) set = std::make_unique<OutputSet>(opt.out, files);  // checked before the audits
@@ -96,6 +110,15 @@ int run_advise(const AdviseCommandOptions& opt) {
                                            opt.model, o.base.name, o.target.text, r.reached ? "reached" : "not reachable, best found",
                                            metrics_line(r.final), o.kept.name);
     write_file_atomic(set->staging() / "keep.txt", keep_file_text(r.kept, header));
+    if (deploy) {
+      ConvertOptions c;
+      c.keep = r.kept;
+      c.target = *deploy;
+      const ConvertResult model = convert_to_half(opt.model, c);
+      write_file_atomic(set->staging() / "model.onnx", model.model_bytes);
+      write_file_atomic(set->staging() / "blocklists.txt", block_lists_text(model.kept));
+      fmt::print("{}", convert_summary(model, (std::filesystem::path(opt.out) / "model.onnx").string(), *deploy));
+    }
     const nlohmann::json audit = audit_to_json(r.audit, plan, AuditSource{opt.model, opt.input, opt.labels, FPAUDIT_VERSION});
     write_report_files(audit_document_from_json(audit, opt.model), &audit, formats, set->staging(), "");
     set->commit(run_id_of(advice.dump(1)));
@@ -115,7 +138,7 @@ void set_advise_command(CLI::App& app, int& status) {
   sub->add_option("--chain", opt->chain, "The chain to ship: fp16, bf16, fp16-acc32, ...")->capture_default_str();
   sub->add_option("--kept", opt->kept, "The chain kept layers run in")->capture_default_str();
   sub->add_option("--target", opt->target, "flips=N, certified=P% (a-priori certificates), accuracy-drop=Xpp or rel-error=T")->required();
-  sub->add_option("--out", opt->out, "Write advise.json, keep.txt and the final chain's audit (audit.json, layers.csv, samples.csv) here");
+  sub->add_option("--out", opt->out, "Write advise.json, keep.txt, the deployable model.onnx (binary16 or bfloat16 except the kept nodes, as fpaudit convert writes it) with blocklists.txt, and the final chain's audit (audit.json, layers.csv, samples.csv) here");
   sub->add_option("--samples", opt->samples, "Only the first N samples")->check(positive_count());
   sub->add_option("--threads", opt->threads, "Threads (default: all cores); results do not depend on it")->check(positive_count());
   sub->callback([opt, &status] { status = run_advise(*opt); });

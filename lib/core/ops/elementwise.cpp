@@ -11,7 +11,8 @@ ClipLimits clip_limits(const OpContext& ctx) {
   auto limit = [&](std::size_t i, double fallback) {
     if (!ctx.has_input(i)) return fallback;
     const Constant* c = ctx.const_inputs[i];
-    if (c == nullptr || c->values.size() != 1) ctx.fail(fmt::format("input {} must be a constant scalar", i));
+    if (c == nullptr) ctx.fail_not_constant(i, fmt::format("input {} must be a constant scalar", i));
+    if (c->values.size() != 1) ctx.fail(fmt::format("input {} must be a constant scalar", i));
     return c->values[0];
   };
   return {limit(1, -INFINITY), limit(2, INFINITY)};

@@ -15,7 +15,7 @@ LossGeometry::LossGeometry(const OpContext& ctx) {
   std::vector<double> weight(static_cast<std::size_t>(classes_), 1.0);
   if (ctx.has_input(2)) {
     const Constant* w = ctx.const_inputs.size() > 2 ? ctx.const_inputs[2] : nullptr;
-    if (w == nullptr) ctx.fail("the weights are computed at run time; fpaudit needs them constant");
+    if (w == nullptr) ctx.fail_not_constant(2, "the weights are computed at run time; fpaudit needs them constant");
     weight = w->values;
     prep_.push_back(2);
   }

@@ -20,7 +20,7 @@ inline double pad_fill(const OpContext& ctx) {
   if (ctx.graph.opset < 11) return ctx.node.attr_float("value", 0.0);
   if (!ctx.has_input(2)) return 0;
   const Constant* c = ctx.const_inputs.size() > 2 ? ctx.const_inputs[2] : nullptr;
-  if (c == nullptr) ctx.fail("constant_value is computed at run time; fpaudit needs it constant");
+  if (c == nullptr) ctx.fail_not_constant(2, "constant_value is computed at run time; fpaudit needs it constant");
   return c->values.empty() ? static_cast<double>(c->ints.at(0)) : c->values.at(0);
 }
 
