@@ -95,8 +95,10 @@ TEST_CASE("train-step on the shipped CNN with BatchNorm in training form") {
   CHECK(train::run_train_step(*b.planned->plan, b.x, b.y, o).reference_loss[0] != r.reference_loss[0]);
 }
 
+// The GRU trains through its expansion into time steps (theory/recurrent.md): each gate's W, R
+// and biases are parameters of their own (/gru/GRU/Wz, ...), their gradients summed over the steps.
 TEST_CASE("train-step on the zoo (2 samples each): all backward sums within bound") {
-  for (const char* model : {"resnet18", "mobilenetv3_small", "squeezenet", "bert_embeds", "gpt"}) {
+  for (const char* model : {"resnet18", "mobilenetv3_small", "squeezenet", "efficientnet_b0", "bert_embeds", "gpt", "gru"}) {
     INFO(model);
     const train::TrainResult r = train_on(zoo_batch(model, 2));
     check_run(r);
