@@ -206,4 +206,14 @@ void SampleSet::check_finite(long n) const {
   }
 }
 
+Constant first_samples(const Constant& c, long n) {
+  if (c.shape.empty() || c.shape[0] <= n) return c;
+  Constant out = c;
+  const std::int64_t per = element_count(c.shape) / c.shape[0];
+  out.shape[0] = n;
+  if (!out.values.empty()) out.values.resize(static_cast<std::size_t>(n * per));
+  if (!out.ints.empty()) out.ints.resize(static_cast<std::size_t>(n * per));
+  return out;
+}
+
 }  // namespace fpaudit

@@ -87,4 +87,8 @@ class SampleSet {
   bool split_ = false;
 };
 
+/// The first n samples of an [N, ...] array (all of it when n >= N): what `--samples N` keeps
+/// of an array whose axis 0 indexes samples.
+Constant first_samples(const Constant& c, long n);
+
 }  // namespace fpaudit

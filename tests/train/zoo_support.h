@@ -6,6 +6,7 @@
 #include <string>
 
 #include "graph/loader.h"
+#include "graph/samples.h"
 #include "train_support.h"
 
 namespace fpaudit::test {
@@ -14,15 +15,6 @@ struct Batch {
   std::unique_ptr<Planned> planned;
   Constant x, y;
 };
-
-inline Constant first_samples(const Constant& c, long n) {
-  Constant out = c;
-  const std::int64_t per = element_count(c.shape) / c.shape[0];
-  out.shape[0] = n;
-  if (!out.values.empty()) out.values.resize(static_cast<std::size_t>(n * per));
-  if (!out.ints.empty()) out.ints.resize(static_cast<std::size_t>(n * per));
-  return out;
-}
 
 inline Batch shipped_batch(const std::string& model, long n) {
   const std::filesystem::path data = FPAUDIT_DATA_DIR;

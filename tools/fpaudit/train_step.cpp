@@ -15,6 +15,7 @@
 #include "fpaudit/output_set.h"
 #include "fpaudit_version.h"
 #include "graph/loader.h"
+#include "graph/samples.h"
 #include "train/train_report.h"
 #include "train/train_step.h"
 
@@ -37,17 +38,6 @@ struct TrainStepCommandOptions {
   bool per_tensor = false;
   std::string json, markdown, csv, latex, html;
 };
-
-/// The first n samples of an [N, ...] array (all of them when n ≥ N).
-Constant first_samples(const Constant& c, long n) {
-  if (c.shape.empty() || c.shape[0] <= n) return c;
-  Constant out = c;
-  const std::int64_t per = element_count(c.shape) / c.shape[0];
-  out.shape[0] = n;
-  if (!out.values.empty()) out.values.resize(static_cast<std::size_t>(n * per));
-  if (!out.ints.empty()) out.ints.resize(static_cast<std::size_t>(n * per));
-  return out;
-}
 
 int run_train_step_command(const TrainStepCommandOptions& opt) {
   const std::filesystem::path data = data_dir();
