@@ -14,6 +14,7 @@
 
 #include "graph/loader.h"
 #include "shadow/audit.h"
+#include "shadow/audit_support.h"
 #include "shadow/margin/azuma.h"
 #include "shadow/margin/margin_bound.h"
 
@@ -21,14 +22,7 @@ using namespace fpaudit;
 
 namespace {
 
-struct Model {
-  Graph graph;
-  std::unique_ptr<Plan> plan;
-  explicit Model(const char* name) : graph(load_onnx(std::string(FPAUDIT_DATA_DIR) + "/" + name + ".onnx")) {
-    infer_shapes(graph, std::vector<Shape>{{1, 1, 28, 28}});
-    plan = std::make_unique<Plan>(graph);
-  }
-};
+using Model = test::ShippedModel;
 
 AuditResult audit(const Model& m, const Constant& x, long samples, bool azuma) {
   AuditOptions o;

@@ -37,12 +37,6 @@ std::vector<double> iota(int n, double start = 1) {
   return v;
 }
 
-std::vector<double> sweep(int n, double phase = 0.7) {
-  std::vector<double> v;
-  for (int i = 0; i < n; ++i) v.push_back(std::ldexp(std::sin(1.3 * i + phase), i % 5 - 2) + 1e-3 * i);
-  return v;
-}
-
 }  // namespace
 
 TEST_CASE("Einsum: a matrix product, explicit and implicit") {

@@ -17,12 +17,6 @@ namespace {
 
 using Ints = std::vector<std::int64_t>;
 
-std::vector<double> sweep(int n, double phase = 0.7) {
-  std::vector<double> v;
-  for (int i = 0; i < n; ++i) v.push_back(std::ldexp(std::sin(1.3 * i + phase), i % 5 - 2) + 1e-3 * i);
-  return v;
-}
-
 /// X [N, C, L]; scale and bias of `params` values: (1, 2, ...) and (0.5, -0.5, ...).
 ModelBuilder group_norm(const std::string& op, std::int64_t opset, const Ints& x, std::int64_t groups, std::int64_t params,
                         float epsilon) {

@@ -2,6 +2,7 @@
 // arithmetic, so that each operator test reads as: the node, its inputs, what comes out.
 #pragma once
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,14 @@ struct Feed {
   Shape shape;
   std::vector<double> values;
 };
+
+/// n test values over a few binades, both signs, no two equal: sin(1.3 i + phase) scaled by
+/// 2^(i mod binades + lowest), plus 1e-3 i.
+inline std::vector<double> sweep(int n, double phase = 0.7, int binades = 5, int lowest = -2) {
+  std::vector<double> v;
+  for (int i = 0; i < n; ++i) v.push_back(std::ldexp(std::sin(1.3 * i + phase), i % binades + lowest) + 1e-3 * i);
+  return v;
+}
 
 /// Loads the model, infers shapes for the feeds' shapes, plans it and evaluates it in `a`;
 /// returns every graph output, flattened. ModelError propagates.

@@ -16,12 +16,6 @@ using namespace fpaudit::test;
 
 namespace {
 
-std::vector<double> sweep_values(int n) {
-  std::vector<double> v;
-  for (int i = 0; i < n; ++i) v.push_back(std::ldexp(std::sin(1.3 * i + 0.7), i % 4 - 1) + 1e-3 * i);
-  return v;
-}
-
 ModelBuilder gather_elements(std::int64_t axis) {
   ModelBuilder m(13);
   m.input("x", kFloat, {2, 3}).output("y");
@@ -69,7 +63,7 @@ TEST_CASE("GatherElements picks one element per index along the axis; negative i
   check_all_exact(gather_elements(1), x, {3, 3, 4, 5});
   // axis 0: index 2 is out of range for 2 rows: refused naming the index.
   CHECK(refusal(gather_elements(0), x).find("index 2 is out of range") != std::string::npos);
-  check_bounds_every_chain(gather_elements(1), {{{2, 3}, sweep_values(6)}});
+  check_bounds_every_chain(gather_elements(1), {{{2, 3}, sweep(6, 0.7, 4, -1)}});
 }
 
 TEST_CASE("Trilu keeps the upper or lower triangle of the last two axes, shifted by k") {
@@ -79,7 +73,7 @@ TEST_CASE("Trilu keeps the upper or lower triangle of the last two axes, shifted
   check_all_exact(trilu(true, 0), x, {1, 2, 3, 4, 0, 6, 7, 8, 0, 0, 11, 12, 13, 14, 15, 16, 0, 18, 19, 20, 0, 0, 23, 24});
   check_all_exact(trilu(false, -1), x, {0, 0, 0, 0, 5, 0, 0, 0, 9, 10, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 21, 22, 0, 0});
   check_all_exact(trilu(true, 4), x, std::vector<double>(24, 0.0));
-  check_bounds_every_chain(trilu(false, 1), {{{2, 3, 4}, sweep_values(24)}});
+  check_bounds_every_chain(trilu(false, 1), {{{2, 3, 4}, sweep(24, 0.7, 4, -1)}});
 }
 
 TEST_CASE("NegativeLogLikelihoodLoss: -w[t]·x[n, t, d], summed or averaged over the weights") {
@@ -100,8 +94,8 @@ TEST_CASE("NegativeLogLikelihoodLoss: -w[t]·x[n, t, d], summed or averaged over
   CHECK(first_output_shape(loss("NegativeLogLikelihoodLoss", "mean", true, false), x) == Shape{});
   for (const char* reduction : {"none", "sum", "mean"}) {
     INFO(reduction);
-    check_bounds_every_chain(loss("NegativeLogLikelihoodLoss", reduction, true, false), {{{2, 3, 2}, sweep_values(12)}});
-    check_bounds_every_chain(loss("SoftmaxCrossEntropyLoss", reduction, true, true), {{{2, 3, 2}, sweep_values(12)}});
+    check_bounds_every_chain(loss("NegativeLogLikelihoodLoss", reduction, true, false), {{{2, 3, 2}, sweep(12, 0.7, 4, -1)}});
+    check_bounds_every_chain(loss("SoftmaxCrossEntropyLoss", reduction, true, true), {{{2, 3, 2}, sweep(12, 0.7, 4, -1)}});
   }
 }
 
@@ -116,7 +110,7 @@ TEST_CASE("SoftmaxCrossEntropyLoss is NegativeLogLikelihoodLoss of the log proba
   CHECK(y[0] == doctest::Approx(std::log(4.0)).epsilon(1e-15));  // target 0: p = 1/4
   CHECK(y[1] == doctest::Approx(std::log(2.0)).epsilon(1e-15));  // target 2: p = 2/4
   CHECK(y[2] == doctest::Approx(std::log(3.0)).epsilon(1e-15));  // second sample: equal scores
-  const BoundCheck b = check_bounds(loss("SoftmaxCrossEntropyLoss", "sum", false, false), {{{2, 3, 2}, sweep_values(12)}},
+  const BoundCheck b = check_bounds(loss("SoftmaxCrossEntropyLoss", "sum", false, false), {{{2, 3, 2}, sweep(12, 0.7, 4, -1)}},
                                     *make_chain_arithmetic(parse_chain("fp16")));
   CHECK(b.violations == 0);
   CHECK(b.last_bound[0] > 0);
@@ -140,7 +134,7 @@ TEST_CASE("CumSum: running sums along the axis, exclusive and reversed") {
   CHECK(run_model(m, big, *make_chain_arithmetic(parse_chain("fp16")))[0] == std::vector<double>{2048, 2048, 2048});
   CHECK(run_model(m, big, *make_chain_arithmetic(parse_chain("fp16-acc32")))[0] == std::vector<double>{2048, 2048, 2050});
   for (bool exclusive : {false, true})
-    for (bool reverse : {false, true}) check_bounds_every_chain(cumsum(0, exclusive, reverse), {{{2, 3}, sweep_values(6)}});
+    for (bool reverse : {false, true}) check_bounds_every_chain(cumsum(0, exclusive, reverse), {{{2, 3}, sweep(6, 0.7, 4, -1)}});
 }
 
 TEST_CASE("Hardmax: 1 at the first largest element along the axis, and the bound says where it may move") {
@@ -155,7 +149,7 @@ TEST_CASE("Hardmax: 1 at the first largest element along the axis, and the bound
   CHECK(b.violations == 0);
   CHECK(b.last_error == std::vector<double>{0, 0, 0, 1, 1, 0});
   CHECK(b.last_bound == std::vector<double>{1, 1, 0, 1, 1, 0});
-  check_bounds_every_chain(m, {{{2, 3}, sweep_values(6)}});
+  check_bounds_every_chain(m, {{{2, 3}, sweep(6, 0.7, 4, -1)}});
 }
 
 TEST_CASE("ReduceLogSum: the log of ReduceSum's sum, rounded once; a negative sum has no bound") {
@@ -166,7 +160,7 @@ TEST_CASE("ReduceLogSum: the log of ReduceSum's sum, rounded once; a negative su
   const auto y = run_first(m, {{{2, 3}, {1, 2, 5, 0.5, 0.25, 0.25}}}, *exact);
   CHECK(y == std::vector<double>{std::log(8.0), 0.0});
   check_bounds_every_chain(m, {{{2, 3}, {1, 2, 5, 0.5, 0.25, 0.25}}});
-  std::vector<double> positive = sweep_values(6);
+  std::vector<double> positive = sweep(6, 0.7, 4, -1);
   for (double& v : positive) v = std::fabs(v) + 0.1;
   check_bounds_every_chain(m, {{{2, 3}, positive}});
 }
@@ -187,7 +181,7 @@ TEST_CASE("Sum and Mean of broadcast operands: one sum by the chain's schedule p
   CHECK(run_first(variadic("Sum"), big, *make_chain_arithmetic(parse_chain("fp16-acc32")))[0] == 2050);
   for (const char* op : {"Sum", "Mean"}) {
     INFO(op);
-    check_bounds_every_chain(variadic(op), {{{2, 2}, sweep_values(4)}, {{2}, {0.3, -0.7}}, {{1, 1}, {1.1}}});
+    check_bounds_every_chain(variadic(op), {{{2, 2}, sweep(4, 0.7, 4, -1)}, {{2}, {0.3, -0.7}}, {{1, 1}, {1.1}}});
   }
 }
 
@@ -215,7 +209,7 @@ TEST_CASE("Pad: constant, edge and reflect modes; negative pads crop; the fill v
   CHECK(b.last_error[0] > 0);
   CHECK(b.last_bound[0] >= b.last_error[0]);
   CHECK(b.last_bound[2] == 0);  // a copy of the exactly stored 1
-  for (const char* mode : {"constant", "edge", "reflect"}) check_bounds_every_chain(pad(mode, pads, 0.1f), {{{2, 3}, sweep_values(6)}});
+  for (const char* mode : {"constant", "edge", "reflect"}) check_bounds_every_chain(pad(mode, pads, 0.1f), {{{2, 3}, sweep(6, 0.7, 4, -1)}});
 }
 
 TEST_CASE("OneHot: values[1] where the class equals the index (negative indices from the end), values[0] elsewhere") {

@@ -22,12 +22,6 @@ ModelBuilder reduce(const std::string& op, const std::vector<std::int64_t>& shap
   return m;
 }
 
-std::vector<double> sweep_values(int n) {
-  std::vector<double> v;
-  for (int i = 0; i < n; ++i) v.push_back(std::ldexp(std::sin(1.3 * i + 0.7), i % 4 - 1) + 1e-3 * i);
-  return v;
-}
-
 }  // namespace
 
 TEST_CASE("ReduceL1, ReduceSumSquare and ReduceL2 over axis 1") {
@@ -43,8 +37,8 @@ TEST_CASE("ReduceL1, ReduceSumSquare and ReduceL2 over axis 1") {
         std::log(2.0));
   for (const char* op : {"ReduceL1", "ReduceSumSquare", "ReduceL2", "ReduceLogSumExp"}) {
     INFO(op);
-    check_bounds_every_chain(reduce(op, {4, 10}, {1}), {{{4, 10}, sweep_values(40)}});
-    check_bounds_every_chain(reduce(op, {2, 4, 5}, {0, 2}), {{{2, 4, 5}, sweep_values(40)}});
+    check_bounds_every_chain(reduce(op, {4, 10}, {1}), {{{4, 10}, sweep(40, 0.7, 4, -1)}});
+    check_bounds_every_chain(reduce(op, {2, 4, 5}, {0, 2}), {{{2, 4, 5}, sweep(40, 0.7, 4, -1)}});
   }
 }
 
@@ -77,8 +71,8 @@ TEST_CASE("ReduceProd multiplies in row-major order, each product rounded into t
   CHECK(b.violations == 0);
   CHECK(b.last_bound[0] >= 0x1p-16);
   CHECK(b.last_bound[0] < 0x1p-9);
-  check_bounds_every_chain(reduce("ReduceProd", {4, 10}, {1}), {{{4, 10}, sweep_values(40)}});
-  check_bounds_every_chain(reduce("ReduceProd", {2, 4, 5}, {0, 2}), {{{2, 4, 5}, sweep_values(40)}});
+  check_bounds_every_chain(reduce("ReduceProd", {4, 10}, {1}), {{{4, 10}, sweep(40, 0.7, 4, -1)}});
+  check_bounds_every_chain(reduce("ReduceProd", {2, 4, 5}, {0, 2}), {{{2, 4, 5}, sweep(40, 0.7, 4, -1)}});
 }
 
 TEST_CASE("ThresholdedRelu keeps x above alpha, and its jump is bounded honestly") {
@@ -99,7 +93,7 @@ TEST_CASE("ThresholdedRelu keeps x above alpha, and its jump is bounded honestly
   ModelBuilder a(13);
   a.input("x", kFloat, {40}).output("y");
   set_attr(a.node("ThresholdedRelu", {"x"}, {"y"}), "alpha", 0.3f);
-  check_bounds_every_chain(a, {{{40}, sweep_values(40)}});
+  check_bounds_every_chain(a, {{{40}, sweep(40, 0.7, 4, -1)}});
 }
 
 TEST_CASE("Elu, Selu, Celu and Softplus: one rounding of their binary64 value, bounded in every chain") {
@@ -120,7 +114,7 @@ TEST_CASE("Elu, Selu, Celu and Softplus: one rounding of their binary64 value, b
   CHECK(run_first(act("Softplus", 1), {{{1}, {0}}}, *exact)[0] == std::log1p(1.0));
   CHECK(run_first(act("Softplus", 1), {{{1}, {0}}}, *fp16)[0] == 0.693359375);  // RN16(log 2 = 0.6931471...) = 1420·2^-11
   CHECK(run_first(act("Softplus", 1), {{{1}, {800}}}, *exact)[0] == 800);  // no overflow of exp
-  std::vector<double> x = sweep_values(40);
+  std::vector<double> x = sweep(40, 0.7, 4, -1);
   for (double& v : x) v *= 4;
   for (const char* op : {"Elu", "Selu", "Celu", "Softplus"}) {
     INFO(op);

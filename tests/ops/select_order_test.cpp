@@ -18,12 +18,6 @@ namespace {
 
 using Ints = std::vector<std::int64_t>;
 
-std::vector<double> sweep(int n, double phase = 0.7) {
-  std::vector<double> v;
-  for (int i = 0; i < n; ++i) v.push_back(std::ldexp(std::sin(1.3 * i + phase), i % 5 - 2) + 1e-3 * i);
-  return v;
-}
-
 ModelBuilder topk(const Ints& x, std::int64_t k, std::int64_t axis, bool largest) {
   ModelBuilder m(11);
   m.input("x", kFloat, x).output("v").output("i", 7);

@@ -4,6 +4,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,16 @@ inline Constant float_array(Shape shape, std::vector<double> values) {
   c.values = std::move(values);
   return c;
 }
+
+/// A shipped model (data/NAME.onnx) with its shapes inferred for one 1x1x28x28 image, and its plan.
+struct ShippedModel {
+  Graph graph;
+  std::unique_ptr<Plan> plan;
+  explicit ShippedModel(const std::string& name) : graph(load_onnx(std::string(FPAUDIT_DATA_DIR) + "/" + name + ".onnx")) {
+    infer_shapes(graph, std::vector<Shape>{{1, 1, 28, 28}});
+    plan = std::make_unique<Plan>(graph);
+  }
+};
 
 /// A parsed model, its plan and its audit (the plan refers to the graph: they live together).
 struct Audited {

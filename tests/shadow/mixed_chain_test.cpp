@@ -9,6 +9,7 @@
 #include "core/mixed_arithmetic.h"
 #include "graph/loader.h"
 #include "shadow/audit.h"
+#include "shadow/audit_support.h"
 #include "shadow/plan.h"
 
 using namespace fpaudit;
@@ -16,14 +17,7 @@ using namespace fpaudit;
 namespace {
 const std::string kData = FPAUDIT_DATA_DIR;
 
-struct Model {
-  Graph graph;
-  std::unique_ptr<Plan> plan;
-  explicit Model(const std::string& name) : graph(load_onnx(kData + "/" + name + ".onnx")) {
-    infer_shapes(graph, std::vector<Shape>{{1, 1, 28, 28}});
-    plan = std::make_unique<Plan>(graph);
-  }
-};
+using Model = test::ShippedModel;
 
 const Constant& images() {
   static const Constant x = read_npy(kData + "/test_images.npy");

@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "format/round.h"
+#include "graph/samples.h"
+#include "shadow/audit_support.h"
 #include "train/optimizer.h"
 #include "train/train_report.h"
 #include "train/train_step.h"
@@ -16,24 +18,9 @@ namespace {
 
 const std::filesystem::path kData = FPAUDIT_DATA_DIR;
 
-Constant first(const Constant& c, long n) {
-  Constant out = c;
-  const std::int64_t per = element_count(c.shape) / c.shape[0];
-  out.shape[0] = n;
-  if (!out.values.empty()) out.values.resize(static_cast<std::size_t>(n * per));
-  if (!out.ints.empty()) out.ints.resize(static_cast<std::size_t>(n * per));
-  return out;
-}
-
-std::vector<ChainSpec> chain_list(std::initializer_list<const char*> names) {
-  std::vector<ChainSpec> out;
-  for (const char* n : names) out.push_back(parse_chain(n));
-  return out;
-}
-
 train::TrainResult shipped(const std::string& model, long samples, train::TrainOptions o, std::unique_ptr<Planned>& keep) {
-  const Constant x = first(read_npy(kData / "test_images.npy"), samples);
-  const Constant y = first(read_npy(kData / "test_labels.npy"), samples);
+  const Constant x = first_samples(read_npy(kData / "test_images.npy"), samples);
+  const Constant y = first_samples(read_npy(kData / "test_labels.npy"), samples);
   keep = plan_for(load_onnx(kData / model), x.shape);
   return train::run_train_step(*keep->plan, x, y, o);
 }
@@ -57,7 +44,7 @@ void check_sums_within_bounds(const train::TrainResult& r) {
 
 TEST_CASE("Shipped MLP: every backward sum of every chain within its bound; fp16 without scaling flushes, fp32 does not") {
   train::TrainOptions o;
-  o.chains = chain_list({"fp32", "fp16", "fp16-acc32", "bf16"});
+  o.chains = chains({"fp32", "fp16", "fp16-acc32", "bf16"});
   std::unique_ptr<Planned> keep;
   const train::TrainResult r = shipped("mlp.onnx", 16, o, keep);
   check_sums_within_bounds(r);
@@ -81,7 +68,7 @@ TEST_CASE("Shipped MLP: every backward sum of every chain within its bound; fp16
 
 TEST_CASE("Shipped CNN: Conv, BatchNormalization, MaxPool and AveragePool backward sums within their bounds") {
   train::TrainOptions o;
-  o.chains = chain_list({"fp32", "fp16-acc32"});
+  o.chains = chains({"fp32", "fp16-acc32"});
   std::unique_ptr<Planned> keep;
   const train::TrainResult r = shipped("cnn.onnx", 3, o, keep);
   CHECK(r.parameters.size() == 11);  // 3 conv weights, 3×(BN scale, bias), head weight and bias
@@ -93,20 +80,15 @@ TEST_CASE("Shipped CNN: Conv, BatchNormalization, MaxPool and AveragePool backwa
 
 TEST_CASE("The same bits with one thread and with two") {
   train::TrainOptions o;
-  o.chains = chain_list({"fp32", "fp16", "bf16"});
+  o.chains = chains({"fp32", "fp16", "bf16"});
   o.steps = 2;
   o.optimizer.kind = train::OptimizerKind::Adam;
   o.optimizer.lr = 1e-3;
   std::unique_ptr<Planned> k1, k2;
   o.threads = 1;
-  nlohmann::json a = train::train_to_json(shipped("mlp.onnx", 8, o, k1), {"mlp", "x", "v"});
+  const nlohmann::json a = without_timing(train::train_to_json(shipped("mlp.onnx", 8, o, k1), {"mlp", "x", "v"}));
   o.threads = 2;
-  nlohmann::json b = train::train_to_json(shipped("mlp.onnx", 8, o, k2), {"mlp", "x", "v"});
-  for (nlohmann::json* j : {&a, &b}) {
-    j->erase("seconds");
-    j->erase("threads");
-    for (auto& c : (*j)["chains"]) c.erase("seconds");
-  }
+  const nlohmann::json b = without_timing(train::train_to_json(shipped("mlp.onnx", 8, o, k2), {"mlp", "x", "v"}));
   CHECK(a.dump() == b.dump());
 }
 
@@ -122,7 +104,7 @@ TEST_CASE("A loss scale from the analysis makes the flushed share 0 where the gr
   const Constant y = label_array({0, 0});
   const auto p = plan_for(mb.parse(), x.shape);
   train::TrainOptions o;
-  o.chains = chain_list({"fp16", "fp16-acc32"});
+  o.chains = chains({"fp16", "fp16-acc32"});
   const train::TrainResult r = train::run_train_step(*p->plan, x, y, o);
   for (const train::ChainTrainResult& c : r.chains) {
     INFO(c.chain);

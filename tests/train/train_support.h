@@ -3,6 +3,8 @@
 
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "graph/loader.h"
 #include "graph/model_builder.h"
 #include "shadow/plan.h"
@@ -20,6 +22,15 @@ inline std::unique_ptr<Planned> plan_for(Graph graph, const Shape& batch_shape) 
   infer_shapes(p->graph, std::vector<Shape>{batch_shape});
   p->plan = std::make_unique<Plan>(p->graph);
   return p;
+}
+
+/// A train-step JSON without what depends on the machine (seconds, thread count), for comparing
+/// runs bit for bit.
+inline nlohmann::json without_timing(nlohmann::json j) {
+  j.erase("seconds");
+  j.erase("threads");
+  for (auto& c : j["chains"]) c.erase("seconds");
+  return j;
 }
 
 inline Constant values_array(Shape shape, std::vector<double> values) {
