@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <deque>
 
 #include "bounds/transfer.h"
 #include "core/mixed_arithmetic.h"
@@ -19,7 +20,9 @@ namespace {
 /// are this thread's, one set per input index `k`; point enclosures and equal det/prob bounds
 /// stay shared, as the rules expect of them.
 bounds::Enclosure cross_boundary(const bounds::Enclosure& e, const Arithmetic& to, const bounds::RoundingTarget& target, std::size_t k) {
-  thread_local std::vector<std::array<Tensor, 4>> scratch;
+  // A deque: growing it for input k must not move the tensors that input k−1's enclosure, already
+  // returned, points to (a vector reallocated them, and a kept Add read freed memory).
+  thread_local std::deque<std::array<Tensor, 4>> scratch;
   if (scratch.size() <= k) scratch.resize(k + 1);
   Tensor &lo = scratch[k][0], &hi = scratch[k][1], &err = scratch[k][2], &err_prob = scratch[k][3];
   const bool point = e.lo == e.hi, same_err = e.err == e.err_prob;
