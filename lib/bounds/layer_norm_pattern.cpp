@@ -115,7 +115,10 @@ void layer_norm_pattern_bound(const ArithmeticModel& m, double lambda, const Lay
     for (long j = 0; j < n; ++j) {
       // Theorem 1: local chain plus drift; Theorem 2: |ŷ_j| + |n̂_j(x̄)|, |ŷ_j| ≤ |d̂_j|/ŝ rounded.
       const double chained = nan_to_inf(up(up(local[j] + nd.drift[j]) * safety(4)));
-      double y_mag = y_any;
+      // Lemma 2 needs d̂_j finite (Dh bounds it) and, where storage saturates instead of
+      // overflowing, d̂_j² below the largest finite value (a saturated q̂_j would shrink ŝ).
+      const bool lemma2 = Dh[j] < kInf && (!m.storage.saturates || up(Dh[j] * Dh[j]) <= m.storage.max_finite);
+      double y_mag = lemma2 ? y_any : kInf;
       if (s_low > 0) {
         const double y = up(Dh[j] / s_low);
         y_mag = min_num(y_mag, up(y + m.storage.error(y)));
