@@ -48,8 +48,13 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
                    Activations& prob, BoundScope scope) {
   // A mixed chain: the node's own model, and its inputs held in another format crossing into it.
   const bounds::ArithmeticModel& m = model.mixed ? model.mixed->model_at(*layer.node) : model;
-  // The pattern's rule assumes one arithmetic for all its operators: plain chains only.
-  const bool pattern = scope == BoundScope::Propagated && layer.pattern_rule && !model.mixed;
+  // The pattern's rule assumes one arithmetic for all its operators (a mixed chain's may differ;
+  // x read from another format crosses into that one exactly as the Sub and ReduceMean read it).
+  bool pattern = scope == BoundScope::Propagated && layer.pattern_rule;
+  if (pattern && model.mixed) {
+    const MixedArithmetic& mixed = *model.mixed;
+    for (const Node* n : layer.pattern_nodes) pattern = pattern && mixed.keeps(*n) == mixed.keeps(*layer.node);
+  }
   const std::vector<int>& slots = pattern ? layer.pattern_inputs : layer.inputs;
   std::vector<bounds::Enclosure> in(slots.size());
   for (std::size_t i = 0; i < slots.size(); ++i) {

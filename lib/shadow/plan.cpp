@@ -92,6 +92,7 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
     if (div.exact_data || !div.bound_rule || div.inputs.size() != 2) continue;
     div.pattern_rule = bounds::make_layer_norm_pattern_rule(bounds::make_bound_rule(context_of(graph, *div.node)), p.row, p.rows);
     div.pattern_inputs = {div.inputs[0], div.inputs[1], slot_for(p.input), slot_for(p.epsilon)};
+    for (std::size_t n : {p.mean, p.sub, p.pow, p.var, p.add, p.sqrt, p.div}) div.pattern_nodes.push_back(&graph.nodes[n]);
   }
   producer_.assign(slots_.size(), -1);
   readers_.resize(slots_.size());

@@ -37,13 +37,15 @@ ShippedVit shipped_vit(long samples) {
 
 }  // namespace
 
-TEST_CASE("ViT a posteriori: every layer of every default chain bounded, none exceeded") {
+TEST_CASE("ViT a posteriori: every layer of every default chain and fp16+fp32:Softmax bounded, none exceeded") {
   const ShippedVit v = shipped_vit(2);
   long patterns = 0;
   for (const PlannedLayer& l : v.plan->layers()) patterns += l.pattern_rule ? 1 : 0;
   CHECK(patterns == 7);
   AuditOptions o;
   o.chains = parse_chain_list(kDefaultChains);
+  // A mixed chain whose LayerNorms run wholly in fp16 gets the one-operator rule too.
+  o.chains.push_back(mixed_chain(parse_chain("fp16"), parse_chain("fp32"), {"Softmax"}));
   o.threads = 1;
   const AuditResult r = run_audit(*v.plan, v.images, nullptr, o);
   for (std::size_t l = 0; l < r.stats.size(); ++l)
