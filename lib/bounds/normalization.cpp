@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "bounds/normalization_row.h"
 #include "bounds/sums.h"
 
 namespace fpaudit::bounds {
@@ -46,69 +47,11 @@ BatchNormFold batchnorm_fold(const ArithmeticModel& m, Operand gamma, Operand be
 
 // ---- LayerNormalization ------------------------------------------------------------------
 
-namespace {
-
-/// What the row's rule needs about the chain's values x ∈ [lo, hi] (theory/normalization.md §3):
-/// the box's centre and half-widths, and bounds on the centred values and the standard deviation
-/// over the box, from √v(x) ∈ √v(mid) ± ‖x - mid‖₂/√n (centring is a projection).
-struct RowGeometry {
-  std::vector<double> mid, hw, dmid;  ///< centre, half-width, |mid_j - mean(mid)| (upper)
-  double S1 = 0;                      ///< Σ|x_j| (upper)
-  double mean_hw = 0;                 ///< mean half-width (upper)
-  double sd_lo = 0, sd_hi = 0;        ///< √v(mid) bounds (without ε)
-};
-
-RowGeometry geometry(const LayerNormRow& row) {
-  const long n = row.n;
-  const Enclosure& x = *row.x;
-  RowGeometry g;
-  g.mid.resize(static_cast<std::size_t>(n));
-  g.hw.resize(g.mid.size());
-  g.dmid.resize(g.mid.size());
-  double sum_mid = 0, sum_abs_mid = 0;
-  for (long j = 0; j < n; ++j) {
-    const double lo = x.lo->data[row.x_base + j], hi = x.hi->data[row.x_base + j];
-    g.mid[j] = 0.5 * (lo + hi);
-    g.hw[j] = max_num(up(hi - g.mid[j]), up(g.mid[j] - lo));
-    g.S1 += x.magnitude(row.x_base + j);
-    g.mean_hw += g.hw[j];
-    sum_mid += g.mid[j];
-    sum_abs_mid += std::fabs(g.mid[j]);
-  }
-  const double nn = static_cast<double>(n);
-  g.S1 *= safety(n);
-  g.mean_hw = up(g.mean_hw * safety(n) / nn);
-  // c: the binary64 mean of mid, within rc of the exact mean of mid.
-  const double c = sum_mid / nn;
-  const double rc = up(up(gamma(n + 2, 0x1p-53) * sum_abs_mid) / nn);
-  double ss = 0;
-  for (long j = 0; j < n; ++j) {
-    const double dj = g.mid[j] - c;
-    g.dmid[j] = up(std::fabs(dj) + rc);
-    ss += dj * dj;
-  }
-  // v(mid) = Σ(mid - c)²/n - (c - mean)²: Σ(mid - c)² over-estimates, the correction bounds below.
-  const double v_up = up(ss * safety(n + 4) / nn);
-  const double v_lo = max_num(0.0, down(down(ss * (1 - 2 * gamma(n + 6, 0x1p-53)) / nn) - up(rc * rc)));
-  g.sd_lo = down(std::sqrt(v_lo));
-  g.sd_hi = up(std::sqrt(v_up));
-  return g;
-}
-
-/// ‖w‖₂ (upper) of a vector of nonnegative numbers.
-double norm2_up(const std::vector<double>& w) {
-  double s = 0;
-  for (double v : w) s += v * v;
-  return up(std::sqrt(s * safety(static_cast<long>(w.size()) + 2)));
-}
-
-}  // namespace
-
 double layernorm_bound(const ArithmeticModel& m, double lambda, const LayerNormRow& row, Tensor& det, Tensor& prob) {
   const long n = row.n;
   const double nn = static_cast<double>(n), eps = row.epsilon;
   const Enclosure& x = *row.x;
-  const RowGeometry g = geometry(row);
+  const RowGeometry g = row_geometry(x, row.x_base, n);
   const double root_n = up(std::sqrt(nn));
   auto gamma_of = [&](long j) { return operand_at(*row.gamma, row.gamma_at[j], false); };
   auto beta_of = [&](long j) { return row.beta ? operand_at(*row.beta, row.beta_at[j], false) : Operand{}; };
@@ -180,27 +123,10 @@ double layernorm_bound(const ArithmeticModel& m, double lambda, const LayerNormR
   // ∇n̂_j·Δ = (Δ_j - mean Δ - n̂_j·Σ n̂_k Δ_k / n)/σ along the segment, with σ ≥ σ_min over the
   // box [lo - E, hi + E] and |Σ n̂_k Δ_k| ≤ √n·‖E‖₂.
   auto propagate = [&](const std::vector<double>& E, const std::vector<double>& local, Tensor& out) {
-    std::vector<double> hw2(static_cast<std::size_t>(n));
-    double mean_e = 0, mean_hw2 = 0;
-    for (long j = 0; j < n; ++j) {
-      hw2[j] = up(g.hw[j] + E[j]);
-      mean_e += E[j];
-      mean_hw2 += hw2[j];
-    }
-    mean_e = up(mean_e * safety(n) / nn);
-    mean_hw2 = up(mean_hw2 * safety(n) / nn);
-    const double norm_e = norm2_up(E);
-    const double sd_min = max_num(0.0, down(g.sd_lo - up(norm2_up(hw2) / std::sqrt(nn))));
-    const double sigma_min = down(std::sqrt(down(down(sd_min * sd_min) + eps)));
+    const NormalisedDrift nd = normalised_drift(g, E, eps, root_n);
     for (long j = 0; j < n; ++j) {
       const Operand gj = gamma_of(j), bj = beta_of(j);
-      double nmax = root_n, dn = kInf;
-      if (sigma_min > 0) {
-        nmax = min_num(root_n, up(up(up(g.dmid[j] + hw2[j]) + mean_hw2) / sigma_min));
-        dn = up(up(up(E[j] + mean_e) + up(nmax * norm_e / down(std::sqrt(nn)))) / sigma_min);
-      }
-      dn = min_num(dn, up(2 * nmax));  // both normalised values lie within nmax of 0
-      const double prop = up(up(gj.magnitude() * dn) + up(up(gj.err * up(nmax)) + bj.err));
+      const double prop = up(up(gj.magnitude() * nd.drift[j]) + up(up(gj.err * up(nd.nu[j])) + bj.err));
       out.data[row.x_base + j] = bad ? kInf : nan_to_inf(up(local[j] + prop) * safety(4));
     }
   };

@@ -39,6 +39,12 @@ std::span<const BoundRuleRegistration> bound_rule_registry();
 /// The rule for a node, prepared; null when its op type has none (see above).
 std::unique_ptr<BoundRule> make_bound_rule(const OpContext& ctx);
 
+/// The exported LayerNorm's Div (graph/layer_norm_pattern.h) as one operator of the pattern's
+/// input: request inputs (d̂, ŝ, x, ε), row rows of row elements each; the bounds are the smaller
+/// of the Div's own rule (div_rule, on d̂ and ŝ) and layer_norm_pattern_bound. Only for the
+/// propagated bounds: a local bound (the Div at rounded reference inputs) is the Div rule's alone.
+std::unique_ptr<BoundRule> make_layer_norm_pattern_rule(std::unique_ptr<BoundRule> div_rule, long row, long rows);
+
 namespace rules {
 void register_elementwise_rules(std::vector<BoundRuleRegistration>& r);
 void register_linear_rules(std::vector<BoundRuleRegistration>& r);

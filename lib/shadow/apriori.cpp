@@ -48,12 +48,20 @@ bounds::Enclosure cross_boundary(const bounds::Enclosure& e, const Arithmetic& t
 
 double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& model, double lambda, const Activations& lo,
                    const Activations& hi, const Activations& err, const Activations& err_prob, Activations& det,
-                   Activations& prob) {
+                   Activations& prob, BoundScope scope) {
   // A mixed chain: the node's own model, and its inputs held in another format crossing into it.
   const bounds::ArithmeticModel& m = model.mixed ? model.mixed->model_at(*layer.node) : model;
-  std::vector<bounds::Enclosure> in(layer.inputs.size());
-  for (std::size_t i = 0; i < layer.inputs.size(); ++i) {
-    const int slot = layer.inputs[i];
+  // The pattern's rule assumes one arithmetic for all its operators (a mixed chain's may differ;
+  // x read from another format crosses into that one exactly as the Sub and ReduceMean read it).
+  bool pattern = scope == BoundScope::Propagated && layer.pattern_rule;
+  if (pattern && model.mixed) {
+    const MixedArithmetic& mixed = *model.mixed;
+    for (const Node* n : layer.pattern_nodes) pattern = pattern && mixed.keeps(*n) == mixed.keeps(*layer.node);
+  }
+  const std::vector<int>& slots = pattern ? layer.pattern_inputs : layer.inputs;
+  std::vector<bounds::Enclosure> in(slots.size());
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const int slot = slots[i];
     if (slot < 0) continue;
     in[i] = {&lo.value(slot), &hi.value(slot), &err.value(slot), &err_prob.value(slot)};
     if (model.mixed) {
@@ -77,7 +85,8 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
   }
   double failure = 0;
   try {
-    layer.bound({m, lambda, in, d, p, &failure});
+    if (pattern) layer.pattern_rule->bound({m, lambda, in, d, p, &failure});
+    else layer.bound({m, lambda, in, d, p, &failure});
   } catch (const bounds::NoBound&) {
     for (Tensor* t : d)
       if (t) std::fill(t->data.begin(), t->data.end(), INFINITY);
@@ -169,8 +178,9 @@ void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, c
   const PlannedLayer& layer = plan_->layers()[l];
   // Deterministic pass: keep its deterministic output; probabilistic pass: keep its
   // probabilistic output (its inputs hold on the event that the bounds upstream hold).
-  bound_layer(layer, chain_->model, lambda, lo_, hi_, err_, err_, err_, scratch_);
-  const double fail = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, err_prob_);
+  bound_layer(layer, chain_->model, lambda, lo_, hi_, err_, err_, err_, scratch_, BoundScope::Propagated);
+  const double fail = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, err_prob_,
+                                  BoundScope::Propagated);
   long elements = 0;
   // The format the layer's outputs are stored in (a mixed chain's node: its own).
   const bounds::RoundingTarget& storage = (chain_->model.mixed ? chain_->model.mixed->model_at(*layer.node) : chain_->model).storage;

@@ -16,12 +16,17 @@
 
 namespace fpaudit {
 
+/// Which bound of a layer is asked for: its local bound (the layer alone, at given inputs), or
+/// the propagated one, where a layer that ends a recognised pattern (PlannedLayer::pattern_rule)
+/// is bounded as one operator of the pattern's input.
+enum class BoundScope { Local, Propagated };
+
 /// Runs layer l's bound rule on enclosures lo ≤ x ≤ hi with input error bounds err/err_prob;
 /// writes the output bounds to det/prob. An operator without a rule gives +Inf. Returns the
 /// largest per-element failure probability of the rule's probabilistic bound.
 double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& model, double lambda, const Activations& lo,
                    const Activations& hi, const Activations& err, const Activations& err_prob, Activations& det,
-                   Activations& prob);
+                   Activations& prob, BoundScope scope = BoundScope::Local);
 
 /// The rules bound only outputs the chain returns finite (theory/rounding-model.md): where a
 /// layer's output value in `values` is ±Inf or NaN, its bounds become +Inf, so that no rule

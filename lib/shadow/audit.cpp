@@ -96,8 +96,9 @@ struct Setup {
 /// Runs layer l's bound rule at the chain's own values (lo = hi = `values`), the input error
 /// bounds from `err`/`err_prob`; the output bounds go to `det`/`prob` (shadow/apriori.h).
 double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& model, double lambda, const Activations& values,
-                   const Activations& err, const Activations& err_prob, Activations& det, Activations& prob) {
-  return fpaudit::bound_layer(layer, model, lambda, values, values, err, err_prob, det, prob);
+                   const Activations& err, const Activations& err_prob, Activations& det, Activations& prob,
+                   BoundScope scope = BoundScope::Local) {
+  return fpaudit::bound_layer(layer, model, lambda, values, values, err, err_prob, det, prob, scope);
 }
 
 /// Whether chain c runs the layer in a mixed chain's kept arithmetic.
@@ -244,7 +245,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<do
     const PlannedLayer& layer = layers[l];
     w.ref.run_layer(*s.ref, l, w.ref);
     lap.to(tm.reference_evaluate);
-    bound_layer(layer, s.ref_model, s.options.lambda, w.ref, w.ref_err, w.ref_err, w.ref_err, w.ref_err);
+    bound_layer(layer, s.ref_model, s.options.lambda, w.ref, w.ref_err, w.ref_err, w.ref_err, w.ref_err, BoundScope::Propagated);
     lap.to(tm.reference_bounds);
     for (AprioriState& a : w.apriori) a.layer(l, s.options.lambda, w.ref, w.ref_err);
     lap.to(tm.apriori);
@@ -273,7 +274,8 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<do
       LayerChainStats& st = stats[l][c];
       // Bounds: propagated (the chain's own values and input bounds) and local (the rounded
       // reference input, exact, with only the weights' rounding as input error).
-      const double p_fail = bound_layer(layer, s.models[c], s.options.lambda, w.chain[c], w.err[c], w.err_prob[c], w.err[c], w.err_prob[c]);
+      const double p_fail = bound_layer(layer, s.models[c], s.options.lambda, w.chain[c], w.err[c], w.err_prob[c], w.err[c],
+                                        w.err_prob[c], BoundScope::Propagated);
       const double l_fail = bound_layer(layer, s.models[c], s.options.lambda, w.rounded[g], w.zero_err[c], w.zero_err[c],
                                         w.local_err[c], w.local_err_prob[c]);
       if (s.shrink.active() && static_cast<long>(l) == s.shrink.layer)

@@ -83,7 +83,7 @@ void bound_sample(const Context& cx, Activations& ref, Activations& ref_err, std
   const auto& layers = cx.plan.layers();
   for (std::size_t l = 0; l < layers.size(); ++l) {
     ref.run_layer(*cx.ref, l, ref);
-    bound_layer(layers[l], cx.ref_model, cx.options.lambda, ref, ref, ref_err, ref_err, ref_err, ref_err);
+    bound_layer(layers[l], cx.ref_model, cx.options.lambda, ref, ref, ref_err, ref_err, ref_err, ref_err, BoundScope::Propagated);
     for (AprioriState& s : states) s.layer(l, cx.options.lambda, ref, ref_err);
     for (int slot : layers[l].outputs) {
       if (slot < 0) continue;  // an unnamed output

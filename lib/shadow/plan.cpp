@@ -9,6 +9,7 @@
 #include "core/mixed_arithmetic.h"
 #include "core/reference_arithmetic.h"
 #include "graph/cost.h"
+#include "graph/layer_norm_pattern.h"
 
 namespace fpaudit {
 
@@ -85,6 +86,14 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
     layers_.push_back(std::move(layer));
   }
   for (const ValueInfo& out : graph.outputs) outputs_.push_back(slot_for(out.name));
+  // Layer l runs graph.nodes[l]: the pattern's Div gets its one-operator rule.
+  for (const LayerNormPattern& p : find_layer_norm_patterns(graph)) {
+    PlannedLayer& div = layers_[p.div];
+    if (div.exact_data || !div.bound_rule || div.inputs.size() != 2) continue;
+    div.pattern_rule = bounds::make_layer_norm_pattern_rule(bounds::make_bound_rule(context_of(graph, *div.node)), p.row, p.rows);
+    div.pattern_inputs = {div.inputs[0], div.inputs[1], slot_for(p.input), slot_for(p.epsilon)};
+    for (std::size_t n : {p.mean, p.sub, p.pow, p.var, p.add, p.sqrt, p.div}) div.pattern_nodes.push_back(&graph.nodes[n]);
+  }
   producer_.assign(slots_.size(), -1);
   readers_.resize(slots_.size());
   for (std::size_t l = 0; l < layers_.size(); ++l) {

@@ -33,6 +33,14 @@ struct PlannedLayer {
   /// input bounds, which moves and selects them as it moves and selects values. Throws
   /// bounds::NoBound for an inexact kernel without a rule.
   void bound(const bounds::BoundRequest& request) const;
+  /// The Div of an exported LayerNorm (graph/layer_norm_pattern.h): the rule bounding it as one
+  /// operator of the pattern's input, which reads the slots pattern_inputs (the Div's inputs,
+  /// then x and ε) instead of `inputs`. Used for propagated bounds (bound_layer,
+  /// shadow/apriori.h) of the reference, of plain chains, and of mixed chains that run all of
+  /// pattern_nodes in one arithmetic; null on every other layer.
+  std::unique_ptr<bounds::BoundRule> pattern_rule;
+  std::vector<int> pattern_inputs;
+  std::vector<const Node*> pattern_nodes;  ///< the pattern's seven operators
 };
 
 struct Slot {
