@@ -11,6 +11,7 @@
 #include "shadow/margin/backward.h"
 #include "shadow/margin/column_product.h"
 #include "shadow/margin/rounding.h"
+#include "shadow/margin/tap_sums.h"
 
 namespace fpaudit::margin {
 
@@ -286,7 +287,7 @@ class ConvBackward : public BackwardStep {
   /// Δ[m, p] = Σ_{c, tap} (Ŵ − W)[m, c, tap]·x[c, s(tap, p)] + (b̂ − b)[m]: the convolution with
   /// the weights' rounding (exact differences, as for Gemm), summed in binary64.
   void constant_error(const double* x, const double* xr, std::span<const Tensor* const> rounded, ConstantError& e) const override {
-    const long cg = channels_ / groups_, mg = out_channels_ / groups_, rows = cg * taps_;
+    const long rows = channels_ / groups_ * taps_;
     const std::vector<double>& wh = matrix(rounded[1]->data);
     const std::vector<double>& w = w_;
     thread_local std::vector<double> dw, s, abs, spread;
@@ -295,73 +296,50 @@ class ConvBackward : public BackwardStep {
     const std::size_t plane = static_cast<std::size_t>(out_plane_);
     e.delta.assign(static_cast<std::size_t>(batch_ * out_channels_) * plane, 0.0);
     e.spread.assign(e.delta.size(), 0.0);
+    sums(dw.data(), x, xr, s, abs, spread);
     for (long b = 0; b < batch_; ++b)
       for (long m = 0; m < out_channels_; ++m) {
-        const long group = m / mg;
-        s.assign(plane, 0.0);
-        abs.assign(plane, 0.0);
-        spread.assign(plane, 0.0);
-        for (long k = 0; k < rows; ++k) {
-          const double d = dw[static_cast<std::size_t>(m * rows + k)], ad = std::fabs(d);
-          if (d == 0) continue;
-          const long c = k / taps_, tap = k % taps_;
-          const long x_base = (b * channels_ + group * cg + c) * in_plane_;
-          const std::int32_t* row = taps_table_.data() + tap * out_plane_;
-          for (long p = 0; p < out_plane_; ++p) {
-            const std::int32_t src = row[p];
-            if (src == ops::kPadding) continue;
-            const double v = x[x_base + src] * d;
-            s[static_cast<std::size_t>(p)] += v;
-            abs[static_cast<std::size_t>(p)] += std::fabs(v);
-            if (xr) spread[static_cast<std::size_t>(p)] += xr[x_base + src] * ad;
-          }
-        }
         const double db = bias_ && rounded.size() > 2 && rounded[2] ? rounded[2]->data[static_cast<std::size_t>(m)] - bias_->values[static_cast<std::size_t>(m)] : 0.0;
         for (std::size_t p = 0; p < plane; ++p) {
           const std::size_t o = static_cast<std::size_t>(b * out_channels_ + m) * plane + p;
-          const double y = s[p] + db;
+          const double y = s[o] + db;
           e.delta[o] = y;
-          e.spread[o] = bounds::nan_to_inf(inflate(spread[p] * bounds::safety(2 * rows + 2) + dot_rounding(rows + 4, abs[p] + std::fabs(db)) + std::fabs(y) * 0x1p-52));
+          e.spread[o] = bounds::nan_to_inf(inflate(spread[o] * bounds::safety(2 * rows + 2) + dot_rounding(rows + 4, abs[o] + std::fabs(db)) + std::fabs(y) * 0x1p-52));
         }
       }
   }
 
   long abs_sums(const double* mid, const double* rad, std::span<const Tensor* const> rounded, AbsSums& r) const override {
-    const long cg = channels_ / groups_, mg = out_channels_ / groups_, rows = cg * taps_;
+    const long rows = channels_ / groups_ * taps_;
     const std::vector<double>& wh = matrix(rounded[1]->data);
     const std::size_t plane = static_cast<std::size_t>(out_plane_);
     r.S.assign(static_cast<std::size_t>(batch_ * out_channels_) * plane, 0.0);
     r.Y.assign(r.S.size(), 0.0);
     r.B.assign(r.S.size(), 0.0);
     thread_local std::vector<double> sig, abs_mid, spread;
+    sums(wh.data(), mid, rad, sig, abs_mid, spread);
     for (long b = 0; b < batch_; ++b)
       for (long m = 0; m < out_channels_; ++m) {
-        const long group = m / mg;
-        sig.assign(plane, 0.0);
-        abs_mid.assign(plane, 0.0);
-        spread.assign(plane, 0.0);
-        for (long k = 0; k < rows; ++k) {
-          const double w = wh[static_cast<std::size_t>(m * rows + k)], aw = std::fabs(w);
-          if (w == 0) continue;
-          const long c = k / taps_, tap = k % taps_;
-          const long x_base = (b * channels_ + group * cg + c) * in_plane_;
-          const std::int32_t* row = taps_table_.data() + tap * out_plane_;
-          for (long p = 0; p < out_plane_; ++p) {
-            if (row[p] == ops::kPadding) continue;
-            const double v = w * mid[x_base + row[p]];
-            sig[static_cast<std::size_t>(p)] += v;
-            abs_mid[static_cast<std::size_t>(p)] += std::fabs(v);
-            spread[static_cast<std::size_t>(p)] += aw * rad[x_base + row[p]];
-          }
-        }
         const double bias = bias_ && rounded.size() > 2 && rounded[2] ? rounded[2]->data[static_cast<std::size_t>(m)] : 0.0;
-        for (std::size_t p = 0; p < plane; ++p)
-          linear_sums(rows, sig[p], abs_mid[p], spread[p], bias, r, static_cast<std::size_t>(b * out_channels_ + m) * plane + p);
+        for (std::size_t p = 0; p < plane; ++p) {
+          const std::size_t o = static_cast<std::size_t>(b * out_channels_ + m) * plane + p;
+          linear_sums(rows, sig[o], abs_mid[o], spread[o], bias, r, o);
+        }
       }
     return rows;
   }
 
  private:
+  /// Per output: Σ a·x, Σ |a·x| and Σ |a|·r over its taps (tap_sums.h), for coefficients a laid
+  /// out as the weight matrix; the outputs sized here.
+  void sums(const double* a, const double* x, const double* r, std::vector<double>& s, std::vector<double>& abs, std::vector<double>& spread) const {
+    const std::size_t n = static_cast<std::size_t>(batch_ * out_channels_ * out_plane_);
+    s.resize(n);
+    abs.resize(n);
+    spread.resize(n);
+    const TapGeometry g{taps_table_.data(), taps_, in_plane_, out_plane_, batch_, channels_, out_channels_, groups_};
+    tap_sums(g, a, x, r, s.data(), abs.data(), spread.data());
+  }
   /// The chain's rounded weights as the M×K matrix of the (equivalent) Conv.
   const std::vector<double>& matrix(const std::vector<double>& w) const {
     if (!transposed_) return w;
