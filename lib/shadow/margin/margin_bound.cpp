@@ -18,45 +18,85 @@ std::unique_ptr<BackwardStep> prepare(const Graph& graph, const Node& node) {
   return make_backward_step(ctx);
 }
 
-/// Σ_i |G_i|·ℓ_i over one slot for two weightings ℓ (the deterministic and the probabilistic
-/// local bounds) in one pass, each its own sum in index order, rounded up; |G_i| = |mid_i| +
-/// rad_i. A zero cotangent (exactly zero: the value does not reach c) contributes nothing even
-/// where ℓ is infinite. Two independent chains of additions in one loop: the same bits as two
-/// passes, at about the cost of one.
-struct Weighted {
-  double det = 0, prob = 0;
+/// Every sum margin_bound takes over one output slot, in one pass over its elements: each sum
+/// is its own chain of additions in index order (the same operations and order as one loop per
+/// sum), so the bits are those of separate passes while the chains overlap in the pipeline.
+/// |G_i| = |mid_i| + rad_i; an element whose cotangent is exactly zero (it does not reach c)
+/// contributes nothing even where a weight is infinite. A select rather than a branch
+/// (cotangents after a ReLU are zero at random places): there the sums take +0, which leaves
+/// them unchanged (they start at +0 and in rounding to nearest never become −0), the same bits
+/// as skipping the element, Inf·0 avoided.
+struct SlotInputs {
+  const std::vector<double>* l_det = nullptr;  ///< ℓ deterministic and probabilistic
+  const std::vector<double>* l_prob = nullptr;
+  const std::vector<double>* known = nullptr;  ///< Δ and its spread (signed constants), or null
+  const std::vector<double>* spread = nullptr;
+  const std::vector<double>* q = nullptr;  ///< the Azuma terms q and h, or null
+  const std::vector<double>* h = nullptr;
+  const std::vector<double>* yc = nullptr;  ///< observed chain and reference values, or null
+  const std::vector<double>* yr = nullptr;
 };
-Weighted weighted(const Cotangent& g, const std::vector<double>& l_det, const std::vector<double>& l_prob) {
-  double sd = 0, sp = 0;
-  const long n = static_cast<long>(l_det.size());
-  const double *mid = g.mid.data(), *rad = g.rad.data(), *ld = l_det.data(), *lp = l_prob.data();
+struct SlotSums {
+  double det = 0, prob = 0;             // Σ |G|·ℓ
+  double sum = 0, abs = 0, rest = 0;    // Σ mid·Δ, Σ |mid·Δ|, Σ rad·|Δ| + |G|·spread
+  double variance = 0, azuma_rest = 0;  // Σ mid²·q, Σ |mid|·h + rad·ℓ_prob
+  double observed = 0;                  // Σ mid·(yc − yr)
+};
+template <bool kKnown, bool kAzuma, bool kObserved>
+SlotSums slot_sums_of(const Cotangent& g, const SlotInputs& in) {
+  double sd = 0, sp = 0, sum = 0, abs = 0, rest = 0, v = 0, r = 0, obs = 0;
+  const long n = static_cast<long>(in.l_det->size());
+  const double *mid = g.mid.data(), *rad = g.rad.data(), *ld = in.l_det->data(), *lp = in.l_prob->data();
+  const double *d = kKnown ? in.known->data() : nullptr, *sr = kKnown ? in.spread->data() : nullptr;
+  const double *q = kAzuma ? in.q->data() : nullptr, *h = kAzuma ? in.h->data() : nullptr;
+  const double *yc = kObserved ? in.yc->data() : nullptr, *yr = kObserved ? in.yr->data() : nullptr;
   for (long i = 0; i < n; ++i) {
-    // A select rather than a branch (cotangents after a ReLU are zero at random places): where
-    // a = 0 the sums take +0, which leaves them unchanged (they start at +0 and in rounding to
-    // nearest never become -0), the same bits as skipping the element, Inf·0 avoided.
-    const double a = std::fabs(mid[i]) + rad[i];
+    const double m = mid[i], rd = rad[i];
+    const double a = std::fabs(m) + rd;
     const bool live = a != 0;
     sd += live ? a * ld[i] : 0.0;
     sp += live ? a * lp[i] : 0.0;
+    if constexpr (kKnown) {
+      const double p = m * d[i];
+      sum += live ? p : 0.0;
+      abs += live ? std::fabs(p) : 0.0;
+      rest += live ? rd * std::fabs(d[i]) + (std::fabs(m) + rd) * sr[i] : 0.0;
+    }
+    if constexpr (kAzuma) {
+      v += live ? m * m * q[i] : 0.0;
+      r += live ? std::fabs(m) * h[i] + rd * lp[i] : 0.0;
+    }
+    if constexpr (kObserved) obs += m * (yc[i] - yr[i]);
   }
+  return {sd, sp, sum, abs, rest, v, r, obs};
+}
+SlotSums slot_sums(const Cotangent& g, const SlotInputs& in) {
+  const int key = (in.known ? 4 : 0) + (in.q ? 2 : 0) + (in.yc ? 1 : 0);
+  switch (key) {
+    case 0: return slot_sums_of<false, false, false>(g, in);
+    case 1: return slot_sums_of<false, false, true>(g, in);
+    case 2: return slot_sums_of<false, true, false>(g, in);
+    case 3: return slot_sums_of<false, true, true>(g, in);
+    case 4: return slot_sums_of<true, false, false>(g, in);
+    case 5: return slot_sums_of<true, false, true>(g, in);
+    case 6: return slot_sums_of<true, true, false>(g, in);
+    default: return slot_sums_of<true, true, true>(g, in);
+  }
+}
+
+/// Σ_i |G_i|·ℓ_i for the two weightings, rounded up.
+struct Weighted {
+  double det = 0, prob = 0;
+};
+Weighted weighted(const SlotSums& s, long n) {
   const double safe = bounds::safety(2 * n + 2);
-  return {bounds::nan_to_inf(sd * safe), bounds::nan_to_inf(sp * safe)};
+  return {bounds::nan_to_inf(s.det * safe), bounds::nan_to_inf(s.prob * safe)};
 }
 
 /// |g·Δ| for g ∈ [mid ± rad] and Δ ∈ [d ± spread]: |Σ mid·d| + Σ rad·|d| + Σ |G|·spread, with
 /// the binary64 rounding of the signed sum; rounded up.
-double signed_known(const Cotangent& g, const std::vector<double>& d, const std::vector<double>& spread) {
-  double sum = 0, abs = 0, rest = 0;
-  const long n = static_cast<long>(d.size());
-  for (long i = 0; i < n; ++i) {
-    const double m = g.mid[static_cast<std::size_t>(i)], r = g.rad[static_cast<std::size_t>(i)];
-    if (m == 0 && r == 0) continue;
-    const double p = m * d[static_cast<std::size_t>(i)];
-    sum += p;
-    abs += std::fabs(p);
-    rest += r * std::fabs(d[static_cast<std::size_t>(i)]) + (std::fabs(m) + r) * spread[static_cast<std::size_t>(i)];
-  }
-  return bounds::nan_to_inf(inflate(std::fabs(sum) + dot_rounding(n, abs) + rest * bounds::safety(4 * n + 4)));
+double signed_known(const SlotSums& s, long n) {
+  return bounds::nan_to_inf(inflate(std::fabs(s.sum) + dot_rounding(n, s.abs) + s.rest * bounds::safety(4 * n + 4)));
 }
 
 /// One flagged layer's share of the Azuma form (theory/margin-bound-azuma.md, Theorem 1): for
@@ -67,17 +107,8 @@ double signed_known(const Cotangent& g, const std::vector<double>& d, const std:
 struct AzumaPart {
   double variance = 0, rest = 0;
 };
-AzumaPart azuma_part(const Cotangent& g, const std::vector<double>& l, const std::vector<double>& q, const std::vector<double>& h) {
-  double v = 0, r = 0;
-  const long n = static_cast<long>(l.size());
-  for (long i = 0; i < n; ++i) {
-    const std::size_t k = static_cast<std::size_t>(i);
-    const double m = g.mid[k], rad = g.rad[k];
-    if (m == 0 && rad == 0) continue;
-    v += m * m * q[k];
-    r += std::fabs(m) * h[k] + rad * l[k];
-  }
-  return {bounds::nan_to_inf(v * bounds::safety(3 * n + 3)), bounds::nan_to_inf(r * bounds::safety(3 * n + 3))};
+AzumaPart azuma_part(const SlotSums& s, long n) {
+  return {bounds::nan_to_inf(s.variance * bounds::safety(3 * n + 3)), bounds::nan_to_inf(s.azuma_rest * bounds::safety(3 * n + 3))};
 }
 
 /// a + x rounded up; exactly x when a is 0 (a layer's first output: the same bits as before
@@ -136,11 +167,28 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
       if (!outs[k]) continue;
       const int o = layer.outputs[k];
       const Cotangent& g = *outs[k];
-      const Weighted wl = weighted(g, terms.local_det->value(o).data, terms.local_prob->value(o).data);
+      const bool known_here = terms.known && mp.step(l).has_constant_error();
+      const bool azuma_here = azuma && (*terms.azuma_layer)[l];
+      SlotInputs si{&terms.local_det->value(o).data, &terms.local_prob->value(o).data};
+      if (known_here) {
+        si.known = &terms.known->value(o).data;
+        si.spread = &terms.known_spread->value(o).data;
+      }
+      if (azuma_here) {
+        si.q = &terms.azuma_q->value(o).data;
+        si.h = &terms.azuma_h->value(o).data;
+      }
+      if (terms.observed_chain) {
+        si.yc = &terms.observed_chain->value(o).data;
+        si.yr = &terms.observed_ref->value(o).data;
+      }
+      const SlotSums sums = slot_sums(g, si);
+      const long n = static_cast<long>(si.l_det->size());
+      const Weighted wl = weighted(sums, n);
       double det = wl.det, prob = wl.prob;
       double known = 0;
-      if (terms.known && mp.step(l).has_constant_error()) {
-        known = signed_known(g, terms.known->value(o).data, terms.known_spread->value(o).data);
+      if (known_here) {
+        known = signed_known(sums, n);
         det = bounds::up(det + known);
         prob = bounds::up(prob + known);
       }
@@ -148,20 +196,14 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
       b.layer_prob[l] = add_up(b.layer_prob[l], prob);
       if (azuma) {
         double a = prob;
-        if ((*terms.azuma_layer)[l]) {
-          const AzumaPart p = azuma_part(g, terms.local_prob->value(o).data, terms.azuma_q->value(o).data, terms.azuma_h->value(o).data);
+        if (azuma_here) {
+          const AzumaPart p = azuma_part(sums, n);
           variance = bounds::up(variance + p.variance);
           a = bounds::up(p.rest + known);
         }
         layer_azuma[l] = add_up(layer_azuma[l], a);
       }
-      if (terms.observed_chain) {
-        const std::vector<double>& yc = terms.observed_chain->value(o).data;
-        const std::vector<double>& yr = terms.observed_ref->value(o).data;
-        double s = 0;
-        for (std::size_t i = 0; i < yc.size(); ++i) s += g.mid[i] * (yc[i] - yr[i]);
-        b.layer_observed[l] += s;
-      }
+      if (terms.observed_chain) b.layer_observed[l] += sums.observed;
     }
     boxes.clear();
     ins.clear();
