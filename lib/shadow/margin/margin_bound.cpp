@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -22,7 +24,7 @@ std::unique_ptr<BackwardStep> prepare(const Graph& graph, const Node& node) {
 /// is its own chain of additions in index order (the same operations and order as one loop per
 /// sum), so the bits are those of separate passes while the chains overlap in the pipeline.
 /// |G_i| = |mid_i| + rad_i; an element whose cotangent is exactly zero (it does not reach c)
-/// contributes nothing even where a weight is infinite. A select rather than a branch
+/// contributes nothing even where a weight is infinite. A masked select rather than a branch
 /// (cotangents after a ReLU are zero at random places): there the sums take +0, which leaves
 /// them unchanged (they start at +0 and in rounding to nearest never become −0), the same bits
 /// as skipping the element, Inf·0 avoided.
@@ -42,6 +44,14 @@ struct SlotSums {
   double variance = 0, azuma_rest = 0;  // Σ mid²·q, Σ |mid|·h + rad·ℓ_prob
   double observed = 0;                  // Σ mid·(yc − yr)
 };
+/// x where keep, else +0, by masking the bits: a select the compiler cannot turn into a branch.
+inline double kept(bool keep, double x) {
+  std::uint64_t b;
+  std::memcpy(&b, &x, sizeof b);
+  b &= -static_cast<std::uint64_t>(keep);
+  std::memcpy(&x, &b, sizeof b);
+  return x;
+}
 template <bool kKnown, bool kAzuma, bool kObserved>
 SlotSums slot_sums_of(const Cotangent& g, const SlotInputs& in) {
   double sd = 0, sp = 0, sum = 0, abs = 0, rest = 0, v = 0, r = 0, obs = 0;
@@ -54,17 +64,17 @@ SlotSums slot_sums_of(const Cotangent& g, const SlotInputs& in) {
     const double m = mid[i], rd = rad[i];
     const double a = std::fabs(m) + rd;
     const bool live = a != 0;
-    sd += live ? a * ld[i] : 0.0;
-    sp += live ? a * lp[i] : 0.0;
+    sd += kept(live, a * ld[i]);
+    sp += kept(live, a * lp[i]);
     if constexpr (kKnown) {
       const double p = m * d[i];
-      sum += live ? p : 0.0;
-      abs += live ? std::fabs(p) : 0.0;
-      rest += live ? rd * std::fabs(d[i]) + (std::fabs(m) + rd) * sr[i] : 0.0;
+      sum += kept(live, p);
+      abs += kept(live, std::fabs(p));
+      rest += kept(live, rd * std::fabs(d[i]) + (std::fabs(m) + rd) * sr[i]);
     }
     if constexpr (kAzuma) {
-      v += live ? m * m * q[i] : 0.0;
-      r += live ? std::fabs(m) * h[i] + rd * lp[i] : 0.0;
+      v += kept(live, m * m * q[i]);
+      r += kept(live, std::fabs(m) * h[i] + rd * lp[i]);
     }
     if constexpr (kObserved) obs += m * (yc[i] - yr[i]);
   }
