@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <cstring>
 
 #include <fmt/format.h>
 
 #include "bounds/transfer.h"
 #include "shadow/margin/rounding.h"
+#include "shadow/margin/slot_sums.h"
 
 namespace fpaudit::margin {
 
@@ -18,80 +17,6 @@ namespace {
 std::unique_ptr<BackwardStep> prepare(const Graph& graph, const Node& node) {
   const OpContext ctx = context_of(graph, node);
   return make_backward_step(ctx);
-}
-
-/// Every sum margin_bound takes over one output slot, in one pass over its elements: each sum
-/// is its own chain of additions in index order (the same operations and order as one loop per
-/// sum), so the bits are those of separate passes while the chains overlap in the pipeline.
-/// |G_i| = |mid_i| + rad_i; an element whose cotangent is exactly zero (it does not reach c)
-/// contributes nothing even where a weight is infinite. A masked select rather than a branch
-/// (cotangents after a ReLU are zero at random places): there the sums take +0, which leaves
-/// them unchanged (they start at +0 and in rounding to nearest never become −0), the same bits
-/// as skipping the element, Inf·0 avoided.
-struct SlotInputs {
-  const std::vector<double>* l_det = nullptr;  ///< ℓ deterministic and probabilistic
-  const std::vector<double>* l_prob = nullptr;
-  const std::vector<double>* known = nullptr;  ///< Δ and its spread (signed constants), or null
-  const std::vector<double>* spread = nullptr;
-  const std::vector<double>* q = nullptr;  ///< the Azuma terms q and h, or null
-  const std::vector<double>* h = nullptr;
-  const std::vector<double>* yc = nullptr;  ///< observed chain and reference values, or null
-  const std::vector<double>* yr = nullptr;
-};
-struct SlotSums {
-  double det = 0, prob = 0;             // Σ |G|·ℓ
-  double sum = 0, abs = 0, rest = 0;    // Σ mid·Δ, Σ |mid·Δ|, Σ rad·|Δ| + |G|·spread
-  double variance = 0, azuma_rest = 0;  // Σ mid²·q, Σ |mid|·h + rad·ℓ_prob
-  double observed = 0;                  // Σ mid·(yc − yr)
-};
-/// x where keep, else +0, by masking the bits: a select the compiler cannot turn into a branch.
-inline double kept(bool keep, double x) {
-  std::uint64_t b;
-  std::memcpy(&b, &x, sizeof b);
-  b &= -static_cast<std::uint64_t>(keep);
-  std::memcpy(&x, &b, sizeof b);
-  return x;
-}
-template <bool kKnown, bool kAzuma, bool kObserved>
-SlotSums slot_sums_of(const Cotangent& g, const SlotInputs& in) {
-  double sd = 0, sp = 0, sum = 0, abs = 0, rest = 0, v = 0, r = 0, obs = 0;
-  const long n = static_cast<long>(in.l_det->size());
-  const double *mid = g.mid.data(), *rad = g.rad.data(), *ld = in.l_det->data(), *lp = in.l_prob->data();
-  const double *d = kKnown ? in.known->data() : nullptr, *sr = kKnown ? in.spread->data() : nullptr;
-  const double *q = kAzuma ? in.q->data() : nullptr, *h = kAzuma ? in.h->data() : nullptr;
-  const double *yc = kObserved ? in.yc->data() : nullptr, *yr = kObserved ? in.yr->data() : nullptr;
-  for (long i = 0; i < n; ++i) {
-    const double m = mid[i], rd = rad[i];
-    const double a = std::fabs(m) + rd;
-    const bool live = a != 0;
-    sd += kept(live, a * ld[i]);
-    sp += kept(live, a * lp[i]);
-    if constexpr (kKnown) {
-      const double p = m * d[i];
-      sum += kept(live, p);
-      abs += kept(live, std::fabs(p));
-      rest += kept(live, rd * std::fabs(d[i]) + (std::fabs(m) + rd) * sr[i]);
-    }
-    if constexpr (kAzuma) {
-      v += kept(live, m * m * q[i]);
-      r += kept(live, std::fabs(m) * h[i] + rd * lp[i]);
-    }
-    if constexpr (kObserved) obs += m * (yc[i] - yr[i]);
-  }
-  return {sd, sp, sum, abs, rest, v, r, obs};
-}
-SlotSums slot_sums(const Cotangent& g, const SlotInputs& in) {
-  const int key = (in.known ? 4 : 0) + (in.q ? 2 : 0) + (in.yc ? 1 : 0);
-  switch (key) {
-    case 0: return slot_sums_of<false, false, false>(g, in);
-    case 1: return slot_sums_of<false, false, true>(g, in);
-    case 2: return slot_sums_of<false, true, false>(g, in);
-    case 3: return slot_sums_of<false, true, true>(g, in);
-    case 4: return slot_sums_of<true, false, false>(g, in);
-    case 5: return slot_sums_of<true, false, true>(g, in);
-    case 6: return slot_sums_of<true, true, false>(g, in);
-    default: return slot_sums_of<true, true, true>(g, in);
-  }
 }
 
 /// Σ_i |G_i|·ℓ_i for the two weightings, rounded up.
@@ -166,6 +91,11 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
   std::vector<TrajectoryBox> boxes;
   std::vector<Cotangent*> ins;
   std::vector<const Cotangent*> outs;
+  thread_local std::vector<SlotJob> jobs;
+  thread_local std::vector<std::size_t> job_layer;
+  thread_local std::vector<SlotSums> sums;
+  jobs.clear();
+  job_layer.clear();
   for (std::size_t l = layers.size(); l-- > 0;) {
     const PlannedLayer& layer = layers[l];
     // Every output that reaches c adds its terms (several only for Split-like layers, whose
@@ -173,18 +103,17 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
     outs.clear();
     for (int o : layer.outputs) outs.push_back(o >= 0 && w.g[static_cast<std::size_t>(o)].reached ? &w.g[static_cast<std::size_t>(o)] : nullptr);
     if (std::none_of(outs.begin(), outs.end(), [](const Cotangent* c) { return c != nullptr; })) continue;
+    // The slot sums wait for the end of the pass (a slot's cotangent is final once its layer is
+    // reached: only its consumers, already done, add to it), where they run side by side.
     for (std::size_t k = 0; k < outs.size(); ++k) {
       if (!outs[k]) continue;
       const int o = layer.outputs[k];
-      const Cotangent& g = *outs[k];
-      const bool known_here = terms.known && mp.step(l).has_constant_error();
-      const bool azuma_here = azuma && (*terms.azuma_layer)[l];
       SlotInputs si{&terms.local_det->value(o).data, &terms.local_prob->value(o).data};
-      if (known_here) {
+      if (terms.known && mp.step(l).has_constant_error()) {
         si.known = &terms.known->value(o).data;
         si.spread = &terms.known_spread->value(o).data;
       }
-      if (azuma_here) {
+      if (azuma && (*terms.azuma_layer)[l]) {
         si.q = &terms.azuma_q->value(o).data;
         si.h = &terms.azuma_h->value(o).data;
       }
@@ -192,28 +121,8 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
         si.yc = &terms.observed_chain->value(o).data;
         si.yr = &terms.observed_ref->value(o).data;
       }
-      const SlotSums sums = slot_sums(g, si);
-      const long n = static_cast<long>(si.l_det->size());
-      const Weighted wl = weighted(sums, n);
-      double det = wl.det, prob = wl.prob;
-      double known = 0;
-      if (known_here) {
-        known = signed_known(sums, n);
-        det = bounds::up(det + known);
-        prob = bounds::up(prob + known);
-      }
-      b.layer_det[l] = add_up(b.layer_det[l], det);
-      b.layer_prob[l] = add_up(b.layer_prob[l], prob);
-      if (azuma) {
-        double a = prob;
-        if (azuma_here) {
-          const AzumaPart p = azuma_part(sums, n);
-          variance = bounds::up(variance + p.variance);
-          a = bounds::up(p.rest + known);
-        }
-        layer_azuma[l] = add_up(layer_azuma[l], a);
-      }
-      if (terms.observed_chain) b.layer_observed[l] += sums.observed;
+      jobs.push_back({outs[k], si, nullptr});
+      job_layer.push_back(l);
     }
     boxes.clear();
     ins.clear();
@@ -226,6 +135,37 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
       mp.step(l).apply(boxes, *outs[0], ins);
     else
       mp.step(l).apply_outputs(boxes, outs, ins);
+  }
+
+  sums.resize(jobs.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].out = &sums[i];
+  slot_sums(jobs);
+  // Combined per layer in the order of the pass: layers from the last, outputs in order.
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const std::size_t l = job_layer[i];
+    const SlotInputs& si = jobs[i].in;
+    const SlotSums& ss = sums[i];
+    const long n = static_cast<long>(si.l_det->size());
+    const Weighted wl = weighted(ss, n);
+    double det = wl.det, prob = wl.prob;
+    double known = 0;
+    if (si.known) {
+      known = signed_known(ss, n);
+      det = bounds::up(det + known);
+      prob = bounds::up(prob + known);
+    }
+    b.layer_det[l] = add_up(b.layer_det[l], det);
+    b.layer_prob[l] = add_up(b.layer_prob[l], prob);
+    if (azuma) {
+      double a = prob;
+      if (si.q) {
+        const AzumaPart p = azuma_part(ss, n);
+        variance = bounds::up(variance + p.variance);
+        a = bounds::up(p.rest + known);
+      }
+      layer_azuma[l] = add_up(layer_azuma[l], a);
+    }
+    if (terms.observed_chain) b.layer_observed[l] += ss.observed;
   }
 
   // The input's rounding is known with its sign: |Σ g·e_0| ≤ |Σ mid·e_0| + Σ rad·|e_0|, plus the
