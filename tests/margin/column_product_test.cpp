@@ -72,6 +72,20 @@ TEST_CASE("column product: blocked kernel = plain loop, bit for bit") {
       CAPTURE(finite);
       CHECK(same_bits(cm, em));
       CHECK(same_bits(cr, er));
+      // A block of W's columns [k0, k0 + rows) out of a wider matrix (w_stride): the same bits.
+      const long k0 = 2, wide = rows + 5;
+      std::vector<double> ww(static_cast<std::size_t>(M * wide), 7.0), wa(ww.size(), 7.0);
+      for (long m = 0; m < M; ++m)
+        for (long k = 0; k < rows; ++k) {
+          ww[static_cast<std::size_t>(m * wide + k0 + k)] = w[static_cast<std::size_t>(m * rows + k)];
+          wa[static_cast<std::size_t>(m * wide + k0 + k)] = aw[static_cast<std::size_t>(m * rows + k)];
+        }
+      const ColumnProduct cs{ww.data() + k0, wa.data() + k0, gm.data(), gr.data(), sh[3], M, rows, P, wide};
+      std::vector<double> sm(static_cast<std::size_t>(rows * P), 0.0), sr(sm.size(), 0.0), fm = sm, fr = sr;
+      reference(c, fm, fr);
+      add_column_product(cs, sm.data(), sr.data());
+      CHECK(same_bits(sm, fm));
+      CHECK(same_bits(sr, fr));
     }
   }
 }

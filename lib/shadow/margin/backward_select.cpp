@@ -86,23 +86,27 @@ class MaxPoolBackward : public BackwardStep {
   void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const override {
     if (!in[0]) return;
     const TrajectoryBox& b = boxes[0];
-    std::vector<long> candidates;
+    const long P = w_.out_plane;
     for (long plane = 0; plane < w_.planes; ++plane) {
-      const long xb = plane * w_.in_plane, yb = plane * w_.out_plane;
-      for (long p = 0; p < w_.out_plane; ++p) {
+      const long xb = plane * w_.in_plane, yb = plane * P;
+      const double *lo = b.lo + xb, *hi = b.hi + xb;
+      for (long p = 0; p < P; ++p) {
+        const std::int32_t* tap = w_.table.data() + p;  // tap t of output p at tap[t·P]
         double floor = -INFINITY;  // max over the window of lo: no maximum lies below it
         for (long t = 0; t < w_.taps; ++t)
-          if (const std::int32_t s = w_.table[static_cast<std::size_t>(t * w_.out_plane + p)]; s != ops::kPadding)
-            floor = bounds::max_num(floor, b.lo[xb + s]);
-        candidates.clear();
+          if (const std::int32_t s = tap[t * P]; s != ops::kPadding) floor = bounds::max_num(floor, lo[s]);
+        // The candidates, in tap order: one alone takes the slope 1 exactly.
+        long count = 0, first = 0;
         for (long t = 0; t < w_.taps; ++t)
-          if (const std::int32_t s = w_.table[static_cast<std::size_t>(t * w_.out_plane + p)]; s != ops::kPadding && b.hi[xb + s] >= floor)
-            candidates.push_back(xb + s);
-        if (candidates.size() == 1) {
-          add_exact(out, yb + p, *in[0], candidates[0]);
-        } else {
-          for (long i : candidates) add_unit_slope_hull(out, yb + p, *in[0], i);
+          if (const std::int32_t s = tap[t * P]; s != ops::kPadding && hi[s] >= floor) {
+            if (count++ == 0) first = s;
+          }
+        if (count == 1) {
+          add_exact(out, yb + p, *in[0], xb + first);
+          continue;
         }
+        for (long t = 0; t < w_.taps; ++t)
+          if (const std::int32_t s = tap[t * P]; s != ops::kPadding && hi[s] >= floor) add_unit_slope_hull(out, yb + p, *in[0], xb + s);
       }
     }
   }

@@ -12,7 +12,7 @@ void plain(const ColumnProduct& c, double* col_mid, double* col_rad) {
   for (long m = c.m_begin; m < c.m_end; ++m) {
     const double *gm = c.g_mid + m * c.P, *gr = c.g_rad + m * c.P;
     for (long k = 0; k < c.rows; ++k) {
-      const double wv = c.w[m * c.rows + k], aw = c.abs_w[m * c.rows + k];
+      const double wv = c.w[m * c.ld() + k], aw = c.abs_w[m * c.ld() + k];
       if (wv == 0) continue;
       double *cm = col_mid + k * c.P, *cr = col_rad + k * c.P;
       for (long p = 0; p < c.P; ++p) {
@@ -49,7 +49,7 @@ template <class V, long kRows, long kVecs>
       __builtin_memcpy(&gm[v], c.g_mid + m * c.P + p0 + v * L, sizeof(V));
       __builtin_memcpy(&gr[v], c.g_rad + m * c.P + p0 + v * L, sizeof(V));
     }
-    const double *wr = c.w + m * c.rows + k0, *awr = c.abs_w + m * c.rows + k0;
+    const double *wr = c.w + m * c.ld() + k0, *awr = c.abs_w + m * c.ld() + k0;
     for (long r = 0; r < kRows; ++r) {
       const V wv = V{} + wr[r], aw = V{} + awr[r];  // broadcasts (adding to +0 is exact)
       for (long v = 0; v < kVecs; ++v) {
@@ -71,8 +71,8 @@ void edge(const ColumnProduct& c, long k0, long k1, long p0, long p1, double* co
     for (long p = p0; p < p1; ++p) {
       double sm = col_mid[k * c.P + p], sr = col_rad[k * c.P + p];
       for (long m = c.m_begin; m < c.m_end; ++m) {
-        sm += c.w[m * c.rows + k] * c.g_mid[m * c.P + p];
-        sr += c.abs_w[m * c.rows + k] * c.g_rad[m * c.P + p];
+        sm += c.w[m * c.ld() + k] * c.g_mid[m * c.P + p];
+        sr += c.abs_w[m * c.ld() + k] * c.g_rad[m * c.P + p];
       }
       col_mid[k * c.P + p] = sm;
       col_rad[k * c.P + p] = sr;
@@ -105,8 +105,8 @@ template <class V, long kVecs>
       const double gm = c.g_mid[m], gr = c.g_rad[m];
       for (long v = 0; v < kVecs; ++v) {
         V w, aw;
-        __builtin_memcpy(&w, c.w + m * c.rows + k0 + v * L, sizeof(V));
-        __builtin_memcpy(&aw, c.abs_w + m * c.rows + k0 + v * L, sizeof(V));
+        __builtin_memcpy(&w, c.w + m * c.ld() + k0 + v * L, sizeof(V));
+        __builtin_memcpy(&aw, c.abs_w + m * c.ld() + k0 + v * L, sizeof(V));
         am[v] += w * gm;
         ar[v] += aw * gr;
       }

@@ -7,6 +7,7 @@
 
 #include "bounds/transfer.h"
 #include "shadow/margin/rounding.h"
+#include "shadow/margin/slot_sums.h"
 
 namespace fpaudit::margin {
 
@@ -18,45 +19,19 @@ std::unique_ptr<BackwardStep> prepare(const Graph& graph, const Node& node) {
   return make_backward_step(ctx);
 }
 
-/// Σ_i |G_i|·ℓ_i over one slot for two weightings ℓ (the deterministic and the probabilistic
-/// local bounds) in one pass, each its own sum in index order, rounded up; |G_i| = |mid_i| +
-/// rad_i. A zero cotangent (exactly zero: the value does not reach c) contributes nothing even
-/// where ℓ is infinite. Two independent chains of additions in one loop: the same bits as two
-/// passes, at about the cost of one.
+/// Σ_i |G_i|·ℓ_i for the two weightings, rounded up.
 struct Weighted {
   double det = 0, prob = 0;
 };
-Weighted weighted(const Cotangent& g, const std::vector<double>& l_det, const std::vector<double>& l_prob) {
-  double sd = 0, sp = 0;
-  const long n = static_cast<long>(l_det.size());
-  const double *mid = g.mid.data(), *rad = g.rad.data(), *ld = l_det.data(), *lp = l_prob.data();
-  for (long i = 0; i < n; ++i) {
-    // A select rather than a branch (cotangents after a ReLU are zero at random places): where
-    // a = 0 the sums take +0, which leaves them unchanged (they start at +0 and in rounding to
-    // nearest never become -0), the same bits as skipping the element, Inf·0 avoided.
-    const double a = std::fabs(mid[i]) + rad[i];
-    const bool live = a != 0;
-    sd += live ? a * ld[i] : 0.0;
-    sp += live ? a * lp[i] : 0.0;
-  }
+Weighted weighted(const SlotSums& s, long n) {
   const double safe = bounds::safety(2 * n + 2);
-  return {bounds::nan_to_inf(sd * safe), bounds::nan_to_inf(sp * safe)};
+  return {bounds::nan_to_inf(s.det * safe), bounds::nan_to_inf(s.prob * safe)};
 }
 
 /// |g·Δ| for g ∈ [mid ± rad] and Δ ∈ [d ± spread]: |Σ mid·d| + Σ rad·|d| + Σ |G|·spread, with
 /// the binary64 rounding of the signed sum; rounded up.
-double signed_known(const Cotangent& g, const std::vector<double>& d, const std::vector<double>& spread) {
-  double sum = 0, abs = 0, rest = 0;
-  const long n = static_cast<long>(d.size());
-  for (long i = 0; i < n; ++i) {
-    const double m = g.mid[static_cast<std::size_t>(i)], r = g.rad[static_cast<std::size_t>(i)];
-    if (m == 0 && r == 0) continue;
-    const double p = m * d[static_cast<std::size_t>(i)];
-    sum += p;
-    abs += std::fabs(p);
-    rest += r * std::fabs(d[static_cast<std::size_t>(i)]) + (std::fabs(m) + r) * spread[static_cast<std::size_t>(i)];
-  }
-  return bounds::nan_to_inf(inflate(std::fabs(sum) + dot_rounding(n, abs) + rest * bounds::safety(4 * n + 4)));
+double signed_known(const SlotSums& s, long n) {
+  return bounds::nan_to_inf(inflate(std::fabs(s.sum) + dot_rounding(n, s.abs) + s.rest * bounds::safety(4 * n + 4)));
 }
 
 /// One flagged layer's share of the Azuma form (theory/margin-bound-azuma.md, Theorem 1): for
@@ -67,17 +42,8 @@ double signed_known(const Cotangent& g, const std::vector<double>& d, const std:
 struct AzumaPart {
   double variance = 0, rest = 0;
 };
-AzumaPart azuma_part(const Cotangent& g, const std::vector<double>& l, const std::vector<double>& q, const std::vector<double>& h) {
-  double v = 0, r = 0;
-  const long n = static_cast<long>(l.size());
-  for (long i = 0; i < n; ++i) {
-    const std::size_t k = static_cast<std::size_t>(i);
-    const double m = g.mid[k], rad = g.rad[k];
-    if (m == 0 && rad == 0) continue;
-    v += m * m * q[k];
-    r += std::fabs(m) * h[k] + rad * l[k];
-  }
-  return {bounds::nan_to_inf(v * bounds::safety(3 * n + 3)), bounds::nan_to_inf(r * bounds::safety(3 * n + 3))};
+AzumaPart azuma_part(const SlotSums& s, long n) {
+  return {bounds::nan_to_inf(s.variance * bounds::safety(3 * n + 3)), bounds::nan_to_inf(s.azuma_rest * bounds::safety(3 * n + 3))};
 }
 
 /// a + x rounded up; exactly x when a is 0 (a layer's first output: the same bits as before
@@ -125,6 +91,11 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
   std::vector<TrajectoryBox> boxes;
   std::vector<Cotangent*> ins;
   std::vector<const Cotangent*> outs;
+  thread_local std::vector<SlotJob> jobs;
+  thread_local std::vector<std::size_t> job_layer;
+  thread_local std::vector<SlotSums> sums;
+  jobs.clear();
+  job_layer.clear();
   for (std::size_t l = layers.size(); l-- > 0;) {
     const PlannedLayer& layer = layers[l];
     // Every output that reaches c adds its terms (several only for Split-like layers, whose
@@ -132,36 +103,26 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
     outs.clear();
     for (int o : layer.outputs) outs.push_back(o >= 0 && w.g[static_cast<std::size_t>(o)].reached ? &w.g[static_cast<std::size_t>(o)] : nullptr);
     if (std::none_of(outs.begin(), outs.end(), [](const Cotangent* c) { return c != nullptr; })) continue;
+    // The slot sums wait for the end of the pass (a slot's cotangent is final once its layer is
+    // reached: only its consumers, already done, add to it), where they run side by side.
     for (std::size_t k = 0; k < outs.size(); ++k) {
       if (!outs[k]) continue;
       const int o = layer.outputs[k];
-      const Cotangent& g = *outs[k];
-      const Weighted wl = weighted(g, terms.local_det->value(o).data, terms.local_prob->value(o).data);
-      double det = wl.det, prob = wl.prob;
-      double known = 0;
+      SlotInputs si{&terms.local_det->value(o).data, &terms.local_prob->value(o).data};
       if (terms.known && mp.step(l).has_constant_error()) {
-        known = signed_known(g, terms.known->value(o).data, terms.known_spread->value(o).data);
-        det = bounds::up(det + known);
-        prob = bounds::up(prob + known);
+        si.known = &terms.known->value(o).data;
+        si.spread = &terms.known_spread->value(o).data;
       }
-      b.layer_det[l] = add_up(b.layer_det[l], det);
-      b.layer_prob[l] = add_up(b.layer_prob[l], prob);
-      if (azuma) {
-        double a = prob;
-        if ((*terms.azuma_layer)[l]) {
-          const AzumaPart p = azuma_part(g, terms.local_prob->value(o).data, terms.azuma_q->value(o).data, terms.azuma_h->value(o).data);
-          variance = bounds::up(variance + p.variance);
-          a = bounds::up(p.rest + known);
-        }
-        layer_azuma[l] = add_up(layer_azuma[l], a);
+      if (azuma && (*terms.azuma_layer)[l]) {
+        si.q = &terms.azuma_q->value(o).data;
+        si.h = &terms.azuma_h->value(o).data;
       }
       if (terms.observed_chain) {
-        const std::vector<double>& yc = terms.observed_chain->value(o).data;
-        const std::vector<double>& yr = terms.observed_ref->value(o).data;
-        double s = 0;
-        for (std::size_t i = 0; i < yc.size(); ++i) s += g.mid[i] * (yc[i] - yr[i]);
-        b.layer_observed[l] += s;
+        si.yc = &terms.observed_chain->value(o).data;
+        si.yr = &terms.observed_ref->value(o).data;
       }
+      jobs.push_back({outs[k], si, nullptr});
+      job_layer.push_back(l);
     }
     boxes.clear();
     ins.clear();
@@ -174,6 +135,37 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
       mp.step(l).apply(boxes, *outs[0], ins);
     else
       mp.step(l).apply_outputs(boxes, outs, ins);
+  }
+
+  sums.resize(jobs.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].out = &sums[i];
+  slot_sums(jobs);
+  // Combined per layer in the order of the pass: layers from the last, outputs in order.
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const std::size_t l = job_layer[i];
+    const SlotInputs& si = jobs[i].in;
+    const SlotSums& ss = sums[i];
+    const long n = static_cast<long>(si.l_det->size());
+    const Weighted wl = weighted(ss, n);
+    double det = wl.det, prob = wl.prob;
+    double known = 0;
+    if (si.known) {
+      known = signed_known(ss, n);
+      det = bounds::up(det + known);
+      prob = bounds::up(prob + known);
+    }
+    b.layer_det[l] = add_up(b.layer_det[l], det);
+    b.layer_prob[l] = add_up(b.layer_prob[l], prob);
+    if (azuma) {
+      double a = prob;
+      if (si.q) {
+        const AzumaPart p = azuma_part(ss, n);
+        variance = bounds::up(variance + p.variance);
+        a = bounds::up(p.rest + known);
+      }
+      layer_azuma[l] = add_up(layer_azuma[l], a);
+    }
+    if (terms.observed_chain) b.layer_observed[l] += ss.observed;
   }
 
   // The input's rounding is known with its sign: |Σ g·e_0| ≤ |Σ mid·e_0| + Σ rad·|e_0|, plus the
