@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "bounds/model.h"
-#include "shadow/plan.h"
+#include "shadow/constant_store.h"
 
 namespace fpaudit {
 
@@ -36,19 +36,18 @@ struct AprioriChain {
   /// The chain's rounded constants (lo = hi = these) and |rounded constant - exact constant|,
   /// shared with every other chain of the same storage format.
   std::shared_ptr<const StoredConstants> stored;
-  const std::vector<Tensor>& constants() const { return stored->values; }
-  const std::vector<Tensor>& constant_err() const { return stored->err; }
 };
 /// ref_constants: the reference's constants (the exact values). `stored`: the constants already
 /// prepared in the chain's storage format (store_constants), or null to prepare them here.
 std::unique_ptr<AprioriChain> make_apriori_chain(const Plan& plan, const ChainSpec& spec,
-                                                 const std::vector<Tensor>& ref_constants,
+                                                 const std::shared_ptr<const ConstantStore>& ref_constants,
                                                  std::shared_ptr<const StoredConstants> stored = nullptr);
 
 /// One thread's working set for one chain along one sample.
 class AprioriState {
  public:
-  AprioriState(const Plan& plan, const AprioriChain& chain);
+  /// The constants are read through the workspace's caches (shadow/constant_store.h).
+  AprioriState(const Plan& plan, const AprioriChain& chain, ConstantCaches& caches);
   /// Starts a sample, one exact array per graph input: the chain's input round(x) and its error
   /// |round(x) - x| are known (integer inputs are exact data, not rounded).
   void start(const std::vector<std::vector<double>>& inputs);

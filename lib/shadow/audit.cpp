@@ -27,6 +27,9 @@ constexpr long kChunk = 8;
 
 /// Everything one thread needs for one sample: a set of activations per arithmetic.
 struct Workspace {
+  /// This thread's binary64 expansions of the stores' constants (shadow/constant_store.h); first,
+  /// so that it outlives the activations that read it.
+  std::unique_ptr<ConstantCaches> caches;
   Activations ref;
   std::vector<Activations> chain;        // propagated values, one per chain
   std::vector<Activations> chain_local;  // outputs of the local evaluation, one per chain
@@ -52,15 +55,15 @@ struct Setup {
   const AuditOptions& options;
   std::unique_ptr<Arithmetic> ref;
   std::vector<std::unique_ptr<Arithmetic>> chains;
-  std::vector<Tensor> ref_constants;
-  // Per chain: its constants and their rounding errors, one shared copy per storage format.
+  std::shared_ptr<const ConstantStore> ref_constants;
+  // Per chain: its constants and their rounding errors, one shared store per storage format.
   std::vector<std::shared_ptr<const StoredConstants>> stored;
   std::vector<int> group_of;        // storage group of each chain
   std::vector<int> group_leader;    // the first chain of each group (its arithmetic rounds)
   int fp32 = -1;                    // index of the fp32 chain, if selected
   bounds::ArithmeticModel ref_model;
   std::vector<bounds::ArithmeticModel> models;
-  std::vector<Tensor> zero_constants;            // zero error for the reference's constants
+  std::shared_ptr<const ConstantStore> zero_constants;  // zero error for the reference's constants
   // The a-priori certificate: one propagation per chain, plus fp32's when it is not selected.
   std::vector<std::unique_ptr<AprioriChain>> apriori;
   int apriori_fp32 = -1;
@@ -71,23 +74,27 @@ struct Setup {
   const std::vector<OutputTask>* tasks = nullptr;  // how each graph output is judged
 
   Workspace workspace() const {
-    Workspace w{Activations(plan, ref_constants), {}, {}, {}, {}, Activations(plan, zero_constants), {}, {}, {}, {},
-                {}, {}, Activations(plan, zero_constants), {}, std::vector<double>(chains.size(), 0.0), {}};
+    auto caches = std::make_unique<ConstantCaches>();
+    ConstantCaches& k = *caches;
+    ConstantCache &ref_c = k.of(ref_constants), &zero_c = k.of(zero_constants);
+    Workspace w{std::move(caches), Activations(plan, ref_c), {}, {}, {}, {}, Activations(plan, zero_c), {}, {}, {}, {},
+                {}, {}, Activations(plan, zero_c), {}, std::vector<double>(chains.size(), 0.0), {}};
     for (std::size_t c = 0; c < chains.size(); ++c) {
-      w.chain.emplace_back(plan, stored[c]->values);
-      w.chain_local.emplace_back(plan, stored[c]->values);
-      w.err.emplace_back(plan, stored[c]->err);
-      w.err_prob.emplace_back(plan, stored[c]->err);
-      w.local_err.emplace_back(plan, stored[c]->err);
-      w.local_err_prob.emplace_back(plan, stored[c]->err);
-      w.zero_err.emplace_back(plan, stored[c]->err);
+      ConstantCache &values = k.of(stored[c]->values), &err = k.of(stored[c]->err);
+      w.chain.emplace_back(plan, values);
+      w.chain_local.emplace_back(plan, values);
+      w.err.emplace_back(plan, err);
+      w.err_prob.emplace_back(plan, err);
+      w.local_err.emplace_back(plan, err);
+      w.local_err_prob.emplace_back(plan, err);
+      w.zero_err.emplace_back(plan, err);
     }
-    for (const auto& a : apriori) w.apriori.emplace_back(plan, *a);
-    if (margin) w.margin = std::make_unique<MarginScratch>(plan, zero_constants);
+    for (const auto& a : apriori) w.apriori.emplace_back(plan, *a, k);
+    if (margin) w.margin = std::make_unique<MarginScratch>(plan, zero_c);
     for (std::size_t g = 0; g < group_leader.size(); ++g) {
-      w.rounded.emplace_back(plan, stored[group_leader[g]]->values);
-      w.ref_local.emplace_back(plan, ref_constants);
-      w.ref_local_err.emplace_back(plan, zero_constants);
+      w.rounded.emplace_back(plan, k.of(stored[group_leader[g]]->values));
+      w.ref_local.emplace_back(plan, ref_c);
+      w.ref_local_err.emplace_back(plan, zero_c);
     }
     return w;
   }
@@ -413,10 +420,9 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
       throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
 
   Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, -1, {}, {}, {}, {}};
-  s.ref_constants = round_constants(plan, *s.ref);
+  s.ref_constants = ConstantStore::rounded(plan, *s.ref);
   s.ref_model = bounds::ArithmeticModel::of(*s.ref);
-  s.zero_constants = s.ref_constants;
-  for (Tensor& t : s.zero_constants) std::fill(t.data.begin(), t.data.end(), 0.0);
+  s.zero_constants = ConstantStore::zeros(plan);
   for (const ChainSpec& spec : options.chains) {
     s.chains.push_back(options.make_chain ? options.make_chain(spec) : make_chain_arithmetic(spec));
     s.models.push_back(bounds::ArithmeticModel::of(*s.chains.back()));
@@ -551,8 +557,8 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
   for (const SampleRecord& r : result.records)
     for (std::size_t k = 0; k < tasks.size(); ++k)
       for (std::size_t c = 0; c < s.chains.size(); ++c) result.task_summaries[k][c].add(r.tasks[k][c]);
-  std::vector<const std::vector<Tensor>*> stored_values;
-  for (const auto& st : s.stored) stored_values.push_back(&st->values);
+  std::vector<const ConstantStore*> stored_values;
+  for (const auto& st : s.stored) stored_values.push_back(st->values.get());
   result.parameter_causes = find_parameter_causes(plan, options.chains, stored_values);
   result.compare = summarize_external(options.compare, options.chains, result.records);
   const auto end = std::chrono::steady_clock::now();

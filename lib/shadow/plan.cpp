@@ -9,6 +9,7 @@
 #include "core/mixed_arithmetic.h"
 #include "core/reference_arithmetic.h"
 #include "graph/cost.h"
+#include "shadow/constant_store.h"
 
 namespace fpaudit {
 
@@ -137,25 +138,20 @@ std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a) {
   return out;
 }
 
-std::shared_ptr<const StoredConstants> store_constants(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& exact) {
-  auto s = std::make_shared<StoredConstants>();
-  s->values = round_constants(plan, a);
-  s->err.resize(s->values.size());
-  for (std::size_t k = 0; k < s->values.size(); ++k) {
-    const Tensor& v = s->values[k];
-    Tensor& e = s->err[k];
-    e.shape = v.shape;
-    if (v.packs) e.packs = std::make_shared<OperandPacks>();  // a constant's, like `values`
-    e.data.resize(v.data.size());
-    for (std::size_t i = 0; i < v.data.size(); ++i) e.data[i] = std::fabs(v.data[i] - exact[k].data[i]);
-  }
-  return s;
-}
-
 Activations::Activations(const Plan& plan, const std::vector<Tensor>& constants)
     : plan_(&plan), constants_(&constants), values_(plan.slots().size()) {
   for (std::size_t i = 0; i < values_.size(); ++i)
     if (!plan.slots()[i].constant) values_[i] = Tensor(plan.slots()[i].shape);
+}
+
+Activations::Activations(const Plan& plan, ConstantCache& constants)
+    : plan_(&plan), cache_(&constants), values_(plan.slots().size()) {
+  for (std::size_t i = 0; i < values_.size(); ++i)
+    if (!plan.slots()[i].constant) values_[i] = Tensor(plan.slots()[i].shape);
+}
+
+const Tensor& Activations::constant(int slot) const {
+  return cache_ ? cache_->at(slot) : (*constants_)[static_cast<std::size_t>(slot)];
 }
 
 void Activations::set_input(std::size_t k, std::vector<double> values) {
@@ -164,7 +160,7 @@ void Activations::set_input(std::size_t k, std::vector<double> values) {
 }
 
 const Tensor& Activations::value(int slot) const {
-  return plan_->slots()[slot].constant ? (*constants_)[slot] : values_[slot];
+  return plan_->slots()[slot].constant ? constant(slot) : values_[slot];
 }
 
 void Activations::run_layer(const Arithmetic& a, std::size_t index, const Activations& source) {
@@ -180,7 +176,7 @@ void Activations::run_layer(const Arithmetic& a, std::size_t index, const Activa
   for (std::size_t i = 0; i < layer.inputs.size(); ++i) {
     const int s = layer.inputs[i];
     // Constants always come from this arithmetic's own rounded copy.
-    ins[i] = s < 0 ? nullptr : (plan_->slots()[s].constant ? &(*constants_)[s] : &source.values_[s]);
+    ins[i] = s < 0 ? nullptr : (plan_->slots()[s].constant ? &constant(s) : &source.values_[s]);
   }
   for (std::size_t i = 0; i < layer.outputs.size(); ++i) outs[i] = layer.outputs[i] < 0 ? nullptr : &values_[layer.outputs[i]];
   if (a.mixed()) {

@@ -82,21 +82,15 @@ const Arithmetic* crossing(const Plan& plan, const Arithmetic& a, const PlannedL
 /// (empty tensors for non-constant slots).
 std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a);
 
-/// The constants of a plan in one storage format and their rounding errors |round(c) - c|:
-/// prepared once per storage format and shared read-only by every chain (and a-priori chain)
-/// that stores in it, instead of one binary64 copy of each per chain.
-struct StoredConstants {
-  std::vector<Tensor> values;  ///< round_constants(plan, a)
-  std::vector<Tensor> err;     ///< |values - exact|, exact = the reference's constants
-};
-/// The rounding of storage depends on the storage format alone, so chains sharing a format share
-/// these bits; `exact` are the reference's constants.
-std::shared_ptr<const StoredConstants> store_constants(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& exact);
-
 /// The values of every slot for one arithmetic during one sample (a thread's working set).
+class ConstantCache;
+
 class Activations {
  public:
   Activations(const Plan& plan, const std::vector<Tensor>& constants);
+  /// Constants read from a workspace's cache of a store (shadow/constant_store.h), expanded a
+  /// layer at a time instead of held whole.
+  Activations(const Plan& plan, ConstantCache& constants);
   /// Sets graph input k to `values` (already in this arithmetic's storage format).
   void set_input(std::size_t k, std::vector<double> values);
   /// Runs one layer in arithmetic a. Inputs come from `source` (this object for propagation,
@@ -109,8 +103,10 @@ class Activations {
   const Plan& plan() const { return *plan_; }
 
  private:
+  const Tensor& constant(int slot) const;
   const Plan* plan_;
-  const std::vector<Tensor>* constants_;
+  const std::vector<Tensor>* constants_ = nullptr;
+  ConstantCache* cache_ = nullptr;
   std::vector<Tensor> values_;
   std::vector<Tensor> crossed_;  ///< a mixed chain's inputs rounded at a boundary (run_layer)
 };
