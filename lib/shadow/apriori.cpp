@@ -117,6 +117,10 @@ AprioriState::AprioriState(const Plan& plan, const AprioriChain& chain, Constant
       err_prob_(plan, caches.of(chain.stored->err)),
       scratch_(plan, caches.of(chain.stored->err)) {}
 
+void AprioriState::release(int slot) {
+  for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_, &err_, &err_prob_, &scratch_}) a->release(slot);
+}
+
 void AprioriState::start(const std::vector<std::vector<double>>& inputs) {
   for (std::size_t k = 0; k < inputs.size(); ++k) {
     const std::vector<double>& x = inputs[k];

@@ -61,6 +61,8 @@ class AprioriState {
   /// The union bound on the probability that any probabilistic bound so far fails: Σ over
   /// layers of (output elements × largest per-element failure probability), rounded up, capped at 1.
   double failure_probability() const { return failure_; }
+  /// Frees a runtime slot's enclosures and bounds (Activations::release).
+  void release(int slot);
   /// Per layer of the sample so far: the largest failure probability of one output element's
   /// probabilistic bound, its own rule's plus every event upstream (the union bound).
   const std::vector<double>& layer_failure() const { return layer_failure_; }

@@ -139,15 +139,24 @@ std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a) {
 }
 
 Activations::Activations(const Plan& plan, const std::vector<Tensor>& constants)
-    : plan_(&plan), constants_(&constants), values_(plan.slots().size()) {
-  for (std::size_t i = 0; i < values_.size(); ++i)
-    if (!plan.slots()[i].constant) values_[i] = Tensor(plan.slots()[i].shape);
-}
+    : plan_(&plan), constants_(&constants), values_(plan.slots().size()), allocated_(values_.size(), 0) {}
 
 Activations::Activations(const Plan& plan, ConstantCache& constants)
-    : plan_(&plan), cache_(&constants), values_(plan.slots().size()) {
-  for (std::size_t i = 0; i < values_.size(); ++i)
-    if (!plan.slots()[i].constant) values_[i] = Tensor(plan.slots()[i].shape);
+    : plan_(&plan), cache_(&constants), values_(plan.slots().size()), allocated_(values_.size(), 0) {}
+
+Tensor& Activations::runtime(int slot) const {
+  const std::size_t i = static_cast<std::size_t>(slot);
+  if (!allocated_[i]) {
+    values_[i] = Tensor(plan_->slots()[i].shape);
+    allocated_[i] = 1;
+  }
+  return values_[i];
+}
+
+void Activations::release(int slot) {
+  const std::size_t i = static_cast<std::size_t>(slot);
+  values_[i] = Tensor();
+  allocated_[i] = 0;
 }
 
 const Tensor& Activations::constant(int slot) const {
@@ -155,12 +164,12 @@ const Tensor& Activations::constant(int slot) const {
 }
 
 void Activations::set_input(std::size_t k, std::vector<double> values) {
-  Tensor& t = values_[plan_->input_slots().at(k)];
+  Tensor& t = runtime(plan_->input_slots().at(k));
   t.data = std::move(values);
 }
 
 const Tensor& Activations::value(int slot) const {
-  return plan_->slots()[slot].constant ? constant(slot) : values_[slot];
+  return plan_->slots()[slot].constant ? constant(slot) : runtime(slot);
 }
 
 void Activations::run_layer(const Arithmetic& a, std::size_t index, const Activations& source) {
@@ -176,9 +185,9 @@ void Activations::run_layer(const Arithmetic& a, std::size_t index, const Activa
   for (std::size_t i = 0; i < layer.inputs.size(); ++i) {
     const int s = layer.inputs[i];
     // Constants always come from this arithmetic's own rounded copy.
-    ins[i] = s < 0 ? nullptr : (plan_->slots()[s].constant ? &constant(s) : &source.values_[s]);
+    ins[i] = s < 0 ? nullptr : (plan_->slots()[s].constant ? &constant(s) : &source.runtime(s));
   }
-  for (std::size_t i = 0; i < layer.outputs.size(); ++i) outs[i] = layer.outputs[i] < 0 ? nullptr : &values_[layer.outputs[i]];
+  for (std::size_t i = 0; i < layer.outputs.size(); ++i) outs[i] = layer.outputs[i] < 0 ? nullptr : &runtime(layer.outputs[i]);
   if (a.mixed()) {
     // A value held in another storage format is rounded into this node's first, as a Cast at
     // the boundary would (theory/mixed-chains.md). A rounded constant gets no packs: they cache

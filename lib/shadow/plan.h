@@ -99,15 +99,22 @@ class Activations {
   /// Runs every layer in order on this object's own values.
   void run_all(const Arithmetic& a);
   const Tensor& value(int slot) const;
-  Tensor& mutable_value(int slot) { return values_[slot]; }
+  Tensor& mutable_value(int slot) { return runtime(slot); }
+  /// Frees a runtime slot's values; the next read or write finds zeros, as after construction.
+  /// A slot's values exist only from its first read or write (shadow/audit.cpp frees what no
+  /// later layer reads), so an engine's memory follows the values it keeps, not the graph.
+  void release(int slot);
   const Plan& plan() const { return *plan_; }
 
  private:
   const Tensor& constant(int slot) const;
+  Tensor& runtime(int slot) const;  // zeros of the slot's shape on first use
   const Plan* plan_;
   const std::vector<Tensor>* constants_ = nullptr;
   ConstantCache* cache_ = nullptr;
-  std::vector<Tensor> values_;
+  // Runtime slots, allocated on first use (mutable: a first read allocates the zeros it reads).
+  mutable std::vector<Tensor> values_;
+  mutable std::vector<char> allocated_;
   std::vector<Tensor> crossed_;  ///< a mixed chain's inputs rounded at a boundary (run_layer)
 };
 
