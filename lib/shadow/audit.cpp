@@ -72,9 +72,9 @@ struct Setup {
   std::unique_ptr<margin::MarginPlan> margin;    // backward steps, when every layer has one
   BoundShrink shrink;                            // the test hook (shadow/test_hooks.h)
   const std::vector<OutputTask>* tasks = nullptr;  // how each graph output is judged
-  // Per layer: the runtime slots no later layer reads and no graph output is, freed after it
-  // when the margin pass (which reads the whole trajectory) is off; see release_after.
-  std::vector<std::vector<int>> dead_after;
+  // Whether the slots no later layer reads (Plan::dead_after) are freed after each layer: when
+  // the margin pass, which reads the whole trajectory, is off; see release_after.
+  bool release_dead = false;
 
   Workspace workspace() const {
     auto caches = std::make_unique<ConstantCaches>();
@@ -225,21 +225,6 @@ void judge_tasks(const Setup& s, const Workspace& w, SampleRecord& record) {
   }
 }
 
-/// Per layer, the runtime slots whose last reader (or, unread, whose producer) it is, graph
-/// outputs left out: after that layer no engine reads them again on this sample.
-std::vector<std::vector<int>> dead_slots(const Plan& plan) {
-  std::vector<std::vector<int>> dead(plan.layers().size());
-  std::vector<char> output(plan.slots().size(), 0);
-  for (int o : plan.output_slots()) output[static_cast<std::size_t>(o)] = 1;
-  for (std::size_t s = 0; s < plan.slots().size(); ++s) {
-    if (plan.slots()[s].constant || output[s]) continue;
-    int last = plan.producer(static_cast<int>(s));
-    for (int r : plan.readers(static_cast<int>(s))) last = std::max(last, r);
-    if (last >= 0) dead[static_cast<std::size_t>(last)].push_back(static_cast<int>(s));
-  }
-  return dead;
-}
-
 /// Frees what layer l leaves behind: the values only this layer's step reads (the reference's
 /// inputs rounded per storage group, the local bounds), and, without the margin pass, every
 /// slot no later layer reads. Peak memory then follows the live values instead of the graph.
@@ -254,8 +239,8 @@ void release_after(const Setup& s, Workspace& w, std::size_t l) {
     for (std::vector<Activations>* set : {&w.local_err, &w.local_err_prob, &w.ref_local_err})
       for (Activations& a : *set) a.release(slot);
   }
-  if (s.dead_after.empty()) return;
-  for (int slot : s.dead_after[l]) {
+  if (!s.release_dead) return;
+  for (int slot : s.plan.dead_after(l)) {
     for (Activations* a : {&w.ref, &w.ref_err, &w.ref_zero_err}) a->release(slot);
     for (std::vector<Activations>* set : {&w.chain, &w.chain_local, &w.rounded, &w.ref_local, &w.err, &w.err_prob,
                                           &w.local_err, &w.local_err_prob, &w.ref_local_err, &w.zero_err})
@@ -463,7 +448,7 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
     if (labels->ints[i] < 0 || labels->ints[i] >= classes)
       throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
 
-  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, -1, {}, {}, {}, {}, nullptr, {}};
+  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, -1, {}, {}, {}, {}, nullptr, false};
   s.ref_constants = ConstantStore::rounded(plan, *s.ref);
   s.ref_model = bounds::ArithmeticModel::of(*s.ref);
   s.zero_constants = ConstantStore::zeros(plan);
@@ -519,7 +504,7 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
     if (!s.margin->available()) s.margin.reset();
   }
   result.margin = s.margin != nullptr;
-  if (!s.margin) s.dead_after = dead_slots(plan);
+  s.release_dead = !s.margin;
   result.chains = options.chains;
   result.apriori = options.apriori;
   result.reference = std::string(s.ref->name());

@@ -97,6 +97,15 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
       if (r.empty() || r.back() != static_cast<int>(l)) r.push_back(static_cast<int>(l));
     }
   }
+  dead_after_.resize(layers_.size());
+  std::vector<char> output(slots_.size(), 0);
+  for (int o : outputs_) output[static_cast<std::size_t>(o)] = 1;
+  for (std::size_t s = 0; s < slots_.size(); ++s) {
+    if (slots_[s].constant || output[s]) continue;
+    int last = producer_[s];
+    for (int r : readers_[s]) last = std::max(last, r);
+    if (last >= 0) dead_after_[static_cast<std::size_t>(last)].push_back(static_cast<int>(s));
+  }
 }
 
 const Arithmetic& holder_of(const Plan& plan, const Arithmetic& a, int slot) {
@@ -220,14 +229,31 @@ std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::v
   return evaluate(plan, a, round_constants(plan, a), inputs);
 }
 
-std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& constants,
-                             const std::vector<std::vector<double>>& inputs) {
-  Activations act(plan, constants);
+namespace {
+/// Runs every layer, freeing what no later layer reads, and returns the graph outputs.
+std::vector<Tensor> evaluate_outputs(Activations& act, const Arithmetic& a, const std::vector<std::vector<double>>& inputs) {
+  const Plan& plan = act.plan();
   for (std::size_t k = 0; k < inputs.size(); ++k) act.set_input(k, stored_input(plan, k, a, inputs[k]));
-  act.run_all(a);
+  for (std::size_t l = 0; l < plan.layers().size(); ++l) {
+    act.run_layer(a, l, act);
+    for (int s : plan.dead_after(l)) act.release(s);
+  }
   std::vector<Tensor> out;
   for (int s : plan.output_slots()) out.push_back(act.value(s));
   return out;
+}
+}  // namespace
+
+std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& constants,
+                             const std::vector<std::vector<double>>& inputs) {
+  Activations act(plan, constants);
+  return evaluate_outputs(act, a, inputs);
+}
+
+std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, ConstantCache& constants,
+                             const std::vector<std::vector<double>>& inputs) {
+  Activations act(plan, constants);
+  return evaluate_outputs(act, a, inputs);
 }
 
 }  // namespace fpaudit

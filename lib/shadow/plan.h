@@ -59,6 +59,9 @@ class Plan {
   int producer(int slot) const { return producer_[static_cast<std::size_t>(slot)]; }
   /// The layers that read the slot, in order.
   const std::vector<int>& readers(int slot) const { return readers_[static_cast<std::size_t>(slot)]; }
+  /// The runtime slots whose last reader (or, unread, whose producer) is this layer, graph
+  /// outputs left out: no later layer reads them, so an engine may free them after it.
+  const std::vector<int>& dead_after(std::size_t layer) const { return dead_after_[layer]; }
 
  private:
   const Graph* graph_;
@@ -67,6 +70,7 @@ class Plan {
   std::vector<int> inputs_, outputs_;
   std::vector<int> producer_;
   std::vector<std::vector<int>> readers_;
+  std::vector<std::vector<int>> dead_after_;
 };
 
 /// The arithmetic whose storage format holds the slot's values in chain a: a itself, except for
@@ -128,6 +132,9 @@ std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::v
 /// The same with the constants rounded once by the caller (round_constants(plan, a)), for
 /// evaluating many samples.
 std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& constants,
+                             const std::vector<std::vector<double>>& inputs);
+/// The same reading the constants through a cache of a store (shadow/constant_store.h).
+std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, ConstantCache& constants,
                              const std::vector<std::vector<double>>& inputs);
 
 }  // namespace fpaudit
