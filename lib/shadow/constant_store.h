@@ -61,6 +61,8 @@ class ConstantCache {
   explicit ConstantCache(std::shared_ptr<const ConstantStore> store);
   const Tensor& at(int slot);
   const ConstantStore& store() const { return *store_; }
+  /// Binary64 bytes expanded now; at most twice ConstantStore::layer_bytes().
+  std::size_t bytes() const { return bytes_; }
 
  private:
   std::shared_ptr<const ConstantStore> store_;
