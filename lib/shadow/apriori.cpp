@@ -118,7 +118,12 @@ AprioriState::AprioriState(const Plan& plan, const AprioriChain& chain, Constant
       scratch_(plan, caches.of(chain.stored->err)) {}
 
 void AprioriState::release(int slot) {
-  for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_, &err_, &err_prob_, &scratch_}) a->release(slot);
+  for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_}) a->release(slot);
+  release_bounds(slot);
+}
+
+void AprioriState::release_bounds(int slot) {
+  for (Activations* a : {&err_, &err_prob_, &scratch_}) a->release(slot);
 }
 
 void AprioriState::start(const std::vector<std::vector<double>>& inputs) {

@@ -63,6 +63,8 @@ class AprioriState {
   double failure_probability() const { return failure_; }
   /// Frees a runtime slot's enclosures and bounds (Activations::release).
   void release(int slot);
+  /// Frees a runtime slot's error bounds only, keeping the enclosures (the margin pass reads them).
+  void release_bounds(int slot);
   /// Per layer of the sample so far: the largest failure probability of one output element's
   /// probabilistic bound, its own rule's plus every event upstream (the union bound).
   const std::vector<double>& layer_failure() const { return layer_failure_; }

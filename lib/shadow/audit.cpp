@@ -226,8 +226,10 @@ void judge_tasks(const Setup& s, const Workspace& w, SampleRecord& record) {
 }
 
 /// Frees what layer l leaves behind: the values only this layer's step reads (the reference's
-/// inputs rounded per storage group, the local bounds), and, without the margin pass, every
-/// slot no later layer reads. Peak memory then follows the live values instead of the graph.
+/// inputs rounded per storage group, the local bounds); the propagated error bounds that no later
+/// layer reads (the margin pass reads them at the graph outputs only, which stay); and, without
+/// the margin pass, every slot no later layer reads. Peak memory then follows the live values
+/// instead of the graph.
 void release_after(const Setup& s, Workspace& w, std::size_t l) {
   const PlannedLayer& layer = s.plan.layers()[l];
   for (int slot : layer.inputs) {
@@ -238,6 +240,12 @@ void release_after(const Setup& s, Workspace& w, std::size_t l) {
     if (slot < 0) continue;
     for (std::vector<Activations>* set : {&w.local_err, &w.local_err_prob, &w.ref_local_err})
       for (Activations& a : *set) a.release(slot);
+  }
+  for (int slot : s.plan.dead_after(l)) {
+    w.ref_zero_err.release(slot);
+    for (std::vector<Activations>* set : {&w.err, &w.err_prob})
+      for (Activations& a : *set) a.release(slot);
+    for (AprioriState& a : w.apriori) a.release_bounds(slot);
   }
   if (!s.release_dead) return;
   for (int slot : s.plan.dead_after(l)) {
