@@ -54,6 +54,7 @@ measure() {  # name, command...: prints 'peak_kB wall_s' (or 'timeout' / 'failed
 }
 
 mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
+mb2() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1048576 }'; }
 
 echo "| model | fp32 weights MB | command | peak RSS MB, 1 sample | peak RSS MB, N samples | RSS / weights | wall s (1; N) |"
 echo "|---|--:|---|--:|--:|--:|--:|"
@@ -85,9 +86,9 @@ for m in $MODELS; do
     read -r k1 t1 <<<"${row[0]}"; read -r kn tn <<<"${row[1]}"
     if [[ $k1 =~ ^[0-9]+$ && $kn =~ ^[0-9]+$ ]]; then
       ratio=$(awk -v k="$kn" -v w="$w" 'BEGIN { printf "%.1f", k * 1024 / w }')
-      echo "| $m | $(mb $((w / 1024))) | \`fpaudit $v\` | $(mb "$k1") | $(mb "$kn") ($n) | $ratio | $t1; $tn |"
+      echo "| $m | $(mb2 "$w") | \`fpaudit $v\` | $(mb "$k1") | $(mb "$kn") ($n) | $ratio | $t1; $tn |"
     else
-      echo "| $m | $(mb $((w / 1024))) | \`fpaudit $v\` | ${row[0]} | ${row[1]} ($n) | | |"
+      echo "| $m | $(mb2 "$w") | \`fpaudit $v\` | ${row[0]} | ${row[1]} ($n) | | |"
     fi
   done
 done | tee "$out/table.md"

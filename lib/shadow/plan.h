@@ -1,6 +1,7 @@
 // An execution plan: a shape-inferred Graph turned into prepared op kernels over numbered value
-// slots, plus each arithmetic's copy of the model's floating-point constants (the weights,
-// rounded once into that arithmetic's storage format). Shared read-only by all threads.
+// slots, shared read-only by all threads, and the activations one thread evaluates it into. The
+// model's constants as an arithmetic stores them come from round_constants (a binary64 copy) or,
+// held in their own width, from a ConstantStore (shadow/constant_store.h).
 #pragma once
 
 #include <memory>
