@@ -108,7 +108,7 @@ void infinite_where_nonfinite(const PlannedLayer& layer, const Activations& valu
 }
 
 std::unique_ptr<AprioriChain> make_apriori_chain(const Plan& plan, const ChainSpec& spec,
-                                                 const std::vector<Tensor>& ref_constants,
+                                                 const std::shared_ptr<const ConstantStore>& ref_constants,
                                                  std::shared_ptr<const StoredConstants> stored) {
   auto c = std::make_unique<AprioriChain>();
   c->spec = spec;
@@ -118,16 +118,25 @@ std::unique_ptr<AprioriChain> make_apriori_chain(const Plan& plan, const ChainSp
   return c;
 }
 
-AprioriState::AprioriState(const Plan& plan, const AprioriChain& chain)
+AprioriState::AprioriState(const Plan& plan, const AprioriChain& chain, ConstantCaches& caches)
     : plan_(&plan),
       chain_(&chain),
-      lo_(plan, chain.constants()),
-      hi_(plan, chain.constants()),
-      lo_prob_(plan, chain.constants()),
-      hi_prob_(plan, chain.constants()),
-      err_(plan, chain.constant_err()),
-      err_prob_(plan, chain.constant_err()),
-      scratch_(plan, chain.constant_err()) {}
+      lo_(plan, caches.of(chain.stored->values)),
+      hi_(plan, caches.of(chain.stored->values)),
+      lo_prob_(plan, caches.of(chain.stored->values)),
+      hi_prob_(plan, caches.of(chain.stored->values)),
+      err_(plan, caches.of(chain.stored->err)),
+      err_prob_(plan, caches.of(chain.stored->err)),
+      scratch_(plan, caches.of(chain.stored->err)) {}
+
+void AprioriState::release(int slot) {
+  for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_}) a->release(slot);
+  release_bounds(slot);
+}
+
+void AprioriState::release_bounds(int slot) {
+  for (Activations* a : {&err_, &err_prob_, &scratch_}) a->release(slot);
+}
 
 void AprioriState::start(const std::vector<std::vector<double>>& inputs) {
   for (std::size_t k = 0; k < inputs.size(); ++k) {

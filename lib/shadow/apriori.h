@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "bounds/model.h"
-#include "shadow/plan.h"
+#include "shadow/constant_store.h"
 
 namespace fpaudit {
 
@@ -41,19 +41,18 @@ struct AprioriChain {
   /// The chain's rounded constants (lo = hi = these) and |rounded constant - exact constant|,
   /// shared with every other chain of the same storage format.
   std::shared_ptr<const StoredConstants> stored;
-  const std::vector<Tensor>& constants() const { return stored->values; }
-  const std::vector<Tensor>& constant_err() const { return stored->err; }
 };
 /// ref_constants: the reference's constants (the exact values). `stored`: the constants already
 /// prepared in the chain's storage format (store_constants), or null to prepare them here.
 std::unique_ptr<AprioriChain> make_apriori_chain(const Plan& plan, const ChainSpec& spec,
-                                                 const std::vector<Tensor>& ref_constants,
+                                                 const std::shared_ptr<const ConstantStore>& ref_constants,
                                                  std::shared_ptr<const StoredConstants> stored = nullptr);
 
 /// One thread's working set for one chain along one sample.
 class AprioriState {
  public:
-  AprioriState(const Plan& plan, const AprioriChain& chain);
+  /// The constants are read through the workspace's caches (shadow/constant_store.h).
+  AprioriState(const Plan& plan, const AprioriChain& chain, ConstantCaches& caches);
   /// Starts a sample, one exact array per graph input: the chain's input round(x) and its error
   /// |round(x) - x| are known (integer inputs are exact data, not rounded).
   void start(const std::vector<std::vector<double>>& inputs);
@@ -67,6 +66,10 @@ class AprioriState {
   /// The union bound on the probability that any probabilistic bound so far fails: Σ over
   /// layers of (output elements × largest per-element failure probability), rounded up, capped at 1.
   double failure_probability() const { return failure_; }
+  /// Frees a runtime slot's enclosures and bounds (Activations::release).
+  void release(int slot);
+  /// Frees a runtime slot's error bounds only, keeping the enclosures (the margin pass reads them).
+  void release_bounds(int slot);
   /// Per layer of the sample so far: the largest failure probability of one output element's
   /// probabilistic bound, its own rule's plus every event upstream (the union bound).
   const std::vector<double>& layer_failure() const { return layer_failure_; }

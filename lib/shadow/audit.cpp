@@ -27,6 +27,9 @@ constexpr long kChunk = 8;
 
 /// Everything one thread needs for one sample: a set of activations per arithmetic.
 struct Workspace {
+  /// This thread's binary64 expansions of the stores' constants (shadow/constant_store.h); first,
+  /// so that it outlives the activations that read it.
+  std::unique_ptr<ConstantCaches> caches;
   Activations ref;
   std::vector<Activations> chain;        // propagated values, one per chain
   std::vector<Activations> chain_local;  // outputs of the local evaluation, one per chain
@@ -52,15 +55,15 @@ struct Setup {
   const AuditOptions& options;
   std::unique_ptr<Arithmetic> ref;
   std::vector<std::unique_ptr<Arithmetic>> chains;
-  std::vector<Tensor> ref_constants;
-  // Per chain: its constants and their rounding errors, one shared copy per storage format.
+  std::shared_ptr<const ConstantStore> ref_constants;
+  // Per chain: its constants and their rounding errors, one shared store per storage format.
   std::vector<std::shared_ptr<const StoredConstants>> stored;
   std::vector<int> group_of;        // storage group of each chain
   std::vector<int> group_leader;    // the first chain of each group (its arithmetic rounds)
   int fp32 = -1;                    // index of the fp32 chain, if selected
   bounds::ArithmeticModel ref_model;
   std::vector<bounds::ArithmeticModel> models;
-  std::vector<Tensor> zero_constants;            // zero error for the reference's constants
+  std::shared_ptr<const ConstantStore> zero_constants;  // zero error for the reference's constants
   // The a-priori certificate: one propagation per chain, plus fp32's when it is not selected.
   std::vector<std::unique_ptr<AprioriChain>> apriori;
   int apriori_fp32 = -1;
@@ -69,25 +72,32 @@ struct Setup {
   std::unique_ptr<margin::MarginPlan> margin;    // backward steps, when every layer has one
   BoundShrink shrink;                            // the test hook (shadow/test_hooks.h)
   const std::vector<OutputTask>* tasks = nullptr;  // how each graph output is judged
+  // Whether the slots no later layer reads (Plan::dead_after) are freed after each layer: when
+  // the margin pass, which reads the whole trajectory, is off; see release_after.
+  bool release_dead = false;
 
   Workspace workspace() const {
-    Workspace w{Activations(plan, ref_constants), {}, {}, {}, {}, Activations(plan, zero_constants), {}, {}, {}, {},
-                {}, {}, Activations(plan, zero_constants), {}, std::vector<double>(chains.size(), 0.0), {}};
+    auto caches = std::make_unique<ConstantCaches>();
+    ConstantCaches& k = *caches;
+    ConstantCache &ref_c = k.of(ref_constants), &zero_c = k.of(zero_constants);
+    Workspace w{std::move(caches), Activations(plan, ref_c), {}, {}, {}, {}, Activations(plan, zero_c), {}, {}, {}, {},
+                {}, {}, Activations(plan, zero_c), {}, std::vector<double>(chains.size(), 0.0), {}};
     for (std::size_t c = 0; c < chains.size(); ++c) {
-      w.chain.emplace_back(plan, stored[c]->values);
-      w.chain_local.emplace_back(plan, stored[c]->values);
-      w.err.emplace_back(plan, stored[c]->err);
-      w.err_prob.emplace_back(plan, stored[c]->err);
-      w.local_err.emplace_back(plan, stored[c]->err);
-      w.local_err_prob.emplace_back(plan, stored[c]->err);
-      w.zero_err.emplace_back(plan, stored[c]->err);
+      ConstantCache &values = k.of(stored[c]->values), &err = k.of(stored[c]->err);
+      w.chain.emplace_back(plan, values);
+      w.chain_local.emplace_back(plan, values);
+      w.err.emplace_back(plan, err);
+      w.err_prob.emplace_back(plan, err);
+      w.local_err.emplace_back(plan, err);
+      w.local_err_prob.emplace_back(plan, err);
+      w.zero_err.emplace_back(plan, err);
     }
-    for (const auto& a : apriori) w.apriori.emplace_back(plan, *a);
-    if (margin) w.margin = std::make_unique<MarginScratch>(plan, zero_constants);
+    for (const auto& a : apriori) w.apriori.emplace_back(plan, *a, k);
+    if (margin) w.margin = std::make_unique<MarginScratch>(plan, zero_c);
     for (std::size_t g = 0; g < group_leader.size(); ++g) {
-      w.rounded.emplace_back(plan, stored[group_leader[g]]->values);
-      w.ref_local.emplace_back(plan, ref_constants);
-      w.ref_local_err.emplace_back(plan, zero_constants);
+      w.rounded.emplace_back(plan, k.of(stored[group_leader[g]]->values));
+      w.ref_local.emplace_back(plan, ref_c);
+      w.ref_local_err.emplace_back(plan, zero_c);
     }
     return w;
   }
@@ -216,6 +226,38 @@ void judge_tasks(const Setup& s, const Workspace& w, SampleRecord& record) {
   }
 }
 
+/// Frees what layer l leaves behind: the values only this layer's step reads (the reference's
+/// inputs rounded per storage group, the local bounds); the propagated error bounds that no later
+/// layer reads (the margin pass reads them at the graph outputs only, which stay); and, without
+/// the margin pass, every slot no later layer reads. Peak memory then follows the live values
+/// instead of the graph.
+void release_after(const Setup& s, Workspace& w, std::size_t l) {
+  const PlannedLayer& layer = s.plan.layers()[l];
+  for (int slot : layer.inputs) {
+    if (slot < 0 || s.plan.slots()[static_cast<std::size_t>(slot)].constant) continue;
+    for (Activations& a : w.rounded) a.release(slot);
+  }
+  for (int slot : layer.outputs) {
+    if (slot < 0) continue;
+    for (std::vector<Activations>* set : {&w.local_err, &w.local_err_prob, &w.ref_local_err})
+      for (Activations& a : *set) a.release(slot);
+  }
+  for (int slot : s.plan.dead_after(l)) {
+    w.ref_zero_err.release(slot);
+    for (std::vector<Activations>* set : {&w.err, &w.err_prob})
+      for (Activations& a : *set) a.release(slot);
+    for (AprioriState& a : w.apriori) a.release_bounds(slot);
+  }
+  if (!s.release_dead) return;
+  for (int slot : s.plan.dead_after(l)) {
+    for (Activations* a : {&w.ref, &w.ref_err, &w.ref_zero_err}) a->release(slot);
+    for (std::vector<Activations>* set : {&w.chain, &w.chain_local, &w.rounded, &w.ref_local, &w.err, &w.err_prob,
+                                          &w.local_err, &w.local_err_prob, &w.ref_local_err, &w.zero_err})
+      for (Activations& a : *set) a.release(slot);
+    for (AprioriState& a : w.apriori) a.release(slot);
+  }
+}
+
 /// One sample through every layer, every chain and the reference.
 void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<double>>& inputs, long sample,
                   std::vector<std::vector<LayerChainStats>>& stats, SampleRecord& record, AuditTiming& tm) {
@@ -311,6 +353,8 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<do
       infinite_where_nonfinite(layer, w.chain[c], w.err[c], w.err_prob[c]);
       lap.to(tm.chains[c].statistics);
     }
+    release_after(s, w, l);
+    lap.to(tm.other);
   }
   // Classification on the first graph output.
   const int out = s.plan.output_slots().at(0);
@@ -414,11 +458,10 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
     if (labels->ints[i] < 0 || labels->ints[i] >= classes)
       throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
 
-  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, -1, {}, {}, {}, {}};
-  s.ref_constants = round_constants(plan, *s.ref);
+  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, -1, {}, {}, {}, {}, nullptr, false};
+  s.ref_constants = ConstantStore::rounded(plan, *s.ref);
   s.ref_model = bounds::ArithmeticModel::of(*s.ref);
-  s.zero_constants = s.ref_constants;
-  for (Tensor& t : s.zero_constants) std::fill(t.data.begin(), t.data.end(), 0.0);
+  s.zero_constants = ConstantStore::zeros(plan);
   for (const ChainSpec& spec : options.chains) {
     s.chains.push_back(options.make_chain ? options.make_chain(spec) : make_chain_arithmetic(spec));
     s.models.push_back(bounds::ArithmeticModel::of(*s.chains.back()));
@@ -471,6 +514,7 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
     if (!s.margin->available()) s.margin.reset();
   }
   result.margin = s.margin != nullptr;
+  s.release_dead = !s.margin;
   result.chains = options.chains;
   result.apriori = options.apriori;
   result.reference = std::string(s.ref->name());
@@ -553,8 +597,8 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
   for (const SampleRecord& r : result.records)
     for (std::size_t k = 0; k < tasks.size(); ++k)
       for (std::size_t c = 0; c < s.chains.size(); ++c) result.task_summaries[k][c].add(r.tasks[k][c]);
-  std::vector<const std::vector<Tensor>*> stored_values;
-  for (const auto& st : s.stored) stored_values.push_back(&st->values);
+  std::vector<const ConstantStore*> stored_values;
+  for (const auto& st : s.stored) stored_values.push_back(st->values.get());
   result.parameter_causes = find_parameter_causes(plan, options.chains, stored_values);
   result.compare = summarize_external(options.compare, options.chains, result.records);
   const auto end = std::chrono::steady_clock::now();

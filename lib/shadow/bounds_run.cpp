@@ -27,7 +27,7 @@ struct Context {
   const BoundsOptions& options;
   std::unique_ptr<Arithmetic> ref;
   bounds::ArithmeticModel ref_model;
-  std::vector<Tensor> ref_constants, zero_constants;
+  std::shared_ptr<const ConstantStore> ref_constants, zero_constants;
   std::vector<std::unique_ptr<AprioriChain>> chains;  // the selected chains, then fp32 if absent
   std::size_t fp32 = 0;
 };
@@ -135,9 +135,8 @@ BoundsResult run_bounds(const Plan& plan, const PlanSamples& samples, const Cons
 
   Context cx{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, 0};
   cx.ref_model = bounds::ArithmeticModel::of(*cx.ref);
-  cx.ref_constants = round_constants(plan, *cx.ref);
-  cx.zero_constants = cx.ref_constants;
-  for (Tensor& t : cx.zero_constants) std::fill(t.data.begin(), t.data.end(), 0.0);
+  cx.ref_constants = ConstantStore::rounded(plan, *cx.ref);
+  cx.zero_constants = ConstantStore::zeros(plan);
   cx.fp32 = options.chains.size();
   for (std::size_t c = 0; c < options.chains.size(); ++c) {
     cx.chains.push_back(make_apriori_chain(plan, options.chains[c], cx.ref_constants));
@@ -157,10 +156,14 @@ BoundsResult run_bounds(const Plan& plan, const PlanSamples& samples, const Cons
   // One thread's working set: the reference's values and bounds, each chain's a-priori state,
   // and the partial result of its chunk.
   struct Worker {
-    Worker(const Context& cx, std::size_t chains) : ref(cx.plan, cx.ref_constants), ref_err(cx.plan, cx.zero_constants) {
-      for (const auto& c : cx.chains) states.emplace_back(cx.plan, *c);
+    Worker(const Context& cx, std::size_t chains)
+        : caches(std::make_unique<ConstantCaches>()),
+          ref(cx.plan, caches->of(cx.ref_constants)),
+          ref_err(cx.plan, caches->of(cx.zero_constants)) {
+      for (const auto& c : cx.chains) states.emplace_back(cx.plan, *c, *caches);
       part = empty_partial(cx.plan.layers().size(), chains);
     }
+    std::unique_ptr<ConstantCaches> caches;  // first: the activations below read it
     Activations ref, ref_err;
     std::vector<AprioriState> states;
     Partial part;

@@ -120,7 +120,7 @@ bool all_finite(const Tensor& t) {
 
 }  // namespace
 
-MarginScratch::MarginScratch(const Plan& plan, const std::vector<Tensor>& zero_constants)
+MarginScratch::MarginScratch(const Plan& plan, ConstantCache& zero_constants)
     : lo(plan, zero_constants),
       hi(plan, zero_constants),
       no_err(plan, zero_constants),

@@ -23,7 +23,8 @@ namespace fpaudit {
 
 /// One thread's scratch for the margin certificates.
 struct MarginScratch {
-  MarginScratch(const Plan& plan, const std::vector<Tensor>& zero_constants);
+  /// zero_constants: a cache of ConstantStore::zeros (shadow/constant_store.h).
+  MarginScratch(const Plan& plan, ConstantCache& zero_constants);
   Activations lo, hi;              ///< a-posteriori trajectory boxes
   std::vector<Activations> local;  ///< local bounds (margin_certificate.cpp says which is which)
   Activations no_err;              ///< zero everywhere, constants included

@@ -3,12 +3,14 @@
 #include <cmath>
 
 #include "format/format.h"
+#include "shadow/constant_store.h"
 
 namespace fpaudit {
 
 std::vector<ParameterCause> find_parameter_causes(const Plan& plan, const std::vector<ChainSpec>& chains,
-                                                  const std::vector<const std::vector<Tensor>*>& rounded) {
+                                                  const std::vector<const ConstantStore*>& rounded) {
   std::vector<ParameterCause> out;
+  std::vector<double> r;
   const auto& layers = plan.layers();
   for (std::size_t l = 0; l < layers.size(); ++l)
     for (int slot : layers[l].inputs) {
@@ -21,7 +23,7 @@ std::vector<ParameterCause> find_parameter_causes(const Plan& plan, const std::v
         bool kept = false;
         for (int reader : plan.readers(slot)) kept = kept || chains[k].keeps(*layers[static_cast<std::size_t>(reader)].node);
         const Format& f = kept ? chains[k].kept->storage : chains[k].storage;
-        const std::vector<double>& r = (*rounded[k])[slot].data;
+        rounded[k]->expand(slot, r);
         ParameterCause p{static_cast<int>(l), plan.slots()[slot].name, static_cast<int>(k), static_cast<long>(r.size()), 0, 0, 0, 0};
         for (std::size_t i = 0; i < r.size(); ++i) {
           const double w = c.values[i], a = std::fabs(w);

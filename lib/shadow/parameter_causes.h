@@ -11,6 +11,10 @@
 #include "shadow/plan.h"
 
 namespace fpaudit {
+class ConstantStore;
+}
+
+namespace fpaudit {
 
 struct ParameterCause {
   int layer = -1;         ///< the consuming layer (index into plan.layers())
@@ -24,9 +28,9 @@ struct ParameterCause {
 };
 
 /// The causes of every chain, in layer order, then input order, then chain order. `rounded[c]`
-/// holds chain c's constants indexed by slot (round_constants); only constants with at least
+/// holds chain c's rounded constants (ConstantStore::rounded); only constants with at least
 /// one event are listed.
 std::vector<ParameterCause> find_parameter_causes(const Plan& plan, const std::vector<ChainSpec>& chains,
-                                                  const std::vector<const std::vector<Tensor>*>& rounded);
+                                                  const std::vector<const ConstantStore*>& rounded);
 
 }  // namespace fpaudit

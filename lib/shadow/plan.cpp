@@ -10,6 +10,7 @@
 #include "core/reference_arithmetic.h"
 #include "graph/cost.h"
 #include "graph/layer_norm_pattern.h"
+#include "shadow/constant_store.h"
 
 namespace fpaudit {
 
@@ -105,6 +106,21 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
       if (r.empty() || r.back() != static_cast<int>(l)) r.push_back(static_cast<int>(l));
     }
   }
+  dead_after_.resize(layers_.size());
+  std::vector<char> output(slots_.size(), 0);
+  for (int o : outputs_) output[static_cast<std::size_t>(o)] = 1;
+  // A value lives until its last reader, counting an exported LayerNorm's Div, whose one-operator
+  // bound reads the pattern's input (and ε) several layers after the ReduceMean and Sub.
+  std::vector<int> last_read(slots_.size(), -1);
+  for (std::size_t l = 0; l < layers_.size(); ++l)
+    for (int i : layers_[l].pattern_inputs)
+      if (i >= 0) last_read[static_cast<std::size_t>(i)] = static_cast<int>(l);
+  for (std::size_t s = 0; s < slots_.size(); ++s) {
+    if (slots_[s].constant || output[s]) continue;
+    int last = std::max(producer_[s], last_read[s]);
+    for (int r : readers_[s]) last = std::max(last, r);
+    if (last >= 0) dead_after_[static_cast<std::size_t>(last)].push_back(static_cast<int>(s));
+  }
 }
 
 const Arithmetic& holder_of(const Plan& plan, const Arithmetic& a, int slot) {
@@ -146,34 +162,38 @@ std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a) {
   return out;
 }
 
-std::shared_ptr<const StoredConstants> store_constants(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& exact) {
-  auto s = std::make_shared<StoredConstants>();
-  s->values = round_constants(plan, a);
-  s->err.resize(s->values.size());
-  for (std::size_t k = 0; k < s->values.size(); ++k) {
-    const Tensor& v = s->values[k];
-    Tensor& e = s->err[k];
-    e.shape = v.shape;
-    if (v.packs) e.packs = std::make_shared<OperandPacks>();  // a constant's, like `values`
-    e.data.resize(v.data.size());
-    for (std::size_t i = 0; i < v.data.size(); ++i) e.data[i] = std::fabs(v.data[i] - exact[k].data[i]);
+Activations::Activations(const Plan& plan, const std::vector<Tensor>& constants)
+    : plan_(&plan), constants_(&constants), values_(plan.slots().size()), allocated_(values_.size(), 0) {}
+
+Activations::Activations(const Plan& plan, ConstantCache& constants)
+    : plan_(&plan), cache_(&constants), values_(plan.slots().size()), allocated_(values_.size(), 0) {}
+
+Tensor& Activations::runtime(int slot) const {
+  const std::size_t i = static_cast<std::size_t>(slot);
+  if (!allocated_[i]) {
+    values_[i] = Tensor(plan_->slots()[i].shape);
+    allocated_[i] = 1;
   }
-  return s;
+  return values_[i];
 }
 
-Activations::Activations(const Plan& plan, const std::vector<Tensor>& constants)
-    : plan_(&plan), constants_(&constants), values_(plan.slots().size()) {
-  for (std::size_t i = 0; i < values_.size(); ++i)
-    if (!plan.slots()[i].constant) values_[i] = Tensor(plan.slots()[i].shape);
+void Activations::release(int slot) {
+  const std::size_t i = static_cast<std::size_t>(slot);
+  values_[i] = Tensor();
+  allocated_[i] = 0;
+}
+
+const Tensor& Activations::constant(int slot) const {
+  return cache_ ? cache_->at(slot) : (*constants_)[static_cast<std::size_t>(slot)];
 }
 
 void Activations::set_input(std::size_t k, std::vector<double> values) {
-  Tensor& t = values_[plan_->input_slots().at(k)];
+  Tensor& t = runtime(plan_->input_slots().at(k));
   t.data = std::move(values);
 }
 
 const Tensor& Activations::value(int slot) const {
-  return plan_->slots()[slot].constant ? (*constants_)[slot] : values_[slot];
+  return plan_->slots()[slot].constant ? constant(slot) : runtime(slot);
 }
 
 void Activations::run_layer(const Arithmetic& a, std::size_t index, const Activations& source) {
@@ -189,9 +209,9 @@ void Activations::run_layer(const Arithmetic& a, std::size_t index, const Activa
   for (std::size_t i = 0; i < layer.inputs.size(); ++i) {
     const int s = layer.inputs[i];
     // Constants always come from this arithmetic's own rounded copy.
-    ins[i] = s < 0 ? nullptr : (plan_->slots()[s].constant ? &(*constants_)[s] : &source.values_[s]);
+    ins[i] = s < 0 ? nullptr : (plan_->slots()[s].constant ? &constant(s) : &source.runtime(s));
   }
-  for (std::size_t i = 0; i < layer.outputs.size(); ++i) outs[i] = layer.outputs[i] < 0 ? nullptr : &values_[layer.outputs[i]];
+  for (std::size_t i = 0; i < layer.outputs.size(); ++i) outs[i] = layer.outputs[i] < 0 ? nullptr : &runtime(layer.outputs[i]);
   if (a.mixed()) {
     // A value held in another storage format is rounded into this node's first, as a Cast at
     // the boundary would (theory/mixed-chains.md). A rounded constant gets no packs: they cache
@@ -224,14 +244,31 @@ std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::v
   return evaluate(plan, a, round_constants(plan, a), inputs);
 }
 
-std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& constants,
-                             const std::vector<std::vector<double>>& inputs) {
-  Activations act(plan, constants);
+namespace {
+/// Runs every layer, freeing what no later layer reads, and returns the graph outputs.
+std::vector<Tensor> evaluate_outputs(Activations& act, const Arithmetic& a, const std::vector<std::vector<double>>& inputs) {
+  const Plan& plan = act.plan();
   for (std::size_t k = 0; k < inputs.size(); ++k) act.set_input(k, stored_input(plan, k, a, inputs[k]));
-  act.run_all(a);
+  for (std::size_t l = 0; l < plan.layers().size(); ++l) {
+    act.run_layer(a, l, act);
+    for (int s : plan.dead_after(l)) act.release(s);
+  }
   std::vector<Tensor> out;
   for (int s : plan.output_slots()) out.push_back(act.value(s));
   return out;
+}
+}  // namespace
+
+std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& constants,
+                             const std::vector<std::vector<double>>& inputs) {
+  Activations act(plan, constants);
+  return evaluate_outputs(act, a, inputs);
+}
+
+std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, ConstantCache& constants,
+                             const std::vector<std::vector<double>>& inputs) {
+  Activations act(plan, constants);
+  return evaluate_outputs(act, a, inputs);
 }
 
 }  // namespace fpaudit

@@ -1,6 +1,7 @@
 // An execution plan: a shape-inferred Graph turned into prepared op kernels over numbered value
-// slots, plus each arithmetic's copy of the model's floating-point constants (the weights,
-// rounded once into that arithmetic's storage format). Shared read-only by all threads.
+// slots, shared read-only by all threads, and the activations one thread evaluates it into. The
+// model's constants as an arithmetic stores them come from round_constants (a binary64 copy) or,
+// held in their own width, from a ConstantStore (shadow/constant_store.h).
 #pragma once
 
 #include <memory>
@@ -67,6 +68,9 @@ class Plan {
   int producer(int slot) const { return producer_[static_cast<std::size_t>(slot)]; }
   /// The layers that read the slot, in order.
   const std::vector<int>& readers(int slot) const { return readers_[static_cast<std::size_t>(slot)]; }
+  /// The runtime slots whose last reader (or, unread, whose producer) is this layer, graph
+  /// outputs left out: no later layer reads them, so an engine may free them after it.
+  const std::vector<int>& dead_after(std::size_t layer) const { return dead_after_[layer]; }
 
  private:
   const Graph* graph_;
@@ -75,6 +79,7 @@ class Plan {
   std::vector<int> inputs_, outputs_;
   std::vector<int> producer_;
   std::vector<std::vector<int>> readers_;
+  std::vector<std::vector<int>> dead_after_;
 };
 
 /// The arithmetic whose storage format holds the slot's values in chain a: a itself, except for
@@ -90,21 +95,15 @@ const Arithmetic* crossing(const Plan& plan, const Arithmetic& a, const PlannedL
 /// (empty tensors for non-constant slots).
 std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a);
 
-/// The constants of a plan in one storage format and their rounding errors |round(c) - c|:
-/// prepared once per storage format and shared read-only by every chain (and a-priori chain)
-/// that stores in it, instead of one binary64 copy of each per chain.
-struct StoredConstants {
-  std::vector<Tensor> values;  ///< round_constants(plan, a)
-  std::vector<Tensor> err;     ///< |values - exact|, exact = the reference's constants
-};
-/// The rounding of storage depends on the storage format alone, so chains sharing a format share
-/// these bits; `exact` are the reference's constants.
-std::shared_ptr<const StoredConstants> store_constants(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& exact);
-
 /// The values of every slot for one arithmetic during one sample (a thread's working set).
+class ConstantCache;
+
 class Activations {
  public:
   Activations(const Plan& plan, const std::vector<Tensor>& constants);
+  /// Constants read from a workspace's cache of a store (shadow/constant_store.h), expanded a
+  /// layer at a time instead of held whole.
+  Activations(const Plan& plan, ConstantCache& constants);
   /// Sets graph input k to `values` (already in this arithmetic's storage format).
   void set_input(std::size_t k, std::vector<double> values);
   /// Runs one layer in arithmetic a. Inputs come from `source` (this object for propagation,
@@ -113,13 +112,22 @@ class Activations {
   /// Runs every layer in order on this object's own values.
   void run_all(const Arithmetic& a);
   const Tensor& value(int slot) const;
-  Tensor& mutable_value(int slot) { return values_[slot]; }
+  Tensor& mutable_value(int slot) { return runtime(slot); }
+  /// Frees a runtime slot's values; the next read or write finds zeros, as after construction.
+  /// A slot's values exist only from its first read or write (shadow/audit.cpp frees what no
+  /// later layer reads), so an engine's memory follows the values it keeps, not the graph.
+  void release(int slot);
   const Plan& plan() const { return *plan_; }
 
  private:
+  const Tensor& constant(int slot) const;
+  Tensor& runtime(int slot) const;  // zeros of the slot's shape on first use
   const Plan* plan_;
-  const std::vector<Tensor>* constants_;
-  std::vector<Tensor> values_;
+  const std::vector<Tensor>* constants_ = nullptr;
+  ConstantCache* cache_ = nullptr;
+  // Runtime slots, allocated on first use (mutable: a first read allocates the zeros it reads).
+  mutable std::vector<Tensor> values_;
+  mutable std::vector<char> allocated_;
   std::vector<Tensor> crossed_;  ///< a mixed chain's inputs rounded at a boundary (run_layer)
 };
 
@@ -133,6 +141,9 @@ std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::v
 /// The same with the constants rounded once by the caller (round_constants(plan, a)), for
 /// evaluating many samples.
 std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& constants,
+                             const std::vector<std::vector<double>>& inputs);
+/// The same reading the constants through a cache of a store (shadow/constant_store.h).
+std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, ConstantCache& constants,
                              const std::vector<std::vector<double>>& inputs);
 
 }  // namespace fpaudit

@@ -89,7 +89,7 @@ std::vector<Constant> SamplePlans::outputs(const Bound& b, const std::vector<Ten
   return out;
 }
 
-std::vector<Constant> SamplePlans::evaluate(const Arithmetic& a, const std::vector<Tensor>& constants, long i) const {
+std::vector<Constant> SamplePlans::evaluate(const Arithmetic& a, ConstantCache& constants, long i) const {
   std::vector<std::vector<double>> in;
   if (!per_sample_) {  // one plan, every input a runtime value
     for (std::size_t k = 0; k < samples_->inputs(); ++k) in.push_back(samples_->values(k, i));

@@ -13,7 +13,7 @@
 
 #include "core/arithmetic.h"
 #include "graph/samples.h"
-#include "shadow/plan.h"
+#include "shadow/constant_store.h"
 
 namespace fpaudit {
 
@@ -46,8 +46,9 @@ class SamplePlans {
 
   /// The graph outputs of sample i in arithmetic a (thread-safe: every call has its own
   /// working set). Float outputs fill `values`, integer and bool outputs `ints`, exactly.
-  /// `constants` is round_constants(plan(), a), used when the plan is shared.
-  std::vector<Constant> evaluate(const Arithmetic& a, const std::vector<Tensor>& constants, long i) const;
+  /// `constants`: the calling thread's cache of ConstantStore::rounded(plan(), a)
+  /// (shadow/constant_store.h), used when the plan is shared.
+  std::vector<Constant> evaluate(const Arithmetic& a, ConstantCache& constants, long i) const;
 
  private:
   struct Bound {

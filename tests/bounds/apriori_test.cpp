@@ -35,14 +35,15 @@ struct Outcome {
 Outcome check_model(const Plan& plan, const ChainSpec& spec, const std::vector<std::vector<double>>& samples) {
   const ExactArithmetic ref;
   const auto ref_model = bounds::ArithmeticModel::of(ref);
-  const std::vector<Tensor> ref_constants = round_constants(plan, ref);
-  std::vector<Tensor> zero = ref_constants;
-  for (Tensor& t : zero) std::fill(t.data.begin(), t.data.end(), 0.0);
-  const auto chain = make_apriori_chain(plan, spec, ref_constants);
+  const auto ref_store = ConstantStore::rounded(plan, ref);
+  const std::vector<Tensor> ref_constants = expand_all(*ref_store), zero = expand_all(*ConstantStore::zeros(plan));
+  const auto chain = make_apriori_chain(plan, spec, ref_store);
+  const std::vector<Tensor> values = expand_all(*chain->stored->values);
   Outcome o;
   for (const std::vector<double>& x : samples) {
-    Activations r(plan, ref_constants), r_err(plan, zero), c(plan, chain->constants());
-    AprioriState a(plan, *chain);
+    ConstantCaches caches;
+    Activations r(plan, ref_constants), r_err(plan, zero), c(plan, values);
+    AprioriState a(plan, *chain, caches);
     r.set_input(0, x);
     r_err.set_input(0, std::vector<double>(x.size(), 0.0));
     std::vector<double> xc = x;

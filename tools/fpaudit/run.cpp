@@ -84,18 +84,22 @@ int run_run(const RunOptions& opt) {
   samples.check_finite(n);
   Constant labels;
   if (!opt.labels.empty()) labels = read_npy(opt.labels);
-  const std::vector<Tensor> constants = round_constants(plans.plan(), *a);
+  const auto constants = ConstantStore::rounded(plans.plan(), *a);
   // Samples are independent: each thread evaluates whole samples into their own rows.
   std::vector<std::vector<Constant>> outputs(static_cast<std::size_t>(n));
   const auto start = std::chrono::steady_clock::now();
   std::exception_ptr failure;
-#pragma omp parallel for schedule(dynamic, 8) num_threads(opt.threads)
-  for (long i = 0; i < n; ++i) {
-    try {
-      outputs[static_cast<std::size_t>(i)] = plans.evaluate(*a, constants, i);
-    } catch (...) {
+#pragma omp parallel num_threads(opt.threads)
+  {
+    ConstantCache cache(constants);  // this thread's binary64 constants, a layer at a time
+#pragma omp for schedule(dynamic, 8)
+    for (long i = 0; i < n; ++i) {
+      try {
+        outputs[static_cast<std::size_t>(i)] = plans.evaluate(*a, cache, i);
+      } catch (...) {
 #pragma omp critical(fpaudit_run_failure)
-      if (!failure) failure = std::current_exception();
+        if (!failure) failure = std::current_exception();
+      }
     }
   }
   if (failure) std::rethrow_exception(failure);
