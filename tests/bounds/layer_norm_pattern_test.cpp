@@ -16,6 +16,7 @@
 #include "graph/loader.h"
 #include "graph/model_builder.h"
 #include "shadow/apriori.h"
+#include "shadow/constant_store.h"
 #include "shadow/audit.h"
 
 using namespace fpaudit;
@@ -119,17 +120,18 @@ Tally apriori(const Shaped& m, const Constant& x) {
   const Plan& plan = *m.plan;
   const ExactArithmetic ref;
   const auto ref_model = bounds::ArithmeticModel::of(ref);
-  const std::vector<Tensor> ref_constants = round_constants(plan, ref);
-  std::vector<Tensor> zero = ref_constants;
-  for (Tensor& t : zero) std::fill(t.data.begin(), t.data.end(), 0.0);
+  const auto ref_store = ConstantStore::rounded(plan, ref);
+  const std::vector<Tensor> ref_constants = expand_all(*ref_store), zero = expand_all(*ConstantStore::zeros(plan));
   const long n = element_count(plan.slots()[plan.input_slots()[0]].shape);
   Tally t;
   for (const char* name : kChains) {
-    const auto chain = make_apriori_chain(plan, parse_chain(name), ref_constants);
+    const auto chain = make_apriori_chain(plan, parse_chain(name), ref_store);
+    const std::vector<Tensor> values = expand_all(*chain->stored->values);
     for (long k = 0; k < x.shape[0]; ++k) {
       const std::vector<double> sample(x.values.begin() + k * n, x.values.begin() + (k + 1) * n);
-      Activations r(plan, ref_constants), r_err(plan, zero), c(plan, chain->constants());
-      AprioriState a(plan, *chain);
+      ConstantCaches caches;
+      Activations r(plan, ref_constants), r_err(plan, zero), c(plan, values);
+      AprioriState a(plan, *chain, caches);
       r.set_input(0, sample);
       r_err.set_input(0, std::vector<double>(sample.size(), 0.0));
       c.set_input(0, stored_input(plan, 0, *chain->arithmetic, sample));
