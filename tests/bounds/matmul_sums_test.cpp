@@ -10,22 +10,15 @@
 
 #include <doctest/doctest.h>
 
+#include "support/test_values.h"
+
 #include "bounds/matmul_sums.h"
 
 using namespace fpaudit::bounds;
 
 namespace {
 
-struct Lcg {
-  std::uint64_t s;
-  /// Nonnegative values over 40 binades, about one in eight exactly zero.
-  double next() {
-    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-    const std::uint64_t r = s >> 11;
-    if (r % 8 == 0) return 0.0;
-    return std::ldexp(1.0 + static_cast<double>(r % 1024) / 1024.0, static_cast<int>((r >> 10) % 40) - 20);
-  }
-};
+using Lcg = fpaudit::test::Magnitudes;
 
 /// The definition (bounds/matmul_sums.h), element by element.
 void definition(const RowBlockSums& b, long rows, std::vector<double>& S, std::vector<double>& Ed, std::vector<double>& Ep) {

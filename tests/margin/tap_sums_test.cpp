@@ -10,23 +10,15 @@
 
 #include <doctest/doctest.h>
 
+#include "support/test_values.h"
+
 #include "shadow/margin/tap_sums.h"
 
 using namespace fpaudit::margin;
 
 namespace {
 
-struct Lcg {
-  std::uint64_t s;
-  /// Values of both signs over 40 binades, about one in eight exactly zero.
-  double next() {
-    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-    const std::uint64_t r = s >> 11;
-    if (r % 8 == 0) return 0.0;
-    const double mant = 1.0 + static_cast<double>(r % 1024) / 1024.0;
-    return ((r >> 10) % 2 ? -1.0 : 1.0) * std::ldexp(mant, static_cast<int>((r >> 11) % 40) - 20);
-  }
-};
+using Lcg = fpaudit::test::SignedValues;
 
 /// A 2-D convolution's tap table: input h × w, kernel k × k, stride, padding on every side.
 struct Conv2d {
