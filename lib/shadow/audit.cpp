@@ -72,9 +72,6 @@ struct Setup {
   std::unique_ptr<margin::MarginPlan> margin;    // backward steps, when every layer has one
   BoundShrink shrink;                            // the test hook (shadow/test_hooks.h)
   const std::vector<OutputTask>* tasks = nullptr;  // how each graph output is judged
-  // Whether the slots no later layer reads (Plan::dead_after) are freed after each layer: when
-  // the margin pass, which reads the whole trajectory, is off; see release_after.
-  bool release_dead = false;
 
   Workspace workspace() const {
     auto caches = std::make_unique<ConstantCaches>();
@@ -133,65 +130,6 @@ void shrink_bounds(const PlannedLayer& layer, Activations& bounds, double factor
   }
 }
 
-/// Compares a chain's output tensor with the reference's, element by element.
-void add_errors(ErrorStats& e, const Tensor& y, const Tensor& r, const UlpTable& ulp_of, long sample, long element_base) {
-  std::vector<double>* buf = stats_scratch(y.size());
-  double *abs_err = buf[0].data(), *rel_err = buf[1].data(), *ulps = buf[2].data();
-  Summary::Running abs_run = e.abs.running(), rel_run = e.rel.running(), ulps_run = e.ulps.running();
-  double diff2 = 0, ref2 = 0, dot = 0, y2 = 0;
-  bool no_worst = e.worst.sample < 0;
-  std::size_t n = 0, n_rel = 0;
-  for (long i = 0; i < y.size(); ++i) {
-    const double yv = y.data[i], rv = r.data[i];
-    if (!std::isfinite(yv) || !std::isfinite(rv)) continue;
-    const double abs = std::fabs(yv - rv);
-    abs_run.add(abs_err[n] = abs);
-    if (rv != 0) rel_run.add(rel_err[n_rel++] = abs / std::fabs(rv));
-    const double u = abs * ulp_of.inverse(rv);  // = abs / ulp: ulp is a power of two
-    // The first value ever, or one above every earlier one (ulps_run.max before this value),
-    // moves the worst location.
-    if (no_worst || u > ulps_run.max) e.worst = {sample, element_base + i}, no_worst = false;
-    ulps_run.add(ulps[n++] = u);
-    diff2 += (yv - rv) * (yv - rv);
-    ref2 += rv * rv;
-    dot += yv * rv;
-    y2 += yv * yv;
-  }
-  e.abs.add_all({abs_err, n}, abs_run);
-  e.rel.add_all({rel_err, n_rel}, rel_run);
-  e.ulps.add_all({ulps, n}, ulps_run);
-  if (ref2 > 0) e.normwise.add(std::sqrt(diff2 / ref2));
-  const double cosine = (ref2 > 0 && y2 > 0) ? dot / std::sqrt(ref2 * y2) : (ref2 == y2 ? 1.0 : 0.0);
-  e.min_cosine = std::fmin(e.min_cosine, cosine);
-  e.sum_cosine += cosine;
-  ++e.samples;
-}
-
-/// Records overflow, NaN, flush-to-zero, subnormals and magnitude of a chain's own values.
-bool add_events(EventStats& ev, const Tensor& y, const Tensor& r, const Format& storage, long sample) {
-  const double max = max_finite(storage), tiny = min_normal(storage);
-  bool nonfinite = false;
-  for (long i = 0; i < y.size(); ++i) {
-    const double yv = y.data[i], rv = r.data[i];
-    ++ev.elements;
-    if (std::isnan(yv)) {
-      if (!std::isnan(rv)) ++ev.nan, nonfinite = true;
-      continue;
-    }
-    const double a = std::fabs(yv);
-    if (std::isinf(yv) || (a == max && std::fabs(rv) > max)) {
-      if (std::isfinite(rv)) ++ev.overflow;
-      nonfinite = nonfinite || (std::isinf(yv) && std::isfinite(rv));
-      if (std::isinf(yv)) continue;
-    }
-    if (yv == 0 && rv != 0) ++ev.flushed;
-    if (yv != 0 && a < tiny) ++ev.subnormal;
-    if (a > ev.max_magnitude) ev.max_magnitude = a;
-  }
-  if (nonfinite && ev.first_nonfinite_sample < 0) ev.first_nonfinite_sample = sample;
-  return nonfinite;
-}
-
 /// The certificates of every chain at the first graph output (theory/a-priori-certificate.md):
 /// a radius per logit around the reference's logits, E + R with E the chain's bound (a priori
 /// or a posteriori) and R the reference's own.
@@ -248,11 +186,11 @@ void release_after(const Setup& s, Workspace& w, std::size_t l) {
       for (Activations& a : *set) a.release(slot);
     for (AprioriState& a : w.apriori) a.release_bounds(slot);
   }
-  if (!s.release_dead) return;
+  if (s.margin) return;  // the margin pass reads the whole trajectory
   for (int slot : s.plan.dead_after(l)) {
-    for (Activations* a : {&w.ref, &w.ref_err, &w.ref_zero_err}) a->release(slot);
-    for (std::vector<Activations>* set : {&w.chain, &w.chain_local, &w.rounded, &w.ref_local, &w.err, &w.err_prob,
-                                          &w.local_err, &w.local_err_prob, &w.ref_local_err, &w.zero_err})
+    for (Activations* a : {&w.ref, &w.ref_err}) a->release(slot);
+    for (std::vector<Activations>* set : {&w.chain, &w.chain_local, &w.rounded, &w.ref_local, &w.local_err,
+                                          &w.local_err_prob, &w.ref_local_err, &w.zero_err})
       for (Activations& a : *set) a.release(slot);
     for (AprioriState& a : w.apriori) a.release(slot);
   }
@@ -458,7 +396,7 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
     if (labels->ints[i] < 0 || labels->ints[i] >= classes)
       throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
 
-  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, -1, {}, {}, {}, {}, nullptr, false};
+  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, -1, {}, {}, {}, {}, nullptr};
   s.ref_constants = ConstantStore::rounded(plan, *s.ref);
   s.ref_model = bounds::ArithmeticModel::of(*s.ref);
   s.zero_constants = ConstantStore::zeros(plan);
@@ -514,7 +452,6 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
     if (!s.margin->available()) s.margin.reset();
   }
   result.margin = s.margin != nullptr;
-  s.release_dead = !s.margin;
   result.chains = options.chains;
   result.apriori = options.apriori;
   result.reference = std::string(s.ref->name());

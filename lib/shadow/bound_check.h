@@ -1,10 +1,13 @@
-// Checking a layer's observed errors against its bounds, element by element: the step that turns
+// A layer's observations, element by element: a chain's errors against the reference, the events
+// of its storage format, and the check of those errors against the bounds, the step that turns
 // every theorem in theory/ into a test on real runs. A violation is a bug or a false assumption,
 // never noise, so no element is skipped silently: each one is checked, or counted as unbounded
 // because its bound is +Inf.
 #pragma once
 
 #include "core/tensor.h"
+#include "format/format.h"
+#include "format/inspect.h"
 #include "shadow/stats.h"
 
 namespace fpaudit {
@@ -19,6 +22,15 @@ namespace fpaudit {
 /// `element_base` is the index of y's first element in the layer's outputs.
 void check_bounds(BoundStats& b, const Tensor& y, const Tensor& r, const Tensor& det, const Tensor& prob, const Tensor& ref_err,
                   long sample, long element_base);
+
+/// Adds the errors of a chain's tensor y against the reference's r (absolute, relative, in ulps of
+/// the storage format, normwise and cosine) to e; the largest ulp error moves e.worst.
+/// Non-finite pairs are left to add_events and check_bounds.
+void add_errors(ErrorStats& e, const Tensor& y, const Tensor& r, const UlpTable& ulp_of, long sample, long element_base);
+
+/// Adds overflow, NaN, flush-to-zero, subnormals and the largest magnitude of a chain's own
+/// values y (against the reference's r) to ev; true when y holds a non-finite value r does not.
+bool add_events(EventStats& ev, const Tensor& y, const Tensor& r, const Format& storage, long sample);
 
 /// Per-thread buffers of at least n doubles, three of them, for one tensor's per-element values:
 /// each Summary then takes them in one add_all, in element order as one add() each would.
