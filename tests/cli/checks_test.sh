@@ -136,8 +136,4 @@ mkdir older && cp set/audit.json older/ && echo "x" >older/audit.html
 [[ $("$fpaudit" table set/audit.json --out t.md) == "wrote t.md" ]] || fail "table --out did not say what it wrote"
 ls -A | grep -q fpaudit- && fail "staging folders left behind: $(ls -A | grep fpaudit-)"
 
-if [[ $failures -ne 0 ]]; then
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "all argument, output-folder and --fail-on checks passed"
+finish "all argument, output-folder and --fail-on checks passed"

@@ -3,6 +3,14 @@
 
 cli_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+# finish MESSAGE: the script's end: exit 1 naming how many checks failed, or MESSAGE and exit 0.
+finish() {
+  if [[ $failures -ne 0 ]]; then
+    echo "$failures check(s) failed"
+    exit 1
+  fi
+  echo "$1"
+}
 # fail MESSAGE: one failed check, said on stdout and counted.
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 # npy FILE DTYPE SHAPE VALUE...: writes a small .npy array (mknpy.pl).
