@@ -95,9 +95,9 @@ const Arithmetic* crossing(const Plan& plan, const Arithmetic& a, const PlannedL
 /// (empty tensors for non-constant slots).
 std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a);
 
-/// The values of every slot for one arithmetic during one sample (a thread's working set).
 class ConstantCache;
 
+/// The values of every slot for one arithmetic during one sample (a thread's working set).
 class Activations {
  public:
   Activations(const Plan& plan, const std::vector<Tensor>& constants);
