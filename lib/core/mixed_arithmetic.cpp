@@ -55,8 +55,13 @@ void resolve_kept(ChainSpec& spec, const Graph& graph) {
       throw std::invalid_argument(fmt::format("no node or operator type '{}' in {}", sel, graph.source.string()));
     parts.push_back(by_type > 0 ? fmt::format("{} x{}", sel, by_type) : sel);
   }
+  // A summary for people: `fpaudit advise` keeps a hundred nodes by name, and the whole list is
+  // in the chain's name already, so past six selectors the summary names four and counts the rest.
+  constexpr std::size_t kListed = 6, kWhenClipped = 4;
+  const std::size_t listed = parts.size() <= kListed ? parts.size() : kWhenClipped;
   std::string list;
-  for (const std::string& p : parts) list += (list.empty() ? "" : ", ") + p;
+  for (std::size_t i = 0; i < listed; ++i) list += (list.empty() ? "" : ", ") + parts[i];
+  if (listed < parts.size()) list += fmt::format(" and {} more", parts.size() - listed);
   spec.kept_summary = fmt::format("{} node{} ({})", nodes.size(), nodes.size() == 1 ? "" : "s", list);
 }
 

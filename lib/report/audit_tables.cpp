@@ -150,7 +150,7 @@ Table summary_table(const AuditDocument& doc) {
   for (std::size_t c = 0; c < doc.chains.size(); ++c) {
     const ChainView& ch = doc.chains[c];
     const ChainClassificationView& k = doc.classification[c];
-    std::vector<Cell> row = {Cell::of_text(ch.name), Cell::of_text(ch.storage), Cell::of_text(ch.accumulator)};
+    std::vector<Cell> row = {Cell::of_chain(ch.name), Cell::of_text(ch.storage), Cell::of_text(ch.accumulator)};
     if (labels) row.push_back(Cell::of_percent(k.accuracy, 2));
     if (labels && fp32)
       row.push_back(static_cast<int>(c) == f ? Cell::missing() : Cell::of_change(100 * (k.accuracy - doc.classification[f].accuracy), 2));
@@ -248,7 +248,7 @@ std::vector<std::string> findings(const AuditDocument& doc) {
   std::vector<std::string> out;
   for (std::size_t c = 0; c < doc.chains.size(); ++c) {
     const ChainClassificationView& k = doc.classification[c];
-    std::string s = fmt::format("{}: {} of {} predictions certified (Γ > 2δ), {} {} against the reference", doc.chains[c].name,
+    std::string s = fmt::format("{}: {} of {} predictions certified (Γ > 2δ), {} {} against the reference", chain_label(doc.chains[c].name),
                                 k.certified_vs_reference, doc.samples, k.flips_vs_reference,
                                 k.flips_vs_reference == 1 ? "flip" : "flips");
     if (const int l = largest_local_layer(doc, c); l >= 0)

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "report/table.h"
+
 namespace fpaudit {
 
 namespace {
@@ -87,7 +89,7 @@ std::string bounds_table(const BoundsResult& r, const Plan& plan) {
                      r.samples);
   for (std::size_t c = 0; c < r.chains.size(); ++c) {
     const AprioriCounts& k = r.certified[c];
-    out += fmt::format("  {:<18} {:>7} / {:<7} = fp32 = exact {:>7} / {:<7} δ ≤ {:<8} {}\n", r.chains[c].name, pct(k.det), pct(k.prob),
+    out += fmt::format("  {:<18} {:>7} / {:<7} = fp32 = exact {:>7} / {:<7} δ ≤ {:<8} {}\n", chain_label(r.chains[c].name), pct(k.det), pct(k.prob),
                        pct(k.all_det), pct(k.all_prob), short_num(k.delta_bound),
                        short_num(k.failure) + ", " + short_num(k.run_failure));
   }

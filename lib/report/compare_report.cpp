@@ -126,12 +126,12 @@ Table compare_table(const AuditDocument& doc, bool per_chain) {
                {"obs/bound", "", "a-priori bound", true, "max_observed_over_bound"}};
   if (per_chain && !doc.compare.empty())
     for (const CompareChainView& c : doc.compare[0].chains) {
-      t.columns.push_back({"max diff " + c.chain, "", "to chain", true, "max_abs_diff_" + c.chain});
-      t.columns.push_back({"top-1 differs " + c.chain, "", "to chain", true, "top1_differs_" + c.chain});
+      t.columns.push_back({"max diff " + chain_label(c.chain), "", "to chain", true, "max_abs_diff_" + c.chain});
+      t.columns.push_back({"top-1 differs " + chain_label(c.chain), "", "to chain", true, "top1_differs_" + c.chain});
     }
   for (const CompareView& v : doc.compare) {
     const double n = static_cast<double>(v.samples);
-    std::vector<Cell> row = {Cell::of_code(v.name), Cell::of_text(v.chain), Cell::of_text(v.chain_rule),
+    std::vector<Cell> row = {Cell::of_code(v.name), Cell::of_chain(v.chain), Cell::of_text(v.chain_rule),
                              Cell::of_count(static_cast<double>(v.samples)), Cell::of_real(v.max_abs),
                              Cell::of_real(v.normwise_max), Cell::of_count(static_cast<double>(v.flips_vs_reference)),
                              std::isfinite(v.accuracy) ? Cell::of_percent(v.accuracy, 2) : Cell::missing(),
@@ -165,7 +165,7 @@ Table compare_chains_table(const AuditDocument& doc) {
     for (const CompareChainView& c : v.chains) {
       Cell diff = Cell::of_real(c.max_abs_diff);
       if (c.chain == v.chain) diff.marked(Mark::Strong);
-      t.rows.push_back({Cell::of_code(v.name), Cell::of_text(c.chain), diff, Cell::of_count(static_cast<double>(c.top1_differs))});
+      t.rows.push_back({Cell::of_code(v.name), Cell::of_chain(c.chain), diff, Cell::of_count(static_cast<double>(c.top1_differs))});
     }
   return t;
 }

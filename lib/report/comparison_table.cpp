@@ -63,7 +63,7 @@ Table comparison_table(const std::vector<AuditDocument>& docs, bool repeat_model
     for (std::size_t c = 0; c < d.chains.size(); ++c) {
       const ChainClassificationView& k = d.classification[c];
       const bool first = c == 0 || repeat_model;
-      std::vector<Cell> row = {first ? Cell::of_text(model_name(d)) : Cell::of_text(""), Cell::of_text(d.chains[c].name),
+      std::vector<Cell> row = {first ? Cell::of_text(model_name(d)) : Cell::of_text(""), Cell::of_chain(d.chains[c].name),
                                Cell::of_count(static_cast<double>(d.samples))};
       row.push_back(d.has_labels() ? Cell::of_percent(k.accuracy, 2) : Cell::missing());
       row.push_back(d.has_labels() && f >= 0 && static_cast<int>(c) != f ? Cell::of_change(100 * (k.accuracy - d.classification[f].accuracy), 2) : Cell::missing());

@@ -80,7 +80,7 @@ Table verdict_table(const AuditDocument& doc) {
   t.columns[2].optional = true;  // without labels there is no accuracy
   for (std::size_t c = 0; c < doc.chains.size(); ++c) {
     const ChainClassificationView& k = doc.classification[c];
-    std::vector<Cell> row = {Cell::of_text(doc.chains[c].name),
+    std::vector<Cell> row = {Cell::of_chain(doc.chains[c].name),
                              Cell::of_count(static_cast<double>(k.flips_vs_reference)).marked(k.flips_vs_reference ? Mark::Warn : Mark::None)};
     row.push_back(doc.has_labels() ? Cell::of_change(100 * (k.accuracy - doc.reference_accuracy), 2) : Cell::missing());
     row.push_back(Cell::of_percent(k.certified_fraction).marked(k.certified_fraction < 1 ? Mark::Warn : Mark::None));
@@ -113,7 +113,7 @@ Table module_table(const AuditDocument& doc, std::size_t c, const std::vector<Mo
                    bool compact) {
   const ChainView& ch = doc.chains[c];
   Table t;
-  t.caption = fmt::format("{}, {}: error per module over {} samples", model_name(doc), ch.name, doc.samples);
+  t.caption = fmt::format("{}, {}: error per module over {} samples", model_name(doc), chain_label(ch.name), doc.samples);
   std::string label;
   for (unsigned char x : model_name(doc) + "-" + ch.name) label += std::isalnum(x) ? static_cast<char>(std::tolower(x)) : '-';
   t.label = "tab:fpaudit-" + label;

@@ -93,6 +93,8 @@ std::string cell_html(const Cell& c, const Column& col) {
     std::string shown = c.text;
     if (shown.size() > kNameChars) shown = "…" + shown.substr(shown.size() - (kNameChars - 1));
     text = fmt::format("<code title=\"{}\">{}</code>", esc(c.text), esc(shown));
+  } else if (c.kind == CellKind::Text && !c.shown.empty()) {
+    text = fmt::format("<span title=\"{}\">{}</span>", esc(c.text), text);
   }
   return "<td" + attrs + ">" + text + "</td>";
 }
@@ -198,7 +200,7 @@ std::string uncertified_list(const AuditDocument& doc) {
       if (shown.size() < kShown) shown.push_back(fmt::format("#{}{}", s.index, flip ? " (flipped)" : ""));
     }
     if (count == 0) continue;
-    items += fmt::format("<li><b>{}</b>: {} {}, {} flipped: {}{}</li>\n", esc(doc.chains[c].name), count, count == 1 ? "sample" : "samples",
+    items += fmt::format("<li><b>{}</b>: {} {}, {} flipped: {}{}</li>\n", esc(chain_label(doc.chains[c].name)), count, count == 1 ? "sample" : "samples",
                          flipped, fmt::join(shown, ", "), count > static_cast<long>(shown.size()) ? ", …" : "");
   }
   if (items.empty()) return "<p>Every prediction of every chain is certified.</p>\n";
@@ -214,7 +216,7 @@ std::string violations_section(const AuditDocument& doc) {
         for (const ViolationView& v : b->first_violations)
           rows += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
                               "<td class=\"num bad\">{}</td><td class=\"num\">{}</td></tr>\n",
-                              esc(layer.name), esc(doc.chains[c].name), b == &layer.chains[c].local_bound ? "local" : "propagated",
+                              esc(layer.name), esc(chain_label(doc.chains[c].name)), b == &layer.chains[c].local_bound ? "local" : "propagated",
                               v.sample, v.element, compact_text(v.observed), compact_text(v.bound));
   if (rows.empty()) return "";
   return "<h2 id=\"violations\">Bound violations</h2>\n<p>An observed error above its deterministic bound is a bug in fpaudit or "
@@ -288,12 +290,12 @@ std::string render_html(const AuditDocument& doc, const HtmlOptions& options) {
                        esc(module_notes()[0]));
   for (std::size_t c = 0; c < doc.chains.size(); ++c) {
     const ChainView& ch = doc.chains[c];
-    out += fmt::format("<section class=\"chain\" id=\"chain-{}\">\n<h3>{}: {}</h3>\n", c, esc(ch.name), esc(ch.arithmetic_text()));
+    out += fmt::format("<section class=\"chain\" id=\"chain-{}\">\n<h3>{}: {}</h3>\n", c, esc(chain_label(ch.name)), esc(ch.arithmetic_text()));
     out += chain_tables(doc, c, modules);
     out += figure(batch, plots.bounds[c],
                   fmt::format("{}: the largest observed error over its bound, per layer (log scale). Points under the dashed line "
                               "are within the bound; layers without a point have no bound or no error.",
-                              esc(ch.name)));
+                              esc(chain_label(ch.name))));
     out += "</section>\n";
   }
 

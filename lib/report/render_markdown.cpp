@@ -80,7 +80,7 @@ std::string render_markdown(const AuditDocument& doc) {
   out += "\n## Error per layer\n\nThe layer that creates the most error in each chain is in bold.\n";
   for (std::size_t c = 0; c < doc.chains.size(); ++c) {
     const ChainView& ch = doc.chains[c];
-    out += fmt::format("\n### {}: {}\n\n", ch.name, ch.arithmetic_text());
+    out += fmt::format("\n### {}: {}\n\n", chain_label(ch.name), ch.arithmetic_text());
     Table t = layer_table(doc, c);
     t.caption.clear();
     drop_empty_columns(t);

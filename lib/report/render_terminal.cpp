@@ -51,7 +51,7 @@ RatioText ratio(const BoundView& b, bool probabilistic, bool colour, bool inheri
 std::string chain_block(const AuditDocument& doc, std::size_t c, bool colour) {
   const ChainView& ch = doc.chains[c];
   const ChainClassificationView& k = doc.classification[c];
-  std::string out = fmt::format("{}{} — {}{}\n", colour ? kBold : "", ch.name, ch.arithmetic_text(), colour ? kReset : "");
+  std::string out = fmt::format("{}{} — {}{}\n", colour ? kBold : "", chain_label(ch.name), ch.arithmetic_text(), colour ? kReset : "");
   std::string line = doc.has_labels() ? fmt::format("accuracy {}", percent_text(k.accuracy, 2)) : "no labels";
   if (doc.has_labels()) line += fmt::format(" (reference {})", percent_text(doc.reference_accuracy, 2));
   line += fmt::format("; flips: {} vs reference", k.flips_vs_reference);
@@ -151,10 +151,10 @@ std::string alarms(const AuditDocument& doc, bool colour) {
   for (std::size_t c = 0; c < doc.chains.size(); ++c) {
     const ChainClassificationView& k = doc.classification[c];
     if (k.certified.present && k.certified.violations)
-      out += fmt::format("  {}{}: CERTIFIED YET FLIPPED: {}{}\n", colour ? kRed : "", doc.chains[c].name, k.certified.violations,
+      out += fmt::format("  {}{}: CERTIFIED YET FLIPPED: {}{}\n", colour ? kRed : "", chain_label(doc.chains[c].name), k.certified.violations,
                          colour ? kReset : "");
     if (k.lemma_violations)
-      out += fmt::format("  {}{}: LEMMA VIOLATIONS: {}{}\n", colour ? kRed : "", doc.chains[c].name, k.lemma_violations,
+      out += fmt::format("  {}{}: LEMMA VIOLATIONS: {}{}\n", colour ? kRed : "", chain_label(doc.chains[c].name), k.lemma_violations,
                          colour ? kReset : "");
   }
   return out;
@@ -220,7 +220,7 @@ std::string verdict_report(const AuditDocument& doc, bool colour) {
   const bool grouped = modules.size() < doc.layers.size();
   for (std::size_t c = 0; c < doc.chains.size(); ++c) {
     const std::vector<std::size_t> top = modules_that_matter(doc, c, modules, kShownModules);
-    out += fmt::format("{}{} ({}){}: top {} of {} {}\n", colour ? kBold : "", doc.chains[c].name, doc.chains[c].arithmetic_text(),
+    out += fmt::format("{}{} ({}){}: top {} of {} {}\n", colour ? kBold : "", chain_label(doc.chains[c].name), doc.chains[c].arithmetic_text(),
                        colour ? kReset : "", top.size(), grouped ? modules.size() : doc.layers.size(), grouped ? "modules" : "layers");
     Table t = module_table(doc, c, modules, top, true);
     drop_empty_columns(t);

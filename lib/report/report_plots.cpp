@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "report/table.h"
+
 namespace fpaudit {
 
 namespace {
@@ -131,7 +133,7 @@ int margins_plot(const AuditDocument& doc, ReportPlots& plots) {
   r.script += "plot x with lines lw 1.2 lc rgb '#2e9d4f' title 'Γ = 2δ; below: certified', \\\n";
   for (std::size_t c = 0; c < doc.chains.size(); ++c)
     r.script += fmt::format("     'margins.dat' index {} using 1:2 with points pt 7 ps 0.45 lc rgb '{}' title '{}'{}", c, chain_colour(c),
-                            doc.chains[c].name, c + 1 < doc.chains.size() || !nonfinite.empty() ? ", \\\n" : "\n");
+                            chain_label(doc.chains[c].name), c + 1 < doc.chains.size() || !nonfinite.empty() ? ", \\\n" : "\n");
   if (!nonfinite.empty())
     r.script += fmt::format("     'margins.dat' index {} using 1:2 with points pt 9 ps 1.3 lc rgb '#c0392b' title 'δ = ∞ (logits not finite)'\n",
                             doc.chains.size());
@@ -149,7 +151,7 @@ int headroom_plot(const AuditDocument& doc, ReportPlots& plots) {
       bad += layer.chains[c].events.overflow + layer.chains[c].events.nan;
     }
     if (least < kHeadroomPlotLimit || bad) drawn.push_back(c);
-    else plots.wide_range_chains.push_back(doc.chains[c].name);
+    else plots.wide_range_chains.push_back(chain_label(doc.chains[c].name));
   }
   if (drawn.empty() || doc.layers.empty()) return -1;
   std::string data, bad_data;
@@ -161,7 +163,7 @@ int headroom_plot(const AuditDocument& doc, ReportPlots& plots) {
       const EventView& ev = layer.chains[c].events;
       data += fmt::format("{} {}{}\n", layer.index, std::isfinite(ev.headroom_log2) ? fmt::format("{:.4g}", ev.headroom_log2) : "?",
                           layer_tic(doc, layer));
-      if (ev.overflow + ev.nan) bad += fmt::format("{} 0 \"{} {}\"\n", layer.index, doc.chains[c].name, ev.overflow + ev.nan);
+      if (ev.overflow + ev.nan) bad += fmt::format("{} 0 \"{} {}\"\n", layer.index, chain_label(doc.chains[c].name), ev.overflow + ev.nan);
     }
     data += "\n\n";
     if (!bad.empty()) {
@@ -182,7 +184,7 @@ int headroom_plot(const AuditDocument& doc, ReportPlots& plots) {
   for (std::size_t i = 0; i < drawn.size(); ++i)
     r.script += fmt::format("{}'headroom.dat' index {} using 1:2{} with linespoints pt {} ps {} dt {} lw 1.5 lc rgb '{}' title '{}'",
                             i ? ", \\\n     " : "", i, i == 0 ? tic_using(doc, 3) : "", kPointTypes[i % 4], 0.7 + 0.3 * (i % 4),
-                            1 + i % 4, chain_colour(drawn[i]), doc.chains[drawn[i]].name);
+                            1 + i % 4, chain_colour(drawn[i]), chain_label(doc.chains[drawn[i]].name));
   if (!bad_data.empty()) {
     r.data.emplace_back("overflow.dat", bad_data);
     r.script += ", \\\n     'overflow.dat' using 1:2 with points pt 7 ps 1.4 lc rgb '#c0392b' title 'inf/nan (chain count)'";

@@ -35,9 +35,14 @@ struct Cell {
   int decimals = 1;
   Mark mark = Mark::None;
   double heat = -1;  ///< 0..1: HTML shades the cell by it (how much of the largest value it is); -1: none
+  /// What a Text cell shows where it differs from `text` (a long chain name's label); CSV and
+  /// the HTML tooltip keep `text` whole. Empty: `text` itself.
+  std::string shown = {};
 
   static Cell of_text(std::string t) { return {CellKind::Text, std::move(t)}; }
   static Cell of_code(std::string t) { return {CellKind::Code, std::move(t)}; }
+  /// A chain's name, shown as chain_label(name).
+  static Cell of_chain(const std::string& name);
   static Cell of_count(double v) { return {CellKind::Count, {}, v}; }
   static Cell of_real(double v) { return {CellKind::Real, {}, v}; }
   static Cell of_fixed(double v, int decimals) { return {CellKind::Fixed, {}, v, decimals}; }
@@ -89,6 +94,12 @@ std::string table_csv(const Table& t);
 /// tail ("~ocks.0/attn/MatMul"). With `colour`, Bad cells are red, Warn yellow, Strong bold.
 /// Notes are not printed (the caller words them for the terminal).
 std::string table_terminal(const Table& t, bool colour, std::size_t name_width);
+
+/// A chain's name short enough for a table cell or a heading: a plain name as it is; a mixed
+/// chain with many selectors, as `fpaudit advise` writes them, as its arithmetics, its first
+/// selector (its tail, "~" in front, when long) and how many more it has:
+/// "fp16+fp32:~features.0.0/Conv +111 more". Files meant for machines keep the whole name.
+std::string chain_label(const std::string& name);
 
 /// The text of a cell in Markdown/plain text ("1.78e-5", "97.5%", "+0.5", "exact", "–").
 std::string cell_text(const Cell& c);

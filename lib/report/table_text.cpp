@@ -37,7 +37,7 @@ std::string markdown_cell(const Cell& c) {
 std::string latex_cell(const Cell& c) {
   std::string s;
   switch (c.kind) {
-    case CellKind::Text: s = latex_escape(c.text); break;
+    case CellKind::Text: s = latex_escape(cell_text(c)); break;
     case CellKind::Code: s = fmt::format("\\texttt{{{}}}", latex_escape(c.text)); break;
     case CellKind::Count: s = fmt::format("{:.0f}", c.value); break;
     case CellKind::Real: s = compact_latex(c.value); break;
@@ -84,9 +84,30 @@ std::vector<GroupSpan> group_spans(const std::vector<Column>& cols) {
 
 }  // namespace
 
+Cell Cell::of_chain(const std::string& name) {
+  Cell c = of_text(name);
+  if (std::string label = chain_label(name); label != name) c.shown = std::move(label);
+  return c;
+}
+
+std::string chain_label(const std::string& name) {
+  // Room for a named chain with a schedule and a few selectors ("fp16+fp32:Softmax,LayerNorm...").
+  constexpr std::size_t kLongest = 40, kSelectorChars = 28;
+  if (name.size() <= kLongest) return name;
+  const std::size_t colon = name.find(':');
+  if (colon == std::string::npos) return "~" + name.substr(name.size() - (kLongest - 1));
+  // Selectors hold no commas (node names with commas cannot be selected), so commas split them.
+  std::string first = name.substr(colon + 1, name.find(',', colon + 1) - (colon + 1));
+  const auto more = std::count(name.begin() + static_cast<std::ptrdiff_t>(colon), name.end(), ',');
+  if (first.size() > kSelectorChars) first = "~" + first.substr(first.size() - (kSelectorChars - 1));
+  std::string label = name.substr(0, colon + 1) + first;
+  if (more > 0) label += fmt::format(" +{} more", more);
+  return label;
+}
+
 std::string cell_text(const Cell& c) {
   switch (c.kind) {
-    case CellKind::Text:
+    case CellKind::Text: return c.shown.empty() ? c.text : c.shown;
     case CellKind::Code: return c.text;
     case CellKind::Count: return fmt::format("{:.0f}", c.value);
     case CellKind::Real: return compact_text(c.value);

@@ -92,7 +92,7 @@ Table task_table(const AuditDocument& doc, std::size_t k) {
   tb.columns.push_back({"share", "", "", true, "worst_layer_share"});
   for (std::size_t c = 0; c < doc.chains.size(); ++c) {
     const TaskChainView& s = t.chains[c];
-    std::vector<Cell> row = {Cell::of_text(doc.chains[c].name)};
+    std::vector<Cell> row = {Cell::of_chain(doc.chains[c].name)};
     if (regress) {
       row.push_back(share(s.within_observed, s.samples, false));
       row.push_back(share(s.within_proved, s.samples, false));
@@ -129,7 +129,7 @@ Table task_table(const AuditDocument& doc, std::size_t k) {
                       "a-posteriori bounds prove the class; min margin: smallest Γ of a pixel."};
   for (std::size_t c = 0; c < doc.chains.size(); ++c)
     if (t.chains[c].violations > 0)
-      tb.notes.push_back(fmt::format("{}: CERTIFIED YET FLIPPED: {} decisions (a bug).", doc.chains[c].name, t.chains[c].violations));
+      tb.notes.push_back(fmt::format("{}: CERTIFIED YET FLIPPED: {} decisions (a bug).", chain_label(doc.chains[c].name), t.chains[c].violations));
   return tb;
 }
 
@@ -143,7 +143,7 @@ Table parameter_table(const AuditDocument& doc) {
                {"max abs", "", "", true, "max_magnitude"}, {"‖rel‖", "$\\|\\mathrm{rel}\\|$", "layer local", true, "local_normwise_max"},
                {"inf/nan", "", "layer output", true, "output_inf_nan"}};
   for (const ParameterCauseView& p : doc.parameter_causes) {
-    std::vector<Cell> row = {Cell::of_text(p.chain), Cell::of_code(p.layer_name), Cell::of_code(p.parameter)};
+    std::vector<Cell> row = {Cell::of_chain(p.chain), Cell::of_code(p.layer_name), Cell::of_code(p.parameter)};
     row.push_back(Cell::of_count(static_cast<double>(p.overflow)).marked(p.overflow ? Mark::Bad : Mark::None));
     row.push_back(Cell::of_count(static_cast<double>(p.flushed)).marked(p.flushed ? Mark::Warn : Mark::None));
     row.push_back(Cell::of_count(static_cast<double>(p.subnormal)));

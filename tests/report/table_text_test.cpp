@@ -166,3 +166,28 @@ TEST_CASE("a table for the terminal: group line, aligned titles, names clipped t
         "  /b           0.99996   75% VIOLATED: 1\n");
   CHECK(table_terminal(t, true, 12).find("\033[31m0.99996\033[0m") != std::string::npos);
 }
+
+TEST_CASE("a mixed chain with many selectors shows a short label in tables; CSV keeps the whole name") {
+  // What `fpaudit advise` writes: one selector per kept node.
+  std::string many = "fp16+fp32:/features/features.0/features.0.0/Conv";
+  for (int i = 1; i <= 111; ++i) many += ",/features/features." + std::to_string(i) + "/Conv";
+  CHECK(chain_label(many) == "fp16+fp32:~eatures.0/features.0.0/Conv +111 more");
+  // Names up to 40 characters, plain or mixed, stay as they are; a longer one-selector chain
+  // keeps its selector's tail.
+  CHECK(chain_label("fp16-acc32") == "fp16-acc32");
+  CHECK(chain_label("fp16+fp32:LayerNormalization,Softmax") == "fp16+fp32:LayerNormalization,Softmax");
+  CHECK(chain_label("fp16+fp32:/encoder/layer.0/attention/self/Softmax") == "fp16+fp32:~er.0/attention/self/Softmax");
+  // A long name without selectors keeps its tail.
+  const std::string schedule(60, 'x');
+  CHECK(chain_label("fp16@" + schedule) == "~" + schedule.substr(60 - 39));  // 39 characters of 65
+
+  Table t;
+  t.columns = {{"chain", "", "", false, "chain"}, {"flips", "", "", true, "flips"}};
+  t.rows = {{Cell::of_chain(many), Cell::of_count(2)}, {Cell::of_chain("fp16"), Cell::of_count(0)}};
+  const std::string markdown = table_markdown(t);
+  CHECK(markdown.find("fp16+fp32:~eatures.0/features.0.0/Conv +111 more") != std::string::npos);
+  CHECK(markdown.find("features.111") == std::string::npos);
+  CHECK(table_csv(t) == "chain,flips\n\"" + many + "\",2\nfp16,0\n");
+  CHECK(table_terminal(t, false, 30).find("+111 more") != std::string::npos);
+  CHECK(table_latex(t).find("+111 more") != std::string::npos);
+}

@@ -79,6 +79,14 @@ TEST_CASE("mixed chain specs: parsing, lists, names and selectors against the mo
   resolve_kept(k, cnn.graph);
   CHECK(k.kept_summary == "4 nodes (BatchNormalization x3, /head/Gemm)");
   CHECK(kept_text(k) == "kept in binary32: 4 nodes (BatchNormalization x3, /head/Gemm)");
+  // Many selectors, as `fpaudit advise` writes them: the summary names four and counts the rest.
+  ChainSpec many = parse_chain(
+      "fp16+fp32:/features/features.0/Conv,/features/features.1/BatchNormalization,/features/features.2/Relu,"
+      "/features/features.3/MaxPool,/features/features.4/Conv,/features/features.5/BatchNormalization,Gemm");
+  resolve_kept(many, cnn.graph);
+  CHECK(many.kept_summary ==
+        "7 nodes (/features/features.0/Conv, /features/features.1/BatchNormalization, /features/features.2/Relu, "
+        "/features/features.3/MaxPool and 3 more)");
   ChainSpec bad = parse_chain("fp16+fp32:/nope");
   CHECK_THROWS_WITH_AS(resolve_kept(bad, cnn.graph), ("no node or operator type '/nope' in " + kData + "/cnn.onnx").c_str(),
                        std::invalid_argument);
