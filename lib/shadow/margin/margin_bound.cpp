@@ -24,14 +24,14 @@ struct Weighted {
   double det = 0, prob = 0;
 };
 Weighted weighted(const SlotSums& s, long n) {
-  const double safe = bounds::safety(2 * n + 2);
-  return {bounds::nan_to_inf(s.det * safe), bounds::nan_to_inf(s.prob * safe)};
+  // One product |G_i|·ℓ_i per element (theory/bounds-arithmetic.md §1(a)).
+  return {bounds::nan_to_inf(bounds::safe_sum(s.det, 2 * n + 2, n)), bounds::nan_to_inf(bounds::safe_sum(s.prob, 2 * n + 2, n))};
 }
 
 /// |g·Δ| for g ∈ [mid ± rad] and Δ ∈ [d ± spread]: |Σ mid·d| + Σ rad·|d| + Σ |G|·spread, with
 /// the binary64 rounding of the signed sum; rounded up.
 double signed_known(const SlotSums& s, long n) {
-  return bounds::nan_to_inf(inflate(std::fabs(s.sum) + dot_rounding(n, s.abs) + s.rest * bounds::safety(4 * n + 4)));
+  return bounds::nan_to_inf(inflate(std::fabs(s.sum) + dot_rounding(n, s.abs) + bounds::safe_sum(s.rest, 4 * n + 4, 2 * n)));
 }
 
 /// One flagged layer's share of the Azuma form (theory/margin-bound-azuma.md, Theorem 1): for
@@ -43,7 +43,9 @@ struct AzumaPart {
   double variance = 0, rest = 0;
 };
 AzumaPart azuma_part(const SlotSums& s, long n) {
-  return {bounds::nan_to_inf(s.variance * bounds::safety(3 * n + 3)), bounds::nan_to_inf(s.azuma_rest * bounds::safety(3 * n + 3))};
+  // The variance term (m·m + 2^-1074)·q is one undirected product of an upper bound of m²
+  // (slot_sums.cpp), the rest two per element (theory/bounds-arithmetic.md §1(a)).
+  return {bounds::nan_to_inf(bounds::safe_sum(s.variance, 3 * n + 3, n)), bounds::nan_to_inf(bounds::safe_sum(s.azuma_rest, 3 * n + 3, 2 * n))};
 }
 
 /// a + x rounded up; exactly x when a is 0 (a layer's first output: the same bits as before
@@ -180,7 +182,7 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
       rad_sum += g0.rad[i] * std::fabs(e0[i]);
     }
     const long n = static_cast<long>(e0.size());
-    b.input = inflate(std::fabs(signed_sum) + dot_rounding(n, abs_sum) + rad_sum * bounds::safety(2 * n + 2));
+    b.input = inflate(std::fabs(signed_sum) + dot_rounding(n, abs_sum) + bounds::safe_sum(rad_sum, 2 * n + 2, n));
   }
   // Σ over layers, each term already rounded up; the sum's own rounding by the safety factor.
   const long n_terms = static_cast<long>(layers.size()) + 1;
