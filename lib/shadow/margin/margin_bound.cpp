@@ -23,9 +23,16 @@ std::unique_ptr<BackwardStep> prepare(const Graph& graph, const Node& node) {
 struct Weighted {
   double det = 0, prob = 0;
 };
-Weighted weighted(const SlotSums& s, long n) {
-  // One product |G_i|·ℓ_i per element (theory/bounds-arithmetic.md §1(a)).
-  return {bounds::nan_to_inf(bounds::safe_sum(s.det, 2 * n + 2, n)), bounds::nan_to_inf(bounds::safe_sum(s.prob, 2 * n + 2, n))};
+/// The products |G_i|·ℓ_i that may underflow: none when every ℓ_i is exactly 0 (an exact layer:
+/// ReLU, Flatten, MaxPool), whose share then stays exactly 0; else one per element.
+long products(const std::vector<double>& l) {
+  return std::all_of(l.begin(), l.end(), [](double v) { return v == 0; }) ? 0 : static_cast<long>(l.size());
+}
+Weighted weighted(const SlotSums& s, const SlotInputs& in) {
+  // The underflow allowance of theory/bounds-arithmetic.md §1(a) for those products.
+  const long n = static_cast<long>(in.l_det->size());
+  return {bounds::nan_to_inf(bounds::safe_sum(s.det, 2 * n + 2, products(*in.l_det))),
+          bounds::nan_to_inf(bounds::safe_sum(s.prob, 2 * n + 2, products(*in.l_prob)))};
 }
 
 /// |g·Δ| for g ∈ [mid ± rad] and Δ ∈ [d ± spread]: |Σ mid·d| + Σ rad·|d| + Σ |G|·spread, with
@@ -148,7 +155,7 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
     const SlotInputs& si = jobs[i].in;
     const SlotSums& ss = sums[i];
     const long n = static_cast<long>(si.l_det->size());
-    const Weighted wl = weighted(ss, n);
+    const Weighted wl = weighted(ss, si);
     double det = wl.det, prob = wl.prob;
     double known = 0;
     if (si.known) {
