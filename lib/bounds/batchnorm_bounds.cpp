@@ -68,7 +68,8 @@ template <class V>
   const V alo = X::neg_abs(lo), ahi = X::neg_abs(hi);
   const V xmag = X::sel(alo > ahi, alo, ahi);
   const V prop = xmag * X::splat(f.scale_err) + err * X::splat(f.scale.magnitude() + f.scale_err) + X::splat(f.shift_err);
-  const V r = (local + prop) * X::splat(safety(8));
+  // safe_sum(local + prop, 8, 2), the scalar batchnorm_bound's operations lane by lane.
+  const V r = (local + prop + X::splat(underflow_allowance(2))) * X::splat(safety(8));
   const V inf = X::splat(__builtin_inf());
   const auto nan_in = (lo != lo) | (hi != hi) | (err != err);
   return X::sel(nan_in | (r != r), inf, r);

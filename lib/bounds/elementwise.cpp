@@ -19,9 +19,10 @@ double max_abs_up(double a, double b) { return up(max_num(std::fabs(a), std::fab
 /// The smallest |x| over [lo, hi] (0 when the interval holds 0).
 double min_abs(Operand x) { return x.lo > 0 ? x.lo : (x.hi < 0 ? -x.hi : 0.0); }
 
-/// The finished bound: the safety factor for the few binary64 operations of a rule
-/// (theory/bounds-arithmetic.md §1), NaN (from 0·Inf) made +Inf.
-double finish(double b) { return nan_to_inf(b * safety(16)); }
+/// The finished bound: the safety factor for the few binary64 operations of a rule, with the
+/// underflow allowance of its `products` undirected multiplications and divisions
+/// (theory/bounds-arithmetic.md §1(a)), NaN (from 0·Inf) made +Inf.
+double finish(double b, long products) { return nan_to_inf(safe_sum(b, 16, products)); }
 
 }  // namespace
 
@@ -30,7 +31,7 @@ double leaky_relu_bound(const ArithmeticModel& m, Operand x, double alpha) {
   // Lipschitz max(1, |alpha|); round_S(alpha·x) is one rounding of an exact product (two_prod).
   const double a = std::fabs(alpha);
   const double local = x.lo < 0 ? m.storage.error(up(a * -x.lo)) : 0.0;
-  return finish(local + max_num(1.0, a) * x.err);
+  return finish(local + max_num(1.0, a) * x.err, 1);
 }
 
 double hard_sigmoid_bound(const ArithmeticModel& m, Operand x, double alpha, double beta) {
@@ -41,7 +42,7 @@ double hard_sigmoid_bound(const ArithmeticModel& m, Operand x, double alpha, dou
   const double v = up(max_abs_up(alpha * x.lo + beta, alpha * x.hi + beta) + product_err);
   const double local = m.storage.error(v) + product_err;
   // Both results lie in [0, 1].
-  return min_num(1.0 * safety(2), finish(local + a * x.err));
+  return min_num(1.0 * safety(2), finish(local + a * x.err, 1));
 }
 
 double hard_swish_bound(const ArithmeticModel& m, Operand x) {
@@ -55,7 +56,7 @@ double hard_swish_bound(const ArithmeticModel& m, Operand x) {
   const double v = up(max_abs_up(kSixth * x.lo + 0.5, kSixth * x.hi + 0.5) + product_err);
   const double rho = min_num(1.0, up(m.storage.error(v) + product_err));
   const double local = up(xm * rho) + m.storage.error(xm);
-  return finish(local + 1.5 * x.err);
+  return finish(local + 1.5 * x.err, 1);
 }
 
 double clip_bound(const ArithmeticModel& m, Operand x, double lo, double hi) {
@@ -64,7 +65,7 @@ double clip_bound(const ArithmeticModel& m, Operand x, double lo, double hi) {
   // 1-Lipschitz and moving the ends by at most δ moves the result by at most δ.
   const double dlo = std::isfinite(lo) ? m.storage.error(std::fabs(lo)) : 0.0;
   const double dhi = std::isfinite(hi) ? m.storage.error(std::fabs(hi)) : 0.0;
-  const double b = finish(max_num(dlo, dhi) + x.err);
+  const double b = finish(max_num(dlo, dhi) + x.err, 0);
   // Both values lie in [lo - dlo, hi + dhi].
   const double width = up(up(hi + dhi) - down(lo - dlo));
   return min_num(b, width);
@@ -74,7 +75,7 @@ double add_bound(const ArithmeticModel& m, Operand x, Operand z, bool subtract) 
   if (any_nan(x) || any_nan(z)) return kInf;
   // x ± z ranges over [x.lo ± z.(lo|hi), x.hi ± z.(hi|lo)]: its magnitude is at an end.
   const double mag = subtract ? max_abs_up(x.lo - z.hi, x.hi - z.lo) : max_abs_up(x.lo + z.lo, x.hi + z.hi);
-  return finish(m.storage.error(mag) + x.err + z.err);
+  return finish(m.storage.error(mag) + x.err + z.err, 0);
 }
 
 double mul_bound(const ArithmeticModel& m, Operand x, Operand z) {
@@ -82,7 +83,7 @@ double mul_bound(const ArithmeticModel& m, Operand x, Operand z) {
   const double xm = x.magnitude(), zm = z.magnitude();
   // x̄z̄ - x_c z_c = x_c(z̄ - z_c) + (x̄ - x_c)z_c + (x̄ - x_c)(z̄ - z_c).
   const double prop = xm * z.err + x.err * zm + x.err * z.err;
-  return finish(m.storage.error(up(xm * zm)) + prop);
+  return finish(m.storage.error(up(xm * zm)) + prop, 3);
 }
 
 double div_bound(const ArithmeticModel& m, Operand x, Operand z) {
@@ -93,7 +94,7 @@ double div_bound(const ArithmeticModel& m, Operand x, Operand z) {
   if (!(far > 0)) return kInf;
   const double xm = x.magnitude();
   const double prop = up(xm * z.err) / down(zmin * far) + x.err / far;
-  return finish(m.storage.error(up(xm / zmin)) + prop);
+  return finish(m.storage.error(up(xm / zmin)) + prop, 2);
 }
 
 double pow_bound(const ArithmeticModel& m, Operand x, Operand ex) {
@@ -110,7 +111,7 @@ double pow_bound(const ArithmeticModel& m, Operand x, Operand ex) {
     const double slope_x = up(max_num(std::fabs(e_lo), std::fabs(e_hi)) * top / b_lo);  // |e|x^(e-1) ≤ |e|·top/x
     const double prop = slope_x * x.err + up(top * logmax) * ex.err;
     const double local = m.storage.error(up(top * (1 + m.libm_rel))) + up(top * m.libm_rel) + m.libm_abs;
-    return finish(local + prop);
+    return finish(local + prop, 2);
   }
   const double e = ex.lo;
   const bool integer = e == std::nearbyint(e);
@@ -149,7 +150,8 @@ double pow_bound(const ArithmeticModel& m, Operand x, Operand ex) {
       prop = bmin > 0 ? up(ae * up_libm(std::pow(bmin, e - 1))) * x.err : kInf;
     }
   }
-  return finish(local + prop);
+  // r·M in local, one product in prop.
+  return finish(local + prop, 2);
 }
 
 double prelu_bound(const ArithmeticModel& m, Operand x, Operand slope) {
@@ -160,7 +162,7 @@ double prelu_bound(const ArithmeticModel& m, Operand x, Operand slope) {
   const double neg = x.lo < 0 ? -x.lo : 0.0;
   const double prop = max_num(1.0, up(s + slope.err)) * x.err + slope.err * neg;
   const double local = neg > 0 ? m.storage.error(up(s * neg)) : 0.0;
-  return finish(local + prop);
+  return finish(local + prop, 2);
 }
 
 }  // namespace fpaudit::bounds

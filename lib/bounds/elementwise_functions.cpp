@@ -141,7 +141,8 @@ double unary_fn_bound(const ArithmeticModel& m, UnaryFn f, Operand x, Target t) 
   const double r = m.function_rel(f, x.magnitude());
   const double a = (f == UnaryFn::Sqrt || f == UnaryFn::Reciprocal) ? 0.0 : m.libm_abs;
   const double local = target.error(M * (1 + r) + a) + r * M + a;
-  return nan_to_inf((local + propagation_up(f, x.lo, x.hi, x.err)) * safety(8));
+  // r·M is the one undirected product (propagation_up rounds upward): §1(a)'s allowance.
+  return nan_to_inf(safe_sum(local + propagation_up(f, x.lo, x.hi, x.err), 8, 1));
 }
 
 double gelu_tanh_bound(const ArithmeticModel& m, Operand x) {
@@ -153,7 +154,7 @@ double gelu_tanh_bound(const ArithmeticModel& m, Operand x) {
   const double mag = x.magnitude();
   const double g_err = up(mag * (0x1p-51 + 0x1p-50)) + 0x1p-900;
   const double local = m.storage.error(up(mag + g_err)) + g_err;
-  return nan_to_inf((local + 1.13 * x.err) * safety(8));
+  return nan_to_inf(safe_sum(local + 1.13 * x.err, 8, 1));  // one product: §1(a)
 }
 
 }  // namespace fpaudit::bounds

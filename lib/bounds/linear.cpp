@@ -74,14 +74,15 @@ template <bool kProb>
 // as much as the chains' own GEMMs.
 __attribute__((target_clones("avx2", "default")))
 double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& g, Tensor& det, Tensor& prob) {
-  const double safe = safety(g.K + 4);
+  // S has K products per output, E_d and E_p two per term (theory/bounds-gemm.md, Claim 2).
+  const long K = g.K;
   const Enclosure& A = *g.A.e;
   const Enclosure& B = *g.B.e;
   double worst_failure = 0;
 
   // The three sums per output (|a||b|, and the propagated error with the deterministic and the
   // probabilistic input bounds) are computed in whichever loop order reads B contiguously. They
-  // are upper bounds evaluated in binary64: any summation order is covered by `safe`. Every
+  // are upper bounds evaluated in binary64: any summation order is covered by safe_sum. Every
   // order here is fixed in the source, so the results do not depend on the vector width.
   std::vector<double> S(static_cast<std::size_t>(g.N)), Ed(S.size()), Ep(S.size());
   const double* blo = B.lo->data.data();
@@ -96,7 +97,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
   // The epilogue of output row mm from its three sums: the sum's error, the bias, the rounding.
   auto finish_row = [&](long mm, const double* row_S, const double* row_Ed, const double* row_Ep) {
     for (long n = 0; n < g.N; ++n) {
-      const double Sn = row_S[n] * safe, Edn = row_Ed[n] * safe, Epn = row_Ep[n] * safe;
+      const double Sn = safe_sum(row_S[n], K + 4, K), Edn = safe_sum(row_Ed[n], K + 4, 2 * K), Epn = safe_sum(row_Ep[n], K + 4, 2 * K);
       double cmag = 0, ced = 0, cep = 0;
       if (g.bias) {
         const long j = g.bias_offset + mm * g.bias_stride_m + n * g.bias_stride_n;
@@ -116,8 +117,9 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
       const double cscale = g.scaled ? std::fabs(g.beta) : 1.0;
       const long o = g.out_offset + mm * g.ldo + n;
       // NaN can only come from 0·Inf (an unbounded operand against an exact zero): Inf is safe.
-      det.data[o] = nan_to_inf((e.scale * (sum.det + Edn) + e.rounding + cscale * ced) * safety(6));
-      prob.data[o] = nan_to_inf((e.scale * (sum.prob + Epn) + e.rounding + cscale * cep) * safety(6));
+      // Two products (by the scales), each of an upper bound: theory/bounds-arithmetic.md §1(a).
+      det.data[o] = nan_to_inf(safe_sum(e.scale * (sum.det + Edn) + e.rounding + cscale * ced, 6, 2));
+      prob.data[o] = nan_to_inf(safe_sum(e.scale * (sum.prob + Epn) + e.rounding + cscale * cep, 6, 2));
       if (sum.failure > worst_failure) worst_failure = sum.failure;
     }
   };

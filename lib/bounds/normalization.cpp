@@ -78,8 +78,8 @@ double layernorm_bound(const ArithmeticModel& m, double lambda, const LayerNormR
       S2 += dm * dm;
       dq += (2 * D[j] + e_d[j]) * e_d[j];
     }
-    S2 *= safety(n + 2);
-    dq *= safety(n + 4);
+    S2 = safe_sum(S2, n + 2, n);  // n products each (theory/bounds-arithmetic.md §1(a))
+    dq = safe_sum(dq, n + 4, n);
     const SumError s2 = sum_error(m, n, S2, lambda);
     const double e_sum2 = probabilistic ? s2.prob : s2.det;
     // A finished Σd̂² beyond the accumulator's range is +Inf, and then r̂ = 0: y = round_S(β).

@@ -28,7 +28,8 @@ inline double batchnorm_bound(const ArithmeticModel& m, const BatchNormFold& f, 
   const Interval y = Interval{x.lo, x.hi} * f.scale + f.shift;
   const double local = m.storage.error(y.magnitude());
   const double prop = x.magnitude() * f.scale_err + x.err * (f.scale.magnitude() + f.scale_err) + f.shift_err;
-  return nan_to_inf((local + prop) * safety(8));
+  // prop's two products: the underflow allowance of theory/bounds-arithmetic.md §1(a).
+  return nan_to_inf(safe_sum(local + prop, 8, 2));
 }
 
 /// A run of elements of one channel: inputs lo, hi, ed (and ep, or null when the probabilistic

@@ -37,8 +37,9 @@ RowGeometry row_geometry(const Enclosure& x, long base, long n) {
     ss += dj * dj;
   }
   // v(mid) = Σ(mid - c)²/n - (c - mean)²: Σ(mid - c)² over-estimates, the correction bounds below.
-  const double v_up = up(ss * safety(n + 4) / nn);
-  const double v_lo = max_num(0.0, down(down(ss * (1 - 2 * gamma(n + 6, 0x1p-53)) / nn) - up(rc * rc)));
+  // ss has n products: the underflow allowance both ways (theory/bounds-arithmetic.md §1(a)).
+  const double v_up = up(safe_sum(ss, n + 4, n) / nn);
+  const double v_lo = max_num(0.0, down(down(safe_sum_down(ss, n + 4, n) / nn) - up(rc * rc)));
   g.sd_lo = down(std::sqrt(v_lo));
   g.sd_hi = up(std::sqrt(v_up));
   return g;
@@ -47,7 +48,8 @@ RowGeometry row_geometry(const Enclosure& x, long base, long n) {
 double norm2_up(const std::vector<double>& w) {
   double s = 0;
   for (double v : w) s += v * v;
-  return up(std::sqrt(s * safety(static_cast<long>(w.size()) + 2)));
+  const auto n = static_cast<long>(w.size());
+  return up(std::sqrt(safe_sum(s, n + 2, n)));
 }
 
 

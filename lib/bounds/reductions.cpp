@@ -15,6 +15,7 @@ ElementBound reduction_bound(const ArithmeticModel& m, double lambda, const Encl
     Ed += x.err->data[i];
     Ep += x.err_prob->data[i];
   }
+  // Sums of values, no products: no underflow allowance (theory/bounds-arithmetic.md §1(a)).
   const double safe = safety(n + 2);
   S *= safe;
   Ed *= safe;
@@ -49,10 +50,10 @@ ElementBound gathered_dot_bound(const ArithmeticModel& m, double lambda, const E
     Ed += am * ebd + ead * (bm + ebd);
     Ep += am * ebp + eap * (bm + ebp);
   }
-  const double safe = safety(n + 4);
-  S *= safe;
-  Ed *= safe;
-  Ep *= safe;
+  // n products in S, two per term in Ed and Ep (theory/bounds-arithmetic.md §1(a)).
+  S = safe_sum(S, n + 4, n);
+  Ed = safe_sum(Ed, n + 4, 2 * n);
+  Ep = safe_sum(Ep, n + 4, 2 * n);
   ElementBound out;
   const SumError sum = sum_error(m, n, S, lambda);
   // The finished sum, in A, is rounded into storage (no rounding when S = A).
@@ -77,10 +78,10 @@ ElementBound interpolation_bound(const ArithmeticModel& m, double lambda, const 
     Ed += cm * x.err->data[i] + e * xm;
     Ep += cm * x.err_prob->data[i] + e * xm;
   }
-  const double safe = safety(n + 4);
-  S *= safe;
-  Ed *= safe;
-  Ep *= safe;
+  // n products in S, two per term in Ed and Ep (theory/bounds-arithmetic.md §1(a)).
+  S = safe_sum(S, n + 4, n);
+  Ed = safe_sum(Ed, n + 4, 2 * n);
+  Ep = safe_sum(Ep, n + 4, 2 * n);
   const SumError sum = sum_error(m, n, S, lambda);
   const double last = m.storage_differs ? m.storage.error(sum.magnitude) : 0.0;
   const double det = nan_to_inf(up(up(sum.det + Ed) + last));

@@ -12,10 +12,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-/// 1 - 2γ_{n+2}(2^-53): a binary64 sum of n nonnegative terms times this is a lower bound of
-/// the exact sum (theory/bounds-arithmetic.md §1).
-double safety_down(long n) { return 1 - 2 * gamma(n + 2, 0x1p-53); }
-
 /// sup and inf of p_i = softmax_i over the box Π [L_j, H_j], for every i of the row, in O(n):
 ///   p_i ≤ 1 / (1 + Σ_{j≠i} e^(L_j - H_i)),   p_i ≥ 1 / (1 + Σ_{j≠i} e^(H_j - L_i)),
 /// the sums taken relative to c = max H and corrected outward.
@@ -29,7 +25,8 @@ void probability_range(const std::vector<double>& L, const std::vector<double>& 
     sl += down_libm(std::exp(down(L[j] - c)));
     sh += up_libm(std::exp(up(H[j] - c)));
   }
-  sl *= safety_down(static_cast<long>(n));
+  // Sums of values, no products: no underflow allowance (theory/bounds-arithmetic.md §1(a)).
+  sl = safe_sum_down(sl, static_cast<long>(n), 0);
   sh *= safety(static_cast<long>(n));
   for (std::size_t i = 0; i < n; ++i) {
     // Σ_{j≠i} e^(L_j - c) ≥ sl - e^(L_i - c), then scaled by e^(c - H_i) (lower bounds).
@@ -81,8 +78,9 @@ double softmax_bound(const ArithmeticModel& m, double lambda, const Enclosure& x
     eps[j] = up(up(a_hi[j] * grow) + m.storage.error(up(e_top * (1 + r) + alpha)) + up(r * e_top) + alpha);
     E_sum += eps[j];
   }
+  // Sums of values, no products (theory/bounds-arithmetic.md §1(a)).
   A_hi *= safety(n);
-  A_lo = max_num(1.0, A_lo * safety_down(n));  // the maximum contributes exp(0) = 1
+  A_lo = max_num(1.0, safe_sum_down(A_lo, n, 0));  // the maximum contributes exp(0) = 1
   E_sum *= safety(n);
   // ŝ = Σ e_j in A: |ŝ - Σ e_j| by the sum rule with Σ|e_j| ≤ A_hi + E_sum; |ŝ - A| ≤ Δs.
   const SumError sum = sum_error(m, n, up(A_hi + E_sum), lambda);
@@ -141,8 +139,9 @@ double softmax_bound(const ArithmeticModel& m, double lambda, const Enclosure& x
       local_prob = local(ds_prob);
       slope = min_num(1.0, up(1 - box_lo[i]));
     }
-    double d = nan_to_inf((local_det + slope * up(Ed + Emax_det)) * safety(n + 48));
-    double p = nan_to_inf((local_prob + slope * up(Ep + Emax_prob)) * safety(n + 48));
+    // One product, by the slope (theory/bounds-arithmetic.md §1(a)).
+    double d = nan_to_inf(safe_sum(local_det + slope * up(Ed + Emax_det), n + 48, 1));
+    double p = nan_to_inf(safe_sum(local_prob + slope * up(Ep + Emax_prob), n + 48, 1));
     if (!log_softmax) {  // both values lie in [0, 1]
       d = min_num(d, 1.0);
       p = min_num(p, 1.0);

@@ -23,7 +23,7 @@ struct SumError {
   double magnitude = 0;  ///< a bound on |ŝ|: S + det
 };
 
-/// S must already be an upper bound of Σ|t_i| (computed with safety()).
+/// S must already be an upper bound of Σ|t_i| (computed with safe_sum()).
 SumError sum_error(const ArithmeticModel& m, long n, double S, double lambda);
 
 /// The constants sum_error uses for n terms (unused for exact sums; none for n ≤ 0).
@@ -41,9 +41,10 @@ inline SumError sum_error(const ArithmeticModel& m, long n, const SumConstants& 
     // One rounding of the exact sum into binary64.
     r.det = r.prob = m.storage.error(S);
   } else {
-    // Theorem 1 for the IEEE schedules, the tensor-core rule for tensor-core blocks.
-    r.det = (c.gamma * S + c.eta) * safety(4);
-    r.prob = (c.gamma_prob * S + c.eta) * safety(4);
+    // Theorem 1 for the IEEE schedules, the tensor-core rule for tensor-core blocks; one product
+    // of the upper bound S (theory/bounds-arithmetic.md §1(a)).
+    r.det = safe_sum(c.gamma * S + c.eta, 4, 1);
+    r.prob = safe_sum(c.gamma_prob * S + c.eta, 4, 1);
     r.failure = c.failure;
     if (m.sum_rounded_to_storage) {
       // The finished sum, |ŝ| ≤ S + det, is rounded into binary64 once more (mpfr:BITS).

@@ -61,6 +61,26 @@ class NoBound : public std::runtime_error {
 /// (γ_n(2^-53), doubled; theory/bounds-arithmetic.md §1).
 inline double safety(long n) { return 1.0 + 2.0 * gamma(n + 2, 0x1p-53); }
 
+/// The underflow allowance of `products` binary64 multiplications or divisions whose rounding is
+/// not directed (not inside up/down): where a product falls below 2^-1022 its rounding error is up
+/// to 2^-1075 absolute, which no relative factor covers. 2^-1074 per product covers that and the
+/// subnormal rounding of the safety factor's own multiplication (theory/bounds-arithmetic.md
+/// §1(a)). Exact for fewer than 2^53 products.
+inline double underflow_allowance(long products) { return static_cast<double>(products) * 0x1p-1074; }
+
+/// An upper bound of a nonnegative expression whose binary64 value is s: at most n additions,
+/// multiplications or divisions on any path, at most `products` of them multiplications or
+/// divisions, each of which reaches s through additions only (an operand may be an upper bound
+/// finished by this function, never an unfinished product). Theorem U of
+/// theory/bounds-arithmetic.md §1(a); with products = 0 it is s·safety(n), bit for bit.
+inline double safe_sum(double s, long n, long products) { return (s + underflow_allowance(products)) * safety(n); }
+
+/// The lower-bound counterpart: a nonnegative expression's binary64 value s, built as for
+/// safe_sum, is at least this (which may be negative: then it says nothing).
+inline double safe_sum_down(double s, long n, long products) {
+  return (s - underflow_allowance(products)) * (1 - 2 * gamma(n + 2, 0x1p-53));
+}
+
 /// Directed corrections of one binary64 operation (theory/bounds-arithmetic.md §1): if x is the
 /// rounded result of one operation, the exact result lies in [down(x), up(x)].
 inline double up(double x) { return x + (x < 0 ? -x : x) * 0x1p-52 + 0x1p-1074; }

@@ -75,10 +75,11 @@ double checked_dot(const BackwardArithmetic& b, std::span<const double> x, std::
   if (b.check) {
     const double exact = exact_arithmetic().dot(x.data(), 1, w.data(), 1, n);
     // Σ|x·w| needs no exact sum: binary64 products and sums of non-negative terms, rounded
-    // upward by the safety factor of n + 1 operations (theory/bounds-arithmetic.md §1).
+    // upward by the safety factor of n + 1 operations with the underflow allowance of its n
+    // products (theory/bounds-arithmetic.md §1(a)).
     double S = 0;
     for (long i = 0; i < n; ++i) S += std::fabs(x[static_cast<std::size_t>(i)] * w[static_cast<std::size_t>(i)]);
-    S = bounds::up(S * bounds::safety(n + 1));
+    S = bounds::up(bounds::safe_sum(S, n + 1, n));
     b.check->add(v, exact, backward_sum_bound(b.model, n, S, exact));
   }
   return v;
@@ -100,7 +101,8 @@ double checked_sum(const BackwardArithmetic& b, std::span<const double> x) {
 double norm_up(std::span<const double> x) {
   double s = 0;
   for (double v : x) s += v * v;
-  return sqrt_up(bounds::up(s * bounds::safety(static_cast<long>(x.size()) + 1)));
+  const auto n = static_cast<long>(x.size());
+  return sqrt_up(bounds::up(bounds::safe_sum(s, n + 1, n)));  // n products: §1(a)
 }
 
 double sqrt_up(double x) { return bounds::up(std::sqrt(x)); }

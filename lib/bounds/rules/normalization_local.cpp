@@ -51,8 +51,9 @@ class LrnRule : public BoundRule, private ops::LrnGeometry {
       S += mag * mag;
       prop += (2 * mag + e) * e;
     }
-    S *= safety(count + 2);
-    prop *= safety(count + 4);
+    // count products each (theory/bounds-arithmetic.md §1(a)).
+    S = safe_sum(S, count + 2, count);
+    prop = safe_sum(prop, count + 4, count);
     const SumError se = sum_error(m, static_cast<long>(count), S, r.lambda);
     failure = prob ? se.failure : 0;
     const double ds = up((prob ? se.prob : se.det) + prop);
@@ -99,10 +100,12 @@ class LpNormRule : public BoundRule, private ops::LpNormGeometry {
       E2 += e * e;
     }
     const long n = static_cast<long>(length_);
-    S *= safety(n + 2);
-    low *= 1 - 2 * gamma(n + 2, 0x1p-53);
+    // For p = 2, S and low have n products each, E2 has n for every p (theory/bounds-arithmetic.md §1(a)).
+    const long squares = p_ == 1 ? 0 : n;
+    S = safe_sum(S, n + 2, squares);
+    low = safe_sum_down(low, n + 2, squares);
     E1 *= safety(n + 2);
-    E2 *= safety(n + 2);
+    E2 = safe_sum(E2, n + 2, n);
     const SumError se = sum_error(m, n, S, r.lambda);
     const double es = prob ? se.prob : se.det;
     double n_min = 0, dn = kInf;

@@ -23,15 +23,22 @@ std::unique_ptr<BackwardStep> prepare(const Graph& graph, const Node& node) {
 struct Weighted {
   double det = 0, prob = 0;
 };
-Weighted weighted(const SlotSums& s, long n) {
-  const double safe = bounds::safety(2 * n + 2);
-  return {bounds::nan_to_inf(s.det * safe), bounds::nan_to_inf(s.prob * safe)};
+/// The products |G_i|·ℓ_i that may underflow: none when every ℓ_i is exactly 0 (an exact layer:
+/// ReLU, Flatten, MaxPool), whose share then stays exactly 0; else one per element.
+long products(const std::vector<double>& l) {
+  return std::all_of(l.begin(), l.end(), [](double v) { return v == 0; }) ? 0 : static_cast<long>(l.size());
+}
+Weighted weighted(const SlotSums& s, const SlotInputs& in) {
+  // The underflow allowance of theory/bounds-arithmetic.md §1(a) for those products.
+  const long n = static_cast<long>(in.l_det->size());
+  return {bounds::nan_to_inf(bounds::safe_sum(s.det, 2 * n + 2, products(*in.l_det))),
+          bounds::nan_to_inf(bounds::safe_sum(s.prob, 2 * n + 2, products(*in.l_prob)))};
 }
 
 /// |g·Δ| for g ∈ [mid ± rad] and Δ ∈ [d ± spread]: |Σ mid·d| + Σ rad·|d| + Σ |G|·spread, with
 /// the binary64 rounding of the signed sum; rounded up.
 double signed_known(const SlotSums& s, long n) {
-  return bounds::nan_to_inf(inflate(std::fabs(s.sum) + dot_rounding(n, s.abs) + s.rest * bounds::safety(4 * n + 4)));
+  return bounds::nan_to_inf(inflate(std::fabs(s.sum) + dot_rounding(n, s.abs) + bounds::safe_sum(s.rest, 4 * n + 4, 2 * n)));
 }
 
 /// One flagged layer's share of the Azuma form (theory/margin-bound-azuma.md, Theorem 1): for
@@ -43,7 +50,9 @@ struct AzumaPart {
   double variance = 0, rest = 0;
 };
 AzumaPart azuma_part(const SlotSums& s, long n) {
-  return {bounds::nan_to_inf(s.variance * bounds::safety(3 * n + 3)), bounds::nan_to_inf(s.azuma_rest * bounds::safety(3 * n + 3))};
+  // The variance term (m·m + 2^-1074)·q is one undirected product of an upper bound of m²
+  // (slot_sums.cpp), the rest two per element (theory/bounds-arithmetic.md §1(a)).
+  return {bounds::nan_to_inf(bounds::safe_sum(s.variance, 3 * n + 3, n)), bounds::nan_to_inf(bounds::safe_sum(s.azuma_rest, 3 * n + 3, 2 * n))};
 }
 
 /// a + x rounded up; exactly x when a is 0 (a layer's first output: the same bits as before
@@ -146,7 +155,7 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
     const SlotInputs& si = jobs[i].in;
     const SlotSums& ss = sums[i];
     const long n = static_cast<long>(si.l_det->size());
-    const Weighted wl = weighted(ss, n);
+    const Weighted wl = weighted(ss, si);
     double det = wl.det, prob = wl.prob;
     double known = 0;
     if (si.known) {
@@ -180,7 +189,7 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
       rad_sum += g0.rad[i] * std::fabs(e0[i]);
     }
     const long n = static_cast<long>(e0.size());
-    b.input = inflate(std::fabs(signed_sum) + dot_rounding(n, abs_sum) + rad_sum * bounds::safety(2 * n + 2));
+    b.input = inflate(std::fabs(signed_sum) + dot_rounding(n, abs_sum) + bounds::safe_sum(rad_sum, 2 * n + 2, n));
   }
   // Σ over layers, each term already rounded up; the sum's own rounding by the safety factor.
   const long n_terms = static_cast<long>(layers.size()) + 1;

@@ -8,14 +8,20 @@
 namespace fpaudit::margin {
 
 /// x ≥ 0 computed with at most 8 binary64 roundings, each of relative size ≤ 2^-53, from
-/// nonnegative terms: the exact value is at most x·(1 + 2^-53)^8 ≤ x·(1 + 2^-50); the absolute
-/// term covers an underflow.
-inline double inflate(double x) { return x + x * 0x1p-50 + 0x1p-1074; }
+/// nonnegative terms: the exact value is at most x·(1 + 2^-53)^8 ≤ x·(1 + 2^-50). Where a
+/// rounding underflows it may also lose 2^-1075 absolute (theory/bounds-arithmetic.md §1(a)):
+/// the absolute term 2^-1071 covers eight such and inflate's own product; each rounding's
+/// absolute error must reach x through additions only (a sum of many products is finished by
+/// bounds::safe_sum first).
+inline double inflate(double x) { return x + x * 0x1p-50 + 0x1p-1071; }
 
-/// The binary64 error of a sum of n products Σ w·m computed in any order: at most
-/// γ_n(2^-53)·Σ|w||m| (Higham, Lemma 3.1 / theory/dot-product.md with u = 2^-53).
+/// The binary64 error of a sum of n products Σ w·m computed in any order, abs_sum the binary64
+/// value of Σ|w·m|: at most γ_n(2^-53)·Σ|w||m| + n·2^-1075 (Higham, Lemma 3.1 /
+/// theory/dot-product.md with u = 2^-53 and the underflow term of each product), Σ|w||m| at
+/// most abs_sum's safety factor and allowance; the allowance of n + 2 covers the underflow
+/// terms, abs_sum's and this expression's own (theory/margin-bound.md, Lemma 3).
 inline double dot_rounding(long n, double abs_sum) {
-  return bounds::gamma(n, 0x1p-53) * abs_sum * bounds::safety(2 * n);
+  return bounds::gamma(n, 0x1p-53) * abs_sum * bounds::safety(2 * n) + bounds::underflow_allowance(n + 2);
 }
 
 }  // namespace fpaudit::margin

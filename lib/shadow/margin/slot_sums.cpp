@@ -67,7 +67,9 @@ void terms(const Lane& l, long i0, long n, double* T) {
       t_rest[i] = live ? x_rest : 0.0;
     }
     if constexpr (kAzuma) {
-      const double x_var = m * m * q[i], x_ar = std::fabs(m) * h[i] + rd * lp[i];
+      // m·m + 2^-1074 ≥ m² even where m·m underflows, so that the product by q (which may be
+      // large) carries one underflow term only (theory/bounds-arithmetic.md §1(a)).
+      const double x_var = (m * m + 0x1p-1074) * q[i], x_ar = std::fabs(m) * h[i] + rd * lp[i];
       t_var[i] = live ? x_var : 0.0;
       t_ar[i] = live ? x_ar : 0.0;
     }
