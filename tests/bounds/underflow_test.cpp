@@ -180,3 +180,31 @@ TEST_CASE("safe_sum and safe_sum_down bracket sums of underflowing products") {
       CHECK(bounds::safe_sum(sum, n, 0) == 0);
     }
 }
+
+TEST_CASE("inflate covers eight binary64 roundings of a nonnegative expression, normal and subnormal x") {
+  // inflate(x) ≥ x·(1 + 2^-53)^8 + 9·2^-1075, decided exactly. Its own addition x + x·2^-49 may
+  // round down; with 2^-50 instead of 2^-49 about half of these x fell short (review, 2026-12-05).
+  Exact power;  // (1 + 2^-53)^8, exact at 2048 bits
+  Exact step;  // 1 + 2^-53 is not a binary64 number (it rounds to 1): built in MPFR
+  mpfr_set_ui_2exp(step.v, 1, -53, MPFR_RNDN);
+  mpfr_add_ui(step.v, step.v, 1, MPFR_RNDN);
+  mpfr_set_ui(power.v, 1, MPFR_RNDN);
+  for (int i = 0; i < 8; ++i) mpfr_mul(power.v, power.v, step.v, MPFR_RNDN);
+  std::uint64_t s = 71;
+  long short_with_2_50 = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    const std::uint64_t r = test::next_bits(s);
+    // Every mantissa pattern's low bits matter for the rounding: draw all 52 of them.
+    const double m = 1 + static_cast<double>(r >> 1) * 0x1p-52;  // next_bits gives 53 bits
+    const int e = trial % 4 == 0 ? -1070 + static_cast<int>(r % 40) : static_cast<int>(r % 200) - 100;
+    const double x = std::ldexp(m, e);
+    Exact need;
+    mpfr_mul_d(need.v, power.v, x, MPFR_RNDN);
+    Exact underflows;  // 9·2^-1075: below binary64's smallest subnormal, so set in MPFR
+    mpfr_set_ui_2exp(underflows.v, 9, -1075, MPFR_RNDN);
+    mpfr_add(need.v, need.v, underflows.v, MPFR_RNDN);
+    CHECK_MESSAGE(mpfr_cmp_d(need.v, margin::inflate(x)) <= 0, "x = ", x);
+    short_with_2_50 += mpfr_cmp_d(need.v, x + x * 0x1p-50 + 0x1p-1071) > 0;
+  }
+  CHECK(short_with_2_50 > 0);  // the test sees the gap the old constant left
+}

@@ -8,12 +8,14 @@
 namespace fpaudit::margin {
 
 /// x ≥ 0 computed with at most 8 binary64 roundings, each of relative size ≤ 2^-53, from
-/// nonnegative terms: the exact value is at most x·(1 + 2^-53)^8 ≤ x·(1 + 2^-50). Where a
-/// rounding underflows it may also lose 2^-1075 absolute (theory/bounds-arithmetic.md §1(a)):
-/// the absolute term 2^-1071 covers eight such and inflate's own product; each rounding's
-/// absolute error must reach x through additions only (a sum of many products is finished by
-/// bounds::safe_sum first).
-inline double inflate(double x) { return x + x * 0x1p-50 + 0x1p-1071; }
+/// nonnegative terms: the exact value is at most x·(1 + 2^-53)^8 < x·(1 + 9·2^-53). inflate's own
+/// addition x + x·2^-49 may round down by a relative 2^-53, so it returns at least
+/// x·(1 + 2^-49)(1 - 2^-53) > x·(1 + 14·2^-53), which covers the eight (with 2^-50 it would be
+/// x·(1 + 7·2^-53): seven). Where a rounding underflows it may also lose 2^-1075 absolute
+/// (theory/bounds-arithmetic.md §1(a)): the absolute term 2^-1071 covers eight such and
+/// inflate's own product; each rounding's absolute error must reach x through additions only (a
+/// sum of many products is finished by bounds::safe_sum first).
+inline double inflate(double x) { return x + x * 0x1p-49 + 0x1p-1071; }
 
 /// The binary64 error of a sum of n products Σ w·m computed in any order, abs_sum the binary64
 /// value of Σ|w·m|: at most γ_n(2^-53)·Σ|w||m| + n·2^-1075 (Higham, Lemma 3.1 /
