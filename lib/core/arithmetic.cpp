@@ -19,6 +19,10 @@ void Arithmetic::round_storage(std::span<double> values) const {
   for (double& v : values) v = round(v, Target::Storage);
 }
 
+void Arithmetic::fma_scaled(const double* x, double scale, double shift, double* y, long n) const {
+  for (long i = 0; i < n; ++i) y[i] = fma(x[i], scale, shift);
+}
+
 void Arithmetic::gemm(const GemmArgs& g) const {
   for (long m = 0; m < g.M; ++m)
     for (long n = 0; n < g.N; ++n) {

@@ -87,6 +87,9 @@ class Arithmetic {
   /// a·b + c with one rounding.
   virtual double fma(double a, double b, double c, Target t = Target::Storage) const = 0;
   virtual double unary(UnaryFn f, double x, Target t = Target::Storage) const = 0;
+  /// y[i] = fma(x[i], scale, shift) into storage for i < n (BatchNormalization's folded form):
+  /// the same values as that loop, vectorised where a chain can. x and y may be one array.
+  virtual void fma_scaled(const double* x, double scale, double shift, double* y, long n) const;
   /// x^e for a constant exponent e.
   virtual double pow(double x, double e, Target t = Target::Storage) const = 0;
 

@@ -178,6 +178,23 @@ double ChainArithmetic::fma(double a, double b, double c, Target t) const {
   return fpaudit::fma(format(t), a, b, c).value;
 }
 
+void ChainArithmetic::fma_scaled(const double* x, double scale, double shift, double* y, long n) const {
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  const FastFormat f = fast_storage_;
+  const bool fast_operands = std::isfinite(scale) && std::isfinite(shift) && is_binary32_value(scale) && is_binary32_value(shift);
+  if (f == FastFormat::None || !avx512 || !fast_operands) return Arithmetic::fma_scaled(x, scale, shift, y, n);
+  // Whole vectors in AVX-512 (fma_fast lane by lane), a vector it declines (an operand that is
+  // not a finite binary32 value, an overflow) and the tail through fma(): the same bits.
+  const auto count = static_cast<std::size_t>(n);
+  for (std::size_t i = 0; i < count;) {
+    i += fma_scaled_avx512(static_cast<VectorRoundFormat>(f), x + i, scale, shift, y + i, count - i);
+    for (const std::size_t end = std::min(count, i + 8); i < end; ++i) y[i] = fma(x[i], scale, shift, Target::Storage);
+  }
+}
+
 double ChainArithmetic::unary(UnaryFn f, double x, Target t) const {
   switch (f) {
     case UnaryFn::Sqrt: {  // correctly rounded; the fast path as for div

@@ -19,13 +19,14 @@ GroupedConvolution::GroupedConvolution(const OpContext& ctx, std::int64_t groups
   for (std::int64_t p = 0; direct_ && p < out_plane_; ++p) direct_ = table_[static_cast<std::size_t>(p)] == p;
 }
 
-void GroupedConvolution::unroll(const double* xg, double* col) const {
+void GroupedConvolution::unroll(const double* xg, double* col, std::int64_t ld) const {
   const std::int64_t P = out_plane_;
+  if (ld == 0) ld = P;
   for (std::int64_t c = 0; c < group_channels_; ++c) {
     const double* xc = xg + c * in_plane_;
     for (std::int64_t t = 0; t < taps_; ++t) {
       const std::int32_t* source = table_.data() + t * P;
-      double* dst = col + (c * taps_ + t) * P;
+      double* dst = col + (c * taps_ + t) * ld;
       for (std::int64_t p = 0; p < P; ++p) dst[p] = source[p] == kPadding ? 0.0 : xc[source[p]];
     }
   }

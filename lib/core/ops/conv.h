@@ -21,8 +21,9 @@ struct GroupedConvolution {
   GroupedConvolution(const OpContext& ctx, std::int64_t groups, std::int64_t out_channels, const Window& w,
                      std::vector<std::int32_t> taps);
   std::int64_t depth() const { return group_channels_ * taps_; }  ///< K: terms per output
-  /// col[(c·taps + t)·P + p] = the input element tap t of output p reads in channel c, or 0.
-  void unroll(const double* xg, double* col) const;
+  /// col[(c·taps + t)·ld + p] = the input element tap t of output p reads in channel c, or 0;
+  /// ld = P (the default) for one image, larger to place an image's columns in a batch's matrix.
+  void unroll(const double* xg, double* col, std::int64_t ld = 0) const;
 
   std::int64_t batch_, channels_, groups_, group_channels_, group_outputs_, taps_, in_plane_, out_plane_;
   std::vector<std::int32_t> table_;

@@ -3,6 +3,7 @@
 // largest exactly; AveragePool sums them in the accumulation format by the chain's schedule and
 // divides by the count with one rounding into storage. Padding adds nothing to a sum, so it
 // only changes the count (count_include_pad).
+#include <algorithm>
 #include <cmath>
 
 #include "core/ops/pool.h"
@@ -15,11 +16,25 @@ namespace {
 /// MaxPool and AveragePool over the planes of X [N, C, spatial...].
 class Pool : public OpKernel, private PoolGeometry {
  public:
-  Pool(const OpContext& ctx, bool max) : PoolGeometry(ctx, max) {}
+  Pool(const OpContext& ctx, bool max) : PoolGeometry(ctx, max) {
+    // MaxPool tap-major: taps_[k·P + p] = window p's tap k, a window shorter than the longest
+    // repeating its last element, which leaves its maximum (and which NaN it keeps) unchanged:
+    // m = max(m, v) with v already the last one taken is m again. Needs no empty window.
+    if (!max_) return;
+    const std::int64_t P = out_plane_, longest = windows_.longest;
+    for (std::int64_t p = 0; p < P; ++p)
+      if (windows_.start[p + 1] == windows_.start[p]) return;
+    taps_.resize(static_cast<std::size_t>(longest * P));
+    for (std::int64_t p = 0; p < P; ++p) {
+      const std::int64_t first = windows_.start[p], n = windows_.start[p + 1] - first;
+      for (std::int64_t k = 0; k < longest; ++k) taps_[static_cast<std::size_t>(k * P + p)] = windows_.source[first + std::min(k, n - 1)];
+    }
+  }
 
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     const double* x = in[0]->data.data();
     double* y = out[0]->data.data();
+    if (!taps_.empty()) return run_max(x, y);
     std::vector<double> window(static_cast<std::size_t>(max_ ? 0 : windows_.longest));
     for (std::int64_t plane = 0; plane < planes_; ++plane) {
       const double* xp = x + plane * in_plane_;
@@ -42,6 +57,26 @@ class Pool : public OpKernel, private PoolGeometry {
     }
   }
   bool exact() const override { return max_; }
+
+ private:
+  /// MaxPool, each window's taps in order as in run(), tap-major over a plane's outputs: the
+  /// selects of one tap run across outputs without a branch (the compiler vectorises them).
+  void run_max(const double* x, double* y) const {
+    const std::int64_t P = out_plane_, longest = windows_.longest;
+    for (std::int64_t plane = 0; plane < planes_; ++plane) {
+      const double* xp = x + plane * in_plane_;
+      double* yp = y + plane * out_plane_;
+      for (std::int64_t p = 0; p < P; ++p) yp[p] = -INFINITY;
+      for (std::int64_t k = 0; k < longest; ++k) {
+        const std::int32_t* tap = taps_.data() + k * P;
+        for (std::int64_t p = 0; p < P; ++p) {
+          const double v = xp[tap[p]], m = yp[p];
+          yp[p] = v > m || v != v ? v : m;  // a NaN stays: nothing compares greater
+        }
+      }
+    }
+  }
+  std::vector<std::int32_t> taps_;  ///< MaxPool's windows tap-major; empty: run()'s loop
 };
 
 /// GlobalAveragePool: the average of each whole plane.
