@@ -15,6 +15,7 @@
 #include "core/activation64.h"
 #include "core/gemm_float.h"
 #include "core/round_storage_avx512.h"
+#include "core/tensor.h"
 
 namespace fpaudit {
 
@@ -179,10 +180,7 @@ double ChainArithmetic::fma(double a, double b, double c, Target t) const {
 }
 
 void ChainArithmetic::fma_scaled(const double* x, double scale, double shift, double* y, long n) const {
-  static const bool avx512 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
+  static const bool avx512 = __builtin_cpu_supports("avx512f") != 0;
   const FastFormat f = fast_storage_;
   const bool fast_operands = std::isfinite(scale) && std::isfinite(shift) && is_binary32_value(scale) && is_binary32_value(shift);
   if (f == FastFormat::None || !avx512 || !fast_operands) return Arithmetic::fma_scaled(x, scale, shift, y, n);
@@ -238,10 +236,17 @@ double ChainArithmetic::dot(const double* x, std::ptrdiff_t incx, const double* 
 const float* ChainArithmetic::packed(const double* base, long rows, long cols, long row_stride, long col_stride,
                                      OperandPacks* packs, std::vector<float>& scratch) {
   if (packs) return packs->get(base, rows, cols, row_stride, col_stride);
-  scratch.resize(static_cast<std::size_t>(rows * cols));
-  for (long i = 0; i < rows; ++i)
-    for (long j = 0; j < cols; ++j) scratch[i * cols + j] = static_cast<float>(base[i * row_stride + j * col_stride]);
-  return scratch.data();
+  float* const matrix = scratch_of(scratch, static_cast<std::size_t>(rows * cols));
+  for (long i = 0; i < rows; ++i) {
+    float* out = matrix + i * cols;
+    const double* in = base + i * row_stride;
+    if (col_stride == 1) {  // contiguous rows (im2col, activations): a loop the compiler vectorises
+      for (long j = 0; j < cols; ++j) out[j] = static_cast<float>(in[j]);
+    } else {
+      for (long j = 0; j < cols; ++j) out[j] = static_cast<float>(in[j * col_stride]);
+    }
+  }
+  return matrix;
 }
 
 void ChainArithmetic::gemm(const GemmArgs& g) const {
@@ -258,7 +263,7 @@ void ChainArithmetic::gemm(const GemmArgs& g) const {
                                 : packed(g.W, g.M, g.K, g.ldw, g.w_step, g.w_packs, left_scratch);
   const float* right = transpose ? packed(g.W, g.K, g.M, g.w_step, g.ldw, g.w_packs, right_scratch)
                                  : packed(g.X, g.K, g.N, g.ldx, g.x_step, g.x_packs, right_scratch);
-  y.resize(static_cast<std::size_t>(rows * cols));
+  scratch_of(y, static_cast<std::size_t>(rows * cols));
   bias.resize(g.bias ? static_cast<std::size_t>(g.M) : 0);
   for (long m = 0; m < static_cast<long>(bias.size()); ++m) bias[m] = static_cast<float>(round(g.bias[m], Target::Accumulator));
   const auto policy = acc_kind_ == AccKind::Binary16Fma   ? kernels::AccPolicy::Binary16Fma
@@ -277,11 +282,18 @@ void ChainArithmetic::gemm(const GemmArgs& g) const {
       for (long n = 0; n < rows; ++n)
         for (long m = 0; m < cols; ++m) y[n * cols + m] = kernels::combine(policy, y[n * cols + m], bias[m]);
   }
-  for (long m = 0; m < g.M; ++m)
-    for (long n = 0; n < g.N; ++n) {
-      const double v = transpose ? y[n * cols + m] : y[m * cols + n];
-      g.Y[m * g.ldy + n] = same_format ? v : round(v, Target::Storage);
+  // Back to binary64 a row of Y at a time, rounded into storage (round_storage: round() per
+  // element, vectorised) where the sums were kept in a wider accumulator.
+  for (long m = 0; m < g.M; ++m) {
+    double* out = g.Y + m * g.ldy;
+    if (transpose) {
+      for (long n = 0; n < g.N; ++n) out[n] = y[static_cast<std::size_t>(n * cols + m)];
+    } else {
+      const float* row = y.data() + m * cols;
+      for (long n = 0; n < g.N; ++n) out[n] = row[n];
     }
+    if (!same_format) round_storage({out, static_cast<std::size_t>(g.N)});
+  }
 }
 
 double unary_binary64(UnaryFn f, double x) {

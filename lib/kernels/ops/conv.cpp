@@ -23,7 +23,7 @@ void run_grouped(const GroupedConvolution& cv, const Arithmetic& a, const double
                  OperandPacks* weight_packs, const double* bias, double* y) {
   const long K = cv.depth(), P = cv.out_plane_;
   std::vector<double>& col = column_scratch();
-  if (!cv.direct_) col.resize(static_cast<std::size_t>(K * P));
+  if (!cv.direct_) scratch_of(col, static_cast<std::size_t>(K * P));
   for (std::int64_t n = 0; n < cv.batch_; ++n)
     for (std::int64_t g = 0; g < cv.groups_; ++g) {
       const double* xg = x + (n * cv.channels_ + g * cv.group_channels_) * cv.in_plane_;
@@ -55,8 +55,8 @@ void run_grouped_batch(const GroupedConvolution& cv, const Arithmetic& a, const 
   const long images = static_cast<long>(x.size()) * cv.batch_, cols = images * P;
   std::vector<double>& col = column_scratch();
   thread_local std::vector<double> product;
-  col.resize(static_cast<std::size_t>(K * cols));
-  product.resize(static_cast<std::size_t>(Mg * cols));
+  scratch_of(col, static_cast<std::size_t>(K * cols));
+  scratch_of(product, static_cast<std::size_t>(Mg * cols));
   for (std::int64_t g = 0; g < cv.groups_; ++g) {
     for (long j = 0; j < images; ++j) {
       const long b = j / cv.batch_, n = j % cv.batch_;

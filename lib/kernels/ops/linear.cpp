@@ -31,8 +31,8 @@ class Gemm : public OpKernel, private GemmGeometry {
     if (!shared_input(in, samples, 1) || (simple() && !shared_input(in, samples, 2))) return OpKernel::run_batch(a, samples, in, out);
     const long cols = samples * M_;
     thread_local std::vector<double> x, yt;
-    x.resize(static_cast<std::size_t>(cols * K_));  // column j of A'ᵀ at x[j·K, (j+1)·K)
-    yt.resize(static_cast<std::size_t>(N_ * cols));
+    scratch_of(x, static_cast<std::size_t>(cols * K_));  // column j of A'ᵀ at x[j·K, (j+1)·K)
+    scratch_of(yt, static_cast<std::size_t>(N_ * cols));
     for (long b = 0; b < samples; ++b) {
       const double* A = input_of(in, samples, b, 0)->data.data();
       for (long m = 0; m < M_; ++m)
@@ -120,8 +120,8 @@ class MatMul : public OpKernel, private MatMulGeometry {
     if (!shared_input(in, samples, 1) || !stacked_rows_) return OpKernel::run_batch(a, samples, in, out);
     const long rows = static_cast<long>(a_off_.size()) * M_;  // per sample
     thread_local std::vector<double> w, y;
-    w.resize(static_cast<std::size_t>(samples * rows * K_));
-    y.resize(static_cast<std::size_t>(samples * rows * N_));
+    scratch_of(w, static_cast<std::size_t>(samples * rows * K_));
+    scratch_of(y, static_cast<std::size_t>(samples * rows * N_));
     for (long b = 0; b < samples; ++b) {
       const std::vector<double>& A = input_of(in, samples, b, 0)->data;
       std::copy(A.begin(), A.begin() + rows * K_, w.begin() + b * rows * K_);
