@@ -187,3 +187,36 @@ TEST_CASE("round_storage (AVX-512 vectors where the CPU has them) equals round_t
     }
   }
 }
+
+TEST_CASE("fma_scaled (BatchNormalization's AVX-512 lanes) equals fma element by element") {
+  // Storage values of the chain with, scattered in, the lanes the vector path declines (a value
+  // that is not a binary32 number, NaN, ±Inf) and the ends of the range: signed zeros,
+  // subnormal results, and scales that overflow the format.
+  std::mt19937_64 rng(31);
+  std::normal_distribution<double> normal;
+  for (const char* name : {"fp16", "bf16", "fp32", "fp8-e4m3-acc32"}) {
+    const ChainArithmetic a(parse_chain(name));
+    const Format& f = a.storage();
+    for (const std::size_t n : {std::size_t{0}, std::size_t{7}, std::size_t{8}, std::size_t{61}, std::size_t{4096}}) {
+      std::vector<double> x(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        x[i] = round_to(f, std::ldexp(normal(rng), static_cast<int>(rng() % 40) - 20));
+        if (i % 97 == 13) x[i] = i % 3 ? -INFINITY : NAN;
+        if (i % 89 == 7) x[i] = i % 2 ? 0.0 : -0.0;
+        if (i % 83 == 5) x[i] = 1.0 + 0x1p-40;  // not a binary32 value: the exact generic path
+        if (i % 79 == 3) x[i] = round_to(f, 0x1p-14);
+      }
+      const double scales[][2] = {{round_to(f, 1.7), round_to(f, -0.3)}, {round_to(f, 0x1p-12), -0.0},
+                                  {round_to(f, 0.5), round_to(f, 0x1p-14)}, {round_to(f, 60000.0), 1.0}, {-1.0, 0.0}};
+      for (const auto& st : scales) {
+        std::vector<double> y(n), want(n);
+        for (std::size_t i = 0; i < n; ++i) want[i] = a.fma(x[i], st[0], st[1], Target::Storage);
+        a.fma_scaled(x.data(), st[0], st[1], y.data(), static_cast<long>(n));
+        long mismatches = 0;
+        for (std::size_t i = 0; i < n; ++i) mismatches += !same(y[i], want[i]) && !(std::isnan(y[i]) && std::isnan(want[i]));
+        INFO(name << " n=" << n << " scale=" << st[0] << " shift=" << st[1]);
+        CHECK(mismatches == 0);
+      }
+    }
+  }
+}
