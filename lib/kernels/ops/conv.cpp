@@ -46,46 +46,52 @@ void run_grouped(const GroupedConvolution& cv, const Arithmetic& a, const double
 
 /// The same for a batch: x[b], y[b] are sample b's tensors, which share the weights and bias.
 /// Image j of the batch (sample j / N, image j % N of its [N, C, ...]) takes columns
-/// [j·P, (j+1)·P) of one K × (images·P) im2col matrix, so each group is one GEMM for the whole
-/// batch; every output element is the same dot product over the same K terms, summed in the
-/// same order, as run_grouped gives it.
+/// [j·P, (j+1)·P) of one K × (images·P) im2col matrix, so each group is one GEMM over the batch
+/// (over as many images as keep the matrix within kMaxColumnValues, at least one: a large
+/// model's first layers would otherwise hold several times the batch's activations); every
+/// output element is the same dot product over the same K terms, summed in the same order, as
+/// run_grouped gives it.
 void run_grouped_batch(const GroupedConvolution& cv, const Arithmetic& a, const std::vector<const double*>& x,
                        const double* weights, OperandPacks* weight_packs, const double* bias, const std::vector<double*>& y) {
+  constexpr long kMaxColumnValues = 1L << 22;  // 32 MB of binary64
   const long K = cv.depth(), P = cv.out_plane_, Mg = cv.group_outputs_;
-  const long images = static_cast<long>(x.size()) * cv.batch_, cols = images * P;
+  const long images = static_cast<long>(x.size()) * cv.batch_;
+  const long per_gemm = std::max(1L, std::min(images, kMaxColumnValues / std::max(1L, K * P)));
   std::vector<double>& col = column_scratch();
   thread_local std::vector<double> product;
-  scratch_of(col, static_cast<std::size_t>(K * cols));
-  scratch_of(product, static_cast<std::size_t>(Mg * cols));
-  for (std::int64_t g = 0; g < cv.groups_; ++g) {
-    for (long j = 0; j < images; ++j) {
-      const long b = j / cv.batch_, n = j % cv.batch_;
-      const double* xg = x[static_cast<std::size_t>(b)] + (n * cv.channels_ + g * cv.group_channels_) * cv.in_plane_;
-      if (!cv.direct_) {
-        cv.unroll(xg, col.data() + j * P, cols);
-        continue;
+  scratch_of(col, static_cast<std::size_t>(K * per_gemm * P));
+  scratch_of(product, static_cast<std::size_t>(Mg * per_gemm * P));
+  for (std::int64_t g = 0; g < cv.groups_; ++g)
+    for (long first = 0; first < images; first += per_gemm) {
+      const long count = std::min(per_gemm, images - first), cols = count * P;
+      for (long j = 0; j < count; ++j) {
+        const long b = (first + j) / cv.batch_, n = (first + j) % cv.batch_;
+        const double* xg = x[static_cast<std::size_t>(b)] + (n * cv.channels_ + g * cv.group_channels_) * cv.in_plane_;
+        if (!cv.direct_) {
+          cv.unroll(xg, col.data() + j * P, cols);
+          continue;
+        }
+        for (long k = 0; k < K; ++k) std::copy(xg + k * P, xg + (k + 1) * P, col.data() + k * cols + j * P);
       }
-      for (long k = 0; k < K; ++k) std::copy(xg + k * P, xg + (k + 1) * P, col.data() + k * cols + j * P);
+      GemmArgs args;
+      args.M = Mg;
+      args.N = cols;
+      args.K = K;
+      args.W = weights + g * Mg * K;
+      args.ldw = K;
+      args.w_packs = weight_packs;
+      args.X = col.data();
+      args.ldx = cols;
+      args.bias = bias ? bias + g * Mg : nullptr;
+      args.Y = product.data();
+      args.ldy = cols;
+      a.gemm(args);
+      for (long j = 0; j < count; ++j) {
+        const long b = (first + j) / cv.batch_, n = (first + j) % cv.batch_;
+        double* yg = y[static_cast<std::size_t>(b)] + (n * cv.groups_ + g) * Mg * P;
+        for (long m = 0; m < Mg; ++m) std::copy_n(product.data() + m * cols + j * P, P, yg + m * P);
+      }
     }
-    GemmArgs args;
-    args.M = Mg;
-    args.N = cols;
-    args.K = K;
-    args.W = weights + g * Mg * K;
-    args.ldw = K;
-    args.w_packs = weight_packs;
-    args.X = col.data();
-    args.ldx = cols;
-    args.bias = bias ? bias + g * Mg : nullptr;
-    args.Y = product.data();
-    args.ldy = cols;
-    a.gemm(args);
-    for (long j = 0; j < images; ++j) {
-      const long b = j / cv.batch_, n = j % cv.batch_;
-      double* yg = y[static_cast<std::size_t>(b)] + (n * cv.groups_ + g) * Mg * P;
-      for (long m = 0; m < Mg; ++m) std::copy_n(product.data() + m * cols + j * P, P, yg + m * P);
-    }
-  }
 }
 
 class Conv : public OpKernel, private ConvGeometry {
