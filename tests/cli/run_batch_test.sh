@@ -45,6 +45,11 @@ for model in resnet18 mobilenetv3_small efficientnet_b0 squeezenet unet gpt gru 
     same_for_batches "$model" "$chain" 4 "3 4" "$zoo/$model.onnx" --input "$zoo/$model-input.npy"
   done
 done
+# 40 U-Net inputs (37 values repeating, so no two samples are alike): a batch of 40 images puts
+# more than the 32 MB cap of im2col columns into its widest Conv GEMMs (dec1.0: 144 x 1024 per
+# image, 28 images per GEMM), which then span the batch in several GEMMs.
+npy unet40.npy f4 40,1,32,32 $(seq -f "%.3f" -1.8 0.1 1.8)
+same_for_batches "unet (40 images)" fp32 40 "40" "$zoo/unet.onnx" --input unet40.npy
 same_for_batches bert fp32 4 "3" "$zoo/bert.onnx" --input "input_ids=$zoo/bert-input_ids.npy" \
   --input "attention_mask=$zoo/bert-attention_mask.npy"
 finish "batched fpaudit run equals one sample at a time"
