@@ -27,6 +27,9 @@ struct GroupedConvolution {
 
   std::int64_t batch_, channels_, groups_, group_channels_, group_outputs_, taps_, in_plane_, out_plane_;
   std::vector<std::int32_t> table_;
+  /// Per tap t and block of 8 outputs [8i, 8i + 8) (whole blocks only): 1 when the block reads
+  /// 8 consecutive input elements (no padding), which unroll then copies as one vector.
+  std::vector<std::uint8_t> consecutive_;
   /// A 1×1 kernel with unit stride and no padding reads the input itself: no im2col copy.
   bool direct_ = false;
 };
