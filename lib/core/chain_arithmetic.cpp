@@ -179,17 +179,51 @@ double ChainArithmetic::fma(double a, double b, double c, Target t) const {
   return fpaudit::fma(format(t), a, b, c).value;
 }
 
-void ChainArithmetic::fma_scaled(const double* x, double scale, double shift, double* y, long n) const {
-  static const bool avx512 = __builtin_cpu_supports("avx512f") != 0;
-  const FastFormat f = fast_storage_;
-  const bool fast_operands = std::isfinite(scale) && std::isfinite(shift) && is_binary32_value(scale) && is_binary32_value(shift);
-  if (f == FastFormat::None || !avx512 || !fast_operands) return Arithmetic::fma_scaled(x, scale, shift, y, n);
-  // Whole vectors in AVX-512 (fma_fast lane by lane), a vector it declines (an operand that is
-  // not a finite binary32 value, an overflow) and the tail through fma(): the same bits.
+namespace {
+/// y[i] = one(i) = fma_fast(f, x[i·incx], s[i·incs], t[i·inct]) where that is the fast path's
+/// result: whole vectors in AVX-512 (fma_lanes_avx512), a vector it declines (an operand that is
+/// not a finite binary32 value, an overflow) and the tail through one(i), the scalar operation
+/// itself. Increments 0 or 1.
+template <class One>
+void fma_lanes(ChainArithmetic::FastFormat f, const double* x, std::ptrdiff_t incx, const double* s, std::ptrdiff_t incs,
+               const double* t, std::ptrdiff_t inct, double* y, long n, One one) {
   const auto count = static_cast<std::size_t>(n);
   for (std::size_t i = 0; i < count;) {
-    i += fma_scaled_avx512(static_cast<VectorRoundFormat>(f), x + i, scale, shift, y + i, count - i);
-    for (const std::size_t end = std::min(count, i + 8); i < end; ++i) y[i] = fma(x[i], scale, shift, Target::Storage);
+    const auto at = static_cast<std::ptrdiff_t>(i);
+    i += fma_lanes_avx512(static_cast<VectorRoundFormat>(f), x + at * incx, incx, s + at * incs, incs, t + at * inct, inct,
+                          y + i, count - i);
+    for (const std::size_t end = std::min(count, i + 8); i < end; ++i) y[i] = one(static_cast<long>(i));
+  }
+}
+
+bool has_avx512f() {
+  static const bool avx512 = __builtin_cpu_supports("avx512f") != 0;
+  return avx512;
+}
+}  // namespace
+
+void ChainArithmetic::fma_scaled(const double* x, double scale, double shift, double* y, long n) const {
+  if (fast_storage_ == FastFormat::None || !has_avx512f()) return Arithmetic::fma_scaled(x, scale, shift, y, n);
+  fma_lanes(fast_storage_, x, 1, &scale, 0, &shift, 0, y, n, [&](long i) { return fma(x[i], scale, shift, Target::Storage); });
+}
+
+void ChainArithmetic::binary(BinaryOp op, const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw,
+                             double* y, long n) const {
+  const bool unit = (incx == 0 || incx == 1) && (incw == 0 || incw == 1);
+  if (fast_storage_ == FastFormat::None || !has_avx512f() || !unit) return Arithmetic::binary(op, x, incx, w, incw, y, n);
+  // The scalar fast paths as one fma_fast each: a + b = a·1 + b, a − b = b·(−1) + a, and
+  // a·b = a·b + (−0), which adds nothing to any product, −0 included.
+  static const double one = 1.0, minus_one = -1.0, minus_zero = -0.0;
+  switch (op) {
+    case BinaryOp::Add:
+      return fma_lanes(fast_storage_, x, incx, &one, 0, w, incw, y, n,
+                       [&](long i) { return add(x[i * incx], w[i * incw], Target::Storage); });
+    case BinaryOp::Sub:
+      return fma_lanes(fast_storage_, w, incw, &minus_one, 0, x, incx, y, n,
+                       [&](long i) { return sub(x[i * incx], w[i * incw], Target::Storage); });
+    case BinaryOp::Mul:
+      return fma_lanes(fast_storage_, x, incx, w, incw, &minus_zero, 0, y, n,
+                       [&](long i) { return mul(x[i * incx], w[i * incw], Target::Storage); });
   }
 }
 

@@ -74,22 +74,28 @@ std::size_t round_storage_avx512(VectorRoundFormat to, double* values, std::size
   return i;
 }
 
-std::size_t fma_scaled_avx512(VectorRoundFormat to, const double* x, double scale, double shift, double* y, std::size_t n) {
-  const __m512d a = _mm512_set1_pd(scale), c = _mm512_set1_pd(shift), zero = _mm512_setzero_pd();
+std::size_t fma_lanes_avx512(VectorRoundFormat to, const double* x, std::ptrdiff_t incx, const double* s,
+                             std::ptrdiff_t incs, const double* t, std::ptrdiff_t inct, double* y, std::size_t n) {
+  const __m512d zero = _mm512_setzero_pd();
+  // An operand with increment 0 is one value for every lane.
+  auto lanes = [](const double* p, std::ptrdiff_t inc, std::size_t i) {
+    return inc == 0 ? _mm512_set1_pd(*p) : _mm512_loadu_pd(p + i);
+  };
+  auto binary32 = [](__m512d v) { return _mm512_cmp_pd_mask(_mm512_cvtps_pd(_mm512_cvtpd_ps(v)), v, _CMP_EQ_OQ); };
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m512d v = _mm512_loadu_pd(x + i);
-    // Binary32 lanes only (the scalar fast path's condition): a NaN or Inf fails the comparison.
-    if (_mm512_cmp_pd_mask(_mm512_cvtps_pd(_mm512_cvtpd_ps(v)), v, _CMP_EQ_OQ) != 0xFF) break;
+    const __m512d v = lanes(x, incx, i), a = lanes(s, incs, i), c = lanes(t, inct, i);
+    // Binary32 operands only (the scalar fast path's condition): NaN or Inf fails the comparison.
+    if ((binary32(v) & binary32(a) & binary32(c)) != 0xFF) break;
     // fma_fast lane by lane: the product is exact (24 + 24 bits), TwoSum gives the sum's exact
     // residual, and round_to_odd53 moves an inexact sum toward the exact value, last bit set.
     const __m512d p = _mm512_mul_pd(v, a);
-    const __m512d s = _mm512_add_pd(p, c);
-    const __m512d bb = _mm512_sub_pd(s, p);
-    const __m512d err = _mm512_add_pd(_mm512_sub_pd(p, _mm512_sub_pd(s, bb)), _mm512_sub_pd(c, bb));
+    const __m512d sum = _mm512_add_pd(p, c);
+    const __m512d bb = _mm512_sub_pd(sum, p);
+    const __m512d err = _mm512_add_pd(_mm512_sub_pd(p, _mm512_sub_pd(sum, bb)), _mm512_sub_pd(c, bb));
     const __mmask8 inexact = _mm512_cmp_pd_mask(err, zero, _CMP_NEQ_OQ);
-    const __mmask8 below = _mm512_cmp_pd_mask(err, zero, _CMP_LT_OQ) ^ _mm512_cmp_pd_mask(s, zero, _CMP_LT_OQ);
-    __m512i b = _mm512_castpd_si512(s);
+    const __mmask8 below = _mm512_cmp_pd_mask(err, zero, _CMP_LT_OQ) ^ _mm512_cmp_pd_mask(sum, zero, _CMP_LT_OQ);
+    __m512i b = _mm512_castpd_si512(sum);
     b = _mm512_mask_sub_epi64(b, inexact & below, b, _mm512_set1_epi64(1));
     b = _mm512_mask_or_epi64(b, inexact, b, _mm512_set1_epi64(1));
     const __m512d r = round_lanes(to, _mm512_castsi512_pd(b));
