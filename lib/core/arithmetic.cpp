@@ -19,6 +19,18 @@ void Arithmetic::round_storage(std::span<double> values) const {
   for (double& v : values) v = round(v, Target::Storage);
 }
 
+void Arithmetic::fma_scaled(const double* x, double scale, double shift, double* y, long n) const {
+  for (long i = 0; i < n; ++i) y[i] = fma(x[i], scale, shift);
+}
+
+void Arithmetic::binary(BinaryOp op, const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw, double* y,
+                        long n) const {
+  for (long i = 0; i < n; ++i) {
+    const double a = x[i * incx], b = w[i * incw];
+    y[i] = op == BinaryOp::Add ? add(a, b) : op == BinaryOp::Sub ? sub(a, b) : mul(a, b);
+  }
+}
+
 void Arithmetic::gemm(const GemmArgs& g) const {
   for (long m = 0; m < g.M; ++m)
     for (long n = 0; n < g.N; ++n) {

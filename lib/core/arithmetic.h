@@ -31,6 +31,9 @@ class MixedArithmetic;
 
 enum class Target : std::uint8_t { Storage, Accumulator };
 
+/// The elementwise operations of two arguments that Arithmetic::binary runs along a row.
+enum class BinaryOp : std::uint8_t { Add, Sub, Mul };
+
 /// Elementwise functions of one argument; each is evaluated exactly (in effect) and rounded once.
 enum class UnaryFn : std::uint8_t { Exp, Log, Tanh, Sigmoid, Erf, Gelu, Sqrt, Reciprocal, Rsqrt };
 std::string_view unary_fn_name(UnaryFn f);
@@ -87,6 +90,14 @@ class Arithmetic {
   /// a·b + c with one rounding.
   virtual double fma(double a, double b, double c, Target t = Target::Storage) const = 0;
   virtual double unary(UnaryFn f, double x, Target t = Target::Storage) const = 0;
+  /// y[i] = fma(x[i], scale, shift) into storage for i < n (BatchNormalization's folded form):
+  /// the same values as that loop, vectorised where a chain can. x and y may be one array.
+  virtual void fma_scaled(const double* x, double scale, double shift, double* y, long n) const;
+  /// y[i] = add/sub/mul(x[i·incx], w[i·incw]) into storage for i < n (elementwise Add, Sub and Mul
+  /// along a row of their broadcast): the same values as those calls, vectorised where a chain
+  /// can (increments 0 and 1). y may be x or w when its increment is 1.
+  virtual void binary(BinaryOp op, const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw, double* y,
+                      long n) const;
   /// x^e for a constant exponent e.
   virtual double pow(double x, double e, Target t = Target::Storage) const = 0;
 

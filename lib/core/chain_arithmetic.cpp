@@ -15,6 +15,7 @@
 #include "core/activation64.h"
 #include "core/gemm_float.h"
 #include "core/round_storage_avx512.h"
+#include "core/tensor.h"
 
 namespace fpaudit {
 
@@ -178,6 +179,54 @@ double ChainArithmetic::fma(double a, double b, double c, Target t) const {
   return fpaudit::fma(format(t), a, b, c).value;
 }
 
+namespace {
+/// y[i] = one(i) = fma_fast(f, x[i·incx], s[i·incs], t[i·inct]) where that is the fast path's
+/// result: whole vectors in AVX-512 (fma_lanes_avx512), a vector it declines (an operand that is
+/// not a finite binary32 value, an overflow) and the tail through one(i), the scalar operation
+/// itself. Increments 0 or 1.
+template <class One>
+void fma_lanes(ChainArithmetic::FastFormat f, const double* x, std::ptrdiff_t incx, const double* s, std::ptrdiff_t incs,
+               const double* t, std::ptrdiff_t inct, double* y, long n, One one) {
+  const auto count = static_cast<std::size_t>(n);
+  for (std::size_t i = 0; i < count;) {
+    const auto at = static_cast<std::ptrdiff_t>(i);
+    i += fma_lanes_avx512(static_cast<VectorRoundFormat>(f), x + at * incx, incx, s + at * incs, incs, t + at * inct, inct,
+                          y + i, count - i);
+    for (const std::size_t end = std::min(count, i + 8); i < end; ++i) y[i] = one(static_cast<long>(i));
+  }
+}
+
+bool has_avx512f() {
+  static const bool avx512 = __builtin_cpu_supports("avx512f") != 0;
+  return avx512;
+}
+}  // namespace
+
+void ChainArithmetic::fma_scaled(const double* x, double scale, double shift, double* y, long n) const {
+  if (fast_storage_ == FastFormat::None || !has_avx512f()) return Arithmetic::fma_scaled(x, scale, shift, y, n);
+  fma_lanes(fast_storage_, x, 1, &scale, 0, &shift, 0, y, n, [&](long i) { return fma(x[i], scale, shift, Target::Storage); });
+}
+
+void ChainArithmetic::binary(BinaryOp op, const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw,
+                             double* y, long n) const {
+  const bool unit = (incx == 0 || incx == 1) && (incw == 0 || incw == 1);
+  if (fast_storage_ == FastFormat::None || !has_avx512f() || !unit) return Arithmetic::binary(op, x, incx, w, incw, y, n);
+  // The scalar fast paths as one fma_fast each: a + b = a·1 + b, a − b = b·(−1) + a, and
+  // a·b = a·b + (−0), which adds nothing to any product, −0 included.
+  static const double one = 1.0, minus_one = -1.0, minus_zero = -0.0;
+  switch (op) {
+    case BinaryOp::Add:
+      return fma_lanes(fast_storage_, x, incx, &one, 0, w, incw, y, n,
+                       [&](long i) { return add(x[i * incx], w[i * incw], Target::Storage); });
+    case BinaryOp::Sub:
+      return fma_lanes(fast_storage_, w, incw, &minus_one, 0, x, incx, y, n,
+                       [&](long i) { return sub(x[i * incx], w[i * incw], Target::Storage); });
+    case BinaryOp::Mul:
+      return fma_lanes(fast_storage_, x, incx, w, incw, &minus_zero, 0, y, n,
+                       [&](long i) { return mul(x[i * incx], w[i * incw], Target::Storage); });
+  }
+}
+
 double ChainArithmetic::unary(UnaryFn f, double x, Target t) const {
   switch (f) {
     case UnaryFn::Sqrt: {  // correctly rounded; the fast path as for div
@@ -221,10 +270,17 @@ double ChainArithmetic::dot(const double* x, std::ptrdiff_t incx, const double* 
 const float* ChainArithmetic::packed(const double* base, long rows, long cols, long row_stride, long col_stride,
                                      OperandPacks* packs, std::vector<float>& scratch) {
   if (packs) return packs->get(base, rows, cols, row_stride, col_stride);
-  scratch.resize(static_cast<std::size_t>(rows * cols));
-  for (long i = 0; i < rows; ++i)
-    for (long j = 0; j < cols; ++j) scratch[i * cols + j] = static_cast<float>(base[i * row_stride + j * col_stride]);
-  return scratch.data();
+  float* const matrix = scratch_of(scratch, static_cast<std::size_t>(rows * cols));
+  for (long i = 0; i < rows; ++i) {
+    float* out = matrix + i * cols;
+    const double* in = base + i * row_stride;
+    if (col_stride == 1) {  // contiguous rows (im2col, activations): a loop the compiler vectorises
+      for (long j = 0; j < cols; ++j) out[j] = static_cast<float>(in[j]);
+    } else {
+      for (long j = 0; j < cols; ++j) out[j] = static_cast<float>(in[j * col_stride]);
+    }
+  }
+  return matrix;
 }
 
 void ChainArithmetic::gemm(const GemmArgs& g) const {
@@ -241,7 +297,7 @@ void ChainArithmetic::gemm(const GemmArgs& g) const {
                                 : packed(g.W, g.M, g.K, g.ldw, g.w_step, g.w_packs, left_scratch);
   const float* right = transpose ? packed(g.W, g.K, g.M, g.w_step, g.ldw, g.w_packs, right_scratch)
                                  : packed(g.X, g.K, g.N, g.ldx, g.x_step, g.x_packs, right_scratch);
-  y.resize(static_cast<std::size_t>(rows * cols));
+  scratch_of(y, static_cast<std::size_t>(rows * cols));
   bias.resize(g.bias ? static_cast<std::size_t>(g.M) : 0);
   for (long m = 0; m < static_cast<long>(bias.size()); ++m) bias[m] = static_cast<float>(round(g.bias[m], Target::Accumulator));
   const auto policy = acc_kind_ == AccKind::Binary16Fma   ? kernels::AccPolicy::Binary16Fma
@@ -260,11 +316,18 @@ void ChainArithmetic::gemm(const GemmArgs& g) const {
       for (long n = 0; n < rows; ++n)
         for (long m = 0; m < cols; ++m) y[n * cols + m] = kernels::combine(policy, y[n * cols + m], bias[m]);
   }
-  for (long m = 0; m < g.M; ++m)
-    for (long n = 0; n < g.N; ++n) {
-      const double v = transpose ? y[n * cols + m] : y[m * cols + n];
-      g.Y[m * g.ldy + n] = same_format ? v : round(v, Target::Storage);
+  // Back to binary64 a row of Y at a time, rounded into storage (round_storage: round() per
+  // element, vectorised) where the sums were kept in a wider accumulator.
+  for (long m = 0; m < g.M; ++m) {
+    double* out = g.Y + m * g.ldy;
+    if (transpose) {
+      for (long n = 0; n < g.N; ++n) out[n] = y[static_cast<std::size_t>(n * cols + m)];
+    } else {
+      const float* row = y.data() + m * cols;
+      for (long n = 0; n < g.N; ++n) out[n] = row[n];
     }
+    if (!same_format) round_storage({out, static_cast<std::size_t>(g.N)});
+  }
 }
 
 double unary_binary64(UnaryFn f, double x) {

@@ -29,6 +29,9 @@ class ChainArithmetic : public Arithmetic {
   double mul(double a, double b, Target t) const override;
   double div(double a, double b, Target t) const override;
   double fma(double a, double b, double c, Target t) const override;
+  void fma_scaled(const double* x, double scale, double shift, double* y, long n) const override;
+  void binary(BinaryOp op, const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw, double* y,
+              long n) const override;
   double unary(UnaryFn f, double x, Target t) const override;
   double pow(double x, double e, Target t) const override;
   double sum(const double* x, std::ptrdiff_t inc, long n) const override;

@@ -136,24 +136,28 @@ void block(const A& acc, const DotSchedule& s, const GemmFloat& g, long m0, long
     for (int l = 0; l < L; ++l) _mm512_mask_storeu_ps(g.Y + (m0 + r) * g.ldy + n0 + kWidth * l, mask[l], v.v[r * L + l]);
 }
 
-/// Every column of rows [m0, m0 + R): 64 at a time, then 16 at a time, the last few masked.
-template <int R, template <int, int> class Acc>
-void rows(const DotSchedule& s, const GemmFloat& g, long m0) {
-  long n = 0;
-  for (; n + 4 * kWidth <= g.N; n += 4 * kWidth) block<R, 4>(Acc<R, 4>{}, s, g, m0, n, 0xFFFF);
-  for (; n < g.N; n += kWidth) {
-    const long left = g.N - n;
-    block<R, 1>(Acc<R, 1>{}, s, g, m0, n, static_cast<__mmask16>(left >= kWidth ? 0xFFFF : (1u << left) - 1));
-  }
+/// Columns [n0, n0 + 16L) of every row: rows in fours (4 rows × 4 vectors: 16 accumulators in
+/// flight; 4 × 1 on narrow outputs such as a late convolution's 7×7 positions), then one at a
+/// time.
+template <int L, template <int, int> class Acc>
+void panel(const DotSchedule& s, const GemmFloat& g, long n0, __mmask16 last) {
+  long m = 0;
+  for (; m + 4 <= g.M; m += 4) block<4, L>(Acc<4, L>{}, s, g, m, n0, last);
+  for (; m < g.M; ++m) block<1, L>(Acc<1, L>{}, s, g, m, n0, last);
 }
 
-/// Rows in fours (4 rows × 4 vectors: 16 accumulators in flight; 4 × 1 on narrow outputs such
-/// as a late convolution's 7×7 positions), then one at a time.
+/// Column panels outside, rows inside: a panel of X (K rows × 64 columns) stays in cache while
+/// every row block reads it, which matters once N spans a batch of samples (rows outside
+/// streamed all of X once per four rows). 64 columns at a time, then 16, the last few masked.
+/// Every output is the same sum whichever block computes it first.
 template <template <int, int> class Acc>
 void run(const DotSchedule& s, const GemmFloat& g) {
-  long m = 0;
-  for (; m + 4 <= g.M; m += 4) rows<4, Acc>(s, g, m);
-  for (; m < g.M; ++m) rows<1, Acc>(s, g, m);
+  long n = 0;
+  for (; n + 4 * kWidth <= g.N; n += 4 * kWidth) panel<4, Acc>(s, g, n, 0xFFFF);
+  for (; n < g.N; n += kWidth) {
+    const long left = g.N - n;
+    panel<1, Acc>(s, g, n, static_cast<__mmask16>(left >= kWidth ? 0xFFFF : (1u << left) - 1));
+  }
 }
 
 template <int R, int L>

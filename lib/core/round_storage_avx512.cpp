@@ -44,24 +44,63 @@ __m256 round_bfloat16(__m256 x) {
                                               _mm256_set1_epi32(static_cast<int>(0xFFFF0000u))));
 }
 
+
+/// round_fast on 8 finite lanes (a lane may overflow to ±Inf).
+__m512d round_lanes(VectorRoundFormat to, __m512d x) {
+  __m256 f;
+  switch (to) {
+    case VectorRoundFormat::Binary16:
+      // The 512-bit conversions (AVX-512F; the 256-bit ones are F16C), on the low 8 lanes.
+      f = _mm512_castps512_ps256(_mm512_maskz_cvtph_ps(
+          0xFFFF, _mm512_maskz_cvtps_ph(0xFFFF, _mm512_zextps256_ps512(to_float_odd(x)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+      break;
+    case VectorRoundFormat::Bfloat16: f = round_bfloat16(to_float_odd(x)); break;
+    default: f = _mm512_cvtpd_ps(x); break;  // binary32; IEEE: correctly rounded
+  }
+  return _mm512_cvtps_pd(f);
+}
+
+__mmask8 finite_lanes(__m512d x) { return _mm512_cmp_pd_mask(abs(x), _mm512_set1_pd(INFINITY), _CMP_LT_OQ); }
+
 }  // namespace
 
 std::size_t round_storage_avx512(VectorRoundFormat to, double* values, std::size_t n) {
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m512d x = _mm512_loadu_pd(values + i);
-    if (_mm512_cmp_pd_mask(abs(x), _mm512_set1_pd(INFINITY), _CMP_LT_OQ) != 0xFF) break;  // NaN or Inf: the caller's
-    __m256 f;
-    switch (to) {
-      case VectorRoundFormat::Binary16:
-        // The 512-bit conversions (AVX-512F; the 256-bit ones are F16C), on the low 8 lanes.
-        f = _mm512_castps512_ps256(_mm512_maskz_cvtph_ps(
-            0xFFFF, _mm512_maskz_cvtps_ph(0xFFFF, _mm512_zextps256_ps512(to_float_odd(x)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
-        break;
-      case VectorRoundFormat::Bfloat16: f = round_bfloat16(to_float_odd(x)); break;
-      case VectorRoundFormat::Binary32: f = _mm512_cvtpd_ps(x); break;  // IEEE: correctly rounded
-    }
-    _mm512_storeu_pd(values + i, _mm512_cvtps_pd(f));
+    if (finite_lanes(x) != 0xFF) break;  // NaN or Inf: the caller's
+    _mm512_storeu_pd(values + i, round_lanes(to, x));
+  }
+  return i;
+}
+
+std::size_t fma_lanes_avx512(VectorRoundFormat to, const double* x, std::ptrdiff_t incx, const double* s,
+                             std::ptrdiff_t incs, const double* t, std::ptrdiff_t inct, double* y, std::size_t n) {
+  const __m512d zero = _mm512_setzero_pd();
+  // An operand with increment 0 is one value for every lane.
+  auto lanes = [](const double* p, std::ptrdiff_t inc, std::size_t i) {
+    return inc == 0 ? _mm512_set1_pd(*p) : _mm512_loadu_pd(p + i);
+  };
+  auto binary32 = [](__m512d v) { return _mm512_cmp_pd_mask(_mm512_cvtps_pd(_mm512_cvtpd_ps(v)), v, _CMP_EQ_OQ); };
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d v = lanes(x, incx, i), a = lanes(s, incs, i), c = lanes(t, inct, i);
+    // Binary32 operands only (the scalar fast path's condition): NaN or Inf fails the comparison.
+    if ((binary32(v) & binary32(a) & binary32(c)) != 0xFF) break;
+    // fma_fast lane by lane: the product is exact (24 + 24 bits), TwoSum gives the sum's exact
+    // residual, and round_to_odd53 moves an inexact sum toward the exact value, last bit set.
+    const __m512d p = _mm512_mul_pd(v, a);
+    const __m512d sum = _mm512_add_pd(p, c);
+    const __m512d bb = _mm512_sub_pd(sum, p);
+    const __m512d err = _mm512_add_pd(_mm512_sub_pd(p, _mm512_sub_pd(sum, bb)), _mm512_sub_pd(c, bb));
+    const __mmask8 inexact = _mm512_cmp_pd_mask(err, zero, _CMP_NEQ_OQ);
+    const __mmask8 below = _mm512_cmp_pd_mask(err, zero, _CMP_LT_OQ) ^ _mm512_cmp_pd_mask(sum, zero, _CMP_LT_OQ);
+    __m512i b = _mm512_castpd_si512(sum);
+    b = _mm512_mask_sub_epi64(b, inexact & below, b, _mm512_set1_epi64(1));
+    b = _mm512_mask_or_epi64(b, inexact, b, _mm512_set1_epi64(1));
+    const __m512d r = round_lanes(to, _mm512_castsi512_pd(b));
+    if (finite_lanes(r) != 0xFF) break;  // overflow: lib/format decides, in the caller
+    _mm512_storeu_pd(y + i, r);
   }
   return i;
 }

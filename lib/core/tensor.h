@@ -29,6 +29,14 @@ struct Tensor {
   }
 };
 
+/// A thread's scratch buffer of at least n elements, kept between calls: grown, never shrunk, so
+/// that the layers of a network, each of another size, do not zero-fill it again on every call.
+template <class T>
+T* scratch_of(std::vector<T>& buffer, std::size_t n) {
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
 /// Row-major strides of a shape (in elements).
 inline std::vector<std::int64_t> strides_of(const Shape& s) {
   std::vector<std::int64_t> st(s.size(), 1);

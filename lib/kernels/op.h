@@ -27,6 +27,14 @@ class OpKernel {
   /// float constants arrive already rounded to a's storage format. outputs have their
   /// concrete shapes and sizes on entry.
   virtual void run(const Arithmetic& a, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) const = 0;
+  /// Evaluates the node for `samples` samples at once: sample b's inputs are
+  /// inputs[b·I, (b+1)·I) and its outputs outputs[b·O, (b+1)·O) (I, O: the node's input and
+  /// output counts); a constant is the same tensor in every sample. Each sample's outputs are
+  /// exactly what run() gives it, bit for bit: the default runs the samples one by one, and the
+  /// kernels whose outputs are dot products (Conv, Gemm, MatMul) make one GEMM of the batch, each
+  /// output element still summed over the same terms in the same order (shadow/plan.h).
+  virtual void run_batch(const Arithmetic& a, long samples, std::span<const Tensor* const> inputs,
+                         std::span<Tensor* const> outputs) const;
   /// Whether the kernel is exact in every arithmetic (data movement, max, ReLU...): it then
   /// creates no error of its own, only carries it. Reports use this to say so, and an exact
   /// kernel without a bound rule of its own (lib/bounds/rules.h) bounds its output by running

@@ -196,16 +196,8 @@ const Tensor& Activations::value(int slot) const {
   return plan_->slots()[slot].constant ? constant(slot) : runtime(slot);
 }
 
-void Activations::run_layer(const Arithmetic& a, std::size_t index, const Activations& source) {
+void Activations::operands(const Arithmetic& a, std::size_t index, const Activations& source, const Tensor** ins, Tensor** outs) {
   const PlannedLayer& layer = plan_->layers()[index];
-  const Tensor* in[16];
-  Tensor* out[16];
-  std::vector<const Tensor*> in_big;
-  std::vector<Tensor*> out_big;
-  const Tensor** ins = in;
-  Tensor** outs = out;
-  if (layer.inputs.size() > 16) { in_big.resize(layer.inputs.size()); ins = in_big.data(); }
-  if (layer.outputs.size() > 16) { out_big.resize(layer.outputs.size()); outs = out_big.data(); }
   for (std::size_t i = 0; i < layer.inputs.size(); ++i) {
     const int s = layer.inputs[i];
     // Constants always come from this arithmetic's own rounded copy.
@@ -227,7 +219,32 @@ void Activations::run_layer(const Arithmetic& a, std::size_t index, const Activa
       ins[i] = &crossed_[i];
     }
   }
+}
+
+void Activations::run_layer(const Arithmetic& a, std::size_t index, const Activations& source) {
+  const PlannedLayer& layer = plan_->layers()[index];
+  const Tensor* in[16];
+  Tensor* out[16];
+  std::vector<const Tensor*> in_big;
+  std::vector<Tensor*> out_big;
+  const Tensor** ins = in;
+  Tensor** outs = out;
+  if (layer.inputs.size() > 16) { in_big.resize(layer.inputs.size()); ins = in_big.data(); }
+  if (layer.outputs.size() > 16) { out_big.resize(layer.outputs.size()); outs = out_big.data(); }
+  operands(a, index, source, ins, outs);
   layer.kernel->run(arithmetic_at(a, *layer.node), {ins, layer.inputs.size()}, {outs, layer.outputs.size()});
+}
+
+void run_layer_batch(const Arithmetic& a, std::size_t index, std::span<Activations> batch) {
+  if (batch.empty()) return;
+  const PlannedLayer& layer = batch[0].plan().layers()[index];
+  const std::size_t ni = layer.inputs.size(), no = layer.outputs.size();
+  thread_local std::vector<const Tensor*> ins;
+  thread_local std::vector<Tensor*> outs;
+  ins.resize(ni * batch.size());
+  outs.resize(no * batch.size());
+  for (std::size_t b = 0; b < batch.size(); ++b) batch[b].operands(a, index, batch[b], ins.data() + b * ni, outs.data() + b * no);
+  layer.kernel->run_batch(arithmetic_at(a, *layer.node), static_cast<long>(batch.size()), ins, outs);
 }
 
 void Activations::run_all(const Arithmetic& a) {
@@ -258,6 +275,24 @@ std::vector<Tensor> evaluate_outputs(Activations& act, const Arithmetic& a, cons
   return out;
 }
 }  // namespace
+
+std::vector<std::vector<Tensor>> evaluate_batch(const Plan& plan, const Arithmetic& a, ConstantCache& constants,
+                                                const std::vector<std::vector<std::vector<double>>>& inputs) {
+  std::vector<Activations> batch;
+  for (std::size_t b = 0; b < inputs.size(); ++b) {
+    batch.emplace_back(plan, constants);
+    for (std::size_t k = 0; k < inputs[b].size(); ++k) batch[b].set_input(k, stored_input(plan, k, a, inputs[b][k]));
+  }
+  for (std::size_t l = 0; l < plan.layers().size(); ++l) {
+    run_layer_batch(a, l, batch);
+    for (int s : plan.dead_after(l))
+      for (Activations& act : batch) act.release(s);
+  }
+  std::vector<std::vector<Tensor>> out(inputs.size());
+  for (std::size_t b = 0; b < inputs.size(); ++b)
+    for (int s : plan.output_slots()) out[b].push_back(batch[b].value(s));
+  return out;
+}
 
 std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::vector<Tensor>& constants,
                              const std::vector<std::vector<double>>& inputs) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,10 @@ class Activations {
   /// Runs one layer in arithmetic a. Inputs come from `source` (this object for propagation,
   /// another one to evaluate on someone else's values), outputs go to this object.
   void run_layer(const Arithmetic& a, std::size_t layer, const Activations& source);
+  /// Points ins and outs (one per layer input and output, null where absent) at the tensors
+  /// run_layer hands the kernel: inputs from `source`, outputs of this object, a mixed chain's
+  /// values held in another format rounded into this node's first (into this object's scratch).
+  void operands(const Arithmetic& a, std::size_t layer, const Activations& source, const Tensor** ins, Tensor** outs);
   /// Runs every layer in order on this object's own values.
   void run_all(const Arithmetic& a);
   const Tensor& value(int slot) const;
@@ -131,6 +136,11 @@ class Activations {
   std::vector<Tensor> crossed_;  ///< a mixed chain's inputs rounded at a boundary (run_layer)
 };
 
+/// Runs one layer for a batch of samples together, each on its own values (batch[b] holds
+/// sample b's), through OpKernel::run_batch: Conv, Gemm and MatMul make one GEMM of the batch.
+/// Every sample's outputs are bit for bit what run_layer gives it alone.
+void run_layer_batch(const Arithmetic& a, std::size_t layer, std::span<Activations> batch);
+
 /// Graph input k of one sample (exact values) as arithmetic a stores it: a floating-point input
 /// rounded to a's storage format, an integer or bool input (exact data) as it is.
 std::vector<double> stored_input(const Plan& plan, std::size_t k, const Arithmetic& a, std::vector<double> x);
@@ -145,5 +155,11 @@ std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, const std::v
 /// The same reading the constants through a cache of a store (shadow/constant_store.h).
 std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, ConstantCache& constants,
                              const std::vector<std::vector<double>>& inputs);
+/// Evaluates several samples together, layer by layer (run_layer_batch), each sample's values
+/// freed after their last reader as evaluate frees them: inputs[b] are sample b's inputs, and
+/// the result's [b] its graph outputs, bit for bit what evaluate gives it alone. Memory: the
+/// activations of the batch.
+std::vector<std::vector<Tensor>> evaluate_batch(const Plan& plan, const Arithmetic& a, ConstantCache& constants,
+                                                const std::vector<std::vector<std::vector<double>>>& inputs);
 
 }  // namespace fpaudit

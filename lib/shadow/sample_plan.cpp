@@ -101,4 +101,18 @@ std::vector<Constant> SamplePlans::evaluate(const Arithmetic& a, ConstantCache& 
   return outputs(b, fpaudit::evaluate(*b.plan, a, in));
 }
 
+std::vector<std::vector<Constant>> SamplePlans::evaluate(const Arithmetic& a, ConstantCache& constants, long first,
+                                                         long last) const {
+  std::vector<std::vector<Constant>> out;
+  if (per_sample_) {
+    for (long i = first; i < last; ++i) out.push_back(evaluate(a, constants, i));
+    return out;
+  }
+  std::vector<std::vector<std::vector<double>>> in(static_cast<std::size_t>(last - first));
+  for (long i = first; i < last; ++i)
+    for (std::size_t k = 0; k < samples_->inputs(); ++k) in[static_cast<std::size_t>(i - first)].push_back(samples_->values(k, i));
+  for (const std::vector<Tensor>& values : evaluate_batch(*first_->plan, a, constants, in)) out.push_back(outputs(*first_, values));
+  return out;
+}
+
 }  // namespace fpaudit

@@ -49,6 +49,9 @@ class SamplePlans {
   /// `constants`: the calling thread's cache of ConstantStore::rounded(plan(), a)
   /// (shadow/constant_store.h), used when the plan is shared.
   std::vector<Constant> evaluate(const Arithmetic& a, ConstantCache& constants, long i) const;
+  /// The same for samples [first, last), evaluated together (evaluate_batch, shadow/plan.h) when
+  /// the plan is shared, one by one when it is bound per sample: the same bits either way.
+  std::vector<std::vector<Constant>> evaluate(const Arithmetic& a, ConstantCache& constants, long first, long last) const;
 
  private:
   struct Bound {

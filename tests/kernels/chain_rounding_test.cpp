@@ -187,3 +187,76 @@ TEST_CASE("round_storage (AVX-512 vectors where the CPU has them) equals round_t
     }
   }
 }
+
+TEST_CASE("fma_scaled (BatchNormalization's AVX-512 lanes) equals fma element by element") {
+  // Storage values of the chain with, scattered in, the lanes the vector path declines (a value
+  // that is not a binary32 number, NaN, ±Inf) and the ends of the range: signed zeros,
+  // subnormal results, and scales that overflow the format.
+  std::mt19937_64 rng(31);
+  std::normal_distribution<double> normal;
+  for (const char* name : {"fp16", "bf16", "fp32", "fp8-e4m3-acc32"}) {
+    const ChainArithmetic a(parse_chain(name));
+    const Format& f = a.storage();
+    for (const std::size_t n : {std::size_t{0}, std::size_t{7}, std::size_t{8}, std::size_t{61}, std::size_t{4096}}) {
+      std::vector<double> x(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        x[i] = round_to(f, std::ldexp(normal(rng), static_cast<int>(rng() % 40) - 20));
+        if (i % 97 == 13) x[i] = i % 3 ? -INFINITY : NAN;
+        if (i % 89 == 7) x[i] = i % 2 ? 0.0 : -0.0;
+        if (i % 83 == 5) x[i] = 1.0 + 0x1p-40;  // not a binary32 value: the exact generic path
+        if (i % 79 == 3) x[i] = round_to(f, 0x1p-14);
+      }
+      const double scales[][2] = {{round_to(f, 1.7), round_to(f, -0.3)}, {round_to(f, 0x1p-12), -0.0},
+                                  {round_to(f, 0.5), round_to(f, 0x1p-14)}, {round_to(f, 60000.0), 1.0}, {-1.0, 0.0}};
+      for (const auto& st : scales) {
+        std::vector<double> y(n), want(n);
+        for (std::size_t i = 0; i < n; ++i) want[i] = a.fma(x[i], st[0], st[1], Target::Storage);
+        a.fma_scaled(x.data(), st[0], st[1], y.data(), static_cast<long>(n));
+        long mismatches = 0;
+        for (std::size_t i = 0; i < n; ++i) mismatches += !same(y[i], want[i]) && !(std::isnan(y[i]) && std::isnan(want[i]));
+        INFO(name << " n=" << n << " scale=" << st[0] << " shift=" << st[1]);
+        CHECK(mismatches == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("binary (Add, Sub, Mul along a broadcast row) equals add, sub and mul element by element") {
+  // Rows of storage values against a row or a broadcast scalar (increments 1 and 0), with the
+  // lanes the vector path declines (non-binary32 values, NaN, ±Inf), signed zeros, products and
+  // sums that underflow to subnormals or overflow.
+  std::mt19937_64 rng(41);
+  std::normal_distribution<double> normal;
+  const BinaryOp ops[] = {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul};
+  for (const char* name : {"fp16", "bf16", "fp32", "fp8-e4m3-acc32"}) {
+    const ChainArithmetic a(parse_chain(name));
+    const Format& f = a.storage();
+    const std::size_t n = 203;
+    std::vector<double> x(n), w(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      x[i] = round_to(f, std::ldexp(normal(rng), static_cast<int>(rng() % 60) - 30));
+      w[i] = round_to(f, std::ldexp(normal(rng), static_cast<int>(rng() % 60) - 30));
+      if (i % 37 == 11) x[i] = i % 2 ? -INFINITY : NAN;
+      if (i % 31 == 7) w[i] = i % 2 ? 0.0 : -0.0;
+      if (i % 29 == 5) x[i] = -w[i];  // exact cancellation: +0
+      if (i % 23 == 3) w[i] = 1.0 + 0x1p-40;  // not a binary32 value
+      if (i % 19 == 2) x[i] = round_to(f, i % 2 ? 60000.0 : 0x1p-14);
+    }
+    for (const BinaryOp op : ops)
+      for (const std::ptrdiff_t incw : {std::ptrdiff_t{1}, std::ptrdiff_t{0}})
+        for (const std::size_t count : {std::size_t{0}, std::size_t{5}, std::size_t{8}, n}) {
+          std::vector<double> y(count), want(count);
+          for (std::size_t i = 0; i < count; ++i) {
+            const double u = x[i], v = w[i * static_cast<std::size_t>(incw)];
+            want[i] = op == BinaryOp::Add ? a.add(u, v, Target::Storage)
+                      : op == BinaryOp::Sub ? a.sub(u, v, Target::Storage)
+                                            : a.mul(u, v, Target::Storage);
+          }
+          a.binary(op, x.data(), 1, w.data(), incw, y.data(), static_cast<long>(count));
+          long mismatches = 0;
+          for (std::size_t i = 0; i < count; ++i) mismatches += !same(y[i], want[i]) && !(std::isnan(y[i]) && std::isnan(want[i]));
+          INFO(name << " op=" << static_cast<int>(op) << " incw=" << incw << " n=" << count);
+          CHECK(mismatches == 0);
+        }
+  }
+}

@@ -2,6 +2,7 @@
 // (or the reference) and writes its outputs, to compare with any other runtime.
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <memory>
@@ -28,6 +29,7 @@ struct RunOptions {
   std::string labels;
   long samples = -1;
   int threads = 1;
+  long batch = 16;
 };
 
 /// The arithmetic of --chain; a mixed chain's selectors are checked against the model.
@@ -85,17 +87,21 @@ int run_run(const RunOptions& opt) {
   Constant labels;
   if (!opt.labels.empty()) labels = read_npy(opt.labels);
   const auto constants = ConstantStore::rounded(plans.plan(), *a);
-  // Samples are independent: each thread evaluates whole samples into their own rows.
+  // Samples are independent: each thread evaluates whole batches of samples (each layer's GEMM
+  // over the batch) into their own rows; no bit depends on the batch or the thread.
   std::vector<std::vector<Constant>> outputs(static_cast<std::size_t>(n));
   const auto start = std::chrono::steady_clock::now();
   std::exception_ptr failure;
+  const long batches = (n + opt.batch - 1) / opt.batch;
 #pragma omp parallel num_threads(opt.threads)
   {
     ConstantCache cache(constants);  // this thread's binary64 constants, a layer at a time
-#pragma omp for schedule(dynamic, 8)
-    for (long i = 0; i < n; ++i) {
+#pragma omp for schedule(dynamic, 1)
+    for (long j = 0; j < batches; ++j) {
       try {
-        outputs[static_cast<std::size_t>(i)] = plans.evaluate(*a, cache, i);
+        const long first = j * opt.batch, last = std::min(n, first + opt.batch);
+        std::vector<std::vector<Constant>> y = plans.evaluate(*a, cache, first, last);
+        for (long i = first; i < last; ++i) outputs[static_cast<std::size_t>(i)] = std::move(y[static_cast<std::size_t>(i - first)]);
       } catch (...) {
 #pragma omp critical(fpaudit_run_failure)
         if (!failure) failure = std::current_exception();
@@ -137,6 +143,9 @@ void set_run_command(CLI::App& app, int& status) {
   sub->add_option("--labels", opt->labels, "Optional integer labels [N]: prints the accuracy");
   sub->add_option("--samples", opt->samples, "Evaluate only the first N samples")->check(positive_count());
   sub->add_option("--threads", opt->threads, "Threads (samples are independent; the outputs do not depend on it)")
+      ->check(positive_count())
+      ->capture_default_str();
+  sub->add_option("--batch", opt->batch, "Samples evaluated together, layer by layer (each output is summed in the same order: the outputs do not depend on it)")
       ->check(positive_count())
       ->capture_default_str();
   sub->callback([opt, &status] { status = run_run(*opt); });

@@ -1,5 +1,7 @@
 #include "core/ops/conv.h"
 
+#include <immintrin.h>
+
 #include <fmt/format.h>
 
 namespace fpaudit::ops {
@@ -17,16 +19,58 @@ GroupedConvolution::GroupedConvolution(const OpContext& ctx, std::int64_t groups
       table_(std::move(taps)) {
   direct_ = taps_ == 1 && in_plane_ == out_plane_;
   for (std::int64_t p = 0; direct_ && p < out_plane_; ++p) direct_ = table_[static_cast<std::size_t>(p)] == p;
+  const std::int64_t blocks = out_plane_ / 8;
+  consecutive_.assign(static_cast<std::size_t>(taps_ * blocks), 1);
+  for (std::int64_t t = 0; t < taps_; ++t)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::int32_t* s = table_.data() + t * out_plane_ + 8 * b;
+      for (int i = 0; i < 8; ++i)
+        if (s[0] == kPadding || s[i] != s[0] + i) consecutive_[static_cast<std::size_t>(t * blocks + b)] = 0;
+    }
 }
 
-void GroupedConvolution::unroll(const double* xg, double* col) const {
+namespace {
+
+/// dst[p] = source[p] == kPadding ? 0 : xc[source[p]] for p < P.
+void gather_row(const double* xc, const std::int32_t* source, double* dst, std::int64_t P) {
+  for (std::int64_t p = 0; p < P; ++p) dst[p] = source[p] == kPadding ? 0.0 : xc[source[p]];
+}
+
+// GCC 12's AVX-512 gather builds on _mm512_undefined_pd(), which its -Wmaybe-uninitialized
+// reports at every use: a false positive of the headers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+/// gather_row 8 positions at a time, padding masked off to exact zeros (the same values); a block
+/// whose 8 elements are consecutive in the input (consecutive[p / 8]) is one plain load.
+__attribute__((target("avx512f"))) void gather_row_avx512(const double* xc, const std::int32_t* source,
+                                                          const std::uint8_t* consecutive, double* dst, std::int64_t P) {
+  std::int64_t p = 0;
+  for (; p + 8 <= P; p += 8) {
+    if (consecutive[p / 8]) {
+      _mm512_storeu_pd(dst + p, _mm512_loadu_pd(xc + source[p]));
+      continue;
+    }
+    const __m256i index = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(source + p));
+    const __mmask8 inside = _mm512_cmpneq_epi32_mask(_mm512_castsi256_si512(index), _mm512_set1_epi32(kPadding));
+    _mm512_storeu_pd(dst + p, _mm512_mask_i32gather_pd(_mm512_setzero_pd(), inside, index, xc, 8));
+  }
+  gather_row(xc, source + p, dst + p, P - p);
+}
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+void GroupedConvolution::unroll(const double* xg, double* col, std::int64_t ld) const {
   const std::int64_t P = out_plane_;
+  if (ld == 0) ld = P;
+  const bool avx512 = __builtin_cpu_supports("avx512f") != 0;
   for (std::int64_t c = 0; c < group_channels_; ++c) {
     const double* xc = xg + c * in_plane_;
     for (std::int64_t t = 0; t < taps_; ++t) {
       const std::int32_t* source = table_.data() + t * P;
-      double* dst = col + (c * taps_ + t) * P;
-      for (std::int64_t p = 0; p < P; ++p) dst[p] = source[p] == kPadding ? 0.0 : xc[source[p]];
+      double* dst = col + (c * taps_ + t) * ld;
+      if (avx512) gather_row_avx512(xc, source, consecutive_.data() + t * (P / 8), dst, P);
+      else gather_row(xc, source, dst, P);
     }
   }
 }

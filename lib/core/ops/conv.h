@@ -21,11 +21,15 @@ struct GroupedConvolution {
   GroupedConvolution(const OpContext& ctx, std::int64_t groups, std::int64_t out_channels, const Window& w,
                      std::vector<std::int32_t> taps);
   std::int64_t depth() const { return group_channels_ * taps_; }  ///< K: terms per output
-  /// col[(c·taps + t)·P + p] = the input element tap t of output p reads in channel c, or 0.
-  void unroll(const double* xg, double* col) const;
+  /// col[(c·taps + t)·ld + p] = the input element tap t of output p reads in channel c, or 0;
+  /// ld = P (the default) for one image, larger to place an image's columns in a batch's matrix.
+  void unroll(const double* xg, double* col, std::int64_t ld = 0) const;
 
   std::int64_t batch_, channels_, groups_, group_channels_, group_outputs_, taps_, in_plane_, out_plane_;
   std::vector<std::int32_t> table_;
+  /// Per tap t and block of 8 outputs [8i, 8i + 8) (whole blocks only): 1 when the block reads
+  /// 8 consecutive input elements (no padding), which unroll then copies as one vector.
+  std::vector<std::uint8_t> consecutive_;
   /// A 1×1 kernel with unit stride and no padding reads the input itself: no im2col copy.
   bool direct_ = false;
 };

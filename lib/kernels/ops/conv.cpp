@@ -1,7 +1,10 @@
 // Conv and ConvTranspose. Every output element is one dot product over k = (input channel of its
 // group, kernel tap) in row-major order, evaluated by the chain's GEMM (Arithmetic::gemm) with
 // the bias as the GEMM's row bias, on the grouped im2col mapping of lib/core/ops/conv.h.
+#include <algorithm>
+
 #include "core/ops/conv.h"
+#include "kernels/ops/batch.h"
 #include "kernels/ops/ops.h"
 
 namespace fpaudit::ops {
@@ -20,7 +23,7 @@ void run_grouped(const GroupedConvolution& cv, const Arithmetic& a, const double
                  OperandPacks* weight_packs, const double* bias, double* y) {
   const long K = cv.depth(), P = cv.out_plane_;
   std::vector<double>& col = column_scratch();
-  if (!cv.direct_) col.resize(static_cast<std::size_t>(K * P));
+  if (!cv.direct_) scratch_of(col, static_cast<std::size_t>(K * P));
   for (std::int64_t n = 0; n < cv.batch_; ++n)
     for (std::int64_t g = 0; g < cv.groups_; ++g) {
       const double* xg = x + (n * cv.channels_ + g * cv.group_channels_) * cv.in_plane_;
@@ -41,6 +44,56 @@ void run_grouped(const GroupedConvolution& cv, const Arithmetic& a, const double
     }
 }
 
+/// The same for a batch: x[b], y[b] are sample b's tensors, which share the weights and bias.
+/// Image j of the batch (sample j / N, image j % N of its [N, C, ...]) takes columns
+/// [j·P, (j+1)·P) of one K × (images·P) im2col matrix, so each group is one GEMM over the batch
+/// (over as many images as keep the matrix within kMaxColumnValues, at least one: a large
+/// model's first layers would otherwise hold several times the batch's activations); every
+/// output element is the same dot product over the same K terms, summed in the same order, as
+/// run_grouped gives it.
+void run_grouped_batch(const GroupedConvolution& cv, const Arithmetic& a, const std::vector<const double*>& x,
+                       const double* weights, OperandPacks* weight_packs, const double* bias, const std::vector<double*>& y) {
+  constexpr long kMaxColumnValues = 1L << 22;  // 32 MB of binary64
+  const long K = cv.depth(), P = cv.out_plane_, Mg = cv.group_outputs_;
+  const long images = static_cast<long>(x.size()) * cv.batch_;
+  const long per_gemm = std::max(1L, std::min(images, kMaxColumnValues / std::max(1L, K * P)));
+  std::vector<double>& col = column_scratch();
+  thread_local std::vector<double> product;
+  scratch_of(col, static_cast<std::size_t>(K * per_gemm * P));
+  scratch_of(product, static_cast<std::size_t>(Mg * per_gemm * P));
+  for (std::int64_t g = 0; g < cv.groups_; ++g)
+    for (long first = 0; first < images; first += per_gemm) {
+      const long count = std::min(per_gemm, images - first), cols = count * P;
+      for (long j = 0; j < count; ++j) {
+        const long b = (first + j) / cv.batch_, n = (first + j) % cv.batch_;
+        const double* xg = x[static_cast<std::size_t>(b)] + (n * cv.channels_ + g * cv.group_channels_) * cv.in_plane_;
+        if (!cv.direct_) {
+          cv.unroll(xg, col.data() + j * P, cols);
+          continue;
+        }
+        for (long k = 0; k < K; ++k) std::copy(xg + k * P, xg + (k + 1) * P, col.data() + k * cols + j * P);
+      }
+      GemmArgs args;
+      args.M = Mg;
+      args.N = cols;
+      args.K = K;
+      args.W = weights + g * Mg * K;
+      args.ldw = K;
+      args.w_packs = weight_packs;
+      args.X = col.data();
+      args.ldx = cols;
+      args.bias = bias ? bias + g * Mg : nullptr;
+      args.Y = product.data();
+      args.ldy = cols;
+      a.gemm(args);
+      for (long j = 0; j < count; ++j) {
+        const long b = (first + j) / cv.batch_, n = (first + j) % cv.batch_;
+        double* yg = y[static_cast<std::size_t>(b)] + (n * cv.groups_ + g) * Mg * P;
+        for (long m = 0; m < Mg; ++m) std::copy_n(product.data() + m * cols + j * P, P, yg + m * P);
+      }
+    }
+}
+
 class Conv : public OpKernel, private ConvGeometry {
  public:
   explicit Conv(const OpContext& ctx) : ConvGeometry(ctx) {}
@@ -48,6 +101,12 @@ class Conv : public OpKernel, private ConvGeometry {
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     const double* bias = in.size() > 2 && in[2] ? in[2]->data.data() : nullptr;
     run_grouped(conv_, a, in[0]->data.data(), in[1]->data.data(), in[1]->packs.get(), bias, out[0]->data.data());
+  }
+  void run_batch(const Arithmetic& a, long samples, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    if (!shared_input(in, samples, 1) || !shared_input(in, samples, 2)) return OpKernel::run_batch(a, samples, in, out);
+    const Tensor* c = input_of(in, samples, 0, 2);
+    const double* bias = c ? c->data.data() : nullptr;
+    run_grouped_batch(conv_, a, input_data(in, samples, 0), in[1]->data.data(), in[1]->packs.get(), bias, output_data(out, samples, 0));
   }
 };
 
@@ -61,6 +120,13 @@ class ConvTranspose : public OpKernel, private ConvTransposeGeometry {
     const std::vector<double> matrix = rearranged(in[1]->data);
     const double* bias = in.size() > 2 && in[2] ? in[2]->data.data() : nullptr;
     run_grouped(conv_, a, in[0]->data.data(), matrix.data(), nullptr, bias, out[0]->data.data());
+  }
+  void run_batch(const Arithmetic& a, long samples, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    if (!shared_input(in, samples, 1) || !shared_input(in, samples, 2)) return OpKernel::run_batch(a, samples, in, out);
+    const std::vector<double> matrix = rearranged(in[1]->data);
+    const Tensor* c = input_of(in, samples, 0, 2);
+    const double* bias = c ? c->data.data() : nullptr;
+    run_grouped_batch(conv_, a, input_data(in, samples, 0), matrix.data(), nullptr, bias, output_data(out, samples, 0));
   }
 };
 

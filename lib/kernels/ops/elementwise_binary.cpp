@@ -2,6 +2,7 @@
 // element (Add, Sub, Mul, Div, Pow, PRelu) or an exact selection (Min, Max).
 #include <cmath>
 #include <functional>
+#include <optional>
 
 #include "core/ops/broadcast.h"
 #include "kernels/ops/ops.h"
@@ -14,10 +15,18 @@ namespace {
 class Nary : public OpKernel {
  public:
   using Fn = std::function<double(const Arithmetic&, double, double)>;
-  Nary(const OpContext& ctx, Fn f, bool exact)
-      : f_(std::move(f)), exact_(exact), bc_(ctx.input_shapes, ctx.output_shapes.at(0)) {}
+  /// op: Add, Sub or Mul of two inputs, which Arithmetic::binary runs a row at a time.
+  Nary(const OpContext& ctx, Fn f, bool exact, std::optional<BinaryOp> op = std::nullopt)
+      : f_(std::move(f)), exact_(exact), bc_(ctx.input_shapes, ctx.output_shapes.at(0)), op_(op) {}
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     std::vector<double>& y = out[0]->data;
+    if (op_ && in.size() == 2) {
+      const double *x = in[0]->data.data(), *w = in[1]->data.data();
+      bc_.for_each_row([&](std::int64_t o, std::int64_t length, const std::int64_t* off, const std::int64_t* step) {
+        a.binary(*op_, x + off[0], step[0], w + off[1], step[1], y.data() + o, length);
+      });
+      return;
+    }
     bc_.for_each([&](std::int64_t o, const std::int64_t* off) {
       double v = in[0]->data[off[0]];
       for (std::size_t i = 1; i < in.size(); ++i) v = f_(a, v, in[i]->data[off[i]]);
@@ -30,6 +39,7 @@ class Nary : public OpKernel {
   Fn f_;
   bool exact_;
   Broadcast bc_;
+  std::optional<BinaryOp> op_;
 };
 
 /// Min/Max propagate NaN (std::fmin would drop it).
@@ -37,16 +47,16 @@ double nan_min(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN
 double nan_max(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : (b > a ? b : a); }
 
 template <class F>
-OpFactory rounded(F f) {
-  return [f](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<Nary>(ctx, f, false); };
+OpFactory rounded(F f, std::optional<BinaryOp> op = std::nullopt) {
+  return [f, op](const OpContext& ctx) -> std::unique_ptr<OpKernel> { return std::make_unique<Nary>(ctx, f, false, op); };
 }
 
 }  // namespace
 
 void register_binary_ops(std::vector<OpRegistration>& r) {
-  r.push_back({"Add", rounded([](const Arithmetic& a, double x, double y) { return a.add(x, y); })});
-  r.push_back({"Sub", rounded([](const Arithmetic& a, double x, double y) { return a.sub(x, y); })});
-  r.push_back({"Mul", rounded([](const Arithmetic& a, double x, double y) { return a.mul(x, y); })});
+  r.push_back({"Add", rounded([](const Arithmetic& a, double x, double y) { return a.add(x, y); }, BinaryOp::Add)});
+  r.push_back({"Sub", rounded([](const Arithmetic& a, double x, double y) { return a.sub(x, y); }, BinaryOp::Sub)});
+  r.push_back({"Mul", rounded([](const Arithmetic& a, double x, double y) { return a.mul(x, y); }, BinaryOp::Mul)});
   r.push_back({"Div", rounded([](const Arithmetic& a, double x, double y) { return a.div(x, y); })});
   r.push_back({"Pow", rounded([](const Arithmetic& a, double x, double y) { return a.pow(x, y); })});
   r.push_back({"PRelu", rounded([](const Arithmetic& a, double x, double slope) {

@@ -1,8 +1,10 @@
 // Gemm and MatMul: every output element is one dot product summed by the chain's schedule in
 // its accumulation format (Arithmetic::gemm), with the bias added to the finished sum.
+#include <algorithm>
 #include <cmath>
 
 #include "core/ops/linear.h"
+#include "kernels/ops/batch.h"
 #include "kernels/ops/ops.h"
 
 namespace fpaudit::ops {
@@ -18,42 +20,68 @@ class Gemm : public OpKernel, private GemmGeometry {
 
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     const Tensor& A = *in[0];
-    const Tensor& B = *in[1];
-    const bool simple = this->simple();
     std::vector<double> yt(static_cast<std::size_t>(N_ * M_));
-    // Left operand B'ᵀ (N×K): B'ᵀ(n, k) = B[n][k] with transB, else B[k][n].
     // Right operand A'ᵀ (K×M): A'ᵀ(k, m) = A[k][m] with transA, else A[m][k].
+    product(a, in, A.data.data(), trans_a_ ? M_ : 1, trans_a_ ? 1 : K_, A.packs.get(), M_, yt.data());
+    finish(a, in[2], yt.data(), M_, 0, out[0]->data.data());
+  }
+
+  /// The batch's A'ᵀ side by side, K × (samples·M): one GEMM with the shared B and bias.
+  void run_batch(const Arithmetic& a, long samples, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    if (!shared_input(in, samples, 1) || (simple() && !shared_input(in, samples, 2))) return OpKernel::run_batch(a, samples, in, out);
+    const long cols = samples * M_;
+    thread_local std::vector<double> x, yt;
+    scratch_of(x, static_cast<std::size_t>(cols * K_));  // column j of A'ᵀ at x[j·K, (j+1)·K)
+    scratch_of(yt, static_cast<std::size_t>(N_ * cols));
+    for (long b = 0; b < samples; ++b) {
+      const double* A = input_of(in, samples, b, 0)->data.data();
+      for (long m = 0; m < M_; ++m)
+        for (long k = 0; k < K_; ++k) x[static_cast<std::size_t>((b * M_ + m) * K_ + k)] = trans_a_ ? A[k * M_ + m] : A[m * K_ + k];
+    }
+    product(a, in, x.data(), 1, K_, nullptr, cols, yt.data());
+    const std::vector<double*> y = output_data(out, samples, 0);
+    for (long b = 0; b < samples; ++b) finish(a, input_of(in, samples, b, 2), yt.data(), cols, b * M_, y[static_cast<std::size_t>(b)]);
+  }
+
+ private:
+  /// yt (N × cols) = B'ᵀ·X (+ the bias when simple): the left operand B'ᵀ (N×K) is
+  /// B'ᵀ(n, k) = B[n][k] with transB, else B[k][n]; X(k, j) = x[k·ldx + j·x_step].
+  void product(const Arithmetic& a, std::span<const Tensor* const> in, const double* x, long ldx, long x_step,
+               OperandPacks* x_packs, long cols, double* yt) const {
+    const Tensor& B = *in[1];
     GemmArgs g;
     g.M = N_;
-    g.N = M_;
+    g.N = cols;
     g.K = K_;
     g.W = B.data.data();
     g.ldw = trans_b_ ? K_ : 1;
     g.w_step = trans_b_ ? 1 : N_;
-    g.X = A.data.data();
-    g.ldx = trans_a_ ? M_ : 1;
-    g.x_step = trans_a_ ? 1 : K_;
-    g.bias = simple && has_c_ ? in[2]->data.data() : nullptr;
-    g.Y = yt.data();
-    g.ldy = M_;
-    g.round_to_storage = simple;
+    g.X = x;
+    g.ldx = ldx;
+    g.x_step = x_step;
+    g.bias = simple() && has_c_ ? in[2]->data.data() : nullptr;
+    g.Y = yt;
+    g.ldy = cols;
+    g.round_to_storage = simple();
     g.w_packs = B.packs.get();
-    g.x_packs = A.packs.get();
+    g.x_packs = x_packs;
     a.gemm(g);
-    std::vector<double>& y = out[0]->data;
+  }
+
+  /// y (M×N) from columns [first, first + M) of yt (N × cols).
+  void finish(const Arithmetic& a, const Tensor* C, const double* yt, long cols, long first, double* y) const {
     for (long m = 0; m < M_; ++m)
       for (long n = 0; n < N_; ++n) {
-        double v = yt[n * M_ + m];
-        if (!simple) {
+        double v = yt[n * cols + first + m];
+        if (!simple()) {
           // alpha·sum + beta·C with one rounding in the accumulation format, then storage.
-          const double c = has_c_ ? a.mul(beta_, c_at(*in[2], m, n), Target::Accumulator) : 0.0;
+          const double c = has_c_ ? a.mul(beta_, c_at(*C, m, n), Target::Accumulator) : 0.0;
           v = a.round(a.fma(alpha_, v, c, Target::Accumulator), Target::Storage);
         }
         y[m * N_ + n] = v;
       }
   }
 
- private:
   double c_at(const Tensor& c, long m, long n) const {  // unidirectional broadcast of C to M×N
     if (c_shape_.empty()) return c.data[0];
     if (c_shape_.size() == 1) return c.data[c_shape_[0] == 1 ? 0 : n];
@@ -85,6 +113,42 @@ class MatMul : public OpKernel, private MatMulGeometry {
       a.gemm(g);
     }
   }
+
+  /// Every sample's A (rows of its batches one after another) stacked into one left operand when
+  /// B is shared and broadcast whole to every batch index: one GEMM of samples·batches·M rows.
+  void run_batch(const Arithmetic& a, long samples, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    if (!shared_input(in, samples, 1) || !stacked_rows_) return OpKernel::run_batch(a, samples, in, out);
+    const long rows = static_cast<long>(a_off_.size()) * M_;  // per sample
+    thread_local std::vector<double> w, y;
+    scratch_of(w, static_cast<std::size_t>(samples * rows * K_));
+    scratch_of(y, static_cast<std::size_t>(samples * rows * N_));
+    for (long b = 0; b < samples; ++b) {
+      const std::vector<double>& A = input_of(in, samples, b, 0)->data;
+      std::copy(A.begin(), A.begin() + rows * K_, w.begin() + b * rows * K_);
+    }
+    GemmArgs g;
+    g.M = samples * rows;
+    g.N = N_;
+    g.K = K_;
+    g.W = w.data();
+    g.ldw = K_;
+    g.X = in[1]->data.data();
+    g.ldx = N_;
+    g.Y = y.data();
+    g.ldy = N_;
+    g.x_packs = in[1]->packs.get();
+    a.gemm(g);
+    const std::vector<double*> out_y = output_data(out, samples, 0);
+    for (long b = 0; b < samples; ++b) std::copy_n(y.begin() + b * rows * N_, rows * N_, out_y[static_cast<std::size_t>(b)]);
+  }
+
+ private:
+  /// Every batch index reads B's one matrix and its own consecutive A matrix.
+  bool stacked_rows_ = [this] {
+    for (std::size_t i = 0; i < a_off_.size(); ++i)
+      if (b_off_[i] != 0 || a_off_[i] != static_cast<std::int64_t>(i) * M_ * K_) return false;
+    return true;
+  }();
 };
 
 }  // namespace

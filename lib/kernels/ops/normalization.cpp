@@ -34,7 +34,7 @@ class BatchNormalization : public OpKernel, private BatchNormGeometry {
       const double shift = a.round(std::fma(-mean[c], scale, beta[c]));
       for (std::int64_t n = 0; n < outer_; ++n) {
         const std::int64_t base = (n * channels_ + c) * inner_;
-        for (std::int64_t i = 0; i < inner_; ++i) y[base + i] = a.fma(x[base + i], scale, shift);
+        a.fma_scaled(x + base, scale, shift, y + base, inner_);
       }
     }
   }
