@@ -3,6 +3,7 @@
 // branches become per-lane selects, which pick the value the branch would have returned. GCC
 // vector + - * are IEEE binary64 per lane and -ffp-contract=off keeps them unfused, so the
 // results are the scalar function's bits (tests/bounds/normalization_softmax_test.cpp).
+#include "common/cpu_features.h"
 #include "bounds/normalization.h"
 
 // The helpers below take and return vectors; they are internal and always inlined into the
@@ -104,7 +105,7 @@ void run_sse2(const ArithmeticModel& m, const BatchNormFold& f, const BatchNormR
 void batchnorm_bounds(const ArithmeticModel& m, const BatchNormFold& f, const BatchNormRun& x) {
   // AVX2's 256-bit selects, also on AVX-512 machines: GCC's 512-bit form of these per-lane
   // selects (mask registers moved to and from vectors) measured slower than the scalar rule.
-  static const auto kernel = __builtin_cpu_supports("avx2") ? run_avx2 : run_sse2;
+  static const auto kernel = cpu::avx2() ? run_avx2 : run_sse2;
   kernel(m, f, x);
 }
 

@@ -1,4 +1,5 @@
 #include "bounds/matmul_sums.h"
+#include "common/cpu_features.h"
 
 #include <cmath>
 #include <cstddef>
@@ -118,9 +119,9 @@ struct Kernel {
 };
 
 const Kernel& kernel() {
-  static const Kernel k = __builtin_cpu_supports("avx512f") ? Kernel{8, sums_avx512}
-                          : __builtin_cpu_supports("avx2")  ? Kernel{4, sums_avx2}
-                                                            : Kernel{2, sums_sse2};
+  static const Kernel k = cpu::avx512f() ? Kernel{8, sums_avx512}
+                          : cpu::avx2()    ? Kernel{4, sums_avx2}
+                                           : Kernel{2, sums_sse2};
   return k;
 }
 
@@ -209,7 +210,7 @@ void a_rows_sse2(const double* lo, const double* hi, const double* ed, const dou
 
 void a_rows(const double* lo, const double* hi, const double* ed, const double* ep, long stride_i, long stride_j, long rows,
             long K, double* am, double* ead, double* eap) {
-  static const auto fill = __builtin_cpu_supports("avx512f") ? a_rows_avx512 : __builtin_cpu_supports("avx2") ? a_rows_avx2 : a_rows_sse2;
+  static const auto fill = cpu::avx512f() ? a_rows_avx512 : cpu::avx2() ? a_rows_avx2 : a_rows_sse2;
   fill(lo, hi, ed, ep, stride_i, stride_j, rows, K, am, ead, eap);
 }
 

@@ -1,4 +1,5 @@
 #include "core/chain_arithmetic.h"
+#include "common/cpu_features.h"
 
 #include <immintrin.h>
 
@@ -112,10 +113,7 @@ double ChainArithmetic::round(double exact, Target t) const {
 }
 
 void ChainArithmetic::round_storage(std::span<double> values) const {
-  static const bool avx512 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
+  static const bool avx512 = cpu::avx512f();
   const FastFormat f = fast_storage_;
   auto one = [&](double& v) { v = f != FastFormat::None && std::isfinite(v) ? round_fast(f, v) : round_to(spec_.storage, v); };
   if (f == FastFormat::None || !avx512) {
@@ -197,8 +195,7 @@ void fma_lanes(ChainArithmetic::FastFormat f, const double* x, std::ptrdiff_t in
 }
 
 bool has_avx512f() {
-  static const bool avx512 = __builtin_cpu_supports("avx512f") != 0;
-  return avx512;
+  return cpu::avx512f();
 }
 }  // namespace
 

@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "common/cpu_features.h"
 #include "core/gemm_float.h"
 
 namespace fpaudit::kernels {
@@ -140,8 +141,7 @@ using Bfloat16V = RoundedFmaV<L, round_bfloat16>;
 }  // namespace
 
 bool gemm_float_avx2_supported() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  return cpu::avx2() && cpu::fma() && cpu::f16c();
 }
 
 void gemm_float_avx2(AccPolicy policy, const DotSchedule& s, const GemmFloat& g) {

@@ -9,6 +9,7 @@
 
 #include <cmath>
 
+#include "common/cpu_features.h"
 #include "core/gemm_float.h"
 
 namespace fpaudit::kernels {
@@ -168,8 +169,7 @@ using Bfloat16V = RoundedFmaV<R, L, false>;
 }  // namespace
 
 bool gemm_float_avx512_supported() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f");
+  return cpu::avx512f();
 }
 
 void gemm_float_avx512(AccPolicy policy, const DotSchedule& s, const GemmFloat& g) {

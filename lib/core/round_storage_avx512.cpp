@@ -85,7 +85,8 @@ std::size_t fma_lanes_avx512(VectorRoundFormat to, const double* x, std::ptrdiff
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m512d v = lanes(x, incx, i), a = lanes(s, incs, i), c = lanes(t, inct, i);
-    // Binary32 operands only (the scalar fast path's condition): NaN or Inf fails the comparison.
+    // Binary32 operands only (the scalar fast path's condition): NaN fails the comparison; an
+    // Inf passes it and is declined below, where the result is not finite.
     if ((binary32(v) & binary32(a) & binary32(c)) != 0xFF) break;
     // fma_fast lane by lane: the product is exact (24 + 24 bits), TwoSum gives the sum's exact
     // residual, and round_to_odd53 moves an inexact sum toward the exact value, last bit set.

@@ -4,6 +4,7 @@
 // attribute); dot_kernels_dispatch.cpp calls them only when the CPU reports AVX2 and FMA.
 #include <immintrin.h>
 
+#include "common/cpu_features.h"
 #include "exact/dot_kernels.h"
 
 namespace fpaudit::exact::detail {
@@ -191,10 +192,7 @@ FPAUDIT_AVX2 void sum_f64(const double* x, std::size_t n, CompensatedSum& sum) {
 
 const DotKernels* avx2_kernels() {
   static const DotKernels kernels{"avx2", dot_f64, dot_f64_f32, dot_f32, sum_f64};
-  static const DotKernels* const supported = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &kernels : nullptr;
-  }();
+  static const DotKernels* const supported = cpu::avx2() && cpu::fma() ? &kernels : nullptr;
   return supported;
 }
 

@@ -5,6 +5,7 @@
 // dot_kernels_dispatch.cpp calls them only when the CPU reports AVX-512F.
 #include <immintrin.h>
 
+#include "common/cpu_features.h"
 #include "exact/dot_kernels.h"
 
 namespace fpaudit::exact::detail {
@@ -203,10 +204,7 @@ FPAUDIT_AVX512 void sum_f64(const double* x, std::size_t n, CompensatedSum& sum)
 
 const DotKernels* avx512_kernels() {
   static const DotKernels kernels{"avx512", dot_f64, dot_f64_f32, dot_f32, sum_f64};
-  static const DotKernels* const supported = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && avx2_kernels() != nullptr ? &kernels : nullptr;
-  }();
+  static const DotKernels* const supported = cpu::avx512f() && avx2_kernels() != nullptr ? &kernels : nullptr;
   return supported;
 }
 

@@ -1,4 +1,5 @@
 #include "exact/gemm.h"
+#include "common/cpu_features.h"
 
 #include <immintrin.h>
 
@@ -103,11 +104,7 @@ FPAUDIT_AVX512 void gemm_avx512(long M, long N, long K, const double* W, long ld
 }  // namespace
 
 bool gemm_vectorised() {
-  static const bool avx512 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return avx512;
+  return cpu::avx512f();
 }
 
 void gemm(long M, long N, long K, const double* W, long ldw, const double* X, long ldx, const double* bias, double* Y,

@@ -1,4 +1,5 @@
 #include "format/binary16_batch.h"
+#include "common/cpu_features.h"
 
 #include <cstring>
 
@@ -13,8 +14,7 @@ namespace impl {
 
 #if FPAUDIT_X86
 bool cpu_has_f16c() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  return cpu::f16c();
 }
 
 __attribute__((target("avx,f16c"))) void to_float_f16c(const std::uint16_t* in, float* out, std::size_t n) {

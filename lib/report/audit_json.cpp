@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "common/cpu_features.h"
 #include "core/mixed_arithmetic.h"
 #include "report/audit_report.h"
 #include "report/margin_json.h"
@@ -212,6 +213,7 @@ json audit_to_json(const AuditResult& r, const Plan& plan, const AuditSource& so
   j["timing"] = {{"seconds", r.seconds},
                  {"threads", r.threads},
                  {"ranks", r.ranks},
+                 {"isa", cpu::level_name()},
                  {"phase_seconds", {{"setup", r.timing.setup},
                                   {"reference", {{"evaluate", r.timing.reference_evaluate}, {"bounds", r.timing.reference_bounds}}},
                                   {"certificates", r.timing.apriori},

@@ -1,9 +1,11 @@
 // fpaudit: what running a network in 16-bit floating point does to it.
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "common/cpu_features.h"
 #include "fpaudit/commands.h"
 #include "fpaudit/usage_errors.h"
 #include "fpaudit_version.h"
@@ -30,6 +32,11 @@ int main(int argc, char** argv) {
   // spelling), then CLI11's parse and validators; the subcommand's callback runs only after.
   if (const auto unknown = fpaudit::cli::unknown_word(app, argc, argv)) {
     std::fprintf(stderr, "fpaudit: error: %s\n", unknown->c_str());
+    return 2;
+  }
+  // A misspelt FPAUDIT_ISA would silently run the slowest kernels: refuse it before any work.
+  if (const std::string isa_error = fpaudit::cpu::environment_error(); !isa_error.empty()) {
+    std::fprintf(stderr, "fpaudit: error: %s\n", isa_error.c_str());
     return 2;
   }
   try {

@@ -1,4 +1,5 @@
 #include "core/ops/conv.h"
+#include "common/cpu_features.h"
 
 #include <immintrin.h>
 
@@ -63,7 +64,7 @@ __attribute__((target("avx512f"))) void gather_row_avx512(const double* xc, cons
 void GroupedConvolution::unroll(const double* xg, double* col, std::int64_t ld) const {
   const std::int64_t P = out_plane_;
   if (ld == 0) ld = P;
-  const bool avx512 = __builtin_cpu_supports("avx512f") != 0;
+  const bool avx512 = cpu::avx512f();
   for (std::int64_t c = 0; c < group_channels_; ++c) {
     const double* xc = xg + c * in_plane_;
     for (std::int64_t t = 0; t < taps_; ++t) {

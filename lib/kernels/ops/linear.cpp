@@ -23,7 +23,8 @@ class Gemm : public OpKernel, private GemmGeometry {
     std::vector<double> yt(static_cast<std::size_t>(N_ * M_));
     // Right operand A'ᵀ (K×M): A'ᵀ(k, m) = A[k][m] with transA, else A[m][k].
     product(a, in, A.data.data(), trans_a_ ? M_ : 1, trans_a_ ? 1 : K_, A.packs.get(), M_, yt.data());
-    finish(a, in[2], yt.data(), M_, 0, out[0]->data.data());
+    // A Gemm without C has two inputs: in[2] does not exist.
+    finish(a, has_c_ ? in[2] : nullptr, yt.data(), M_, 0, out[0]->data.data());
   }
 
   /// The batch's A'ᵀ side by side, K × (samples·M): one GEMM with the shared B and bias.

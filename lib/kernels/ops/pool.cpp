@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cmath>
 
+#include "common/cpu_features.h"
 #include "core/ops/pool.h"
 #include "kernels/ops/ops.h"
 
@@ -92,7 +93,7 @@ class Pool : public OpKernel, private PoolGeometry {
   /// selects of one tap run across outputs without a branch, 8 at a time where AVX-512 is.
   void run_max(const double* x, double* y) const {
     const std::int64_t P = out_plane_, longest = windows_.longest;
-    const bool avx512 = __builtin_cpu_supports("avx512f") != 0;
+    const bool avx512 = cpu::avx512f();
     for (std::int64_t plane = 0; plane < planes_; ++plane) {
       const double* xp = x + plane * in_plane_;
       double* yp = y + plane * out_plane_;

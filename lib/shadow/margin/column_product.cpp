@@ -1,4 +1,5 @@
 #include "shadow/margin/column_product.h"
+#include "common/cpu_features.h"
 
 #include <algorithm>
 #include <cmath>
@@ -166,9 +167,9 @@ void add_column_product(const ColumnProduct& c, double* col_mid, double* col_rad
     plain(c, col_mid, col_rad);
     return;
   }
-  static const auto kernel = __builtin_cpu_supports("avx512f") ? blocked_avx512
-                             : __builtin_cpu_supports("avx2")  ? blocked_avx2
-                                                               : blocked_sse2;
+  static const auto kernel = cpu::avx512f() ? blocked_avx512
+                             : cpu::avx2()    ? blocked_avx2
+                                              : blocked_sse2;
   kernel(c, col_mid, col_rad);
 }
 

@@ -1,4 +1,5 @@
 #include "shadow/margin/tap_sums.h"
+#include "common/cpu_features.h"
 
 #include <algorithm>
 #include <cmath>
@@ -140,7 +141,7 @@ void row_sse2(const double* a, long rows, long P, const double* X, const double*
 
 template <bool kRad>
 RowKernel pick() {
-  return __builtin_cpu_supports("avx512f") ? row_avx512<kRad> : __builtin_cpu_supports("avx2") ? row_avx2<kRad> : row_sse2<kRad>;
+  return cpu::avx512f() ? row_avx512<kRad> : cpu::avx2() ? row_avx2<kRad> : row_sse2<kRad>;
 }
 
 bool all_finite(const double* a, long n) {
