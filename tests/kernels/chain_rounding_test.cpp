@@ -2,6 +2,7 @@
 // mul, div and sqrt built on them) against lib/format's generic correctly rounded operations,
 // for every format they serve: random values over the whole range, every binary16/bfloat16
 // midpoint and its binary64 neighbours, and the ends of each range (subnormals, overflow).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -242,21 +243,31 @@ TEST_CASE("binary (Add, Sub, Mul along a broadcast row) equals add, sub and mul 
       if (i % 23 == 3) w[i] = 1.0 + 0x1p-40;  // not a binary32 value
       if (i % 19 == 2) x[i] = round_to(f, i % 2 ? 60000.0 : 0x1p-14);
     }
+    // Both operands as a row or as a broadcast scalar (scalar − tensor too), and the result
+    // written over x (y == x, as an in-place Add of a residual would).
     for (const BinaryOp op : ops)
-      for (const std::ptrdiff_t incw : {std::ptrdiff_t{1}, std::ptrdiff_t{0}})
-        for (const std::size_t count : {std::size_t{0}, std::size_t{5}, std::size_t{8}, n}) {
-          std::vector<double> y(count), want(count);
-          for (std::size_t i = 0; i < count; ++i) {
-            const double u = x[i], v = w[i * static_cast<std::size_t>(incw)];
-            want[i] = op == BinaryOp::Add ? a.add(u, v, Target::Storage)
-                      : op == BinaryOp::Sub ? a.sub(u, v, Target::Storage)
-                                            : a.mul(u, v, Target::Storage);
-          }
-          a.binary(op, x.data(), 1, w.data(), incw, y.data(), static_cast<long>(count));
-          long mismatches = 0;
-          for (std::size_t i = 0; i < count; ++i) mismatches += !same(y[i], want[i]) && !(std::isnan(y[i]) && std::isnan(want[i]));
-          INFO(name << " op=" << static_cast<int>(op) << " incw=" << incw << " n=" << count);
-          CHECK(mismatches == 0);
-        }
+      for (const std::ptrdiff_t incx : {std::ptrdiff_t{1}, std::ptrdiff_t{0}})
+        for (const std::ptrdiff_t incw : {std::ptrdiff_t{1}, std::ptrdiff_t{0}})
+          for (const bool in_place : {false, true})
+            for (const std::size_t count : {std::size_t{0}, std::size_t{5}, std::size_t{8}, n}) {
+              if (in_place && incx == 0) continue;  // y == x needs x a whole row
+              std::vector<double> y(count), want(count);
+              for (std::size_t i = 0; i < count; ++i) {
+                const double u = x[i * static_cast<std::size_t>(incx)], v = w[i * static_cast<std::size_t>(incw)];
+                want[i] = op == BinaryOp::Add ? a.add(u, v, Target::Storage)
+                          : op == BinaryOp::Sub ? a.sub(u, v, Target::Storage)
+                                                : a.mul(u, v, Target::Storage);
+              }
+              if (in_place) {
+                std::copy_n(x.begin(), count, y.begin());
+                a.binary(op, y.data(), 1, w.data(), incw, y.data(), static_cast<long>(count));
+              } else {
+                a.binary(op, x.data(), incx, w.data(), incw, y.data(), static_cast<long>(count));
+              }
+              long mismatches = 0;
+              for (std::size_t i = 0; i < count; ++i) mismatches += !same(y[i], want[i]) && !(std::isnan(y[i]) && std::isnan(want[i]));
+              INFO(name << " op=" << static_cast<int>(op) << " incx=" << incx << " incw=" << incw << " in place=" << in_place << " n=" << count);
+              CHECK(mismatches == 0);
+            }
   }
 }

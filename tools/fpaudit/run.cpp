@@ -92,14 +92,18 @@ int run_run(const RunOptions& opt) {
   std::vector<std::vector<Constant>> outputs(static_cast<std::size_t>(n));
   const auto start = std::chrono::steady_clock::now();
   std::exception_ptr failure;
-  const long batches = (n + opt.batch - 1) / opt.batch;
+  // No thread idles for want of a batch: fewer samples than batch × threads are shared out in
+  // smaller batches (the outputs do not depend on the batch size).
+  const long per_thread = (n + opt.threads - 1) / std::max(1, opt.threads);
+  const long batch = std::max(1L, std::min(opt.batch, per_thread));
+  const long batches = (n + batch - 1) / batch;
 #pragma omp parallel num_threads(opt.threads)
   {
     ConstantCache cache(constants);  // this thread's binary64 constants, a layer at a time
 #pragma omp for schedule(dynamic, 1)
     for (long j = 0; j < batches; ++j) {
       try {
-        const long first = j * opt.batch, last = std::min(n, first + opt.batch);
+        const long first = j * batch, last = std::min(n, first + batch);
         std::vector<std::vector<Constant>> y = plans.evaluate(*a, cache, first, last);
         for (long i = first; i < last; ++i) outputs[static_cast<std::size_t>(i)] = std::move(y[static_cast<std::size_t>(i - first)]);
       } catch (...) {

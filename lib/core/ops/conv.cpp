@@ -52,7 +52,7 @@ __attribute__((target("avx512f"))) void gather_row_avx512(const double* xc, cons
       continue;
     }
     const __m256i index = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(source + p));
-    const __mmask8 inside = _mm512_cmpneq_epi32_mask(_mm512_castsi256_si512(index), _mm512_set1_epi32(kPadding));
+    const __mmask8 inside = _mm512_cmpneq_epi32_mask(_mm512_zextsi256_si512(index), _mm512_set1_epi32(kPadding));
     _mm512_storeu_pd(dst + p, _mm512_mask_i32gather_pd(_mm512_setzero_pd(), inside, index, xc, 8));
   }
   gather_row(xc, source + p, dst + p, P - p);
