@@ -138,3 +138,18 @@ TEST_CASE("grouped strided padded Conv with bias, BatchNormalization, Relu, MaxP
   mb.node("Add", {"p", "row"}, {"y"}, "add");
   check_batches(mb, {{1, 4, 9, 9}}, 9);
 }
+
+TEST_CASE("Gemm and MatMul over a batch split at the 32 MB scratch cap give the same bits") {
+  // 2048 rows of 1024 per sample against a shared 1024 × 8 weight, in a MatMul and in a Gemm:
+  // 2048·(1024 + 8) scratch values per sample, so a GEMM takes one sample (kMaxScratchValues =
+  // 2^22) and 3 samples run as 3 GEMMs each; the last Gemm's scratch is small (one GEMM).
+  ModelBuilder mb;
+  mb.input("x", test::kFloat, {2048, 1024}).output("z", test::kFloat, {2048, 8});
+  mb.initializer(test::float_tensor("w", {1024, 8}, ramp(8192, 0.6)));
+  mb.initializer(test::float_tensor("v", {8, 8}, ramp(64, 1.6)));
+  mb.node("MatMul", {"x", "w"}, {"h"}, "matmul");
+  mb.node("Gemm", {"x", "w"}, {"g"}, "gemm_split");
+  mb.node("Add", {"h", "g"}, {"s"}, "add");
+  mb.node("Gemm", {"s", "v"}, {"z"}, "gemm");
+  check_batches(mb, {{2048, 1024}}, 3);
+}

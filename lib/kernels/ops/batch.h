@@ -2,12 +2,22 @@
 // in[b·I, (b+1)·I) and its outputs out[b·O, (b+1)·O).
 #pragma once
 
+#include <algorithm>
 #include <span>
 #include <vector>
 
 #include "core/tensor.h"
 
 namespace fpaudit::ops {
+
+/// A batched GEMM's scratch operands stay within 32 MB of binary64: whole samples per GEMM, at
+/// least one, so that `run` on a large model holds about the batch's activations and not several
+/// times them. Splitting the batch changes no bit: each output is the same sum either way.
+constexpr long kMaxScratchValues = 1L << 22;
+/// How many of `samples` samples one GEMM takes when each needs `values_per_sample` scratch values.
+inline long samples_per_gemm(long samples, long values_per_sample) {
+  return std::max(1L, std::min(samples, kMaxScratchValues / std::max(1L, values_per_sample)));
+}
 
 /// Input i of every sample in a batch: the same tensor (a constant, or absent in all)?
 /// A GEMM of the batch needs its left operand shared.

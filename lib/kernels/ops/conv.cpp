@@ -47,16 +47,15 @@ void run_grouped(const GroupedConvolution& cv, const Arithmetic& a, const double
 /// The same for a batch: x[b], y[b] are sample b's tensors, which share the weights and bias.
 /// Image j of the batch (sample j / N, image j % N of its [N, C, ...]) takes columns
 /// [j·P, (j+1)·P) of one K × (images·P) im2col matrix, so each group is one GEMM over the batch
-/// (over as many images as keep the matrix within kMaxColumnValues, at least one: a large
+/// (over as many images as keep the matrix within kMaxScratchValues, at least one: a large
 /// model's first layers would otherwise hold several times the batch's activations); every
 /// output element is the same dot product over the same K terms, summed in the same order, as
 /// run_grouped gives it.
 void run_grouped_batch(const GroupedConvolution& cv, const Arithmetic& a, const std::vector<const double*>& x,
                        const double* weights, OperandPacks* weight_packs, const double* bias, const std::vector<double*>& y) {
-  constexpr long kMaxColumnValues = 1L << 22;  // 32 MB of binary64
   const long K = cv.depth(), P = cv.out_plane_, Mg = cv.group_outputs_;
   const long images = static_cast<long>(x.size()) * cv.batch_;
-  const long per_gemm = std::max(1L, std::min(images, kMaxColumnValues / std::max(1L, K * P)));
+  const long per_gemm = samples_per_gemm(images, K * P);  // the im2col columns within the cap
   std::vector<double>& col = column_scratch();
   thread_local std::vector<double> product;
   scratch_of(col, static_cast<std::size_t>(K * per_gemm * P));

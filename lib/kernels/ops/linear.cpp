@@ -27,21 +27,26 @@ class Gemm : public OpKernel, private GemmGeometry {
     finish(a, has_c_ ? in[2] : nullptr, yt.data(), M_, 0, out[0]->data.data());
   }
 
-  /// The batch's A'ᵀ side by side, K × (samples·M): one GEMM with the shared B and bias.
+  /// The batch's A'ᵀ side by side, K × (samples·M): one GEMM with the shared B and bias (over
+  /// as many samples as keep the scratch within kMaxScratchValues).
   void run_batch(const Arithmetic& a, long samples, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     if (!shared_input(in, samples, 1) || (simple() && !shared_input(in, samples, 2))) return OpKernel::run_batch(a, samples, in, out);
-    const long cols = samples * M_;
+    const long per_gemm = samples_per_gemm(samples, M_ * (K_ + N_));
     thread_local std::vector<double> x, yt;
-    scratch_of(x, static_cast<std::size_t>(cols * K_));  // column j of A'ᵀ at x[j·K, (j+1)·K)
-    scratch_of(yt, static_cast<std::size_t>(N_ * cols));
-    for (long b = 0; b < samples; ++b) {
-      const double* A = input_of(in, samples, b, 0)->data.data();
-      for (long m = 0; m < M_; ++m)
-        for (long k = 0; k < K_; ++k) x[static_cast<std::size_t>((b * M_ + m) * K_ + k)] = trans_a_ ? A[k * M_ + m] : A[m * K_ + k];
-    }
-    product(a, in, x.data(), 1, K_, nullptr, cols, yt.data());
+    scratch_of(x, static_cast<std::size_t>(per_gemm * M_ * K_));  // column j of A'ᵀ at x[j·K, (j+1)·K)
+    scratch_of(yt, static_cast<std::size_t>(N_ * per_gemm * M_));
     const std::vector<double*> y = output_data(out, samples, 0);
-    for (long b = 0; b < samples; ++b) finish(a, input_of(in, samples, b, 2), yt.data(), cols, b * M_, y[static_cast<std::size_t>(b)]);
+    for (long first = 0; first < samples; first += per_gemm) {
+      const long count = std::min(per_gemm, samples - first), cols = count * M_;
+      for (long j = 0; j < count; ++j) {
+        const double* A = input_of(in, samples, first + j, 0)->data.data();
+        for (long m = 0; m < M_; ++m)
+          for (long k = 0; k < K_; ++k) x[static_cast<std::size_t>((j * M_ + m) * K_ + k)] = trans_a_ ? A[k * M_ + m] : A[m * K_ + k];
+      }
+      product(a, in, x.data(), 1, K_, nullptr, cols, yt.data());
+      for (long j = 0; j < count; ++j)
+        finish(a, input_of(in, samples, first + j, 2), yt.data(), cols, j * M_, y[static_cast<std::size_t>(first + j)]);
+    }
   }
 
  private:
@@ -116,31 +121,37 @@ class MatMul : public OpKernel, private MatMulGeometry {
   }
 
   /// Every sample's A (rows of its batches one after another) stacked into one left operand when
-  /// B is shared and broadcast whole to every batch index: one GEMM of samples·batches·M rows.
+  /// B is shared and broadcast whole to every batch index: one GEMM of samples·batches·M rows
+  /// (over as many samples as keep the scratch within kMaxScratchValues).
   void run_batch(const Arithmetic& a, long samples, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     if (!shared_input(in, samples, 1) || !stacked_rows_) return OpKernel::run_batch(a, samples, in, out);
     const long rows = static_cast<long>(a_off_.size()) * M_;  // per sample
+    const long per_gemm = samples_per_gemm(samples, rows * (K_ + N_));
     thread_local std::vector<double> w, y;
-    scratch_of(w, static_cast<std::size_t>(samples * rows * K_));
-    scratch_of(y, static_cast<std::size_t>(samples * rows * N_));
-    for (long b = 0; b < samples; ++b) {
-      const std::vector<double>& A = input_of(in, samples, b, 0)->data;
-      std::copy(A.begin(), A.begin() + rows * K_, w.begin() + b * rows * K_);
-    }
-    GemmArgs g;
-    g.M = samples * rows;
-    g.N = N_;
-    g.K = K_;
-    g.W = w.data();
-    g.ldw = K_;
-    g.X = in[1]->data.data();
-    g.ldx = N_;
-    g.Y = y.data();
-    g.ldy = N_;
-    g.x_packs = in[1]->packs.get();
-    a.gemm(g);
+    scratch_of(w, static_cast<std::size_t>(per_gemm * rows * K_));
+    scratch_of(y, static_cast<std::size_t>(per_gemm * rows * N_));
     const std::vector<double*> out_y = output_data(out, samples, 0);
-    for (long b = 0; b < samples; ++b) std::copy_n(y.begin() + b * rows * N_, rows * N_, out_y[static_cast<std::size_t>(b)]);
+    for (long first = 0; first < samples; first += per_gemm) {
+      const long count = std::min(per_gemm, samples - first);
+      for (long j = 0; j < count; ++j) {
+        const std::vector<double>& A = input_of(in, samples, first + j, 0)->data;
+        std::copy(A.begin(), A.begin() + rows * K_, w.begin() + j * rows * K_);
+      }
+      GemmArgs g;
+      g.M = count * rows;
+      g.N = N_;
+      g.K = K_;
+      g.W = w.data();
+      g.ldw = K_;
+      g.X = in[1]->data.data();
+      g.ldx = N_;
+      g.Y = y.data();
+      g.ldy = N_;
+      g.x_packs = in[1]->packs.get();
+      a.gemm(g);
+      for (long j = 0; j < count; ++j)
+        std::copy_n(y.begin() + j * rows * N_, rows * N_, out_y[static_cast<std::size_t>(first + j)]);
+    }
   }
 
  private:
