@@ -1,8 +1,9 @@
 #include "bounds/matmul_sums.h"
-#include "common/cpu_features.h"
 
 #include <cmath>
 #include <cstddef>
+
+#include "common/cpu_features.h"
 
 namespace fpaudit::bounds {
 

@@ -1,5 +1,4 @@
 #include "core/chain_arithmetic.h"
-#include "common/cpu_features.h"
 
 #include <immintrin.h>
 
@@ -10,8 +9,9 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/cpu_features.h"
 #include "format/arithmetic.h"
-#include "format/binary16_batch.h"
+#include "format/binary16.h"
 #include "core/accumulators.h"
 #include "core/activation64.h"
 #include "core/gemm_float.h"
@@ -70,7 +70,7 @@ __attribute__((target("f16c"))) float round_binary16_f16c(float x) {
 }  // namespace
 
 double round_fast(ChainArithmetic::FastFormat to, double x) {
-  static const bool f16c = b16::impl::cpu_has_f16c();
+  static const bool f16c = cpu::f16c();
   switch (to) {
     case ChainArithmetic::FastFormat::Binary16: {
       const float odd = bf16::double_to_float_odd(x);
@@ -113,7 +113,7 @@ double ChainArithmetic::round(double exact, Target t) const {
 }
 
 void ChainArithmetic::round_storage(std::span<double> values) const {
-  static const bool avx512 = cpu::avx512f();
+  const bool avx512 = cpu::avx512f();
   const FastFormat f = fast_storage_;
   auto one = [&](double& v) { v = f != FastFormat::None && std::isfinite(v) ? round_fast(f, v) : round_to(spec_.storage, v); };
   if (f == FastFormat::None || !avx512) {
@@ -194,20 +194,17 @@ void fma_lanes(ChainArithmetic::FastFormat f, const double* x, std::ptrdiff_t in
   }
 }
 
-bool has_avx512f() {
-  return cpu::avx512f();
-}
 }  // namespace
 
 void ChainArithmetic::fma_scaled(const double* x, double scale, double shift, double* y, long n) const {
-  if (fast_storage_ == FastFormat::None || !has_avx512f()) return Arithmetic::fma_scaled(x, scale, shift, y, n);
+  if (fast_storage_ == FastFormat::None || !cpu::avx512f()) return Arithmetic::fma_scaled(x, scale, shift, y, n);
   fma_lanes(fast_storage_, x, 1, &scale, 0, &shift, 0, y, n, [&](long i) { return fma(x[i], scale, shift, Target::Storage); });
 }
 
 void ChainArithmetic::binary(BinaryOp op, const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw,
                              double* y, long n) const {
   const bool unit = (incx == 0 || incx == 1) && (incw == 0 || incw == 1);
-  if (fast_storage_ == FastFormat::None || !has_avx512f() || !unit) return Arithmetic::binary(op, x, incx, w, incw, y, n);
+  if (fast_storage_ == FastFormat::None || !cpu::avx512f() || !unit) return Arithmetic::binary(op, x, incx, w, incw, y, n);
   // The scalar fast paths as one fma_fast each: a + b = a·1 + b, a − b = b·(−1) + a, and
   // a·b = a·b + (−0), which adds nothing to any product, −0 included.
   static const double one = 1.0, minus_one = -1.0, minus_zero = -0.0;

@@ -1,11 +1,11 @@
 #include "exact/gemm.h"
-#include "common/cpu_features.h"
 
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "common/cpu_features.h"
 #include "exact/compensated_sum.h"
 #include "exact/dot.h"
 #include "exact/dot_kernels.h"

@@ -1,5 +1,4 @@
 #include "format/binary16_batch.h"
-#include "common/cpu_features.h"
 
 #include <cstring>
 
@@ -7,6 +6,8 @@
 #include <immintrin.h>
 #define FPAUDIT_X86 1
 #endif
+
+#include "common/cpu_features.h"
 
 namespace fpaudit::b16 {
 

@@ -1,9 +1,10 @@
 #include "core/ops/conv.h"
-#include "common/cpu_features.h"
 
 #include <immintrin.h>
 
 #include <fmt/format.h>
+
+#include "common/cpu_features.h"
 
 namespace fpaudit::ops {
 

@@ -1,8 +1,9 @@
 #include "shadow/margin/column_product.h"
-#include "common/cpu_features.h"
 
 #include <algorithm>
 #include <cmath>
+
+#include "common/cpu_features.h"
 
 namespace fpaudit::margin {
 

@@ -1,10 +1,10 @@
 #include "shadow/margin/tap_sums.h"
-#include "common/cpu_features.h"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "common/cpu_features.h"
 #include "core/ops/window.h"
 
 namespace fpaudit::margin {
