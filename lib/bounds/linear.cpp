@@ -4,49 +4,13 @@
 #include <cmath>
 #include <vector>
 
+#include "bounds/gemm_epilogue.h"
 #include "bounds/matmul_sums.h"
 #include "bounds/sums.h"
 
 namespace fpaudit::bounds {
 
 namespace {
-
-/// The rounding error of the evaluation of one output after its sum, given the sum's error and
-/// magnitude (theory/dot-product.md, Theorem 2 and Corollary 3).
-struct Epilogue {
-  double rounding = 0;  ///< added to both the deterministic and the probabilistic bound
-  double scale = 1;     ///< multiplies the sum's error and the operand error terms
-};
-
-Epilogue epilogue(const ArithmeticModel& m, const MatmulBound& g, const SumError& sum, double cmag) {
-  Epilogue e;
-  if (g.scaled) {
-    // y = round_S(round_A(RN64(alpha·ŝ) + round_A(beta·C))).
-    const double a = std::fabs(g.alpha), b = std::fabs(g.beta);
-    e.scale = a;
-    const double bc = up(b * cmag);
-    const double c_err = m.acc.error(bc);
-    const double c_mag = up(bc + c_err);
-    const double p = up(a * sum.magnitude);
-    const double p_err = up(p * 0x1p-53 + 0x1p-1074);  // the binary64 product inside fma
-    const double v_in = up(up(p + p_err) + c_mag);
-    const double v_err = m.acc.error(v_in);
-    double r = up(up(c_err + p_err) + v_err);
-    if (m.storage_differs) r = up(r + m.storage.error(up(v_in + v_err)));
-    e.rounding = r;
-    return e;
-  }
-  double T = sum.magnitude, r = 0;
-  if (g.bias) {
-    const double in = up(T + cmag);
-    const double err = m.acc.error(in);
-    r = err;
-    T = up(in + err);
-  }
-  if (m.storage_differs) r = up(r + m.storage.error(T));
-  e.rounding = r;
-  return e;
-}
 
 /// One term k of every output of a row, B contiguous in n: S[n] += a·|b|, and the propagated
 /// errors. The buffers are declared unaliased (S, Ed, Ep are matmul_bound's own), which lets the
@@ -74,8 +38,6 @@ template <bool kProb>
 // as much as the chains' own GEMMs.
 __attribute__((target_clones("avx2", "default")))
 double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& g, Tensor& det, Tensor& prob) {
-  // S has K products per output, E_d and E_p two per term (theory/bounds-gemm.md, Claim 2).
-  const long K = g.K;
   const Enclosure& A = *g.A.e;
   const Enclosure& B = *g.B.e;
   double worst_failure = 0;
@@ -94,34 +56,26 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
   // second, operation for operation, and is copied rather than computed.
   const bool same_err = A.err == A.err_prob && B.err == B.err_prob;
   const SumConstants constants = sum_error_constants(m, g.K, lambda);  // once, not per output
-  // The epilogue of output row mm from its three sums: the sum's error, the bias, the rounding.
-  auto finish_row = [&](long mm, const double* row_S, const double* row_Ed, const double* row_Ep) {
-    for (long n = 0; n < g.N; ++n) {
-      const double Sn = safe_sum(row_S[n], K + 4, K), Edn = safe_sum(row_Ed[n], K + 4, 2 * K), Epn = safe_sum(row_Ep[n], K + 4, 2 * K);
-      double cmag = 0, ced = 0, cep = 0;
-      if (g.bias) {
+  // The epilogue of output row mm from its three sums: the bias gathered into rows first, then
+  // finish_row (above), then the largest failure probability among its elements.
+  thread_local std::vector<double> bias_scratch;
+  bias_scratch.assign(static_cast<std::size_t>(4 * g.N), 0.0);
+  double *cmag = bias_scratch.data(), *ced = cmag + g.N, *cep = ced + g.N, *failure = cep + g.N;
+  const RowEpilogue epi{m, g, constants};
+  const bool vector_epilogue = chain_epilogue(epi);
+  auto finish = [&](long mm, const double* row_S, const double* row_Ed, const double* row_Ep) {
+    if (g.bias)
+      for (long n = 0; n < g.N; ++n) {
         const long j = g.bias_offset + mm * g.bias_stride_m + n * g.bias_stride_n;
-        cmag = g.bias->magnitude(j);
-        ced = g.bias->err->data[j];
-        cep = g.bias->err_prob->data[j];
+        cmag[n] = g.bias->magnitude(j);
+        ced[n] = g.bias->err->data[j];
+        cep[n] = g.bias->err_prob->data[j];
       }
-      SumError sum;
-      Epilogue e;
-      if (m.exact_sums && !g.scaled) {
-        // ExactArithmetic: the bias is inside the exact dot product, rounded once with it.
-        sum.det = sum.prob = m.storage.error(up(Sn + cmag));
-      } else {
-        sum = sum_error(m, g.K, constants, Sn);
-        e = epilogue(m, g, sum, cmag);
-      }
-      const double cscale = g.scaled ? std::fabs(g.beta) : 1.0;
-      const long o = g.out_offset + mm * g.ldo + n;
-      // NaN can only come from 0·Inf (an unbounded operand against an exact zero): Inf is safe.
-      // Two products (by the scales), each of an upper bound: theory/bounds-arithmetic.md §1(a).
-      det.data[o] = nan_to_inf(safe_sum(e.scale * (sum.det + Edn) + e.rounding + cscale * ced, 6, 2));
-      prob.data[o] = nan_to_inf(safe_sum(e.scale * (sum.prob + Epn) + e.rounding + cscale * cep, 6, 2));
-      if (sum.failure > worst_failure) worst_failure = sum.failure;
-    }
+    const long o = g.out_offset + mm * g.ldo;
+    (vector_epilogue ? finish_row_chain : finish_row_scalar)(epi, g.N, row_S, row_Ed, row_Ep, cmag, ced, cep, det.data.data() + o,
+                                                             prob.data.data() + o, failure);
+    for (long n = 0; n < g.N; ++n)
+      if (failure[n] > worst_failure) worst_failure = failure[n];
   };
 
   // B(k, n) contiguous in n (every Conv's unrolled input, the ViT's MatMuls): a block of output
@@ -162,7 +116,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
       for (double* part : {am_of, ead_of, eap_of}) std::fill(part + rows * g.K, part + kRows * g.K, 0.0);
       row_block_sums(sums, SB.data(), EdB.data(), EpB.data());
       if (same_err) std::copy(EdB.begin(), EdB.begin() + rows * g.N, EpB.begin());
-      for (long r = 0; r < rows; ++r) finish_row(m0 + r, SB.data() + r * g.N, EdB.data() + r * g.N, EpB.data() + r * g.N);
+      for (long r = 0; r < rows; ++r) finish(m0 + r, SB.data() + r * g.N, EdB.data() + r * g.N, EpB.data() + r * g.N);
     }
     return worst_failure;
   }
@@ -232,7 +186,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
         }
       }
     }
-    finish_row(mm, S.data(), Ed.data(), Ep.data());
+    finish(mm, S.data(), Ed.data(), Ep.data());
   }
   return worst_failure;
 }

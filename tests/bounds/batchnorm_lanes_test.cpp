@@ -12,25 +12,12 @@
 #include <doctest/doctest.h>
 
 #include "bounds/normalization.h"
+#include "support/test_values.h"
 
 using namespace fpaudit;
 using namespace fpaudit::bounds;
 
 namespace {
-
-struct Lcg {
-  std::uint64_t s;
-  std::uint64_t bits() { return (s = s * 6364136223846793005ULL + 1442695040888963407ULL) >> 11; }
-  /// Both signs, exponents over [-1074, 1023] or near 1, and one value in eight special.
-  double next() {
-    static const double special[] = {0.0, -0.0, 0x1p-1074, -0x1p-1060, INFINITY, -INFINITY, NAN, 65520.0, 1e300, 448.5};
-    const std::uint64_t r = bits();
-    if (r % 8 == 0) return special[(r >> 3) % 10];
-    const double mant = 1.0 + static_cast<double>((r >> 3) % 4096) / 4096.0;
-    const int e = (r >> 15) % 2 ? static_cast<int>((r >> 16) % 2098) - 1074 : static_cast<int>((r >> 16) % 40) - 20;
-    return ((r >> 30) % 2 ? -1.0 : 1.0) * std::ldexp(mant, e);
-  }
-};
 
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   return std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
@@ -46,7 +33,7 @@ TEST_CASE("BatchNorm bounds, several elements at a time = one at a time, bit for
       ArithmeticModel::chain(e4m3(), binary32(), DotSchedule::sequential()),
       ArithmeticModel::exact_reference(),
   };
-  Lcg rng{2024};
+  test::WideValues rng{2024};
   for (const ArithmeticModel& m : models) {
     CAPTURE(m.storage.u);
     CAPTURE(m.storage.saturates);

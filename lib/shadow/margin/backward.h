@@ -98,6 +98,12 @@ std::unique_ptr<BackwardStep> make_backward_step(const OpContext& ctx);
 /// in += g·a for a real scalar a enclosed by [a_lo, a_hi], per element of a range: the interval
 /// product, rounded outward into midpoint–radius form.
 void add_scaled(const Cotangent& g, long g_offset, double a_lo, double a_hi, Cotangent& in, long in_offset, long n);
+/// ReLU's step on whole tensors, unit i of g into unit i of in: slope 1 (add_exact) where
+/// lo_box[i] ≥ 0, nothing where else hi_box[i] ≤ 0, the unknown slope in [0, 1]
+/// (add_unit_slope_hull) everywhere else, NaN bounds included; the same bits as those calls (a
+/// NaN may have the other sign, which nothing reads).
+/// g and in must be different cotangents of the same size.
+void add_relu(const double* lo_box, const double* hi_box, const Cotangent& g, Cotangent& in);
 /// in[i] += s·g[j] for a slope s ∈ [0, 1] unknown: the hull [min(0, g_lo), max(0, g_hi)].
 /// Inline, with add_exact: the ReLU step calls one of them per element.
 inline void add_unit_slope_hull(const Cotangent& g, long j, Cotangent& in, long i) {

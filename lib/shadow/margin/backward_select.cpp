@@ -24,13 +24,15 @@ class ReluBackward : public BackwardStep {
     if (!in[0]) return;
     const TrajectoryBox& b = boxes[0];
     const long n = static_cast<long>(out.mid.size());
+    if (alpha_ == 0) {
+      add_relu(b.lo, b.hi, out, *in[0]);
+      return;
+    }
     for (long i = 0; i < n; ++i) {
       if (b.lo[i] >= 0) {
         add_exact(out, i, *in[0], i);
       } else if (b.hi[i] <= 0) {
-        if (alpha_ != 0) add_scaled(out, i, alpha_, alpha_, *in[0], i, 1);
-      } else if (alpha_ == 0) {
-        add_unit_slope_hull(out, i, *in[0], i);
+        add_scaled(out, i, alpha_, alpha_, *in[0], i, 1);
       } else {
         // Secant slope in [min(α, 1), max(α, 1)].
         add_scaled(out, i, bounds::min_num(alpha_, 1.0), bounds::max_num(alpha_, 1.0), *in[0], i, 1);
@@ -82,7 +84,17 @@ Windows read_windows(const OpContext& ctx, bool count_padding) {
 
 class MaxPoolBackward : public BackwardStep {
  public:
-  explicit MaxPoolBackward(const OpContext& ctx) : w_(read_windows(ctx, false)) {}
+  explicit MaxPoolBackward(const OpContext& ctx) : w_(read_windows(ctx, false)) {
+    // The taps of each output together, padding left out: [p] holds taps_of_[first_[p] ..
+    // first_[p + 1]), in tap order.
+    const long P = w_.out_plane;
+    first_.push_back(0);
+    for (long p = 0; p < P; ++p) {
+      for (long t = 0; t < w_.taps; ++t)
+        if (const std::int32_t s = w_.table[static_cast<std::size_t>(t * P + p)]; s != ops::kPadding) taps_of_.push_back(s);
+      first_.push_back(static_cast<std::int32_t>(taps_of_.size()));
+    }
+  }
   void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const override {
     if (!in[0]) return;
     const TrajectoryBox& b = boxes[0];
@@ -91,28 +103,30 @@ class MaxPoolBackward : public BackwardStep {
       const long xb = plane * w_.in_plane, yb = plane * P;
       const double *lo = b.lo + xb, *hi = b.hi + xb;
       for (long p = 0; p < P; ++p) {
-        const std::int32_t* tap = w_.table.data() + p;  // tap t of output p at tap[t·P]
+        const std::int32_t* tap = taps_of_.data() + first_[static_cast<std::size_t>(p)];
+        const long taps = first_[static_cast<std::size_t>(p) + 1] - first_[static_cast<std::size_t>(p)];
         double floor = -INFINITY;  // max over the window of lo: no maximum lies below it
-        for (long t = 0; t < w_.taps; ++t)
-          if (const std::int32_t s = tap[t * P]; s != ops::kPadding) floor = bounds::max_num(floor, lo[s]);
+        for (long t = 0; t < taps; ++t) floor = bounds::max_num(floor, lo[tap[t]]);
         // The candidates, in tap order: one alone takes the slope 1 exactly.
         long count = 0, first = 0;
-        for (long t = 0; t < w_.taps; ++t)
-          if (const std::int32_t s = tap[t * P]; s != ops::kPadding && hi[s] >= floor) {
-            if (count++ == 0) first = s;
-          }
+        for (long t = 0; t < taps; ++t) {
+          const bool candidate = hi[tap[t]] >= floor;
+          first = count == 0 && candidate ? tap[t] : first;
+          count += candidate;
+        }
         if (count == 1) {
           add_exact(out, yb + p, *in[0], xb + first);
           continue;
         }
-        for (long t = 0; t < w_.taps; ++t)
-          if (const std::int32_t s = tap[t * P]; s != ops::kPadding && hi[s] >= floor) add_unit_slope_hull(out, yb + p, *in[0], xb + s);
+        for (long t = 0; t < taps; ++t)
+          if (hi[tap[t]] >= floor) add_unit_slope_hull(out, yb + p, *in[0], xb + tap[t]);
       }
     }
   }
 
  private:
   Windows w_;
+  std::vector<std::int32_t> taps_of_, first_;
 };
 
 class AveragePoolBackward : public BackwardStep {
