@@ -1,10 +1,9 @@
 // ReLU's backward step on whole tensors (margin::add_relu, vectorised) against the per-unit calls
 // it replaces (add_exact where the box fixes slope 1, nothing where it fixes 0, add_unit_slope_hull
-// elsewhere), bit for bit (a NaN's sign aside, see same_bits): the accumulated midpoints and radii and whether the input is reached,
-// on boxes of every kind (stable on either side, straddling, touching 0, NaN bounds) and
+// elsewhere), bit for bit (a NaN's sign aside: test::same_bits_or_nan): the accumulated midpoints
+// and radii and whether the input is reached, on boxes of every kind (stable on either side, straddling, touching 0, NaN bounds) and
 // cotangents and earlier accumulations over the whole binary64 range with the special values.
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -16,17 +15,6 @@ using namespace fpaudit;
 using namespace fpaudit::margin;
 
 namespace {
-
-/// The same bits, except that a NaN equals any NaN: the vector form may give a NaN the other
-/// sign (x86's default NaN is negative; which operand's NaN an operation passes on depends on
-/// operand order). Nothing reads a NaN's sign: every comparison is false, fabs clears it, and
-/// bounds turn NaN into +Inf (bounds::nan_to_inf).
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::memcmp(&a[i], &b[i], sizeof(double)) != 0 && !(std::isnan(a[i]) && std::isnan(b[i]))) return false;
-  return true;
-}
 
 /// The step as ReluBackward took it unit by unit before add_relu.
 void per_unit(const std::vector<double>& lo, const std::vector<double>& hi, const Cotangent& g, Cotangent& in) {
@@ -80,8 +68,8 @@ TEST_CASE("ReLU backward in lanes = unit by unit, bit for bit") {
       in_units = in_lanes;
       add_relu(lo.data(), hi.data(), g, in_lanes);
       per_unit(lo, hi, g, in_units);
-      CHECK(same_bits(in_lanes.mid, in_units.mid));
-      CHECK(same_bits(in_lanes.rad, in_units.rad));
+      CHECK(test::same_bits_or_nan(in_lanes.mid, in_units.mid));
+      CHECK(test::same_bits_or_nan(in_lanes.rad, in_units.rad));
       CHECK(in_lanes.reached == in_units.reached);
       (in_units.reached ? reached : not_reached) += 1;
     }

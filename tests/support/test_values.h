@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 namespace fpaudit::test {
 
@@ -53,5 +55,16 @@ struct WideValues {
     return ((r >> 30) % 2 ? -1.0 : 1.0) * std::ldexp(mant, e);
   }
 };
+
+/// The same bits element by element, except that a NaN equals any NaN: a vector form may give a
+/// NaN the other sign (x86's default NaN is negative, and which operand's NaN an operation passes
+/// on depends on operand order, which the compiler may swap). Nothing in the bounds reads a NaN's
+/// sign: every comparison with it is false, fabs clears it, and bounds::nan_to_inf makes it +Inf.
+inline bool same_bits_or_nan(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::memcmp(&a[i], &b[i], sizeof(double)) != 0 && !(std::isnan(a[i]) && std::isnan(b[i]))) return false;
+  return true;
+}
 
 }  // namespace fpaudit::test

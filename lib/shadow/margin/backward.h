@@ -95,9 +95,38 @@ std::unique_ptr<BackwardStep> make_backward_step(const OpContext& ctx);
 
 // ---- pieces the steps share (backward_arithmetic.cpp) ------------------------------------------
 
+/// A real scalar a enclosed by [lo, hi] in midpoint–radius form: [lo, hi] ⊆ [mid ± rad], mid
+/// rounded, rad rounded up; abs = |mid|.
+struct Slope {
+  double mid, rad, abs;
+  Slope(double lo, double hi)
+      : mid(0.5 * lo + 0.5 * hi), rad(bounds::up(bounds::max_num(mid - lo, hi - mid))), abs(std::fabs(mid)) {}
+};
+/// in_mid ± in_rad += a·[m ± r] for the slope a: the interval product, rounded outward.
+inline void add_scaled_element(const Slope& a, double m, double r, double& in_mid, double& in_rad) {
+  const double p = a.mid * m;
+  const double mid = in_mid + p;
+  // (am ± ar)(m ± r) ⊆ am·m ± (|am|·r + ar·(|m| + r)); the rounding of p and of the sum into mid
+  // are each at most 2^-53 of their magnitude.
+  const double extra = a.abs * r + a.rad * (std::fabs(m) + r) + (std::fabs(p) + std::fabs(mid)) * 0x1p-53;
+  in_mid = mid;
+  in_rad = inflate(in_rad + extra);
+}
+/// add_scaled over a run of n elements, in vector lanes where the CPU has them (the same bits).
+void add_scaled_run(const Cotangent& g, long g_offset, const Slope& a, Cotangent& in, long in_offset, long n);
 /// in += g·a for a real scalar a enclosed by [a_lo, a_hi], per element of a range: the interval
-/// product, rounded outward into midpoint–radius form.
-void add_scaled(const Cotangent& g, long g_offset, double a_lo, double a_hi, Cotangent& in, long in_offset, long n);
+/// product, rounded outward into midpoint–radius form. Inline for one element (the elementwise
+/// steps call it per element).
+inline void add_scaled(const Cotangent& g, long g_offset, double a_lo, double a_hi, Cotangent& in, long in_offset, long n) {
+  const Slope a(a_lo, a_hi);
+  if (n != 1) {
+    add_scaled_run(g, g_offset, a, in, in_offset, n);
+    return;
+  }
+  add_scaled_element(a, g.mid[static_cast<std::size_t>(g_offset)], g.rad[static_cast<std::size_t>(g_offset)],
+                     in.mid[static_cast<std::size_t>(in_offset)], in.rad[static_cast<std::size_t>(in_offset)]);
+  in.reached = true;
+}
 /// ReLU's step on whole tensors, unit i of g into unit i of in: slope 1 (add_exact) where
 /// lo_box[i] ≥ 0, nothing where else hi_box[i] ≤ 0, the unknown slope in [0, 1]
 /// (add_unit_slope_hull) everywhere else, NaN bounds included; the same bits as those calls (a

@@ -11,26 +11,14 @@ namespace fpaudit::margin {
 // In AVX-512 or AVX2 lanes where the CPU has them (a BatchNormalization channel is one call): the
 // same IEEE operations per element in every clone, nothing contracted, so the same bits.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void add_scaled(const Cotangent& g, long g_offset, double a_lo, double a_hi, Cotangent& in, long in_offset, long n) {
-  // [a_lo, a_hi] ⊆ [am − ar, am + ar]: am is rounded, the differences are rounded up.
-  const double am = 0.5 * a_lo + 0.5 * a_hi;
-  const double ar = bounds::up(bounds::max_num(am - a_lo, a_hi - am));
-  const double aa = std::fabs(am);
+void add_scaled_run(const Cotangent& g, long g_offset, const Slope& slope, Cotangent& in, long in_offset, long n) {
+  const Slope a = slope;
   // g and in are different slots' cotangents (a step never propagates into its own output).
   const double* __restrict gm = g.mid.data() + g_offset;
   const double* __restrict gr = g.rad.data() + g_offset;
   double* __restrict im = in.mid.data() + in_offset;
   double* __restrict ir = in.rad.data() + in_offset;
-  for (long k = 0; k < n; ++k) {
-    const double m = gm[k], r = gr[k];
-    const double p = am * m;
-    const double mid = im[k] + p;
-    // (am ± ar)(m ± r) ⊆ am·m ± (|am|·r + ar·(|m| + r)); the rounding of p and of the sum
-    // into mid are each at most 2^-53 of their magnitude.
-    const double extra = aa * r + ar * (std::fabs(m) + r) + (std::fabs(p) + std::fabs(mid)) * 0x1p-53;
-    im[k] = mid;
-    ir[k] = inflate(ir[k] + extra);
-  }
+  for (long k = 0; k < n; ++k) add_scaled_element(a, gm[k], gr[k], im[k], ir[k]);
   in.reached = true;
 }
 
