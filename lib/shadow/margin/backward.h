@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -133,6 +134,14 @@ inline void add_scaled(const Cotangent& g, long g_offset, double a_lo, double a_
 /// NaN may have the other sign, which nothing reads).
 /// g and in must be different cotangents of the same size.
 void add_relu(const double* lo_box, const double* hi_box, const Cotangent& g, Cotangent& in);
+/// MaxPool's step over one plane of disjoint windows of 4 taps each (tap[4p + t], offsets into
+/// the plane): for output p, the units that can hold the maximum (hi ≥ max over the window of lo)
+/// take add_exact when there is one, add_unit_slope_hull each otherwise. Writes each tap's next
+/// value of in (mid, rad at 4p + t; the earlier value where nothing is added), which the caller
+/// stores back; the same bits as the calls (a NaN's sign aside). Returns whether anything is
+/// added.
+bool add_max_pool4(const std::int32_t* tap, long P, const double* lo, const double* hi, const double* gm, const double* gr,
+                   const double* im, const double* ir, double* next_mid, double* next_rad);
 /// in[i] += s·g[j] for a slope s ∈ [0, 1] unknown: the hull [min(0, g_lo), max(0, g_hi)].
 /// Inline, with add_exact: the ReLU step calls one of them per element.
 inline void add_unit_slope_hull(const Cotangent& g, long j, Cotangent& in, long i) {

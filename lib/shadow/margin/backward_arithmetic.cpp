@@ -1,6 +1,7 @@
 // Midpoint–radius accumulation of cotangents in binary64 with every rounding error folded into
 // the radius (theory/margin-bound.md §3).
 #include <cmath>
+#include <cstdint>
 
 #include "bounds/transfer.h"
 #include "shadow/margin/backward.h"
@@ -54,6 +55,42 @@ void add_relu(const double* lo_box, const double* hi_box, const Cotangent& g, Co
       in.reached = true;
       break;
     }
+}
+
+// MaxPool's 2×2-like windows in AVX-512 or AVX2 lanes (gathers) where the CPU has them. The
+// windows are disjoint, so every input unit takes at most one update and the order of the
+// updates does not matter: each is computed from the unit's earlier value into `next`, then
+// written back. The same IEEE operations per update as add_exact / add_unit_slope_hull.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+bool add_max_pool4(const std::int32_t* __restrict tap, long P, const double* __restrict lo, const double* __restrict hi,
+                   const double* __restrict gm, const double* __restrict gr, const double* __restrict im,
+                   const double* __restrict ir, double* __restrict next_mid, double* __restrict next_rad) {
+  constexpr long T = 4;
+  long reached = 0;
+  for (long p = 0; p < P; ++p) {
+    const std::int32_t* w = tap + p * T;
+    double floor = -INFINITY;  // max over the window of lo, in tap order
+    for (long t = 0; t < T; ++t) floor = bounds::max_num(floor, lo[w[t]]);
+    long count = 0;
+    for (long t = 0; t < T; ++t) count += hi[w[t]] >= floor;
+    reached += count;
+    const bool one = count == 1;
+    const double m = gm[p], r = gr[p];
+    // add_unit_slope_hull's interval [min(0, m − r), max(0, m + r)] in midpoint–radius form.
+    const double h_lo = bounds::min_num(0.0, bounds::down(m - r));
+    const double h_hi = bounds::max_num(0.0, bounds::up(m + r));
+    const double h_mid = 0.5 * h_lo + 0.5 * h_hi;
+    const double h_rad = bounds::up(bounds::max_num(h_mid - h_lo, h_hi - h_mid));
+    for (long t = 0; t < T; ++t) {
+      const bool candidate = hi[w[t]] >= floor;
+      const double old_mid = im[w[t]], old_rad = ir[w[t]];
+      const double mid = old_mid + (one ? m : h_mid);
+      const double rad = inflate(old_rad + (one ? r : h_rad) + std::fabs(mid) * 0x1p-53);
+      next_mid[p * T + t] = candidate ? mid : old_mid;
+      next_rad[p * T + t] = candidate ? rad : old_rad;
+    }
+  }
+  return reached > 0;
 }
 
 }  // namespace fpaudit::margin

@@ -94,11 +94,35 @@ class MaxPoolBackward : public BackwardStep {
         if (const std::int32_t s = w_.table[static_cast<std::size_t>(t * P + p)]; s != ops::kPadding) taps_of_.push_back(s);
       first_.push_back(static_cast<std::int32_t>(taps_of_.size()));
     }
+    // Windows of 4 taps that no two outputs share (2×2 with stride 2, no padding): the lanes.
+    std::vector<char> seen(static_cast<std::size_t>(w_.in_plane), 0);
+    disjoint4_ = taps_of_.size() == static_cast<std::size_t>(4 * P);
+    for (std::int32_t t : taps_of_) {
+      disjoint4_ = disjoint4_ && !seen[static_cast<std::size_t>(t)];
+      seen[static_cast<std::size_t>(t)] = 1;
+    }
   }
   void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const override {
     if (!in[0]) return;
     const TrajectoryBox& b = boxes[0];
     const long P = w_.out_plane;
+    if (disjoint4_) {
+      thread_local std::vector<double> next;
+      next.resize(static_cast<std::size_t>(8 * P));
+      Cotangent& g = *in[0];
+      for (long plane = 0; plane < w_.planes; ++plane) {
+        const long xb = plane * w_.in_plane, yb = plane * P;
+        double *im = g.mid.data() + xb, *ir = g.rad.data() + xb;
+        if (add_max_pool4(taps_of_.data(), P, b.lo + xb, b.hi + xb, out.mid.data() + yb, out.rad.data() + yb, im, ir, next.data(),
+                          next.data() + 4 * P))
+          g.reached = true;
+        for (long e = 0; e < 4 * P; ++e) {
+          im[taps_of_[static_cast<std::size_t>(e)]] = next[static_cast<std::size_t>(e)];
+          ir[taps_of_[static_cast<std::size_t>(e)]] = next[static_cast<std::size_t>(4 * P + e)];
+        }
+      }
+      return;
+    }
     for (long plane = 0; plane < w_.planes; ++plane) {
       const long xb = plane * w_.in_plane, yb = plane * P;
       const double *lo = b.lo + xb, *hi = b.hi + xb;
@@ -127,6 +151,7 @@ class MaxPoolBackward : public BackwardStep {
  private:
   Windows w_;
   std::vector<std::int32_t> taps_of_, first_;
+  bool disjoint4_ = false;
 };
 
 class AveragePoolBackward : public BackwardStep {
