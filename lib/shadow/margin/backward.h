@@ -128,6 +128,11 @@ inline void add_scaled(const Cotangent& g, long g_offset, double a_lo, double a_
                      in.mid[static_cast<std::size_t>(in_offset)], in.rad[static_cast<std::size_t>(in_offset)]);
   in.reached = true;
 }
+/// in[i] += g[i]·a_i for slopes a_i enclosed by [lo[i], hi[i]], for every i whose cotangent g[i]
+/// is not exactly zero (a binary step skips an output that does not reach c): add_scaled per
+/// element, in vector lanes; the same bits (a NaN's sign aside). g and in must be different
+/// cotangents. Returns whether any element added (then in is reached).
+bool add_scaled_slopes(const double* gm, const double* gr, const double* lo, const double* hi, double* im, double* ir, long n);
 /// ReLU's step on whole tensors, unit i of g into unit i of in: slope 1 (add_exact) where
 /// lo_box[i] ≥ 0, nothing where else hi_box[i] ≤ 0, the unknown slope in [0, 1]
 /// (add_unit_slope_hull) everywhere else, NaN bounds included; the same bits as those calls (a

@@ -93,4 +93,23 @@ bool add_max_pool4(const std::int32_t* __restrict tap, long P, const double* __r
   return reached > 0;
 }
 
+// The binary steps' dense sides in AVX-512 or AVX2 lanes where the CPU has them: add_scaled per
+// element as selects (the file is compiled with -fno-trapping-math), the same IEEE operations
+// per element in every clone and nothing contracted, so the bits are those of the calls (a NaN's
+// sign aside).
+__attribute__((target_clones("avx512f", "avx2", "default")))
+bool add_scaled_slopes(const double* __restrict gm, const double* __restrict gr, const double* __restrict lo,
+                       const double* __restrict hi, double* __restrict im, double* __restrict ir, long n) {
+  long added = 0;
+  for (long i = 0; i < n; ++i) {
+    const bool skip = (gm[i] == 0) & (gr[i] == 0);
+    double mid = im[i], rad = ir[i];
+    add_scaled_element(Slope(lo[i], hi[i]), gm[i], gr[i], mid, rad);
+    im[i] = skip ? im[i] : mid;
+    ir[i] = skip ? ir[i] : rad;
+    added += !skip;
+  }
+  return added > 0;
+}
+
 }  // namespace fpaudit::margin

@@ -49,12 +49,36 @@ class BinaryBackward : public BackwardStep {
       : op_(op), bc_({ctx.input_shapes[0], ctx.input_shapes[1]}, ctx.output_shapes[0]) {
     operands_[0].constant = ctx.const_inputs[0];
     operands_[1].constant = ctx.const_inputs[1];
+    for (int side = 0; side < 2; ++side) dense_[side] = ctx.input_shapes[static_cast<std::size_t>(side)] == ctx.output_shapes[0];
   }
   void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const override {
     if (!in[0] && !in[1]) return;
     const TrajectoryBox none{};
     const TrajectoryBox& ba = in[0] || !operands_[0].constant ? boxes[0] : none;
     const TrajectoryBox& bb = in[1] || !operands_[1].constant ? boxes[1] : none;
+    // Add, Sub and Mul where every side that takes a cotangent has the output's shape (each of
+    // its elements takes one output's term) and the two sides are different values: the slopes
+    // first, then each side in lanes (add_scaled_slopes), the same bits as below.
+    const bool lanes = (op_ == BinaryOp::Add || op_ == BinaryOp::Sub || op_ == BinaryOp::Mul) && in[0] != in[1] &&
+                       (!in[0] || dense_[0]) && (!in[1] || dense_[1]);
+    if (lanes) {
+      thread_local std::vector<double> lo, hi;
+      const std::size_t n = out.mid.size();
+      lo.resize(n);
+      hi.resize(n);
+      for (int side = 0; side < 2; ++side) {
+        if (!in[side]) continue;
+        bc_.for_each([&](std::int64_t o, const std::int64_t* off) {
+          const Interval s = slope(side, ba, bb, off);
+          lo[static_cast<std::size_t>(o)] = s.lo;
+          hi[static_cast<std::size_t>(o)] = s.hi;
+        });
+        Cotangent& g = *in[side];
+        if (add_scaled_slopes(out.mid.data(), out.rad.data(), lo.data(), hi.data(), g.mid.data(), g.rad.data(), static_cast<long>(n)))
+          g.reached = true;
+      }
+      return;
+    }
     bc_.for_each([&](std::int64_t o, const std::int64_t* off) {
       if (out.mid[static_cast<std::size_t>(o)] == 0 && out.rad[static_cast<std::size_t>(o)] == 0) return;
       for (int side = 0; side < 2; ++side) {
@@ -91,6 +115,7 @@ class BinaryBackward : public BackwardStep {
   BinaryOp op_;
   ops::Broadcast bc_;
   Operand operands_[2];
+  bool dense_[2] = {false, false};  ///< the side has the output's shape (no broadcast)
 };
 
 enum class UnaryFn { Erf, Tanh, Sigmoid, Exp, Sqrt, Reciprocal, Neg, HardSwish };
