@@ -3,14 +3,20 @@
 // ReLU's backward step on whole tensors (margin::add_relu, vectorised) against the per-unit calls
 // it replaces (add_exact where the box fixes slope 1, nothing where it fixes 0, add_unit_slope_hull
 // elsewhere), bit for bit (a NaN's sign aside: test::same_bits_or_nan): the accumulated midpoints
-// and radii and whether the input is reached, on boxes of every kind (stable on either side, straddling, touching 0, NaN bounds) and
-// cotangents and earlier accumulations over the whole binary64 range with the special values.
+// and radii and whether the input is reached, on boxes of every kind (stable on either side,
+// straddling, touching 0, NaN bounds) and cotangents and earlier accumulations over the whole
+// binary64 range with the special values. MaxPool's the same way: its lanes kernel on 2×2
+// windows, and the whole step on every window geometry (2×2 stride 2, which takes the lanes;
+// overlapping, padded and ceil_mode windows, which must not).
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include <doctest/doctest.h>
 
+#include "../graph/model_builder.h"
+#include "core/op_context.h"
+#include "graph/loader.h"
 #include "shadow/margin/backward.h"
 #include "support/test_values.h"
 
@@ -168,4 +174,114 @@ TEST_CASE("MaxPool backward in lanes (disjoint windows of 4) = unit by unit, bit
   CHECK(not_reached > 0);
   CHECK(single > 50);
   CHECK(several > 50);
+}
+
+namespace {
+
+struct PoolCase {
+  std::vector<std::int64_t> input, kernel, strides, pads;
+  std::int64_t ceil_mode = 0;
+};
+
+}  // namespace
+
+TEST_CASE("MaxPool backward step = unit by unit on every window geometry, bit for bit") {
+  // 2×2 stride 2 (the lanes); windows of 9, 3, 3 and 1 taps (ceil_mode: 16 taps for 4 outputs,
+  // which the lanes must not regroup by four); padded windows; overlapping 3×3 stride 2; 1-D.
+  const PoolCase cases[] = {
+      {{1, 3, 6, 8}, {2, 2}, {2, 2}, {0, 0, 0, 0}, 0}, {{1, 1, 4, 4}, {3, 3}, {3, 3}, {0, 0, 0, 0}, 1},
+      {{1, 2, 4, 8}, {1, 5}, {1, 5}, {0, 2, 0, 2}, 0}, {{1, 2, 7, 7}, {3, 3}, {2, 2}, {1, 1, 1, 1}, 0},
+      {{1, 2, 8}, {5}, {5}, {0, 0}, 1},                {{2, 1, 5, 5}, {2, 2}, {2, 2}, {0, 0, 0, 0}, 1},
+  };
+  test::WideValues rng{8};
+  for (const PoolCase& c : cases) {
+    CAPTURE(c.input.size());
+    CAPTURE(c.kernel[0]);
+    CAPTURE(c.ceil_mode);
+    test::ModelBuilder mb;
+    mb.input("x", test::kFloat, c.input);
+    auto& node = mb.node("MaxPool", {"x"}, {"y"});
+    test::set_attr(node, "kernel_shape", c.kernel);
+    test::set_attr(node, "strides", c.strides);
+    test::set_attr(node, "pads", c.pads);
+    test::set_attr(node, "ceil_mode", c.ceil_mode);
+    mb.output("y");
+    Graph g = mb.parse();
+    infer_shapes(g, std::vector<Shape>{Shape(c.input.begin(), c.input.end())});
+    const OpContext ctx = context_of(g, g.nodes.at(0));
+    const std::unique_ptr<BackwardStep> step = make_backward_step(ctx);
+    REQUIRE(step);
+    const Shape& in_shape = ctx.input_shapes[0];
+    const Shape& out_shape = ctx.output_shapes[0];
+    const std::size_t rank = in_shape.size() - 2;
+    const long planes = in_shape[0] * in_shape[1];
+    long in_plane = 1, out_plane = 1;
+    for (std::size_t d = 0; d < rank; ++d) in_plane *= in_shape[2 + d], out_plane *= out_shape[2 + d];
+    for (int trial = 0; trial < 10; ++trial) {
+      CAPTURE(trial);
+      const auto n = static_cast<std::size_t>(planes * in_plane);
+      std::vector<double> lo(n), hi(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t kind = rng.bits() % 4;
+        const double a = kind == 3 ? rng.next() : std::ldexp(1.0 + static_cast<double>(rng.bits() % 8), -2);
+        lo[i] = a;
+        hi[i] = kind == 0 ? a : kind == 1 ? a + 0.25 : kind == 2 ? a + 4 : rng.next();
+      }
+      Cotangent out, step_in, units;
+      out.reset(static_cast<std::size_t>(planes * out_plane));
+      for (std::size_t i = 0; i < out.mid.size(); ++i) {
+        out.mid[i] = rng.next();
+        out.rad[i] = std::fabs(rng.next());
+      }
+      out.reached = true;
+      step_in.reset(n);
+      units.reset(n);
+      const TrajectoryBox box{lo.data(), hi.data()};
+      Cotangent* ins[1] = {&step_in};
+      step->apply(std::span<const TrajectoryBox>(&box, 1), out, ins);
+
+      // The oracle: outputs in row-major order, each window's taps in kernel order, those inside
+      // the input (padding left out).
+      for (long plane = 0; plane < planes; ++plane)
+        for (long p = 0; p < out_plane; ++p) {
+          std::vector<long> taps;
+          std::vector<long> o(rank), k(rank, 0);
+          long rest = p;
+          for (std::size_t d = rank; d-- > 0;) o[d] = rest % out_shape[2 + d], rest /= out_shape[2 + d];
+          for (bool more = true; more;) {
+            long at = 0;
+            bool inside = true;
+            for (std::size_t d = 0; d < rank; ++d) {
+              const long q = o[d] * c.strides[d] - c.pads[d] + k[d];
+              inside = inside && q >= 0 && q < in_shape[2 + d];
+              at = at * in_shape[2 + d] + q;
+            }
+            if (inside) taps.push_back(plane * in_plane + at);
+            more = false;
+            for (std::size_t d = rank; d-- > 0;) {
+              if (++k[d] < c.kernel[d]) {
+                more = true;
+                break;
+              }
+              k[d] = 0;
+            }
+          }
+          double floor = -INFINITY;
+          for (long t : taps) floor = bounds::max_num(floor, lo[static_cast<std::size_t>(t)]);
+          long count = 0, first = 0;
+          for (long t : taps)
+            if (hi[static_cast<std::size_t>(t)] >= floor && count++ == 0) first = t;
+          const long y = plane * out_plane + p;
+          if (count == 1) {
+            add_exact(out, y, units, first);
+            continue;
+          }
+          for (long t : taps)
+            if (hi[static_cast<std::size_t>(t)] >= floor) add_unit_slope_hull(out, y, units, t);
+        }
+      CHECK(test::same_bits_or_nan(step_in.mid, units.mid));
+      CHECK(test::same_bits_or_nan(step_in.rad, units.rad));
+      CHECK(step_in.reached == units.reached);
+    }
+  }
 }

@@ -94,9 +94,12 @@ class MaxPoolBackward : public BackwardStep {
         if (const std::int32_t s = w_.table[static_cast<std::size_t>(t * P + p)]; s != ops::kPadding) taps_of_.push_back(s);
       first_.push_back(static_cast<std::int32_t>(taps_of_.size()));
     }
-    // Windows of 4 taps that no two outputs share (2×2 with stride 2, no padding): the lanes.
+    // Every output's window of exactly 4 taps, no input shared by two outputs (2×2 with stride 2,
+    // no padding): the lanes. Counted per output: with ceil_mode or padding, windows of 9, 3, 3
+    // and 1 taps also add up to 4 per output, and the lanes would regroup them.
     std::vector<char> seen(static_cast<std::size_t>(w_.in_plane), 0);
-    disjoint4_ = taps_of_.size() == static_cast<std::size_t>(4 * P);
+    disjoint4_ = true;
+    for (long p = 0; p < P; ++p) disjoint4_ = disjoint4_ && first_[static_cast<std::size_t>(p) + 1] - first_[static_cast<std::size_t>(p)] == 4;
     for (std::int32_t t : taps_of_) {
       disjoint4_ = disjoint4_ && !seen[static_cast<std::size_t>(t)];
       seen[static_cast<std::size_t>(t)] = 1;
