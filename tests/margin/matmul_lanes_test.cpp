@@ -1,8 +1,9 @@
 // MatMul's backward step (shadow/margin/backward_attention.cpp), whose interval products run in
 // vector lanes across outputs, against the scalar form it replaces (one interval dot product per
 // output, terms in order, a zero cotangent skipped), bit for bit: both operands at run time with
-// batch broadcasting ([2,3,5,7]·[3,7,4] and [1,5,7]·[2,3,7,4]), an operand constant, and data over
-// the whole binary64 range with the special values (zero cotangents next to unbounded operands).
+// batch broadcasting ([2,3,5,7]·[3,7,4] and [1,5,7]·[2,3,7,4]), an operand constant, x·x (both
+// cotangents into one input, in the step's order), and data over the whole binary64 range with
+// the special values (zero cotangents next to unbounded operands).
 // A NaN may come out with the other sign (test::same_bits_or_nan).
 #include <cmath>
 #include <vector>
@@ -53,6 +54,7 @@ void midpoint_radius(double lo, double hi, double& m, double& r) {
 struct Case {
   std::vector<std::int64_t> a, b;  ///< operand shapes (the last two dimensions are the matrix)
   bool b_constant = false;
+  bool same = false;  ///< b is a itself (x·x, square): both cotangents go to one input
 };
 
 }  // namespace
@@ -63,6 +65,7 @@ TEST_CASE("MatMul backward in lanes = one interval dot product per output, bit f
       {{1, 5, 7}, {2, 3, 7, 4}, false},
       {{2, 9, 33}, {2, 33, 17}, false},
       {{4, 6, 20}, {20, 12}, true},
+      {{3, 6, 6}, {3, 6, 6}, false, true},
   };
   test::WideValues rng{5};
   for (const Case& c : cases) {
@@ -81,14 +84,14 @@ TEST_CASE("MatMul backward in lanes = one interval dot product per output, bit f
       for (std::int64_t d : c.b) t.add_dims(d);
       for (float v : bw) t.add_float_data(v);
       mb.initializer(t);
-    } else {
+    } else if (!c.same) {
       mb.input("b", test::kFloat, c.b);
     }
-    mb.node("MatMul", {"a", "b"}, {"y"});
+    mb.node("MatMul", {"a", c.same ? "a" : "b"}, {"y"});
     mb.output("y");
     Graph g = mb.parse();
     std::vector<Shape> inputs{Shape(c.a.begin(), c.a.end())};
-    if (!c.b_constant) inputs.emplace_back(c.b.begin(), c.b.end());
+    if (!c.b_constant && !c.same) inputs.emplace_back(c.b.begin(), c.b.end());
     infer_shapes(g, inputs);
     const Node& node = g.nodes.at(0);
     const OpContext ctx = context_of(g, node);
@@ -107,6 +110,7 @@ TEST_CASE("MatMul backward in lanes = one interval dot product per output, bit f
         for (double& x : *v) x = rng.next();
       for (std::size_t i = 0; i < alo.size(); ++i) ahi[i] = alo[i] + std::fabs(trial % 2 ? rng.next() : 0.0);
       for (std::size_t i = 0; i < blo.size(); ++i) bhi[i] = c.b_constant ? blo[i] : blo[i] + std::fabs(rng.next());
+      if (c.same) blo = alo, bhi = ahi;
       Cotangent out;
       out.reset(static_cast<std::size_t>(ny));
       for (std::size_t i = 0; i < out.mid.size(); ++i) {
@@ -122,7 +126,7 @@ TEST_CASE("MatMul backward in lanes = one interval dot product per output, bit f
       ga_ref = ga;
       gb_ref = gb;
       const TrajectoryBox boxes[2] = {{alo.data(), ahi.data()}, {blo.data(), bhi.data()}};
-      Cotangent* ins[2] = {&ga, c.b_constant ? nullptr : &gb};
+      Cotangent* ins[2] = {&ga, c.b_constant ? nullptr : c.same ? &ga : &gb};
       step->apply(boxes, out, ins);
 
       // The oracle, on the operands' midpoint–radius forms (a constant: the model's values, radius 0).
@@ -172,7 +176,7 @@ TEST_CASE("MatMul backward in lanes = one interval dot product per output, bit f
               for (long m = 0; m < M; ++m)
                 d.add(out.mid[static_cast<std::size_t>(oo + m * N + n)], out.rad[static_cast<std::size_t>(oo + m * N + n)],
                       am[static_cast<std::size_t>(ao + m * K + k)], ar[static_cast<std::size_t>(ao + m * K + k)]);
-              d.flush(M, gb_ref, bo + k * N + n);
+              d.flush(M, c.same ? ga_ref : gb_ref, bo + k * N + n);
             }
       }
       CHECK(test::same_bits_or_nan(ga.mid, ga_ref.mid));
