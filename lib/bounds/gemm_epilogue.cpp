@@ -51,7 +51,8 @@ Epilogue epilogue(const ArithmeticModel& m, const MatmulBound& g, const SumError
 /// one loop of selects without branches, which the compiler vectorises in each clone. A Conv has
 /// an epilogue per output pixel, as costly as its short sums. Every element takes the same IEEE
 /// operations in every clone and nothing is contracted (-ffp-contract=off), so the bits do not
-/// depend on the vector width.
+/// depend on the vector width. The file is compiled with -fno-trapping-math (lib/CMakeLists.txt),
+/// which lets the compiler compute both sides of each select.
 template <bool kBias, bool kStorageDiffers>
 [[gnu::always_inline]] inline void chain_row(const RowEpilogue& a, long N, const double* __restrict row_S,
                                              const double* __restrict row_Ed, const double* __restrict row_Ep,
