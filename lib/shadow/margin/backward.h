@@ -147,23 +147,29 @@ void add_relu(const double* lo_box, const double* hi_box, const Cotangent& g, Co
 /// added.
 bool add_max_pool4(const std::int32_t* tap, long P, const double* lo, const double* hi, const double* gm, const double* gr,
                    const double* im, const double* ir, double* next_mid, double* next_rad);
-/// in[i] += s·g[j] for a slope s ∈ [0, 1] unknown: the hull [min(0, g_lo), max(0, g_hi)].
+/// The hull [min(0, m − r), max(0, m + r)] of s·g for a cotangent g ∈ [m ± r] and a slope
+/// s ∈ [0, 1] unknown, in midpoint–radius form.
+inline Slope unit_slope_hull(double m, double r) {
+  return Slope(bounds::min_num(0.0, bounds::down(m - r)), bounds::max_num(0.0, bounds::up(m + r)));
+}
+/// in_mid ± in_rad += [m ± r], an enclosure already rounded outward: the rounding of the addition
+/// into the radius. What add_exact and add_unit_slope_hull add, and their lanes (add_relu,
+/// add_max_pool4).
+inline void add_term(double m, double r, double& in_mid, double& in_rad) {
+  const double mid = in_mid + m;
+  in_mid = mid;
+  in_rad = inflate(in_rad + r + std::fabs(mid) * 0x1p-53);
+}
+/// in[i] += s·g[j] for a slope s ∈ [0, 1] unknown (unit_slope_hull).
 /// Inline, with add_exact: the ReLU step calls one of them per element.
 inline void add_unit_slope_hull(const Cotangent& g, long j, Cotangent& in, long i) {
-  const double lo = bounds::min_num(0.0, bounds::down(g.mid[j] - g.rad[j]));
-  const double hi = bounds::max_num(0.0, bounds::up(g.mid[j] + g.rad[j]));
-  const double m = 0.5 * lo + 0.5 * hi;
-  const double r = bounds::up(bounds::max_num(m - lo, hi - m));
-  const double mid = in.mid[i] + m;
-  in.mid[i] = mid;
-  in.rad[i] = inflate(in.rad[i] + r + std::fabs(mid) * 0x1p-53);
+  const Slope h = unit_slope_hull(g.mid[j], g.rad[j]);
+  add_term(h.mid, h.rad, in.mid[i], in.rad[i]);
   in.reached = true;
 }
 /// in[i] += g[j] exactly (a slope known to be 1), the rounding of the addition in the radius.
 inline void add_exact(const Cotangent& g, long j, Cotangent& in, long i) {
-  const double mid = in.mid[i] + g.mid[j];
-  in.mid[i] = mid;
-  in.rad[i] = inflate(in.rad[i] + g.rad[j] + std::fabs(mid) * 0x1p-53);
+  add_term(g.mid[j], g.rad[j], in.mid[i], in.rad[i]);
   in.reached = true;
 }
 

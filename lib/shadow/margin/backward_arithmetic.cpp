@@ -40,13 +40,9 @@ void add_relu(const double* lo_box, const double* hi_box, const Cotangent& g, Co
   for (long i = 0; i < n; ++i) {
     const bool one = lo[i] >= 0, zero = !one & (hi[i] <= 0);  // both loaded: no branch
     const double m = gm[i], r = gr[i];
-    // add_unit_slope_hull's interval [min(0, m − r), max(0, m + r)] in midpoint–radius form.
-    const double h_lo = bounds::min_num(0.0, bounds::down(m - r));
-    const double h_hi = bounds::max_num(0.0, bounds::up(m + r));
-    const double h_mid = 0.5 * h_lo + 0.5 * h_hi;
-    const double h_rad = bounds::up(bounds::max_num(h_mid - h_lo, h_hi - h_mid));
-    const double mid = im[i] + (one ? m : h_mid);
-    const double rad = inflate(ir[i] + (one ? r : h_rad) + std::fabs(mid) * 0x1p-53);
+    const Slope h = unit_slope_hull(m, r);
+    double mid = im[i], rad = ir[i];
+    add_term(one ? m : h.mid, one ? r : h.rad, mid, rad);
     im[i] = zero ? im[i] : mid;
     ir[i] = zero ? ir[i] : rad;
   }
@@ -76,16 +72,12 @@ bool add_max_pool4(const std::int32_t* __restrict tap, long P, const double* __r
     reached += count;
     const bool one = count == 1;
     const double m = gm[p], r = gr[p];
-    // add_unit_slope_hull's interval [min(0, m − r), max(0, m + r)] in midpoint–radius form.
-    const double h_lo = bounds::min_num(0.0, bounds::down(m - r));
-    const double h_hi = bounds::max_num(0.0, bounds::up(m + r));
-    const double h_mid = 0.5 * h_lo + 0.5 * h_hi;
-    const double h_rad = bounds::up(bounds::max_num(h_mid - h_lo, h_hi - h_mid));
+    const Slope h = unit_slope_hull(m, r);
     for (long t = 0; t < T; ++t) {
       const bool candidate = hi[w[t]] >= floor;
       const double old_mid = im[w[t]], old_rad = ir[w[t]];
-      const double mid = old_mid + (one ? m : h_mid);
-      const double rad = inflate(old_rad + (one ? r : h_rad) + std::fabs(mid) * 0x1p-53);
+      double mid = old_mid, rad = old_rad;
+      add_term(one ? m : h.mid, one ? r : h.rad, mid, rad);
       next_mid[p * T + t] = candidate ? mid : old_mid;
       next_rad[p * T + t] = candidate ? rad : old_rad;
     }

@@ -66,7 +66,7 @@ struct IntervalDot {
 };
 
 /// IntervalDot for a row of W outputs at once, each summing its terms in the same order as one
-/// IntervalDot would (the thread's storage, reused from call to call).
+/// IntervalDot would.
 struct RowDots {
   std::vector<double> mid, abs, rad;
   void reset(long width) {
@@ -81,14 +81,14 @@ struct RowDots {
 };
 
 /// Output w of the row sums, term t = 0, 1, ..., T−1 in order, IntervalDot::add of the
-/// cotangent [a ± ra] at a[t·a_step] and the operand [b ± rb] at b[t·W + w]: the cotangent is
+/// cotangent [a ± ra] at a[t] and the operand [b ± rb] at b[t·W + w]: the cotangent is
 /// the same for the whole row, so its zero test skips a term for every output at once.
 /// Vectorised across w, in AVX-512 or AVX2 lanes where the CPU has them; the same bits.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void row_dot_terms(const double* a, const double* ra, long a_step, const double* __restrict b, const double* __restrict rb, long W,
+void row_dot_terms(const double* a, const double* ra, const double* __restrict b, const double* __restrict rb, long W,
                    long T, double* __restrict mid, double* __restrict abs, double* __restrict rad) {
   for (long t = 0; t < T; ++t) {
-    const double x = a[t * a_step], rx = ra[t * a_step];
+    const double x = a[t], rx = ra[t];
     if (x == 0 && rx == 0) continue;  // a zero cotangent: nothing, even against an unbounded operand
     const double ax = std::fabs(x);
     const double* bt = b + t * W;
@@ -124,21 +124,6 @@ void column_dot_terms(const double* __restrict a, const double* __restrict ra, l
   }
 }
 
-/// The sums Σ_t [a_t ± ra_t]·[b_{t,w} ± rb_{t,w}] of W outputs over T terms (row_dot_terms).
-const RowDots& row_dots(const double* a, const double* ra, long a_step, const double* b, const double* rb, long W, long T) {
-  thread_local RowDots d;
-  d.reset(W);
-  row_dot_terms(a, ra, a_step, b, rb, W, T, d.mid.data(), d.abs.data(), d.rad.data());
-  return d;
-}
-/// The sums Σ_t [a_{t,w} ± ra_{t,w}]·[b_t ± rb_t] of W outputs over T terms (column_dot_terms).
-const RowDots& column_dots(const double* a, const double* ra, long W, const double* b, const double* rb, long b_step, long T) {
-  thread_local RowDots d;
-  d.reset(W);
-  column_dot_terms(a, ra, W, b, rb, b_step, T, d.mid.data(), d.abs.data(), d.rad.data());
-  return d;
-}
-
 class MatMulBackward : public BackwardStep {
  public:
   explicit MatMulBackward(const OpContext& ctx) : a_const_(ctx.const_inputs[0]), b_const_(ctx.const_inputs[1]) {
@@ -167,25 +152,34 @@ class MatMulBackward : public BackwardStep {
     if (in[1]) A.load(boxes[0], a_const_, a_size_);
     if (in[0]) B.load(boxes[1], b_const_, b_size_);
     const long M = m_, K = k_, N = n_;
+    thread_local std::vector<double> bt_mid, bt_rad;
+    thread_local RowDots d;
+    long transposed = -1;  // the B offset bt_mid/bt_rad hold
     batch_->for_each([&](std::int64_t ob, const std::int64_t* off) {
       const long ao = static_cast<long>(off[0]) * M * K, bo = static_cast<long>(off[1]) * K * N, oo = static_cast<long>(ob) * M * N;
       if (in[0]) {  // g_A[m, k] = Σ_n g[m, n]·B[k, n]
-        thread_local std::vector<double> bt_mid, bt_rad;  // B[k, n] at [n·K + k]
-        bt_mid.resize(static_cast<std::size_t>(K * N));
-        bt_rad.resize(bt_mid.size());
-        for (long k = 0; k < K; ++k)
-          for (long n = 0; n < N; ++n) {
-            bt_mid[static_cast<std::size_t>(n * K + k)] = B.mid[static_cast<std::size_t>(bo + k * N + n)];
-            bt_rad[static_cast<std::size_t>(n * K + k)] = B.rad[static_cast<std::size_t>(bo + k * N + n)];
-          }
+        if (bo != transposed) {  // B of this batch index as [n·K + k], once per distinct B
+          bt_mid.resize(static_cast<std::size_t>(K * N));
+          bt_rad.resize(bt_mid.size());
+          for (long k = 0; k < K; ++k)
+            for (long n = 0; n < N; ++n) {
+              bt_mid[static_cast<std::size_t>(n * K + k)] = B.mid[static_cast<std::size_t>(bo + k * N + n)];
+              bt_rad[static_cast<std::size_t>(n * K + k)] = B.rad[static_cast<std::size_t>(bo + k * N + n)];
+            }
+          transposed = bo;
+        }
         for (long m = 0; m < M; ++m) {
-          const RowDots& d = row_dots(out.mid.data() + oo + m * N, out.rad.data() + oo + m * N, 1, bt_mid.data(), bt_rad.data(), K, N);
+          d.reset(K);
+          row_dot_terms(out.mid.data() + oo + m * N, out.rad.data() + oo + m * N, bt_mid.data(), bt_rad.data(), K, N, d.mid.data(),
+                        d.abs.data(), d.rad.data());
           for (long k = 0; k < K; ++k) d.flush(k, N, *in[0], ao + m * K + k);
         }
       }
       if (in[1])  // g_B[k, n] = Σ_m A[m, k]·g[m, n]
         for (long k = 0; k < K; ++k) {
-          const RowDots& d = column_dots(out.mid.data() + oo, out.rad.data() + oo, N, A.mid.data() + ao + k, A.rad.data() + ao + k, K, M);
+          d.reset(N);
+          column_dot_terms(out.mid.data() + oo, out.rad.data() + oo, N, A.mid.data() + ao + k, A.rad.data() + ao + k, K, M, d.mid.data(),
+                           d.abs.data(), d.rad.data());
           for (long n = 0; n < N; ++n) d.flush(n, M, *in[1], bo + k * N + n);
         }
     });
