@@ -48,17 +48,9 @@ TEST_CASE("Add, Sub and Mul backward in lanes = per output, bit for bit") {
     mb.input("a", test::kFloat, c.a);
     std::vector<float> bw;
     if (c.b_constant) {
-      std::int64_t n = 1;
-      for (std::int64_t d : c.b) n *= d;
-      onnx::TensorProto t;
-      t.set_name("b");
-      t.set_data_type(test::kFloat);
-      for (std::int64_t d : c.b) t.add_dims(d);
-      for (std::int64_t i = 0; i < n; ++i) {
+      for (std::int64_t i = 0; i < element_count(c.b); ++i)
         bw.push_back(i % 5 == 0 ? 0.0f : static_cast<float>(std::ldexp(1.0 + static_cast<double>(i % 7), static_cast<int>(i % 9) - 4)));
-        t.add_float_data(bw.back());
-      }
-      mb.initializer(t);
+      mb.initializer(test::float_tensor("b", c.b, bw));
     } else if (!c.same) {
       mb.input("b", test::kFloat, c.b);
     }

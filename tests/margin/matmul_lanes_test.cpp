@@ -75,15 +75,8 @@ TEST_CASE("MatMul backward in lanes = one interval dot product per output, bit f
     mb.input("a", test::kFloat, c.a);
     std::vector<float> bw;
     if (c.b_constant) {
-      std::int64_t n = 1;
-      for (std::int64_t d : c.b) n *= d;
-      for (std::int64_t i = 0; i < n; ++i) bw.push_back(static_cast<float>(std::ldexp(1.0 + static_cast<double>(i % 7), -3) * (i % 2 ? -1 : 1)));
-      onnx::TensorProto t;
-      t.set_name("b");
-      t.set_data_type(test::kFloat);
-      for (std::int64_t d : c.b) t.add_dims(d);
-      for (float v : bw) t.add_float_data(v);
-      mb.initializer(t);
+      for (std::int64_t i = 0; i < element_count(c.b); ++i) bw.push_back(static_cast<float>(std::ldexp(1.0 + static_cast<double>(i % 7), -3) * (i % 2 ? -1 : 1)));
+      mb.initializer(test::float_tensor("b", c.b, bw));
     } else if (!c.same) {
       mb.input("b", test::kFloat, c.b);
     }
@@ -161,23 +154,22 @@ TEST_CASE("MatMul backward in lanes = one interval dot product per output, bit f
           }
         }
         const long ao = aoff * M * K, bo = boff * K * N, oo = ob * M * N;
-        for (long m = 0; m < M; ++m)
-          for (long k = 0; k < K; ++k) {
-            ScalarDot d;
-            for (long n = 0; n < N; ++n)
-              d.add(out.mid[static_cast<std::size_t>(oo + m * N + n)], out.rad[static_cast<std::size_t>(oo + m * N + n)],
-                    bm[static_cast<std::size_t>(bo + k * N + n)], br[static_cast<std::size_t>(bo + k * N + n)]);
-            d.flush(N, ga_ref, ao + m * K + k);
+        // One output's interval dot product: term t is the cotangent at out[g0 + t·g_step] times
+        // the operand [x ± rx] at [x0 + t·x_step].
+        auto dot = [&](long terms, long g0, long g_step, const std::vector<double>& x, const std::vector<double>& rx, long x0,
+                       long x_step, Cotangent& into, long at) {
+          ScalarDot d;
+          for (long t = 0; t < terms; ++t) {
+            const auto gi = static_cast<std::size_t>(g0 + t * g_step), xi = static_cast<std::size_t>(x0 + t * x_step);
+            d.add(out.mid[gi], out.rad[gi], x[xi], rx[xi]);
           }
+          d.flush(terms, into, at);
+        };
+        for (long m = 0; m < M; ++m)
+          for (long k = 0; k < K; ++k) dot(N, oo + m * N, 1, bm, br, bo + k * N, 1, ga_ref, ao + m * K + k);
         if (!c.b_constant)
           for (long k = 0; k < K; ++k)
-            for (long n = 0; n < N; ++n) {
-              ScalarDot d;
-              for (long m = 0; m < M; ++m)
-                d.add(out.mid[static_cast<std::size_t>(oo + m * N + n)], out.rad[static_cast<std::size_t>(oo + m * N + n)],
-                      am[static_cast<std::size_t>(ao + m * K + k)], ar[static_cast<std::size_t>(ao + m * K + k)]);
-              d.flush(M, c.same ? ga_ref : gb_ref, bo + k * N + n);
-            }
+            for (long n = 0; n < N; ++n) dot(M, oo + n, N, am, ar, ao + k, K, c.same ? ga_ref : gb_ref, bo + k * N + n);
       }
       CHECK(test::same_bits_or_nan(ga.mid, ga_ref.mid));
       CHECK(test::same_bits_or_nan(ga.rad, ga_ref.rad));

@@ -89,26 +89,25 @@ TEST_CASE("ReLU backward in lanes = unit by unit, bit for bit") {
 
 namespace {
 
-/// MaxPool's step over one plane as MaxPoolBackward took it before the lanes: per output, the
-/// floor max lo, the candidates hi ≥ floor in tap order, add_exact for a single one and
-/// add_unit_slope_hull for each otherwise.
-void max_pool_per_unit(const std::vector<std::int32_t>& tap, const std::vector<double>& lo, const std::vector<double>& hi,
-                       const Cotangent& g, Cotangent& in) {
-  const long P = static_cast<long>(tap.size()) / 4;
-  for (long p = 0; p < P; ++p) {
-    const std::int32_t* w = tap.data() + 4 * p;
-    double floor = -INFINITY;
-    for (int t = 0; t < 4; ++t) floor = bounds::max_num(floor, lo[static_cast<std::size_t>(w[t])]);
-    long count = 0, first = 0;
-    for (int t = 0; t < 4; ++t)
-      if (hi[static_cast<std::size_t>(w[t])] >= floor && count++ == 0) first = w[t];
-    if (count == 1) {
-      add_exact(g, p, in, first);
-      continue;
-    }
-    for (int t = 0; t < 4; ++t)
-      if (hi[static_cast<std::size_t>(w[t])] >= floor) add_unit_slope_hull(g, p, in, w[t]);
+/// MaxPool's step for one output y whose window holds the input units `taps` (in tap order,
+/// padding left out), as MaxPoolBackward took it before the lanes: the floor max lo, the
+/// candidates hi ≥ floor in tap order, add_exact for a single one and add_unit_slope_hull for
+/// each otherwise. Returns the number of candidates.
+template <class Index>
+long window_per_unit(const std::vector<Index>& taps, long y, const std::vector<double>& lo, const std::vector<double>& hi,
+                     const Cotangent& g, Cotangent& in) {
+  double floor = -INFINITY;
+  for (Index t : taps) floor = bounds::max_num(floor, lo[static_cast<std::size_t>(t)]);
+  long count = 0, first = 0;
+  for (Index t : taps)
+    if (hi[static_cast<std::size_t>(t)] >= floor && count++ == 0) first = t;
+  if (count == 1) {
+    add_exact(g, y, in, first);
+    return count;
   }
+  for (Index t : taps)
+    if (hi[static_cast<std::size_t>(t)] >= floor) add_unit_slope_hull(g, y, in, t);
+  return count;
 }
 
 }  // namespace
@@ -155,19 +154,15 @@ TEST_CASE("MaxPool backward in lanes (disjoint windows of 4) = unit by unit, bit
       lanes.mid[static_cast<std::size_t>(tap[static_cast<std::size_t>(e)])] = next[static_cast<std::size_t>(e)];
       lanes.rad[static_cast<std::size_t>(tap[static_cast<std::size_t>(e)])] = next[static_cast<std::size_t>(n + e)];
     }
-    max_pool_per_unit(tap, lo, hi, g, units);
+    for (long p = 0; p < P; ++p) {
+      const long count = window_per_unit(std::vector<std::int32_t>(tap.begin() + 4 * p, tap.begin() + 4 * p + 4), p, lo, hi, g, units);
+      single += count == 1;
+      several += count > 1;
+    }
     CHECK(test::same_bits_or_nan(lanes.mid, units.mid));
     CHECK(test::same_bits_or_nan(lanes.rad, units.rad));
     CHECK(lanes.reached == units.reached);
     (units.reached ? reached : not_reached) += 1;
-    for (long p = 0; p < P; ++p) {
-      double floor = -INFINITY;
-      for (int t = 0; t < 4; ++t) floor = bounds::max_num(floor, lo[static_cast<std::size_t>(tap[static_cast<std::size_t>(4 * p + t)])]);
-      int count = 0;
-      for (int t = 0; t < 4; ++t) count += hi[static_cast<std::size_t>(tap[static_cast<std::size_t>(4 * p + t)])] >= floor;
-      single += count == 1;
-      several += count > 1;
-    }
   }
   // Every path is taken: one candidate, several, none (NaN boxes: the input not reached).
   CHECK(reached > 0);
@@ -266,18 +261,7 @@ TEST_CASE("MaxPool backward step = unit by unit on every window geometry, bit fo
               k[d] = 0;
             }
           }
-          double floor = -INFINITY;
-          for (long t : taps) floor = bounds::max_num(floor, lo[static_cast<std::size_t>(t)]);
-          long count = 0, first = 0;
-          for (long t : taps)
-            if (hi[static_cast<std::size_t>(t)] >= floor && count++ == 0) first = t;
-          const long y = plane * out_plane + p;
-          if (count == 1) {
-            add_exact(out, y, units, first);
-            continue;
-          }
-          for (long t : taps)
-            if (hi[static_cast<std::size_t>(t)] >= floor) add_unit_slope_hull(out, y, units, t);
+          window_per_unit(taps, plane * out_plane + p, lo, hi, out, units);
         }
       CHECK(test::same_bits_or_nan(step_in.mid, units.mid));
       CHECK(test::same_bits_or_nan(step_in.rad, units.rad));
