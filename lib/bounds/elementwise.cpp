@@ -71,14 +71,14 @@ double clip_bound(const ArithmeticModel& m, Operand x, double lo, double hi) {
   return min_num(b, width);
 }
 
-double add_bound(const ArithmeticModel& m, Operand x, Operand z, bool subtract) {
+static double add_rule(const ArithmeticModel& m, Operand x, Operand z, bool subtract) {
   if (any_nan(x) || any_nan(z)) return kInf;
   // x ± z ranges over [x.lo ± z.(lo|hi), x.hi ± z.(hi|lo)]: its magnitude is at an end.
   const double mag = subtract ? max_abs_up(x.lo - z.hi, x.hi - z.lo) : max_abs_up(x.lo + z.lo, x.hi + z.hi);
   return finish(m.storage.error(mag) + x.err + z.err, 0);
 }
 
-double mul_bound(const ArithmeticModel& m, Operand x, Operand z) {
+static double mul_rule(const ArithmeticModel& m, Operand x, Operand z) {
   if (any_nan(x) || any_nan(z)) return kInf;
   const double xm = x.magnitude(), zm = z.magnitude();
   // x̄z̄ - x_c z_c = x_c(z̄ - z_c) + (x̄ - x_c)z_c + (x̄ - x_c)(z̄ - z_c).
@@ -86,7 +86,7 @@ double mul_bound(const ArithmeticModel& m, Operand x, Operand z) {
   return finish(m.storage.error(up(xm * zm)) + prop, 3);
 }
 
-double div_bound(const ArithmeticModel& m, Operand x, Operand z) {
+static double div_rule(const ArithmeticModel& m, Operand x, Operand z) {
   if (any_nan(x) || any_nan(z)) return kInf;
   // |x/z - x̄/z̄| = |x(z̄ - z) - (x̄ - x)z| / (|z||z̄|), |z| ≥ zmin and |z̄| ≥ zmin - err_z.
   const double zmin = down(min_abs(z));
@@ -97,7 +97,7 @@ double div_bound(const ArithmeticModel& m, Operand x, Operand z) {
   return finish(m.storage.error(up(xm / zmin)) + prop, 2);
 }
 
-double pow_bound(const ArithmeticModel& m, Operand x, Operand ex) {
+static double pow_rule(const ArithmeticModel& m, Operand x, Operand ex) {
   if (any_nan(x) || any_nan(ex)) return kInf;
   if (ex.lo != ex.hi || ex.err != 0) {
     // A varying or inexact exponent: only for positive bases, through d/de x^e = x^e·log x.
@@ -154,7 +154,7 @@ double pow_bound(const ArithmeticModel& m, Operand x, Operand ex) {
   return finish(local + prop, 2);
 }
 
-double prelu_bound(const ArithmeticModel& m, Operand x, Operand slope) {
+static double prelu_rule(const ArithmeticModel& m, Operand x, Operand slope) {
   if (any_nan(x) || any_nan(slope)) return kInf;
   // Same side: err_x, or |s_c x_c - s̄ x̄| ≤ |s_c|err_x + err_s|x_c| + err_s·err_x. Opposite
   // sides (x_c ≥ 0 > x̄ or the reverse): both |x_c|, |x̄| ≤ err_x, so at most max(1, |s̄|)·err_x.
@@ -163,6 +163,59 @@ double prelu_bound(const ArithmeticModel& m, Operand x, Operand slope) {
   const double prop = max_num(1.0, up(s + slope.err)) * x.err + slope.err * neg;
   const double local = neg > 0 ? m.storage.error(up(s * neg)) : 0.0;
   return finish(local + prop, 2);
+}
+
+// The one-element entry points (bounds/elementwise.h). The bodies above are internal (static) so
+// that rule_row below can inline them: an exported function may be interposed, and GCC does not
+// inline it under -fPIC.
+double add_bound(const ArithmeticModel& m, Operand x, Operand z, bool subtract) { return add_rule(m, x, z, subtract); }
+double mul_bound(const ArithmeticModel& m, Operand x, Operand z) { return mul_rule(m, x, z); }
+double div_bound(const ArithmeticModel& m, Operand x, Operand z) { return div_rule(m, x, z); }
+double pow_bound(const ArithmeticModel& m, Operand x, Operand e) { return pow_rule(m, x, e); }
+double prelu_bound(const ArithmeticModel& m, Operand x, Operand slope) { return prelu_rule(m, x, slope); }
+
+namespace {
+
+/// The loop of binary_bound_row for one rule. `flatten` inlines the rule (and what it calls) into
+/// the loop; the cases by step let a broadcast operand be loaded once and dense rows run
+/// without a multiply per index. Every element is the rule's value at the same operands.
+/// (Rule is a lambda, one type per rule, so that its call is direct.)
+template <class Rule>
+__attribute__((flatten)) void rule_row(Rule rule, const ArithmeticModel& m, OperandRow x, OperandRow z, std::int64_t n,
+                                       double* __restrict out) {
+  if (x.step == 1 && z.step == 1) {
+    for (std::int64_t j = 0; j < n; ++j) out[j] = rule(m, {x.lo[j], x.hi[j], x.err[j]}, {z.lo[j], z.hi[j], z.err[j]});
+  } else if (x.step == 1 && z.step == 0) {
+    const Operand zc{z.lo[0], z.hi[0], z.err[0]};
+    for (std::int64_t j = 0; j < n; ++j) out[j] = rule(m, {x.lo[j], x.hi[j], x.err[j]}, zc);
+  } else if (x.step == 0 && z.step == 1) {
+    const Operand xc{x.lo[0], x.hi[0], x.err[0]};
+    for (std::int64_t j = 0; j < n; ++j) out[j] = rule(m, xc, {z.lo[j], z.hi[j], z.err[j]});
+  } else {
+    for (std::int64_t j = 0; j < n; ++j) {
+      const std::int64_t a = j * x.step, b = j * z.step;
+      out[j] = rule(m, {x.lo[a], x.hi[a], x.err[a]}, {z.lo[b], z.hi[b], z.err[b]});
+    }
+  }
+}
+
+}  // namespace
+
+void binary_bound_row(BinaryRuleOp op, const ArithmeticModel& m, OperandRow x, OperandRow z, std::int64_t n, double* out) {
+  switch (op) {
+    case BinaryRuleOp::Add:
+      return rule_row([](const ArithmeticModel& mm, Operand a, Operand b) { return add_rule(mm, a, b, false); }, m, x, z, n, out);
+    case BinaryRuleOp::Sub:
+      return rule_row([](const ArithmeticModel& mm, Operand a, Operand b) { return add_rule(mm, a, b, true); }, m, x, z, n, out);
+    case BinaryRuleOp::Mul:
+      return rule_row([](const ArithmeticModel& mm, Operand a, Operand b) { return mul_rule(mm, a, b); }, m, x, z, n, out);
+    case BinaryRuleOp::Div:
+      return rule_row([](const ArithmeticModel& mm, Operand a, Operand b) { return div_rule(mm, a, b); }, m, x, z, n, out);
+    case BinaryRuleOp::Pow:
+      return rule_row([](const ArithmeticModel& mm, Operand a, Operand b) { return pow_rule(mm, a, b); }, m, x, z, n, out);
+    case BinaryRuleOp::PRelu:
+      return rule_row([](const ArithmeticModel& mm, Operand a, Operand b) { return prelu_rule(mm, a, b); }, m, x, z, n, out);
+  }
 }
 
 }  // namespace fpaudit::bounds

@@ -9,6 +9,8 @@
 // a-priori certificate (lo < hi).
 #pragma once
 
+#include <cstdint>
+
 #include "bounds/model.h"
 #include "bounds/transfer.h"
 
@@ -56,5 +58,22 @@ double div_bound(const ArithmeticModel& m, Operand x, Operand z);
 double pow_bound(const ArithmeticModel& m, Operand x, Operand e);
 /// PRelu: x ≥ 0 ? x : round_S(slope·x).
 double prelu_bound(const ArithmeticModel& m, Operand x, Operand slope);
+
+// ---- the same rules over a row of outputs --------------------------------------------------
+
+/// The rules of two operands above, by name.
+enum class BinaryRuleOp { Add, Sub, Mul, Div, Pow, PRelu };
+/// One operand of a row: element j is lo[j·step], hi[j·step], err[j·step] (step 0: one element
+/// broadcast along the row).
+struct OperandRow {
+  const double* lo;
+  const double* hi;
+  const double* err;
+  std::int64_t step;
+};
+/// out[j] = the rule of `op` at (x_j, z_j) for j < n: bit for bit the one-element functions'
+/// values, in one call per row so that the rule is inlined into the loop (a broadcast side is
+/// read once) instead of called per element.
+void binary_bound_row(BinaryRuleOp op, const ArithmeticModel& m, OperandRow x, OperandRow z, std::int64_t n, double* out);
 
 }  // namespace fpaudit::bounds

@@ -2,6 +2,7 @@
 // (bounds/elementwise.h) mapped over the tensor, through the broadcasting the kernels use
 // (lib/core/ops/broadcast.h). The exact selections without a rule here (Relu, Identity,
 // Dropout, Cast between floating types) are bounded by running their kernel on the bounds.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -36,11 +37,11 @@ class UnaryRule : public BoundRule {
   Rule rule_;
 };
 
-/// Two operand elements (numpy broadcasting) to the bound of their output.
+/// Two operand elements (numpy broadcasting) to the bound of their output, a row of the
+/// output's last dimension per call of the rule (binary_bound_row).
 class BinaryRule : public BoundRule {
  public:
-  using Rule = std::function<double(const ArithmeticModel&, Operand, Operand)>;
-  BinaryRule(const OpContext& ctx, Rule rule) : rule_(std::move(rule)), bc_(ctx.input_shapes, ctx.output_shapes.at(0)) {}
+  BinaryRule(const OpContext& ctx, BinaryRuleOp op) : op_(op), bc_(ctx.input_shapes, ctx.output_shapes.at(0)) {}
   void bound(const BoundRequest& r) const override {
     Tensor& det = *r.det[0];
     Tensor& prob = *r.prob[0];
@@ -48,16 +49,26 @@ class BinaryRule : public BoundRule {
     const Enclosure& z = r.inputs[1];
     // One tensor for both bounds of each input: the probabilistic rule would repeat the other.
     const bool same_err = x.err == x.err_prob && z.err == z.err_prob;
-    bc_.for_each([&](std::int64_t o, const std::int64_t* off) {
-      det.data[o] = rule_(r.model, operand_at(x, off[0], false), operand_at(z, off[1], false));
-      prob.data[o] = same_err ? det.data[o]
-                              : std::fmin(det.data[o], rule_(r.model, operand_at(x, off[0], true), operand_at(z, off[1], true)));
+    bc_.for_each_row([&](std::int64_t o, std::int64_t n, const std::int64_t* off, const std::int64_t* step) {
+      const auto row = [&](const Enclosure& e, int i, bool probabilistic) {
+        const Tensor* err = probabilistic ? e.err_prob : e.err;
+        return OperandRow{e.lo->data.data() + off[i], e.hi->data.data() + off[i], err->data.data() + off[i], step[i]};
+      };
+      double* d = det.data.data() + o;
+      double* p = prob.data.data() + o;
+      binary_bound_row(op_, r.model, row(x, 0, false), row(z, 1, false), n, d);
+      if (same_err) {
+        std::copy(d, d + n, p);
+        return;
+      }
+      binary_bound_row(op_, r.model, row(x, 0, true), row(z, 1, true), n, p);
+      for (std::int64_t j = 0; j < n; ++j) p[j] = std::fmin(d[j], p[j]);
     });
     if (r.failure_probability) *r.failure_probability = 0;
   }
 
  private:
-  Rule rule_;
+  BinaryRuleOp op_;
   ops::Broadcast bc_;
 };
 
@@ -94,8 +105,8 @@ BoundRuleFactory unary_fn(UnaryFn f) {
   return unary([f](const ArithmeticModel& m, Operand x) { return unary_fn_bound(m, f, x); });
 }
 
-BoundRuleFactory binary(BinaryRule::Rule rule) {
-  return [rule](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<BinaryRule>(ctx, rule); };
+BoundRuleFactory binary(BinaryRuleOp op) {
+  return [op](const OpContext& ctx) -> std::unique_ptr<BoundRule> { return std::make_unique<BinaryRule>(ctx, op); };
 }
 
 }  // namespace
@@ -138,12 +149,12 @@ void register_elementwise_rules(std::vector<BoundRuleRegistration>& r) {
                  return std::make_unique<UnaryRule>([](const ArithmeticModel& m, Operand x) { return gelu_tanh_bound(m, x); });
                }});
 
-  r.push_back({"Add", binary([](const ArithmeticModel& m, Operand x, Operand y) { return add_bound(m, x, y, false); })});
-  r.push_back({"Sub", binary([](const ArithmeticModel& m, Operand x, Operand y) { return add_bound(m, x, y, true); })});
-  r.push_back({"Mul", binary(mul_bound)});
-  r.push_back({"Div", binary(div_bound)});
-  r.push_back({"Pow", binary(pow_bound)});
-  r.push_back({"PRelu", binary(prelu_bound)});
+  r.push_back({"Add", binary(BinaryRuleOp::Add)});
+  r.push_back({"Sub", binary(BinaryRuleOp::Sub)});
+  r.push_back({"Mul", binary(BinaryRuleOp::Mul)});
+  r.push_back({"Div", binary(BinaryRuleOp::Div)});
+  r.push_back({"Pow", binary(BinaryRuleOp::Pow)});
+  r.push_back({"PRelu", binary(BinaryRuleOp::PRelu)});
   r.push_back({"Min", prepared<SelectionRule>()});
   r.push_back({"Max", prepared<SelectionRule>()});
 }
