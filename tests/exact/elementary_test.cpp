@@ -5,6 +5,7 @@
 // MPFR at 200 and 300 bits with its own formula and rounds with mpfr_subnormalize; a case
 // counts only when both precisions agree (they always have).
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <random>
@@ -15,6 +16,7 @@
 
 #include "binary64_oracle.h"
 #include "exact/elementary.h"
+#include "exact/erf_double_word.h"
 #include "exact/erfc_continued_fraction.h"
 #include "support/mpfr_oracle.h"
 
@@ -167,6 +169,56 @@ TEST_CASE("random arguments: every function agrees with MPFR") {
     CHECK_MESSAGE(t.mismatches == 0, f.name);
     CHECK_MESSAGE(t.undecided == 0, f.name);
     CHECK_MESSAGE(t.bad_bounds == 0, f.name);
+  }
+}
+
+TEST_CASE("erf's double-word series (2^-30 <= |x| < 3): every binary16 value and random arguments agree with MPFR") {
+  // What it decides must be MPFR's correctly rounded erf; it must decide nearly always (else
+  // erf_rn falls back to MPFR, correct but slow); it must decline outside its range.
+  const MpfrFormula erf = [](mpfr_ptr r, mpfr_srcptr x, mpfr_prec_t) { return mpfr_erf(r, x, MPFR_RNDZ); };
+  long cases = 0, decided = 0, mismatches = 0, undecided_oracle = 0;
+  const auto check = [&](double x) {
+    double v = 0;
+    if (!fpaudit::exact::detail::erf_double_word(x, v)) return;
+    ++decided;
+    const Oracle o = oracle(erf, x);
+    if (!o.decided) {
+      ++undecided_oracle;
+      return;
+    }
+    if (!same_value(v, o.value) && ++mismatches <= 5) MESSAGE("erf(", x, ") = ", v, ", MPFR says ", o.value);
+  };
+  // Every binary16 value, both signs, in range.
+  for (std::uint32_t bits = 0; bits < 0x7c00; ++bits) {
+    const double h = std::ldexp(static_cast<double>(bits & 0x3ff) + (bits >= 0x400 ? 1024.0 : 0.0),
+                                (bits >= 0x400 ? static_cast<int>(bits >> 10) : 1) - 25);
+    if (!(h >= 0x1p-30 && h < 3)) continue;
+    for (double x : {h, -h}) {
+      ++cases;
+      check(x);
+    }
+  }
+  const long binary16_cases = cases, binary16_decided = decided;
+  // Random binary64 arguments: log-uniform over the range and uniform near its top, where the
+  // series cancels most (e^9 against erf ≈ 1).
+  std::mt19937_64 rng(20261206);
+  for (int k = 0; k < 40000; ++k) {
+    double x = k % 2 ? log_uniform(rng, -30, 1) : std::uniform_real_distribution<double>(-3, 3)(rng);
+    if (!(std::fabs(x) >= 0x1p-30 && std::fabs(x) < 3)) continue;
+    ++cases;
+    check(x);
+  }
+  MESSAGE(binary16_cases, " binary16 arguments (", binary16_decided, " decided), ", cases - binary16_cases,
+          " random binary64 arguments; ", decided, " decided in all, ", mismatches, " mismatches");
+  CHECK(binary16_cases > 20000);
+  CHECK(mismatches == 0);
+  CHECK(undecided_oracle == 0);
+  CHECK(decided >= cases - cases / 1000);  // the fallback is rare
+  // Outside the range it declines, and leaves the value alone.
+  for (double x : {0.0, -0.0, 0x1p-31, 3.0, -3.0, 7.5, kInf, -kInf, kNaN, kTiny}) {
+    double v = 42;
+    CHECK_FALSE(fpaudit::exact::detail::erf_double_word(x, v));
+    CHECK(v == 42);
   }
 }
 
