@@ -6,6 +6,7 @@
 
 #include "exact/elementary.h"
 #include "exact/erf_double_word.h"
+#include "exact/exp_double_word.h"
 #include "exact/erfc_continued_fraction.h"
 #include "exact/mpfr_support.h"
 #include "exact/ziv.h"
@@ -25,7 +26,12 @@ Certified one_call(double x, Call&& call) {
 
 }  // namespace
 
-Certified exp_rn(double x) { return one_call(x, mpfr_exp); }
+Certified exp_rn(double x) {
+  // 0 < |x| ≤ 700: a double-word series decides nearly always, in well under a microsecond.
+  double fast = 0;
+  if (detail::exp_double_word(x, fast)) return correctly_rounded(fast, false);
+  return one_call(x, mpfr_exp);
+}
 Certified log_rn(double x) { return one_call(x, mpfr_log); }
 Certified tanh_rn(double x) { return one_call(x, mpfr_tanh); }
 Certified erf_rn(double x) {

@@ -19,47 +19,11 @@
 
 #include <mpfr.h>
 
+#include "exact/double_word.h"
+
 namespace fpaudit::exact::detail {
 
 namespace {
-
-// ---- double-word arithmetic (no contraction: -ffp-contract=off; fma only where written) ----
-
-struct Dw {
-  double hi = 0, lo = 0;
-};
-
-/// |a| ≥ |b| or a = 0: s + t = a + b exactly.
-inline Dw fast_two_sum(double a, double b) {
-  const double s = a + b;
-  const double z = s - a;
-  return {s, b - z};
-}
-inline Dw two_sum(double a, double b) {
-  const double s = a + b;
-  const double ap = s - b;
-  const double bp = s - ap;
-  return {s, (a - ap) + (b - bp)};
-}
-inline Dw two_prod(double a, double b) {
-  const double p = a * b;
-  return {p, std::fma(a, b, -p)};
-}
-/// Joldes–Muller–Popescu Algorithm 6 (AccurateDWPlusDW).
-inline Dw add(Dw x, Dw y) {
-  const Dw s = two_sum(x.hi, y.hi);
-  const Dw t = two_sum(x.lo, y.lo);
-  const Dw v = fast_two_sum(s.hi, s.lo + t.hi);
-  return fast_two_sum(v.hi, t.lo + v.lo);
-}
-/// Joldes–Muller–Popescu Algorithm 12 (DWTimesDW3, with FMA).
-inline Dw mul(Dw x, Dw y) {
-  const Dw c = two_prod(x.hi, y.hi);
-  const double tl0 = x.lo * y.lo;
-  const double tl1 = std::fma(x.hi, y.lo, tl0);
-  const double cl2 = std::fma(x.lo, y.hi, tl1);
-  return fast_two_sum(c.hi, c.lo + cl2);
-}
 
 // ---- the constants, from MPFR at 256 bits --------------------------------------------------
 
@@ -77,13 +41,6 @@ struct Constants {
   Dw k;
   std::array<Range, 5> ranges{{{0x1p-30, 0x1p-8, 8, 0}, {0x1p-8, 0.5, 20, 0}, {0.5, 1, 28, 0}, {1, 2, 48, 0}, {2, 3, 72, 0}}};
 };
-
-/// hi = RN(v), lo = RN(v − hi): within 2⁻¹⁰⁵·|v| of v.
-Dw to_dw(mpfr_srcptr v, mpfr_ptr scratch) {
-  const double hi = mpfr_get_d(v, MPFR_RNDN);
-  mpfr_sub_d(scratch, v, hi, MPFR_RNDN);  // exact at 256 bits
-  return {hi, mpfr_get_d(scratch, MPFR_RNDN)};
-}
 
 Constants make_constants() {
   Constants k;
@@ -152,11 +109,9 @@ bool erf_double_word(double x, double& value) {
   // E ≥ K·|x|·(|p̂ − P(y)| + 2⁻⁹⁸·|p̂|): K < 1.13, |p̂| ≤ |p̂.hi|(1 + 2⁻⁵²); the factor
   // 1 + 2⁻⁴⁰ covers this expression's own roundings.
   const double e = 1.13 * ax * (r->p_error + std::fabs(p.hi) * 0x1p-97) * (1 + 0x1p-40);
-  // erf(|x|) ∈ [v − E, v + E] rounds to v.hi when |v.lo| + E stays below half the gap to either
-  // neighbour of v.hi (strictly, with room for this sum's rounding).
+  // erf(|x|) ∈ [v − E, v + E] rounds to v.hi when that interval stays between two boundaries.
+  if (!pins_hi(v, e)) return false;
   const double h = v.hi;
-  const double gap = std::fmin(h - std::nextafter(h, 0.0), std::nextafter(h, 2.0 * h) - h);
-  if (!(h > 0 && (std::fabs(v.lo) + e) * (1 + 0x1p-40) < 0.5 * gap)) return false;
   value = x < 0 ? -h : h;
   return true;
 }

@@ -17,6 +17,7 @@
 #include "binary64_oracle.h"
 #include "exact/elementary.h"
 #include "exact/erf_double_word.h"
+#include "exact/exp_double_word.h"
 #include "exact/erfc_continued_fraction.h"
 #include "support/mpfr_oracle.h"
 
@@ -218,6 +219,48 @@ TEST_CASE("erf's double-word series (2^-30 <= |x| < 3): every binary16 value and
   for (double x : {0.0, -0.0, 0x1p-31, 3.0, -3.0, 7.5, kInf, -kInf, kNaN, kTiny}) {
     double v = 42;
     CHECK_FALSE(fpaudit::exact::detail::erf_double_word(x, v));
+    CHECK(v == 42);
+  }
+}
+
+TEST_CASE("exp's double-word series (0 < |x| <= 700): every binary16 value and random arguments agree with MPFR") {
+  const MpfrFormula exp = [](mpfr_ptr r, mpfr_srcptr x, mpfr_prec_t) { return mpfr_exp(r, x, MPFR_RNDZ); };
+  long cases = 0, decided = 0, mismatches = 0, undecided_oracle = 0;
+  const auto check = [&](double x) {
+    ++cases;
+    double v = 0;
+    if (!fpaudit::exact::detail::exp_double_word(x, v)) return;
+    ++decided;
+    const Oracle o = oracle(exp, x);
+    if (!o.decided) {
+      ++undecided_oracle;
+      return;
+    }
+    if (!same_value(v, o.value) && ++mismatches <= 5) MESSAGE("exp(", x, ") = ", v, ", MPFR says ", o.value);
+  };
+  for (std::uint32_t bits = 1; bits < 0x7c00; ++bits) {  // every nonzero binary16 value up to 700
+    const double h = std::ldexp(static_cast<double>(bits & 0x3ff) + (bits >= 0x400 ? 1024.0 : 0.0),
+                                (bits >= 0x400 ? static_cast<int>(bits >> 10) : 1) - 25);
+    if (h > 700) continue;
+    check(h);
+    check(-h);
+  }
+  const long binary16_cases = cases;
+  std::mt19937_64 rng(20261207);
+  for (int k = 0; k < 60000; ++k) {
+    double x = k % 2 ? log_uniform(rng, -60, 9) : std::uniform_real_distribution<double>(-700, 700)(rng);
+    if (!(std::fabs(x) <= 700) || x == 0) continue;
+    check(x);
+  }
+  MESSAGE(binary16_cases, " binary16 arguments, ", cases - binary16_cases, " random binary64 arguments; ", decided,
+          " decided, ", mismatches, " mismatches");
+  CHECK(binary16_cases > 40000);
+  CHECK(mismatches == 0);
+  CHECK(undecided_oracle == 0);
+  CHECK(decided >= cases - cases / 1000);
+  for (double x : {0.0, -0.0, 700.5, -700.5, 1e300, kInf, -kInf, kNaN}) {
+    double v = 42;
+    CHECK_FALSE(fpaudit::exact::detail::exp_double_word(x, v));
     CHECK(v == 42);
   }
 }
