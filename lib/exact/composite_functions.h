@@ -12,6 +12,9 @@ namespace fpaudit::exact::detail {
 /// x: any finite MPFR number (exact, any precision) for which e^-|x| does not underflow to
 /// zero in the current exponent range (the caller checks mpfr_zero_p of the value it gets).
 ErrorBits sigmoid_approximation(mpfr_ptr out, mpfr_srcptr x, mpfr_prec_t prec);
+/// RN(σ(x)) without MPFR for −500 ≤ x < 40, x ≠ 0, where a double-word evaluation with a proven
+/// error bound decides it (sigmoid.cpp); false (value untouched) where it declines.
+bool sigmoid_double_word(double x, double& value);
 
 /// out ≈ x·Φ(x) at precision prec (≥ 64), error as returned (kNoBound when prec is too low
 /// for the analysis at this x). x: finite, nonzero, and erfc(|x|/√2) not underflowing in the

@@ -51,6 +51,16 @@ inline Dw mul(Dw x, Dw y) {
   return fast_two_sum(c.hi, c.lo + cl2);
 }
 inline Dw neg(Dw x) { return {-x.hi, -x.lo}; }
+/// 2^k·x, exact when both parts stay normal.
+inline Dw scale(Dw x, int k) { return {std::ldexp(x.hi, k), std::ldexp(x.lo, k)}; }
+/// 1/s by one Newton step from q0 = RN(1/s.hi): q0 + q0·(1 − s·q0) in double-word operations.
+/// Relative error ≤ 20.5u² (theory/reference-arithmetic.md, "sigmoid"), for s.hi ≥ 1 and
+/// 1/s far from the subnormal range.
+inline Dw reciprocal(Dw s) {
+  const double q0 = 1.0 / s.hi;
+  const Dw e = add({1.0, 0.0}, neg(mul(s, {q0, 0.0})));
+  return add({q0, 0.0}, mul({q0, 0.0}, e));
+}
 
 /// hi = RN(v), lo = RN(v − hi) of an MPFR value of at least 106 bits: within 2⁻¹⁰⁵·|v| of v.
 /// `scratch` must have v's precision or more.

@@ -7,8 +7,8 @@
 //   sqrt, div               IEEE 754 hardware operations, correctly rounded by definition
 //   pow(x, 0|±1|2|±0.5)       (20-60 ns with the exactness certificate), through PowConstant
 //   exp (0 < |x| ≤ 700),    a double-word series with a proven error bound, accepted when it
-//   erf (2^-30 ≤ |x| < 3)     pins the binary64 result (exp_double_word.cpp, erf_double_word.cpp):
-//                             well under a microsecond; MPFR below where it declines
+//   erf (2^-30 ≤ |x| < 3),    pins the binary64 result (exp_double_word.cpp, erf_double_word.cpp,
+//   sigmoid (−500 ≤ x < 40)   sigmoid.cpp): well under a microsecond; MPFR below where it declines
 //   exp, log, tanh, rsqrt,  one MPFR call at 64 bits toward zero, then round-to-odd and one
 //   pow, erf (other |x|)      rounding to binary64 (mpfr_support.h): rsqrt 0.2 µs, exp, log,
 //                             tanh 1-3 µs, pow ~5 µs, erf 2-17 µs

@@ -74,20 +74,30 @@ const Constants& constants() {
 
 }  // namespace
 
-bool exp_double_word(double x, double& value) {
-  if (!(x != 0 && std::fabs(x) <= 700)) return false;  // exp(0) = 1 is exact: MPFR says so
-  const Constants& k = constants();
+bool exp_reduced(double x, Dw& p, int& k, double& error) {
+  if (!(x != 0 && std::fabs(x) <= 700)) return false;
+  const Constants& c = constants();
   // Any integer k gives an exact identity; this one makes |r| ≤ ln 2 / 2 (+ rounding).
   const double kd = std::nearbyint(x * 1.4426950408889634);
   // r̂ = x − k·L̂: k·L̂.hi exactly (TwoProd), k·L̂.lo rounded once (within 2⁻⁵³·|k·L̂.lo|).
-  const Dw k_hi = two_prod(kd, k.ln2.hi);
-  const Dw r = add(add({x, 0.0}, neg(k_hi)), {-(kd * k.ln2.lo), 0.0});
+  const Dw k_hi = two_prod(kd, c.ln2.hi);
+  const Dw r = add(add({x, 0.0}, neg(k_hi)), {-(kd * c.ln2.lo), 0.0});
   if (!(std::fabs(r.hi) <= kMaxR * (1 - 0x1p-50))) return false;  // then |r̂.hi + r̂.lo| < kMaxR
-  Dw p = k.inv_factorial[kTerms];
-  for (int n = kTerms - 1; n >= 0; --n) p = add(mul(p, r), k.inv_factorial[n]);
+  p = c.inv_factorial[kTerms];
+  for (int n = kTerms - 1; n >= 0; --n) p = add(mul(p, r), c.inv_factorial[n]);
+  k = static_cast<int>(kd);
+  error = c.error;
+  return true;
+}
+
+bool exp_double_word(double x, double& value) {
+  // exp(0) = 1 is exact: exp_reduced declines it, and MPFR says so.
+  Dw p;
+  int k = 0;
+  double e = 0;
   // exp(x − k ln 2) ∈ [p̂ − E, p̂ + E]; p̂ ≥ e^-0.36 − E > 0.69.
-  if (!pins_hi(p, k.error)) return false;
-  value = std::ldexp(p.hi, static_cast<int>(kd));  // exact: the result is a normal number
+  if (!exp_reduced(x, p, k, e) || !pins_hi(p, e)) return false;
+  value = std::ldexp(p.hi, k);  // exact: the result is a normal number
   return true;
 }
 

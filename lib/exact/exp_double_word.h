@@ -4,7 +4,13 @@
 // and falls back to MPFR where it declines. Internal to lib/exact.
 #pragma once
 
+#include "exact/double_word.h"
+
 namespace fpaudit::exact::detail {
+
+/// For 0 < |x| ≤ 700: exp(x) = 2^k·z with |z − (p.hi + p.lo)| ≤ error and z ≥ e^-0.36 (the
+/// series before its rounding test, for functions built on exp). false where it declines.
+bool exp_reduced(double x, Dw& p, int& k, double& error);
 
 /// For 0 < |x| ≤ 700: sets value = RN(exp(x)) and returns true when the enclosure of exp(x)
 /// pins it; false (value untouched) otherwise.

@@ -6,6 +6,7 @@
 
 #include "exact/composite_functions.h"
 #include "exact/elementary.h"
+#include "exact/exp_double_word.h"
 
 namespace fpaudit::exact {
 
@@ -37,6 +38,26 @@ ErrorBits sigmoid_approximation(mpfr_ptr out, mpfr_srcptr x, mpfr_prec_t prec) {
   return static_cast<ErrorBits>(prec) - 3;
 }
 
+/// σ(x) for −500 ≤ x < 40, x ≠ 0, without MPFR where the double-word evaluation decides
+/// (theory/reference-arithmetic.md, "sigmoid by double-words"): t = e^-x from exp's series,
+/// s = 1 + t, σ = 1/s by a Newton step, with a relative error bound ρ_t + 9u² + 32u².
+bool sigmoid_double_word(double x, double& value) {
+  if (!(x >= -500 && x < 40 && x != 0)) return false;
+  Dw p;
+  int k = 0;
+  double e = 0;
+  if (!exp_reduced(-x, p, k, e)) return false;
+  // |t̂ − e^-x| ≤ e^-x·ρ_t with ρ_t = E/0.697 (the reduced value is ≥ e^-0.36 > 0.697).
+  const double rho_t = e / 0.697 * (1 + 0x1p-40);
+  const Dw z = reciprocal(add({1.0, 0.0}, scale(p, k)));
+  // |ẑ − σ| ≤ σ·B, B = (ρ_r + ρ_s)/(1 − ρ_s) with ρ_s = ρ_t + 9u², ρ_r = 32u² (= 2⁻¹⁰¹), and
+  // σ ≤ |ẑ|/(1 − B): E = |ẑ.hi|·B·(1 + 2⁻⁴⁰) covers both and this line's roundings.
+  const double b = (rho_t + 0x1p-101 + 9 * 0x1p-106) * (1 + 0x1p-40);
+  if (!pins_hi(z, std::fabs(z.hi) * b * (1 + 0x1p-40))) return false;
+  value = z.hi;
+  return true;
+}
+
 }  // namespace detail
 
 Certified sigmoid_rn(double x) {
@@ -49,6 +70,8 @@ Certified sigmoid_rn(double x) {
   // the smallest subnormal: RN = +0.
   if (x >= 40) return correctly_rounded(1.0, false);
   if (x <= -746) return {0.0, std::numeric_limits<double>::denorm_min()};
+  double fast = 0;
+  if (detail::sigmoid_double_word(x, fast)) return correctly_rounded(fast, false);
   detail::MpfrEnvironment env;
   mpfr_ptr arg = detail::exact_arg(x);
   return detail::ziv_binary64([&](mpfr_ptr out, mpfr_prec_t prec) { return detail::sigmoid_approximation(out, arg, prec); });

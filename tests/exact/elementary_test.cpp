@@ -16,6 +16,7 @@
 
 #include "binary64_oracle.h"
 #include "exact/elementary.h"
+#include "exact/composite_functions.h"
 #include "exact/erf_double_word.h"
 #include "exact/exp_double_word.h"
 #include "exact/erfc_continued_fraction.h"
@@ -261,6 +262,57 @@ TEST_CASE("exp's double-word series (0 < |x| <= 700): every binary16 value and r
   for (double x : {0.0, -0.0, 700.5, -700.5, 1e300, kInf, -kInf, kNaN}) {
     double v = 42;
     CHECK_FALSE(fpaudit::exact::detail::exp_double_word(x, v));
+    CHECK(v == 42);
+  }
+}
+
+TEST_CASE("sigmoid by double-words (-500 <= x < 40): every binary16 value and random arguments agree with MPFR") {
+  // The oracle: 1/(1 + e^-x) at 200 and 300 bits, a formula of MPFR's own.
+  const MpfrFormula sigmoid = [](mpfr_ptr r, mpfr_srcptr x, mpfr_prec_t prec) {
+    mpfr_t t;
+    mpfr_init2(t, prec + 20);
+    mpfr_neg(t, x, MPFR_RNDN);
+    mpfr_exp(t, t, MPFR_RNDN);
+    mpfr_add_ui(t, t, 1, MPFR_RNDN);
+    const int inexact = mpfr_ui_div(r, 1, t, MPFR_RNDZ);
+    mpfr_clear(t);
+    return inexact == 0 ? 1 : inexact;  // never exact for x ≠ 0
+  };
+  long cases = 0, decided = 0, mismatches = 0, undecided_oracle = 0;
+  const auto check = [&](double x) {
+    ++cases;
+    double v = 0;
+    if (!fpaudit::exact::detail::sigmoid_double_word(x, v)) return;
+    ++decided;
+    const Oracle o = oracle(sigmoid, x);
+    if (!o.decided) {
+      ++undecided_oracle;
+      return;
+    }
+    if (!same_value(v, o.value) && ++mismatches <= 5) MESSAGE("sigmoid(", x, ") = ", v, ", MPFR says ", o.value);
+  };
+  for (std::uint32_t bits = 1; bits < 0x7c00; ++bits) {
+    const double h = std::ldexp(static_cast<double>(bits & 0x3ff) + (bits >= 0x400 ? 1024.0 : 0.0),
+                                (bits >= 0x400 ? static_cast<int>(bits >> 10) : 1) - 25);
+    if (h < 40) check(h);
+    if (h <= 500) check(-h);
+  }
+  const long binary16_cases = cases;
+  std::mt19937_64 rng(20261208);
+  for (int k = 0; k < 40000; ++k) {
+    const double x = k % 2 ? log_uniform(rng, -60, 5) : std::uniform_real_distribution<double>(-500, 40)(rng);
+    if (!(x >= -500 && x < 40) || x == 0) continue;
+    check(x);
+  }
+  MESSAGE(binary16_cases, " binary16 arguments, ", cases - binary16_cases, " random binary64 arguments; ", decided,
+          " decided, ", mismatches, " mismatches");
+  CHECK(binary16_cases > 40000);
+  CHECK(mismatches == 0);
+  CHECK(undecided_oracle == 0);
+  CHECK(decided >= cases - cases / 1000);
+  for (double x : {0.0, -0.0, 40.0, 41.0, -500.5, -800.0, kInf, -kInf, kNaN}) {
+    double v = 42;
+    CHECK_FALSE(fpaudit::exact::detail::sigmoid_double_word(x, v));
     CHECK(v == 42);
   }
 }
