@@ -174,6 +174,16 @@ TEST_CASE("random arguments: every function agrees with MPFR") {
   }
 }
 
+namespace {
+
+/// The value of the positive binary16 number with these bits (below 0x7c00: finite).
+double binary16_magnitude(std::uint32_t bits) {
+  const bool normal = bits >= 0x400;
+  return std::ldexp(static_cast<double>(bits & 0x3ff) + (normal ? 1024.0 : 0.0), (normal ? static_cast<int>(bits >> 10) : 1) - 25);
+}
+
+}  // namespace
+
 TEST_CASE("erf's double-word series (2^-30 <= |x| < 3): every binary16 value and random arguments agree with MPFR") {
   // What it decides must be MPFR's correctly rounded erf; it must decide nearly always (else
   // erf_rn falls back to MPFR, correct but slow); it must decline outside its range.
@@ -192,8 +202,7 @@ TEST_CASE("erf's double-word series (2^-30 <= |x| < 3): every binary16 value and
   };
   // Every binary16 value, both signs, in range.
   for (std::uint32_t bits = 0; bits < 0x7c00; ++bits) {
-    const double h = std::ldexp(static_cast<double>(bits & 0x3ff) + (bits >= 0x400 ? 1024.0 : 0.0),
-                                (bits >= 0x400 ? static_cast<int>(bits >> 10) : 1) - 25);
+    const double h = binary16_magnitude(bits);
     if (!(h >= 0x1p-30 && h < 3)) continue;
     for (double x : {h, -h}) {
       ++cases;
@@ -240,8 +249,7 @@ TEST_CASE("exp's double-word series (0 < |x| <= 700): every binary16 value and r
     if (!same_value(v, o.value) && ++mismatches <= 5) MESSAGE("exp(", x, ") = ", v, ", MPFR says ", o.value);
   };
   for (std::uint32_t bits = 1; bits < 0x7c00; ++bits) {  // every nonzero binary16 value up to 700
-    const double h = std::ldexp(static_cast<double>(bits & 0x3ff) + (bits >= 0x400 ? 1024.0 : 0.0),
-                                (bits >= 0x400 ? static_cast<int>(bits >> 10) : 1) - 25);
+    const double h = binary16_magnitude(bits);
     if (h > 700) continue;
     check(h);
     check(-h);
@@ -292,8 +300,7 @@ TEST_CASE("sigmoid by double-words (-500 <= x < 40): every binary16 value and ra
     if (!same_value(v, o.value) && ++mismatches <= 5) MESSAGE("sigmoid(", x, ") = ", v, ", MPFR says ", o.value);
   };
   for (std::uint32_t bits = 1; bits < 0x7c00; ++bits) {
-    const double h = std::ldexp(static_cast<double>(bits & 0x3ff) + (bits >= 0x400 ? 1024.0 : 0.0),
-                                (bits >= 0x400 ? static_cast<int>(bits >> 10) : 1) - 25);
+    const double h = binary16_magnitude(bits);
     if (h < 40) check(h);
     if (h <= 500) check(-h);
   }
