@@ -70,6 +70,21 @@ inline Dw to_dw(mpfr_srcptr v, mpfr_ptr scratch) {
   return {hi, mpfr_get_d(scratch, MPFR_RNDN)};
 }
 
+/// a = γ_n(8u²)·(1 + 2⁻¹⁰⁴) + 2⁻¹⁰⁴ rounded upward: the relative error of Horner's rule with
+/// n double-word operations (each within 8u²) on coefficients rounded to double-words (within
+/// 2⁻¹⁰⁵), to be multiplied by Σ|c_k||y|^k. `scratch` is clobbered.
+inline void horner_error_factor(mpfr_ptr a, mpfr_ptr scratch, long operations) {
+  mpfr_set_ui(a, static_cast<unsigned long>(8 * operations), MPFR_RNDU);
+  mpfr_mul_2si(a, a, -106, MPFR_RNDU);  // n·8u²
+  mpfr_ui_sub(scratch, 1, a, MPFR_RNDD);
+  mpfr_div(a, a, scratch, MPFR_RNDU);   // γ_n(8u²)
+  mpfr_set_ui_2exp(scratch, 1, -104, MPFR_RNDU);
+  mpfr_add_ui(scratch, scratch, 1, MPFR_RNDU);
+  mpfr_mul(a, a, scratch, MPFR_RNDU);
+  mpfr_set_ui_2exp(scratch, 1, -104, MPFR_RNDU);
+  mpfr_add(a, a, scratch, MPFR_RNDU);
+}
+
 /// RN(z) = v.hi for every z with |z − (v.hi + v.lo)| ≤ e (v.hi > 0, e ≥ 0): true when z's
 /// offset from v.hi, between v.lo − e and v.lo + e, stays below half the gap to the neighbour on
 /// each side (the gaps differ at a power of two). The factor 1 − 2⁻⁴⁰ covers the rounding of

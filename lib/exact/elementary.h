@@ -8,14 +8,15 @@
 //   pow(x, 0|±1|2|±0.5)       (20-60 ns with the exactness certificate), through PowConstant
 //   exp (0 < |x| ≤ 700),    a double-word series with a proven error bound, accepted when it
 //   erf (2^-30 ≤ |x| < 3),    pins the binary64 result (exp_double_word.cpp, erf_double_word.cpp,
-//   sigmoid (−500 ≤ x < 40)   sigmoid.cpp): well under a microsecond; MPFR below where it declines
-//   exp, log, tanh, rsqrt,  one MPFR call at 64 bits toward zero, then round-to-odd and one
-//   pow, erf (other |x|)      rounding to binary64 (mpfr_support.h): rsqrt 0.2 µs, exp, log,
+//   sigmoid (−500 ≤ x < 40),  sigmoid.cpp): erf 0.76, exp 0.41, sigmoid 0.46, tanh 0.50 µs
+//   tanh (2^-30 ≤ |x| ≤ 19)   (MPFR: 5.2, 0.97, 1.2, 1.3 µs); MPFR below where it declines
+//   log, rsqrt, and exp,    one MPFR call at 64 bits toward zero, then round-to-odd and one
+//   erf, tanh elsewhere, pow  rounding to binary64 (mpfr_support.h): rsqrt 0.2 µs, exp, log,
 //                             tanh 1-3 µs, pow ~5 µs, erf 2-17 µs
 //   erf (|x| ≥ 3), gelu     enclosure by Laplace's continued fraction
 //     (|x| ≥ 4)               (erfc_continued_fraction.h): 3-15 µs
-//   sigmoid, gelu (|x| < 4) Ziv loop (ziv.h) over a proven error bound of an MPFR evaluation:
-//                             sigmoid 1-2 µs, gelu 2-25 µs
+//   sigmoid elsewhere,      Ziv loop (ziv.h) over a proven error bound of an MPFR evaluation:
+//     gelu (|x| < 4)          sigmoid 1-2 µs, gelu 2-25 µs
 //   tails                   decided by bounds: sigmoid (x ≥ 40, x ≤ -746), gelu (x ≥ 9,
 //                             x ≤ -40): ~ns
 // Names end in _rn so that a using-directive never makes std::exp(double) ambiguous.

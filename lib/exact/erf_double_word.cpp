@@ -64,16 +64,7 @@ Constants make_constants() {
   // The 256-bit roundings of n! and of the c_n (relative 2⁻²⁵⁵) are far inside the 2⁻¹⁰⁴ charged.
   for (Range& r : k.ranges) {
     const double y = r.hi * r.hi;  // exact: hi is 2⁻⁸ or a small integer or 1/2
-    const long two_n = 2L * r.terms;
-    mpfr_set_ui(a, static_cast<unsigned long>(8 * two_n), MPFR_RNDU);
-    mpfr_mul_2si(a, a, -106, MPFR_RNDU);                 // 2N·8u²
-    mpfr_ui_sub(b, 1, a, MPFR_RNDD);
-    mpfr_div(a, a, b, MPFR_RNDU);                        // γ_{2N}(8u²)
-    mpfr_set_ui_2exp(b, 1, -104, MPFR_RNDU);
-    mpfr_add_ui(b, b, 1, MPFR_RNDU);
-    mpfr_mul(a, a, b, MPFR_RNDU);
-    mpfr_set_ui_2exp(b, 1, -104, MPFR_RNDU);
-    mpfr_add(a, a, b, MPFR_RNDU);
+    horner_error_factor(a, b, 2L * r.terms);
     mpfr_set_d(b, y, MPFR_RNDU);
     mpfr_exp(b, b, MPFR_RNDU);
     mpfr_mul(a, a, b, MPFR_RNDU);                        // … · e^Y

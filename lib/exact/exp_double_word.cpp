@@ -27,6 +27,8 @@ struct Constants {
   Dw inv_factorial[kTerms + 1];
   Dw ln2;
   double error;  ///< bound on |p̂ − exp(x − k ln 2)|, p̂ the double-word series
+  /// Bound on |Q̂ − Q(a)| for 0 < a ≤ kMaxR, Q(a) = expm1(a)/a = Σ aⁿ/(n+1)! ≥ 1 (tanh_double_word).
+  double expm1_error;
 };
 
 Constants make_constants() {
@@ -42,15 +44,7 @@ Constants make_constants() {
   mpfr_const_log2(a, MPFR_RNDN);
   k.ln2 = to_dw(a, b);
   // e^0.36·(γ_{2N}(8u²)(1 + 2⁻¹⁰⁴) + 2⁻¹⁰⁴ + 0.36^(N+1)/(N+1)! + (e^δ − 1)), every step upward.
-  mpfr_set_ui(a, 16UL * kTerms, MPFR_RNDU);
-  mpfr_mul_2si(a, a, -106, MPFR_RNDU);  // 2N·8u²
-  mpfr_ui_sub(b, 1, a, MPFR_RNDD);
-  mpfr_div(a, a, b, MPFR_RNDU);         // γ_{2N}(8u²)
-  mpfr_set_ui_2exp(b, 1, -104, MPFR_RNDU);
-  mpfr_add_ui(b, b, 1, MPFR_RNDU);
-  mpfr_mul(a, a, b, MPFR_RNDU);
-  mpfr_set_ui_2exp(b, 1, -104, MPFR_RNDU);
-  mpfr_add(a, a, b, MPFR_RNDU);
+  horner_error_factor(a, b, 2L * kTerms);
   mpfr_set_d(b, kMaxR, MPFR_RNDU);
   mpfr_pow_ui(b, b, kTerms + 1, MPFR_RNDU);
   mpfr_fac_ui(c, kTerms + 1, MPFR_RNDD);
@@ -63,6 +57,18 @@ Constants make_constants() {
   mpfr_exp(b, b, MPFR_RNDU);
   mpfr_mul(a, a, b, MPFR_RNDU);
   k.error = mpfr_get_d(a, MPFR_RNDU);
+  // Q_M(a) = Σ_{n<M} aⁿ/(n+1)!, M = kTerms, by Horner (2(M − 1) operations):
+  // e^0.36·(γ_{2M}(8u²)(1 + 2⁻¹⁰⁴) + 2⁻¹⁰⁴ + 0.36^M/(M+1)!), the last Lagrange's remainder.
+  horner_error_factor(a, b, 2L * kTerms);
+  mpfr_set_d(b, kMaxR, MPFR_RNDU);
+  mpfr_pow_ui(b, b, kTerms, MPFR_RNDU);
+  mpfr_fac_ui(c, kTerms + 1, MPFR_RNDD);
+  mpfr_div(b, b, c, MPFR_RNDU);
+  mpfr_add(a, a, b, MPFR_RNDU);
+  mpfr_set_d(b, kMaxR, MPFR_RNDU);
+  mpfr_exp(b, b, MPFR_RNDU);
+  mpfr_mul(a, a, b, MPFR_RNDU);
+  k.expm1_error = mpfr_get_d(a, MPFR_RNDU);
   mpfr_clears(a, b, c, static_cast<mpfr_ptr>(nullptr));
   return k;
 }
@@ -98,6 +104,40 @@ bool exp_double_word(double x, double& value) {
   // exp(x − k ln 2) ∈ [p̂ − E, p̂ + E]; p̂ ≥ e^-0.36 − E > 0.69.
   if (!exp_reduced(x, p, k, e) || !pins_hi(p, e)) return false;
   value = std::ldexp(p.hi, k);  // exact: the result is a normal number
+  return true;
+}
+
+bool tanh_double_word(double x, double& value) {
+  const double ax = std::fabs(x);
+  if (!(ax >= 0x1p-30 && ax <= 19)) return false;
+  const Constants& c = constants();
+  // tanh|x| = m/(m + 2), m = expm1(a), a = 2|x| (exact). ρ_m bounds |m̂ − m|/m.
+  const double a = 2 * ax;
+  Dw m;
+  double rho_m = 0;
+  if (a <= kMaxR) {
+    // m = a·Q(a), Q by Horner; Q ≥ 1, so E_Q is relative; the product by a adds 8u².
+    Dw q = c.inv_factorial[kTerms];
+    for (int n = kTerms - 2; n >= 0; --n) q = add(mul(q, {a, 0.0}), c.inv_factorial[n + 1]);
+    m = mul(q, {a, 0.0});
+    rho_m = (c.expm1_error + 9 * 0x1p-106) * (1 + 0x1p-40);
+  } else {
+    // m = 2^k·p̂ − 1: |2^k p̂ − e^a| ≤ e^a·E/0.697, the sum adds 8u², and e^a/m ≤ 3.39 for
+    // a > 0.36 (e^0.36/expm1(0.36) < 3.30).
+    Dw p;
+    int k = 0;
+    double e = 0;
+    if (!exp_reduced(a, p, k, e)) return false;
+    m = add(scale(p, k), {-1.0, 0.0});
+    rho_m = (3.39 * (e / 0.697) + 9 * 0x1p-106) * (1 + 0x1p-40);
+  }
+  // ẑ = m̂·(1/(m̂ + 2)): the sum 8u² (and m̂'s error, at most ρ_m of m + 2), the reciprocal
+  // 32u², the product 8u²: |ẑ/tanh|x| − 1| ≤ B = (2ρ_m + 49u²)(1 + 2⁻⁴⁰), the factor covering the
+  // second-order terms; E = |ẑ.hi|·B·(1 + 2⁻⁴⁰) as for the sigmoid.
+  const Dw z = mul(m, reciprocal(add(m, {2.0, 0.0})));
+  const double b = (2 * rho_m + 49 * 0x1p-106) * (1 + 0x1p-40);
+  if (!pins_hi(z, std::fabs(z.hi) * b * (1 + 0x1p-40))) return false;
+  value = x < 0 ? -z.hi : z.hi;
   return true;
 }
 

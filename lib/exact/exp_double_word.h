@@ -16,4 +16,8 @@ bool exp_reduced(double x, Dw& p, int& k, double& error);
 /// pins it; false (value untouched) otherwise.
 bool exp_double_word(double x, double& value);
 
+/// For 2^-30 ≤ |x| ≤ 19: RN(tanh(x)) as m/(m + 2), m = expm1(2|x|), decided as exp's value is
+/// (theory/reference-arithmetic.md, "tanh by double-words"); false where it declines.
+bool tanh_double_word(double x, double& value);
+
 }  // namespace fpaudit::exact::detail

@@ -7,8 +7,10 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -182,146 +184,96 @@ double binary16_magnitude(std::uint32_t bits) {
   return std::ldexp(static_cast<double>(bits & 0x3ff) + (normal ? 1024.0 : 0.0), (normal ? static_cast<int>(bits >> 10) : 1) - 25);
 }
 
+using FastPath = bool (*)(double, double&);
+
+/// The oracle formula of a function of the table above.
+MpfrFormula reference_of(const std::string& name) {
+  for (const Function& f : functions())
+    if (f.name == name) return f.reference;
+  throw std::invalid_argument(name);
+}
+
+/// A double-word fast path (lib/exact/*_double_word.cpp, sigmoid.cpp) against the MPFR oracle,
+/// on every binary16 value of either sign in its range and on `random` binary64 arguments drawn
+/// by draw(rng, k): what it decides must be the oracle's correctly rounded value; it must decide
+/// all but a thousandth (else the caller falls back to MPFR: correct, but slow); and it must
+/// decline, leaving the value alone, at each of `outside`.
+template <class InRange, class Draw>
+void check_fast_path(const char* name, FastPath fast, const MpfrFormula& formula, InRange in_range, int random,
+                     Draw draw, std::initializer_list<double> outside) {
+  long cases = 0, decided = 0, mismatches = 0, undecided_oracle = 0;
+  const auto check = [&](double x) {
+    if (!in_range(x)) return;
+    ++cases;
+    double v = 0;
+    if (!fast(x, v)) return;
+    ++decided;
+    const Oracle o = oracle(formula, x);
+    if (!o.decided) {
+      ++undecided_oracle;
+      return;
+    }
+    if (!same_value(v, o.value) && ++mismatches <= 5) MESSAGE(name, "(", x, ") = ", v, ", MPFR says ", o.value);
+  };
+  for (std::uint32_t bits = 1; bits < 0x7c00; ++bits) {
+    check(binary16_magnitude(bits));
+    check(-binary16_magnitude(bits));
+  }
+  const long binary16_cases = cases;
+  std::mt19937_64 rng(20261206);
+  for (int k = 0; k < random; ++k) check(draw(rng, k));
+  MESSAGE(std::string(name), ": ", binary16_cases, " binary16 arguments, ", cases - binary16_cases, " random binary64 arguments; ",
+          decided, " decided, ", mismatches, " mismatches");
+  CHECK(binary16_cases > 30000);
+  CHECK(mismatches == 0);
+  CHECK(undecided_oracle == 0);
+  CHECK(decided >= cases - cases / 1000);
+  for (double x : outside) {
+    double v = 42;
+    CHECK_FALSE(fast(x, v));
+    CHECK(v == 42);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("erf's double-word series (2^-30 <= |x| < 3): every binary16 value and random arguments agree with MPFR") {
-  // What it decides must be MPFR's correctly rounded erf; it must decide nearly always (else
-  // erf_rn falls back to MPFR, correct but slow); it must decline outside its range.
-  const MpfrFormula erf = [](mpfr_ptr r, mpfr_srcptr x, mpfr_prec_t) { return mpfr_erf(r, x, MPFR_RNDZ); };
-  long cases = 0, decided = 0, mismatches = 0, undecided_oracle = 0;
-  const auto check = [&](double x) {
-    double v = 0;
-    if (!fpaudit::exact::detail::erf_double_word(x, v)) return;
-    ++decided;
-    const Oracle o = oracle(erf, x);
-    if (!o.decided) {
-      ++undecided_oracle;
-      return;
-    }
-    if (!same_value(v, o.value) && ++mismatches <= 5) MESSAGE("erf(", x, ") = ", v, ", MPFR says ", o.value);
-  };
-  // Every binary16 value, both signs, in range.
-  for (std::uint32_t bits = 0; bits < 0x7c00; ++bits) {
-    const double h = binary16_magnitude(bits);
-    if (!(h >= 0x1p-30 && h < 3)) continue;
-    for (double x : {h, -h}) {
-      ++cases;
-      check(x);
-    }
-  }
-  const long binary16_cases = cases, binary16_decided = decided;
-  // Random binary64 arguments: log-uniform over the range and uniform near its top, where the
-  // series cancels most (e^9 against erf ≈ 1).
-  std::mt19937_64 rng(20261206);
-  for (int k = 0; k < 40000; ++k) {
-    double x = k % 2 ? log_uniform(rng, -30, 1) : std::uniform_real_distribution<double>(-3, 3)(rng);
-    if (!(std::fabs(x) >= 0x1p-30 && std::fabs(x) < 3)) continue;
-    ++cases;
-    check(x);
-  }
-  MESSAGE(binary16_cases, " binary16 arguments (", binary16_decided, " decided), ", cases - binary16_cases,
-          " random binary64 arguments; ", decided, " decided in all, ", mismatches, " mismatches");
-  CHECK(binary16_cases > 20000);
-  CHECK(mismatches == 0);
-  CHECK(undecided_oracle == 0);
-  CHECK(decided >= cases - cases / 1000);  // the fallback is rare
-  // Outside the range it declines, and leaves the value alone.
-  for (double x : {0.0, -0.0, 0x1p-31, 3.0, -3.0, 7.5, kInf, -kInf, kNaN, kTiny}) {
-    double v = 42;
-    CHECK_FALSE(fpaudit::exact::detail::erf_double_word(x, v));
-    CHECK(v == 42);
-  }
+  // Random arguments log-uniform over the range, and uniform near its top, where the series
+  // cancels most (e^9 against erf ≈ 1).
+  check_fast_path(
+      "erf", fpaudit::exact::detail::erf_double_word,
+      reference_of("erf"),
+      [](double x) { return std::fabs(x) >= 0x1p-30 && std::fabs(x) < 3; }, 40000,
+      [](std::mt19937_64& rng, int k) { return k % 2 ? log_uniform(rng, -30, 1) : std::uniform_real_distribution<double>(-3, 3)(rng); },
+      {0.0, -0.0, 0x1p-31, 3.0, -3.0, 7.5, kInf, -kInf, kNaN, kTiny});
 }
 
 TEST_CASE("exp's double-word series (0 < |x| <= 700): every binary16 value and random arguments agree with MPFR") {
-  const MpfrFormula exp = [](mpfr_ptr r, mpfr_srcptr x, mpfr_prec_t) { return mpfr_exp(r, x, MPFR_RNDZ); };
-  long cases = 0, decided = 0, mismatches = 0, undecided_oracle = 0;
-  const auto check = [&](double x) {
-    ++cases;
-    double v = 0;
-    if (!fpaudit::exact::detail::exp_double_word(x, v)) return;
-    ++decided;
-    const Oracle o = oracle(exp, x);
-    if (!o.decided) {
-      ++undecided_oracle;
-      return;
-    }
-    if (!same_value(v, o.value) && ++mismatches <= 5) MESSAGE("exp(", x, ") = ", v, ", MPFR says ", o.value);
-  };
-  for (std::uint32_t bits = 1; bits < 0x7c00; ++bits) {  // every nonzero binary16 value up to 700
-    const double h = binary16_magnitude(bits);
-    if (h > 700) continue;
-    check(h);
-    check(-h);
-  }
-  const long binary16_cases = cases;
-  std::mt19937_64 rng(20261207);
-  for (int k = 0; k < 60000; ++k) {
-    double x = k % 2 ? log_uniform(rng, -60, 9) : std::uniform_real_distribution<double>(-700, 700)(rng);
-    if (!(std::fabs(x) <= 700) || x == 0) continue;
-    check(x);
-  }
-  MESSAGE(binary16_cases, " binary16 arguments, ", cases - binary16_cases, " random binary64 arguments; ", decided,
-          " decided, ", mismatches, " mismatches");
-  CHECK(binary16_cases > 40000);
-  CHECK(mismatches == 0);
-  CHECK(undecided_oracle == 0);
-  CHECK(decided >= cases - cases / 1000);
-  for (double x : {0.0, -0.0, 700.5, -700.5, 1e300, kInf, -kInf, kNaN}) {
-    double v = 42;
-    CHECK_FALSE(fpaudit::exact::detail::exp_double_word(x, v));
-    CHECK(v == 42);
-  }
+  check_fast_path(
+      "exp", fpaudit::exact::detail::exp_double_word,
+      reference_of("exp"),
+      [](double x) { return x != 0 && std::fabs(x) <= 700; }, 60000,
+      [](std::mt19937_64& rng, int k) { return k % 2 ? log_uniform(rng, -60, 9) : std::uniform_real_distribution<double>(-700, 700)(rng); },
+      {0.0, -0.0, 700.5, -700.5, 1e300, kInf, -kInf, kNaN});
 }
 
 TEST_CASE("sigmoid by double-words (-500 <= x < 40): every binary16 value and random arguments agree with MPFR") {
-  // The oracle: 1/(1 + e^-x) at 200 and 300 bits, a formula of MPFR's own.
-  const MpfrFormula sigmoid = [](mpfr_ptr r, mpfr_srcptr x, mpfr_prec_t prec) {
-    mpfr_t t;
-    mpfr_init2(t, prec + 20);
-    mpfr_neg(t, x, MPFR_RNDN);
-    mpfr_exp(t, t, MPFR_RNDN);
-    mpfr_add_ui(t, t, 1, MPFR_RNDN);
-    const int inexact = mpfr_ui_div(r, 1, t, MPFR_RNDZ);
-    mpfr_clear(t);
-    return inexact == 0 ? 1 : inexact;  // never exact for x ≠ 0
-  };
-  long cases = 0, decided = 0, mismatches = 0, undecided_oracle = 0;
-  const auto check = [&](double x) {
-    ++cases;
-    double v = 0;
-    if (!fpaudit::exact::detail::sigmoid_double_word(x, v)) return;
-    ++decided;
-    const Oracle o = oracle(sigmoid, x);
-    if (!o.decided) {
-      ++undecided_oracle;
-      return;
-    }
-    if (!same_value(v, o.value) && ++mismatches <= 5) MESSAGE("sigmoid(", x, ") = ", v, ", MPFR says ", o.value);
-  };
-  for (std::uint32_t bits = 1; bits < 0x7c00; ++bits) {
-    const double h = binary16_magnitude(bits);
-    if (h < 40) check(h);
-    if (h <= 500) check(-h);
-  }
-  const long binary16_cases = cases;
-  std::mt19937_64 rng(20261208);
-  for (int k = 0; k < 40000; ++k) {
-    const double x = k % 2 ? log_uniform(rng, -60, 5) : std::uniform_real_distribution<double>(-500, 40)(rng);
-    if (!(x >= -500 && x < 40) || x == 0) continue;
-    check(x);
-  }
-  MESSAGE(binary16_cases, " binary16 arguments, ", cases - binary16_cases, " random binary64 arguments; ", decided,
-          " decided, ", mismatches, " mismatches");
-  CHECK(binary16_cases > 40000);
-  CHECK(mismatches == 0);
-  CHECK(undecided_oracle == 0);
-  CHECK(decided >= cases - cases / 1000);
-  for (double x : {0.0, -0.0, 40.0, 41.0, -500.5, -800.0, kInf, -kInf, kNaN}) {
-    double v = 42;
-    CHECK_FALSE(fpaudit::exact::detail::sigmoid_double_word(x, v));
-    CHECK(v == 42);
-  }
+  check_fast_path(
+      "sigmoid", fpaudit::exact::detail::sigmoid_double_word,
+      reference_of("sigmoid"),
+      [](double x) { return x >= -500 && x < 40 && x != 0; }, 40000,
+      [](std::mt19937_64& rng, int k) { return k % 2 ? log_uniform(rng, -60, 5) : std::uniform_real_distribution<double>(-500, 40)(rng); },
+      {0.0, -0.0, 40.0, 41.0, -500.5, -800.0, kInf, -kInf, kNaN});
+}
+
+TEST_CASE("tanh by double-words (2^-30 <= |x| <= 19): every binary16 value and random arguments agree with MPFR") {
+  // Both branches (2|x| up to and beyond 0.36) and the top of the range, where tanh → 1.
+  check_fast_path(
+      "tanh", fpaudit::exact::detail::tanh_double_word,
+      reference_of("tanh"),
+      [](double x) { return std::fabs(x) >= 0x1p-30 && std::fabs(x) <= 19; }, 40000,
+      [](std::mt19937_64& rng, int k) { return k % 2 ? log_uniform(rng, -30, 4) : std::uniform_real_distribution<double>(-19, 19)(rng); },
+      {0.0, -0.0, 0x1p-31, 19.5, -20.0, kInf, -kInf, kNaN});
 }
 
 TEST_CASE("hard arguments: thresholds, tails and tiny values") {
