@@ -1,5 +1,5 @@
 // Double-word ("double-double") arithmetic with proven error bounds, for the reference's fast
-// paths (erf_double_word.cpp, exp_double_word.cpp): a value is a pair hi + lo of binary64
+// paths (erf_double_word.cpp, exp_double_word.cpp, sigmoid.cpp): a value is a pair hi + lo of binary64
 // numbers with |lo| ≤ ulp(hi)/2. The sum and product are Joldes, Muller and Popescu's (ACM TOMS
 // 44(2), 2017): Algorithm 6 (AccurateDWPlusDW), relative error ≤ 3u² + 13u³, and Algorithm 12
 // (DWTimesDW3, with FMA), relative error ≤ 4u², u = 2⁻⁵³, both for inputs and results away from

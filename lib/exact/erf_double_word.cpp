@@ -20,6 +20,8 @@
 #include <mpfr.h>
 
 #include "exact/double_word.h"
+#include "exact/fp_environment.h"
+#include "exact/mpfr_support.h"
 
 namespace fpaudit::exact::detail {
 
@@ -43,6 +45,7 @@ struct Constants {
 };
 
 Constants make_constants() {
+  MpfrEnvironment env;  // the caller's MPFR exponent range and flags come back unchanged
   Constants k;
   mpfr_t a, b, f;
   mpfr_inits2(256, a, b, f, static_cast<mpfr_ptr>(nullptr));
@@ -90,6 +93,7 @@ const Constants& constants() {
 bool erf_double_word(double x, double& value) {
   const double ax = std::fabs(x);
   if (!(ax >= 0x1p-30 && ax < 3)) return false;
+  DefaultFloatingPointEnvironment fp_env;  // the proofs assume binary64 to nearest, no FTZ/DAZ
   const Constants& k = constants();
   const Range* r = &k.ranges[0];
   while (!(ax < r->hi)) ++r;

@@ -1,5 +1,6 @@
 // exp(x) = 2^k·exp(r), r = x − k·ln 2, with exp(r) by its Taylor series on double-words and a
-// proven error bound (theory/reference-arithmetic.md, "exp by a double-word series"):
+// proven error bound (theory/reference-arithmetic.md, "exp by a double-word series"; tanh,
+// built on it, at the end of this file, "tanh by double-words"):
 //   reduction   r̂ = x − k·L̂ as a double-word, L̂ = ln 2 to 2⁻¹⁰⁵ relative, |k| ≤ 1011:
 //               |r̂ − (x − k ln 2)| ≤ δ = 2⁻⁹⁴, and |r̂| ≤ 0.36 is checked;
 //   series      P_N(r̂) = Σ_{n≤N} r̂ⁿ/n!, N = 24, by Horner (each operation charged 8u²):
@@ -15,6 +16,8 @@
 #include <mpfr.h>
 
 #include "exact/double_word.h"
+#include "exact/fp_environment.h"
+#include "exact/mpfr_support.h"
 
 namespace fpaudit::exact::detail {
 
@@ -32,6 +35,7 @@ struct Constants {
 };
 
 Constants make_constants() {
+  MpfrEnvironment env;  // the caller's MPFR exponent range and flags come back unchanged
   Constants k{};
   mpfr_t a, b, c;
   mpfr_inits2(256, a, b, c, static_cast<mpfr_ptr>(nullptr));
@@ -80,6 +84,7 @@ const Constants& constants() {
 
 }  // namespace
 
+/// (Its callers hold the default floating-point environment.)
 bool exp_reduced(double x, Dw& p, int& k, double& error) {
   if (!(x != 0 && std::fabs(x) <= 700)) return false;
   const Constants& c = constants();
@@ -97,6 +102,7 @@ bool exp_reduced(double x, Dw& p, int& k, double& error) {
 }
 
 bool exp_double_word(double x, double& value) {
+  DefaultFloatingPointEnvironment fp_env;  // the proofs assume binary64 to nearest, no FTZ/DAZ
   // exp(0) = 1 is exact: exp_reduced declines it, and MPFR says so.
   Dw p;
   int k = 0;
@@ -110,6 +116,7 @@ bool exp_double_word(double x, double& value) {
 bool tanh_double_word(double x, double& value) {
   const double ax = std::fabs(x);
   if (!(ax >= 0x1p-30 && ax <= 19)) return false;
+  DefaultFloatingPointEnvironment fp_env;  // the proofs assume binary64 to nearest, no FTZ/DAZ
   const Constants& c = constants();
   // tanh|x| = m/(m + 2), m = expm1(a), a = 2|x| (exact). ρ_m bounds |m̂ − m|/m.
   const double a = 2 * ax;

@@ -7,6 +7,7 @@
 #include "exact/composite_functions.h"
 #include "exact/elementary.h"
 #include "exact/exp_double_word.h"
+#include "exact/fp_environment.h"
 
 namespace fpaudit::exact {
 
@@ -43,6 +44,7 @@ ErrorBits sigmoid_approximation(mpfr_ptr out, mpfr_srcptr x, mpfr_prec_t prec) {
 /// s = 1 + t, σ = 1/s by a Newton step, with a relative error bound ρ_t + 9u² + 32u².
 bool sigmoid_double_word(double x, double& value) {
   if (!(x >= -500 && x < 40 && x != 0)) return false;
+  DefaultFloatingPointEnvironment fp_env;  // the proofs assume binary64 to nearest, no FTZ/DAZ
   Dw p;
   int k = 0;
   double e = 0;

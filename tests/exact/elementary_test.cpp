@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <xmmintrin.h>
+
 #include <doctest/doctest.h>
 
 #include "binary64_oracle.h"
@@ -274,6 +276,38 @@ TEST_CASE("tanh by double-words (2^-30 <= |x| <= 19): every binary16 value and r
       [](double x) { return std::fabs(x) >= 0x1p-30 && std::fabs(x) <= 19; }, 40000,
       [](std::mt19937_64& rng, int k) { return k % 2 ? log_uniform(rng, -30, 4) : std::uniform_real_distribution<double>(-19, 19)(rng); },
       {0.0, -0.0, 0x1p-31, 19.5, -20.0, kInf, -kInf, kNaN});
+}
+
+TEST_CASE("the double-word fast paths ignore the caller's floating-point environment: flush-to-zero, other roundings") {
+  // Their proofs assume binary64 rounding to nearest with gradual underflow; each holds the
+  // default environment for the call (exact/fp_environment.h) and gives the caller's back.
+  const FastPath paths[] = {fpaudit::exact::detail::erf_double_word, fpaudit::exact::detail::exp_double_word,
+                            fpaudit::exact::detail::sigmoid_double_word, fpaudit::exact::detail::tanh_double_word};
+  std::mt19937_64 rng(20261210);
+  std::vector<double> xs;
+  for (int k = 0; k < 400; ++k) xs.push_back(k % 2 ? log_uniform(rng, -29, 0) : std::uniform_real_distribution<double>(-2.9, 2.9)(rng));
+  std::vector<double> want;
+  for (FastPath f : paths)
+    for (double x : xs) {
+      double v = NAN;
+      REQUIRE(f(x, v));
+      want.push_back(v);
+    }
+  const unsigned saved = _mm_getcsr();
+  int mismatches = 0;
+  for (const unsigned rc : {0x0000u, 0x2000u, 0x4000u, 0x6000u}) {
+    _mm_setcsr((saved & ~0x6000u) | 0x8040u | rc);  // FTZ + DAZ, rounding direction rc
+    std::size_t i = 0;
+    for (FastPath f : paths)
+      for (double x : xs) {
+        double v = NAN;
+        if (!f(x, v) || !same_value(v, want[i])) ++mismatches;
+        ++i;
+      }
+    CHECK(_mm_getcsr() == ((saved & ~0x6000u) | 0x8040u | rc));  // the caller's setting is back
+  }
+  _mm_setcsr(saved);
+  CHECK(mismatches == 0);
 }
 
 TEST_CASE("hard arguments: thresholds, tails and tiny values") {
