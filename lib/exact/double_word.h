@@ -85,6 +85,25 @@ inline void horner_error_factor(mpfr_ptr a, mpfr_ptr scratch, long operations) {
   mpfr_add(a, a, scratch, MPFR_RNDU);
 }
 
+/// a += x^power / (factorial!·divisor), each step rounded upward: a series' remainder term in an
+/// error bound. b and c are clobbered.
+inline void add_power_over_factorial(mpfr_ptr a, mpfr_ptr b, mpfr_ptr c, double x, unsigned long power,
+                                     unsigned long factorial, unsigned long divisor = 1) {
+  mpfr_set_d(b, x, MPFR_RNDU);
+  mpfr_pow_ui(b, b, power, MPFR_RNDU);
+  mpfr_fac_ui(c, factorial, MPFR_RNDD);
+  mpfr_mul_ui(c, c, divisor, MPFR_RNDD);
+  mpfr_div(b, b, c, MPFR_RNDU);
+  mpfr_add(a, a, b, MPFR_RNDU);
+}
+
+/// a ·= e^x, rounded upward (a bound's factor). b is clobbered.
+inline void multiply_by_exp(mpfr_ptr a, mpfr_ptr b, double x) {
+  mpfr_set_d(b, x, MPFR_RNDU);
+  mpfr_exp(b, b, MPFR_RNDU);
+  mpfr_mul(a, a, b, MPFR_RNDU);
+}
+
 /// RN(z) = v.hi for every z with |z − (v.hi + v.lo)| ≤ e (v.hi > 0, e ≥ 0): true when z's
 /// offset from v.hi, between v.lo − e and v.lo + e, stays below half the gap to the neighbour on
 /// each side (the gaps differ at a power of two). The factor 1 − 2⁻⁴⁰ covers the rounding of

@@ -10,7 +10,7 @@
 //                                                                coefficients' own rounding)
 //     Σ|c_n|yⁿ ≤ e^y,   |P(y) − P_N(y)| ≤ |c_N|y^N                (alternating, decreasing terms:
 //                                                                y < N + 1 on every range)
-// and the two final products (by x, then by K) add at most 2⁻⁹⁸·|p̂| relative. Nothing here
+// and the two final products (by x, then by K̂) add at most 2⁻¹⁰¹·|p̂| relative. Nothing here
 // relies on libm: the constants come from MPFR, rounded in the safe direction.
 #include "exact/erf_double_word.h"
 
@@ -67,16 +67,10 @@ Constants make_constants() {
   // The 256-bit roundings of n! and of the c_n (relative 2⁻²⁵⁵) are far inside the 2⁻¹⁰⁴ charged.
   for (Range& r : k.ranges) {
     const double y = r.hi * r.hi;  // exact: hi is 2⁻⁸ or a small integer or 1/2
+    const auto n = static_cast<unsigned long>(r.terms);
     horner_error_factor(a, b, 2L * r.terms);
-    mpfr_set_d(b, y, MPFR_RNDU);
-    mpfr_exp(b, b, MPFR_RNDU);
-    mpfr_mul(a, a, b, MPFR_RNDU);                        // … · e^Y
-    mpfr_set_d(b, y, MPFR_RNDU);
-    mpfr_pow_ui(b, b, static_cast<unsigned long>(r.terms), MPFR_RNDU);
-    mpfr_fac_ui(f, static_cast<unsigned long>(r.terms), MPFR_RNDD);
-    mpfr_mul_ui(f, f, static_cast<unsigned long>(2 * r.terms + 1), MPFR_RNDD);
-    mpfr_div(b, b, f, MPFR_RNDU);                        // Y^N / (N!(2N+1))
-    mpfr_add(a, a, b, MPFR_RNDU);
+    multiply_by_exp(a, b, y);                              // … · e^Y
+    add_power_over_factorial(a, b, f, y, n, n, 2 * n + 1);  // + Y^N / (N!(2N+1))
     r.p_error = mpfr_get_d(a, MPFR_RNDU);
   }
   mpfr_clears(a, b, f, static_cast<mpfr_ptr>(nullptr));
@@ -101,7 +95,7 @@ bool erf_double_word(double x, double& value) {
   Dw p = k.c[static_cast<std::size_t>(r->terms - 1)];
   for (int n = r->terms - 2; n >= 0; --n) p = add(mul(p, y), k.c[static_cast<std::size_t>(n)]);
   const Dw v = mul(mul(p, {ax, 0.0}), k.k);
-  // E ≥ K·|x|·(|p̂ − P(y)| + 2⁻⁹⁸·|p̂|): K < 1.13, |p̂| ≤ |p̂.hi|(1 + 2⁻⁵²); the factor
+  // E ≥ K·|x|·(|p̂ − P(y)| + 2⁻¹⁰¹·|p̂|): K < 1.13, 2⁻⁹⁷·|p̂.hi| > 2⁻¹⁰¹·|p̂|; the factor
   // 1 + 2⁻⁴⁰ covers this expression's own roundings.
   const double e = 1.13 * ax * (r->p_error + std::fabs(p.hi) * 0x1p-97) * (1 + 0x1p-40);
   // erf(|x|) ∈ [v − E, v + E] rounds to v.hi when that interval stays between two boundaries.

@@ -49,29 +49,17 @@ Constants make_constants() {
   k.ln2 = to_dw(a, b);
   // e^0.36·(γ_{2N}(8u²)(1 + 2⁻¹⁰⁴) + 2⁻¹⁰⁴ + 0.36^(N+1)/(N+1)! + (e^δ − 1)), every step upward.
   horner_error_factor(a, b, 2L * kTerms);
-  mpfr_set_d(b, kMaxR, MPFR_RNDU);
-  mpfr_pow_ui(b, b, kTerms + 1, MPFR_RNDU);
-  mpfr_fac_ui(c, kTerms + 1, MPFR_RNDD);
-  mpfr_div(b, b, c, MPFR_RNDU);         // 0.36^(N+1)/(N+1)!
-  mpfr_add(a, a, b, MPFR_RNDU);
+  add_power_over_factorial(a, b, c, kMaxR, kTerms + 1, kTerms + 1);  // 0.36^(N+1)/(N+1)!
   mpfr_set_ui_2exp(b, 1, -94, MPFR_RNDU);
   mpfr_expm1(b, b, MPFR_RNDU);          // e^δ − 1
   mpfr_add(a, a, b, MPFR_RNDU);
-  mpfr_set_d(b, kMaxR, MPFR_RNDU);
-  mpfr_exp(b, b, MPFR_RNDU);
-  mpfr_mul(a, a, b, MPFR_RNDU);
+  multiply_by_exp(a, b, kMaxR);
   k.error = mpfr_get_d(a, MPFR_RNDU);
-  // Q_M(a) = Σ_{n<M} aⁿ/(n+1)!, M = kTerms, by Horner (2(M − 1) operations):
+  // Q_M(a) = Σ_{n<M} aⁿ/(n+1)!, M = kTerms, by Horner (2(M − 1) operations, charged 2M):
   // e^0.36·(γ_{2M}(8u²)(1 + 2⁻¹⁰⁴) + 2⁻¹⁰⁴ + 0.36^M/(M+1)!), the last Lagrange's remainder.
   horner_error_factor(a, b, 2L * kTerms);
-  mpfr_set_d(b, kMaxR, MPFR_RNDU);
-  mpfr_pow_ui(b, b, kTerms, MPFR_RNDU);
-  mpfr_fac_ui(c, kTerms + 1, MPFR_RNDD);
-  mpfr_div(b, b, c, MPFR_RNDU);
-  mpfr_add(a, a, b, MPFR_RNDU);
-  mpfr_set_d(b, kMaxR, MPFR_RNDU);
-  mpfr_exp(b, b, MPFR_RNDU);
-  mpfr_mul(a, a, b, MPFR_RNDU);
+  add_power_over_factorial(a, b, c, kMaxR, kTerms, kTerms + 1);
+  multiply_by_exp(a, b, kMaxR);
   k.expm1_error = mpfr_get_d(a, MPFR_RNDU);
   mpfr_clears(a, b, c, static_cast<mpfr_ptr>(nullptr));
   return k;

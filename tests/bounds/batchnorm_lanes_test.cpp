@@ -12,6 +12,7 @@
 #include <doctest/doctest.h>
 
 #include "bounds/normalization.h"
+#include "rounding_models.h"
 #include "support/test_values.h"
 
 using namespace fpaudit;
@@ -26,13 +27,7 @@ bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
 }  // namespace
 
 TEST_CASE("BatchNorm bounds, several elements at a time = one at a time, bit for bit") {
-  const ArithmeticModel models[] = {
-      ArithmeticModel::chain(binary16(), binary16(), DotSchedule::sequential()),
-      ArithmeticModel::chain(bfloat16(), binary32(), DotSchedule::sequential()),
-      ArithmeticModel::chain(binary32(), binary32(), DotSchedule::sequential()),
-      ArithmeticModel::chain(e4m3(), binary32(), DotSchedule::sequential()),
-      ArithmeticModel::exact_reference(),
-  };
+  const std::vector<ArithmeticModel> models = test::storage_rounding_models();
   test::WideValues rng{2024};
   for (const ArithmeticModel& m : models) {
     CAPTURE(m.storage.u);

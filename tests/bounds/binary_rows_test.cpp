@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include "bounds/elementwise.h"
+#include "rounding_models.h"
 #include "support/test_values.h"
 
 using namespace fpaudit;
@@ -57,13 +58,7 @@ void exponents(test::WideValues& rng, Arrays& e) {
 }  // namespace
 
 TEST_CASE("binary rules over a row = one element at a time, bit for bit, for every step") {
-  const ArithmeticModel models[] = {
-      ArithmeticModel::chain(binary16(), binary16(), DotSchedule::sequential()),
-      ArithmeticModel::chain(bfloat16(), binary32(), DotSchedule::sequential()),
-      ArithmeticModel::chain(binary32(), binary32(), DotSchedule::sequential()),
-      ArithmeticModel::chain(e4m3(), binary32(), DotSchedule::sequential()),
-      ArithmeticModel::exact_reference(),
-  };
+  const std::vector<ArithmeticModel> models = test::storage_rounding_models();
   const BinaryRuleOp ops[] = {BinaryRuleOp::Add, BinaryRuleOp::Sub, BinaryRuleOp::Mul, BinaryRuleOp::Div, BinaryRuleOp::Pow, BinaryRuleOp::PRelu};
   const std::int64_t steps[][2] = {{1, 1}, {1, 0}, {0, 1}, {0, 0}, {2, 3}, {3, 0}};
   test::WideValues rng{2026};

@@ -18,6 +18,7 @@
 #include "core/op_context.h"
 #include "graph/loader.h"
 #include "shadow/margin/backward.h"
+#include "cotangent_checks.h"
 #include "support/test_values.h"
 
 using namespace fpaudit;
@@ -77,9 +78,7 @@ TEST_CASE("ReLU backward in lanes = unit by unit, bit for bit") {
       in_units = in_lanes;
       add_relu(lo.data(), hi.data(), g, in_lanes);
       per_unit(lo, hi, g, in_units);
-      CHECK(test::same_bits_or_nan(in_lanes.mid, in_units.mid));
-      CHECK(test::same_bits_or_nan(in_lanes.rad, in_units.rad));
-      CHECK(in_lanes.reached == in_units.reached);
+      test::check_same_cotangent(in_lanes, in_units);
       (in_units.reached ? reached : not_reached) += 1;
     }
   // Both outcomes of `reached` occur.
@@ -159,9 +158,7 @@ TEST_CASE("MaxPool backward in lanes (disjoint windows of 4) = unit by unit, bit
       single += count == 1;
       several += count > 1;
     }
-    CHECK(test::same_bits_or_nan(lanes.mid, units.mid));
-    CHECK(test::same_bits_or_nan(lanes.rad, units.rad));
-    CHECK(lanes.reached == units.reached);
+    test::check_same_cotangent(lanes, units);
     (units.reached ? reached : not_reached) += 1;
   }
   // Every path is taken: one candidate, several, none (NaN boxes: the input not reached).
@@ -263,9 +260,7 @@ TEST_CASE("MaxPool backward step = unit by unit on every window geometry, bit fo
           }
           window_per_unit(taps, plane * out_plane + p, lo, hi, out, units);
         }
-      CHECK(test::same_bits_or_nan(step_in.mid, units.mid));
-      CHECK(test::same_bits_or_nan(step_in.rad, units.rad));
-      CHECK(step_in.reached == units.reached);
+      test::check_same_cotangent(step_in, units);
     }
   }
 }
