@@ -47,6 +47,9 @@ struct Workspace {
   // bound of the propagation fails (Σ over layers of output elements × per-element failure).
   std::vector<double> failure;
   std::unique_ptr<MarginScratch> margin;  // the margin certificates' scratch (Setup::margin)
+  // With the margin pass, per chain: the local evaluation minus its reference at every layer
+  // output (the observed blame), kept instead of both evaluations.
+  std::vector<Activations> observed;
 };
 
 /// The fixed, per-run context shared read-only by every thread.
@@ -78,7 +81,7 @@ struct Setup {
     ConstantCaches& k = *caches;
     ConstantCache &ref_c = k.of(ref_constants), &zero_c = k.of(zero_constants);
     Workspace w{std::move(caches), Activations(plan, ref_c), {}, {}, {}, {}, Activations(plan, zero_c), {}, {}, {}, {},
-                {}, {}, Activations(plan, zero_c), {}, std::vector<double>(chains.size(), 0.0), {}};
+                {}, {}, Activations(plan, zero_c), {}, std::vector<double>(chains.size(), 0.0), {}, {}};
     for (std::size_t c = 0; c < chains.size(); ++c) {
       ConstantCache &values = k.of(stored[c]->values), &err = k.of(stored[c]->err);
       w.chain.emplace_back(plan, values);
@@ -90,7 +93,10 @@ struct Setup {
       w.zero_err.emplace_back(plan, err);
     }
     for (const auto& a : apriori) w.apriori.emplace_back(plan, *a, k);
-    if (margin) w.margin = std::make_unique<MarginScratch>(plan, zero_c);
+    if (margin) {
+      w.margin = std::make_unique<MarginScratch>(plan, zero_c);
+      for (std::size_t c = 0; c < chains.size(); ++c) w.observed.emplace_back(plan, zero_c);
+    }
     for (std::size_t g = 0; g < group_leader.size(); ++g) {
       w.rounded.emplace_back(plan, k.of(stored[group_leader[g]]->values));
       w.ref_local.emplace_back(plan, ref_c);
@@ -130,6 +136,11 @@ void shrink_bounds(const PlannedLayer& layer, Activations& bounds, double factor
   }
 }
 
+/// d = y_chain − y_ref elementwise (binary64, rounded to nearest).
+void observe(const Tensor& chain, const Tensor& ref, Tensor& d) {
+  for (std::size_t i = 0; i < d.data.size(); ++i) d.data[i] = chain.data[i] - ref.data[i];
+}
+
 /// The certificates of every chain at the first graph output (theory/a-priori-certificate.md):
 /// a radius per logit around the reference's logits, E + R with E the chain's bound (a priori
 /// or a posteriori) and R the reference's own.
@@ -165,10 +176,12 @@ void judge_tasks(const Setup& s, const Workspace& w, SampleRecord& record) {
 }
 
 /// Frees what layer l leaves behind: the values only this layer's step reads (the reference's
-/// inputs rounded per storage group, the local bounds); the propagated error bounds that no later
-/// layer reads (the margin pass reads them at the graph outputs only, which stay); and, without
-/// the margin pass, every slot no later layer reads. Peak memory then follows the live values
-/// instead of the graph.
+/// inputs rounded per storage group, the local bounds); what no later layer and no margin pass
+/// reads (the propagated error bounds, which it reads at the graph outputs only, and those stay;
+/// the local evaluations, whose difference it keeps in Workspace::observed; the zero errors, read
+/// as zeros again; the a-priori enclosures of a chain it does not certify: fp32's when fp32 is
+/// not audited); and, without the margin pass, every slot no later layer reads. Peak memory then
+/// follows the live values instead of the graph.
 void release_after(const Setup& s, Workspace& w, std::size_t l) {
   const PlannedLayer& layer = s.plan.layers()[l];
   for (int slot : layer.inputs) {
@@ -180,19 +193,22 @@ void release_after(const Setup& s, Workspace& w, std::size_t l) {
     for (std::vector<Activations>* set : {&w.local_err, &w.local_err_prob, &w.ref_local_err})
       for (Activations& a : *set) a.release(slot);
   }
+  const std::size_t margin_reads = s.margin ? s.chains.size() : 0;  // a-priori states the margin pass reads
   for (int slot : s.plan.dead_after(l)) {
     w.ref_zero_err.release(slot);
-    for (std::vector<Activations>* set : {&w.err, &w.err_prob})
+    for (std::vector<Activations>* set : {&w.err, &w.err_prob, &w.chain_local, &w.ref_local, &w.zero_err})
       for (Activations& a : *set) a.release(slot);
-    for (AprioriState& a : w.apriori) a.release_bounds(slot);
+    for (std::size_t a = 0; a < w.apriori.size(); ++a) {
+      if (a < margin_reads)
+        w.apriori[a].release_bounds(slot);
+      else
+        w.apriori[a].release(slot);
+    }
   }
-  if (s.margin) return;  // the margin pass reads the whole trajectory
+  if (s.margin) return;  // the margin pass reads the rest of the trajectory
   for (int slot : s.plan.dead_after(l)) {
     for (Activations* a : {&w.ref, &w.ref_err}) a->release(slot);
-    for (std::vector<Activations>* set : {&w.chain, &w.chain_local, &w.rounded, &w.ref_local, &w.local_err,
-                                          &w.local_err_prob, &w.ref_local_err, &w.zero_err})
-      for (Activations& a : *set) a.release(slot);
-    for (AprioriState& a : w.apriori) a.release(slot);
+    for (Activations& a : w.chain) a.release(slot);
   }
 }
 
@@ -282,6 +298,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<do
         check_bounds(st.propagated_bound, y, r, w.err[c].value(out), w.err_prob[c].value(out), w.ref_err.value(out), sample, base);
         check_bounds(st.local_bound, w.chain_local[c].value(out), w.ref_local[g].value(out), w.local_err[c].value(out),
                      w.local_err_prob[c].value(out), w.ref_local_err[g].value(out), sample, base);
+        if (s.margin) observe(w.chain_local[c].value(out), w.ref_local[g].value(out), w.observed[c].mutable_value(out));
         const bool bad = add_events(st.events, y, r, storage, sample);
         if (bad && record.chains[c].first_nonfinite_layer < 0) record.chains[c].first_nonfinite_layer = static_cast<int>(l);
         base += y.size();
@@ -334,7 +351,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<do
       const bool pri = !w.apriori.empty();
       const MarginSample ms{s.plan,        *s.margin,       s.options.lambda, inputs.at(0), w.ref,
                             w.ref_err,     s.models[c],     *s.chains[c],     w.chain[c],  w.zero_err[c],
-                            &w.chain_local[c], &w.ref_local[static_cast<std::size_t>(s.group_of[c])],
+                            &w.observed[c],
                             w.err[c],
                             pri ? &w.apriori[c] : nullptr, pri ? s.apriori[c].get() : nullptr, s.options.margin_bound_scale,
                             s.options.margin_azuma};

@@ -26,8 +26,9 @@ struct Family {
 /// get their rounding alone (no_err), and Δ with its spread into known / spread, when no_err is
 /// given (a posteriori only: a priori it would cost as much again for what the switches lose).
 /// Returns the union bound on the probability that any elementwise probabilistic bound fails.
+/// The zero input errors are freed once no later layer reads them.
 double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model, const Activations& lo, const Activations& hi,
-                    const Activations* no_err, Activations& det, Activations& prob, Activations* known, Activations* spread) {
+                    Activations* no_err, Activations& det, Activations& prob, Activations* known, Activations* spread) {
   double failure = 0;
   const auto& layers = s.plan.layers();
   margin::ConstantError ce;
@@ -59,27 +60,12 @@ double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model,
     }
     for (int o : layer.outputs)
       if (o >= 0) failure += f * static_cast<double>(det.value(o).size());
-  }
-  return failure;
-}
-
-/// A posteriori boxes: hull of the chain's value x̂ and the reference's enclosure [x_ref ± R] of
-/// the exact value, rounded outward.
-void trajectory_boxes(const MarginSample& s, MarginScratch& w) {
-  const auto& slots = s.plan.slots();
-  for (std::size_t k = 0; k < slots.size(); ++k) {
-    if (slots[k].constant) continue;
-    const int slot = static_cast<int>(k);
-    const std::vector<double>& xc = s.chain.value(slot).data;
-    const std::vector<double>& xr = s.ref.value(slot).data;
-    const std::vector<double>& r = s.ref_err.value(slot).data;
-    std::vector<double>& lo = w.lo.mutable_value(slot).data;
-    std::vector<double>& hi = w.hi.mutable_value(slot).data;
-    for (std::size_t i = 0; i < xc.size(); ++i) {
-      lo[i] = bounds::min_num(xc[i], bounds::down(xr[i] - r[i]));
-      hi[i] = bounds::max_num(xc[i], bounds::up(xr[i] + r[i]));
+    for (int slot : s.plan.dead_after(l)) {
+      s.zero_err.release(slot);
+      if (no_err) no_err->release(slot);
     }
   }
+  return failure;
 }
 
 /// q and h (margin/azuma.h) of every layer whose rounding errors the Azuma form models, over the
@@ -121,14 +107,12 @@ bool all_finite(const Tensor& t) {
 }  // namespace
 
 MarginScratch::MarginScratch(const Plan& plan, ConstantCache& zero_constants)
-    : lo(plan, zero_constants),
-      hi(plan, zero_constants),
-      no_err(plan, zero_constants),
+    : no_err(plan, zero_constants),
       azuma_q(plan, zero_constants),
       azuma_h(plan, zero_constants),
       backward(plan) {
-  for (int k = 0; k < 6; ++k) local.emplace_back(plan, zero_constants);
-  for (int k = 0; k < 4; ++k) known.emplace_back(plan, zero_constants);
+  for (int k = 0; k < 2; ++k) local.emplace_back(plan, zero_constants);
+  for (int k = 0; k < 2; ++k) known.emplace_back(plan, zero_constants);
 }
 
 void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, std::vector<MarginBlame*> blame) {
@@ -154,75 +138,33 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
   std::vector<double> e0(xc.size());
   for (std::size_t i = 0; i < xc.size(); ++i) e0[i] = xc[i] - s.x[i];  // exact: Sterbenz
 
-  // Local bounds: [0, 1] a posteriori (det, prob), [2, 3] the a-priori deterministic pass,
-  // [4, 5] the a-priori probabilistic pass (valid on the event that its enclosures hold).
+  // The families run one after the other, each on its own directions, so that their local bounds
+  // share one pair of buffers (L, and K for the signed constants): each pass overwrites every
+  // layer output it reads. The order cannot change a result: a family's certificate depends on its
+  // own bounds alone, and the counts below are sums.
   std::vector<Activations>& L = w.local;
-  const bool finite = all_finite(s.chain.value(out));
   std::vector<Activations>& K = w.known;
-  v.failure = std::fmin(1.0, local_bounds(s, s.model, s.chain, s.chain, &w.no_err, L[0], L[1], &K[0], &K[1]));
-  trajectory_boxes(s, w);
-  for (const PlannedLayer& layer : s.plan.layers()) {
-    if (layer.node->op_type != "Relu" && layer.node->op_type != "LeakyRelu") continue;
-    const std::vector<double>& lo = w.lo.value(layer.inputs[0]).data;
-    const std::vector<double>& hi = w.hi.value(layer.inputs[0]).data;
-    for (std::size_t i = 0; i < lo.size(); ++i) v.unstable += lo[i] < 0 && hi[i] > 0;
-  }
-  std::vector<Family> fam;
-  Family post{{&w.lo, &w.hi, &L[0], &L[1], &e0, s.observed_chain, s.observed_ref, &K[0], &K[1]}};
-  post.det = post.prob = finite;
-  post.elementwise_det = &s.err.value(out);
-  // Deterministic for both: the elementwise probabilistic bounds would add their own failure
-  // probability, which this certificate does not count.
-  post.elementwise_prob = &s.err.value(out);
-  fam.push_back(post);
-  double pri_failure = 0;
-  if (s.apriori) {
-    const bounds::ArithmeticModel& m = s.apriori_chain->model;
-    local_bounds(s, m, s.apriori->lo(false), s.apriori->hi(false), nullptr, L[2], L[3], nullptr, nullptr);
-    // The probabilistic pass carries the constants' rounding signed over the boxes
-    // (theory/margin-bound-signed.md, Lemma 1 with a box) and, for the layers it models, its
-    // rounding errors in one Azuma–Hoeffding event (theory/margin-bound-azuma.md): its cotangents
-    // come from a-priori boxes, which do not depend on the chain's roundings.
-    const Activations &plo = s.apriori->lo(true), &phi = s.apriori->hi(true);
-    pri_failure = local_bounds(s, m, plo, phi, &w.no_err, L[4], L[5], &K[2], &K[3]) + s.apriori->failure_probability();
-    const bool azuma = s.azuma && azuma_terms(s, m, plo, phi, w);
-    // One event per direction; every direction may be needed: (classes − 1)·2·exp(−λ²/2).
-    if (azuma) pri_failure += bounds::up(static_cast<double>(n - 1) * bounds::up_libm(2 * std::exp(-0.5 * s.lambda * s.lambda)));
-    Family det{{&s.apriori->lo(false), &s.apriori->hi(false), &L[2], &L[3], &e0, nullptr, nullptr}};
-    det.prob = false;
-    det.elementwise_det = det.elementwise_prob = &s.apriori->det(out);
-    Family prob{{&plo, &phi, &L[4], &L[5], &e0, nullptr, nullptr, &K[2], &K[3]}};
-    if (azuma) {
-      prob.terms.azuma_q = &w.azuma_q;
-      prob.terms.azuma_h = &w.azuma_h;
-      prob.terms.azuma_layer = &w.azuma_layer;
-      prob.terms.azuma_lambda = s.lambda;
-    }
-    prob.det = false;
-    prob.elementwise_det = prob.elementwise_prob = &s.apriori->prob(out);
-    fam.push_back(det);
-    fam.push_back(prob);
-  }
-  v.apriori_failure = std::fmin(1.0, pri_failure);
+  const bool finite = all_finite(s.chain.value(out));
 
-  for (std::size_t d = 0; d < order.size(); ++d) {
-    const int j = order[d];
-    const std::size_t ti = static_cast<std::size_t>(t), ji = static_cast<std::size_t>(j);
-    // The exact margin is at least this (rounded down); the drift is observed against z_ref.
-    const double gamma = bounds::down(bounds::down(z[ti] - z[ji]) - bounds::up(R[ti] + R[ji]));
-    const double ref_r = bounds::up(R[ti] + R[ji]);
-    const double a = zc[ti] - z[ti], b = zc[ji] - z[ji];
-    const double drift = std::fabs(a - b);
-    const double slack = (std::fabs(zc[ti]) + std::fabs(z[ti]) + std::fabs(zc[ji]) + std::fabs(z[ji])) * 0x1p-51;
-    for (std::size_t f = 0; f < fam.size(); ++f) {
-      Family& F = fam[f];
+  // Family f (0: a posteriori, 1: a priori deterministic, 2: a priori probabilistic) against each
+  // runner-up in turn, from the smallest reference margin up, while it can still certify.
+  auto run_directions = [&](Family& F, int f) {
+    for (std::size_t d = 0; d < order.size(); ++d) {
+      const int j = order[d];
+      const std::size_t ti = static_cast<std::size_t>(t), ji = static_cast<std::size_t>(j);
+      // The exact margin is at least this (rounded down); the drift is observed against z_ref.
+      const double gamma = bounds::down(bounds::down(z[ti] - z[ji]) - bounds::up(R[ti] + R[ji]));
+      const double ref_r = bounds::up(R[ti] + R[ji]);
       if (d > 0) {
-        if (!F.alive()) continue;
+        if (!F.alive()) break;
         // The elementwise bounds certify this direction already: |c·(ẑ − z̄)| ≤ E_t + E_j.
         const double ed = bounds::up(F.elementwise_det->data[ti] + F.elementwise_det->data[ji]);
         const double ep = bounds::up(F.elementwise_prob->data[ti] + F.elementwise_prob->data[ji]);
         if ((!F.det || gamma > ed) && (!F.prob || gamma > ep)) continue;
       }
+      const double a = zc[ti] - z[ti], b = zc[ji] - z[ji];
+      const double drift = std::fabs(a - b);
+      const double slack = (std::fabs(zc[ti]) + std::fabs(z[ti]) + std::fabs(zc[ji]) + std::fabs(z[ji])) * 0x1p-51;
       margin::MarginBound mb = margin::margin_bound(s.margin, w.backward, F.terms, out, t, j);
       // Both hold on the family's event (the Azuma event included in its failure probability).
       if (F.terms.azuma_q) mb.prob = bounds::min_num(mb.prob, mb.azuma);
@@ -258,9 +200,62 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
         v.apriori_prob = bp;
       }
     }
+  };
+
+  // A posteriori: ℓ_k at the chain's own values, the constants' rounding signed.
+  v.failure = std::fmin(1.0, local_bounds(s, s.model, s.chain, s.chain, &w.no_err, L[0], L[1], &K[0], &K[1]));
+  // Its boxes: the hull of the chain's values and the reference's enclosure, computed per slot
+  // when read (margin::trajectory_hull).
+  const margin::TrajectoryHull hull{&s.chain, &s.ref, &s.ref_err};
+  std::vector<double> lo, hi;
+  for (const PlannedLayer& layer : s.plan.layers()) {
+    if (layer.node->op_type != "Relu" && layer.node->op_type != "LeakyRelu") continue;
+    const int in = layer.inputs[0];
+    if (s.plan.slots()[static_cast<std::size_t>(in)].constant) continue;
+    margin::trajectory_hull(s.chain.value(in).data, s.ref.value(in).data, s.ref_err.value(in).data, lo, hi);
+    for (std::size_t i = 0; i < lo.size(); ++i) v.unstable += lo[i] < 0 && hi[i] > 0;
   }
-  v.a_posteriori = {fam[0].det, fam[0].prob && v.failure < 1};
-  if (s.apriori) v.a_priori = {fam[1].det, fam[2].prob && v.apriori_failure < 1};
+  Family post{{nullptr, nullptr, &L[0], &L[1], &e0, s.observed, &K[0], &K[1]}};
+  post.terms.hull = &hull;
+  post.det = post.prob = finite;
+  post.elementwise_det = &s.err.value(out);
+  // Deterministic for both: the elementwise probabilistic bounds would add their own failure
+  // probability, which this certificate does not count.
+  post.elementwise_prob = &s.err.value(out);
+  run_directions(post, 0);
+  v.a_posteriori = {post.det, post.prob && v.failure < 1};
+  if (!s.apriori) return;
+
+  // A priori, deterministic: ℓ_k over the a-priori enclosures.
+  const bounds::ArithmeticModel& m = s.apriori_chain->model;
+  local_bounds(s, m, s.apriori->lo(false), s.apriori->hi(false), nullptr, L[0], L[1], nullptr, nullptr);
+  Family det{{&s.apriori->lo(false), &s.apriori->hi(false), &L[0], &L[1], &e0, nullptr}};
+  det.prob = false;
+  det.elementwise_det = det.elementwise_prob = &s.apriori->det(out);
+  run_directions(det, 1);
+
+  // A priori, probabilistic (valid on the event that its enclosures hold): the constants'
+  // rounding carried signed over the boxes (theory/margin-bound-signed.md, Lemma 1 with a box)
+  // and, for the layers it models, its rounding errors in one Azuma–Hoeffding event
+  // (theory/margin-bound-azuma.md): its cotangents come from a-priori boxes, which do not depend
+  // on the chain's roundings.
+  const Activations &plo = s.apriori->lo(true), &phi = s.apriori->hi(true);
+  double pri_failure = local_bounds(s, m, plo, phi, &w.no_err, L[0], L[1], &K[0], &K[1]) + s.apriori->failure_probability();
+  const bool azuma = s.azuma && azuma_terms(s, m, plo, phi, w);
+  // One event per direction; every direction may be needed: (classes − 1)·2·exp(−λ²/2).
+  if (azuma) pri_failure += bounds::up(static_cast<double>(n - 1) * bounds::up_libm(2 * std::exp(-0.5 * s.lambda * s.lambda)));
+  v.apriori_failure = std::fmin(1.0, pri_failure);
+  Family prob{{&plo, &phi, &L[0], &L[1], &e0, nullptr, &K[0], &K[1]}};
+  if (azuma) {
+    prob.terms.azuma_q = &w.azuma_q;
+    prob.terms.azuma_h = &w.azuma_h;
+    prob.terms.azuma_layer = &w.azuma_layer;
+    prob.terms.azuma_lambda = s.lambda;
+  }
+  prob.det = false;
+  prob.elementwise_det = prob.elementwise_prob = &s.apriori->prob(out);
+  run_directions(prob, 2);
+  v.a_priori = {det.det, prob.prob && v.apriori_failure < 1};
 }
 
 }  // namespace fpaudit

@@ -25,10 +25,9 @@ namespace fpaudit {
 struct MarginScratch {
   /// zero_constants: a cache of ConstantStore::zeros (shadow/constant_store.h).
   MarginScratch(const Plan& plan, ConstantCache& zero_constants);
-  Activations lo, hi;              ///< a-posteriori trajectory boxes
-  std::vector<Activations> local;  ///< local bounds (margin_certificate.cpp says which is which)
+  std::vector<Activations> local;  ///< local bounds ℓ_k, deterministic and probabilistic, of the family at work
   Activations no_err;              ///< zero everywhere, constants included
-  std::vector<Activations> known;  ///< per family: the constants' signed rounding effect, its spread
+  std::vector<Activations> known;  ///< the constants' signed rounding effect and its spread, likewise
   Activations azuma_q, azuma_h;    ///< a priori, probabilistic boxes: margin/azuma.h per flagged layer
   std::vector<char> azuma_layer;
   margin::MarginWorkspace backward;
@@ -46,9 +45,10 @@ struct MarginSample {
   const bounds::ArithmeticModel& model;
   const Arithmetic& arithmetic;            ///< rounds the input into the chain's storage
   const Activations& chain;                ///< the chain's own values
-  const Activations& zero_err;             ///< zero on runtime values, |Δ| on the chain's constants
-  const Activations* observed_chain;       ///< local evaluation (chain) and its reference, for blame
-  const Activations* observed_ref;
+  /// Zero on runtime values, |Δ| on the chain's constants; read as local bounds' input error, and
+  /// its runtime slots freed once read (zeros again on the next read).
+  Activations& zero_err;
+  const Activations* observed;             ///< local evaluation (chain) minus its reference, for blame
   /// The chain's elementwise propagated deterministic bounds (a posteriori): a direction j they
   /// already certify (E_t + E_j < the margin) needs no backward pass.
   const Activations& err;

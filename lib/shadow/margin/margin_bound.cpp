@@ -55,6 +55,32 @@ AzumaPart azuma_part(const SlotSums& s, long n) {
   return {bounds::nan_to_inf(bounds::safe_sum(s.variance, 3 * n + 3, n)), bounds::nan_to_inf(bounds::safe_sum(s.azuma_rest, 3 * n + 3, 2 * n))};
 }
 
+/// Slots whose sums run together (slot_sums.cpp takes up to four side by side).
+constexpr std::size_t kJobsPerSum = 8;
+
+/// The cotangent of a slot, zero, unless this pass has already made it.
+void allocate_cotangent(Cotangent& g, const Slot& slot) {
+  const std::size_t n = static_cast<std::size_t>(element_count(slot.shape));
+  if (g.mid.size() == n) return;
+  g.mid.assign(n, 0.0);
+  g.rad.assign(n, 0.0);
+}
+
+/// Gives a cotangent's memory back; not reached.
+void free_cotangent(Cotangent& g) {
+  std::vector<double>().swap(g.mid);
+  std::vector<double>().swap(g.rad);
+  g.reached = false;
+}
+
+/// The box of a runtime slot: the stored one, or its hull computed into lo / hi.
+TrajectoryBox box_of(const MarginTerms& terms, int slot, std::vector<double>& lo, std::vector<double>& hi) {
+  if (!terms.hull) return {terms.box_lo->value(slot).data.data(), terms.box_hi->value(slot).data.data()};
+  const TrajectoryHull& h = *terms.hull;
+  trajectory_hull(h.chain->value(slot).data, h.ref->value(slot).data, h.ref_err->value(slot).data, lo, hi);
+  return {lo.data(), hi.data()};
+}
+
 /// a + x rounded up; exactly x when a is 0 (a layer's first output: the same bits as before
 /// layers could have several).
 double add_up(double a, double x) { return a == 0 ? x : bounds::up(a + x); }
@@ -75,14 +101,27 @@ MarginPlan::MarginPlan(const Plan& plan) : plan_(&plan) {
   }
 }
 
+void trajectory_hull(const std::vector<double>& chain, const std::vector<double>& ref, const std::vector<double>& ref_err,
+                     std::vector<double>& lo, std::vector<double>& hi) {
+  lo.resize(chain.size());
+  hi.resize(chain.size());
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    lo[i] = bounds::min_num(chain[i], bounds::down(ref[i] - ref_err[i]));
+    hi[i] = bounds::max_num(chain[i], bounds::up(ref[i] + ref_err[i]));
+  }
+}
+
 MarginWorkspace::MarginWorkspace(const Plan& plan) : g(plan.slots().size()) {}
 
 MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginTerms& terms, int out_slot, int t, int j) {
   const Plan& plan = mp.plan();
   const auto& slots = plan.slots();
+  // A slot's cotangent exists from its first consumer's step to its own sums: the pass holds the
+  // frontier of the backward pass, not a copy of every activation.
   for (std::size_t s = 0; s < slots.size(); ++s)
-    if (!slots[s].constant) w.g[s].reset(static_cast<std::size_t>(element_count(slots[s].shape)));
+    if (!slots[s].constant) free_cotangent(w.g[s]);
   Cotangent& top = w.g[static_cast<std::size_t>(out_slot)];
+  allocate_cotangent(top, slots[static_cast<std::size_t>(out_slot)]);
   top.mid[static_cast<std::size_t>(t)] = 1;
   top.mid[static_cast<std::size_t>(j)] = -1;
   top.reached = true;
@@ -91,7 +130,7 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
   MarginBound b;
   b.layer_det.assign(layers.size(), 0.0);
   b.layer_prob.assign(layers.size(), 0.0);
-  if (terms.observed_chain) b.layer_observed.assign(layers.size(), 0.0);
+  if (terms.observed) b.layer_observed.assign(layers.size(), 0.0);
   // The Azuma form: Σ mid²·q under the square root, the rest (radius, signed constants, underflow,
   // the layers outside the event) added per layer.
   const bool azuma = terms.azuma_q != nullptr;
@@ -100,11 +139,20 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
   std::vector<TrajectoryBox> boxes;
   std::vector<Cotangent*> ins;
   std::vector<const Cotangent*> outs;
+  thread_local std::vector<std::vector<double>> hull_lo, hull_hi;  // per input of the step at work
   thread_local std::vector<SlotJob> jobs;
-  thread_local std::vector<std::size_t> job_layer;
+  thread_local std::vector<std::size_t> job_layer, job_slot;
   thread_local std::vector<SlotSums> sums;
   jobs.clear();
   job_layer.clear();
+  job_slot.clear();
+  // At most one job per slot: the sums never move, so a job may point at its own.
+  sums.assign(slots.size(), SlotSums{});
+  std::size_t summed = 0;  // jobs [0, summed) have their sums, and their cotangents are freed
+  auto sum_pending = [&] {
+    slot_sums(std::span<const SlotJob>(jobs).subspan(summed));
+    for (; summed < jobs.size(); ++summed) free_cotangent(w.g[job_slot[summed]]);
+  };
   for (std::size_t l = layers.size(); l-- > 0;) {
     const PlannedLayer& layer = layers[l];
     // Every output that reaches c adds its terms (several only for Split-like layers, whose
@@ -112,8 +160,8 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
     outs.clear();
     for (int o : layer.outputs) outs.push_back(o >= 0 && w.g[static_cast<std::size_t>(o)].reached ? &w.g[static_cast<std::size_t>(o)] : nullptr);
     if (std::none_of(outs.begin(), outs.end(), [](const Cotangent* c) { return c != nullptr; })) continue;
-    // The slot sums wait for the end of the pass (a slot's cotangent is final once its layer is
-    // reached: only its consumers, already done, add to it), where they run side by side.
+    // A slot's cotangent is final once its layer is reached (only its consumers, already done,
+    // add to it); its sums wait for a few more slots' (kJobsPerSum), to run side by side.
     for (std::size_t k = 0; k < outs.size(); ++k) {
       if (!outs[k]) continue;
       const int o = layer.outputs[k];
@@ -126,29 +174,33 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
         si.q = &terms.azuma_q->value(o).data;
         si.h = &terms.azuma_h->value(o).data;
       }
-      if (terms.observed_chain) {
-        si.yc = &terms.observed_chain->value(o).data;
-        si.yr = &terms.observed_ref->value(o).data;
-      }
-      jobs.push_back({outs[k], si, nullptr});
+      if (terms.observed) si.observed = &terms.observed->value(o).data;
+      jobs.push_back({outs[k], si, &sums[jobs.size()]});
       job_layer.push_back(l);
+      job_slot.push_back(static_cast<std::size_t>(o));
     }
     boxes.clear();
     ins.clear();
-    for (int s : layer.inputs) {
+    if (hull_lo.size() < layer.inputs.size()) {
+      hull_lo.resize(layer.inputs.size());
+      hull_hi.resize(layer.inputs.size());
+    }
+    for (std::size_t k = 0; k < layer.inputs.size(); ++k) {
+      const int s = layer.inputs[k];
       const bool runtime = s >= 0 && !slots[static_cast<std::size_t>(s)].constant;
-      boxes.push_back(runtime ? TrajectoryBox{terms.box_lo->value(s).data.data(), terms.box_hi->value(s).data.data()} : TrajectoryBox{});
+      boxes.push_back(runtime ? box_of(terms, s, hull_lo[k], hull_hi[k]) : TrajectoryBox{});
+      if (runtime) allocate_cotangent(w.g[static_cast<std::size_t>(s)], slots[static_cast<std::size_t>(s)]);
       ins.push_back(runtime ? &w.g[static_cast<std::size_t>(s)] : nullptr);
     }
     if (outs.size() == 1)
       mp.step(l).apply(boxes, *outs[0], ins);
     else
       mp.step(l).apply_outputs(boxes, outs, ins);
+    // A few slots' sums at a time: enough to run side by side (slot_sums.h), few enough that
+    // their cotangents stay a small part of the pass's memory.
+    if (jobs.size() - summed >= kJobsPerSum) sum_pending();
   }
-
-  sums.resize(jobs.size());
-  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].out = &sums[i];
-  slot_sums(jobs);
+  sum_pending();
   // Combined per layer in the order of the pass: layers from the last, outputs in order.
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const std::size_t l = job_layer[i];
@@ -174,7 +226,7 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
       }
       layer_azuma[l] = add_up(layer_azuma[l], a);
     }
-    if (terms.observed_chain) b.layer_observed[l] += ss.observed;
+    if (terms.observed) b.layer_observed[l] += ss.observed;
   }
 
   // The input's rounding is known with its sign: |Σ g·e_0| ≤ |Σ mid·e_0| + Σ rad·|e_0|, plus the

@@ -37,6 +37,19 @@ class MarginPlan {
   std::string missing_;
 };
 
+/// The a-posteriori trajectory box of one value: the hull of the chain's value x̂ and the
+/// reference's enclosure [x_ref ± R] of the exact one, rounded outward, into lo and hi.
+void trajectory_hull(const std::vector<double>& chain, const std::vector<double>& ref, const std::vector<double>& ref_err,
+                     std::vector<double>& lo, std::vector<double>& hi);
+
+/// Where the a-posteriori boxes come from, per slot: computed by trajectory_hull when the pass
+/// reads them, so that no slot's box outlives its step.
+struct TrajectoryHull {
+  const Activations* chain = nullptr;
+  const Activations* ref = nullptr;
+  const Activations* ref_err = nullptr;
+};
+
 /// What the bound of one trajectory needs, per slot of the plan.
 struct MarginTerms {
   const Activations* box_lo = nullptr;   ///< trajectory boxes: lo ≤ x̂, x̄ ≤ hi
@@ -44,9 +57,9 @@ struct MarginTerms {
   const Activations* local_det = nullptr;   ///< ℓ_k at every layer output (deterministic)
   const Activations* local_prob = nullptr;  ///< ℓ_k, probabilistic
   const std::vector<double>* input_error = nullptr;  ///< e_0 = x̂_0 − x_0, signed, graph input 0
-  /// Optional: an observed local error per layer output, chain minus reference (first-order blame).
-  const Activations* observed_chain = nullptr;
-  const Activations* observed_ref = nullptr;
+  /// Optional: an observed local error per layer output, chain minus reference, the binary64
+  /// difference of the two local evaluations (first-order blame).
+  const Activations* observed = nullptr;
   /// Optional (theory/margin-bound-signed.md): per layer output, for the layers with
   /// BackwardStep::has_constant_error, the signed effect Δ of rounding their constants and its
   /// spread; ℓ_k of those layers must then leave the constants' rounding out.
@@ -61,6 +74,8 @@ struct MarginTerms {
   const Activations* azuma_h = nullptr;
   const std::vector<char>* azuma_layer = nullptr;
   double azuma_lambda = 0;
+  /// Optional, instead of box_lo / box_hi: the boxes computed from these when the pass reads them.
+  const TrajectoryHull* hull = nullptr;
 };
 
 struct MarginBound {

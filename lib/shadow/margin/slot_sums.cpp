@@ -11,7 +11,7 @@ namespace {
 /// One slot's running sums (in the order of SlotSums) and operands.
 struct Lane {
   double acc[8] = {};
-  const double *mid, *rad, *ld, *lp, *d, *sr, *q, *h, *yc, *yr;
+  const double *mid, *rad, *ld, *lp, *d, *sr, *q, *h, *obs;
   long n;
 };
 
@@ -20,7 +20,7 @@ Lane lane_of(const SlotJob& j) {
   auto data = [](const std::vector<double>* v) { return v ? v->data() : nullptr; };
   Lane l;
   l.mid = j.g->mid.data(), l.rad = j.g->rad.data(), l.ld = data(in.l_det), l.lp = data(in.l_prob);
-  l.d = data(in.known), l.sr = data(in.spread), l.q = data(in.q), l.h = data(in.h), l.yc = data(in.yc), l.yr = data(in.yr);
+  l.d = data(in.known), l.sr = data(in.spread), l.q = data(in.q), l.h = data(in.h), l.obs = data(in.observed);
   l.n = static_cast<long>(in.l_det->size());
   return l;
 }
@@ -47,7 +47,7 @@ void terms(const Lane& l, long i0, long n, double* T) {
   const double *__restrict mid = l.mid + i0, *__restrict rad = l.rad + i0, *__restrict ld = l.ld + i0, *__restrict lp = l.lp + i0;
   const double *__restrict dd = kKnown ? l.d + i0 : nullptr, *__restrict sr = kKnown ? l.sr + i0 : nullptr;
   const double *__restrict q = kAzuma ? l.q + i0 : nullptr, *__restrict h = kAzuma ? l.h + i0 : nullptr;
-  const double *__restrict yc = kObserved ? l.yc + i0 : nullptr, *__restrict yr = kObserved ? l.yr + i0 : nullptr;
+  const double* __restrict obs = kObserved ? l.obs + i0 : nullptr;
   double *__restrict t_det = T, *__restrict t_prob = T + kChunk;
   double *__restrict t_sum = T + Lay::known * kChunk, *__restrict t_abs = T + (Lay::known + 1) * kChunk, *__restrict t_rest = T + (Lay::known + 2) * kChunk;
   double *__restrict t_var = T + Lay::azuma * kChunk, *__restrict t_ar = T + (Lay::azuma + 1) * kChunk;
@@ -73,7 +73,7 @@ void terms(const Lane& l, long i0, long n, double* T) {
       t_var[i] = live ? x_var : 0.0;
       t_ar[i] = live ? x_ar : 0.0;
     }
-    if constexpr (kObserved) t_obs[i] = m * (yc[i] - yr[i]);
+    if constexpr (kObserved) t_obs[i] = m * obs[i];
   }
 }
 
@@ -125,7 +125,7 @@ void lanes(const SlotJob* const* jobs) {
   }
 }
 
-int kind(const SlotJob& j) { return (j.in.known ? 4 : 0) + (j.in.q ? 2 : 0) + (j.in.yc ? 1 : 0); }
+int kind(const SlotJob& j) { return (j.in.known ? 4 : 0) + (j.in.q ? 2 : 0) + (j.in.observed ? 1 : 0); }
 
 /// The jobs [0, n) of one kind, four (or two, for the kinds with more sums) at a time.
 template <bool kKnown, bool kAzuma, bool kObserved>

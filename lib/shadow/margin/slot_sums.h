@@ -4,7 +4,7 @@
 //     Σ |G|·ℓ_det, Σ |G|·ℓ_prob                 (every slot)
 //     Σ mid·Δ, Σ |mid·Δ|, Σ rad·|Δ| + |G|·spread (layers whose constants' rounding is signed)
 //     Σ mid²·q, Σ |mid|·h + rad·ℓ_prob          (layers in the Azuma event)
-//     Σ mid·(yc − yr)                            (observed blame)
+//     Σ mid·(yc − yr)                            (observed blame: yc − yr given)
 // Each sum is its own chain of additions in index order, whatever else is computed alongside,
 // so the bits are those of one loop per sum and slot; the speed comes from running the chains
 // of several slots and sums side by side (each alone is bound by the latency of an addition).
@@ -24,8 +24,9 @@ struct SlotInputs {
   const std::vector<double>* spread = nullptr;
   const std::vector<double>* q = nullptr;  ///< the Azuma terms q and h, or null
   const std::vector<double>* h = nullptr;
-  const std::vector<double>* yc = nullptr;  ///< observed chain and reference values, or null
-  const std::vector<double>* yr = nullptr;
+  /// The observed local error yc − yr (chain minus reference, each rounded difference as given),
+  /// or null.
+  const std::vector<double>* observed = nullptr;
 };
 
 /// The raw sums, not yet rounded up (0 for the parts not asked for).
