@@ -223,11 +223,12 @@ class ConvBackward : public BackwardStep {
     if (transposed) {
       transposed_.emplace(ctx);
       conv = &transposed_->conv_;
-      w_ = transposed_->rearranged(ctx.const_inputs[1]->values);
+      rearranged_w_ = transposed_->rearranged(ctx.const_inputs[1]->values);
+      w_ = &rearranged_w_;
     } else {
       forward_.emplace(ctx);
       conv = &forward_->conv_;
-      w_ = ctx.const_inputs[1]->values;
+      w_ = &ctx.const_inputs[1]->values;
     }
     taps_table_ = conv->table_;
     taps_ = conv->taps_;
@@ -237,14 +238,13 @@ class ConvBackward : public BackwardStep {
     channels_ = conv->channels_;
     groups_ = conv->groups_;
     out_channels_ = conv->group_outputs_ * conv->groups_;
-    for (double v : w_) abs_w_.push_back(std::fabs(v));
     // Per group and column k = (c, tap): Σ_m |W[m, k]| over the group's output channels,
     // rounded up (every term nonnegative).
     const long cg = channels_ / groups_, mg = out_channels_ / groups_, rows = cg * taps_;
     group_colsum_.assign(static_cast<std::size_t>(groups_ * rows), 0.0);
     for (long group = 0; group < groups_; ++group)
       for (long m = group * mg; m < (group + 1) * mg; ++m)
-        for (long k = 0; k < rows; ++k) group_colsum_[static_cast<std::size_t>(group * rows + k)] += abs_w_[static_cast<std::size_t>(m * rows + k)];
+        for (long k = 0; k < rows; ++k) group_colsum_[static_cast<std::size_t>(group * rows + k)] += std::fabs((*w_)[static_cast<std::size_t>(m * rows + k)]);
     for (double& v : group_colsum_) v = inflate(v * bounds::safety(2 * mg));
     // Per tap, the maximal runs of outputs p, p + 1, ... that read inputs s, s + 1, ...
     run_begin_.push_back(0);
@@ -288,7 +288,7 @@ class ConvBackward : public BackwardStep {
           std::fill(col_rad.begin(), col_rad.end(), 0.0);
           // The group's rows of W and G, shifted so that m indexes them as in the whole
           // tensors; W's columns k0 .. k1 − 1.
-          const ColumnProduct product{w_.data() + k0, abs_w_.data() + k0, out.mid.data() + y_base, out.rad.data() + y_base,
+          const ColumnProduct product{w_->data() + k0, out.mid.data() + y_base, out.rad.data() + y_base,
                                       group * mg, (group + 1) * mg, k1 - k0, out_plane_, rows};
           add_column_product(product, col_mid.data(), col_rad.data());
           // Scattered run by run: a run's outputs read consecutive inputs, so it is a vector
@@ -318,7 +318,7 @@ class ConvBackward : public BackwardStep {
   void constant_error(const double* x, const double* xr, std::span<const Tensor* const> rounded, ConstantError& e) const override {
     const long rows = channels_ / groups_ * taps_;
     const std::vector<double>& wh = matrix(rounded[1]->data);
-    const std::vector<double>& w = w_;
+    const std::vector<double>& w = *w_;
     thread_local std::vector<double> dw, s, abs, spread;
     dw.resize(w.size());
     for (std::size_t i = 0; i < w.size(); ++i) dw[i] = wh[i] - w[i];
@@ -379,9 +379,10 @@ class ConvBackward : public BackwardStep {
   }
   std::optional<ops::ConvGeometry> forward_;
   std::optional<ops::ConvTransposeGeometry> transposed_;
-  std::vector<double> w_;  ///< the exact weights as the M×K matrix
+  /// The exact weights as the M×K matrix: the graph's own (Conv) or rearranged_w_ (ConvTranspose).
+  const std::vector<double>* w_ = nullptr;
+  std::vector<double> rearranged_w_;
   const Constant* bias_;
-  std::vector<double> abs_w_;
   std::vector<double> group_colsum_;  ///< [group, k]: Σ_m |W[m, k]|, rounded up
   std::vector<std::int32_t> taps_table_;
   /// Runs of the tap table: outputs p .. p + n − 1 read inputs s .. s + n − 1; tap t's runs are

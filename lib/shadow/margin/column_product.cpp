@@ -14,7 +14,7 @@ void plain(const ColumnProduct& c, double* col_mid, double* col_rad) {
   for (long m = c.m_begin; m < c.m_end; ++m) {
     const double *gm = c.g_mid + m * c.P, *gr = c.g_rad + m * c.P;
     for (long k = 0; k < c.rows; ++k) {
-      const double wv = c.w[m * c.ld() + k], aw = c.abs_w[m * c.ld() + k];
+      const double wv = c.w[m * c.ld() + k], aw = std::fabs(wv);
       if (wv == 0) continue;
       double *cm = col_mid + k * c.P, *cr = col_rad + k * c.P;
       for (long p = 0; p < c.P; ++p) {
@@ -51,9 +51,9 @@ template <class V, long kRows, long kVecs>
       __builtin_memcpy(&gm[v], c.g_mid + m * c.P + p0 + v * L, sizeof(V));
       __builtin_memcpy(&gr[v], c.g_rad + m * c.P + p0 + v * L, sizeof(V));
     }
-    const double *wr = c.w + m * c.ld() + k0, *awr = c.abs_w + m * c.ld() + k0;
+    const double* wr = c.w + m * c.ld() + k0;
     for (long r = 0; r < kRows; ++r) {
-      const V wv = V{} + wr[r], aw = V{} + awr[r];  // broadcasts (adding to +0 is exact)
+      const V wv = V{} + wr[r], aw = V{} + std::fabs(wr[r]);  // broadcasts (adding to +0 is exact)
       for (long v = 0; v < kVecs; ++v) {
         am[r][v] += wv * gm[v];
         ar[r][v] += aw * gr[v];
@@ -74,7 +74,7 @@ void edge(const ColumnProduct& c, long k0, long k1, long p0, long p1, double* co
       double sm = col_mid[k * c.P + p], sr = col_rad[k * c.P + p];
       for (long m = c.m_begin; m < c.m_end; ++m) {
         sm += c.w[m * c.ld() + k] * c.g_mid[m * c.P + p];
-        sr += c.abs_w[m * c.ld() + k] * c.g_rad[m * c.P + p];
+        sr += std::fabs(c.w[m * c.ld() + k]) * c.g_rad[m * c.P + p];
       }
       col_mid[k * c.P + p] = sm;
       col_rad[k * c.P + p] = sr;
@@ -108,7 +108,7 @@ template <class V, long kVecs>
       for (long v = 0; v < kVecs; ++v) {
         V w, aw;
         __builtin_memcpy(&w, c.w + m * c.ld() + k0 + v * L, sizeof(V));
-        __builtin_memcpy(&aw, c.abs_w + m * c.ld() + k0 + v * L, sizeof(V));
+        for (long i = 0; i < L; ++i) aw[i] = std::fabs(w[i]);
         am[v] += w * gm;
         ar[v] += aw * gr;
       }

@@ -7,15 +7,15 @@
 
 namespace fpaudit::margin {
 
-/// One group's operands: W rows [m][rows] (|W| alongside; a block of W's columns with w_stride), G rows [m][P] for the m in
-/// [m_begin, m_end); col_mid/col_rad [rows][P] are accumulated into.
+/// One group's operands: W rows [m][rows] (a block of W's columns with w_stride; |W| is taken
+/// when read, exactly), G rows [m][P] for the m in [m_begin, m_end); col_mid/col_rad [rows][P]
+/// are accumulated into.
 struct ColumnProduct {
   const double* w = nullptr;      ///< W[m, k] at w[m·rows + k]
-  const double* abs_w = nullptr;  ///< |W[m, k]|, same layout
   const double* g_mid = nullptr;  ///< G_mid[m, p] at g_mid[m·P + p]
   const double* g_rad = nullptr;
   long m_begin = 0, m_end = 0, rows = 0, P = 0;
-  long w_stride = 0;  ///< the distance between rows m of w and abs_w; 0: rows (W's own width)
+  long w_stride = 0;  ///< the distance between rows m of w; 0: rows (W's own width)
   long ld() const { return w_stride ? w_stride : rows; }
 };
 
