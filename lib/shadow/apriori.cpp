@@ -130,12 +130,29 @@ AprioriState::AprioriState(const Plan& plan, const AprioriChain& chain, Constant
       scratch_(plan, caches.of(chain.stored->err)) {}
 
 void AprioriState::release(int slot) {
-  for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_}) a->release(slot);
-  release_bounds(slot);
+  for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_, &err_, &err_prob_, &scratch_}) a->release(slot);
 }
 
-void AprioriState::release_bounds(int slot) {
-  for (Activations* a : {&err_, &err_prob_, &scratch_}) a->release(slot);
+bool AprioriState::recomputable(int slot) const {
+  return plan_->producer(slot) >= 0 && !plan_->slots()[static_cast<std::size_t>(slot)].exact_data;
+}
+
+void AprioriState::release_enclosures(int slot) {
+  scratch_.release(slot);
+  if (!recomputable(slot)) return;
+  for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_}) a->release(slot);
+}
+
+void AprioriState::restore(int slot, bool prob, const Activations& ref, const Activations& ref_err) {
+  if (!recomputable(slot)) return;
+  enclosure(slot, prob, ref.value(slot), ref_err.value(slot), (prob ? lo_prob_ : lo_).mutable_value(slot).data,
+            (prob ? hi_prob_ : hi_).mutable_value(slot).data);
+}
+
+void AprioriState::drop(int slot, bool prob) {
+  if (!recomputable(slot)) return;
+  (prob ? lo_prob_ : lo_).release(slot);
+  (prob ? hi_prob_ : hi_).release(slot);
 }
 
 void AprioriState::start(const std::vector<std::vector<double>>& inputs) {
@@ -173,6 +190,27 @@ __attribute__((target_clones("avx512f", "default"))) void widen_all(const double
 }
 }  // namespace
 
+const bounds::RoundingTarget& AprioriState::storage_of(const PlannedLayer& layer) const {
+  return (chain_->model.mixed ? chain_->model.mixed->model_at(*layer.node) : chain_->model).storage;
+}
+
+void AprioriState::enclosure(int slot, bool prob, const Tensor& ref, const Tensor& ref_err, std::vector<double>& lo,
+                             std::vector<double>& hi) const {
+  if (!recomputable(slot)) {
+    lo = this->lo(prob).value(slot).data;
+    hi = this->hi(prob).value(slot).data;
+    return;
+  }
+  // widen_all again from the error bound it left: where it overflowed, that bound is +Inf and the
+  // widening overflows again; elsewhere the same operations on the same operands.
+  const bounds::RoundingTarget& s = storage_of(plan_->layers()[static_cast<std::size_t>(plan_->producer(slot))]);
+  thread_local std::vector<double> e;
+  e = (prob ? err_prob_ : err_).value(slot).data;
+  lo.resize(e.size());
+  hi.resize(e.size());
+  widen_all(ref.data.data(), ref_err.data.data(), e.data(), lo.data(), hi.data(), ref.size(), s.saturates, s.max_finite);
+}
+
 void AprioriState::enclose(int slot, const Tensor& ref, const Tensor& ref_err, const bounds::RoundingTarget& s) {
   // [x_ref - (E + R), x_ref + (E + R)], rounded outward (theory/bounds-arithmetic.md §1). The
   // chain's value is finite (so E holds) if the enclosure stays below the storage format's largest
@@ -201,8 +239,7 @@ void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, c
   const double fail = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, err_prob_,
                                   BoundScope::Propagated);
   long elements = 0;
-  // The format the layer's outputs are stored in (a mixed chain's node: its own).
-  const bounds::RoundingTarget& storage = (chain_->model.mixed ? chain_->model.mixed->model_at(*layer.node) : chain_->model).storage;
+  const bounds::RoundingTarget& storage = storage_of(layer);
   for (int slot : layer.outputs) {
     if (slot < 0) continue;  // an unnamed output
     enclose(slot, ref.value(slot), ref_err.value(slot), storage);

@@ -68,14 +68,27 @@ class AprioriState {
   double failure_probability() const { return failure_; }
   /// Frees a runtime slot's enclosures and bounds (Activations::release).
   void release(int slot);
-  /// Frees a runtime slot's error bounds only, keeping the enclosures (the margin pass reads them).
-  void release_bounds(int slot);
+  /// Frees what the margin pass does not keep of a runtime slot: the scratch, and the enclosures
+  /// where `enclosure` recomputes them (every slot a layer computes, but exact data); the error
+  /// bounds stay.
+  void release_enclosures(int slot);
+  /// The enclosure of a slot (deterministic or probabilistic pass): the stored one, or recomputed
+  /// from the reference, its own error bound and the chain's, the same bits as when it was made.
+  void enclosure(int slot, bool prob, const Tensor& ref, const Tensor& ref_err, std::vector<double>& lo,
+                 std::vector<double>& hi) const;
+  /// lo(prob) and hi(prob) hold the slot again after release_enclosures (enclosure), until drop.
+  void restore(int slot, bool prob, const Activations& ref, const Activations& ref_err);
+  void drop(int slot, bool prob);
   /// Per layer of the sample so far: the largest failure probability of one output element's
   /// probabilistic bound, its own rule's plus every event upstream (the union bound).
   const std::vector<double>& layer_failure() const { return layer_failure_; }
 
  private:
   void enclose(int slot, const Tensor& ref, const Tensor& ref_err, const bounds::RoundingTarget& storage);
+  /// Whether `enclosure` recomputes the slot's enclosures (else they stay stored).
+  bool recomputable(int slot) const;
+  /// The format the slot's producer stores its outputs in (a mixed chain's node: its own).
+  const bounds::RoundingTarget& storage_of(const PlannedLayer& layer) const;
   const Plan* plan_;
   const AprioriChain* chain_;
   Activations lo_, hi_, lo_prob_, hi_prob_, err_, err_prob_, scratch_;

@@ -179,9 +179,10 @@ void judge_tasks(const Setup& s, const Workspace& w, SampleRecord& record) {
 /// inputs rounded per storage group, the local bounds); what no later layer and no margin pass
 /// reads (the propagated error bounds, which it reads at the graph outputs only, and those stay;
 /// the local evaluations, whose difference it keeps in Workspace::observed; the zero errors, read
-/// as zeros again; the a-priori enclosures of a chain it does not certify: fp32's when fp32 is
-/// not audited); and, without the margin pass, every slot no later layer reads. Peak memory then
-/// follows the live values instead of the graph.
+/// as zeros again; the a-priori enclosures, which it recomputes from the reference and the
+/// a-priori error bounds it keeps; everything a-priori of a chain it does not certify: fp32's
+/// when fp32 is not audited); and, without the margin pass, every slot no later layer reads.
+/// Peak memory then follows the live values instead of the graph.
 void release_after(const Setup& s, Workspace& w, std::size_t l) {
   const PlannedLayer& layer = s.plan.layers()[l];
   for (int slot : layer.inputs) {
@@ -200,7 +201,7 @@ void release_after(const Setup& s, Workspace& w, std::size_t l) {
       for (Activations& a : *set) a.release(slot);
     for (std::size_t a = 0; a < w.apriori.size(); ++a) {
       if (a < margin_reads)
-        w.apriori[a].release_bounds(slot);
+        w.apriori[a].release_enclosures(slot);
       else
         w.apriori[a].release(slot);
     }

@@ -20,15 +20,46 @@ struct Family {
   bool alive() const { return det || prob; }
 };
 
+/// A posteriori boxes: the hull of the chain's value x̂ and the reference's enclosure
+/// [x_ref ± R] of the exact value, computed per slot when read.
+struct HullBoxes final : margin::BoxSource {
+  const MarginSample& s;
+  explicit HullBoxes(const MarginSample& sample) : s(sample) {}
+  void box(int slot, std::vector<double>& lo, std::vector<double>& hi) const override {
+    margin::trajectory_hull(s.chain.value(slot).data, s.ref.value(slot).data, s.ref_err.value(slot).data, lo, hi);
+  }
+};
+
+/// A priori boxes: the enclosures of one pass (prob: the probabilistic one), recomputed where the
+/// audit freed them.
+struct AprioriBoxes final : margin::BoxSource {
+  const MarginSample& s;
+  AprioriState& state;
+  bool prob;
+  AprioriBoxes(const MarginSample& sample, bool probabilistic) : s(sample), state(*sample.apriori), prob(probabilistic) {}
+  void box(int slot, std::vector<double>& lo, std::vector<double>& hi) const override {
+    state.enclosure(slot, prob, s.ref.value(slot), s.ref_err.value(slot), lo, hi);
+  }
+};
+
+/// Makes the a-priori enclosures of a layer's runtime inputs readable for its step.
+void restore_inputs(const AprioriBoxes& a, const PlannedLayer& layer) {
+  for (int in : layer.inputs)
+    if (in >= 0 && !a.s.plan.slots()[static_cast<std::size_t>(in)].constant) a.state.restore(in, a.prob, a.s.ref, a.s.ref_err);
+}
+
 /// The local bound ℓ_k of every layer at the chain's input enclosure lo ≤ x ≤ hi with exact
 /// inputs (zero_err: only the constants' rounding), into det / prob. Layers whose constants'
 /// rounding is carried signed (BackwardStep::has_constant_error, theory/margin-bound-signed.md)
 /// get their rounding alone (no_err), and Δ with its spread into known / spread, when no_err is
 /// given (a posteriori only: a priori it would cost as much again for what the switches lose).
 /// Returns the union bound on the probability that any elementwise probabilistic bound fails.
-/// The zero input errors are freed once no later layer reads them.
+/// The zero input errors are freed once no later layer reads them. Over a-priori enclosures
+/// (`apriori`: s.apriori's of the pass `prob`), each layer's inputs are restored for its step and
+/// freed once no later layer reads them.
 double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model, const Activations& lo, const Activations& hi,
-                    Activations* no_err, Activations& det, Activations& prob, Activations* known, Activations* spread) {
+                    Activations* no_err, Activations& det, Activations& prob, Activations* known, Activations* spread,
+                    const AprioriBoxes* apriori = nullptr) {
   double failure = 0;
   const auto& layers = s.plan.layers();
   margin::ConstantError ce;
@@ -38,6 +69,7 @@ double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model,
     const PlannedLayer& layer = layers[l];
     const bool signed_constants = no_err && s.margin.step(l).has_constant_error();
     const Activations& err = signed_constants ? *no_err : s.zero_err;
+    if (apriori) restore_inputs(*apriori, layer);
     const double f = bound_layer(layer, model, s.lambda, lo, hi, err, err, det, prob);
     if (signed_constants) {
       rounded.clear();
@@ -63,6 +95,7 @@ double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model,
     for (int slot : s.plan.dead_after(l)) {
       s.zero_err.release(slot);
       if (no_err) no_err->release(slot);
+      if (apriori) apriori->state.drop(slot, apriori->prob);
     }
   }
   return failure;
@@ -70,7 +103,8 @@ double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model,
 
 /// q and h (margin/azuma.h) of every layer whose rounding errors the Azuma form models, over the
 /// boxes lo ≤ x ≤ hi; flags those layers. Returns whether any layer is flagged.
-bool azuma_terms(const MarginSample& s, const bounds::ArithmeticModel& model, const Activations& lo, const Activations& hi, MarginScratch& w) {
+bool azuma_terms(const MarginSample& s, const bounds::ArithmeticModel& model, const AprioriBoxes& boxes, MarginScratch& w) {
+  const Activations &lo = boxes.state.lo(boxes.prob), &hi = boxes.state.hi(boxes.prob);
   const auto& layers = s.plan.layers();
   w.azuma_layer.assign(layers.size(), 0);
   bool any = false;
@@ -80,6 +114,7 @@ bool azuma_terms(const MarginSample& s, const bounds::ArithmeticModel& model, co
   for (std::size_t l = 0; l < layers.size(); ++l) {
     const PlannedLayer& layer = layers[l];
     if (!s.margin.step(l).has_constant_error()) continue;
+    restore_inputs(boxes, layer);
     rounded.clear();
     for (int in : layer.inputs)
       rounded.push_back(in >= 0 && s.plan.slots()[static_cast<std::size_t>(in)].constant ? &lo.value(in) : nullptr);
@@ -91,6 +126,8 @@ bool azuma_terms(const MarginSample& s, const bounds::ArithmeticModel& model, co
       mid[i] = 0.5 * a_lo[i] + 0.5 * a_hi[i];
       rad[i] = bounds::up(bounds::max_num(mid[i] - a_lo[i], a_hi[i] - mid[i]));
     }
+    for (int in : layer.inputs)
+      if (in >= 0) boxes.state.drop(in, boxes.prob);
     if (!margin::azuma_local(s.margin.step(l), model, mid.data(), rad.data(), rounded, a)) continue;
     w.azuma_q.mutable_value(layer.outputs[0]).data = a.q;
     w.azuma_h.mutable_value(layer.outputs[0]).data = a.h;
@@ -204,19 +241,17 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
 
   // A posteriori: ℓ_k at the chain's own values, the constants' rounding signed.
   v.failure = std::fmin(1.0, local_bounds(s, s.model, s.chain, s.chain, &w.no_err, L[0], L[1], &K[0], &K[1]));
-  // Its boxes: the hull of the chain's values and the reference's enclosure, computed per slot
-  // when read (margin::trajectory_hull).
-  const margin::TrajectoryHull hull{&s.chain, &s.ref, &s.ref_err};
+  const HullBoxes hull(s);
   std::vector<double> lo, hi;
   for (const PlannedLayer& layer : s.plan.layers()) {
     if (layer.node->op_type != "Relu" && layer.node->op_type != "LeakyRelu") continue;
     const int in = layer.inputs[0];
     if (s.plan.slots()[static_cast<std::size_t>(in)].constant) continue;
-    margin::trajectory_hull(s.chain.value(in).data, s.ref.value(in).data, s.ref_err.value(in).data, lo, hi);
+    hull.box(in, lo, hi);
     for (std::size_t i = 0; i < lo.size(); ++i) v.unstable += lo[i] < 0 && hi[i] > 0;
   }
   Family post{{nullptr, nullptr, &L[0], &L[1], &e0, s.observed, &K[0], &K[1]}};
-  post.terms.hull = &hull;
+  post.terms.boxes = &hull;
   post.det = post.prob = finite;
   post.elementwise_det = &s.err.value(out);
   // Deterministic for both: the elementwise probabilistic bounds would add their own failure
@@ -228,8 +263,10 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
 
   // A priori, deterministic: ℓ_k over the a-priori enclosures.
   const bounds::ArithmeticModel& m = s.apriori_chain->model;
-  local_bounds(s, m, s.apriori->lo(false), s.apriori->hi(false), nullptr, L[0], L[1], nullptr, nullptr);
-  Family det{{&s.apriori->lo(false), &s.apriori->hi(false), &L[0], &L[1], &e0, nullptr}};
+  const AprioriBoxes det_boxes(s, false), prob_boxes(s, true);
+  local_bounds(s, m, s.apriori->lo(false), s.apriori->hi(false), nullptr, L[0], L[1], nullptr, nullptr, &det_boxes);
+  Family det{{nullptr, nullptr, &L[0], &L[1], &e0, nullptr}};
+  det.terms.boxes = &det_boxes;
   det.prob = false;
   det.elementwise_det = det.elementwise_prob = &s.apriori->det(out);
   run_directions(det, 1);
@@ -240,12 +277,13 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
   // (theory/margin-bound-azuma.md): its cotangents come from a-priori boxes, which do not depend
   // on the chain's roundings.
   const Activations &plo = s.apriori->lo(true), &phi = s.apriori->hi(true);
-  double pri_failure = local_bounds(s, m, plo, phi, &w.no_err, L[0], L[1], &K[0], &K[1]) + s.apriori->failure_probability();
-  const bool azuma = s.azuma && azuma_terms(s, m, plo, phi, w);
+  double pri_failure = local_bounds(s, m, plo, phi, &w.no_err, L[0], L[1], &K[0], &K[1], &prob_boxes) + s.apriori->failure_probability();
+  const bool azuma = s.azuma && azuma_terms(s, m, prob_boxes, w);
   // One event per direction; every direction may be needed: (classes − 1)·2·exp(−λ²/2).
   if (azuma) pri_failure += bounds::up(static_cast<double>(n - 1) * bounds::up_libm(2 * std::exp(-0.5 * s.lambda * s.lambda)));
   v.apriori_failure = std::fmin(1.0, pri_failure);
-  Family prob{{&plo, &phi, &L[0], &L[1], &e0, nullptr, &K[0], &K[1]}};
+  Family prob{{nullptr, nullptr, &L[0], &L[1], &e0, nullptr, &K[0], &K[1]}};
+  prob.terms.boxes = &prob_boxes;
   if (azuma) {
     prob.terms.azuma_q = &w.azuma_q;
     prob.terms.azuma_h = &w.azuma_h;

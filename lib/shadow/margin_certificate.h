@@ -53,7 +53,8 @@ struct MarginSample {
   /// already certify (E_t + E_j < the margin) needs no backward pass.
   const Activations& err;
   // A priori (null: not computed):
-  const AprioriState* apriori;
+  /// Its enclosures are recomputed here where the audit freed them (AprioriState::restore).
+  AprioriState* apriori;
   const AprioriChain* apriori_chain;
   /// Multiplies every margin bound: 1 in the audit; mutation tests shrink it and require the
   /// violations to be counted.

@@ -2,6 +2,7 @@
 // enclosures [x_ref - (E + R), x_ref + (E + R)] instead of the chain's values must still bound
 // what the chain then computes, layer by layer; and a certified sample never changes class.
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <random>
 
@@ -27,6 +28,9 @@ const char* kChains[] = {"fp32", "fp16", "fp16-acc32", "bf16", "bf16-acc32", "fp
 
 struct Outcome {
   long checked = 0, violations = 0, prob_exceeded = 0;
+  /// AprioriState::enclosure against the enclosures the pass stored (the margin pass recomputes
+  /// them after the audit frees them): elements compared, and those not the same bits.
+  long recomputed = 0, recompute_mismatches = 0, recomputed_infinite = 0;
   double worst = 0;
 };
 
@@ -57,6 +61,16 @@ Outcome check_model(const Plan& plan, const ChainSpec& spec, const std::vector<s
       a.layer(l, 5.0, r, r_err);
       for (int s : plan.layers()[l].outputs) {
         if (s < 0) continue;  // an output nobody reads (TopK's values when only its indices are)
+        for (bool prob : {false, true}) {
+          std::vector<double> lo, hi;
+          a.enclosure(s, prob, r.value(s), r_err.value(s), lo, hi);
+          const std::vector<double> &stored_lo = a.lo(prob).value(s).data, &stored_hi = a.hi(prob).value(s).data;
+          o.recomputed += static_cast<long>(lo.size());
+          for (std::size_t i = 0; i < stored_hi.size(); ++i) o.recomputed_infinite += stored_hi[i] == INFINITY;
+          for (std::size_t i = 0; i < lo.size() && i < stored_lo.size(); ++i)
+            o.recompute_mismatches += std::memcmp(&lo[i], &stored_lo[i], sizeof(double)) != 0 || std::memcmp(&hi[i], &stored_hi[i], sizeof(double)) != 0;
+          if (lo.size() != stored_lo.size() || hi.size() != stored_hi.size()) ++o.recompute_mismatches;
+        }
         const Tensor &y = c.value(s), &z = r.value(s), &R = r_err.value(s);
         for (long i = 0; i < y.size(); ++i) {
           if (!std::isfinite(y.data[i]) || !std::isfinite(z.data[i])) continue;
@@ -113,7 +127,7 @@ TEST_CASE("radius_certified is the tolerance lemma: strict margins only, ties an
 }
 
 TEST_CASE("a-priori bounds hold on every layer of every operator example in every chain") {
-  long checked = 0, violations = 0;
+  long checked = 0, violations = 0, recomputed = 0, nonfinite = 0;
   // Examples whose a-priori bounds are +Inf everywhere check nothing (the 16-bit chains on the
   // large-scale GEMM, Conv and LayerNorm examples, where the worst case can overflow binary16):
   // counted, and every chain must still be checked on most examples.
@@ -128,10 +142,16 @@ TEST_CASE("a-priori bounds hold on every layer of every operator example in ever
       checked += o.checked;
       violations += o.violations;
       CHECK_MESSAGE(o.violations == 0, e.op, " (", e.variant, ") in ", std::string(c));
+      CHECK_MESSAGE(o.recompute_mismatches == 0, e.op, " (", e.variant, ") in ", std::string(c));
+      recomputed += o.recomputed;
+      nonfinite += o.recomputed_infinite;
       if (o.checked == 0) ++unchecked[std::string(c)];
     }
   }
-  fmt::print("a-priori bounds on the operator examples: {} elements checked, {} violations\n", checked, violations);
+  fmt::print("a-priori bounds on the operator examples: {} elements checked, {} violations; {} enclosure elements recomputed, {} of them overflowed\n",
+             checked, violations, recomputed, nonfinite);
+  CHECK(recomputed > checked);  // both passes' enclosures
+  CHECK(nonfinite > 0);         // the overflow branch of the widening is recomputed too
   const int examples = static_cast<int>(operator_examples().size());
   for (const char* c : kChains) {
     fmt::print("  {}: {} of {} examples without a finite a-priori bound\n", c, unchecked[c], examples);
@@ -151,6 +171,7 @@ TEST_CASE("a-priori bounds of mixed chains hold on every element (theory/mixed-c
     const Outcome o = check_model(plan, parse_chain(c), xs);
     fmt::print("  mlp {:<32} {:>7} elements, {} violations, max observed/a-priori bound {:.3g}\n", c, o.checked, o.violations, o.worst);
     CHECK_MESSAGE(o.violations == 0, c);
+    CHECK_MESSAGE(o.recompute_mismatches == 0, c);
     CHECK_MESSAGE(o.checked > 0, c);
   }
 }

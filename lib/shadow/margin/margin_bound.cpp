@@ -73,11 +73,10 @@ void free_cotangent(Cotangent& g) {
   g.reached = false;
 }
 
-/// The box of a runtime slot: the stored one, or its hull computed into lo / hi.
+/// The box of a runtime slot: the stored one, or the one its source computes into lo / hi.
 TrajectoryBox box_of(const MarginTerms& terms, int slot, std::vector<double>& lo, std::vector<double>& hi) {
-  if (!terms.hull) return {terms.box_lo->value(slot).data.data(), terms.box_hi->value(slot).data.data()};
-  const TrajectoryHull& h = *terms.hull;
-  trajectory_hull(h.chain->value(slot).data, h.ref->value(slot).data, h.ref_err->value(slot).data, lo, hi);
+  if (!terms.boxes) return {terms.box_lo->value(slot).data.data(), terms.box_hi->value(slot).data.data()};
+  terms.boxes->box(slot, lo, hi);
   return {lo.data(), hi.data()};
 }
 

@@ -42,12 +42,13 @@ class MarginPlan {
 void trajectory_hull(const std::vector<double>& chain, const std::vector<double>& ref, const std::vector<double>& ref_err,
                      std::vector<double>& lo, std::vector<double>& hi);
 
-/// Where the a-posteriori boxes come from, per slot: computed by trajectory_hull when the pass
-/// reads them, so that no slot's box outlives its step.
-struct TrajectoryHull {
-  const Activations* chain = nullptr;
-  const Activations* ref = nullptr;
-  const Activations* ref_err = nullptr;
+/// Trajectory boxes computed per slot when the pass reads them, so that no slot's box outlives
+/// its step (a posteriori: trajectory_hull; a priori: AprioriState::enclosure).
+class BoxSource {
+ public:
+  virtual ~BoxSource() = default;
+  /// lo ≤ x̂, x̄ ≤ hi elementwise for a runtime slot, into lo and hi.
+  virtual void box(int slot, std::vector<double>& lo, std::vector<double>& hi) const = 0;
 };
 
 /// What the bound of one trajectory needs, per slot of the plan.
@@ -74,8 +75,8 @@ struct MarginTerms {
   const Activations* azuma_h = nullptr;
   const std::vector<char>* azuma_layer = nullptr;
   double azuma_lambda = 0;
-  /// Optional, instead of box_lo / box_hi: the boxes computed from these when the pass reads them.
-  const TrajectoryHull* hull = nullptr;
+  /// Optional, instead of box_lo / box_hi: the boxes computed when the pass reads them.
+  const BoxSource* boxes = nullptr;
 };
 
 struct MarginBound {
