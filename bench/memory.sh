@@ -12,8 +12,8 @@
 #   N_SMALL [64]            the "many samples" count for the shipped models (the zoo ResNet-18 has 4)
 #   N_FULL [2]              ... for the full-size models
 #   AUDIT_CHAINS [fp16-acc32]  the chains audited on the full-size models (all five take hours there)
-#   FULLSIZE_MARGIN [0]     1: also audit the full-size models with the margin pass (it keeps every
-#                           layer's values of every chain: about 50 binary64 copies of the activations)
+#   FULLSIZE_MARGIN [0]     1: also audit the full-size models with the margin pass (it keeps values of
+#                           every layer: about 12 binary64 copies of the activations for one chain)
 #   THREADS [1]             audit and run threads
 #   TIMEOUT [3600]          seconds per command
 #   MEM_LIMIT_GB [20]       address-space limit per command (ulimit -v): a command that needs more
