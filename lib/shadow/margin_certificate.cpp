@@ -102,7 +102,8 @@ double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model,
 }
 
 /// q and h (margin/azuma.h) of every layer whose rounding errors the Azuma form models, over the
-/// boxes lo ≤ x ≤ hi; flags those layers. Returns whether any layer is flagged.
+/// a-priori enclosures of its input (restored for the layer, freed after); flags those layers.
+/// Returns whether any layer is flagged.
 bool azuma_terms(const MarginSample& s, const bounds::ArithmeticModel& model, const AprioriBoxes& boxes, MarginScratch& w) {
   const Activations &lo = boxes.state.lo(boxes.prob), &hi = boxes.state.hi(boxes.prob);
   const auto& layers = s.plan.layers();

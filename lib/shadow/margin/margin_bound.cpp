@@ -138,7 +138,7 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
   std::vector<TrajectoryBox> boxes;
   std::vector<Cotangent*> ins;
   std::vector<const Cotangent*> outs;
-  thread_local std::vector<std::vector<double>> hull_lo, hull_hi;  // per input of the step at work
+  thread_local std::vector<std::vector<double>> step_lo, step_hi;  // computed boxes, per input of the step at work
   thread_local std::vector<SlotJob> jobs;
   thread_local std::vector<std::size_t> job_layer, job_slot;
   thread_local std::vector<SlotSums> sums;
@@ -180,14 +180,14 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
     }
     boxes.clear();
     ins.clear();
-    if (hull_lo.size() < layer.inputs.size()) {
-      hull_lo.resize(layer.inputs.size());
-      hull_hi.resize(layer.inputs.size());
+    if (step_lo.size() < layer.inputs.size()) {
+      step_lo.resize(layer.inputs.size());
+      step_hi.resize(layer.inputs.size());
     }
     for (std::size_t k = 0; k < layer.inputs.size(); ++k) {
       const int s = layer.inputs[k];
       const bool runtime = s >= 0 && !slots[static_cast<std::size_t>(s)].constant;
-      boxes.push_back(runtime ? box_of(terms, s, hull_lo[k], hull_hi[k]) : TrajectoryBox{});
+      boxes.push_back(runtime ? box_of(terms, s, step_lo[k], step_hi[k]) : TrajectoryBox{});
       if (runtime) allocate_cotangent(w.g[static_cast<std::size_t>(s)], slots[static_cast<std::size_t>(s)]);
       ins.push_back(runtime ? &w.g[static_cast<std::size_t>(s)] : nullptr);
     }
