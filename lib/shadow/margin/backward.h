@@ -75,6 +75,10 @@ class BackwardStep {
   /// Adds an enclosure of gᵀJ̃ to in[i] for every runtime input i (null for constants and
   /// absent inputs; those are never propagated to). `boxes[i]` encloses input i's trajectories.
   virtual void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const = 0;
+  /// Whether apply reads its boxes: false for the steps linear in their runtime inputs (their
+  /// apply leaves the parameter unnamed), which the pass then gives empty boxes instead of
+  /// computing ones nobody reads.
+  virtual bool reads_boxes() const { return true; }
   /// Layers with several outputs (Split): whether the step takes them all, and the same as
   /// apply() with one cotangent per output (null where the output does not reach c).
   virtual bool multiple_outputs() const { return false; }

@@ -246,6 +246,7 @@ class GeluBackward : public BackwardStep {
 class ReduceBackward : public BackwardStep {
  public:
   ReduceBackward(const ops::Reduction& r, bool mean) : r_(r), mean_(mean) {}
+  bool reads_boxes() const override { return false; }
   void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
     if (!in[0]) return;
     const double n = static_cast<double>(r_.terms.size());

@@ -87,6 +87,7 @@ class GemmBackward : public BackwardStep {
     n_ = ctx.output_shapes[0][1];
     for (double v : b_->values) abs_b_.push_back(std::fabs(v));
   }
+  bool reads_boxes() const override { return false; }
   void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
     if (!in[0]) return;
     TransposedProduct t(static_cast<std::size_t>(m_ * k_));
@@ -260,6 +261,7 @@ class ConvBackward : public BackwardStep {
       run_begin_.push_back(runs_.size());
     }
   }
+  bool reads_boxes() const override { return false; }
   void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
     if (!in[0]) return;
     const long cg = channels_ / groups_, mg = out_channels_ / groups_, rows = cg * taps_;
@@ -419,6 +421,7 @@ class BatchNormBackward : public BackwardStep {
       hi_.push_back(bounds::up(bounds::max_num(q1, q2)));
     }
   }
+  bool reads_boxes() const override { return false; }
   void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
     if (!in[0]) return;
     for (long b = 0; b < batch_; ++b)

@@ -25,6 +25,7 @@ struct Source {
 class MovementBackward : public BackwardStep {
  public:
   explicit MovementBackward(std::vector<std::vector<Source>> maps) : maps_(std::move(maps)) {}
+  bool reads_boxes() const override { return false; }
   void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
     add(maps_[0], out, in);
   }

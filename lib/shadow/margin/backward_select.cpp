@@ -173,6 +173,7 @@ class AveragePoolBackward : public BackwardStep {
       w_ = read_windows(ctx, ctx.node.attr_int("count_include_pad", 0) != 0);
     }
   }
+  bool reads_boxes() const override { return false; }
   void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
     if (!in[0]) return;
     for (long plane = 0; plane < w_.planes; ++plane) {
@@ -195,6 +196,7 @@ class AveragePoolBackward : public BackwardStep {
 /// the same row-major order, so the Jacobian is the identity.
 class CopyBackward : public BackwardStep {
  public:
+  bool reads_boxes() const override { return false; }
   void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
     if (!in[0]) return;
     for (long i = 0; i < static_cast<long>(out.mid.size()); ++i) add_exact(out, i, *in[0], i);

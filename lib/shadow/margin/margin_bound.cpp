@@ -184,10 +184,11 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
       step_lo.resize(layer.inputs.size());
       step_hi.resize(layer.inputs.size());
     }
+    const bool reads_boxes = mp.step(l).reads_boxes();
     for (std::size_t k = 0; k < layer.inputs.size(); ++k) {
       const int s = layer.inputs[k];
       const bool runtime = s >= 0 && !slots[static_cast<std::size_t>(s)].constant;
-      boxes.push_back(runtime ? box_of(terms, s, step_lo[k], step_hi[k]) : TrajectoryBox{});
+      boxes.push_back(runtime && reads_boxes ? box_of(terms, s, step_lo[k], step_hi[k]) : TrajectoryBox{});
       if (runtime) allocate_cotangent(w.g[static_cast<std::size_t>(s)], slots[static_cast<std::size_t>(s)]);
       ins.push_back(runtime ? &w.g[static_cast<std::size_t>(s)] : nullptr);
     }
