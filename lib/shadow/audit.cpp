@@ -461,9 +461,18 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
   AuditResult result;
   result.margin_missing = "disabled";
   const bool one_float_input = plan.input_slots().size() == 1 && is_float(plan.slots()[plan.input_slots()[0]].dtype);
+  // The margin certificate proves one class decision: the top entry of the first output against
+  // each other entry. A segmentation map (or any output with several decisions) is judged per
+  // pixel by its task instead; its flattened top entry is no decision, and certifying it would
+  // take one backward pass per pixel and class.
+  const OutputTask& first = tasks.at(0);
+  const std::int64_t first_classes = first.class_axis >= 0 ? first.shape.at(static_cast<std::size_t>(first.class_axis)) : 0;
+  const bool one_decision = first.kind == TaskKind::Classify && first_classes > 0 && element_count(first.shape) == first_classes;
   if (options.margin && !one_float_input) {
     // The backward pass bounds the rounding of one floating-point input.
     result.margin_missing = "a model whose inputs are not one floating-point array";
+  } else if (options.margin && !one_decision) {
+    result.margin_missing = fmt::format("a first output judged as {}, not as one class decision", task_name(first.kind));
   } else if (options.margin) {
     s.margin = std::make_unique<margin::MarginPlan>(plan);
     result.margin_missing = s.margin->missing();

@@ -41,6 +41,12 @@ out=$("$fpaudit" "${unet[@]}" --chains fp16,fp8-e4m3-acc32 --format table,json -
 [[ $out == *"pixels"*"certified"* ]] || fail "unet: no per-pixel verdict in: $out"
 grep -q '"task": "segment"' unet/audit.json || fail "unet: audit.json holds no segment task"
 grep -q '"decisions": 1024' unet/audit.json || fail "unet: audit.json does not judge 1024 pixels per chain"
+# Its margin certificate is off, with the reason: the flattened map's top entry is no decision
+# (and certifying it took one backward pass per pixel and class, minutes per sample).
+"$fpaudit" audit "$data/zoo/unet.onnx" --input "$data/zoo/unet-input.npy" --samples 1 --chains fp32 --no-progress \
+  --format json --out unet-margin >/dev/null 2>err.txt || fail "unet margin: exit $?, $(cat err.txt)"
+grep -q '"reason": "a first output judged as segment, not as one class decision"' unet-margin/audit.json ||
+  fail "unet: the margin certificate's reason is missing from audit.json"
 
 # The MLP without labels: its output is named 'logits', a classification; --task regress judges
 # it against a tolerance instead.
