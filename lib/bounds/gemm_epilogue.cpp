@@ -53,12 +53,12 @@ Epilogue epilogue(const ArithmeticModel& m, const MatmulBound& g, const SumError
 /// operations in every clone and nothing is contracted (-ffp-contract=off), so the bits do not
 /// depend on the vector width. The file is compiled with -fno-trapping-math (lib/CMakeLists.txt),
 /// which lets the compiler compute both sides of each select.
-template <bool kBias, bool kStorageDiffers>
+template <bool kBias, bool kStorageDiffers, bool kAlt>
 [[gnu::always_inline]] inline void chain_row(const RowEpilogue& a, long N, const double* __restrict row_S,
                                              const double* __restrict row_Ed, const double* __restrict row_Ep,
                                              const double* __restrict cmag, const double* __restrict ced,
-                                             const double* __restrict cep, double* __restrict det, double* __restrict prob,
-                                             double* __restrict failure) {
+                                             const double* __restrict cep, const double* __restrict alt,
+                                             double* __restrict det, double* __restrict prob, double* __restrict failure) {
   const long K = a.g.K;
   const SumConstants c = a.constants;
   const RoundingTarget acc = a.m.acc, storage = a.m.storage;
@@ -68,7 +68,10 @@ template <bool kBias, bool kStorageDiffers>
     const double Sn = (row_S[n] + s_allowance) * sum_safety;
     const double Edn = (row_Ed[n] + e_allowance) * sum_safety, Epn = (row_Ep[n] + e_allowance) * sum_safety;
     // sum_error (bounds/sums.h), then the overflow test as selects.
-    const double det0 = safe_sum(c.gamma * Sn + c.eta, 4, 1), prob0 = safe_sum(c.gamma_prob * Sn + c.eta, 4, 1);
+    const double det0 = safe_sum(c.gamma * Sn + c.eta, 4, 1), hm = safe_sum(c.gamma_prob * Sn + c.eta, 4, 1);
+    // The signed-partial-sum bound where it is smaller (bounds/signed_sums.h).
+    double prob0 = hm;
+    if constexpr (kAlt) prob0 = alt[n] < hm ? alt[n] : hm;
     const double mag0 = up(Sn + det0);
     const bool over = !acc.saturates && !(mag0 < acc.max_finite);
     const double sdet = over ? __builtin_inf() : det0, sprob = over ? __builtin_inf() : prob0;
@@ -91,7 +94,8 @@ template <bool kBias, bool kStorageDiffers>
 }  // namespace
 
 void finish_row_scalar(const RowEpilogue& a, long N, const double* row_S, const double* row_Ed, const double* row_Ep,
-                       const double* cmag, const double* ced, const double* cep, double* det, double* prob, double* failure) {
+                       const double* cmag, const double* ced, const double* cep, const double* alt, double* det, double* prob,
+                       double* failure) {
   const long K = a.g.K;
   const double cscale = a.g.scaled ? std::fabs(a.g.beta) : 1.0;
   for (long n = 0; n < N; ++n) {
@@ -104,6 +108,10 @@ void finish_row_scalar(const RowEpilogue& a, long N, const double* row_S, const 
       sum.det = sum.prob = a.m.storage.error(up(Sn + cmag[n]));
     } else {
       sum = sum_error(a.m, K, a.constants, Sn);
+      // The signed-partial-sum bound (bounds/signed_sums.h) where smaller, unless the sum may
+      // overflow (sum_error made every bound infinite).
+      const bool overflowed = !a.m.acc.saturates && !(sum.magnitude < a.m.acc.max_finite);
+      if (alt && !overflowed && alt[n] < sum.prob) sum.prob = alt[n];
       e = epilogue(a.m, a.g, sum, cmag[n]);
     }
     // NaN can only come from 0·Inf (an unbounded operand against an exact zero): Inf is safe.
@@ -120,17 +128,25 @@ bool chain_epilogue(const RowEpilogue& a) {
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void finish_row_chain(const RowEpilogue& args, long N, const double* row_S, const double* row_Ed, const double* row_Ep,
-                      const double* cmag, const double* ced, const double* cep, double* det, double* prob, double* failure) {
+                      const double* cmag, const double* ced, const double* cep, const double* alt, double* det, double* prob,
+                      double* failure) {
   const RowEpilogue a = args;
+  // Every combination of bias, second rounding and signed bound as its own loop without branches.
+  auto run = [&]<bool kBias, bool kStorageDiffers>() {
+    if (alt)
+      chain_row<kBias, kStorageDiffers, true>(a, N, row_S, row_Ed, row_Ep, cmag, ced, cep, alt, det, prob, failure);
+    else
+      chain_row<kBias, kStorageDiffers, false>(a, N, row_S, row_Ed, row_Ep, cmag, ced, cep, alt, det, prob, failure);
+  };
   if (a.g.bias) {
     if (a.m.storage_differs)
-      chain_row<true, true>(a, N, row_S, row_Ed, row_Ep, cmag, ced, cep, det, prob, failure);
+      run.template operator()<true, true>();
     else
-      chain_row<true, false>(a, N, row_S, row_Ed, row_Ep, cmag, ced, cep, det, prob, failure);
+      run.template operator()<true, false>();
   } else if (a.m.storage_differs) {
-    chain_row<false, true>(a, N, row_S, row_Ed, row_Ep, cmag, ced, cep, det, prob, failure);
+    run.template operator()<false, true>();
   } else {
-    chain_row<false, false>(a, N, row_S, row_Ed, row_Ep, cmag, ced, cep, det, prob, failure);
+    run.template operator()<false, false>();
   }
 }
 

@@ -24,9 +24,12 @@ struct RowEpilogue {
 
 /// The epilogue of one output row of N elements from its three sums and its bias's magnitude
 /// and error bounds (zeros without one): writes the row's det and prob and each element's failure
-/// probability (that of its probabilistic sum bound, 0 where it cannot fail).
+/// probability (that of its probabilistic sum bound, 0 where it cannot fail). `alt`, when given,
+/// is the signed-partial-sum bound of each element's sum (bounds/signed_sums.h), taken where it
+/// is below Higham–Mary's; its failure probability is at most the one reported.
 void finish_row_scalar(const RowEpilogue& a, long N, const double* row_S, const double* row_Ed, const double* row_Ep,
-                       const double* cmag, const double* ced, const double* cep, double* det, double* prob, double* failure);
+                       const double* cmag, const double* ced, const double* cep, const double* alt, double* det, double* prob,
+                       double* failure);
 
 /// Whether finish_row_chain computes a's epilogue: a chain's sums (not exact, not rounded once
 /// more into storage), K ≥ 1 terms, no alpha/beta scaling. The references and Gemm's general
@@ -36,6 +39,7 @@ bool chain_epilogue(const RowEpilogue& a);
 /// finish_row_scalar where chain_epilogue(a) holds, in AVX-512 or AVX2 lanes where the CPU has
 /// them: the same bits. No argument array may overlap another.
 void finish_row_chain(const RowEpilogue& a, long N, const double* row_S, const double* row_Ed, const double* row_Ep,
-                      const double* cmag, const double* ced, const double* cep, double* det, double* prob, double* failure);
+                      const double* cmag, const double* ced, const double* cep, const double* alt, double* det, double* prob,
+                      double* failure);
 
 }  // namespace fpaudit::bounds

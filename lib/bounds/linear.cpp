@@ -6,6 +6,7 @@
 
 #include "bounds/gemm_epilogue.h"
 #include "bounds/matmul_sums.h"
+#include "bounds/signed_sums.h"
 #include "bounds/sums.h"
 
 namespace fpaudit::bounds {
@@ -63,7 +64,12 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
   double *cmag = bias_scratch.data(), *ced = cmag + g.N, *cep = ced + g.N, *failure = cep + g.N;
   const RowEpilogue epi{m, g, constants};
   const bool vector_epilogue = chain_epilogue(epi);
-  auto finish = [&](long mm, const double* row_S, const double* row_Ed, const double* row_Ep) {
+  // A chain's sequential sums: the signed-partial-sum bound of each output where it is smaller
+  // than Higham–Mary's (bounds/signed_sums.h), computed a row (or a block of rows) at a time.
+  const bool signed_sums = signed_sum_applies(m, constants, g.K, lambda);
+  thread_local std::vector<double> alt_scratch, b_mid, b_rad;
+  const SignedB signed_operand = signed_sums ? signed_b(g, b_mid, b_rad) : SignedB{};
+  auto finish = [&](long mm, const double* row_S, const double* row_Ed, const double* row_Ep, const double* alt) {
     if (g.bias)
       for (long n = 0; n < g.N; ++n) {
         const long j = g.bias_offset + mm * g.bias_stride_m + n * g.bias_stride_n;
@@ -72,7 +78,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
         cep[n] = g.bias->err_prob->data[j];
       }
     const long o = g.out_offset + mm * g.ldo;
-    (vector_epilogue ? finish_row_chain : finish_row_scalar)(epi, g.N, row_S, row_Ed, row_Ep, cmag, ced, cep, det.data.data() + o,
+    (vector_epilogue ? finish_row_chain : finish_row_scalar)(epi, g.N, row_S, row_Ed, row_Ep, cmag, ced, cep, alt, det.data.data() + o,
                                                              prob.data.data() + o, failure);
     for (long n = 0; n < g.N; ++n)
       if (failure[n] > worst_failure) worst_failure = failure[n];
@@ -116,7 +122,13 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
       for (double* part : {am_of, ead_of, eap_of}) std::fill(part + rows * g.K, part + kRows * g.K, 0.0);
       row_block_sums(sums, SB.data(), EdB.data(), EpB.data());
       if (same_err) std::copy(EdB.begin(), EdB.begin() + rows * g.N, EpB.begin());
-      for (long r = 0; r < rows; ++r) finish(m0 + r, SB.data() + r * g.N, EdB.data() + r * g.N, EpB.data() + r * g.N);
+      if (signed_sums) {
+        alt_scratch.resize(static_cast<std::size_t>(rows * g.N));
+        signed_sum_bounds(m, lambda, g, signed_operand, m0, rows, SB.data(), alt_scratch.data());
+      }
+      for (long r = 0; r < rows; ++r)
+        finish(m0 + r, SB.data() + r * g.N, EdB.data() + r * g.N, EpB.data() + r * g.N,
+               signed_sums ? alt_scratch.data() + r * g.N : nullptr);
     }
     return worst_failure;
   }
@@ -186,7 +198,11 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
         }
       }
     }
-    finish(mm, S.data(), Ed.data(), Ep.data());
+    if (signed_sums) {
+      alt_scratch.resize(static_cast<std::size_t>(g.N));
+      signed_sum_bounds(m, lambda, g, signed_operand, mm, 1, S.data(), alt_scratch.data());
+    }
+    finish(mm, S.data(), Ed.data(), Ep.data(), signed_sums ? alt_scratch.data() : nullptr);
   }
   return worst_failure;
 }

@@ -61,24 +61,29 @@ TEST_CASE("Dot-product epilogue: the vector form equals the scalar form, bit for
     CAPTURE(m.acc.u);
     for (long K : terms)
       for (int bias = 0; bias < 2; ++bias)
-        for (int wild = 0; wild < 2; ++wild)
+        for (int wild = 0; wild < 3; ++wild)
           for (long N : widths) {
             CAPTURE(K);
             CAPTURE(bias);
             CAPTURE(wild);
             CAPTURE(N);
+            // wild == 2: the rows' own sums with a signed-partial-sum bound (bounds/signed_sums.h)
+            // beside them, any value at all, so that it is taken where smaller and NaN never is.
             MatmulBound g;
             g.K = K;
             g.bias = bias ? &bias_enclosure : nullptr;
             const RowEpilogue a{m, g, sum_error_constants(m, K, 5.0)};
             REQUIRE(chain_epilogue(a));
-            const Row r(rng, N, bias != 0, wild != 0);
+            const Row r(rng, N, bias != 0, wild == 1);
+            std::vector<double> alt;
+            for (long i = 0; wild == 2 && i < N; ++i) alt.push_back(i % 3 == 0 ? r.S[static_cast<std::size_t>(i)] * 0x1p-20 : rng.next());
+            const double* alt_row = alt.empty() ? nullptr : alt.data();
             std::vector<double> det_s(static_cast<std::size_t>(N)), prob_s(det_s.size()), fail_s(det_s.size());
             std::vector<double> det_v(det_s.size(), -1.0), prob_v(det_s.size(), -1.0), fail_v(det_s.size(), -1.0);
-            finish_row_scalar(a, N, r.S.data(), r.Ed.data(), r.Ep.data(), r.cmag.data(), r.ced.data(), r.cep.data(), det_s.data(),
-                              prob_s.data(), fail_s.data());
-            finish_row_chain(a, N, r.S.data(), r.Ed.data(), r.Ep.data(), r.cmag.data(), r.ced.data(), r.cep.data(), det_v.data(),
-                             prob_v.data(), fail_v.data());
+            finish_row_scalar(a, N, r.S.data(), r.Ed.data(), r.Ep.data(), r.cmag.data(), r.ced.data(), r.cep.data(), alt_row,
+                              det_s.data(), prob_s.data(), fail_s.data());
+            finish_row_chain(a, N, r.S.data(), r.Ed.data(), r.Ep.data(), r.cmag.data(), r.ced.data(), r.cep.data(), alt_row,
+                             det_v.data(), prob_v.data(), fail_v.data());
             CHECK(same_bits(det_s, det_v));
             CHECK(same_bits(prob_s, prob_v));
             CHECK(same_bits(fail_s, fail_v));

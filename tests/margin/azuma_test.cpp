@@ -110,7 +110,10 @@ TEST_CASE("the Azuma form holds and tightens the a-priori probabilistic bound") 
         CHECK(v.apriori_failure >= u.apriori_failure);
         smaller += v.apriori_prob < u.apriori_prob;
       }
-      if (name[0] == 'm' && on.chains[c].name != "bf16") CHECK(smaller == n);
+      // Since the union form's sums take the signed-partial-sum bound (theory/probabilistic-signed.md)
+      // it is sometimes the smaller one for binary16 accumulation (38 of the 40: Lemma 2 still
+      // charges each partial sum at Σ|t|); the smaller of the two is what the certificate takes.
+      if (name[0] == 'm' && on.chains[c].name != "bf16") CHECK(smaller >= n - n / 10);
     }
   }
 }

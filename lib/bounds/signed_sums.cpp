@@ -1,0 +1,159 @@
+// The signed-partial-sum bound of a sequential dot product: see signed_sums.h and
+// theory/probabilistic-signed.md (Theorem 1; §3 for the binary64 evaluation below).
+#include "bounds/signed_sums.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "bounds/transfer.h"
+
+namespace fpaudit::bounds {
+
+namespace {
+
+/// Rows and columns whose partial sums are carried at once, in registers while k runs: 4 rows of
+/// 8 columns, three accumulators each (p, r and the sum of squares).
+constexpr long kRows = 4, kCols = 8;
+
+struct MidRad {
+  double mid, rad;
+};
+
+/// Midpoint and radius of an enclosure element, [mid ± rad] ⊇ [lo, hi] (rad rounded up). A point
+/// is itself with radius exactly 0: `up` of 0 would be 2^-1074, whose subnormal products cost a
+/// microcode assist each on some processors, and the point needs no radius at all.
+inline MidRad mid_rad(double lo, double hi) {
+  const double mid = 0.5 * lo + 0.5 * hi;
+  const double rad = up(std::max(mid - lo, hi - mid));
+  return {lo == hi ? lo : mid, lo == hi ? 0.0 : rad};
+}
+
+/// The sum of squares Σ_i (ŵ_i + a)² for rows [m0, m0 + rows) and columns [n0, n0 + nt)
+/// (rows ≤ kRows, nt ≤ kCols), ŵ_i the binary64 value of
+/// |p̂_i| + c_n + Σ_{k≤i}(|a_mid|·b_rad + a_rad·(|b_mid| + b_rad)) of theory/probabilistic-signed.md
+/// §3: p̂_i the running sum of a_mid·b_mid, c_n its rounding allowance, a the underflow allowance
+/// of the radius products. A point operand (lo = hi) has radius 0 and skips its half; kUnit: B's
+/// columns are contiguous. Padding rows and columns compute on zeros and are not stored. Every
+/// element takes the same operations in the same order in every form and vector width.
+template <bool kAPoint, bool kBPoint, bool kUnit>
+[[gnu::always_inline]] inline void squares_tile(const MatmulBound& g, const SignedB& b, long m0, long rows, long n0, long nt,
+                                                const double* c, double a, double* V) {
+  const double *alo = g.A.e->lo->data.data(), *ahi = g.A.e->hi->data.data();
+  double p[kRows][kCols] = {}, r[kRows][kCols] = {}, v[kRows][kCols] = {}, cc[kRows][kCols] = {};
+  for (long q = 0; q < rows; ++q)
+    for (long n = 0; n < nt; ++n) cc[q][n] = c[q * g.N + n0 + n];
+  const long step = kUnit ? 1 : b.step;
+  for (long k = 0; k < g.K; ++k) {
+    double bm[kCols] = {}, br[kCols] = {};
+    const double* mid = b.mid + k * b.ld + n0 * step;
+    for (long n = 0; n < nt; ++n) bm[n] = mid[n * step];
+    if constexpr (!kBPoint) {
+      const double* rad = b.rad + k * b.ld + n0 * step;
+      for (long n = 0; n < nt; ++n) br[n] = rad[n * step];
+    }
+    for (long q = 0; q < kRows; ++q) {
+      MidRad x{0.0, 0.0};
+      if (q < rows) {
+        const long ai = g.A.at(m0 + q, k);
+        x = kAPoint ? MidRad{alo[ai], 0.0} : mid_rad(alo[ai], ahi[ai]);
+      }
+      const double am = std::fabs(x.mid), ar = x.rad;
+      for (long n = 0; n < kCols; ++n) {
+        p[q][n] += x.mid * bm[n];
+        if constexpr (kAPoint && !kBPoint) r[q][n] += am * br[n];
+        if constexpr (!kAPoint && kBPoint) r[q][n] += ar * std::fabs(bm[n]);
+        if constexpr (!kAPoint && !kBPoint) r[q][n] += am * br[n] + ar * (std::fabs(bm[n]) + br[n]);
+        const double w = ((std::fabs(p[q][n]) + r[q][n]) + cc[q][n]) + a;
+        v[q][n] += w * w;
+      }
+    }
+  }
+  for (long q = 0; q < rows; ++q)
+    for (long n = 0; n < nt; ++n) V[q * g.N + n0 + n] = v[q][n];
+}
+
+/// squares_tile over rows [m0, m0 + rows) and every column, in AVX-512 or AVX2 lanes where the
+/// CPU has them: the same bits.
+template <bool kAPoint, bool kBPoint, bool kUnit>
+[[gnu::always_inline]] inline void squares_rows(const MatmulBound& g, const SignedB& b, long m0, long rows, const double* c,
+                                                double a, double* V) {
+  // Columns outside, rows inside: a column block of B (K × kCols, both halves) stays in cache
+  // while every row block walks it.
+  for (long n0 = 0; n0 < g.N; n0 += kCols)
+    for (long q0 = 0; q0 < rows; q0 += kRows)
+      squares_tile<kAPoint, kBPoint, kUnit>(g, b, m0 + q0, std::min(kRows, rows - q0), n0, std::min(kCols, g.N - n0),
+                                            c + q0 * g.N, a, V + q0 * g.N);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void squares_block(const MatmulBound& g, const SignedB& b, bool a_point, long m0, long rows, const double* c, double a,
+                   double* V) {
+  const bool b_point = b.rad == nullptr, unit = b.step == 1;
+  if (a_point && b_point) {
+    if (unit) squares_rows<true, true, true>(g, b, m0, rows, c, a, V);
+    else squares_rows<true, true, false>(g, b, m0, rows, c, a, V);
+  } else if (a_point) {
+    if (unit) squares_rows<true, false, true>(g, b, m0, rows, c, a, V);
+    else squares_rows<true, false, false>(g, b, m0, rows, c, a, V);
+  } else if (b_point) {
+    if (unit) squares_rows<false, true, true>(g, b, m0, rows, c, a, V);
+    else squares_rows<false, true, false>(g, b, m0, rows, c, a, V);
+  } else {
+    if (unit) squares_rows<false, false, true>(g, b, m0, rows, c, a, V);
+    else squares_rows<false, false, false>(g, b, m0, rows, c, a, V);
+  }
+}
+
+}  // namespace
+
+SignedB signed_b(const MatmulBound& g, std::vector<double>& mid, std::vector<double>& rad) {
+  const Enclosure& B = *g.B.e;
+  const long base = g.B.at(0, 0);
+  if (B.lo == B.hi) return {B.lo->data.data() + base, nullptr, g.B.stride_i, g.B.stride_j};
+  mid.resize(static_cast<std::size_t>(g.K * g.N));
+  rad.resize(mid.size());
+  for (long k = 0; k < g.K; ++k)
+    for (long n = 0; n < g.N; ++n) {
+      const long j = g.B.at(k, n);
+      const MidRad x = mid_rad(B.lo->data[j], B.hi->data[j]);
+      mid[k * g.N + n] = x.mid;
+      rad[k * g.N + n] = x.rad;
+    }
+  return {mid.data(), rad.data(), g.N, 1};
+}
+
+bool signed_sum_applies(const ArithmeticModel& m, const SumConstants& c, long K, double lambda) {
+  if (K < 2 || m.exact_sums || m.sum_rounded_to_storage || m.u_sum <= 0 || m.acc.saturates) return false;
+  if (m.schedule.order != SumOrder::Sequential || !(c.failure > 0) || !(lambda > 0)) return false;
+  return up(up(lambda * m.u_sum) * up(std::sqrt(static_cast<double>(K)))) < 0.5;
+}
+
+void signed_sum_bounds(const ArithmeticModel& m, double lambda, const MatmulBound& g, const SignedB& b, long m0, long rows,
+                       const double* S, double* alt) {
+  const long K = g.K, N = g.N;
+  const double Kd = static_cast<double>(K);
+  // c_n = γ_K(2^-53)·Σ|a_mid·b_mid| + K·2^-1074 bounds |p̂_i − p_i| for every prefix i (§3, (a));
+  // γ_K ≤ (K + 1)·2^-52 and Σ|a_mid·b_mid| ≤ Σ max|a|·max|b| ≤ safe_sum(S, K + 4, K).
+  const double g64 = (Kd + 1) * 0x1p-52;
+  std::vector<double> c(static_cast<std::size_t>(rows * N));
+  for (long i = 0; i < rows * N; ++i) c[i] = up(up(g64 * safe_sum(S[i], K + 4, K)) + Kd * 0x1p-1074);
+  // w_i ≤ (ŵ_i + a)·F, F = (1 − 2^-53)^-(K+5) ≤ safety(K + 5): 2i ≤ 2K products, at most K + 5
+  // operations on a path (§3, (b)); so Σ w_i² ≤ F²·Σ (ŵ_i + a)², the latter summed in the loop.
+  const double w_safety = safety(K + 5), a = underflow_allowance(2 * K);
+  std::vector<double> squares(static_cast<std::size_t>(rows * N));
+  squares_block(g, b, g.A.e->lo == g.A.e->hi, m0, rows, c.data(), a, squares.data());
+  // b = λu(√V + √K·K·η) / (1 − λu√K), then + K·η (§2, Theorem 1), every step rounded up.
+  const double lu = up(lambda * m.u_sum), root_k = up(std::sqrt(Kd));
+  const double den = down(1 - up(lu * root_k));
+  const double k_eta = up(Kd * m.eta_sum), under = up(root_k * k_eta);
+  const double f2 = up(w_safety * w_safety);
+  for (long i = 0; i < rows * N; ++i) {
+    // Σ (ŵ_i + a)²: K products of sums of inputs, at most K + 2 operations on a path (§3, (c)).
+    const double v = up(f2 * safe_sum(squares[i], K + 2, K));
+    const double b = up(up(lu * up(up(std::sqrt(v)) + under)) / den);
+    alt[i] = nan_to_inf(up(b + k_eta));
+  }
+}
+
+}  // namespace fpaudit::bounds
