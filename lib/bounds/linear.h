@@ -11,7 +11,8 @@
 //                 + u_A·T + η_A                                 bias added in A, |ŝ + c| ≤ T
 //                 + u_S·T' + η_S                                stored, when S ≠ A; |y| ≤ T'
 //     exact:      u_S·(S + |c|) + η_S                           one rounding of the exact value
-// The probabilistic bound replaces (1+u_A)^d - 1 by Higham–Mary's γ̃_d(λ) for the sum only.
+// The probabilistic bound replaces (1+u_A)^d - 1 by Higham–Mary's γ̃_d(λ) for the sum only (for
+// sequential sums, by the smaller of that and the signed-partial-sum bound, bounds/signed_sums.h).
 // Gemm with alpha ≠ 1 or a C that is not a per-feature bias evaluates
 //     y = round_S(fma_A(alpha, ŝ, round_A(beta·C)))
 // (the binary64 product alpha·ŝ rounded first, see lib/format/arithmetic.cpp's fma), and the
