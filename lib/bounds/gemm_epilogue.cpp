@@ -107,11 +107,7 @@ void finish_row_scalar(const RowEpilogue& a, long N, const double* row_S, const 
       // ExactArithmetic: the bias is inside the exact dot product, rounded once with it.
       sum.det = sum.prob = a.m.storage.error(up(Sn + cmag[n]));
     } else {
-      sum = sum_error(a.m, K, a.constants, Sn);
-      // The signed-partial-sum bound (bounds/signed_sums.h) where smaller, unless the sum may
-      // overflow (sum_error made every bound infinite).
-      const bool overflowed = !a.m.acc.saturates && !(sum.magnitude < a.m.acc.max_finite);
-      if (alt && !overflowed && alt[n] < sum.prob) sum.prob = alt[n];
+      sum = alt ? sum_error(a.m, K, a.constants, Sn, alt[n]) : sum_error(a.m, K, a.constants, Sn);
       e = epilogue(a.m, a.g, sum, cmag[n]);
     }
     // NaN can only come from 0·Inf (an unbounded operand against an exact zero): Inf is safe.
@@ -131,23 +127,23 @@ void finish_row_chain(const RowEpilogue& args, long N, const double* row_S, cons
                       const double* cmag, const double* ced, const double* cep, const double* alt, double* det, double* prob,
                       double* failure) {
   const RowEpilogue a = args;
-  // Every combination of bias, second rounding and signed bound as its own loop without branches.
-  auto run = [&]<bool kBias, bool kStorageDiffers>() {
-    if (alt)
-      chain_row<kBias, kStorageDiffers, true>(a, N, row_S, row_Ed, row_Ep, cmag, ced, cep, alt, det, prob, failure);
-    else
-      chain_row<kBias, kStorageDiffers, false>(a, N, row_S, row_Ed, row_Ep, cmag, ced, cep, alt, det, prob, failure);
-  };
-  if (a.g.bias) {
-    if (a.m.storage_differs)
-      run.template operator()<true, true>();
-    else
-      run.template operator()<true, false>();
-  } else if (a.m.storage_differs) {
-    run.template operator()<false, true>();
+  // Every combination of bias, second rounding and signed bound as its own loop without branches,
+  // called directly: a lambda here would be compiled once, for the baseline ISA, not per clone.
+  const bool b = a.g.bias != nullptr, sd = a.m.storage_differs;
+#define FPAUDIT_CHAIN_ROW(kBias, kStorageDiffers, kAlt) \
+  chain_row<kBias, kStorageDiffers, kAlt>(a, N, row_S, row_Ed, row_Ep, cmag, ced, cep, alt, det, prob, failure)
+  if (alt) {
+    if (b && sd) FPAUDIT_CHAIN_ROW(true, true, true);
+    else if (b) FPAUDIT_CHAIN_ROW(true, false, true);
+    else if (sd) FPAUDIT_CHAIN_ROW(false, true, true);
+    else FPAUDIT_CHAIN_ROW(false, false, true);
   } else {
-    run.template operator()<false, false>();
+    if (b && sd) FPAUDIT_CHAIN_ROW(true, true, false);
+    else if (b) FPAUDIT_CHAIN_ROW(true, false, false);
+    else if (sd) FPAUDIT_CHAIN_ROW(false, true, false);
+    else FPAUDIT_CHAIN_ROW(false, false, false);
   }
+#undef FPAUDIT_CHAIN_ROW
 }
 
 }  // namespace fpaudit::bounds

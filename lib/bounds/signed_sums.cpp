@@ -136,12 +136,14 @@ void signed_sum_bounds(const ArithmeticModel& m, double lambda, const MatmulBoun
   // c_n = γ_K(2^-53)·Σ|a_mid·b_mid| + K·2^-1074 bounds |p̂_i − p_i| for every prefix i (§3, (a));
   // γ_K ≤ (K + 1)·2^-52 and Σ|a_mid·b_mid| ≤ Σ max|a|·max|b| ≤ safe_sum(S, K + 4, K).
   const double g64 = (Kd + 1) * 0x1p-52;
-  std::vector<double> c(static_cast<std::size_t>(rows * N));
+  // Per-call scratch kept per thread: the rule calls this once per row (block) of every GEMM.
+  thread_local std::vector<double> c, squares;
+  c.resize(static_cast<std::size_t>(rows * N));
+  squares.resize(c.size());
   for (long i = 0; i < rows * N; ++i) c[i] = up(up(g64 * safe_sum(S[i], K + 4, K)) + Kd * 0x1p-1074);
   // w_i ≤ (ŵ_i + a)·F, F = (1 − 2^-53)^-(K+5) ≤ safety(K + 5): 2i ≤ 2K products, at most K + 5
   // operations on a path (§3, (b)); so Σ w_i² ≤ F²·Σ (ŵ_i + a)², the latter summed in the loop.
   const double w_safety = safety(K + 5), a = underflow_allowance(2 * K);
-  std::vector<double> squares(static_cast<std::size_t>(rows * N));
   squares_block(g, b, g.A.e->lo == g.A.e->hi, m0, rows, c.data(), a, squares.data());
   // b = λu(√V + √K·K·η) / (1 − λu√K), then + K·η (§2, Theorem 1), every step rounded up.
   const double lu = up(lambda * m.u_sum), root_k = up(std::sqrt(Kd));

@@ -33,8 +33,11 @@ inline SumConstants sum_error_constants(const ArithmeticModel& m, long n, double
 
 /// sum_error with its constants `c` = sum_error_constants(m, n, λ) supplied: the one definition
 /// of the per-sum arithmetic, inline for the rules that bound many sums of one length (a GEMM's
-/// outputs) without looking the constants up per element.
-inline SumError sum_error(const ArithmeticModel& m, long n, const SumConstants& c, double S) {
+/// outputs) without looking the constants up per element. `signed_bound`, where given, is the
+/// signed-partial-sum bound of the same sum (bounds/signed_sums.h): the probabilistic bound is
+/// the smaller of the two, both failing with at most `c.failure`.
+inline SumError sum_error(const ArithmeticModel& m, long n, const SumConstants& c, double S,
+                          double signed_bound = __builtin_inf()) {
   SumError r;
   if (n <= 0) return r;
   if (m.exact_sums) {
@@ -45,6 +48,7 @@ inline SumError sum_error(const ArithmeticModel& m, long n, const SumConstants& 
     // of the upper bound S (theory/bounds-arithmetic.md §1(a)).
     r.det = safe_sum(c.gamma * S + c.eta, 4, 1);
     r.prob = safe_sum(c.gamma_prob * S + c.eta, 4, 1);
+    if (signed_bound < r.prob) r.prob = signed_bound;
     r.failure = c.failure;
     if (m.sum_rounded_to_storage) {
       // The finished sum, |ŝ| ≤ S + det, is rounded into binary64 once more (mpfr:BITS).
