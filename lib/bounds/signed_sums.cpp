@@ -16,19 +16,6 @@ namespace {
 /// 8 columns, three accumulators each (p, r and the sum of squares).
 constexpr long kRows = 4, kCols = 8;
 
-struct MidRad {
-  double mid, rad;
-};
-
-/// Midpoint and radius of an enclosure element, [mid ± rad] ⊇ [lo, hi] (rad rounded up). A point
-/// is itself with radius exactly 0: `up` of 0 would be 2^-1074, whose subnormal products cost a
-/// microcode assist each on some processors, and the point needs no radius at all.
-inline MidRad mid_rad(double lo, double hi) {
-  const double mid = 0.5 * lo + 0.5 * hi;
-  const double rad = up(std::max(mid - lo, hi - mid));
-  return {lo == hi ? lo : mid, lo == hi ? 0.0 : rad};
-}
-
 /// The sum of squares Σ_i (ŵ_i + a)² for rows [m0, m0 + rows) and columns [n0, n0 + nt)
 /// (rows ≤ kRows, nt ≤ kCols), ŵ_i the binary64 value of
 /// |p̂_i| + c_n + Σ_{k≤i}(|a_mid|·b_rad + a_rad·(|b_mid| + b_rad)) of theory/probabilistic-signed.md

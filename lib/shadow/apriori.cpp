@@ -180,8 +180,9 @@ __attribute__((target_clones("avx512f", "default"))) void widen_all(const double
                                                                     double* lo, double* hi, long n, bool saturates,
                                                                     double max_finite) {
   for (long i = 0; i < n; ++i) {
-    const double r = bounds::up(e[i] + ref_err[i]);
-    const double l = bounds::down(ref[i] - r), h = bounds::up(ref[i] + r);
+    // Rounded sums: an exact zero stays zero (a point stays a point, with no subnormal radius).
+    const double r = bounds::up_sum(e[i] + ref_err[i]);
+    const double l = bounds::down_sum(ref[i] - r), h = bounds::up_sum(ref[i] + r);
     const bool overflow = !saturates && !(bounds::max_num(-l, h) < max_finite);
     e[i] = overflow ? INFINITY : e[i];
     lo[i] = overflow ? -INFINITY : l;

@@ -82,8 +82,9 @@ double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model,
         mid.resize(a.size());
         rad.resize(a.size());
         for (std::size_t i = 0; i < a.size(); ++i) {
-          mid[i] = 0.5 * a[i] + 0.5 * b[i];
-          rad[i] = bounds::up(bounds::max_num(mid[i] - a[i], b[i] - mid[i]));
+          const bounds::MidRad x = bounds::mid_rad(a[i], b[i]);
+          mid[i] = x.mid;
+          rad[i] = x.rad;
         }
       }
       s.margin.step(l).constant_error(point ? a.data() : mid.data(), point ? nullptr : rad.data(), rounded, ce);
@@ -124,8 +125,9 @@ bool azuma_terms(const MarginSample& s, const bounds::ArithmeticModel& model, co
     mid.resize(a_lo.size());
     rad.resize(a_lo.size());
     for (std::size_t i = 0; i < a_lo.size(); ++i) {
-      mid[i] = 0.5 * a_lo[i] + 0.5 * a_hi[i];
-      rad[i] = bounds::up(bounds::max_num(mid[i] - a_lo[i], a_hi[i] - mid[i]));
+      const bounds::MidRad x = bounds::mid_rad(a_lo[i], a_hi[i]);
+      mid[i] = x.mid;
+      rad[i] = x.rad;
     }
     for (int in : layer.inputs)
       if (in >= 0) boxes.state.drop(in, boxes.prob);

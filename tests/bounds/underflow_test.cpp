@@ -7,6 +7,8 @@
 // the reference's dot-product bound missed up to K·2^-1080 of propagated error, dot_rounding
 // returned 0. row_geometry's σ bounds held already (its variance is divided by n and then
 // rounded up, which covers the n underflows): a guard.
+// The margin pass's normal allowance (safe_sum_floor, inflate, dot_rounding), the zero-keeping
+// up_sum/down_sum and the midpoint-radius form mid_rad are checked the same way.
 #include <cmath>
 #include <vector>
 
@@ -161,7 +163,7 @@ TEST_CASE("dot_rounding bounds the binary64 error of a signed sum of underflowin
     }
 }
 
-TEST_CASE("safe_sum and safe_sum_down bracket sums of underflowing products") {
+TEST_CASE("safe_sum, safe_sum_down and safe_sum_floor bracket sums of underflowing products") {
   std::uint64_t s = 67;
   for (long n : {1L, 3L, 100L, 3000L})
     for (int trial = 0; trial < 30; ++trial) {
@@ -178,7 +180,14 @@ TEST_CASE("safe_sum and safe_sum_down bracket sums of underflowing products") {
       // Every product rounded to 0: without the allowance the upper bound would be 0.
       CHECK(sum == 0);
       CHECK(bounds::safe_sum(sum, n, 0) == 0);
+      // The margin pass's form, with one normal allowance: at least safe_sum, and its products by
+      // 2^-53 (up's relative term) and by a weight of 2^-69 are still normal.
+      const double floor = margin::safe_sum_floor(sum, n);
+      CHECK(floor >= hi);
+      CHECK(floor * 0x1p-53 * 0x1p-69 >= 0x1p-1022);
     }
+  CHECK(margin::inflate(0) * 0x1p-53 * 0x1p-69 >= 0x1p-1022);
+  CHECK(margin::dot_rounding(1, 0) >= bounds::underflow_allowance(1L << 40));
 }
 
 TEST_CASE("inflate covers eight binary64 roundings of a nonnegative expression, normal and subnormal x") {
@@ -207,4 +216,49 @@ TEST_CASE("inflate covers eight binary64 roundings of a nonnegative expression, 
     short_with_2_50 += mpfr_cmp_d(need.v, x + x * 0x1p-50 + 0x1p-1071) > 0;
   }
   CHECK(short_with_2_50 > 0);  // the test sees the gap the old constant left
+}
+
+TEST_CASE("up_sum and down_sum enclose every sum, and leave an exact zero zero") {
+  std::uint64_t s = 97;
+  long zeros = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    // Subnormal, tiny and ordinary operands; a quarter of the pairs cancel exactly.
+    const int kind = trial % 4;
+    const double a = kind == 0 ? tiny(s, true, -1074, 40) : kind == 1 ? tiny(s) : tiny(s, true, -20, 40);
+    const double b = trial % 8 == 3 ? -a : (kind == 2 ? tiny(s, true, -1074, 60) : tiny(s, true, -30, 40));
+    const double x = a + b;
+    Exact exact;
+    exact.add_product(a, 1.0);
+    exact.add_product(b, 1.0);
+    CHECK_MESSAGE(mpfr_cmp_d(exact.v, bounds::up_sum(x)) <= 0, "a = ", a, ", b = ", b);
+    CHECK_MESSAGE(mpfr_cmp_d(exact.v, bounds::down_sum(x)) >= 0, "a = ", a, ", b = ", b);
+    if (x == 0) {
+      ++zeros;
+      CHECK(mpfr_zero_p(exact.v));
+      CHECK(bounds::up_sum(x) == 0);
+      CHECK(bounds::down_sum(x) == 0);
+    }
+  }
+  CHECK(zeros >= 2000);
+}
+
+TEST_CASE("mid_rad encloses [lo, hi], and a point has radius exactly 0") {
+  std::uint64_t s = 101;
+  for (int trial = 0; trial < 20000; ++trial) {
+    const double a = trial % 3 == 0 ? tiny(s, true, -1074, 60) : tiny(s, true, -40, 80);
+    const double b = trial % 5 == 0 ? a : (trial % 3 == 1 ? tiny(s, true, -1074, 60) : tiny(s, true, -40, 80));
+    const double lo = std::fmin(a, b), hi = std::fmax(a, b);
+    const bounds::MidRad x = bounds::mid_rad(lo, hi);
+    for (double end : {lo, hi}) {
+      Exact d;  // |end − mid|, exactly
+      d.add_product(end, 1.0);
+      d.add_product(x.mid, -1.0);
+      mpfr_abs(d.v, d.v, MPFR_RNDN);
+      CHECK_MESSAGE(mpfr_cmp_d(d.v, x.rad) <= 0, "lo = ", lo, ", hi = ", hi);
+    }
+    if (lo == hi) {
+      CHECK(x.rad == 0);
+      CHECK(x.mid == lo);
+    }
+  }
 }

@@ -104,8 +104,8 @@ std::unique_ptr<BackwardStep> make_backward_step(const OpContext& ctx);
 /// rounded, rad rounded up; abs = |mid|.
 struct Slope {
   double mid, rad, abs;
-  Slope(double lo, double hi)
-      : mid(0.5 * lo + 0.5 * hi), rad(bounds::up(bounds::max_num(mid - lo, hi - mid))), abs(std::fabs(mid)) {}
+  Slope(double lo, double hi) : Slope(bounds::mid_rad(lo, hi)) {}
+  explicit Slope(bounds::MidRad x) : mid(x.mid), rad(x.rad), abs(std::fabs(x.mid)) {}
 };
 /// in_mid ± in_rad += a·[m ± r] for the slope a: the interval product, rounded outward.
 inline void add_scaled_element(const Slope& a, double m, double r, double& in_mid, double& in_rad) {
@@ -154,7 +154,7 @@ bool add_max_pool4(const std::int32_t* tap, long P, const double* lo, const doub
 /// The hull [min(0, m − r), max(0, m + r)] of s·g for a cotangent g ∈ [m ± r] and a slope
 /// s ∈ [0, 1] unknown, in midpoint–radius form.
 inline Slope unit_slope_hull(double m, double r) {
-  return Slope(bounds::min_num(0.0, bounds::down(m - r)), bounds::max_num(0.0, bounds::up(m + r)));
+  return Slope(bounds::min_num(0.0, bounds::down_sum(m - r)), bounds::max_num(0.0, bounds::up_sum(m + r)));
 }
 /// in_mid ± in_rad += [m ± r], an enclosure already rounded outward: the rounding of the addition
 /// into the radius. What add_exact and add_unit_slope_hull add, and their lanes (add_relu,

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "shadow/margin/rounding.h"
+
 namespace fpaudit::margin {
 
 namespace {
@@ -67,9 +69,10 @@ void terms(const Lane& l, long i0, long n, double* T) {
       t_rest[i] = live ? x_rest : 0.0;
     }
     if constexpr (kAzuma) {
-      // m·m + 2^-1074 ≥ m² even where m·m underflows, so that the product by q (which may be
-      // large) carries one underflow term only (theory/bounds-arithmetic.md §1(a)).
-      const double x_var = (m * m + 0x1p-1074) * q[i], x_ar = std::fabs(m) * h[i] + rd * lp[i];
+      // m·m + kUnderflowFloor ≥ m² even where m·m underflows, so that the product by q (which
+      // may be large) carries one underflow term only (theory/bounds-arithmetic.md §1(a)); a
+      // normal number, so that m = 0 (in a dead lane too) costs no subnormal product.
+      const double x_var = (m * m + kUnderflowFloor) * q[i], x_ar = std::fabs(m) * h[i] + rd * lp[i];
       t_var[i] = live ? x_var : 0.0;
       t_ar[i] = live ? x_ar : 0.0;
     }
