@@ -39,7 +39,7 @@ struct ScalarDot {
   void flush(long terms, Cotangent& in, long i) const {
     const auto k = static_cast<std::size_t>(i);
     const double m = in.mid[k] + mid;
-    const double r = safe_sum_floor(rad, 2 * terms + 8) + dot_rounding(terms, abs) + std::fabs(m) * 0x1p-53;
+    const double r = bounds::safe_sum(rad, 2 * terms + 8, 2 * terms) + dot_rounding(terms, abs) + std::fabs(m) * 0x1p-53;
     in.mid[k] = m;
     in.rad[k] = bounds::nan_to_inf(inflate(in.rad[k] + r));
     in.reached = true;

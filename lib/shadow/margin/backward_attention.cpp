@@ -58,7 +58,7 @@ struct IntervalDot {
   }
   void flush(long terms, Cotangent& in, long i) const {
     const double m = in.mid[static_cast<std::size_t>(i)] + mid;
-    const double r = safe_sum_floor(rad, 2 * terms + 8) + dot_rounding(terms, abs) + std::fabs(m) * 0x1p-53;
+    const double r = bounds::safe_sum(rad, 2 * terms + 8, 2 * terms) + dot_rounding(terms, abs) + std::fabs(m) * 0x1p-53;
     in.mid[static_cast<std::size_t>(i)] = m;
     in.rad[static_cast<std::size_t>(i)] = bounds::nan_to_inf(inflate(in.rad[static_cast<std::size_t>(i)] + r));
     in.reached = true;
@@ -239,7 +239,7 @@ class SoftmaxBackward : public BackwardStep, private ops::SoftmaxGeometry {
         // ⟨g, p⟩ as an interval, then u = g − ⟨g, p⟩, then p ∘ u.
         IntervalDot s;
         for (long i = 0; i < L; ++i) s.add(out.mid[static_cast<std::size_t>(at(i))], out.rad[static_cast<std::size_t>(at(i))], pm[i], pr[i]);
-        const double s_rad = safe_sum_floor(s.rad, 2 * L + 8) + dot_rounding(L, s.abs);
+        const double s_rad = bounds::safe_sum(s.rad, 2 * L + 8, 2 * L) + dot_rounding(L, s.abs);
         for (long i = 0; i < L; ++i) {
           const double d = out.mid[static_cast<std::size_t>(at(i))] - s.mid;
           u.mid[static_cast<std::size_t>(i)] = d;

@@ -44,7 +44,7 @@ struct TransposedProduct {
     for (std::size_t i = 0; i < mid.size(); ++i) {
       const double m = in.mid[i] + mid[i];
       // The rounded radius sum, its own roundings, the rounding of mid and of the addition.
-      const double r = safe_sum_floor(rad[i], 2 * terms) + dot_rounding(terms, abs_mid[i]) + std::fabs(m) * 0x1p-53;
+      const double r = bounds::safe_sum(rad[i], 2 * terms, terms) + dot_rounding(terms, abs_mid[i]) + std::fabs(m) * 0x1p-53;
       in.mid[i] = m;
       in.rad[i] = inflate(in.rad[i] + r);
     }
@@ -66,8 +66,8 @@ void add_scaled_run(double* __restrict d, const double* __restrict a, double c, 
 /// binary64 rounding bounded as in Lemma 3 of theory/margin-bound.md.
 void linear_sums(long n, double sig, double abs_mid, double spread, double b, BackwardStep::AbsSums& r, std::size_t o) {
   const double rounding = dot_rounding(n + 2, abs_mid + std::fabs(b));
-  const double spread_up = safe_sum_floor(spread, 2 * n);  // n products each: §1(a)
-  r.S[o] = bounds::nan_to_inf(inflate(safe_sum_floor(abs_mid, 2 * n) + spread_up));
+  const double spread_up = bounds::safe_sum(spread, 2 * n, n);  // n products each: §1(a)
+  r.S[o] = bounds::nan_to_inf(inflate(bounds::safe_sum(abs_mid, 2 * n, n) + spread_up));
   r.Y[o] = bounds::nan_to_inf(inflate(std::fabs(sig + b) + spread_up + rounding));
   r.B[o] = std::fabs(b);
 }
@@ -160,12 +160,12 @@ class GemmBackward : public BackwardStep {
         }
         const double y = alpha_ * s + beta_ * dc;
         // abs takes its k_ products' underflow allowance before the scaling by |alpha|.
-        const double total = aa * (abs + kUnderflowFloor) + ab * std::fabs(dc);
+        const double total = aa * (abs + bounds::underflow_allowance(k_)) + ab * std::fabs(dc);
         const std::size_t o = static_cast<std::size_t>(m * n_ + n);
         e.delta[o] = y;
         // spread's k_ products and those of s take their underflow allowance (theory/bounds-
         // arithmetic.md §1(a)) before the scaling by |alpha|.
-        e.spread[o] = bounds::nan_to_inf(inflate(aa * (spread + kUnderflowFloor) * bounds::safety(2 * k_ + 2) +
+        e.spread[o] = bounds::nan_to_inf(inflate(aa * (spread + bounds::underflow_allowance(2 * k_)) * bounds::safety(2 * k_ + 2) +
                                                  dot_rounding(k_ + 4, total) + std::fabs(y) * 0x1p-52));
       }
   }
@@ -335,7 +335,7 @@ class ConvBackward : public BackwardStep {
           const std::size_t o = static_cast<std::size_t>(b * out_channels_ + m) * plane + p;
           const double y = s[o] + db;
           e.delta[o] = y;
-          e.spread[o] = bounds::nan_to_inf(inflate(safe_sum_floor(spread[o], 2 * rows + 2) + dot_rounding(rows + 4, abs[o] + std::fabs(db)) +
+          e.spread[o] = bounds::nan_to_inf(inflate(bounds::safe_sum(spread[o], 2 * rows + 2, rows) + dot_rounding(rows + 4, abs[o] + std::fabs(db)) +
                                                    std::fabs(y) * 0x1p-52));
         }
       }

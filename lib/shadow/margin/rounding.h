@@ -7,15 +7,13 @@
 
 namespace fpaudit::margin {
 
-/// The margin pass's absolute allowance for underflow. Every binary64 product that underflows
-/// loses at most 2^-1075 (theory/bounds-arithmetic.md §1(a)); 2^-900 covers 2^174 such, so one
-/// term covers all of an expression. It is normal, and so are its products with the rounding
-/// factors (≥ 2^-53) and with any weight above 2^-69: radii and bounds built on it never become
-/// subnormal. A subnormal operand or result costs a microcode assist per multiplication on Intel
-/// cores (about 50 ns, a hundred normal ones); with the allowances of 2^-1074 per product that
-/// bounds::safe_sum uses, the ConvBackward products over radii of 2^-1071 made the margin pass
-/// five times slower on a Xeon. Against any bound the audit reports it is far below one ulp.
-inline constexpr double kUnderflowFloor = 0x1p-900;
+/// The absolute allowance for underflow (bounds/transfer.h): 2^-900 covers the underflow terms
+/// (2^-1075 each, theory/bounds-arithmetic.md §1(a)) of 2^174 products, so one term covers all of
+/// an expression. It is normal, and so are its products with the rounding factors (≥ 2^-53) and
+/// with any weight above 2^-69: radii and bounds built on it never become subnormal, whose every
+/// product costs a microcode assist on Intel cores. With 2^-1071 here and 2^-1074 per product in
+/// safe_sum, the CNN's margin pass ran five times slower on a Xeon than in flush-to-zero mode.
+using bounds::kUnderflowFloor;
 
 /// x ≥ 0 computed with at most 8 binary64 roundings, each of relative size ≤ 2^-53, from
 /// nonnegative terms: the exact value is at most x·(1 + 2^-53)^8 < x·(1 + 9·2^-53). inflate's own
@@ -35,9 +33,5 @@ inline double inflate(double x) { return x + x * 0x1p-49 + kUnderflowFloor; }
 inline double dot_rounding(long n, double abs_sum) {
   return bounds::gamma(n, 0x1p-53) * abs_sum * bounds::safety(2 * n) + kUnderflowFloor;
 }
-
-/// bounds::safe_sum(s, n, products) with kUnderflowFloor for the products' allowance: at least as
-/// large for fewer than 2^174 products (both roundings are monotone), so Theorem U still applies.
-inline double safe_sum_floor(double s, long n) { return (s + kUnderflowFloor) * bounds::safety(n); }
 
 }  // namespace fpaudit::margin
