@@ -12,41 +12,43 @@ namespace fpaudit::bounds {
 
 namespace {
 
-/// Rows and columns whose partial sums are carried at once, in registers while k runs: 4 rows of
-/// 8 columns, three accumulators each (p, r and the sum of squares).
-constexpr long kRows = 4, kCols = 8;
+/// Tiles whose partial sums are carried at once, in registers while k runs, three accumulators
+/// each (p, r and the sum of squares): 4 rows of 8 columns, or one row of 32 columns for a row
+/// alone (a Gemm of batch 1 comes a row at a time: a 4-row tile would compute three rows of
+/// padding, and one row of 8 columns would wait on its two dependency chains).
+constexpr long kRows = 4, kCols = 8, kWideCols = 32;
 
 /// The sum of squares Σ_i (ŵ_i + a)² for rows [m0, m0 + rows) and columns [n0, n0 + nt)
-/// (rows ≤ kRows, nt ≤ kCols), ŵ_i the binary64 value of
+/// (rows ≤ kR, nt ≤ kC), ŵ_i the binary64 value of
 /// |p̂_i| + c_n + Σ_{k≤i}(|a_mid|·b_rad + a_rad·(|b_mid| + b_rad)) of theory/probabilistic-signed.md
 /// §3: p̂_i the running sum of a_mid·b_mid, c_n its rounding allowance, a the underflow allowance
 /// of the radius products. A point operand (lo = hi) has radius 0 and skips its half; kUnit: B's
 /// columns are contiguous. Padding rows and columns compute on zeros and are not stored. Every
 /// element takes the same operations in the same order in every form and vector width.
-template <bool kAPoint, bool kBPoint, bool kUnit>
+template <bool kAPoint, bool kBPoint, bool kUnit, long kR, long kC>
 [[gnu::always_inline]] inline void squares_tile(const MatmulBound& g, const SignedB& b, long m0, long rows, long n0, long nt,
                                                 const double* c, double a, double* V) {
   const double *alo = g.A.e->lo->data.data(), *ahi = g.A.e->hi->data.data();
-  double p[kRows][kCols] = {}, r[kRows][kCols] = {}, v[kRows][kCols] = {}, cc[kRows][kCols] = {};
+  double p[kR][kC] = {}, r[kR][kC] = {}, v[kR][kC] = {}, cc[kR][kC] = {};
   for (long q = 0; q < rows; ++q)
     for (long n = 0; n < nt; ++n) cc[q][n] = c[q * g.N + n0 + n];
   const long step = kUnit ? 1 : b.step;
   for (long k = 0; k < g.K; ++k) {
-    double bm[kCols] = {}, br[kCols] = {};
+    double bm[kC] = {}, br[kC] = {};
     const double* mid = b.mid + k * b.ld + n0 * step;
     for (long n = 0; n < nt; ++n) bm[n] = mid[n * step];
     if constexpr (!kBPoint) {
       const double* rad = b.rad + k * b.ld + n0 * step;
       for (long n = 0; n < nt; ++n) br[n] = rad[n * step];
     }
-    for (long q = 0; q < kRows; ++q) {
+    for (long q = 0; q < kR; ++q) {
       MidRad x{0.0, 0.0};
       if (q < rows) {
         const long ai = g.A.at(m0 + q, k);
         x = kAPoint ? MidRad{alo[ai], 0.0} : mid_rad(alo[ai], ahi[ai]);
       }
       const double am = std::fabs(x.mid), ar = x.rad;
-      for (long n = 0; n < kCols; ++n) {
+      for (long n = 0; n < kC; ++n) {
         p[q][n] += x.mid * bm[n];
         if constexpr (kAPoint && !kBPoint) r[q][n] += am * br[n];
         if constexpr (!kAPoint && kBPoint) r[q][n] += ar * std::fabs(bm[n]);
@@ -69,27 +71,63 @@ template <bool kAPoint, bool kBPoint, bool kUnit>
   // while every row block walks it.
   for (long n0 = 0; n0 < g.N; n0 += kCols)
     for (long q0 = 0; q0 < rows; q0 += kRows)
-      squares_tile<kAPoint, kBPoint, kUnit>(g, b, m0 + q0, std::min(kRows, rows - q0), n0, std::min(kCols, g.N - n0),
-                                            c + q0 * g.N, a, V + q0 * g.N);
+      squares_tile<kAPoint, kBPoint, kUnit, kRows, kCols>(g, b, m0 + q0, std::min(kRows, rows - q0), n0,
+                                                          std::min(kCols, g.N - n0), c + q0 * g.N, a, V + q0 * g.N);
 }
 
+/// squares_tile over the one row m0, in tiles of kWideCols columns while they last: the same
+/// operations per element as squares_rows, whose 4-row tiles would compute three rows of padding.
+template <bool kAPoint, bool kBPoint, bool kUnit>
+[[gnu::always_inline]] inline void squares_row(const MatmulBound& g, const SignedB& b, long m0, const double* c, double a,
+                                               double* V) {
+  long n0 = 0;
+  for (; n0 + kWideCols <= g.N; n0 += kWideCols)
+    squares_tile<kAPoint, kBPoint, kUnit, 1, kWideCols>(g, b, m0, 1, n0, kWideCols, c, a, V);
+  for (; n0 < g.N; n0 += kCols) squares_tile<kAPoint, kBPoint, kUnit, 1, kCols>(g, b, m0, 1, n0, std::min(kCols, g.N - n0), c, a, V);
+}
+
+/// Calls F<kAPoint, kBPoint, kUnit>::run(args...) for the operands' case.
+template <template <bool, bool, bool> class F, class... Args>
+[[gnu::always_inline]] inline void by_case(bool a_point, const SignedB& b, Args&&... args) {
+  const bool b_point = b.rad == nullptr, unit = b.step == 1;
+  if (a_point && b_point) {
+    if (unit) F<true, true, true>::run(b, args...);
+    else F<true, true, false>::run(b, args...);
+  } else if (a_point) {
+    if (unit) F<true, false, true>::run(b, args...);
+    else F<true, false, false>::run(b, args...);
+  } else if (b_point) {
+    if (unit) F<false, true, true>::run(b, args...);
+    else F<false, true, false>::run(b, args...);
+  } else {
+    if (unit) F<false, false, true>::run(b, args...);
+    else F<false, false, false>::run(b, args...);
+  }
+}
+template <bool kAPoint, bool kBPoint, bool kUnit>
+struct RowsCase {
+  [[gnu::always_inline]] static void run(const SignedB& b, const MatmulBound& g, long m0, long rows, const double* c, double a,
+                                         double* V) {
+    squares_rows<kAPoint, kBPoint, kUnit>(g, b, m0, rows, c, a, V);
+  }
+};
+template <bool kAPoint, bool kBPoint, bool kUnit>
+struct RowCase {
+  [[gnu::always_inline]] static void run(const SignedB& b, const MatmulBound& g, long m0, const double* c, double a, double* V) {
+    squares_row<kAPoint, kBPoint, kUnit>(g, b, m0, c, a, V);
+  }
+};
+
+// Two functions, each cloned per instruction set: in one function the two tile shapes made GCC
+// vectorise the 4-row tiles with shuffles and spills (the CNN's audit took twice as long).
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void squares_block(const MatmulBound& g, const SignedB& b, bool a_point, long m0, long rows, const double* c, double a,
                    double* V) {
-  const bool b_point = b.rad == nullptr, unit = b.step == 1;
-  if (a_point && b_point) {
-    if (unit) squares_rows<true, true, true>(g, b, m0, rows, c, a, V);
-    else squares_rows<true, true, false>(g, b, m0, rows, c, a, V);
-  } else if (a_point) {
-    if (unit) squares_rows<true, false, true>(g, b, m0, rows, c, a, V);
-    else squares_rows<true, false, false>(g, b, m0, rows, c, a, V);
-  } else if (b_point) {
-    if (unit) squares_rows<false, true, true>(g, b, m0, rows, c, a, V);
-    else squares_rows<false, true, false>(g, b, m0, rows, c, a, V);
-  } else {
-    if (unit) squares_rows<false, false, true>(g, b, m0, rows, c, a, V);
-    else squares_rows<false, false, false>(g, b, m0, rows, c, a, V);
-  }
+  by_case<RowsCase>(a_point, b, g, m0, rows, c, a, V);
+}
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void squares_single_row(const MatmulBound& g, const SignedB& b, bool a_point, long m0, const double* c, double a, double* V) {
+  by_case<RowCase>(a_point, b, g, m0, c, a, V);
 }
 
 }  // namespace
@@ -131,7 +169,8 @@ void signed_sum_bounds(const ArithmeticModel& m, double lambda, const MatmulBoun
   // w_i ≤ (ŵ_i + a)·F, F = (1 − 2^-53)^-(K+5) ≤ safety(K + 5): 2i ≤ 2K products, at most K + 5
   // operations on a path (§3, (b)); so Σ w_i² ≤ F²·Σ (ŵ_i + a)², the latter summed in the loop.
   const double w_safety = safety(K + 5), a = underflow_allowance(2 * K);
-  squares_block(g, b, g.A.e->lo == g.A.e->hi, m0, rows, c.data(), a, squares.data());
+  if (rows == 1) squares_single_row(g, b, g.A.e->lo == g.A.e->hi, m0, c.data(), a, squares.data());
+  else squares_block(g, b, g.A.e->lo == g.A.e->hi, m0, rows, c.data(), a, squares.data());
   // b = λu(√V + √K·K·η) / (1 − λu√K), then + K·η (§2, Theorem 1), every step rounded up.
   const double lu = up(lambda * m.u_sum), root_k = up(std::sqrt(Kd));
   const double den = down(1 - up(lu * root_k));
