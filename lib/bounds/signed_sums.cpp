@@ -154,8 +154,7 @@ bool signed_sum_applies(const ArithmeticModel& m, const SumConstants& c, long K,
   return up(up(lambda * m.u_sum) * up(std::sqrt(static_cast<double>(K)))) < 0.5;
 }
 
-void signed_sum_bounds(const ArithmeticModel& m, double lambda, const MatmulBound& g, const SignedB& b, long m0, long rows,
-                       const double* S, double* alt) {
+void signed_sum_variance(const MatmulBound& g, const SignedB& b, long m0, long rows, const double* S, double* V) {
   const long K = g.K, N = g.N;
   const double Kd = static_cast<double>(K);
   // c_n = γ_K(2^-53)·Σ|a_mid·b_mid| + K·2^-1074 bounds |p̂_i − p_i| for every prefix i (§3, (a));
@@ -171,17 +170,28 @@ void signed_sum_bounds(const ArithmeticModel& m, double lambda, const MatmulBoun
   const double w_safety = safety(K + 5), a = underflow_allowance(2 * K);
   if (rows == 1) squares_single_row(g, b, g.A.e->lo == g.A.e->hi, m0, c.data(), a, squares.data());
   else squares_block(g, b, g.A.e->lo == g.A.e->hi, m0, rows, c.data(), a, squares.data());
-  // b = λu(√V + √K·K·η) / (1 − λu√K), then + K·η (§2, Theorem 1), every step rounded up.
+  const double f2 = up(w_safety * w_safety);
+  // Σ (ŵ_i + a)²: K products of sums of inputs, at most K + 2 operations on a path (§3, (c)).
+  for (long i = 0; i < rows * N; ++i) V[i] = up(f2 * safe_sum(squares[i], K + 2, K));
+}
+
+double signed_sum_b(const ArithmeticModel& m, double lambda, long K, double V) {
+  // b = λu(√V + √K·K·η) / (1 − λu√K) (§2, Theorem 1), every step rounded up.
+  const double Kd = static_cast<double>(K);
   const double lu = up(lambda * m.u_sum), root_k = up(std::sqrt(Kd));
   const double den = down(1 - up(lu * root_k));
   const double k_eta = up(Kd * m.eta_sum), under = up(root_k * k_eta);
-  const double f2 = up(w_safety * w_safety);
-  for (long i = 0; i < rows * N; ++i) {
-    // Σ (ŵ_i + a)²: K products of sums of inputs, at most K + 2 operations on a path (§3, (c)).
-    const double v = up(f2 * safe_sum(squares[i], K + 2, K));
-    const double b = up(up(lu * up(up(std::sqrt(v)) + under)) / den);
-    alt[i] = nan_to_inf(up(b + k_eta));
-  }
+  return up(up(lu * up(up(std::sqrt(V)) + under)) / den);
+}
+
+void signed_sum_bounds(const ArithmeticModel& m, double lambda, const MatmulBound& g, const SignedB& b, long m0, long rows,
+                       const double* S, double* alt) {
+  thread_local std::vector<double> V;
+  V.resize(static_cast<std::size_t>(rows * g.N));
+  signed_sum_variance(g, b, m0, rows, S, V.data());
+  // Theorem 1: |ŝ − s| ≤ b + K·η.
+  const double k_eta = up(static_cast<double>(g.K) * m.eta_sum);
+  for (long i = 0; i < rows * g.N; ++i) alt[i] = nan_to_inf(up(signed_sum_b(m, lambda, g.K, V[i]) + k_eta));
 }
 
 }  // namespace fpaudit::bounds

@@ -42,4 +42,11 @@ SignedB signed_b(const MatmulBound& g, std::vector<double>& mid, std::vector<dou
 void signed_sum_bounds(const ArithmeticModel& m, double lambda, const MatmulBound& g, const SignedB& b, long m0, long rows,
                        const double* S, double* alt);
 
+/// The variance bound of Theorem 1 that signed_sum_bounds uses: V[r·g.N + n] ≥ Σ_i w_i², w_i ≥
+/// |s_i| for every prefix i of output (m0 + r, n) and every operand in the enclosures (§3).
+void signed_sum_variance(const MatmulBound& g, const SignedB& b, long m0, long rows, const double* S, double* V);
+/// Theorem 1's b = λu(√V + √K·K·η)/(1 − λu√K) for a sum of K terms (m's accumulator), rounded
+/// up: on the theorem's event every prefix's accumulated δ-error is at most b.
+double signed_sum_b(const ArithmeticModel& m, double lambda, long K, double V);
+
 }  // namespace fpaudit::bounds

@@ -109,6 +109,7 @@ bool azuma_terms(const MarginSample& s, const bounds::ArithmeticModel& model, co
   const Activations &lo = boxes.state.lo(boxes.prob), &hi = boxes.state.hi(boxes.prob);
   const auto& layers = s.plan.layers();
   w.azuma_layer.assign(layers.size(), 0);
+  w.azuma_signed_events = 0;
   bool any = false;
   std::vector<const Tensor*> rounded;
   std::vector<double> mid, rad;
@@ -129,9 +130,13 @@ bool azuma_terms(const MarginSample& s, const bounds::ArithmeticModel& model, co
       mid[i] = x.mid;
       rad[i] = x.rad;
     }
+    // The box's ends too, for the signed partial sums (Lemma 2′), before they are freed.
+    const bool flagged = margin::azuma_local(s.margin.step(l), model, mid.data(), rad.data(), rounded, a,
+                                             &lo.value(layer.inputs[0]), &hi.value(layer.inputs[0]), s.lambda);
     for (int in : layer.inputs)
       if (in >= 0) boxes.state.drop(in, boxes.prob);
-    if (!margin::azuma_local(s.margin.step(l), model, mid.data(), rad.data(), rounded, a)) continue;
+    if (!flagged) continue;
+    w.azuma_signed_events += a.signed_events;
     w.azuma_q.mutable_value(layer.outputs[0]).data = a.q;
     w.azuma_h.mutable_value(layer.outputs[0]).data = a.h;
     w.azuma_layer[l] = 1;
@@ -282,8 +287,10 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
   const Activations &plo = s.apriori->lo(true), &phi = s.apriori->hi(true);
   double pri_failure = local_bounds(s, m, plo, phi, &w.no_err, L[0], L[1], &K[0], &K[1], &prob_boxes) + s.apriori->failure_probability();
   const bool azuma = s.azuma && azuma_terms(s, m, prob_boxes, w);
-  // One event per direction; every direction may be needed: (classes − 1)·2·exp(−λ²/2).
-  if (azuma) pri_failure += bounds::up(static_cast<double>(n - 1) * bounds::up_libm(2 * std::exp(-0.5 * s.lambda * s.lambda)));
+  // One event per direction; every direction may be needed: (classes − 1)·2·exp(−λ²/2). And one
+  // signed-sum event per output whose q is Lemma 2′'s, 2·exp(−λ²/2) each.
+  if (azuma)
+    pri_failure += bounds::up(static_cast<double>(n - 1 + w.azuma_signed_events) * bounds::up_libm(2 * std::exp(-0.5 * s.lambda * s.lambda)));
   v.apriori_failure = std::fmin(1.0, pri_failure);
   Family prob{{nullptr, nullptr, &L[0], &L[1], &e0, nullptr, &K[0], &K[1]}};
   prob.terms.boxes = &prob_boxes;

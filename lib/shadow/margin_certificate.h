@@ -30,6 +30,7 @@ struct MarginScratch {
   std::vector<Activations> known;  ///< the constants' signed rounding effect and its spread, likewise
   Activations azuma_q, azuma_h;    ///< a priori, probabilistic boxes: margin/azuma.h per flagged layer
   std::vector<char> azuma_layer;
+  long azuma_signed_events = 0;    ///< outputs whose q relies on their own signed-sum event (margin/azuma.h)
   margin::MarginWorkspace backward;
 };
 

@@ -1,8 +1,9 @@
 // The Azuma–Hoeffding form of the a-priori probabilistic margin bound
 // (theory/margin-bound-azuma.md):
-//   - Lemma 2 by simulation: for every output of the shipped MLP's first Gemm, the chain's sum
-//     replayed rounding by rounding (sequential schedule, as the chains run it) gives
-//     Σ_m (u_m·|z_m|)² ≤ q over the exact values z_m it rounds, and Σ |ε_m| ≤ h;
+//   - Lemmas 2 and 2′ by simulation: for every output of the shipped MLP's first Gemm, the chain's
+//     sum replayed rounding by rounding (sequential schedule, as the chains run it) gives
+//     Σ_m (u_m·|z_m|)² ≤ q over the exact values z_m it rounds, and Σ |ε_m| ≤ h, with q from Σ|t|
+//     (Lemma 2) and from the signed partial sums (Lemma 2′, the smaller where it applies);
 //   - on the shipped MLP and CNN, every chain and sample: the observed drift within the bound, the
 //     bound no larger than the union-bound form alone (the audit takes the smaller), and strictly
 //     smaller where the layers it models carry the error (fp16 and fp16-acc32 of the MLP).
@@ -55,10 +56,15 @@ TEST_CASE("Lemma 2: q and h cover the replayed roundings of the MLP's first Gemm
       std::vector<double> in(x.values.begin() + sample * 784, x.values.begin() + (sample + 1) * 784);
       a->round_storage(in);
       const std::vector<double> point(in.size(), 0.0);  // the box [in ± 0]
-      margin::AzumaLocal q;
+      margin::AzumaLocal q, qs;
       REQUIRE(margin::azuma_local(mp.step(gemm), m, in.data(), point.data(), rounded, q));
       REQUIRE(q.q.size() == 256);
-      long tight = 0;
+      // Lemma 2′ over the same box given by its ends: the signed partial sums, λ = 7.
+      Tensor box(Shape{1, 784});
+      box.data = in;
+      REQUIRE(margin::azuma_local(mp.step(gemm), m, in.data(), point.data(), rounded, qs, &box, &box, 7.0));
+      REQUIRE(qs.q.size() == 256);
+      long tight = 0, signed_smaller = 0;
       for (long n = 0; n < 256; ++n) {
         // acc = round_A(acc + x_k·w_k) from 0, then round_A(acc + b), then round_S when the
         // formats differ: the roundings the kernel makes, each z_m as computed in binary64 (its
@@ -76,7 +82,17 @@ TEST_CASE("Lemma 2: q and h cover the replayed roundings of the MLP's first Gemm
         CHECK(squares * (1 + 0x1p-40) <= q.q[static_cast<std::size_t>(n)]);
         CHECK(underflow <= q.h[static_cast<std::size_t>(n)]);
         tight += squares > 0.01 * q.q[static_cast<std::size_t>(n)];
+        // On this run the signed-sum event holds (it fails with probability 2·exp(−24.5)).
+        CHECK(squares * (1 + 0x1p-40) <= qs.q[static_cast<std::size_t>(n)]);
+        CHECK(qs.q[static_cast<std::size_t>(n)] <= q.q[static_cast<std::size_t>(n)]);
+        CHECK(qs.h[static_cast<std::size_t>(n)] == q.h[static_cast<std::size_t>(n)]);
+        signed_smaller += qs.q[static_cast<std::size_t>(n)] < q.q[static_cast<std::size_t>(n)];
       }
+      // Every output that takes Lemma 2′ counts its event; binary16 accumulation (λu√K = 0.096)
+      // takes it on most outputs, bfloat16 (λu√K = 0.77) never: the event needs λu√K < 1/2.
+      CHECK(qs.signed_events == signed_smaller);
+      if (std::string(name) == "fp16") CHECK(signed_smaller > 128);
+      if (std::string(name) == "bf16") CHECK(signed_smaller == 0);
       // Not vacuous where the output's rounding dominates: fp16-acc32 (measured q within 0.1 % of
       // the replay on every output but one whose value nearly cancels). With 16-bit accumulation q takes every partial sum at its
       // Σ|t| times (1+u)^(d−1), d = 784 (≈ 1.5 in binary16, ≈ 21 in bfloat16): measured within

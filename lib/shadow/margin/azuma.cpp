@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "bounds/signed_sums.h"
 #include "bounds/sums.h"
 #include "shadow/margin/rounding.h"
 
@@ -23,7 +24,7 @@ long max_depth(const DotSchedule& s, long n) {
 }  // namespace
 
 bool azuma_local(const BackwardStep& step, const bounds::ArithmeticModel& m, const double* mid, const double* rad,
-                 std::span<const Tensor* const> rounded, AzumaLocal& out) {
+                 std::span<const Tensor* const> rounded, AzumaLocal& out, const Tensor* lo, const Tensor* hi, double lambda) {
   // Round-to-nearest trees of roundings only: no tensor-core truncation, no saturation, no
   // reference-style exact sums (theory/margin-bound-azuma.md, assumptions).
   if (m.exact_sums || m.sum_rounded_to_storage || m.reference || m.schedule.order == SumOrder::TensorCore ||
@@ -48,11 +49,29 @@ bool azuma_local(const BackwardStep& step, const bounds::ArithmeticModel& m, con
   const double root_d = bounds::up(std::sqrt(static_cast<double>(d)));
   const double under = bounds::up(bounds::up(static_cast<double>(K) * eta) * bounds::up(std::sqrt(2.0 * static_cast<double>(K))));
   const double sum_eta = bounds::up(static_cast<double>(K) * eta);
+  // Lemma 2′: a sequential sum (every step rounds acc + t_k) on its signed-sum event, where every
+  // prefix's accumulated δ-error is at most b: z_k ≤ w_k + b + Kη, and Σ_k z_k² ≤ (√V + √K(b + Kη))².
+  // Where λu√K < 1/2, as the dot-product rule requires of that event (bounds/signed_sums.h).
+  const double root_k = bounds::up(std::sqrt(static_cast<double>(K)));
+  thread_local std::vector<double> V;
+  const bool signed_form = lo && hi && lambda > 0 && m.schedule.order == SumOrder::Sequential &&
+                           bounds::up(bounds::up(lambda * u) * root_k) < 0.5 && step.prefix_variance(*lo, *hi, rounded, V) &&
+                           V.size() == a.S.size();
+  out.signed_events = 0;
   out.q.resize(a.S.size());
   out.h.resize(a.S.size());
   for (std::size_t i = 0; i < a.S.size(); ++i) {
     const double S = a.S[i];
     double q = square_up(bounds::up(u * bounds::up(g1 * bounds::up(bounds::up(root_d * S) + under))));
+    if (signed_form) {
+      const double b = bounds::signed_sum_b(m, lambda, K, V[i]);
+      const double q_signed =
+          square_up(bounds::up(u * bounds::up(bounds::up(std::sqrt(V[i])) + bounds::up(root_k * bounds::up(b + sum_eta)))));
+      if (q_signed < q) {  // NaN never taken
+        q = q_signed;
+        ++out.signed_events;
+      }
+    }
     double h = sum_eta;
     const bounds::SumError sum = bounds::sum_error(m, K, S, 0);
     // z of the epilogue's roundings: |ŝ + b| ≤ |Σt + b| + |ŝ − Σt| ≤ Y + det, and ≤ |ŝ| + |b|.

@@ -17,12 +17,18 @@ namespace fpaudit::margin {
 
 struct AzumaLocal {
   std::vector<double> q, h;
+  /// Outputs whose q is Lemma 2′'s (signed partial sums): each relies on one more event, the
+  /// signed-sum event of its own sum (theory/probabilistic-signed.md, Theorem 1), which fails
+  /// with probability at most 2·exp(−λ²/2).
+  long signed_events = 0;
 };
 
 /// q and h of `step`'s outputs for every input in the box [mid ± rad] and the chain's rounded
 /// constants; false when the layer or the arithmetic is not of the modelled form (the layer then
-/// enters the bound with its elementwise local bound).
+/// enters the bound with its elementwise local bound). With the box's ends lo ≤ hi (the same
+/// box, or null) and λ > 0, a sequential sum takes the smaller of Lemma 2's and Lemma 2′'s q.
 bool azuma_local(const BackwardStep& step, const bounds::ArithmeticModel& m, const double* mid, const double* rad,
-                 std::span<const Tensor* const> rounded, AzumaLocal& out);
+                 std::span<const Tensor* const> rounded, AzumaLocal& out, const Tensor* lo = nullptr,
+                 const Tensor* hi = nullptr, double lambda = 0);
 
 }  // namespace fpaudit::margin

@@ -72,6 +72,13 @@ class BackwardStep {
     std::vector<double> S, Y, B;
   };
   virtual long abs_sums(const double*, const double*, std::span<const Tensor* const>, AbsSums&) const { return 0; }
+  /// For the Azuma form's signed partial sums (theory/margin-bound-azuma.md, Lemma 2′): per
+  /// output, V ≥ Σ_i w_i² with w_i ≥ |s_i| for every prefix i of its sum (terms in the kernel's
+  /// order) and every input in the box [lo, hi], the chain's rounded constants
+  /// (bounds::signed_sum_variance); false where the step does not model it.
+  virtual bool prefix_variance(const Tensor&, const Tensor&, std::span<const Tensor* const>, std::vector<double>&) const {
+    return false;
+  }
   /// Adds an enclosure of gᵀJ̃ to in[i] for every runtime input i (null for constants and
   /// absent inputs; those are never propagated to). `boxes[i]` encloses input i's trajectories.
   virtual void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const = 0;

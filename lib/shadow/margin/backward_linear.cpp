@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "bounds/interval.h"
+#include "bounds/signed_sums.h"
 #include "core/ops/conv.h"
 #include "core/ops/window.h"
 #include "shadow/margin/backward.h"
@@ -170,6 +171,30 @@ class GemmBackward : public BackwardStep {
       }
   }
 
+  bool prefix_variance(const Tensor& lo, const Tensor& hi, std::span<const Tensor* const> rounded, std::vector<double>& V) const override {
+    // The operands as the dot-product rule reads them (bounds/rules/linear.cpp): a(m, k) = A'[m][k],
+    // b(k, n) = B'[k][n], k in the kernel's order; B the chain's rounded weights, a point.
+    const Tensor& w = *rounded[1];
+    const bounds::Enclosure a{&lo, &hi, &lo, &lo}, b{&w, &w, &w, &w};
+    bounds::MatmulBound g;
+    g.M = m_;
+    g.K = k_;
+    g.N = n_;
+    g.A = {&a, 0, trans_a_ ? 1 : k_, trans_a_ ? m_ : 1};
+    g.B = {&b, 0, trans_b_ ? 1 : n_, trans_b_ ? k_ : 1};
+    // S: the binary64 sums Σ max|a|·|b| that signed_sum_variance finishes with safe_sum.
+    thread_local std::vector<double> S, b_mid, b_rad;
+    S.assign(static_cast<std::size_t>(m_ * n_), 0.0);
+    for (long m = 0; m < m_; ++m)
+      for (long n = 0; n < n_; ++n) {
+        double sum = 0;
+        for (long k = 0; k < k_; ++k) sum += a.magnitude(g.A.at(m, k)) * std::fabs(w.data[static_cast<std::size_t>(g.B.at(k, n))]);
+        S[static_cast<std::size_t>(m * n_ + n)] = sum;
+      }
+    V.resize(S.size());
+    bounds::signed_sum_variance(g, bounds::signed_b(g, b_mid, b_rad), 0, m_, S.data(), V.data());
+    return true;
+  }
   long abs_sums(const double* mid, const double* rad, std::span<const Tensor* const> rounded, AbsSums& r) const override {
     // The kernel's plain epilogue (y = round(ŝ + c) per feature) only: what Gemm::simple() takes.
     const bool per_feature = c_ && element_count(c_shape_) == n_ && (c_shape_.size() == 1 || (c_shape_.size() == 2 && c_shape_[0] == 1));
