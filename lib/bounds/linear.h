@@ -44,6 +44,18 @@ struct MatmulBound {
   double alpha = 1, beta = 1;
 };
 
+/// Gemm's product A'·B' as its kernel reads it (lib/kernels/ops/linear.cpp): a(m, k) = A'[m][k],
+/// b(k, n) = B'[k][n], A' = Aᵀ when trans_a, likewise B; the rest of the MatmulBound left default.
+inline MatmulBound gemm_product(const Enclosure* a, const Enclosure* b, long M, long K, long N, bool trans_a, bool trans_b) {
+  MatmulBound g;
+  g.M = M;
+  g.K = K;
+  g.N = N;
+  g.A = {a, 0, trans_a ? 1 : K, trans_a ? M : 1};
+  g.B = {b, 0, trans_b ? 1 : N, trans_b ? K : 1};
+  return g;
+}
+
 /// Returns the largest per-element failure probability of the probabilistic bound.
 double matmul_bound(const ArithmeticModel& model, double lambda, const MatmulBound& g, Tensor& det, Tensor& prob);
 

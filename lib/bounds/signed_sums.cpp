@@ -148,10 +148,14 @@ SignedB signed_b(const MatmulBound& g, std::vector<double>& mid, std::vector<dou
   return {mid.data(), rad.data(), g.N, 1};
 }
 
-bool signed_sum_applies(const ArithmeticModel& m, const SumConstants& c, long K, double lambda) {
+bool signed_sum_holds(const ArithmeticModel& m, long K, double lambda) {
   if (K < 2 || m.exact_sums || m.sum_rounded_to_storage || m.u_sum <= 0 || m.acc.saturates) return false;
-  if (m.schedule.order != SumOrder::Sequential || !(c.failure > 0) || !(lambda > 0)) return false;
+  if (m.schedule.order != SumOrder::Sequential || !(lambda > 0)) return false;
   return up(up(lambda * m.u_sum) * up(std::sqrt(static_cast<double>(K)))) < 0.5;
+}
+
+bool signed_sum_applies(const ArithmeticModel& m, const SumConstants& c, long K, double lambda) {
+  return c.failure > 0 && signed_sum_holds(m, K, lambda);
 }
 
 void signed_sum_variance(const MatmulBound& g, const SignedB& b, long m0, long rows, const double* S, double* V) {
@@ -175,14 +179,17 @@ void signed_sum_variance(const MatmulBound& g, const SignedB& b, long m0, long r
   for (long i = 0; i < rows * N; ++i) V[i] = up(f2 * safe_sum(squares[i], K + 2, K));
 }
 
-double signed_sum_b(const ArithmeticModel& m, double lambda, long K, double V) {
+SignedSumB::SignedSumB(const ArithmeticModel& m, double lambda, long K) {
   // b = λu(√V + √K·K·η) / (1 − λu√K) (§2, Theorem 1), every step rounded up.
   const double Kd = static_cast<double>(K);
-  const double lu = up(lambda * m.u_sum), root_k = up(std::sqrt(Kd));
-  const double den = down(1 - up(lu * root_k));
-  const double k_eta = up(Kd * m.eta_sum), under = up(root_k * k_eta);
-  return up(up(lu * up(up(std::sqrt(V)) + under)) / den);
+  const double root_k = up(std::sqrt(Kd));
+  lu_ = up(lambda * m.u_sum);
+  den_ = down(1 - up(lu_ * root_k));
+  k_eta = up(Kd * m.eta_sum);
+  under_ = up(root_k * k_eta);
 }
+
+double SignedSumB::operator()(double V) const { return up(up(lu_ * up(up(std::sqrt(V)) + under_)) / den_); }
 
 void signed_sum_bounds(const ArithmeticModel& m, double lambda, const MatmulBound& g, const SignedB& b, long m0, long rows,
                        const double* S, double* alt) {
@@ -190,8 +197,8 @@ void signed_sum_bounds(const ArithmeticModel& m, double lambda, const MatmulBoun
   V.resize(static_cast<std::size_t>(rows * g.N));
   signed_sum_variance(g, b, m0, rows, S, V.data());
   // Theorem 1: |ŝ − s| ≤ b + K·η.
-  const double k_eta = up(static_cast<double>(g.K) * m.eta_sum);
-  for (long i = 0; i < rows * g.N; ++i) alt[i] = nan_to_inf(up(signed_sum_b(m, lambda, g.K, V[i]) + k_eta));
+  const SignedSumB b_of(m, lambda, g.K);
+  for (long i = 0; i < rows * g.N; ++i) alt[i] = nan_to_inf(up(b_of(V[i]) + b_of.k_eta));
 }
 
 }  // namespace fpaudit::bounds

@@ -23,6 +23,9 @@ namespace fpaudit::bounds {
 /// sums rounded to nearest in a non-saturating accumulator, where Higham–Mary's probabilistic
 /// constant is in use (c.failure > 0) and λu√K < 1/2.
 bool signed_sum_applies(const ArithmeticModel& m, const SumConstants& c, long K, double lambda);
+/// Whether Theorem 1 with the b below holds for m's sums of K terms at λ (the first part of
+/// signed_sum_applies): sequential, rounded to nearest, not saturating, λu√K < 1/2.
+bool signed_sum_holds(const ArithmeticModel& m, long K, double lambda);
 
 /// B's midpoints at mid[k·ld + n·step] and radii (nullptr: B is a point, radius 0).
 struct SignedB {
@@ -45,8 +48,16 @@ void signed_sum_bounds(const ArithmeticModel& m, double lambda, const MatmulBoun
 /// The variance bound of Theorem 1 that signed_sum_bounds uses: V[r·g.N + n] ≥ Σ_i w_i², w_i ≥
 /// |s_i| for every prefix i of output (m0 + r, n) and every operand in the enclosures (§3).
 void signed_sum_variance(const MatmulBound& g, const SignedB& b, long m0, long rows, const double* S, double* V);
-/// Theorem 1's b = λu(√V + √K·K·η)/(1 − λu√K) for a sum of K terms (m's accumulator), rounded
-/// up: on the theorem's event every prefix's accumulated δ-error is at most b.
-double signed_sum_b(const ArithmeticModel& m, double lambda, long K, double V);
+/// Theorem 1's b = λu(√V + √K·K·η)/(1 − λu√K) for sums of K terms (m's accumulator), rounded
+/// up: on the theorem's event every prefix's accumulated δ-error is at most b. Its constants are
+/// computed once, b(V) per sum.
+class SignedSumB {
+ public:
+  SignedSumB(const ArithmeticModel& m, double lambda, long K);
+  double operator()(double V) const;
+  double k_eta = 0;  ///< K·η rounded up: the underflow term Theorem 1 adds to b
+ private:
+  double lu_ = 0, den_ = 0, under_ = 0;
+};
 
 }  // namespace fpaudit::bounds

@@ -19,13 +19,7 @@ class GemmRule : public BoundRule, private GemmGeometry {
  public:
   explicit GemmRule(const OpContext& ctx) : GemmGeometry(ctx) {}
   void bound(const BoundRequest& r) const override {
-    MatmulBound g;
-    g.M = M_;
-    g.K = K_;
-    g.N = N_;
-    // a(m, k) = A'[m][k]; b(k, n) = B'[k][n] (see the kernel's run()).
-    g.A = {&r.inputs[0], 0, trans_a_ ? 1 : K_, trans_a_ ? M_ : 1};
-    g.B = {&r.inputs[1], 0, trans_b_ ? 1 : N_, trans_b_ ? K_ : 1};
+    MatmulBound g = gemm_product(&r.inputs[0], &r.inputs[1], M_, K_, N_, trans_a_, trans_b_);
     if (has_c_) {
       g.bias = &r.inputs[2];
       // C broadcast to M×N as the kernel's c_at() reads it.

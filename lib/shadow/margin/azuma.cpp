@@ -54,9 +54,9 @@ bool azuma_local(const BackwardStep& step, const bounds::ArithmeticModel& m, con
   // Where λu√K < 1/2, as the dot-product rule requires of that event (bounds/signed_sums.h).
   const double root_k = bounds::up(std::sqrt(static_cast<double>(K)));
   thread_local std::vector<double> V;
-  const bool signed_form = lo && hi && lambda > 0 && m.schedule.order == SumOrder::Sequential &&
-                           bounds::up(bounds::up(lambda * u) * root_k) < 0.5 && step.prefix_variance(*lo, *hi, rounded, V) &&
-                           V.size() == a.S.size();
+  const bool signed_form =
+      lo && hi && bounds::signed_sum_holds(m, K, lambda) && step.prefix_variance(*lo, *hi, rounded, V) && V.size() == a.S.size();
+  const bounds::SignedSumB b_of(m, lambda, K);  // b(V) per output, its constants once
   out.signed_events = 0;
   out.q.resize(a.S.size());
   out.h.resize(a.S.size());
@@ -64,7 +64,7 @@ bool azuma_local(const BackwardStep& step, const bounds::ArithmeticModel& m, con
     const double S = a.S[i];
     double q = square_up(bounds::up(u * bounds::up(g1 * bounds::up(bounds::up(root_d * S) + under))));
     if (signed_form) {
-      const double b = bounds::signed_sum_b(m, lambda, K, V[i]);
+      const double b = b_of(V[i]);
       const double q_signed =
           square_up(bounds::up(u * bounds::up(bounds::up(std::sqrt(V[i])) + bounds::up(root_k * bounds::up(b + sum_eta)))));
       if (q_signed < q) {  // NaN never taken

@@ -172,16 +172,11 @@ class GemmBackward : public BackwardStep {
   }
 
   bool prefix_variance(const Tensor& lo, const Tensor& hi, std::span<const Tensor* const> rounded, std::vector<double>& V) const override {
-    // The operands as the dot-product rule reads them (bounds/rules/linear.cpp): a(m, k) = A'[m][k],
-    // b(k, n) = B'[k][n], k in the kernel's order; B the chain's rounded weights, a point.
+    // The operands as the dot-product rule reads them, k in the kernel's order; B the chain's
+    // rounded weights, a point.
     const Tensor& w = *rounded[1];
     const bounds::Enclosure a{&lo, &hi, &lo, &lo}, b{&w, &w, &w, &w};
-    bounds::MatmulBound g;
-    g.M = m_;
-    g.K = k_;
-    g.N = n_;
-    g.A = {&a, 0, trans_a_ ? 1 : k_, trans_a_ ? m_ : 1};
-    g.B = {&b, 0, trans_b_ ? 1 : n_, trans_b_ ? k_ : 1};
+    const bounds::MatmulBound g = bounds::gemm_product(&a, &b, m_, k_, n_, trans_a_, trans_b_);
     // S: the binary64 sums Σ max|a|·|b| that signed_sum_variance finishes with safe_sum.
     thread_local std::vector<double> S, b_mid, b_rad;
     S.assign(static_cast<std::size_t>(m_ * n_), 0.0);
