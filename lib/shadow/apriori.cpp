@@ -115,6 +115,8 @@ std::unique_ptr<AprioriChain> make_apriori_chain(const Plan& plan, const ChainSp
   c->arithmetic = make_chain_arithmetic(spec);
   c->model = bounds::ArithmeticModel::of(*c->arithmetic);
   c->stored = stored ? std::move(stored) : store_constants(plan, *c->arithmetic, ref_constants);
+  c->concentrated = std::make_unique<ConcentratedPlan>(plan, c->model);
+  if (!c->concentrated->any()) c->concentrated.reset();
   return c;
 }
 
@@ -127,10 +129,12 @@ AprioriState::AprioriState(const Plan& plan, const AprioriChain& chain, Constant
       hi_prob_(plan, caches.of(chain.stored->values)),
       err_(plan, caches.of(chain.stored->err)),
       err_prob_(plan, caches.of(chain.stored->err)),
-      scratch_(plan, caches.of(chain.stored->err)) {}
+      scratch_(plan, caches.of(chain.stored->err)),
+      local_prob_(plan, caches.of(chain.stored->err)),
+      producer_terms_(plan.slots().size()) {}
 
 void AprioriState::release(int slot) {
-  for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_, &err_, &err_prob_, &scratch_}) a->release(slot);
+  for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_, &err_, &err_prob_, &scratch_, &local_prob_}) a->release(slot);
 }
 
 bool AprioriState::recomputable(int slot) const {
@@ -139,6 +143,7 @@ bool AprioriState::recomputable(int slot) const {
 
 void AprioriState::release_enclosures(int slot) {
   scratch_.release(slot);
+  local_prob_.release(slot);
   if (!recomputable(slot)) return;
   for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_}) a->release(slot);
 }
@@ -170,6 +175,7 @@ void AprioriState::start(const std::vector<std::vector<double>>& inputs) {
   }
   failure_ = 0;
   layer_failure_.clear();
+  for (ProducerTerms& t : producer_terms_) t.ready = false;
 }
 
 namespace {
@@ -239,6 +245,8 @@ void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, c
   bound_layer(layer, chain_->model, lambda, lo_, hi_, err_, err_, err_, scratch_, BoundScope::Propagated);
   const double fail = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, err_prob_,
                                   BoundScope::Propagated);
+  const ConcentratedPlan* cp = chain_->concentrated.get();
+  const double concentrated = cp && cp->producer_of(l) >= 0 ? concentrate(l, lambda) : 0;
   long elements = 0;
   const bounds::RoundingTarget& storage = storage_of(layer);
   for (int slot : layer.outputs) {
@@ -246,9 +254,69 @@ void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, c
     enclose(slot, ref.value(slot), ref_err.value(slot), storage);
     elements += ref.value(slot).size();
   }
-  // An element's probabilistic bound holds on its own rule's event and every event upstream.
-  layer_failure_.push_back(probability_sum(failure_, fail));
+  if (cp && cp->is_producer(l)) keep_producer_terms(l, lambda);
+  // An element's probabilistic bound holds on its own rule's event and every event upstream
+  // (the concentrated form's events counted whole, as if one element relied on all of them).
+  layer_failure_.push_back(probability_sum(probability_sum(failure_, fail), concentrated));
   if (fail > 0) failure_ = probability_sum(failure_, bounds::up(fail * static_cast<double>(elements)));
+  if (concentrated > 0) failure_ = probability_sum(failure_, concentrated);
+}
+
+namespace {
+/// The chain's rounded constants of a layer's inputs (lo = hi = these), null for runtime ones.
+std::vector<const Tensor*> rounded_constants(const Plan& plan, const PlannedLayer& layer, const Activations& lo) {
+  std::vector<const Tensor*> rounded;
+  for (int in : layer.inputs)
+    rounded.push_back(in >= 0 && plan.slots()[static_cast<std::size_t>(in)].constant ? &lo.value(in) : nullptr);
+  return rounded;
+}
+}  // namespace
+
+void AprioriState::keep_producer_terms(std::size_t l, double lambda) {
+  const PlannedLayer& layer = plan_->layers()[l];
+  const int in = layer.inputs[0], out = layer.outputs[0];
+  const ConcentratedPlan& cp = *chain_->concentrated;
+  const std::vector<const Tensor*> rounded = rounded_constants(*plan_, layer, lo_prob_);
+  producer_terms(cp.step(l), chain_->model, lambda, lo_prob_.value(in), hi_prob_.value(in), err_prob_.value(in), lo_prob_.value(out),
+                 hi_prob_.value(out), err_prob_.value(out), cp.through_relu(l), rounded, producer_terms_[static_cast<std::size_t>(out)]);
+}
+
+double AprioriState::concentrate(std::size_t l, double lambda) {
+  const PlannedLayer& layer = plan_->layers()[l];
+  const ConcentratedPlan& cp = *chain_->concentrated;
+  const PlannedLayer& producer = plan_->layers()[static_cast<std::size_t>(cp.producer_of(l))];
+  const ProducerTerms& terms = producer_terms_[static_cast<std::size_t>(producer.outputs[0])];
+  const std::vector<const Tensor*> rounded = rounded_constants(*plan_, layer, lo_prob_);
+  thread_local std::vector<double> T;
+  if (!consumer_terms(cp.step(l), terms, lambda, rounded, T)) return 0;
+  // L: the layer's bound with its runtime input taken exact (its own rounding and its constants'),
+  // the same rule over the same box; T adds the input error carried through the rounded weights.
+  const int in = layer.inputs[0], out = layer.outputs[0];
+  std::vector<double>& e_in = err_prob_.mutable_value(in).data;
+  thread_local std::vector<double> kept;
+  kept.swap(e_in);
+  e_in.assign(kept.size(), 0.0);
+  const double fail_local = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, local_prob_,
+                                        BoundScope::Propagated);
+  e_in.swap(kept);
+  const std::vector<double>& L = local_prob_.value(out).data;
+  std::vector<double>& E = err_prob_.mutable_value(out).data;
+  if (T.size() != E.size() || L.size() != E.size()) return 0;
+  long taken = 0;
+  for (std::size_t i = 0; i < E.size(); ++i) {
+    const double c = bounds::up(L[i] + T[i]);
+    if (c < E[i]) {  // NaN never taken
+      E[i] = c;
+      ++taken;
+    }
+  }
+  local_prob_.release(out);
+  if (taken == 0) return 0;
+  // L's rule events (counted again: they may not be the rule's own), one Azuma–Hoeffding event
+  // per output that takes the form, and the producer's signed-sum events.
+  const double event = bounds::up_libm(2 * std::exp(-0.5 * lambda * lambda));
+  const double azuma = bounds::up(static_cast<double>(taken + terms.signed_events) * event);
+  return probability_sum(bounds::up(fail_local * static_cast<double>(E.size())), azuma);
 }
 
 }  // namespace fpaudit

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bounds/model.h"
+#include "shadow/apriori_concentrated.h"
 #include "shadow/constant_store.h"
 
 namespace fpaudit {
@@ -41,6 +42,9 @@ struct AprioriChain {
   /// The chain's rounded constants (lo = hi = these) and |rounded constant - exact constant|,
   /// shared with every other chain of the same storage format.
   std::shared_ptr<const StoredConstants> stored;
+  /// The layers whose probabilistic bound also takes the concentrated form
+  /// (shadow/apriori_concentrated.h); null to keep the elementwise rule alone (tests compare).
+  std::unique_ptr<const ConcentratedPlan> concentrated;
 };
 /// ref_constants: the reference's constants (the exact values). `stored`: the constants already
 /// prepared in the chain's storage format (store_constants), or null to prepare them here.
@@ -89,9 +93,15 @@ class AprioriState {
   bool recomputable(int slot) const;
   /// The format the slot's producer stores its outputs in (a mixed chain's node: its own).
   const bounds::RoundingTarget& storage_of(const PlannedLayer& layer) const;
+  /// The concentrated form of layer l's probabilistic bound where it is smaller (after the rule
+  /// wrote err_prob_, before the enclosure); returns the failure probability it adds.
+  double concentrate(std::size_t l, double lambda);
+  /// Layer l's ProducerTerms, for its consumer (after its enclosures).
+  void keep_producer_terms(std::size_t l, double lambda);
   const Plan* plan_;
   const AprioriChain* chain_;
-  Activations lo_, hi_, lo_prob_, hi_prob_, err_, err_prob_, scratch_;
+  Activations lo_, hi_, lo_prob_, hi_prob_, err_, err_prob_, scratch_, local_prob_;
+  std::vector<ProducerTerms> producer_terms_;  ///< per slot: a producer's output
   double failure_ = 0;
   std::vector<double> layer_failure_;
 };

@@ -456,6 +456,8 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
       s.apriori_fp32 = static_cast<int>(s.apriori.size());
       s.apriori.push_back(make_apriori_chain(plan, fp32, s.ref_constants, same));
     }
+    if (!options.apriori_concentrated)
+      for (auto& a : s.apriori) a->concentrated.reset();
   }
 
   AuditResult result;

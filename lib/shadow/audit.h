@@ -55,6 +55,9 @@ struct AuditOptions {
   /// The a-priori probabilistic margin bound also in its Azuma–Hoeffding form (theory/margin-bound-azuma.md);
   /// off only to compare with the union-bound form alone (tests).
   bool margin_azuma = true;
+  /// The a-priori probabilistic enclosures of a Gemm after a Gemm also in their concentrated form
+  /// (theory/apriori-concentrated.md); off only to compare with the elementwise rule alone (tests).
+  bool apriori_concentrated = true;
   /// Called (from one thread at a time, in sample order) after each chunk of samples.
   std::function<void(long done, long total)> progress;
   /// Called once, from the thread that audited it, right after the first sample.

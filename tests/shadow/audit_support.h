@@ -48,7 +48,7 @@ struct Audited {
 /// Parses `mb`, infers shapes for one sample of `sample_shape` and audits `inputs` in `cs`.
 inline std::unique_ptr<Audited> audit_model(const ModelBuilder& mb, const Shape& sample_shape, const Constant& inputs,
                                             const std::vector<ChainSpec>& cs, const Constant* labels = nullptr,
-                                            int threads = 1, BoundShrink shrink = {}) {
+                                            int threads = 1, BoundShrink shrink = {}, bool apriori_concentrated = true) {
   auto a = std::make_unique<Audited>();
   a->graph = mb.parse();
   infer_shapes(a->graph, std::vector<Shape>{sample_shape});
@@ -57,6 +57,7 @@ inline std::unique_ptr<Audited> audit_model(const ModelBuilder& mb, const Shape&
   o.chains = cs;
   o.threads = threads;
   o.shrink_bound = shrink;
+  o.apriori_concentrated = apriori_concentrated;
   a->result = run_audit(*a->plan, inputs, labels, o);
   return a;
 }

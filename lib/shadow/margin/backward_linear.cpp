@@ -191,9 +191,7 @@ class GemmBackward : public BackwardStep {
     return true;
   }
   long abs_sums(const double* mid, const double* rad, std::span<const Tensor* const> rounded, AbsSums& r) const override {
-    // The kernel's plain epilogue (y = round(ŝ + c) per feature) only: what Gemm::simple() takes.
-    const bool per_feature = c_ && element_count(c_shape_) == n_ && (c_shape_.size() == 1 || (c_shape_.size() == 2 && c_shape_[0] == 1));
-    if (alpha_ != 1 || (c_ && (beta_ != 1 || !per_feature))) return 0;
+    if (!plain()) return 0;
     const std::vector<double>& bh = rounded[1]->data;
     r.S.assign(static_cast<std::size_t>(m_ * n_), 0.0);
     r.Y.assign(r.S.size(), 0.0);
@@ -215,7 +213,36 @@ class GemmBackward : public BackwardStep {
     return k_;
   }
 
+  long weight_sums(const double* a, const double* v, std::span<const Tensor* const> rounded, std::vector<double>& A,
+                   std::vector<double>& Q) const override {
+    if (!plain()) return 0;
+    const std::vector<double>& bh = rounded[1]->data;
+    A.assign(static_cast<std::size_t>(m_ * n_), 0.0);
+    Q.assign(A.size(), 0.0);
+    for (long m = 0; m < m_; ++m)
+      for (long n = 0; n < n_; ++n) {
+        double sa = 0, sq = 0;
+        for (long k = 0; k < k_; ++k) {
+          const double w = bh[static_cast<std::size_t>(trans_b_ ? n * k_ + k : k * n_ + n)];
+          const long ia = trans_a_ ? k * m_ + m : m * k_ + k;
+          sa += std::fabs(w) * a[ia];
+          // w·w + kUnderflowFloor ≥ w² even where w·w underflows: one undirected product per
+          // term reaches the sum, the one by v (theory/bounds-arithmetic.md §1(a)).
+          sq += (w * w + kUnderflowFloor) * v[ia];
+        }
+        const std::size_t o = static_cast<std::size_t>(m * n_ + n);
+        A[o] = bounds::nan_to_inf(bounds::safe_sum(sa, 2 * k_ + 2, k_));
+        Q[o] = bounds::nan_to_inf(bounds::safe_sum(sq, 3 * k_ + 3, k_));
+      }
+    return k_;
+  }
+
  private:
+  /// The kernel's plain epilogue (y = round(ŝ + c) per feature), α = 1: what Gemm::simple() takes.
+  bool plain() const {
+    const bool per_feature = c_ && element_count(c_shape_) == n_ && (c_shape_.size() == 1 || (c_shape_.size() == 2 && c_shape_[0] == 1));
+    return alpha_ == 1 && !(c_ && (beta_ != 1 || !per_feature));
+  }
   /// C's element for output (m, n) under unidirectional broadcasting.
   std::size_t c_index(long m, long n) const {
     if (c_shape_.empty()) return 0;

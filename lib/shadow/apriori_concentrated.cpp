@@ -1,0 +1,119 @@
+#include "shadow/apriori_concentrated.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/op_context.h"
+#include "shadow/margin/azuma.h"
+
+namespace fpaudit {
+
+namespace {
+
+/// A Gemm of one runtime input (its first) and constant weights: what GemmBackward models.
+bool gemm_of_constants(const Plan& plan, const PlannedLayer& layer) {
+  if (layer.node->op_type != "Gemm" || layer.outputs.size() != 1 || layer.outputs[0] < 0 || layer.inputs.size() < 2) return false;
+  const auto& slots = plan.slots();
+  if (layer.inputs[0] < 0 || slots[static_cast<std::size_t>(layer.inputs[0])].constant) return false;
+  for (std::size_t k = 1; k < layer.inputs.size(); ++k)
+    if (layer.inputs[k] >= 0 && !slots[static_cast<std::size_t>(layer.inputs[k])].constant) return false;
+  return layer.inputs[1] >= 0;
+}
+
+}  // namespace
+
+ConcentratedPlan::ConcentratedPlan(const Plan& plan, const bounds::ArithmeticModel& model) {
+  const auto& layers = plan.layers();
+  producer_of_.assign(layers.size(), -1);
+  read_as_.assign(layers.size(), kNone);
+  steps_.resize(layers.size());
+  // Round-to-nearest trees of one format only (a mixed chain's layers may differ): the model of
+  // margin::azuma_local, which checks the rest.
+  if (model.mixed) return;
+  auto step = [&](std::size_t l) -> const margin::BackwardStep* {
+    if (!steps_[l]) {
+      try {
+        steps_[l] = margin::make_backward_step(context_of(plan.graph(), *layers[l].node));
+      } catch (const std::exception&) {
+        return nullptr;
+      }
+    }
+    return steps_[l].get();
+  };
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    if (!gemm_of_constants(plan, layers[l])) continue;
+    int slot = layers[l].inputs[0];
+    long p = plan.producer(slot);
+    bool relu = false;
+    if (p >= 0 && layers[static_cast<std::size_t>(p)].node->op_type == "Relu") {
+      relu = true;
+      slot = layers[static_cast<std::size_t>(p)].inputs[0];
+      p = slot >= 0 ? plan.producer(slot) : -1;
+    }
+    if (p < 0 || !gemm_of_constants(plan, layers[static_cast<std::size_t>(p)])) continue;
+    if (!step(l) || !step(static_cast<std::size_t>(p))) continue;
+    // The producer's terms say how its consumers read it: one that reads it the other way keeps
+    // the elementwise rule.
+    ReadAs& as = read_as_[static_cast<std::size_t>(p)];
+    const ReadAs mine = relu ? kRelu : kDirect;
+    if (as != kNone && as != mine) continue;
+    as = mine;
+    producer_of_[l] = p;
+  }
+}
+
+bool ConcentratedPlan::any() const {
+  return std::any_of(producer_of_.begin(), producer_of_.end(), [](long p) { return p >= 0; });
+}
+
+bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticModel& model, double lambda, const Tensor& in_lo,
+                    const Tensor& in_hi, const Tensor& in_err, const Tensor& out_lo, const Tensor& out_hi, const Tensor& out_err,
+                    bool relu, std::span<const Tensor* const> rounded, ProducerTerms& out) {
+  out.ready = false;
+  const std::size_t n_in = in_lo.data.size();
+  thread_local std::vector<double> mid, rad, zero;
+  mid.resize(n_in);
+  rad.resize(n_in);
+  for (std::size_t i = 0; i < n_in; ++i) {
+    const bounds::MidRad x = bounds::mid_rad(in_lo.data[i], in_hi.data[i]);
+    mid[i] = x.mid;
+    rad[i] = x.rad;
+  }
+  // q_j, h_j: the producer's roundings over its input box (Lemmas 2 and 2′).
+  thread_local margin::AzumaLocal azuma;
+  if (!margin::azuma_local(step, model, mid.data(), rad.data(), rounded, azuma, &in_lo, &in_hi, lambda)) return false;
+  // P_j ≥ |Ŵ_j·(x̂ − x̄)| + |Δ_j|: the input error through the rounded weights (abs_sums over the
+  // box [0 ± E]) and the constants' rounding over the box of x̄.
+  thread_local margin::BackwardStep::AbsSums carried;
+  zero.assign(n_in, 0.0);
+  if (step.abs_sums(zero.data(), in_err.data.data(), rounded, carried) <= 0) return false;
+  thread_local margin::ConstantError constants;
+  step.constant_error(mid.data(), rad.data(), rounded, constants);
+  const std::size_t n = out_lo.data.size();
+  if (azuma.q.size() != n || carried.S.size() != n || constants.delta.size() != n) return false;
+  out.v.resize(n);
+  out.a.resize(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    const double P = bounds::up(carried.S[j] + bounds::up(std::fabs(constants.delta[j]) + constants.spread[j]));
+    const bool on = !relu || out_lo.data[j] >= 0;   // both x̂_j and x̄_j ≥ 0: the ReLU passes e_j
+    const bool off = relu && out_hi.data[j] <= 0;   // both ≤ 0: the ReLU gives 0 to both
+    out.v[j] = on ? azuma.q[j] : 0.0;
+    out.a[j] = on ? bounds::nan_to_inf(bounds::up(azuma.h[j] + P)) : off ? 0.0 : out_err.data[j];
+  }
+  out.signed_events = azuma.signed_events;
+  out.ready = true;
+  return true;
+}
+
+bool consumer_terms(const margin::BackwardStep& step, const ProducerTerms& producer, double lambda,
+                    std::span<const Tensor* const> rounded, std::vector<double>& T) {
+  if (!producer.ready) return false;
+  thread_local std::vector<double> A, Q;
+  if (step.weight_sums(producer.a.data(), producer.v.data(), rounded, A, Q) <= 0) return false;
+  T.resize(A.size());
+  for (std::size_t i = 0; i < A.size(); ++i)
+    T[i] = bounds::nan_to_inf(bounds::up(bounds::up(lambda * bounds::up(std::sqrt(Q[i]))) + A[i]));
+  return true;
+}
+
+}  // namespace fpaudit
