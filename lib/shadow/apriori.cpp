@@ -272,7 +272,14 @@ std::vector<const Tensor*> rounded_constants(const Plan& plan, const PlannedLaye
 }
 }  // namespace
 
+const margin::AzumaLocal* AprioriState::azuma_terms(int slot, double lambda) const {
+  if (slot < 0 || lambda != producer_lambda_) return nullptr;
+  const ProducerTerms& t = producer_terms_[static_cast<std::size_t>(slot)];
+  return t.ready ? &t.azuma : nullptr;
+}
+
 void AprioriState::keep_producer_terms(std::size_t l, double lambda) {
+  producer_lambda_ = lambda;
   const PlannedLayer& layer = plan_->layers()[l];
   const int in = layer.inputs[0], out = layer.outputs[0];
   const ConcentratedPlan& cp = *chain_->concentrated;
@@ -289,9 +296,16 @@ double AprioriState::concentrate(std::size_t l, double lambda) {
   const std::vector<const Tensor*> rounded = rounded_constants(*plan_, layer, lo_prob_);
   thread_local std::vector<double> T;
   if (!consumer_terms(cp.step(l), terms, lambda, rounded, T)) return 0;
+  // L + T < E needs T < E: where T is nowhere below E (an infinite T, a wide producer) the
+  // elementwise rule stays, and L is not computed.
+  const int in = layer.inputs[0], out = layer.outputs[0];
+  std::vector<double>& E = err_prob_.mutable_value(out).data;
+  if (T.size() != E.size()) return 0;
+  bool below = false;
+  for (std::size_t i = 0; i < E.size() && !below; ++i) below = T[i] < E[i];
+  if (!below) return 0;
   // L: the layer's bound with its runtime input taken exact (its own rounding and its constants'),
   // the same rule over the same box; T adds the input error carried through the rounded weights.
-  const int in = layer.inputs[0], out = layer.outputs[0];
   std::vector<double>& e_in = err_prob_.mutable_value(in).data;
   thread_local std::vector<double> kept;
   kept.swap(e_in);
@@ -300,8 +314,7 @@ double AprioriState::concentrate(std::size_t l, double lambda) {
                                         BoundScope::Propagated);
   e_in.swap(kept);
   const std::vector<double>& L = local_prob_.value(out).data;
-  std::vector<double>& E = err_prob_.mutable_value(out).data;
-  if (T.size() != E.size() || L.size() != E.size()) return 0;
+  if (L.size() != E.size()) return 0;
   long taken = 0;
   for (std::size_t i = 0; i < E.size(); ++i) {
     const double c = bounds::up(L[i] + T[i]);
@@ -315,7 +328,7 @@ double AprioriState::concentrate(std::size_t l, double lambda) {
   // L's rule events (counted again: they may not be the rule's own), one Azuma–Hoeffding event
   // per output that takes the form, and the producer's signed-sum events.
   const double event = bounds::up_libm(2 * std::exp(-0.5 * lambda * lambda));
-  const double azuma = bounds::up(static_cast<double>(taken + terms.signed_events) * event);
+  const double azuma = bounds::up(static_cast<double>(taken + terms.azuma.signed_events) * event);
   return probability_sum(bounds::up(fail_local * static_cast<double>(E.size())), azuma);
 }
 

@@ -83,6 +83,10 @@ class AprioriState {
   /// lo(prob) and hi(prob) hold the slot again after release_enclosures (enclosure), until drop.
   void restore(int slot, bool prob, const Activations& ref, const Activations& ref_err);
   void drop(int slot, bool prob);
+  /// The Azuma terms (margin/azuma.h) of a Gemm or Conv output slot over its layer's
+  /// probabilistic input box, at λ, where this sample's concentrated enclosures computed them
+  /// (a producer's); null elsewhere.
+  const margin::AzumaLocal* azuma_terms(int slot, double lambda) const;
   /// Per layer of the sample so far: the largest failure probability of one output element's
   /// probabilistic bound, its own rule's plus every event upstream (the union bound).
   const std::vector<double>& layer_failure() const { return layer_failure_; }
@@ -102,6 +106,7 @@ class AprioriState {
   const AprioriChain* chain_;
   Activations lo_, hi_, lo_prob_, hi_prob_, err_, err_prob_, scratch_, local_prob_;
   std::vector<ProducerTerms> producer_terms_;  ///< per slot: a producer's output
+  double producer_lambda_ = 0;                 ///< the λ they were computed at
   double failure_ = 0;
   std::vector<double> layer_failure_;
 };

@@ -2,17 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "core/op_context.h"
-#include "shadow/margin/azuma.h"
 
 namespace fpaudit {
 
 namespace {
 
-/// A Gemm of one runtime input (its first) and constant weights: what GemmBackward models.
-bool gemm_of_constants(const Plan& plan, const PlannedLayer& layer) {
-  if (layer.node->op_type != "Gemm" || layer.outputs.size() != 1 || layer.outputs[0] < 0 || layer.inputs.size() < 2) return false;
+/// A Gemm or Conv of one runtime input (its first) and constant weights: what their backward
+/// steps model (weight_sums, abs_sums, constant_error).
+bool linear_of_constants(const Plan& plan, const PlannedLayer& layer) {
+  const std::string& op = layer.node->op_type;
+  if ((op != "Gemm" && op != "Conv") || layer.outputs.size() != 1 || layer.outputs[0] < 0 || layer.inputs.size() < 2) return false;
   const auto& slots = plan.slots();
   if (layer.inputs[0] < 0 || slots[static_cast<std::size_t>(layer.inputs[0])].constant) return false;
   for (std::size_t k = 1; k < layer.inputs.size(); ++k)
@@ -41,7 +43,7 @@ ConcentratedPlan::ConcentratedPlan(const Plan& plan, const bounds::ArithmeticMod
     return steps_[l].get();
   };
   for (std::size_t l = 0; l < layers.size(); ++l) {
-    if (!gemm_of_constants(plan, layers[l])) continue;
+    if (!linear_of_constants(plan, layers[l])) continue;
     int slot = layers[l].inputs[0];
     long p = plan.producer(slot);
     bool relu = false;
@@ -50,7 +52,7 @@ ConcentratedPlan::ConcentratedPlan(const Plan& plan, const bounds::ArithmeticMod
       slot = layers[static_cast<std::size_t>(p)].inputs[0];
       p = slot >= 0 ? plan.producer(slot) : -1;
     }
-    if (p < 0 || !gemm_of_constants(plan, layers[static_cast<std::size_t>(p)])) continue;
+    if (p < 0 || !linear_of_constants(plan, layers[static_cast<std::size_t>(p)])) continue;
     if (!step(l) || !step(static_cast<std::size_t>(p))) continue;
     // The producer's terms say how its consumers read it: one that reads it the other way keeps
     // the elementwise rule.
@@ -80,7 +82,7 @@ bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticMo
     rad[i] = x.rad;
   }
   // q_j, h_j: the producer's roundings over its input box (Lemmas 2 and 2′).
-  thread_local margin::AzumaLocal azuma;
+  margin::AzumaLocal& azuma = out.azuma;
   if (!margin::azuma_local(step, model, mid.data(), rad.data(), rounded, azuma, &in_lo, &in_hi, lambda)) return false;
   // P_j ≥ |Ŵ_j·(x̂ − x̄)| + |Δ_j|: the input error through the rounded weights (abs_sums over the
   // box [0 ± E]) and the constants' rounding over the box of x̄.
@@ -100,7 +102,6 @@ bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticMo
     out.v[j] = on ? azuma.q[j] : 0.0;
     out.a[j] = on ? bounds::nan_to_inf(bounds::up(azuma.h[j] + P)) : off ? 0.0 : out_err.data[j];
   }
-  out.signed_events = azuma.signed_events;
   out.ready = true;
   return true;
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bounds/model.h"
+#include "shadow/margin/azuma.h"
 #include "shadow/margin/backward.h"
 #include "shadow/plan.h"
 
@@ -50,7 +51,9 @@ class ConcentratedPlan {
 /// deterministic rest (h_j + P_j where linear, E_j where the ReLU unit is unstable, 0 where off).
 struct ProducerTerms {
   std::vector<double> v, a;
-  long signed_events = 0;  ///< the producer's outputs whose q is Lemma 2′'s, one event each
+  /// The producer's q, h and signed-sum events over its input box: the margin pass's Azuma terms
+  /// of this layer (shadow/margin_certificate.cpp reads them instead of computing them again).
+  margin::AzumaLocal azuma;
   bool ready = false;
 };
 

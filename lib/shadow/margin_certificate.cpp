@@ -117,6 +117,16 @@ bool azuma_terms(const MarginSample& s, const bounds::ArithmeticModel& model, co
   for (std::size_t l = 0; l < layers.size(); ++l) {
     const PlannedLayer& layer = layers[l];
     if (!s.margin.step(l).has_constant_error()) continue;
+    // A producer of a concentrated enclosure (shadow/apriori_concentrated.h) has its terms already,
+    // computed the same way over the same box: the same bits.
+    if (const margin::AzumaLocal* kept = boxes.state.azuma_terms(layer.outputs[0], s.lambda)) {
+      w.azuma_signed_events += kept->signed_events;
+      w.azuma_q.mutable_value(layer.outputs[0]).data = kept->q;
+      w.azuma_h.mutable_value(layer.outputs[0]).data = kept->h;
+      w.azuma_layer[l] = 1;
+      any = true;
+      continue;
+    }
     restore_inputs(boxes, layer);
     rounded.clear();
     for (int in : layer.inputs)

@@ -7,7 +7,10 @@
 //   - the pass: every element of every layer within E_prob + R with the form on, E_prob never
 //     larger than with the elementwise rule alone and smaller at the second Gemm, the failure
 //     probability never smaller;
-//   - which layers take part (none in a mixed chain), and weight_sums against its definition.
+//   - the same pass and the theorem (through the Conv's tap sums) on Conv models of the zoo
+//     (U-Net; SqueezeNet, whose squeeze ReLU two Convs read);
+//   - which layers take part (none in a mixed chain), and weight_sums against its definition
+//     (Gemm) and against the tap sums of abs_sums (Conv).
 #include <cmath>
 #include <string>
 #include <vector>
@@ -27,24 +30,31 @@ using namespace fpaudit;
 
 namespace {
 
-struct Mlp {
+/// A model of one input, its plan for one sample, and its samples (axis 0).
+struct Model {
   Graph graph;
   Constant images;
   std::unique_ptr<Plan> plan;
 };
-Mlp shipped_mlp() {
-  Mlp m{load_onnx(std::string(FPAUDIT_DATA_DIR) + "/mlp.onnx"), read_npy(std::string(FPAUDIT_DATA_DIR) + "/test_images.npy"), nullptr};
+Model load(const std::string& onnx, const std::string& inputs) {
+  Model m{load_onnx(onnx), read_npy(inputs), nullptr};
   Shape sample = m.images.shape;
   sample[0] = 1;
   infer_shapes(m.graph, std::vector<Shape>{sample});
   m.plan = std::make_unique<Plan>(m.graph);
   return m;
 }
+Model shipped_mlp() { return load(std::string(FPAUDIT_DATA_DIR) + "/mlp.onnx", std::string(FPAUDIT_DATA_DIR) + "/test_images.npy"); }
+Model zoo(const std::string& name) {
+  const std::string dir = std::string(FPAUDIT_DATA_DIR) + "/zoo/";
+  return load(dir + name + ".onnx", dir + name + "-input.npy");
+}
 
 struct Tally {
   long checked = 0, exceeded = 0;             // every element of every layer against E_prob + R
   long theorem_checked = 0, theorem_exceeded = 0, needs_martingale = 0;
   long smaller = 0, larger = 0, second_gemm_smaller = 0;  // E_prob with the form against without
+  long consumers_smaller = 0;  // consumer outputs whose E_prob the form lowered
   long failure_smaller = 0;
   double worst_ratio = 0;  // the largest observed / T at the second Gemm
 };
@@ -55,7 +65,9 @@ std::vector<const Tensor*> rounded_of(const Plan& plan, const PlannedLayer& laye
   return r;
 }
 
-Tally run(const Mlp& m, const char* chain_name, long samples) {
+/// The reference, a chain and its a-priori pass with and without the form, side by side over the
+/// first `samples` samples; the theorem checked at every Gemm consumer (the MLP's: [N, K] weights).
+Tally run(const Model& m, const char* chain_name, long samples) {
   const Plan& plan = *m.plan;
   const margin::MarginPlan mp(plan);
   const ExactArithmetic ref;
@@ -91,7 +103,7 @@ Tally run(const Mlp& m, const char* chain_name, long samples) {
       b.layer(l, lambda, r, r_err);
       const int in = layer.inputs[0], out = layer.outputs[0];
       const std::vector<const Tensor*> rounded = rounded_of(plan, layer, values);
-      if (cp.producer_of(l) >= 0) {
+      if (cp.producer_of(l) >= 0 && layer.node->op_type == "Gemm") {
         // The theorem: T against the chain's input error through the rounded weights [N, K].
         REQUIRE(layer.node->attr_int("transB", 0) == 1);
         std::vector<double> T;
@@ -120,6 +132,24 @@ Tally run(const Mlp& m, const char* chain_name, long samples) {
           if (l == 3) t.worst_ratio = std::fmax(t.worst_ratio, observed / T[static_cast<std::size_t>(i)]);
         }
       }
+      if (cp.producer_of(l) >= 0 && layer.node->op_type == "Conv") {
+        // The theorem through the Conv's own tap sums: abs_sums at the point d = x̂' − x'_ref (no
+        // bias) gives Y ≥ |Σ_j Ŵ_ij d_j|, an upper bound of what is observed, and over the box
+        // [0 ± R] the reference's part Σ_j |Ŵ_ij| R_j.
+        std::vector<double> T;
+        REQUIRE(consumer_terms(mp.step(l), terms, lambda, rounded, T));
+        const std::vector<double>&xc = c.value(in).data, &xr = r.value(in).data;
+        std::vector<double> d(xc.size()), zero(xc.size(), 0.0);
+        for (std::size_t j = 0; j < d.size(); ++j) d[j] = xc[j] - xr[j];
+        const std::vector<const Tensor*> weights_only{nullptr, rounded[1]};
+        margin::BackwardStep::AbsSums carried, ref_part;
+        REQUIRE(mp.step(l).abs_sums(d.data(), zero.data(), weights_only, carried) > 0);
+        REQUIRE(mp.step(l).abs_sums(zero.data(), r_err.value(in).data.data(), weights_only, ref_part) > 0);
+        for (std::size_t i = 0; i < T.size(); ++i) {
+          ++t.theorem_checked;
+          if (carried.Y[i] > T[i] + ref_part.S[i]) ++t.theorem_exceeded;
+        }
+      }
       if (cp.is_producer(l))
         REQUIRE(producer_terms(mp.step(l), on->model, lambda, a.lo(true).value(in), a.hi(true).value(in), a.prob(in), a.lo(true).value(out),
                                a.hi(true).value(out), a.prob(out), cp.through_relu(l), rounded, terms));
@@ -130,6 +160,7 @@ Tally run(const Mlp& m, const char* chain_name, long samples) {
           t.smaller += e_on < e_off;
           t.larger += e_on > e_off;
           if (l == 3) t.second_gemm_smaller += e_on < e_off;
+          if (cp.producer_of(l) >= 0) t.consumers_smaller += e_on < e_off;
           if (!std::isfinite(y.data[i]) || !(e_on < INFINITY)) continue;
           ++t.checked;
           if (std::fabs(y.data[i] - z.data[i]) * (1 - 0x1p-52) > e_on + R.data[i]) ++t.exceeded;
@@ -145,7 +176,7 @@ Tally run(const Mlp& m, const char* chain_name, long samples) {
 }  // namespace
 
 TEST_CASE("the concentrated enclosure holds and tightens the MLP's a-priori probabilistic bounds") {
-  const Mlp m = shipped_mlp();
+  const Model m = shipped_mlp();
   for (const char* name : {"fp16", "fp16-acc32", "bf16", "fp32", "fp16@pairwise-8"}) {
     CAPTURE(name);
     const Tally t = run(m, name, 24);
@@ -170,8 +201,72 @@ TEST_CASE("the concentrated enclosure holds and tightens the MLP's a-priori prob
   }
 }
 
+TEST_CASE("Conv after Conv or its ReLU: the zoo's U-Net and SqueezeNet (a ReLU read by two Convs)") {
+  for (const char* name : {"unet", "squeezenet"}) {
+    const Model m = zoo(name);
+    const auto fp16 = make_chain_arithmetic(parse_chain("fp16"));
+    const ConcentratedPlan cp(*m.plan, bounds::ArithmeticModel::of(*fp16));
+    long consumers = 0;
+    for (std::size_t l = 0; l < m.plan->layers().size(); ++l) consumers += cp.producer_of(l) >= 0;
+    CAPTURE(name);
+    CHECK(consumers >= 4);
+    for (const char* chain : {"fp16", "fp32", "bf16-acc32"}) {
+      CAPTURE(chain);
+      const Tally t = run(m, chain, 2);
+      fmt::print("  {:<10} {:<10} {:>7} elements, {} over E_prob + R; theorem {} outputs, {} exceeded; E_prob smaller on {} ({} consumer outputs), "
+                 "larger on {}\n",
+                 name, chain, t.checked, t.exceeded, t.theorem_checked, t.theorem_exceeded, t.smaller, t.consumers_smaller, t.larger);
+      CHECK(t.theorem_checked > 0);
+      CHECK(t.theorem_exceeded == 0);
+      CHECK(t.checked > 0);
+      CHECK(t.exceeded == 0);
+      CHECK(t.larger == 0);
+      CHECK(t.failure_smaller == 0);
+      CHECK(t.consumers_smaller > 0);
+    }
+  }
+}
+
+TEST_CASE("weight_sums of a Conv: the tap sums of Σ|Ŵ|·a and of Σ (Ŵ² + 2^-900)·v") {
+  const Model m = zoo("unet");
+  const margin::MarginPlan mp(*m.plan);
+  const auto a16 = make_chain_arithmetic(parse_chain("fp16"));
+  const std::vector<Tensor> c = round_constants(*m.plan, *a16);
+  long checked = 0;
+  for (std::size_t l = 0; l < m.plan->layers().size() && checked < 3; ++l) {
+    const PlannedLayer& layer = m.plan->layers()[l];
+    if (layer.node->op_type != "Conv") continue;
+    const std::vector<const Tensor*> rounded = rounded_of(*m.plan, layer, c);
+    const std::size_t n_in = static_cast<std::size_t>(element_count(m.plan->slots()[static_cast<std::size_t>(layer.inputs[0])].shape));
+    std::vector<double> a(n_in), v(n_in), zero(n_in, 0.0);
+    for (std::size_t j = 0; j < n_in; ++j) {
+      a[j] = j % 7 == 0 ? 0.0 : 1e-3 * static_cast<double>(1 + j % 13);
+      v[j] = j % 5 == 0 ? 0.0 : 1e-8 * static_cast<double>(1 + j % 11);
+    }
+    std::vector<double> A, Q;
+    const long K = mp.step(l).weight_sums(a.data(), v.data(), rounded, A, Q);
+    REQUIRE(K > 0);
+    // abs_sums over the box [0 ± a] bounds the same Σ|Ŵ|·a (its own finishing); with the squared
+    // weights as the constants, Σ (Ŵ² + 2^-900)·v.
+    margin::BackwardStep::AbsSums S, S2;
+    REQUIRE(mp.step(l).abs_sums(zero.data(), a.data(), rounded, S) == K);
+    Tensor squares = *rounded[1];
+    for (double& w : squares.data) w = w * w + 0x1p-900;
+    std::vector<const Tensor*> squared = rounded;
+    squared[1] = &squares;
+    REQUIRE(mp.step(l).abs_sums(zero.data(), v.data(), squared, S2) == K);
+    REQUIRE(A.size() == S.S.size());
+    for (std::size_t i = 0; i < A.size(); ++i) {
+      CHECK(std::fabs(A[i] - S.S[i]) <= 1e-12 * S.S[i] + 1e-250);
+      CHECK(std::fabs(Q[i] - S2.S[i]) <= 1e-12 * S2.S[i] + 1e-250);
+    }
+    ++checked;
+  }
+  CHECK(checked == 3);
+}
+
 TEST_CASE("which layers take part: Gemm after Gemm or after its ReLU, one format per chain") {
-  const Mlp m = shipped_mlp();
+  const Model m = shipped_mlp();
   const auto plain = make_chain_arithmetic(parse_chain("fp16"));
   const ConcentratedPlan cp(*m.plan, bounds::ArithmeticModel::of(*plain));
   // Flatten, Gemm, Relu, Gemm, Relu, Gemm.
@@ -188,7 +283,7 @@ TEST_CASE("which layers take part: Gemm after Gemm or after its ReLU, one format
 }
 
 TEST_CASE("weight_sums: Σ|Ŵ|·a and Σ Ŵ²·v of the MLP's second Gemm, rounded up") {
-  const Mlp m = shipped_mlp();
+  const Model m = shipped_mlp();
   const Plan& plan = *m.plan;
   const margin::MarginPlan mp(plan);
   const auto a16 = make_chain_arithmetic(parse_chain("fp16"));

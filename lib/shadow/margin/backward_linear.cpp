@@ -408,6 +408,23 @@ class ConvBackward : public BackwardStep {
     return rows;
   }
 
+  long weight_sums(const double* a, const double* v, std::span<const Tensor* const> rounded, std::vector<double>& A,
+                   std::vector<double>& Q) const override {
+    const long rows = channels_ / groups_ * taps_;
+    const std::vector<double>& wh = matrix(rounded[1]->data);
+    // Σ|Ŵ|·a and Σ (Ŵ·Ŵ + kUnderflowFloor)·v as the spread of tap_sums over the box [0 ± a]
+    // (resp. [0 ± v]): the square as in Gemm's weight_sums.
+    thread_local std::vector<double> zero, squares, s, abs;
+    zero.assign(static_cast<std::size_t>(batch_ * channels_ * in_plane_), 0.0);
+    squares.resize(wh.size());
+    for (std::size_t i = 0; i < wh.size(); ++i) squares[i] = wh[i] * wh[i] + kUnderflowFloor;
+    sums(wh.data(), zero.data(), a, s, abs, A);
+    sums(squares.data(), zero.data(), v, s, abs, Q);
+    for (double& x : A) x = bounds::nan_to_inf(bounds::safe_sum(x, 2 * rows + 2, rows));
+    for (double& x : Q) x = bounds::nan_to_inf(bounds::safe_sum(x, 3 * rows + 3, rows));
+    return rows;
+  }
+
  private:
   /// Per output: Σ a·x, Σ |a·x| and Σ |a|·r over its taps (tap_sums.h), for coefficients a laid
   /// out as the weight matrix; the outputs sized here.
