@@ -131,7 +131,8 @@ AprioriState::AprioriState(const Plan& plan, const AprioriChain& chain, Constant
       err_prob_(plan, caches.of(chain.stored->err)),
       scratch_(plan, caches.of(chain.stored->err)),
       local_prob_(plan, caches.of(chain.stored->err)),
-      producer_terms_(plan.slots().size()) {}
+      producer_terms_(plan.slots().size()),
+      carried_(plan.slots().size()) {}
 
 void AprioriState::release(int slot) {
   for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_, &err_, &err_prob_, &scratch_, &local_prob_}) a->release(slot);
@@ -176,6 +177,7 @@ void AprioriState::start(const std::vector<std::vector<double>>& inputs) {
   failure_ = 0;
   layer_failure_.clear();
   for (ProducerTerms& t : producer_terms_) t.ready = false;
+  for (std::vector<double>& c : carried_) c.clear();
 }
 
 namespace {
@@ -272,6 +274,12 @@ std::vector<const Tensor*> rounded_constants(const Plan& plan, const PlannedLaye
 }
 }  // namespace
 
+const ProducerTerms* AprioriState::producer_terms_of(int slot) const {
+  if (slot < 0) return nullptr;
+  const ProducerTerms& t = producer_terms_[static_cast<std::size_t>(slot)];
+  return t.ready ? &t : nullptr;
+}
+
 const margin::AzumaLocal* AprioriState::azuma_terms(int slot, double lambda) const {
   if (slot < 0 || lambda != producer_lambda_) return nullptr;
   const ProducerTerms& t = producer_terms_[static_cast<std::size_t>(slot)];
@@ -285,7 +293,9 @@ void AprioriState::keep_producer_terms(std::size_t l, double lambda) {
   const ConcentratedPlan& cp = *chain_->concentrated;
   const std::vector<const Tensor*> rounded = rounded_constants(*plan_, layer, lo_prob_);
   producer_terms(cp.step(l), chain_->model, lambda, lo_prob_.value(in), hi_prob_.value(in), err_prob_.value(in), lo_prob_.value(out),
-                 hi_prob_.value(out), err_prob_.value(out), cp.through_relu(l), rounded, producer_terms_[static_cast<std::size_t>(out)]);
+                 hi_prob_.value(out), err_prob_.value(out), cp.through_relu(l), rounded,
+                 carried_[static_cast<std::size_t>(out)].empty() ? nullptr : &carried_[static_cast<std::size_t>(out)],
+                 producer_terms_[static_cast<std::size_t>(out)]);
 }
 
 double AprioriState::concentrate(std::size_t l, double lambda) {
@@ -315,12 +325,17 @@ double AprioriState::concentrate(std::size_t l, double lambda) {
   e_in.swap(kept);
   const std::vector<double>& L = local_prob_.value(out).data;
   if (L.size() != E.size()) return 0;
+  // A consumer that is a producer too hands T on where it takes it (its event then counted): the
+  // bound on its input error carried through its weights, for its own consumers' P.
+  std::vector<double>* carry = cp.is_producer(l) ? &carried_[static_cast<std::size_t>(out)] : nullptr;
+  if (carry) carry->assign(E.size(), INFINITY);
   long taken = 0;
   for (std::size_t i = 0; i < E.size(); ++i) {
     const double c = bounds::up(L[i] + T[i]);
     if (c < E[i]) {  // NaN never taken
       E[i] = c;
       ++taken;
+      if (carry) (*carry)[i] = T[i];
     }
   }
   local_prob_.release(out);

@@ -87,6 +87,9 @@ class AprioriState {
   /// probabilistic input box, at λ, where this sample's concentrated enclosures computed them
   /// (a producer's); null elsewhere.
   const margin::AzumaLocal* azuma_terms(int slot, double lambda) const;
+  /// What a producer's output carries to its consumers (shadow/apriori_concentrated.h), this
+  /// sample; null where it is no producer or its step did not model them.
+  const ProducerTerms* producer_terms_of(int slot) const;
   /// Per layer of the sample so far: the largest failure probability of one output element's
   /// probabilistic bound, its own rule's plus every event upstream (the union bound).
   const std::vector<double>& layer_failure() const { return layer_failure_; }
@@ -106,6 +109,9 @@ class AprioriState {
   const AprioriChain* chain_;
   Activations lo_, hi_, lo_prob_, hi_prob_, err_, err_prob_, scratch_, local_prob_;
   std::vector<ProducerTerms> producer_terms_;  ///< per slot: a producer's output
+  /// Per slot, a consumer's T where it took the form (+Inf elsewhere), when the consumer is a
+  /// producer too: its P_j (keep_producer_terms).
+  std::vector<std::vector<double>> carried_;
   double producer_lambda_ = 0;                 ///< the λ they were computed at
   double failure_ = 0;
   std::vector<double> layer_failure_;

@@ -70,7 +70,7 @@ bool ConcentratedPlan::any() const {
 
 bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticModel& model, double lambda, const Tensor& in_lo,
                     const Tensor& in_hi, const Tensor& in_err, const Tensor& out_lo, const Tensor& out_hi, const Tensor& out_err,
-                    bool relu, std::span<const Tensor* const> rounded, ProducerTerms& out) {
+                    bool relu, std::span<const Tensor* const> rounded, const std::vector<double>* carried, ProducerTerms& out) {
   out.ready = false;
   const std::size_t n_in = in_lo.data.size();
   thread_local std::vector<double> mid, rad, zero;
@@ -86,17 +86,19 @@ bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticMo
   if (!margin::azuma_local(step, model, mid.data(), rad.data(), rounded, azuma, &in_lo, &in_hi, lambda)) return false;
   // P_j ≥ |Ŵ_j·(x̂ − x̄)| + |Δ_j|: the input error through the rounded weights (abs_sums over the
   // box [0 ± E]) and the constants' rounding over the box of x̄.
-  thread_local margin::BackwardStep::AbsSums carried;
+  thread_local margin::BackwardStep::AbsSums through;
   zero.assign(n_in, 0.0);
-  if (step.abs_sums(zero.data(), in_err.data.data(), rounded, carried) <= 0) return false;
+  if (step.abs_sums(zero.data(), in_err.data.data(), rounded, through) <= 0) return false;
   thread_local margin::ConstantError constants;
   step.constant_error(mid.data(), rad.data(), rounded, constants);
   const std::size_t n = out_lo.data.size();
-  if (azuma.q.size() != n || carried.S.size() != n || constants.delta.size() != n) return false;
+  if (azuma.q.size() != n || through.S.size() != n || constants.delta.size() != n) return false;
+  if (carried && carried->size() != n) carried = nullptr;
   out.v.resize(n);
   out.a.resize(n);
   for (std::size_t j = 0; j < n; ++j) {
-    const double P = bounds::up(carried.S[j] + bounds::up(std::fabs(constants.delta[j]) + constants.spread[j]));
+    const double input = carried ? bounds::min_num(through.S[j], (*carried)[j]) : through.S[j];
+    const double P = bounds::up(input + bounds::up(std::fabs(constants.delta[j]) + constants.spread[j]));
     const bool on = !relu || out_lo.data[j] >= 0;   // both x̂_j and x̄_j ≥ 0: the ReLU passes e_j
     const bool off = relu && out_hi.data[j] <= 0;   // both ≤ 0: the ReLU gives 0 to both
     out.v[j] = on ? azuma.q[j] : 0.0;

@@ -59,9 +59,12 @@ struct ProducerTerms {
 
 /// The producer's terms over its input box [in_lo, in_hi] (input error bound in_err) and its
 /// output box [out_lo, out_hi] (error bound out_err); false where its step does not model them.
+/// `carried` (optional): per output, another bound on its input error carried through its rounded
+/// weights, |Ŵ_j·(x̂ − x̄)| — the producer's own T where it is a consumer too and took the form
+/// (+Inf elsewhere) — used where smaller than |Ŵ_j|·in_err.
 bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticModel& model, double lambda, const Tensor& in_lo,
                     const Tensor& in_hi, const Tensor& in_err, const Tensor& out_lo, const Tensor& out_hi, const Tensor& out_err,
-                    bool relu, std::span<const Tensor* const> rounded, ProducerTerms& out);
+                    bool relu, std::span<const Tensor* const> rounded, const std::vector<double>* carried, ProducerTerms& out);
 
 /// Per consumer output i, T_i ≥ |Σ_j Ŵ_ij·(x̂_j − x̄_j)| (the consumer's input error carried through
 /// its rounded weights) on the event of that output's Azuma–Hoeffding bound; false where the
