@@ -131,11 +131,13 @@ AprioriState::AprioriState(const Plan& plan, const AprioriChain& chain, Constant
       err_prob_(plan, caches.of(chain.stored->err)),
       scratch_(plan, caches.of(chain.stored->err)),
       local_prob_(plan, caches.of(chain.stored->err)),
-      producer_terms_(plan.slots().size()),
+      terms_(plan.slots().size()),
+      azuma_(plan.slots().size()),
       carried_(plan.slots().size()) {}
 
 void AprioriState::release(int slot) {
   for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_, &err_, &err_prob_, &scratch_, &local_prob_}) a->release(slot);
+  terms_[static_cast<std::size_t>(slot)] = ProducerTerms{};
 }
 
 bool AprioriState::recomputable(int slot) const {
@@ -145,6 +147,7 @@ bool AprioriState::recomputable(int slot) const {
 void AprioriState::release_enclosures(int slot) {
   scratch_.release(slot);
   local_prob_.release(slot);
+  terms_[static_cast<std::size_t>(slot)] = ProducerTerms{};
   if (!recomputable(slot)) return;
   for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_}) a->release(slot);
 }
@@ -176,8 +179,8 @@ void AprioriState::start(const std::vector<std::vector<double>>& inputs) {
   }
   failure_ = 0;
   layer_failure_.clear();
-  for (ProducerTerms& t : producer_terms_) t.ready = false;
-  for (std::vector<double>& c : carried_) c.clear();
+  for (ProducerTerms& t : terms_) t.ready = false;
+  for (KeptAzuma& k : azuma_) k.ready = false;
 }
 
 namespace {
@@ -257,6 +260,7 @@ void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, c
     elements += ref.value(slot).size();
   }
   if (cp && cp->is_producer(l)) keep_producer_terms(l, lambda);
+  if (cp && cp->on_path(l)) carry_terms(l, lambda);
   // An element's probabilistic bound holds on its own rule's event and every event upstream
   // (the concentrated form's events counted whole, as if one element relied on all of them).
   layer_failure_.push_back(probability_sum(probability_sum(failure_, fail), concentrated));
@@ -276,14 +280,14 @@ std::vector<const Tensor*> rounded_constants(const Plan& plan, const PlannedLaye
 
 const ProducerTerms* AprioriState::producer_terms_of(int slot) const {
   if (slot < 0) return nullptr;
-  const ProducerTerms& t = producer_terms_[static_cast<std::size_t>(slot)];
+  const ProducerTerms& t = terms_[static_cast<std::size_t>(slot)];
   return t.ready ? &t : nullptr;
 }
 
 const margin::AzumaLocal* AprioriState::azuma_terms(int slot, double lambda) const {
   if (slot < 0 || lambda != producer_lambda_) return nullptr;
-  const ProducerTerms& t = producer_terms_[static_cast<std::size_t>(slot)];
-  return t.ready ? &t.azuma : nullptr;
+  const KeptAzuma& k = azuma_[static_cast<std::size_t>(slot)];
+  return k.ready ? &k.terms : nullptr;
 }
 
 void AprioriState::keep_producer_terms(std::size_t l, double lambda) {
@@ -292,23 +296,53 @@ void AprioriState::keep_producer_terms(std::size_t l, double lambda) {
   const int in = layer.inputs[0], out = layer.outputs[0];
   const ConcentratedPlan& cp = *chain_->concentrated;
   const std::vector<const Tensor*> rounded = rounded_constants(*plan_, layer, lo_prob_);
-  producer_terms(cp.step(l), chain_->model, lambda, lo_prob_.value(in), hi_prob_.value(in), err_prob_.value(in), lo_prob_.value(out),
-                 hi_prob_.value(out), err_prob_.value(out), cp.through_relu(l), rounded,
-                 carried_[static_cast<std::size_t>(out)].empty() ? nullptr : &carried_[static_cast<std::size_t>(out)],
-                 producer_terms_[static_cast<std::size_t>(out)]);
+  std::vector<double>& carried = carried_[static_cast<std::size_t>(out)];
+  KeptAzuma& azuma = azuma_[static_cast<std::size_t>(out)];
+  azuma.ready = producer_terms(cp.step(l), chain_->model, lambda, lo_prob_.value(in), hi_prob_.value(in), err_prob_.value(in), rounded,
+                               carried.empty() ? nullptr : &carried, terms_[static_cast<std::size_t>(out)], azuma.terms);
+  std::vector<double>().swap(carried);
+}
+
+double AprioriState::exact_input_bound(std::size_t l, double lambda) {
+  const PlannedLayer& layer = plan_->layers()[l];
+  std::vector<double>& e_in = err_prob_.mutable_value(layer.inputs[0]).data;
+  thread_local std::vector<double> kept;
+  kept.swap(e_in);
+  e_in.assign(kept.size(), 0.0);
+  const double fail = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, local_prob_,
+                                  BoundScope::Propagated);
+  e_in.swap(kept);
+  return fail;
+}
+
+void AprioriState::carry_terms(std::size_t l, double lambda) {
+  const PlannedLayer& layer = plan_->layers()[l];
+  const int in = layer.inputs[0], out = layer.outputs[0];
+  const ProducerTerms& from = terms_[static_cast<std::size_t>(in)];
+  ProducerTerms& to = terms_[static_cast<std::size_t>(out)];
+  to.ready = false;
+  if (!from.ready) return;
+  const margin::BackwardStep& step = chain_->concentrated->step(l);
+  // A layer that rounds adds its own error with exact input, deterministic (no event to count).
+  if (step.carry_rounds()) exact_input_bound(l, lambda);
+  const margin::BackwardStep::CarryIn c{lo_prob_.value(in).data.data(), hi_prob_.value(in).data.data(), err_prob_.value(in).data.data(),
+                                        step.carry_rounds() ? scratch_.value(out).data.data() : nullptr};
+  step.carry_terms(c, from.v, from.a, to.v, to.a);
+  local_prob_.release(out);
+  const std::size_t n = static_cast<std::size_t>(element_count(plan_->slots()[static_cast<std::size_t>(out)].shape));
+  to.ready = to.v.size() == n && to.a.size() == n;
 }
 
 double AprioriState::concentrate(std::size_t l, double lambda) {
   const PlannedLayer& layer = plan_->layers()[l];
   const ConcentratedPlan& cp = *chain_->concentrated;
-  const PlannedLayer& producer = plan_->layers()[static_cast<std::size_t>(cp.producer_of(l))];
-  const ProducerTerms& terms = producer_terms_[static_cast<std::size_t>(producer.outputs[0])];
+  const ProducerTerms& terms = terms_[static_cast<std::size_t>(layer.inputs[0])];
   const std::vector<const Tensor*> rounded = rounded_constants(*plan_, layer, lo_prob_);
   thread_local std::vector<double> T;
   if (!consumer_terms(cp.step(l), terms, lambda, rounded, T)) return 0;
   // L + T < E needs T < E: where T is nowhere below E (an infinite T, a wide producer) the
   // elementwise rule stays, and L is not computed.
-  const int in = layer.inputs[0], out = layer.outputs[0];
+  const int out = layer.outputs[0];
   std::vector<double>& E = err_prob_.mutable_value(out).data;
   if (T.size() != E.size()) return 0;
   bool below = false;
@@ -316,13 +350,7 @@ double AprioriState::concentrate(std::size_t l, double lambda) {
   if (!below) return 0;
   // L: the layer's bound with its runtime input taken exact (its own rounding and its constants'),
   // the same rule over the same box; T adds the input error carried through the rounded weights.
-  std::vector<double>& e_in = err_prob_.mutable_value(in).data;
-  thread_local std::vector<double> kept;
-  kept.swap(e_in);
-  e_in.assign(kept.size(), 0.0);
-  const double fail_local = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, local_prob_,
-                                        BoundScope::Propagated);
-  e_in.swap(kept);
+  const double fail_local = exact_input_bound(l, lambda);
   const std::vector<double>& L = local_prob_.value(out).data;
   if (L.size() != E.size()) return 0;
   // A consumer that is a producer too hands T on where it takes it (its event then counted): the
@@ -343,7 +371,8 @@ double AprioriState::concentrate(std::size_t l, double lambda) {
   // L's rule events (counted again: they may not be the rule's own), one Azuma–Hoeffding event
   // per output that takes the form, and the producer's signed-sum events.
   const double event = bounds::up_libm(2 * std::exp(-0.5 * lambda * lambda));
-  const double azuma = bounds::up(static_cast<double>(taken + terms.azuma.signed_events) * event);
+  const KeptAzuma& producer = azuma_[static_cast<std::size_t>(plan_->layers()[static_cast<std::size_t>(cp.producer_of(l))].outputs[0])];
+  const double azuma = bounds::up(static_cast<double>(taken + producer.terms.signed_events) * event);
   return probability_sum(bounds::up(fail_local * static_cast<double>(E.size())), azuma);
 }
 

@@ -87,8 +87,8 @@ class AprioriState {
   /// probabilistic input box, at λ, where this sample's concentrated enclosures computed them
   /// (a producer's); null elsewhere.
   const margin::AzumaLocal* azuma_terms(int slot, double lambda) const;
-  /// What a producer's output carries to its consumers (shadow/apriori_concentrated.h), this
-  /// sample; null where it is no producer or its step did not model them.
+  /// What a slot on a path from a producer to a consumer carries (shadow/apriori_concentrated.h),
+  /// this sample, until the slot is released; null elsewhere.
   const ProducerTerms* producer_terms_of(int slot) const;
   /// Per layer of the sample so far: the largest failure probability of one output element's
   /// probabilistic bound, its own rule's plus every event upstream (the union bound).
@@ -103,16 +103,27 @@ class AprioriState {
   /// The concentrated form of layer l's probabilistic bound where it is smaller (after the rule
   /// wrote err_prob_, before the enclosure); returns the failure probability it adds.
   double concentrate(std::size_t l, double lambda);
-  /// Layer l's ProducerTerms, for its consumer (after its enclosures).
+  /// Layer l's ProducerTerms at its output, for its consumers (after its enclosures).
   void keep_producer_terms(std::size_t l, double lambda);
+  /// Carries the terms of layer l's input through it (a layer on a path), after its enclosures.
+  void carry_terms(std::size_t l, double lambda);
+  /// The layer's own bound with its runtime input taken exact, over its probabilistic input box:
+  /// its probabilistic bound into local_prob_ (returned: the largest per-element failure
+  /// probability), its deterministic one into scratch_.
+  double exact_input_bound(std::size_t l, double lambda);
   const Plan* plan_;
   const AprioriChain* chain_;
   Activations lo_, hi_, lo_prob_, hi_prob_, err_, err_prob_, scratch_, local_prob_;
-  std::vector<ProducerTerms> producer_terms_;  ///< per slot: a producer's output
+  std::vector<ProducerTerms> terms_;  ///< per slot on a path from a producer to a consumer
+  struct KeptAzuma {
+    margin::AzumaLocal terms;
+    bool ready = false;
+  };
+  std::vector<KeptAzuma> azuma_;  ///< per producer output slot, this sample
   /// Per slot, a consumer's T where it took the form (+Inf elsewhere), when the consumer is a
   /// producer too: its P_j (keep_producer_terms).
   std::vector<std::vector<double>> carried_;
-  double producer_lambda_ = 0;                 ///< the λ they were computed at
+  double producer_lambda_ = 0;    ///< the λ they were computed at
   double failure_ = 0;
   std::vector<double> layer_failure_;
 };

@@ -24,10 +24,21 @@ bool linear_of_constants(const Plan& plan, const PlannedLayer& layer) {
 
 }  // namespace
 
+/// A layer of one runtime input (its first) and one output whose backward step carries the
+/// terms (ReLU, LeakyRelu, BatchNormalization, MaxPool, AveragePool, the copies).
+bool path_layer(const Plan& plan, const PlannedLayer& layer, const margin::BackwardStep* step) {
+  if (!step || !step->carries_terms() || layer.outputs.size() != 1 || layer.outputs[0] < 0 || layer.inputs.empty()) return false;
+  const auto& slots = plan.slots();
+  if (layer.inputs[0] < 0 || slots[static_cast<std::size_t>(layer.inputs[0])].constant) return false;
+  for (std::size_t k = 1; k < layer.inputs.size(); ++k)
+    if (layer.inputs[k] >= 0 && !slots[static_cast<std::size_t>(layer.inputs[k])].constant) return false;
+  return true;
+}
+
 ConcentratedPlan::ConcentratedPlan(const Plan& plan, const bounds::ArithmeticModel& model) {
   const auto& layers = plan.layers();
   producer_of_.assign(layers.size(), -1);
-  read_as_.assign(layers.size(), kNone);
+  role_.assign(layers.size(), 0);
   steps_.resize(layers.size());
   // Round-to-nearest trees of one format only (a mixed chain's layers may differ): the model of
   // margin::azuma_local, which checks the rest.
@@ -42,25 +53,21 @@ ConcentratedPlan::ConcentratedPlan(const Plan& plan, const bounds::ArithmeticMod
     }
     return steps_[l].get();
   };
+  std::vector<std::size_t> path;
   for (std::size_t l = 0; l < layers.size(); ++l) {
-    if (!linear_of_constants(plan, layers[l])) continue;
-    int slot = layers[l].inputs[0];
-    long p = plan.producer(slot);
-    bool relu = false;
-    if (p >= 0 && layers[static_cast<std::size_t>(p)].node->op_type == "Relu") {
-      relu = true;
-      slot = layers[static_cast<std::size_t>(p)].inputs[0];
-      p = slot >= 0 ? plan.producer(slot) : -1;
+    if (!linear_of_constants(plan, layers[l]) || !step(l)) continue;
+    // Back from the consumer's input through the layers that carry the terms, to a producer.
+    path.clear();
+    long p = plan.producer(layers[l].inputs[0]);
+    while (p >= 0 && !linear_of_constants(plan, layers[static_cast<std::size_t>(p)]) &&
+           path_layer(plan, layers[static_cast<std::size_t>(p)], step(static_cast<std::size_t>(p)))) {
+      path.push_back(static_cast<std::size_t>(p));
+      p = plan.producer(layers[static_cast<std::size_t>(p)].inputs[0]);
     }
-    if (p < 0 || !linear_of_constants(plan, layers[static_cast<std::size_t>(p)])) continue;
-    if (!step(l) || !step(static_cast<std::size_t>(p))) continue;
-    // The producer's terms say how its consumers read it: one that reads it the other way keeps
-    // the elementwise rule.
-    ReadAs& as = read_as_[static_cast<std::size_t>(p)];
-    const ReadAs mine = relu ? kRelu : kDirect;
-    if (as != kNone && as != mine) continue;
-    as = mine;
+    if (p < 0 || !linear_of_constants(plan, layers[static_cast<std::size_t>(p)]) || !step(static_cast<std::size_t>(p))) continue;
     producer_of_[l] = p;
+    role_[static_cast<std::size_t>(p)] |= kProducer;
+    for (std::size_t k : path) role_[k] |= kPath;
   }
 }
 
@@ -69,8 +76,8 @@ bool ConcentratedPlan::any() const {
 }
 
 bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticModel& model, double lambda, const Tensor& in_lo,
-                    const Tensor& in_hi, const Tensor& in_err, const Tensor& out_lo, const Tensor& out_hi, const Tensor& out_err,
-                    bool relu, std::span<const Tensor* const> rounded, const std::vector<double>* carried, ProducerTerms& out) {
+                    const Tensor& in_hi, const Tensor& in_err, std::span<const Tensor* const> rounded, const std::vector<double>* carried,
+                    ProducerTerms& out, margin::AzumaLocal& azuma) {
   out.ready = false;
   const std::size_t n_in = in_lo.data.size();
   thread_local std::vector<double> mid, rad, zero;
@@ -82,7 +89,6 @@ bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticMo
     rad[i] = x.rad;
   }
   // q_j, h_j: the producer's roundings over its input box (Lemmas 2 and 2′).
-  margin::AzumaLocal& azuma = out.azuma;
   if (!margin::azuma_local(step, model, mid.data(), rad.data(), rounded, azuma, &in_lo, &in_hi, lambda)) return false;
   // P_j ≥ |Ŵ_j·(x̂ − x̄)| + |Δ_j|: the input error through the rounded weights (abs_sums over the
   // box [0 ± E]) and the constants' rounding over the box of x̄.
@@ -91,7 +97,7 @@ bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticMo
   if (step.abs_sums(zero.data(), in_err.data.data(), rounded, through) <= 0) return false;
   thread_local margin::ConstantError constants;
   step.constant_error(mid.data(), rad.data(), rounded, constants);
-  const std::size_t n = out_lo.data.size();
+  const std::size_t n = azuma.q.size();
   if (azuma.q.size() != n || through.S.size() != n || constants.delta.size() != n) return false;
   if (carried && carried->size() != n) carried = nullptr;
   out.v.resize(n);
@@ -99,10 +105,8 @@ bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticMo
   for (std::size_t j = 0; j < n; ++j) {
     const double input = carried ? bounds::min_num(through.S[j], (*carried)[j]) : through.S[j];
     const double P = bounds::up(input + bounds::up(std::fabs(constants.delta[j]) + constants.spread[j]));
-    const bool on = !relu || out_lo.data[j] >= 0;   // both x̂_j and x̄_j ≥ 0: the ReLU passes e_j
-    const bool off = relu && out_hi.data[j] <= 0;   // both ≤ 0: the ReLU gives 0 to both
-    out.v[j] = on ? azuma.q[j] : 0.0;
-    out.a[j] = on ? bounds::nan_to_inf(bounds::up(azuma.h[j] + P)) : off ? 0.0 : out_err.data[j];
+    out.v[j] = azuma.q[j];
+    out.a[j] = bounds::nan_to_inf(bounds::up(azuma.h[j] + P));
   }
   out.ready = true;
   return true;

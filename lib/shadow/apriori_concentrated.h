@@ -1,5 +1,6 @@
-// The a-priori probabilistic bound of a layer that reads another layer's output, directly or
-// through a ReLU, with the producer's own roundings concentrated (theory/apriori-concentrated.md).
+// The a-priori probabilistic bound of a Gemm or Conv that reads another one's output, directly or
+// through layers that carry the terms (ReLU, BatchNorm, MaxPool, AveragePool, Flatten...), with the
+// producer's own roundings concentrated (theory/apriori-concentrated.md).
 //
 // The elementwise rule bounds the consumer's propagated error by Σ_j |Ŵ_ij|·E_j: every rounding
 // error of the producer counted at its worst case and with the sign of the weight. Those errors
@@ -8,7 +9,7 @@
 // bounds Σ_j Ŵ_ij·(that part of e_j) by λ·√(Σ_j Ŵ_ij²·q_j) (q_j of Lemmas 2 and 2′ there): up to
 // √K tighter. The rest of e_j (its underflow terms, the propagated input error and the rounded
 // constants') keeps the elementwise form, and so does every ReLU unit whose a-priori box straddles
-// 0. The consumer's bound is the smaller of the two per output; each output that takes this one
+// 0 and every MaxPool window whose maximum is not one input in both networks. The consumer's bound is the smaller of the two per output; each output that takes this one
 // adds 2·exp(−λ²/2) to the failure probability, once per output, and the producer's signed-sum
 // events (Lemma 2′) once per layer.
 #pragma once
@@ -24,47 +25,46 @@
 
 namespace fpaudit {
 
-/// Which layers take part, prepared once per chain: a consumer is a Gemm (plain epilogue) whose
-/// runtime input is a producer's output or a ReLU of it; a producer is a Gemm of the form the
-/// Azuma terms model.
+/// Which layers take part, prepared once per chain: a consumer is a Gemm (plain epilogue) or Conv
+/// with constant weights whose runtime input comes from a producer — a Gemm or Conv of the form
+/// the Azuma terms model — through layers that carry the terms (ReLU, LeakyRelu,
+/// BatchNormalization, MaxPool, AveragePool, Flatten and the other copies; none is fine too).
 class ConcentratedPlan {
  public:
   ConcentratedPlan(const Plan& plan, const bounds::ArithmeticModel& model);
   /// The producer of consumer layer l, or -1 when l is no consumer.
   long producer_of(std::size_t l) const { return producer_of_[l]; }
-  /// Whether some consumer reads layer k's output.
-  bool is_producer(std::size_t k) const { return read_as_[k] != kNone; }
-  /// Whether producer k's consumers read it through a ReLU (all of them do, or none).
-  bool through_relu(std::size_t k) const { return read_as_[k] == kRelu; }
+  /// Whether some consumer reads layer k's output (through a path or not).
+  bool is_producer(std::size_t k) const { return (role_[k] & kProducer) != 0; }
+  /// Whether layer k lies on a path from a producer to a consumer.
+  bool on_path(std::size_t k) const { return (role_[k] & kPath) != 0; }
   const margin::BackwardStep& step(std::size_t l) const { return *steps_[l]; }
   bool any() const;
 
  private:
-  enum ReadAs : char { kNone, kDirect, kRelu };
+  enum : char { kProducer = 1, kPath = 2 };
   std::vector<long> producer_of_;
-  std::vector<ReadAs> read_as_;  ///< per producer
+  std::vector<char> role_;
   std::vector<std::unique_ptr<margin::BackwardStep>> steps_;
 };
 
-/// What a producer's output carries to its consumer, per element j: v_j, its weight in the
-/// variance (q_j where the consumer reads e_j linearly, 0 where the ReLU is off), and a_j, the
-/// deterministic rest (h_j + P_j where linear, E_j where the ReLU unit is unstable, 0 where off).
+/// What a producer's roundings contribute to a value on the way to a consumer, per element j:
+/// e_j = Σ_m C_jm·δ_m·z_m + r_j with Σ_m C_jm²·u_m²·z̄_m² ≤ v_j (summed over the elements an input
+/// reaches: Cauchy–Schwarz) and |r_j| ≤ a_j. At the producer's output v = q and a = h + P.
 struct ProducerTerms {
   std::vector<double> v, a;
-  /// The producer's q, h and signed-sum events over its input box: the margin pass's Azuma terms
-  /// of this layer (shadow/margin_certificate.cpp reads them instead of computing them again).
-  margin::AzumaLocal azuma;
   bool ready = false;
 };
 
-/// The producer's terms over its input box [in_lo, in_hi] (input error bound in_err) and its
-/// output box [out_lo, out_hi] (error bound out_err); false where its step does not model them.
+/// The producer's terms at its output over its input box [in_lo, in_hi] (input error bound
+/// in_err), and its Azuma terms (q, h, signed events) into `azuma`; false where its step does not
+/// model them.
 /// `carried` (optional): per output, another bound on its input error carried through its rounded
 /// weights, |Ŵ_j·(x̂ − x̄)| — the producer's own T where it is a consumer too and took the form
 /// (+Inf elsewhere) — used where smaller than |Ŵ_j|·in_err.
 bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticModel& model, double lambda, const Tensor& in_lo,
-                    const Tensor& in_hi, const Tensor& in_err, const Tensor& out_lo, const Tensor& out_hi, const Tensor& out_err,
-                    bool relu, std::span<const Tensor* const> rounded, const std::vector<double>* carried, ProducerTerms& out);
+                    const Tensor& in_hi, const Tensor& in_err, std::span<const Tensor* const> rounded, const std::vector<double>* carried,
+                    ProducerTerms& out, margin::AzumaLocal& azuma);
 
 /// Per consumer output i, T_i ≥ |Σ_j Ŵ_ij·(x̂_j − x̄_j)| (the consumer's input error carried through
 /// its rounded weights) on the event of that output's Azuma–Hoeffding bound; false where the

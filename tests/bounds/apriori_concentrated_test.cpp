@@ -12,6 +12,7 @@
 //   - which layers take part (none in a mixed chain), and weight_sums against its definition
 //     (Gemm) and against the tap sums of abs_sums (Conv).
 #include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -101,8 +102,14 @@ Tally run(const Model& m, const char* chain_name, long samples) {
       c.run_layer(*on->arithmetic, l, c);
       a.layer(l, lambda, r, r_err);
       b.layer(l, lambda, r, r_err);
-      const int in = layer.inputs[0], out = layer.outputs[0];
+      const int in = layer.inputs[0];
       const std::vector<const Tensor*> rounded = rounded_of(plan, layer, values);
+      // The terms the pass keeps at the consumer's input (carried from the producer's output).
+      const ProducerTerms* kept = cp.producer_of(l) >= 0 ? a.producer_terms_of(in) : nullptr;
+      if (cp.producer_of(l) >= 0) {
+        REQUIRE(kept != nullptr);
+        terms = *kept;
+      }
       if (cp.producer_of(l) >= 0 && layer.node->op_type == "Gemm") {
         // The theorem: T against the chain's input error through the rounded weights [N, K].
         REQUIRE(layer.node->attr_int("transB", 0) == 1);
@@ -149,12 +156,6 @@ Tally run(const Model& m, const char* chain_name, long samples) {
           ++t.theorem_checked;
           if (carried.Y[i] > T[i] + ref_part.S[i]) ++t.theorem_exceeded;
         }
-      }
-      if (cp.is_producer(l)) {
-        // The terms the pass keeps (a producer that is a consumer too takes its own T into P).
-        const ProducerTerms* kept = a.producer_terms_of(out);
-        REQUIRE(kept != nullptr);
-        terms = *kept;
       }
       for (int s : layer.outputs) {
         const Tensor &y = c.value(s), &z = r.value(s), &R = r_err.value(s);
@@ -204,15 +205,17 @@ TEST_CASE("the concentrated enclosure holds and tightens the MLP's a-priori prob
   }
 }
 
-TEST_CASE("Conv after Conv or its ReLU: the zoo's U-Net and SqueezeNet (a ReLU read by two Convs)") {
-  for (const char* name : {"unet", "squeezenet"}) {
-    const Model m = zoo(name);
+TEST_CASE("Conv after Conv through ReLU, BatchNorm, MaxPool, AveragePool: the shipped CNN, U-Net, SqueezeNet") {
+  for (const char* name : {"cnn", "unet", "squeezenet"}) {
+    const Model m = std::string(name) == "cnn"
+                        ? load(std::string(FPAUDIT_DATA_DIR) + "/cnn.onnx", std::string(FPAUDIT_DATA_DIR) + "/test_images.npy")
+                        : zoo(name);
     const auto fp16 = make_chain_arithmetic(parse_chain("fp16"));
     const ConcentratedPlan cp(*m.plan, bounds::ArithmeticModel::of(*fp16));
     long consumers = 0;
     for (std::size_t l = 0; l < m.plan->layers().size(); ++l) consumers += cp.producer_of(l) >= 0;
     CAPTURE(name);
-    CHECK(consumers >= 4);
+    CHECK(consumers >= 3);
     for (const char* chain : {"fp16", "fp32", "bf16-acc32"}) {
       CAPTURE(chain);
       const Tally t = run(m, chain, 2);
@@ -280,7 +283,18 @@ TEST_CASE("which layers take part: Gemm after Gemm or after its ReLU, one format
   CHECK(cp.is_producer(1));
   CHECK(cp.is_producer(3));
   CHECK_FALSE(cp.is_producer(5));
-  CHECK(cp.through_relu(1));
+  CHECK(cp.on_path(2));
+  CHECK(cp.on_path(4));
+  CHECK_FALSE(cp.on_path(0));
+  // The shipped CNN: Conv, BatchNorm, Relu, MaxPool (twice), then Conv, BatchNorm, Relu,
+  // AveragePool, Flatten, Gemm: every Conv after the first and the Gemm read a producer through
+  // the layers between.
+  const Model cnn = load(std::string(FPAUDIT_DATA_DIR) + "/cnn.onnx", std::string(FPAUDIT_DATA_DIR) + "/test_images.npy");
+  const ConcentratedPlan cc(*cnn.plan, bounds::ArithmeticModel::of(*plain));
+  CHECK(cc.producer_of(4) == 0);
+  CHECK(cc.producer_of(8) == 4);
+  CHECK(cc.producer_of(13) == 8);
+  for (std::size_t l : {1, 2, 3, 5, 6, 7, 9, 10, 11, 12}) CHECK(cc.on_path(l));
   const auto mixed = make_chain_arithmetic(parse_chain("fp16+fp32:Gemm"));
   CHECK_FALSE(ConcentratedPlan(*m.plan, bounds::ArithmeticModel::of(*mixed)).any());
 }
@@ -315,4 +329,94 @@ TEST_CASE("weight_sums: Σ|Ŵ|·a and Σ Ŵ²·v of the MLP's second Gemm, round
   }
   // Another layer form (ReLU) has none.
   CHECK(mp.step(2).weight_sums(a.data(), v.data(), rounded, A, Q) == 0);
+}
+
+TEST_CASE("carry_terms of the layers between a producer and its consumer, against their definitions") {
+  const Model cnn = load(std::string(FPAUDIT_DATA_DIR) + "/cnn.onnx", std::string(FPAUDIT_DATA_DIR) + "/test_images.npy");
+  const Plan& plan = *cnn.plan;
+  const margin::MarginPlan mp(plan);
+  auto shape_of = [&](std::size_t l) { return plan.slots()[static_cast<std::size_t>(plan.layers()[l].inputs[0])].shape; };
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  // Layers 1 (BatchNorm), 2 (Relu), 3 (MaxPool 2×2/2) and 11 (AveragePool 2×2/2) of the shipped CNN.
+  for (std::size_t l : {1, 2, 3, 11}) {
+    CAPTURE(l);
+    const margin::BackwardStep& step = mp.step(l);
+    REQUIRE(step.carries_terms());
+    const Shape x = shape_of(l);
+    const long C = x[1], H = x[2], W = x[3];
+    const std::size_t n = static_cast<std::size_t>(C * H * W);
+    std::vector<double> v(n), a(n), lo(n), hi(n), e(n), local(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      v[j] = j % 9 == 0 ? 0.0 : 1e-6 * unit(rng);
+      a[j] = 1e-4 * unit(rng);
+      const double mid = unit(rng) - 0.5, rad = 0.05 * unit(rng);
+      lo[j] = mid - rad;
+      hi[j] = mid + rad;
+      e[j] = a[j] + 1e-3;
+      local[j] = 1e-7 * unit(rng);
+    }
+    std::vector<double> vo, ao;
+    step.carry_terms({lo.data(), hi.data(), e.data(), step.carry_rounds() ? local.data() : nullptr}, v, a, vo, ao);
+    const std::string op = plan.layers()[l].node->op_type;
+    if (op == "BatchNormalization") {
+      // a_c = scale/√(var + ε) per channel, from the graph's constants.
+      const Node& bn = *plan.layers()[l].node;
+      const Constant &scale = *cnn.graph.constant(bn.inputs[1]), &var = *cnn.graph.constant(bn.inputs[4]);
+      for (long c = 0; c < C; ++c) {
+        const double ac = std::fabs(scale.values[static_cast<std::size_t>(c)] / std::sqrt(var.values[static_cast<std::size_t>(c)] + bn.attr_float("epsilon", 1e-5)));
+        for (long p = 0; p < H * W; ++p) {
+          const std::size_t j = static_cast<std::size_t>(c * H * W + p);
+          CHECK(vo[j] >= ac * ac * v[j] * (1 - 1e-12));
+          CHECK(vo[j] <= ac * ac * v[j] * (1 + 1e-9) + 1e-300);
+          CHECK(ao[j] >= ac * a[j] + local[j] - 1e-18);
+          CHECK(ao[j] <= (ac * a[j] + local[j]) * (1 + 1e-9));
+        }
+      }
+    } else if (op == "Relu") {
+      for (std::size_t j = 0; j < n; ++j) {
+        if (lo[j] >= 0) CHECK((vo[j] == v[j] && ao[j] == a[j]));
+        else if (hi[j] <= 0) CHECK((vo[j] == 0 && ao[j] == 0));
+        else CHECK((vo[j] == 0 && ao[j] == (v[j] == 0 ? std::fmin(a[j], e[j]) : e[j])));
+      }
+    } else {
+      // 2×2 windows with stride 2 (the last row and column of an odd plane in none): no input in two.
+      REQUIRE(vo.size() == static_cast<std::size_t>(C * (H / 2) * (W / 2)));
+      for (long c = 0; c < C; ++c)
+        for (long y = 0; y < H / 2; ++y)
+          for (long xo = 0; xo < W / 2; ++xo) {
+            const std::size_t o = static_cast<std::size_t>((c * (H / 2) + y) * (W / 2) + xo);
+            std::size_t win[4];
+            for (int t = 0; t < 4; ++t) win[t] = static_cast<std::size_t>(c * H * W + (2 * y + t / 2) * W + 2 * xo + t % 2);
+            if (op == "MaxPool") {
+              double floor = -INFINITY, worst = 0;
+              int count = 0;
+              std::size_t first = 0;
+              for (std::size_t j : win) floor = std::fmax(floor, lo[j]);
+              for (std::size_t j : win)
+                if (hi[j] >= floor) {
+                  first = count++ == 0 ? j : first;
+                  worst = std::fmax(worst, v[j] == 0 ? a[j] : e[j]);
+                }
+              if (count == 1) CHECK((vo[o] == v[first] && ao[o] == a[first]));
+              else CHECK((vo[o] == 0 && ao[o] == worst));
+            } else {
+              double sv = 0, sa = 0;
+              for (std::size_t j : win) sv += v[j], sa += a[j];
+              CHECK(vo[o] >= sv / 16 * (1 - 1e-12));
+              CHECK(vo[o] <= sv / 16 * (1 + 1e-9) + 1e-300);
+              CHECK(ao[o] >= sa / 4 + local[o] - 1e-18);
+              CHECK(ao[o] <= (sa / 4 + local[o]) * (1 + 1e-9));
+            }
+          }
+    }
+  }
+  // The copies (Flatten) carry the terms unchanged.
+  const margin::BackwardStep& flatten = mp.step(12);
+  REQUIRE(flatten.carries_terms());
+  const std::vector<double> v{1, 2, 3}, a{4, 5, 6};
+  std::vector<double> vo, ao;
+  flatten.carry_terms({}, v, a, vo, ao);
+  CHECK(vo == v);
+  CHECK(ao == a);
 }

@@ -88,6 +88,23 @@ class BackwardStep {
                            std::vector<double>&) const {
     return 0;
   }
+  /// For the concentrated a-priori enclosures (theory/apriori-concentrated.md): the layers between
+  /// a producer and its consumer carry, per element, what the producer's roundings contribute —
+  /// v (the weight of the element in the variance) and a (a bound on the rest of its error) — from
+  /// their first input to their output. `lo`, `hi`: the input's box; `e_in`: its error bound;
+  /// `local`: the layer's own error bound with exact input, null for an exact layer. Only the
+  /// layers for which carries_terms() holds implement it.
+  struct CarryIn {
+    const double *lo = nullptr, *hi = nullptr, *e_in = nullptr, *local = nullptr;
+  };
+  virtual bool carries_terms() const { return false; }
+  /// Whether carry_terms needs `local` (the layer rounds).
+  virtual bool carry_rounds() const { return false; }
+  virtual void carry_terms(const CarryIn&, const std::vector<double>& v, const std::vector<double>& a, std::vector<double>& v_out,
+                           std::vector<double>& a_out) const {
+    v_out = v;
+    a_out = a;
+  }
   /// Adds an enclosure of gᵀJ̃ to in[i] for every runtime input i (null for constants and
   /// absent inputs; those are never propagated to). `boxes[i]` encloses input i's trajectories.
   virtual void apply(std::span<const TrajectoryBox> boxes, const Cotangent& out, std::span<Cotangent* const> in) const = 0;

@@ -1,5 +1,5 @@
-// Backward steps of the linear layers: Gemm (runtime A, constant B), Conv (constant weights) and
-// BatchNormalization (inference). Their secant Jacobian is their own matrix, taken with the
+// Backward steps of the linear layers: Gemm (runtime A, constant B), Conv and ConvTranspose
+// (constant weights); BatchNormalization's is in backward_normalization.cpp. Their secant Jacobian is their own matrix, taken with the
 // exact network's constants (the model's values, exact in binary64), so gᵀJ is one transposed
 // product; its binary64 rounding is bounded by γ_n(2^-53)·Σ|w||mid| (theory/margin-bound.md §3).
 #include <algorithm>
@@ -461,45 +461,6 @@ class ConvBackward : public BackwardStep {
   long taps_ = 0, in_plane_ = 0, out_plane_ = 0, batch_ = 0, channels_ = 0, out_channels_ = 0, groups_ = 1;
 };
 
-/// BatchNormalization (inference): y = scale·(x − mean)/√(var + ε) + B, so gx = a_c·gy per
-/// channel with a_c = scale_c/√(var_c + ε), a real number enclosed by outward rounding.
-class BatchNormBackward : public BackwardStep {
- public:
-  explicit BatchNormBackward(const OpContext& ctx) {
-    const double eps = ctx.node.attr_float("epsilon", 1e-5);
-    const Constant* scale = ctx.const_inputs[1];
-    const Constant* var = ctx.const_inputs[4];
-    const Shape& x = ctx.input_shapes[0];
-    batch_ = x[0];
-    channels_ = x[1];
-    plane_ = 1;
-    for (std::size_t i = 2; i < x.size(); ++i) plane_ *= x[i];
-    for (long c = 0; c < channels_; ++c) {
-      const bounds::Interval v = bounds::Interval::point(var->values[static_cast<std::size_t>(c)]) + bounds::Interval::point(eps);
-      if (!(v.lo > 0)) throw std::invalid_argument("variance + epsilon not positive");
-      // √ is correctly rounded, the division too: one step outward each.
-      const double s_lo = bounds::down(std::sqrt(v.lo)), s_hi = bounds::up(std::sqrt(v.hi));
-      const double g = scale->values[static_cast<std::size_t>(c)];
-      const double q1 = g / s_lo, q2 = g / s_hi;
-      lo_.push_back(bounds::down(bounds::min_num(q1, q2)));
-      hi_.push_back(bounds::up(bounds::max_num(q1, q2)));
-    }
-  }
-  bool reads_boxes() const override { return false; }
-  void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
-    if (!in[0]) return;
-    for (long b = 0; b < batch_; ++b)
-      for (long c = 0; c < channels_; ++c) {
-        const long base = (b * channels_ + c) * plane_;
-        add_scaled(out, base, lo_[static_cast<std::size_t>(c)], hi_[static_cast<std::size_t>(c)], *in[0], base, plane_);
-      }
-  }
-
- private:
-  long batch_ = 0, channels_ = 0, plane_ = 1;
-  std::vector<double> lo_, hi_;
-};
-
 /// Only the operand layouts the shipped models use; anything else has no step (nullptr).
 bool constants_at(const OpContext& ctx, std::initializer_list<std::size_t> idx) {
   for (std::size_t i : idx)
@@ -524,9 +485,5 @@ std::unique_ptr<BackwardStep> make_conv_transpose_backward(const OpContext& ctx)
   return std::make_unique<ConvBackward>(ctx, true);
 }
 
-std::unique_ptr<BackwardStep> make_batch_norm_backward(const OpContext& ctx) {
-  if (ctx.const_inputs.at(0) || !constants_at(ctx, {1, 2, 3, 4}) || ctx.input_shapes[0].size() < 2) return nullptr;
-  return std::make_unique<BatchNormBackward>(ctx);
-}
 
 }  // namespace fpaudit::margin

@@ -1,5 +1,6 @@
-// Backward steps of LayerNormalization (the native operator) and HardSigmoid
-// (theory/margin-bound-nonlinear.md §3 and §2).
+// Backward steps of LayerNormalization (the native operator), HardSigmoid
+// (theory/margin-bound-nonlinear.md §3 and §2) and BatchNormalization (inference: its own
+// per-channel scale, theory/margin-bound.md).
 //
 // LayerNormalization over a row of n values: y = γ∘n̂ + β, n̂ = (x − μ)/σ, σ = √(mean((x − μ)²) + ε).
 // Its Jacobian at ξ is J_ji = γ_j/σ·(δ_ij − 1/n − n̂_i n̂_j/n), so with h = γ∘g
@@ -17,6 +18,66 @@
 namespace fpaudit::margin {
 
 namespace {
+
+/// BatchNormalization (inference): y = scale·(x − mean)/√(var + ε) + B, so gx = a_c·gy per
+/// channel with a_c = scale_c/√(var_c + ε), a real number enclosed by outward rounding.
+class BatchNormBackward : public BackwardStep {
+ public:
+  explicit BatchNormBackward(const OpContext& ctx) {
+    const double eps = ctx.node.attr_float("epsilon", 1e-5);
+    const Constant* scale = ctx.const_inputs[1];
+    const Constant* var = ctx.const_inputs[4];
+    const Shape& x = ctx.input_shapes[0];
+    batch_ = x[0];
+    channels_ = x[1];
+    plane_ = 1;
+    for (std::size_t i = 2; i < x.size(); ++i) plane_ *= x[i];
+    for (long c = 0; c < channels_; ++c) {
+      const bounds::Interval v = bounds::Interval::point(var->values[static_cast<std::size_t>(c)]) + bounds::Interval::point(eps);
+      if (!(v.lo > 0)) throw std::invalid_argument("variance + epsilon not positive");
+      // √ is correctly rounded, the division too: one step outward each.
+      const double s_lo = bounds::down(std::sqrt(v.lo)), s_hi = bounds::up(std::sqrt(v.hi));
+      const double g = scale->values[static_cast<std::size_t>(c)];
+      const double q1 = g / s_lo, q2 = g / s_hi;
+      lo_.push_back(bounds::down(bounds::min_num(q1, q2)));
+      hi_.push_back(bounds::up(bounds::max_num(q1, q2)));
+    }
+  }
+  bool reads_boxes() const override { return false; }
+  void apply(std::span<const TrajectoryBox>, const Cotangent& out, std::span<Cotangent* const> in) const override {
+    if (!in[0]) return;
+    for (long b = 0; b < batch_; ++b)
+      for (long c = 0; c < channels_; ++c) {
+        const long base = (b * channels_ + c) * plane_;
+        add_scaled(out, base, lo_[static_cast<std::size_t>(c)], hi_[static_cast<std::size_t>(c)], *in[0], base, plane_);
+      }
+  }
+
+  bool carries_terms() const override { return true; }
+  bool carry_rounds() const override { return true; }
+  /// y − ȳ = a_c·(x̂ − x̄) + (ŷ − BN(x̂)): v weighted by a_c², a by |a_c|, plus the layer's own
+  /// error with exact input (`local`).
+  void carry_terms(const CarryIn& c, const std::vector<double>& v, const std::vector<double>& a, std::vector<double>& v_out,
+                   std::vector<double>& a_out) const override {
+    v_out.resize(v.size());
+    a_out.resize(v.size());
+    for (long b = 0; b < batch_; ++b)
+      for (long ch = 0; ch < channels_; ++ch) {
+        const double m = bounds::max_num(std::fabs(lo_[static_cast<std::size_t>(ch)]), std::fabs(hi_[static_cast<std::size_t>(ch)]));
+        const double m2 = bounds::up(m * m);
+        for (long i = (b * channels_ + ch) * plane_, end = i + plane_; i < end; ++i) {
+          const std::size_t k = static_cast<std::size_t>(i);
+          v_out[k] = bounds::nan_to_inf(bounds::up(m2 * v[k]));
+          a_out[k] = bounds::nan_to_inf(bounds::up(bounds::up(m * a[k]) + c.local[k]));
+        }
+      }
+  }
+
+ private:
+  long batch_ = 0, channels_ = 0, plane_ = 1;
+  std::vector<double> lo_, hi_;
+};
+
 
 using bounds::Interval;
 
@@ -147,6 +208,13 @@ std::unique_ptr<BackwardStep> make_layer_norm_backward(const OpContext& ctx) {
 std::unique_ptr<BackwardStep> make_hard_sigmoid_backward(const OpContext& ctx) {
   if (ctx.const_inputs.empty() || ctx.const_inputs[0]) return nullptr;
   return std::make_unique<HardSigmoidBackward>(ctx.node.attr_float("alpha", 0.2), ctx.node.attr_float("beta", 0.5));
+}
+
+std::unique_ptr<BackwardStep> make_batch_norm_backward(const OpContext& ctx) {
+  for (std::size_t i : {1, 2, 3, 4})
+    if (i >= ctx.const_inputs.size() || !ctx.const_inputs[i]) return nullptr;
+  if (ctx.const_inputs.at(0) || ctx.input_shapes[0].size() < 2) return nullptr;
+  return std::make_unique<BatchNormBackward>(ctx);
 }
 
 }  // namespace fpaudit::margin

@@ -40,6 +40,29 @@ class ReluBackward : public BackwardStep {
     }
   }
 
+  bool carries_terms() const override { return true; }
+  /// Off (hi ≤ 0): the error times α, on (lo ≥ 0): itself, both with fixed slopes; a unit that
+  /// straddles 0 has |e'| ≤ max(1, |α|)·|e|, charged at its bound (a where v = 0, else e_in).
+  void carry_terms(const CarryIn& c, const std::vector<double>& v, const std::vector<double>& a, std::vector<double>& v_out,
+                   std::vector<double>& a_out) const override {
+    const double s = bounds::max_num(1.0, std::fabs(alpha_)), a2 = bounds::up(alpha_ * alpha_);
+    v_out.resize(v.size());
+    a_out.resize(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (c.lo[i] >= 0) {
+        v_out[i] = v[i];
+        a_out[i] = a[i];
+      } else if (c.hi[i] <= 0) {
+        v_out[i] = alpha_ == 0 ? 0.0 : bounds::up(a2 * v[i]);
+        a_out[i] = alpha_ == 0 ? 0.0 : bounds::up(std::fabs(alpha_) * a[i]);
+      } else {
+        v_out[i] = 0;
+        const double e = v[i] == 0 ? bounds::min_num(a[i], c.e_in[i]) : c.e_in[i];
+        a_out[i] = s == 1 ? e : bounds::up(s * e);  // ReLU: |e'| ≤ |e| exactly
+      }
+    }
+  }
+
  private:
   double alpha_;
 };
@@ -151,6 +174,51 @@ class MaxPoolBackward : public BackwardStep {
     }
   }
 
+  bool carries_terms() const override { return true; }
+  /// One candidate: the output is that input in both networks. Several: the difference of the
+  /// maxima lies in the hull of the candidates' differences (§5 of theory/margin-bound.md), charged
+  /// at their bounds. An input selected by k windows enters k outputs: v·k (Cauchy–Schwarz).
+  void carry_terms(const CarryIn& c, const std::vector<double>& v, const std::vector<double>& a, std::vector<double>& v_out,
+                   std::vector<double>& a_out) const override {
+    const long P = w_.out_plane;
+    v_out.assign(static_cast<std::size_t>(w_.planes * P), 0.0);
+    a_out.assign(v_out.size(), 0.0);
+    thread_local std::vector<std::int32_t> selected, uses;
+    selected.assign(v_out.size(), -1);
+    uses.assign(v.size(), 0);
+    for (long plane = 0; plane < w_.planes; ++plane) {
+      const long xb = plane * w_.in_plane, yb = plane * P;
+      for (long p = 0; p < P; ++p) {
+        const std::int32_t* tap = taps_of_.data() + first_[static_cast<std::size_t>(p)];
+        const long taps = first_[static_cast<std::size_t>(p) + 1] - first_[static_cast<std::size_t>(p)];
+        double floor = -INFINITY;
+        for (long t = 0; t < taps; ++t) floor = bounds::max_num(floor, c.lo[xb + tap[t]]);
+        long count = 0, first = 0;
+        double worst = 0;
+        for (long t = 0; t < taps; ++t) {
+          const long j = xb + tap[t];
+          if (!(c.hi[j] >= floor)) continue;
+          first = count == 0 ? j : first;
+          ++count;
+          worst = bounds::max_num(worst, v[static_cast<std::size_t>(j)] == 0 ? a[static_cast<std::size_t>(j)] : c.e_in[j]);
+        }
+        const std::size_t o = static_cast<std::size_t>(yb + p);
+        if (count == 1) {
+          selected[o] = static_cast<std::int32_t>(first);
+          ++uses[static_cast<std::size_t>(first)];
+          a_out[o] = a[static_cast<std::size_t>(first)];
+        } else {
+          a_out[o] = count == 0 ? INFINITY : worst;  // no candidate: a NaN box
+        }
+      }
+    }
+    for (std::size_t o = 0; o < v_out.size(); ++o)
+      if (selected[o] >= 0) {
+        const std::size_t j = static_cast<std::size_t>(selected[o]);
+        v_out[o] = uses[j] == 1 ? v[j] : bounds::up(static_cast<double>(uses[j]) * v[j]);
+      }
+  }
+
  private:
   Windows w_;
   std::vector<std::int32_t> taps_of_, first_;
@@ -188,6 +256,40 @@ class AveragePoolBackward : public BackwardStep {
     }
   }
 
+  bool carries_terms() const override { return true; }
+  bool carry_rounds() const override { return true; }
+  /// The output is (1/n)·Σ of its window plus the pool's own rounding (`local`): v weighted by
+  /// (1/n)², a by 1/n; an input in k windows enters k outputs: v·k (Cauchy–Schwarz).
+  void carry_terms(const CarryIn& c, const std::vector<double>& v, const std::vector<double>& a, std::vector<double>& v_out,
+                   std::vector<double>& a_out) const override {
+    const long P = w_.out_plane;
+    thread_local std::vector<std::int32_t> uses;
+    uses.assign(static_cast<std::size_t>(w_.in_plane), 0);
+    for (long p = 0; p < P; ++p)
+      for (long t = 0; t < w_.taps; ++t)
+        if (const std::int32_t s = w_.table[static_cast<std::size_t>(t * P + p)]; s != ops::kPadding) ++uses[static_cast<std::size_t>(s)];
+    v_out.assign(static_cast<std::size_t>(w_.planes * P), 0.0);
+    a_out.assign(v_out.size(), 0.0);
+    for (long plane = 0; plane < w_.planes; ++plane) {
+      const long xb = plane * w_.in_plane, yb = plane * P;
+      for (long p = 0; p < P; ++p) {
+        const double q = bounds::up(1.0 / w_.divisor[static_cast<std::size_t>(p)]), q2 = bounds::up(q * q);
+        double sv = 0, sa = 0;
+        long n = 0;
+        for (long t = 0; t < w_.taps; ++t)
+          if (const std::int32_t s = w_.table[static_cast<std::size_t>(t * P + p)]; s != ops::kPadding) {
+            sv += static_cast<double>(uses[static_cast<std::size_t>(s)]) * v[static_cast<std::size_t>(xb + s)];
+            sa += a[static_cast<std::size_t>(xb + s)];
+            ++n;
+          }
+        // Sums of nonnegative terms (one product each for sv), finished by safe_sum.
+        const std::size_t o = static_cast<std::size_t>(yb + p);
+        v_out[o] = bounds::nan_to_inf(bounds::up(q2 * bounds::safe_sum(sv, n + 2, n)));
+        a_out[o] = bounds::nan_to_inf(bounds::up(bounds::up(q * bounds::safe_sum(sa, n + 2, 0)) + c.local[o]));
+      }
+    }
+  }
+
  private:
   Windows w_;
 };
@@ -201,6 +303,7 @@ class CopyBackward : public BackwardStep {
     if (!in[0]) return;
     for (long i = 0; i < static_cast<long>(out.mid.size()); ++i) add_exact(out, i, *in[0], i);
   }
+  bool carries_terms() const override { return true; }  // the identity: carry_terms' default
 };
 
 bool runtime_input_only(const OpContext& ctx) { return !ctx.const_inputs.empty() && !ctx.const_inputs[0]; }
