@@ -137,7 +137,7 @@ AprioriState::AprioriState(const Plan& plan, const AprioriChain& chain, Constant
 
 void AprioriState::release(int slot) {
   for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_, &err_, &err_prob_, &scratch_, &local_prob_}) a->release(slot);
-  terms_[static_cast<std::size_t>(slot)] = ProducerTerms{};
+  terms_[static_cast<std::size_t>(slot)] = PathTerms{};
 }
 
 bool AprioriState::recomputable(int slot) const {
@@ -147,7 +147,7 @@ bool AprioriState::recomputable(int slot) const {
 void AprioriState::release_enclosures(int slot) {
   scratch_.release(slot);
   local_prob_.release(slot);
-  terms_[static_cast<std::size_t>(slot)] = ProducerTerms{};
+  terms_[static_cast<std::size_t>(slot)] = PathTerms{};
   if (!recomputable(slot)) return;
   for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_}) a->release(slot);
 }
@@ -179,7 +179,7 @@ void AprioriState::start(const std::vector<std::vector<double>>& inputs) {
   }
   failure_ = 0;
   layer_failure_.clear();
-  for (ProducerTerms& t : terms_) t.ready = false;
+  for (PathTerms& t : terms_) t.ready = false;
   for (KeptAzuma& k : azuma_) k.ready = false;
 }
 
@@ -278,9 +278,9 @@ std::vector<const Tensor*> rounded_constants(const Plan& plan, const PlannedLaye
 }
 }  // namespace
 
-const ProducerTerms* AprioriState::producer_terms_of(int slot) const {
+const PathTerms* AprioriState::path_terms_of(int slot) const {
   if (slot < 0) return nullptr;
-  const ProducerTerms& t = terms_[static_cast<std::size_t>(slot)];
+  const PathTerms& t = terms_[static_cast<std::size_t>(slot)];
   return t.ready ? &t : nullptr;
 }
 
@@ -318,8 +318,8 @@ double AprioriState::exact_input_bound(std::size_t l, double lambda) {
 void AprioriState::carry_terms(std::size_t l, double lambda) {
   const PlannedLayer& layer = plan_->layers()[l];
   const int in = layer.inputs[0], out = layer.outputs[0];
-  const ProducerTerms& from = terms_[static_cast<std::size_t>(in)];
-  ProducerTerms& to = terms_[static_cast<std::size_t>(out)];
+  const PathTerms& from = terms_[static_cast<std::size_t>(in)];
+  PathTerms& to = terms_[static_cast<std::size_t>(out)];
   to.ready = false;
   if (!from.ready) return;
   const margin::BackwardStep& step = chain_->concentrated->step(l);
@@ -336,7 +336,7 @@ void AprioriState::carry_terms(std::size_t l, double lambda) {
 double AprioriState::concentrate(std::size_t l, double lambda) {
   const PlannedLayer& layer = plan_->layers()[l];
   const ConcentratedPlan& cp = *chain_->concentrated;
-  const ProducerTerms& terms = terms_[static_cast<std::size_t>(layer.inputs[0])];
+  const PathTerms& terms = terms_[static_cast<std::size_t>(layer.inputs[0])];
   const std::vector<const Tensor*> rounded = rounded_constants(*plan_, layer, lo_prob_);
   thread_local std::vector<double> T;
   if (!consumer_terms(cp.step(l), terms, lambda, rounded, T)) return 0;

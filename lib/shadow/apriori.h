@@ -89,7 +89,7 @@ class AprioriState {
   const margin::AzumaLocal* azuma_terms(int slot, double lambda) const;
   /// What a slot on a path from a producer to a consumer carries (shadow/apriori_concentrated.h),
   /// this sample, until the slot is released; null elsewhere.
-  const ProducerTerms* producer_terms_of(int slot) const;
+  const PathTerms* path_terms_of(int slot) const;
   /// Per layer of the sample so far: the largest failure probability of one output element's
   /// probabilistic bound, its own rule's plus every event upstream (the union bound).
   const std::vector<double>& layer_failure() const { return layer_failure_; }
@@ -103,7 +103,7 @@ class AprioriState {
   /// The concentrated form of layer l's probabilistic bound where it is smaller (after the rule
   /// wrote err_prob_, before the enclosure); returns the failure probability it adds.
   double concentrate(std::size_t l, double lambda);
-  /// Layer l's ProducerTerms at its output, for its consumers (after its enclosures).
+  /// Layer l's PathTerms at its output, for its consumers (after its enclosures).
   void keep_producer_terms(std::size_t l, double lambda);
   /// Carries the terms of layer l's input through it (a layer on a path), after its enclosures.
   void carry_terms(std::size_t l, double lambda);
@@ -114,7 +114,7 @@ class AprioriState {
   const Plan* plan_;
   const AprioriChain* chain_;
   Activations lo_, hi_, lo_prob_, hi_prob_, err_, err_prob_, scratch_, local_prob_;
-  std::vector<ProducerTerms> terms_;  ///< per slot on a path from a producer to a consumer
+  std::vector<PathTerms> terms_;  ///< per slot on a path from a producer to a consumer
   struct KeptAzuma {
     margin::AzumaLocal terms;
     bool ready = false;

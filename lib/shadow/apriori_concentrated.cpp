@@ -77,7 +77,7 @@ bool ConcentratedPlan::any() const {
 
 bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticModel& model, double lambda, const Tensor& in_lo,
                     const Tensor& in_hi, const Tensor& in_err, std::span<const Tensor* const> rounded, const std::vector<double>* carried,
-                    ProducerTerms& out, margin::AzumaLocal& azuma) {
+                    PathTerms& out, margin::AzumaLocal& azuma) {
   out.ready = false;
   const std::size_t n_in = in_lo.data.size();
   thread_local std::vector<double> mid, rad, zero;
@@ -98,7 +98,7 @@ bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticMo
   thread_local margin::ConstantError constants;
   step.constant_error(mid.data(), rad.data(), rounded, constants);
   const std::size_t n = azuma.q.size();
-  if (azuma.q.size() != n || through.S.size() != n || constants.delta.size() != n) return false;
+  if (through.S.size() != n || constants.delta.size() != n) return false;
   if (carried && carried->size() != n) carried = nullptr;
   out.v.resize(n);
   out.a.resize(n);
@@ -112,7 +112,7 @@ bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticMo
   return true;
 }
 
-bool consumer_terms(const margin::BackwardStep& step, const ProducerTerms& producer, double lambda,
+bool consumer_terms(const margin::BackwardStep& step, const PathTerms& producer, double lambda,
                     std::span<const Tensor* const> rounded, std::vector<double>& T) {
   if (!producer.ready) return false;
   thread_local std::vector<double> A, Q;

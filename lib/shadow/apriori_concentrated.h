@@ -51,7 +51,7 @@ class ConcentratedPlan {
 /// What a producer's roundings contribute to a value on the way to a consumer, per element j:
 /// e_j = Σ_m C_jm·δ_m·z_m + r_j with Σ_m C_jm²·u_m²·z̄_m² ≤ v_j (summed over the elements an input
 /// reaches: Cauchy–Schwarz) and |r_j| ≤ a_j. At the producer's output v = q and a = h + P.
-struct ProducerTerms {
+struct PathTerms {
   std::vector<double> v, a;
   bool ready = false;
 };
@@ -64,12 +64,12 @@ struct ProducerTerms {
 /// (+Inf elsewhere) — used where smaller than |Ŵ_j|·in_err.
 bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticModel& model, double lambda, const Tensor& in_lo,
                     const Tensor& in_hi, const Tensor& in_err, std::span<const Tensor* const> rounded, const std::vector<double>* carried,
-                    ProducerTerms& out, margin::AzumaLocal& azuma);
+                    PathTerms& out, margin::AzumaLocal& azuma);
 
 /// Per consumer output i, T_i ≥ |Σ_j Ŵ_ij·(x̂_j − x̄_j)| (the consumer's input error carried through
 /// its rounded weights) on the event of that output's Azuma–Hoeffding bound; false where the
 /// consumer's step does not model it.
-bool consumer_terms(const margin::BackwardStep& step, const ProducerTerms& producer, double lambda,
+bool consumer_terms(const margin::BackwardStep& step, const PathTerms& producer, double lambda,
                     std::span<const Tensor* const> rounded, std::vector<double>& T);
 
 }  // namespace fpaudit

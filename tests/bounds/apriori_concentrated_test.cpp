@@ -94,7 +94,7 @@ Tally run(const Model& m, const char* chain_name, long samples) {
     c.set_input(0, stored_input(plan, 0, *on->arithmetic, x));
     a.start({x});
     b.start({x});
-    ProducerTerms terms;
+    PathTerms terms;
     for (std::size_t l = 0; l < plan.layers().size(); ++l) {
       const PlannedLayer& layer = plan.layers()[l];
       r.run_layer(ref, l, r);
@@ -105,7 +105,7 @@ Tally run(const Model& m, const char* chain_name, long samples) {
       const int in = layer.inputs[0];
       const std::vector<const Tensor*> rounded = rounded_of(plan, layer, values);
       // The terms the pass keeps at the consumer's input (carried from the producer's output).
-      const ProducerTerms* kept = cp.producer_of(l) >= 0 ? a.producer_terms_of(in) : nullptr;
+      const PathTerms* kept = cp.producer_of(l) >= 0 ? a.path_terms_of(in) : nullptr;
       if (cp.producer_of(l) >= 0) {
         REQUIRE(kept != nullptr);
         terms = *kept;
