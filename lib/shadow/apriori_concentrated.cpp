@@ -80,7 +80,7 @@ bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticMo
                     PathTerms& out, margin::AzumaLocal& azuma) {
   out.ready = false;
   const std::size_t n_in = in_lo.data.size();
-  thread_local std::vector<double> mid, rad, zero;
+  thread_local std::vector<double> mid, rad;
   mid.resize(n_in);
   rad.resize(n_in);
   for (std::size_t i = 0; i < n_in; ++i) {
@@ -90,20 +90,19 @@ bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticMo
   }
   // q_j, h_j: the producer's roundings over its input box (Lemmas 2 and 2′).
   if (!margin::azuma_local(step, model, mid.data(), rad.data(), rounded, azuma, &in_lo, &in_hi, lambda)) return false;
-  // P_j ≥ |Ŵ_j·(x̂ − x̄)| + |Δ_j|: the input error through the rounded weights (abs_sums over the
-  // box [0 ± E]) and the constants' rounding over the box of x̄.
-  thread_local margin::BackwardStep::AbsSums through;
-  zero.assign(n_in, 0.0);
-  if (step.abs_sums(zero.data(), in_err.data.data(), rounded, through) <= 0) return false;
+  // P_j ≥ |Ŵ_j·(x̂ − x̄)| + |Δ_j|: the input error through the rounded weights (Σ|Ŵ|·E) and the
+  // constants' rounding over the box of x̄.
+  thread_local std::vector<double> through, unused;
+  if (step.weight_sums(in_err.data.data(), nullptr, rounded, through, unused) <= 0) return false;
   thread_local margin::ConstantError constants;
   step.constant_error(mid.data(), rad.data(), rounded, constants);
   const std::size_t n = azuma.q.size();
-  if (through.S.size() != n || constants.delta.size() != n) return false;
+  if (through.size() != n || constants.delta.size() != n) return false;
   if (carried && carried->size() != n) carried = nullptr;
   out.v.resize(n);
   out.a.resize(n);
   for (std::size_t j = 0; j < n; ++j) {
-    const double input = carried ? bounds::min_num(through.S[j], (*carried)[j]) : through.S[j];
+    const double input = carried ? bounds::min_num(through[j], (*carried)[j]) : through[j];
     const double P = bounds::up(input + bounds::up(std::fabs(constants.delta[j]) + constants.spread[j]));
     out.v[j] = azuma.q[j];
     out.a[j] = bounds::nan_to_inf(bounds::up(azuma.h[j] + P));

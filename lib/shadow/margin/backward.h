@@ -82,8 +82,8 @@ class BackwardStep {
   /// For the a-priori enclosure of a layer that reads another's output
   /// (theory/apriori-concentrated.md), per output of a layer of abs_sums' form:
   /// A ≥ Σ_j |Ŵ_ij|·a_j and Q ≥ Σ_j Ŵ_ij²·v_j, rounded up, for a, v ≥ 0 indexed like the first
-  /// input and the chain's rounded constants. Returns the number of terms of each sum, 0 where the
-  /// step does not model it.
+  /// input and the chain's rounded constants (v null: A only). Returns the number of terms of
+  /// each sum, 0 where the step does not model it.
   virtual long weight_sums(const double*, const double*, std::span<const Tensor* const>, std::vector<double>&,
                            std::vector<double>&) const {
     return 0;

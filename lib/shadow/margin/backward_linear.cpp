@@ -218,7 +218,7 @@ class GemmBackward : public BackwardStep {
     if (!plain()) return 0;
     const std::vector<double>& bh = rounded[1]->data;
     A.assign(static_cast<std::size_t>(m_ * n_), 0.0);
-    Q.assign(A.size(), 0.0);
+    Q.assign(v ? A.size() : 0, 0.0);
     for (long m = 0; m < m_; ++m)
       for (long n = 0; n < n_; ++n) {
         double sa = 0, sq = 0;
@@ -228,11 +228,11 @@ class GemmBackward : public BackwardStep {
           sa += std::fabs(w) * a[ia];
           // w·w + kUnderflowFloor ≥ w² even where w·w underflows: one undirected product per
           // term reaches the sum, the one by v (theory/bounds-arithmetic.md §1(a)).
-          sq += (w * w + kUnderflowFloor) * v[ia];
+          if (v) sq += (w * w + kUnderflowFloor) * v[ia];
         }
         const std::size_t o = static_cast<std::size_t>(m * n_ + n);
         A[o] = bounds::nan_to_inf(bounds::safe_sum(sa, 2 * k_ + 2, k_));
-        Q[o] = bounds::nan_to_inf(bounds::safe_sum(sq, 3 * k_ + 3, k_));
+        if (v) Q[o] = bounds::nan_to_inf(bounds::safe_sum(sq, 3 * k_ + 3, k_));
       }
     return k_;
   }
@@ -412,15 +412,17 @@ class ConvBackward : public BackwardStep {
                    std::vector<double>& Q) const override {
     const long rows = channels_ / groups_ * taps_;
     const std::vector<double>& wh = matrix(rounded[1]->data);
-    // Σ|Ŵ|·a and Σ (Ŵ·Ŵ + kUnderflowFloor)·v as the spread of tap_sums over the box [0 ± a]
-    // (resp. [0 ± v]): the square as in Gemm's weight_sums.
-    thread_local std::vector<double> zero, squares, s, abs;
-    zero.assign(static_cast<std::size_t>(batch_ * channels_ * in_plane_), 0.0);
-    squares.resize(wh.size());
-    for (std::size_t i = 0; i < wh.size(); ++i) squares[i] = wh[i] * wh[i] + kUnderflowFloor;
-    sums(wh.data(), zero.data(), a, s, abs, A);
-    sums(squares.data(), zero.data(), v, s, abs, Q);
+    // Σ|Ŵ|·a and Σ (Ŵ·Ŵ + kUnderflowFloor)·v as tap_sums' Σ|coefficient·x| at the points x = a
+    // (resp. v), nonnegative: |w·a| is |w|·a rounded. The square as in Gemm's weight_sums.
+    thread_local std::vector<double> squares, s, unused;
+    if (v) {
+      squares.resize(wh.size());
+      for (std::size_t i = 0; i < wh.size(); ++i) squares[i] = wh[i] * wh[i] + kUnderflowFloor;
+    }
+    sums(wh.data(), a, nullptr, s, A, unused);
     for (double& x : A) x = bounds::nan_to_inf(bounds::safe_sum(x, 2 * rows + 2, rows));
+    if (!v) return rows;
+    sums(squares.data(), v, nullptr, s, Q, unused);
     for (double& x : Q) x = bounds::nan_to_inf(bounds::safe_sum(x, 3 * rows + 3, rows));
     return rows;
   }
