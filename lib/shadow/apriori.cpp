@@ -248,10 +248,13 @@ void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, c
   // Deterministic pass: keep its deterministic output; probabilistic pass: keep its
   // probabilistic output (its inputs hold on the event that the bounds upstream hold).
   bound_layer(layer, chain_->model, lambda, lo_, hi_, err_, err_, err_, scratch_, BoundScope::Propagated);
-  const double fail = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, err_prob_,
-                                  BoundScope::Propagated);
+  // A consumer of concentrated terms (shadow/apriori_concentrated.h) computes its probabilistic
+  // bound itself, from its rule with exact input; any other layer, or a consumer whose terms are
+  // missing, by its rule.
   const ConcentratedPlan* cp = chain_->concentrated.get();
-  const double concentrated = cp && cp->producer_of(l) >= 0 ? concentrate(l, lambda) : 0;
+  double fail = 0, concentrated = 0;
+  if (!(cp && cp->producer_of(l) >= 0 && concentrate(l, lambda, fail, concentrated)))
+    fail = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, err_prob_, BoundScope::Propagated);
   long elements = 0;
   const bounds::RoundingTarget& storage = storage_of(layer);
   for (int slot : layer.outputs) {
@@ -333,47 +336,44 @@ void AprioriState::carry_terms(std::size_t l, double lambda) {
   to.ready = to.v.size() == n && to.a.size() == n;
 }
 
-double AprioriState::concentrate(std::size_t l, double lambda) {
+bool AprioriState::concentrate(std::size_t l, double lambda, double& rule_failure, double& events) {
   const PlannedLayer& layer = plan_->layers()[l];
   const ConcentratedPlan& cp = *chain_->concentrated;
   const PathTerms& terms = terms_[static_cast<std::size_t>(layer.inputs[0])];
   const std::vector<const Tensor*> rounded = rounded_constants(*plan_, layer, lo_prob_);
-  thread_local std::vector<double> T;
-  if (!consumer_terms(cp.step(l), terms, lambda, rounded, T)) return 0;
-  // L + T < E needs T < E: where T is nowhere below E (an infinite T, a wide producer) the
-  // elementwise rule stays, and L is not computed.
+  thread_local std::vector<double> T, A, unused;
+  if (!consumer_terms(cp.step(l), terms, lambda, rounded, T)) return false;
+  // The elementwise alternative: Σ_j |Ŵ_ij|·E_j, the input error carried through the weights.
+  if (cp.step(l).weight_sums(err_prob_.value(layer.inputs[0]).data.data(), nullptr, rounded, A, unused) <= 0 || A.size() != T.size())
+    return false;
+  // L: the layer's rule with its runtime input taken exact (its own rounding and its constants'),
+  // over the same box; its error is L plus the input error carried through the rounded weights,
+  // at most min(T, A) (theory/apriori-concentrated.md).
+  rule_failure = exact_input_bound(l, lambda);
   const int out = layer.outputs[0];
-  std::vector<double>& E = err_prob_.mutable_value(out).data;
-  if (T.size() != E.size()) return 0;
-  bool below = false;
-  for (std::size_t i = 0; i < E.size() && !below; ++i) below = T[i] < E[i];
-  if (!below) return 0;
-  // L: the layer's bound with its runtime input taken exact (its own rounding and its constants'),
-  // the same rule over the same box; T adds the input error carried through the rounded weights.
-  const double fail_local = exact_input_bound(l, lambda);
   const std::vector<double>& L = local_prob_.value(out).data;
-  if (L.size() != E.size()) return 0;
+  std::vector<double>& E = err_prob_.mutable_value(out).data;
+  if (L.size() != T.size() || E.size() != T.size()) return false;
   // A consumer that is a producer too hands T on where it takes it (its event then counted): the
   // bound on its input error carried through its weights, for its own consumers' P.
   std::vector<double>* carry = cp.is_producer(l) ? &carried_[static_cast<std::size_t>(out)] : nullptr;
   if (carry) carry->assign(E.size(), INFINITY);
   long taken = 0;
   for (std::size_t i = 0; i < E.size(); ++i) {
-    const double c = bounds::up(L[i] + T[i]);
-    if (c < E[i]) {  // NaN never taken
-      E[i] = c;
-      ++taken;
-      if (carry) (*carry)[i] = T[i];
-    }
+    const bool concentrated = T[i] < A[i];  // NaN never taken
+    E[i] = bounds::nan_to_inf(bounds::up(L[i] + (concentrated ? T[i] : A[i])));
+    if (!concentrated) continue;
+    ++taken;
+    if (carry) (*carry)[i] = T[i];
   }
   local_prob_.release(out);
-  if (taken == 0) return 0;
-  // L's rule events (counted again: they may not be the rule's own), one Azuma–Hoeffding event
-  // per output that takes the form, and the producer's signed-sum events.
+  events = 0;
+  if (taken == 0) return true;
+  // One Azuma–Hoeffding event per output that takes the form, and the producer's signed-sum events.
   const double event = bounds::up_libm(2 * std::exp(-0.5 * lambda * lambda));
   const KeptAzuma& producer = azuma_[static_cast<std::size_t>(plan_->layers()[static_cast<std::size_t>(cp.producer_of(l))].outputs[0])];
-  const double azuma = bounds::up(static_cast<double>(taken + producer.terms.signed_events) * event);
-  return probability_sum(bounds::up(fail_local * static_cast<double>(E.size())), azuma);
+  events = bounds::up(static_cast<double>(taken + producer.terms.signed_events) * event);
+  return true;
 }
 
 }  // namespace fpaudit

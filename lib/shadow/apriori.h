@@ -100,9 +100,12 @@ class AprioriState {
   bool recomputable(int slot) const;
   /// The format the slot's producer stores its outputs in (a mixed chain's node: its own).
   const bounds::RoundingTarget& storage_of(const PlannedLayer& layer) const;
-  /// The concentrated form of layer l's probabilistic bound where it is smaller (after the rule
-  /// wrote err_prob_, before the enclosure); returns the failure probability it adds.
-  double concentrate(std::size_t l, double lambda);
+  /// Layer l's probabilistic bound as a consumer of concentrated terms: its rule with exact input
+  /// plus the smaller of the concentrated and the elementwise carried input error, into err_prob_
+  /// (before the enclosure). False (nothing written) where the terms or the step do not allow it.
+  /// rule_failure: the rule's largest per-element failure probability; events: what the
+  /// concentrated form adds for the whole layer.
+  bool concentrate(std::size_t l, double lambda, double& rule_failure, double& events);
   /// Layer l's PathTerms at its output, for its consumers (after its enclosures).
   void keep_producer_terms(std::size_t l, double lambda);
   /// Carries the terms of layer l's input through it (a layer on a path), after its enclosures.
