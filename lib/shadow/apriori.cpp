@@ -107,16 +107,23 @@ void infinite_where_nonfinite(const PlannedLayer& layer, const Activations& valu
   }
 }
 
+std::shared_ptr<const ConcentratedPlan> concentrated_plan(const Plan& plan) {
+  auto p = std::make_shared<const ConcentratedPlan>(plan);
+  return p->any() ? p : nullptr;
+}
+
 std::unique_ptr<AprioriChain> make_apriori_chain(const Plan& plan, const ChainSpec& spec,
                                                  const std::shared_ptr<const ConstantStore>& ref_constants,
-                                                 std::shared_ptr<const StoredConstants> stored) {
+                                                 std::shared_ptr<const StoredConstants> stored,
+                                                 std::shared_ptr<const ConcentratedPlan> concentrated) {
   auto c = std::make_unique<AprioriChain>();
   c->spec = spec;
   c->arithmetic = make_chain_arithmetic(spec);
   c->model = bounds::ArithmeticModel::of(*c->arithmetic);
   c->stored = stored ? std::move(stored) : store_constants(plan, *c->arithmetic, ref_constants);
-  c->concentrated = std::make_unique<ConcentratedPlan>(plan, c->model);
-  if (!c->concentrated->any()) c->concentrated.reset();
+  // Round-to-nearest trees of one format only (a mixed chain's layers may differ): the model of
+  // margin::azuma_local, which checks the rest.
+  if (!c->model.mixed) c->concentrated = concentrated ? std::move(concentrated) : concentrated_plan(plan);
   return c;
 }
 
@@ -271,16 +278,6 @@ void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, c
   if (concentrated > 0) failure_ = probability_sum(failure_, concentrated);
 }
 
-namespace {
-/// The chain's rounded constants of a layer's inputs (lo = hi = these), null for runtime ones.
-std::vector<const Tensor*> rounded_constants(const Plan& plan, const PlannedLayer& layer, const Activations& lo) {
-  std::vector<const Tensor*> rounded;
-  for (int in : layer.inputs)
-    rounded.push_back(in >= 0 && plan.slots()[static_cast<std::size_t>(in)].constant ? &lo.value(in) : nullptr);
-  return rounded;
-}
-}  // namespace
-
 const PathTerms* AprioriState::path_terms_of(int slot) const {
   if (slot < 0) return nullptr;
   const PathTerms& t = terms_[static_cast<std::size_t>(slot)];
@@ -298,7 +295,7 @@ void AprioriState::keep_producer_terms(std::size_t l, double lambda) {
   const PlannedLayer& layer = plan_->layers()[l];
   const int in = layer.inputs[0], out = layer.outputs[0];
   const ConcentratedPlan& cp = *chain_->concentrated;
-  const std::vector<const Tensor*> rounded = rounded_constants(*plan_, layer, lo_prob_);
+  const std::vector<const Tensor*> rounded = constant_inputs(layer, lo_prob_);  // the chain's (lo = hi)
   std::vector<double>& carried = carried_[static_cast<std::size_t>(out)];
   KeptAzuma& azuma = azuma_[static_cast<std::size_t>(out)];
   azuma.ready = producer_terms(cp.step(l), chain_->model, lambda, lo_prob_.value(in), hi_prob_.value(in), err_prob_.value(in), rounded,
@@ -340,7 +337,7 @@ bool AprioriState::concentrate(std::size_t l, double lambda, double& rule_failur
   const PlannedLayer& layer = plan_->layers()[l];
   const ConcentratedPlan& cp = *chain_->concentrated;
   const PathTerms& terms = terms_[static_cast<std::size_t>(layer.inputs[0])];
-  const std::vector<const Tensor*> rounded = rounded_constants(*plan_, layer, lo_prob_);
+  const std::vector<const Tensor*> rounded = constant_inputs(layer, lo_prob_);
   thread_local std::vector<double> T, A, unused;
   if (!consumer_terms(cp.step(l), terms, lambda, rounded, T)) return false;
   // The elementwise alternative: Σ_j |Ŵ_ij|·E_j, the input error carried through the weights.
@@ -354,17 +351,17 @@ bool AprioriState::concentrate(std::size_t l, double lambda, double& rule_failur
   const std::vector<double>& L = local_prob_.value(out).data;
   std::vector<double>& E = err_prob_.mutable_value(out).data;
   if (L.size() != T.size() || E.size() != T.size()) return false;
-  // A consumer that is a producer too hands T on where it takes it (its event then counted): the
-  // bound on its input error carried through its weights, for its own consumers' P.
+  // A consumer that is a producer too hands its bound on the input error carried through its
+  // weights, min(T, A), to its own P (keep_producer_terms; T's event is counted here).
   std::vector<double>* carry = cp.is_producer(l) ? &carried_[static_cast<std::size_t>(out)] : nullptr;
-  if (carry) carry->assign(E.size(), INFINITY);
+  if (carry) carry->resize(E.size());
   long taken = 0;
   for (std::size_t i = 0; i < E.size(); ++i) {
     const bool concentrated = T[i] < A[i];  // NaN never taken
-    E[i] = bounds::nan_to_inf(bounds::up(L[i] + (concentrated ? T[i] : A[i])));
-    if (!concentrated) continue;
-    ++taken;
-    if (carry) (*carry)[i] = T[i];
+    const double carried = concentrated ? T[i] : A[i];
+    E[i] = bounds::nan_to_inf(bounds::up(L[i] + carried));
+    if (carry) (*carry)[i] = carried;
+    taken += concentrated;
   }
   local_prob_.release(out);
   events = 0;

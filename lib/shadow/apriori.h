@@ -43,14 +43,20 @@ struct AprioriChain {
   /// shared with every other chain of the same storage format.
   std::shared_ptr<const StoredConstants> stored;
   /// The layers whose probabilistic bound also takes the concentrated form
-  /// (shadow/apriori_concentrated.h); null to keep the elementwise rule alone (tests compare).
-  std::unique_ptr<const ConcentratedPlan> concentrated;
+  /// (shadow/apriori_concentrated.h), shared by the run's chains; null to keep the elementwise
+  /// rule alone (a mixed chain; tests compare).
+  std::shared_ptr<const ConcentratedPlan> concentrated;
 };
 /// ref_constants: the reference's constants (the exact values). `stored`: the constants already
 /// prepared in the chain's storage format (store_constants), or null to prepare them here.
+/// `concentrated`: the run's ConcentratedPlan (concentrated_plan), or null to prepare one here.
 std::unique_ptr<AprioriChain> make_apriori_chain(const Plan& plan, const ChainSpec& spec,
                                                  const std::shared_ptr<const ConstantStore>& ref_constants,
-                                                 std::shared_ptr<const StoredConstants> stored = nullptr);
+                                                 std::shared_ptr<const StoredConstants> stored = nullptr,
+                                                 std::shared_ptr<const ConcentratedPlan> concentrated = nullptr);
+/// The ConcentratedPlan of a model, prepared once for all of a run's chains; null where no layer
+/// takes part.
+std::shared_ptr<const ConcentratedPlan> concentrated_plan(const Plan& plan);
 
 /// One thread's working set for one chain along one sample.
 class AprioriState {
@@ -123,8 +129,8 @@ class AprioriState {
     bool ready = false;
   };
   std::vector<KeptAzuma> azuma_;  ///< per producer output slot, this sample
-  /// Per slot, a consumer's T where it took the form (+Inf elsewhere), when the consumer is a
-  /// producer too: its P_j (keep_producer_terms).
+  /// Per slot, a consumer's bound on its input error carried through its weights, min(T, Σ|Ŵ|E),
+  /// when the consumer is a producer too: the input part of its P_j (keep_producer_terms).
   std::vector<std::vector<double>> carried_;
   double producer_lambda_ = 0;    ///< the λ they were computed at
   double failure_ = 0;

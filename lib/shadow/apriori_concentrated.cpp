@@ -35,14 +35,11 @@ bool path_layer(const Plan& plan, const PlannedLayer& layer, const margin::Backw
   return true;
 }
 
-ConcentratedPlan::ConcentratedPlan(const Plan& plan, const bounds::ArithmeticModel& model) {
+ConcentratedPlan::ConcentratedPlan(const Plan& plan) {
   const auto& layers = plan.layers();
   producer_of_.assign(layers.size(), -1);
   role_.assign(layers.size(), 0);
   steps_.resize(layers.size());
-  // Round-to-nearest trees of one format only (a mixed chain's layers may differ): the model of
-  // margin::azuma_local, which checks the rest.
-  if (model.mixed) return;
   auto step = [&](std::size_t l) -> const margin::BackwardStep* {
     if (!steps_[l]) {
       try {
@@ -93,17 +90,16 @@ bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticMo
   // P_j ≥ |Ŵ_j·(x̂ − x̄)| + |Δ_j|: the input error through the rounded weights (Σ|Ŵ|·E) and the
   // constants' rounding over the box of x̄.
   thread_local std::vector<double> through, unused;
-  if (step.weight_sums(in_err.data.data(), nullptr, rounded, through, unused) <= 0) return false;
+  if (!carried && step.weight_sums(in_err.data.data(), nullptr, rounded, through, unused) <= 0) return false;
+  const std::vector<double>& input = carried ? *carried : through;
   thread_local margin::ConstantError constants;
   step.constant_error(mid.data(), rad.data(), rounded, constants);
   const std::size_t n = azuma.q.size();
-  if (through.size() != n || constants.delta.size() != n) return false;
-  if (carried && carried->size() != n) carried = nullptr;
+  if (input.size() != n || constants.delta.size() != n) return false;
   out.v.resize(n);
   out.a.resize(n);
   for (std::size_t j = 0; j < n; ++j) {
-    const double input = carried ? bounds::min_num(through[j], (*carried)[j]) : through[j];
-    const double P = bounds::up(input + bounds::up(std::fabs(constants.delta[j]) + constants.spread[j]));
+    const double P = bounds::up(input[j] + bounds::up(std::fabs(constants.delta[j]) + constants.spread[j]));
     out.v[j] = azuma.q[j];
     out.a[j] = bounds::nan_to_inf(bounds::up(azuma.h[j] + P));
   }

@@ -9,9 +9,10 @@
 // bounds Σ_j Ŵ_ij·(that part of e_j) by λ·√(Σ_j Ŵ_ij²·q_j) (q_j of Lemmas 2 and 2′ there): up to
 // √K tighter. The rest of e_j (its underflow terms, the propagated input error and the rounded
 // constants') keeps the elementwise form, and so does every ReLU unit whose a-priori box straddles
-// 0 and every MaxPool window whose maximum is not one input in both networks. The consumer's bound is the smaller of the two per output; each output that takes this one
-// adds 2·exp(−λ²/2) to the failure probability, once per output, and the producer's signed-sum
-// events (Lemma 2′) once per layer.
+// 0 and every MaxPool window whose maximum is not one input in both networks. The consumer's bound
+// is its rule with exact input, L, plus the smaller of that and Σ_j |Ŵ_ij|·E_j per output; each
+// output that takes the concentrated one adds 2·exp(−λ²/2) to the failure probability, and the
+// producer's signed-sum events (Lemma 2′) one each.
 #pragma once
 
 #include <memory>
@@ -25,13 +26,14 @@
 
 namespace fpaudit {
 
-/// Which layers take part, prepared once per chain: a consumer is a Gemm (plain epilogue) or Conv
+/// Which layers take part, prepared once per model and shared by every chain of one storage
+/// format (a mixed chain takes none: make_apriori_chain): a consumer is a Gemm (plain epilogue) or Conv
 /// with constant weights whose runtime input comes from a producer — a Gemm or Conv of the form
 /// the Azuma terms model — through layers that carry the terms (ReLU, LeakyRelu,
 /// BatchNormalization, MaxPool, AveragePool, Flatten and the other copies; none is fine too).
 class ConcentratedPlan {
  public:
-  ConcentratedPlan(const Plan& plan, const bounds::ArithmeticModel& model);
+  explicit ConcentratedPlan(const Plan& plan);
   /// The producer of consumer layer l, or -1 when l is no consumer.
   long producer_of(std::size_t l) const { return producer_of_[l]; }
   /// Whether some consumer reads layer k's output (through a path or not).
@@ -59,9 +61,9 @@ struct PathTerms {
 /// The producer's terms at its output over its input box [in_lo, in_hi] (input error bound
 /// in_err), and its Azuma terms (q, h, signed events) into `azuma`; false where its step does not
 /// model them.
-/// `carried` (optional): per output, another bound on its input error carried through its rounded
-/// weights, |Ŵ_j·(x̂ − x̄)| — the producer's own T where it is a consumer too and took the form
-/// (+Inf elsewhere) — used where smaller than |Ŵ_j|·in_err.
+/// `carried` (optional): per output, a bound on its input error carried through its rounded
+/// weights, |Ŵ_j·(x̂ − x̄)|, already computed — min(T, Σ|Ŵ_j|·in_err) where the producer is a
+/// consumer too — used instead of Σ|Ŵ_j|·in_err.
 bool producer_terms(const margin::BackwardStep& step, const bounds::ArithmeticModel& model, double lambda, const Tensor& in_lo,
                     const Tensor& in_hi, const Tensor& in_err, std::span<const Tensor* const> rounded, const std::vector<double>* carried,
                     PathTerms& out, margin::AzumaLocal& azuma);

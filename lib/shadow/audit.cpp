@@ -445,8 +445,10 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
   s.shrink = options.shrink_bound.active() ? options.shrink_bound : bound_shrink_from_environment();
 
   if (options.apriori) {
+    // One ConcentratedPlan (its backward steps) for every chain, unless the comparison asks for none.
+    const std::shared_ptr<const ConcentratedPlan> concentrated = options.apriori_concentrated ? concentrated_plan(plan) : nullptr;
     for (std::size_t c = 0; c < s.chains.size(); ++c)
-      s.apriori.push_back(make_apriori_chain(plan, options.chains[c], s.ref_constants, s.stored[c]));
+      s.apriori.push_back(make_apriori_chain(plan, options.chains[c], s.ref_constants, s.stored[c], concentrated));
     s.apriori_fp32 = s.fp32;
     if (s.fp32 < 0) {
       const ChainSpec fp32 = parse_chain("fp32");
@@ -454,7 +456,7 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
       for (std::size_t c = 0; c < s.chains.size(); ++c)
         if (same_storage(options.chains[c], fp32)) same = s.stored[c];
       s.apriori_fp32 = static_cast<int>(s.apriori.size());
-      s.apriori.push_back(make_apriori_chain(plan, fp32, s.ref_constants, same));
+      s.apriori.push_back(make_apriori_chain(plan, fp32, s.ref_constants, same, concentrated));
     }
     if (!options.apriori_concentrated)
       for (auto& a : s.apriori) a->concentrated.reset();

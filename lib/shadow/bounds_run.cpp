@@ -138,11 +138,13 @@ BoundsResult run_bounds(const Plan& plan, const PlanSamples& samples, const Cons
   cx.ref_constants = ConstantStore::rounded(plan, *cx.ref);
   cx.zero_constants = ConstantStore::zeros(plan);
   cx.fp32 = options.chains.size();
+  const std::shared_ptr<const ConcentratedPlan> concentrated = concentrated_plan(plan);  // one for every chain
   for (std::size_t c = 0; c < options.chains.size(); ++c) {
-    cx.chains.push_back(make_apriori_chain(plan, options.chains[c], cx.ref_constants));
+    cx.chains.push_back(make_apriori_chain(plan, options.chains[c], cx.ref_constants, nullptr, concentrated));
     if (options.chains[c].name == "fp32") cx.fp32 = c;
   }
-  if (cx.fp32 == options.chains.size()) cx.chains.push_back(make_apriori_chain(plan, parse_chain("fp32"), cx.ref_constants));
+  if (cx.fp32 == options.chains.size())
+    cx.chains.push_back(make_apriori_chain(plan, parse_chain("fp32"), cx.ref_constants, nullptr, concentrated));
 
   BoundsResult result;
   result.chains = options.chains;

@@ -72,9 +72,7 @@ double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model,
     if (apriori) restore_inputs(*apriori, layer);
     const double f = bound_layer(layer, model, s.lambda, lo, hi, err, err, det, prob);
     if (signed_constants) {
-      rounded.clear();
-      for (int in : layer.inputs)
-        rounded.push_back(in >= 0 && s.plan.slots()[static_cast<std::size_t>(in)].constant ? &lo.value(in) : nullptr);
+      rounded = constant_inputs(layer, lo);
       const std::vector<double>& a = lo.value(layer.inputs[0]).data;
       const std::vector<double>& b = hi.value(layer.inputs[0]).data;
       const bool point = &lo == &hi;
@@ -128,9 +126,7 @@ bool azuma_terms(const MarginSample& s, const bounds::ArithmeticModel& model, co
       continue;
     }
     restore_inputs(boxes, layer);
-    rounded.clear();
-    for (int in : layer.inputs)
-      rounded.push_back(in >= 0 && s.plan.slots()[static_cast<std::size_t>(in)].constant ? &lo.value(in) : nullptr);
+    rounded = constant_inputs(layer, lo);
     const std::vector<double>& a_lo = lo.value(layer.inputs[0]).data;
     const std::vector<double>& a_hi = hi.value(layer.inputs[0]).data;
     mid.resize(a_lo.size());

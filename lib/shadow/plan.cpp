@@ -146,6 +146,13 @@ int Plan::slot_of(const std::string& name) const {
   return -1;
 }
 
+std::vector<const Tensor*> constant_inputs(const PlannedLayer& layer, const Activations& values) {
+  std::vector<const Tensor*> out;
+  for (int in : layer.inputs)
+    out.push_back(in >= 0 && values.plan().slots()[static_cast<std::size_t>(in)].constant ? &values.value(in) : nullptr);
+  return out;
+}
+
 std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a) {
   std::vector<Tensor> out(plan.slots().size());
   for (std::size_t i = 0; i < out.size(); ++i) {

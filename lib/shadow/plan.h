@@ -136,6 +136,10 @@ class Activations {
   std::vector<Tensor> crossed_;  ///< a mixed chain's inputs rounded at a boundary (run_layer)
 };
 
+/// A layer's inputs as the bound rules and backward steps read the chain's rounded constants: the
+/// tensor `values` holds for each constant input, null for runtime and absent ones.
+std::vector<const Tensor*> constant_inputs(const PlannedLayer& layer, const Activations& values);
+
 /// Runs one layer for a batch of samples together, each on its own values (batch[b] holds
 /// sample b's), through OpKernel::run_batch: Conv, Gemm and MatMul make one GEMM of the batch.
 /// Every sample's outputs are bit for bit what run_layer gives it alone.

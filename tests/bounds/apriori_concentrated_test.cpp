@@ -7,8 +7,9 @@
 //   - the pass: every element of every layer within E_prob + R with the form on, E_prob never
 //     larger than with the elementwise rule alone and smaller at the second Gemm, the failure
 //     probability never smaller;
-//   - the same pass and the theorem (through the Conv's tap sums) on Conv models of the zoo
-//     (U-Net; SqueezeNet, whose squeeze ReLU two Convs read);
+//   - the same pass and the theorem (through the Conv's tap sums) on the shipped CNN and the zoo's
+//     Conv models (U-Net; SqueezeNet, whose squeeze ReLU two Convs read; ResNet-18, MobileNetV3,
+//     EfficientNet-B0);
 //   - which layers take part (none in a mixed chain), and weight_sums against its definition
 //     (Gemm) and against the tap sums of abs_sums (Conv).
 #include <cmath>
@@ -58,6 +59,7 @@ struct Tally {
   long consumers_smaller = 0;  // consumer outputs whose E_prob the form lowered
   long failure_smaller = 0;
   double worst_ratio = 0;  // the largest observed / T at the second Gemm
+  double worst_larger = 0;  // the largest relative excess where E_prob is larger with the form
 };
 
 std::vector<const Tensor*> rounded_of(const Plan& plan, const PlannedLayer& layer, const std::vector<Tensor>& values) {
@@ -163,6 +165,7 @@ Tally run(const Model& m, const char* chain_name, long samples) {
           const double e_on = a.prob(s).data[i], e_off = b.prob(s).data[i];
           t.smaller += e_on < e_off;
           t.larger += e_on > e_off;
+          if (e_on > e_off) t.worst_larger = std::fmax(t.worst_larger, e_on / e_off - 1);
           if (l == 3) t.second_gemm_smaller += e_on < e_off;
           if (cp.producer_of(l) >= 0) t.consumers_smaller += e_on < e_off;
           if (!std::isfinite(y.data[i]) || !(e_on < INFINITY)) continue;
@@ -175,6 +178,20 @@ Tally run(const Model& m, const char* chain_name, long samples) {
     t.failure_smaller += a.failure_probability() < b.failure_probability();
   }
   return t;
+}
+
+/// What every Conv model's pass must show: elements checked, none over E_prob + R, the theorem
+/// checked and never exceeded, the failure probability never smaller.
+void check_conv_pass(const char* name, const char* chain, const Tally& t) {
+  fmt::print("  {:<18} {:<10} {:>7} elements, {} over E_prob + R; theorem {} outputs, {} exceeded; E_prob smaller on {} ({} consumer "
+             "outputs), larger on {} (at most {:.2g} relative)\n",
+             name, chain, t.checked, t.exceeded, t.theorem_checked, t.theorem_exceeded, t.smaller, t.consumers_smaller, t.larger,
+             t.worst_larger);
+  CHECK(t.checked > 0);
+  CHECK(t.exceeded == 0);
+  CHECK(t.theorem_checked > 0);
+  CHECK(t.theorem_exceeded == 0);
+  CHECK(t.failure_smaller == 0);
 }
 
 }  // namespace
@@ -210,8 +227,7 @@ TEST_CASE("Conv after Conv through ReLU, BatchNorm, MaxPool, AveragePool: the sh
     const Model m = std::string(name) == "cnn"
                         ? load(std::string(FPAUDIT_DATA_DIR) + "/cnn.onnx", std::string(FPAUDIT_DATA_DIR) + "/test_images.npy")
                         : zoo(name);
-    const auto fp16 = make_chain_arithmetic(parse_chain("fp16"));
-    const ConcentratedPlan cp(*m.plan, bounds::ArithmeticModel::of(*fp16));
+    const ConcentratedPlan cp(*m.plan);
     long consumers = 0;
     for (std::size_t l = 0; l < m.plan->layers().size(); ++l) consumers += cp.producer_of(l) >= 0;
     CAPTURE(name);
@@ -219,17 +235,29 @@ TEST_CASE("Conv after Conv through ReLU, BatchNorm, MaxPool, AveragePool: the sh
     for (const char* chain : {"fp16", "fp32", "bf16-acc32"}) {
       CAPTURE(chain);
       const Tally t = run(m, chain, 2);
-      fmt::print("  {:<10} {:<10} {:>7} elements, {} over E_prob + R; theorem {} outputs, {} exceeded; E_prob smaller on {} ({} consumer outputs), "
-                 "larger on {}\n",
-                 name, chain, t.checked, t.exceeded, t.theorem_checked, t.theorem_exceeded, t.smaller, t.consumers_smaller, t.larger);
-      CHECK(t.theorem_checked > 0);
-      CHECK(t.theorem_exceeded == 0);
-      CHECK(t.checked > 0);
-      CHECK(t.exceeded == 0);
+      check_conv_pass(name, chain, t);
       CHECK(t.larger == 0);
-      CHECK(t.failure_smaller == 0);
       CHECK(t.consumers_smaller > 0);
     }
+  }
+}
+
+TEST_CASE("the zoo's residual and mobile CNNs: ResNet-18, MobileNetV3, EfficientNet-B0 (one image)") {
+  for (const char* name : {"resnet18", "mobilenetv3_small", "efficientnet_b0"}) {
+    CAPTURE(name);
+    const Model m = zoo(name);
+    long smaller = 0;
+    for (const char* chain : {"fp16", "fp32"}) {
+      CAPTURE(chain);
+      const Tally t = run(m, chain, 1);
+      check_conv_pass(name, chain, t);
+      // Where a consumer takes the elementwise alternative, L + Σ|Ŵ|E is the rule's own bound
+      // finished in another order: it may exceed the rule's value by rounding (measured: 1,522
+      // elements of ResNet-18's fp32 chain, at most 3.0e-14 relative), never by more.
+      CHECK(t.worst_larger <= 1e-12);
+      smaller += t.consumers_smaller;
+    }
+    CHECK(smaller > 0);
   }
 }
 
@@ -273,8 +301,7 @@ TEST_CASE("weight_sums of a Conv: the tap sums of Σ|Ŵ|·a and of Σ (Ŵ² + 2^
 
 TEST_CASE("which layers take part: Gemm after Gemm or after its ReLU, one format per chain") {
   const Model m = shipped_mlp();
-  const auto plain = make_chain_arithmetic(parse_chain("fp16"));
-  const ConcentratedPlan cp(*m.plan, bounds::ArithmeticModel::of(*plain));
+  const ConcentratedPlan cp(*m.plan);
   // Flatten, Gemm, Relu, Gemm, Relu, Gemm.
   CHECK(cp.any());
   CHECK(cp.producer_of(3) == 1);
@@ -290,13 +317,18 @@ TEST_CASE("which layers take part: Gemm after Gemm or after its ReLU, one format
   // AveragePool, Flatten, Gemm: every Conv after the first and the Gemm read a producer through
   // the layers between.
   const Model cnn = load(std::string(FPAUDIT_DATA_DIR) + "/cnn.onnx", std::string(FPAUDIT_DATA_DIR) + "/test_images.npy");
-  const ConcentratedPlan cc(*cnn.plan, bounds::ArithmeticModel::of(*plain));
+  const ConcentratedPlan cc(*cnn.plan);
   CHECK(cc.producer_of(4) == 0);
   CHECK(cc.producer_of(8) == 4);
   CHECK(cc.producer_of(13) == 8);
   for (std::size_t l : {1, 2, 3, 5, 6, 7, 9, 10, 11, 12}) CHECK(cc.on_path(l));
-  const auto mixed = make_chain_arithmetic(parse_chain("fp16+fp32:Gemm"));
-  CHECK_FALSE(ConcentratedPlan(*m.plan, bounds::ArithmeticModel::of(*mixed)).any());
+  // One plan for a run's chains; a mixed chain takes none, a plain one the shared plan.
+  const auto store = ConstantStore::rounded(*m.plan, ExactArithmetic{});
+  const auto shared = concentrated_plan(*m.plan);
+  REQUIRE(shared != nullptr);
+  CHECK(make_apriori_chain(*m.plan, parse_chain("fp16+fp32:Gemm"), store, nullptr, shared)->concentrated == nullptr);
+  CHECK(make_apriori_chain(*m.plan, parse_chain("fp16"), store, nullptr, shared)->concentrated == shared);
+  CHECK(make_apriori_chain(*m.plan, parse_chain("bf16"), store)->concentrated != nullptr);  // prepared for it alone
 }
 
 TEST_CASE("weight_sums: Σ|Ŵ|·a and Σ Ŵ²·v of the MLP's second Gemm, rounded up") {

@@ -100,10 +100,10 @@ class BackwardStep {
   virtual bool carries_terms() const { return false; }
   /// Whether carry_terms needs `local` (the layer rounds).
   virtual bool carry_rounds() const { return false; }
-  virtual void carry_terms(const CarryIn&, const std::vector<double>& v, const std::vector<double>& a, std::vector<double>& v_out,
+  virtual void carry_terms(const CarryIn&, const std::vector<double>&, const std::vector<double>&, std::vector<double>& v_out,
                            std::vector<double>& a_out) const {
-    v_out = v;
-    a_out = a;
+    v_out.clear();  // a step that does not carry: nothing (the path ends, its consumer keeps its rule)
+    a_out.clear();
   }
   /// Adds an enclosure of gᵀJ̃ to in[i] for every runtime input i (null for constants and
   /// absent inputs; those are never propagated to). `boxes[i]` encloses input i's trajectories.

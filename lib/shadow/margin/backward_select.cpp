@@ -303,7 +303,13 @@ class CopyBackward : public BackwardStep {
     if (!in[0]) return;
     for (long i = 0; i < static_cast<long>(out.mid.size()); ++i) add_exact(out, i, *in[0], i);
   }
-  bool carries_terms() const override { return true; }  // the identity: carry_terms' default
+  bool carries_terms() const override { return true; }
+  /// The same elements in the same order: the terms unchanged.
+  void carry_terms(const CarryIn&, const std::vector<double>& v, const std::vector<double>& a, std::vector<double>& v_out,
+                   std::vector<double>& a_out) const override {
+    v_out = v;
+    a_out = a;
+  }
 };
 
 bool runtime_input_only(const OpContext& ctx) { return !ctx.const_inputs.empty() && !ctx.const_inputs[0]; }
