@@ -21,6 +21,10 @@ namespace {
 
 constexpr int kWidth = 16;  // binary32 lanes per vector
 
+// Every loop over rows and vectors carries `#pragma GCC unroll 16`: GCC's -O3 otherwise peels
+// some of them instead of unrolling them whole, and the array of accumulators then lives on the
+// stack, stored at every term (16 vector stores per 16 FMAs, the kernel's bottleneck).
+
 /// R rows × L vectors of 16 binary32 lanes: R·L independent accumulators advancing together,
 /// so that the latency of each rounded step is hidden behind the others.
 template <int R, int L>
@@ -28,6 +32,7 @@ struct Lanes {
   __m512 v[R * L];
   static Lanes zeros() {
     Lanes z;
+    #pragma GCC unroll 16
     for (int i = 0; i < R * L; ++i) z.v[i] = _mm512_setzero_ps();
     return z;
   }
@@ -78,17 +83,23 @@ struct RoundedFmaV {
   using value = Lanes<R, L>;
   static __m512 round(__m512 x) { return Binary16 ? round_binary16(x) : round_bfloat16(x); }
   value zero() const { return value::zeros(); }
-  value step(value acc, const TermV<R, L>& t) const {
+  [[gnu::always_inline]] void add(value& acc, const TermV<R, L>& t) const {
+    #pragma GCC unroll 16
     for (int r = 0; r < R; ++r)
+      #pragma GCC unroll 16
       for (int l = 0; l < L; ++l) {
         __m512& a = acc.v[r * L + l];
         const __m512 p = _mm512_mul_ps(t.x[r], t.w[l]);
         const __m512 s = _mm512_add_ps(p, a);
         a = round(round_to_odd24(s, two_sum_err(p, a, s)));
       }
+  }
+  value step(value acc, const TermV<R, L>& t) const {
+    add(acc, t);
     return acc;
   }
   value combine(value a, const value& b) const {
+    #pragma GCC unroll 16
     for (int i = 0; i < R * L; ++i) {
       const __m512 s = _mm512_add_ps(a.v[i], b.v[i]);
       a.v[i] = round(round_to_odd24(s, two_sum_err(a.v[i], b.v[i], s)));
@@ -101,12 +112,18 @@ template <int R, int L>
 struct Binary32FmaV {
   using value = Lanes<R, L>;
   value zero() const { return value::zeros(); }
-  value step(value acc, const TermV<R, L>& t) const {
+  [[gnu::always_inline]] void add(value& acc, const TermV<R, L>& t) const {
+    #pragma GCC unroll 16
     for (int r = 0; r < R; ++r)
+      #pragma GCC unroll 16
       for (int l = 0; l < L; ++l) acc.v[r * L + l] = _mm512_fmadd_ps(t.x[r], t.w[l], acc.v[r * L + l]);
+  }
+  value step(value acc, const TermV<R, L>& t) const {
+    add(acc, t);
     return acc;
   }
   value combine(value a, const value& b) const {
+    #pragma GCC unroll 16
     for (int i = 0; i < R * L; ++i) a.v[i] = _mm512_add_ps(a.v[i], b.v[i]);
     return a;
   }
@@ -117,32 +134,52 @@ struct Binary32FmaV {
 template <int R, int L, class A>
 void block(const A& acc, const DotSchedule& s, const GemmFloat& g, long m0, long n0, __mmask16 last) {
   __mmask16 mask[L];
+  #pragma GCC unroll 16
   for (int l = 0; l < L; ++l) mask[l] = l == L - 1 ? last : static_cast<__mmask16>(0xFFFF);
-  const float* w = g.W + m0 * g.K;
-  auto terms = [&](long k) {
+  // Everything the terms read, captured by value: held in registers for the whole loop (by
+  // reference GCC reloaded K, X, ldx and the masks at every term).
+  auto terms = [w = g.W + m0 * g.K, x = g.X + n0, K = g.K, ldx = g.ldx, mask](long k) {
     TermV<R, L> t;
-    for (int r = 0; r < R; ++r) t.x[r] = _mm512_set1_ps(w[r * g.K + k]);
-    const float* row = g.X + k * g.ldx + n0;
+    #pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) t.x[r] = _mm512_set1_ps(w[r * K + k]);
+    const float* row = x + k * ldx;
+    #pragma GCC unroll 16
     for (int l = 0; l < L; ++l) t.w[l] = _mm512_maskz_loadu_ps(mask[l], row + kWidth * l);
     return t;
   };
-  typename A::value v = accumulate(acc, s, g.K, terms);
+  // The sequential schedule (every fast chain's default) in place: through accumulate() the
+  // running sum is a struct passed and returned by value, and GCC stores all of it to the stack
+  // at every term (16 vector stores against 16 FMAs). The same steps in the same order.
+  typename A::value v = acc.zero();
+  if (s.order == SumOrder::Sequential) {
+    const long K = g.K;
+    for (long k = 0; k < K; ++k) acc.add(v, terms(k));
+  } else {
+    v = accumulate(acc, s, g.K, terms);
+  }
   if (g.bias) {
     typename A::value b;
+    #pragma GCC unroll 16
     for (int r = 0; r < R; ++r)
+      #pragma GCC unroll 16
       for (int l = 0; l < L; ++l) b.v[r * L + l] = _mm512_set1_ps(g.bias[m0 + r]);
     v = acc.combine(v, b);
   }
+  #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
+    #pragma GCC unroll 16
     for (int l = 0; l < L; ++l) _mm512_mask_storeu_ps(g.Y + (m0 + r) * g.ldy + n0 + kWidth * l, mask[l], v.v[r * L + l]);
 }
 
 /// Columns [n0, n0 + 16L) of every row: rows in fours (4 rows × 4 vectors: 16 accumulators in
-/// flight; 4 × 1 on narrow outputs such as a late convolution's 7×7 positions), then one at a
-/// time.
+/// flight), on a single vector of columns (a batch of 16 through a Gemm, a late convolution's
+/// 7×7 positions) in eights first (4 chains alone would wait on the FMA latency), then one at
+/// a time.
 template <int L, template <int, int> class Acc>
 void panel(const DotSchedule& s, const GemmFloat& g, long n0, __mmask16 last) {
   long m = 0;
+  if constexpr (L == 1)
+    for (; m + 8 <= g.M; m += 8) block<8, 1>(Acc<8, 1>{}, s, g, m, n0, last);
   for (; m + 4 <= g.M; m += 4) block<4, L>(Acc<4, L>{}, s, g, m, n0, last);
   for (; m < g.M; ++m) block<1, L>(Acc<1, L>{}, s, g, m, n0, last);
 }
