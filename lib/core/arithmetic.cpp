@@ -27,7 +27,12 @@ void Arithmetic::binary(BinaryOp op, const double* x, std::ptrdiff_t incx, const
                         long n) const {
   for (long i = 0; i < n; ++i) {
     const double a = x[i * incx], b = w[i * incw];
-    y[i] = op == BinaryOp::Add ? add(a, b) : op == BinaryOp::Sub ? sub(a, b) : mul(a, b);
+    switch (op) {
+      case BinaryOp::Add: y[i] = add(a, b); break;
+      case BinaryOp::Sub: y[i] = sub(a, b); break;
+      case BinaryOp::Mul: y[i] = mul(a, b); break;
+      case BinaryOp::Div: y[i] = div(a, b); break;
+    }
   }
 }
 

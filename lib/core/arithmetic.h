@@ -32,7 +32,7 @@ class MixedArithmetic;
 enum class Target : std::uint8_t { Storage, Accumulator };
 
 /// The elementwise operations of two arguments that Arithmetic::binary runs along a row.
-enum class BinaryOp : std::uint8_t { Add, Sub, Mul };
+enum class BinaryOp : std::uint8_t { Add, Sub, Mul, Div };
 
 /// Elementwise functions of one argument; each is evaluated exactly (in effect) and rounded once.
 enum class UnaryFn : std::uint8_t { Exp, Log, Tanh, Sigmoid, Erf, Gelu, Sqrt, Reciprocal, Rsqrt };
@@ -58,6 +58,16 @@ struct GemmArgs {
   long w_step = 1, x_step = 1;
   OperandPacks* w_packs = nullptr;
   OperandPacks* x_packs = nullptr;
+  /// Two layouts for an arithmetic whose gemm_batch_layouts(), which a convolution over a batch
+  /// uses to skip two copies:
+  /// - X32: X as binary32 (element (i, j) at X32[i·ldx + j·x_step], static_cast<float> of X's),
+  ///   in place of X: the im2col matrix written once at the width the kernel reads;
+  /// - Y_blocks: Y in blocks of y_block columns, in place of Y: element (m, n) at
+  ///   Y_blocks[n / y_block][m·ldy + n % y_block], each image's output in its own tensor.
+  const float* X32 = nullptr;
+  double* const* Y_blocks = nullptr;
+  long y_block = 0;
+  double* y_row(long m, long n) const { return Y_blocks ? Y_blocks[n / y_block] + m * ldy + n % y_block : Y + m * ldy + n; }
   double w_at(long i, long j) const { return W[i * ldw + j * w_step]; }
   double x_at(long i, long j) const { return X[i * ldx + j * x_step]; }
 };
@@ -108,6 +118,8 @@ class Arithmetic {
   /// See GemmArgs. The default evaluates each output with dot(); chains override it with
   /// vectorised kernels that give the same bits.
   virtual void gemm(const GemmArgs& g) const;
+  /// True when gemm() accepts GemmArgs::X32 (with X null) and Y_blocks (with Y null).
+  virtual bool gemm_batch_layouts() const { return false; }
 
   /// A mixed chain (core/mixed_arithmetic.h) evaluates some nodes in another arithmetic; every
   /// other arithmetic evaluates every node itself (null).

@@ -218,6 +218,19 @@ void ChainArithmetic::binary(BinaryOp op, const double* x, std::ptrdiff_t incx, 
     case BinaryOp::Mul:
       return fma_lanes(fast_storage_, x, incx, w, incw, &minus_zero, 0, y, n,
                        [&](long i) { return mul(x[i * incx], w[i * incw], Target::Storage); });
+    case BinaryOp::Div: {
+      // div's fast path (a binary64 quotient rounded by round_fast) on whole vectors, the
+      // vectors it declines and the tail through div itself.
+      const auto count = static_cast<std::size_t>(n);
+      for (std::size_t i = 0; i < count;) {
+        const auto at = static_cast<std::ptrdiff_t>(i);
+        i += div_lanes_avx512(static_cast<VectorRoundFormat>(fast_storage_), x + at * incx, incx, w + at * incw, incw, y + i,
+                              count - i);
+        for (const std::size_t end = std::min(count, i + 8); i < end; ++i)
+          y[i] = div(x[static_cast<std::ptrdiff_t>(i) * incx], w[static_cast<std::ptrdiff_t>(i) * incw], Target::Storage);
+      }
+      return;
+    }
   }
 }
 
@@ -277,6 +290,15 @@ const float* ChainArithmetic::packed(const double* base, long rows, long cols, l
   return matrix;
 }
 
+const float* ChainArithmetic::packed(const float* base, long rows, long cols, long row_stride, long col_stride,
+                                     std::vector<float>& scratch) {
+  if (col_stride == 1 && row_stride == cols) return base;
+  float* const matrix = scratch_of(scratch, static_cast<std::size_t>(rows * cols));
+  for (long i = 0; i < rows; ++i)
+    for (long j = 0; j < cols; ++j) matrix[i * cols + j] = base[i * row_stride + j * col_stride];
+  return matrix;
+}
+
 void ChainArithmetic::gemm(const GemmArgs& g) const {
   if (acc_kind_ == AccKind::Generic) return Arithmetic::gemm(g);
   // Operands are storage values (⊂ binary32): convert (once, for constants), run the float
@@ -287,10 +309,15 @@ void ChainArithmetic::gemm(const GemmArgs& g) const {
   const bool transpose = g.N < 8 && g.M >= 8;
   const long rows = transpose ? g.N : g.M, cols = transpose ? g.M : g.N;
   thread_local std::vector<float> left_scratch, right_scratch, y, bias;
-  const float* left = transpose ? packed(g.X, g.N, g.K, g.x_step, g.ldx, g.x_packs, left_scratch)
+  // X from its binary32 form when the caller gave one (the same floats packed() would make).
+  auto x_packed = [&](long rows_, long cols_, long row_stride, long col_stride, std::vector<float>& scratch) {
+    return g.X32 ? packed(g.X32, rows_, cols_, row_stride, col_stride, scratch)
+                 : packed(g.X, rows_, cols_, row_stride, col_stride, g.x_packs, scratch);
+  };
+  const float* left = transpose ? x_packed(g.N, g.K, g.x_step, g.ldx, left_scratch)
                                 : packed(g.W, g.M, g.K, g.ldw, g.w_step, g.w_packs, left_scratch);
   const float* right = transpose ? packed(g.W, g.K, g.M, g.w_step, g.ldw, g.w_packs, right_scratch)
-                                 : packed(g.X, g.K, g.N, g.ldx, g.x_step, g.x_packs, right_scratch);
+                                 : x_packed(g.K, g.N, g.ldx, g.x_step, right_scratch);
   scratch_of(y, static_cast<std::size_t>(rows * cols));
   bias.resize(g.bias ? static_cast<std::size_t>(g.M) : 0);
   for (long m = 0; m < static_cast<long>(bias.size()); ++m) bias[m] = static_cast<float>(round(g.bias[m], Target::Accumulator));
@@ -310,18 +337,22 @@ void ChainArithmetic::gemm(const GemmArgs& g) const {
       for (long n = 0; n < rows; ++n)
         for (long m = 0; m < cols; ++m) y[n * cols + m] = kernels::combine(policy, y[n * cols + m], bias[m]);
   }
-  // Back to binary64 a row of Y at a time, rounded into storage (round_storage: round() per
-  // element, vectorised) where the sums were kept in a wider accumulator.
-  for (long m = 0; m < g.M; ++m) {
-    double* out = g.Y + m * g.ldy;
-    if (transpose) {
-      for (long n = 0; n < g.N; ++n) out[n] = y[static_cast<std::size_t>(n * cols + m)];
-    } else {
-      const float* row = y.data() + m * cols;
-      for (long n = 0; n < g.N; ++n) out[n] = row[n];
+  // Back to binary64 a row of Y (or of one of its blocks) at a time, rounded into storage
+  // (round_storage: round() per element, vectorised) where the sums were kept in a wider
+  // accumulator.
+  const long segment = g.Y_blocks ? g.y_block : g.N;
+  for (long m = 0; m < g.M; ++m)
+    for (long n0 = 0; n0 < g.N; n0 += segment) {
+      const long length = std::min(segment, g.N - n0);
+      double* out = g.y_row(m, n0);
+      if (transpose) {
+        for (long n = 0; n < length; ++n) out[n] = y[static_cast<std::size_t>((n0 + n) * cols + m)];
+      } else {
+        const float* row = y.data() + m * cols + n0;
+        for (long n = 0; n < length; ++n) out[n] = row[n];
+      }
+      if (!same_format) round_storage({out, static_cast<std::size_t>(length)});
     }
-    if (!same_format) round_storage({out, static_cast<std::size_t>(g.N)});
-  }
 }
 
 double unary_binary64(UnaryFn f, double x) {

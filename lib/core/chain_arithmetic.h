@@ -37,6 +37,7 @@ class ChainArithmetic : public Arithmetic {
   double sum(const double* x, std::ptrdiff_t inc, long n) const override;
   double dot(const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw, long n) const override;
   void gemm(const GemmArgs& g) const override;
+  bool gemm_batch_layouts() const override { return acc_kind_ != AccKind::Generic; }
 
   /// Which accumulator policy the fast paths use.
   enum class AccKind { Binary16Fma, Bfloat16Fma, Binary32Fma, Generic };
@@ -52,6 +53,10 @@ class ChainArithmetic : public Arithmetic {
   /// j·col_stride]: from the constant tensor's packs, or converted into `scratch`.
   static const float* packed(const double* base, long rows, long cols, long row_stride, long col_stride,
                              OperandPacks* packs, std::vector<float>& scratch);
+  /// The same from a binary32 operand (GemmArgs::X32): the operand itself when it is already
+  /// rows×cols contiguous, else a copy into `scratch`.
+  static const float* packed(const float* base, long rows, long cols, long row_stride, long col_stride,
+                             std::vector<float>& scratch);
 
   ChainSpec spec_;
   AccKind acc_kind_;

@@ -52,6 +52,7 @@ class MixedArithmetic : public Arithmetic {
     return base_->dot(x, incx, w, incw, n);
   }
   void gemm(const GemmArgs& g) const override { base_->gemm(g); }
+  bool gemm_batch_layouts() const override { return base_->gemm_batch_layouts(); }
   const MixedArithmetic* mixed() const override { return this; }
 
  private:

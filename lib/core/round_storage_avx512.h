@@ -21,4 +21,11 @@ std::size_t round_storage_avx512(VectorRoundFormat to, double* values, std::size
 std::size_t fma_lanes_avx512(VectorRoundFormat to, const double* x, std::ptrdiff_t incx, const double* s,
                              std::ptrdiff_t incs, const double* t, std::ptrdiff_t inct, double* y, std::size_t n);
 
+/// y[i] = round_fast(to, x[i·incx] / w[i·incw]) (ChainArithmetic::div's fast path) for i < k, 8
+/// at a time, for the largest k (a multiple of 8) before the first vector with an operand that
+/// is not a finite binary32 value, a zero divisor or a result that is not finite; returns k.
+/// Increments 0 or 1. Only call when the CPU has AVX-512F. y may be one of the operands.
+std::size_t div_lanes_avx512(VectorRoundFormat to, const double* x, std::ptrdiff_t incx, const double* w,
+                             std::ptrdiff_t incw, double* y, std::size_t n);
+
 }  // namespace fpaudit

@@ -23,6 +23,7 @@ class DeviceChainArithmetic : public ChainArithmetic {
   /// (gemm_operands.h), the bias is rounded into the accumulation format, the kernel adds it
   /// with the accumulator's addition, and the result is rounded to storage here exactly as the
   /// host does.
+  bool gemm_batch_layouts() const override { return false; }  // packs g.X itself
   void gemm(const GemmArgs& g) const override {
     if (g.M <= 0 || g.N <= 0) return;
     const PackedGemmOperands packed = pack_gemm_operands(g, *this);

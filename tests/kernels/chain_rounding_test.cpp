@@ -208,7 +208,9 @@ TEST_CASE("fma_scaled (BatchNormalization's AVX-512 lanes) equals fma element by
         if (i % 79 == 3) x[i] = round_to(f, 0x1p-14);
       }
       const double scales[][2] = {{round_to(f, 1.7), round_to(f, -0.3)}, {round_to(f, 0x1p-12), -0.0},
-                                  {round_to(f, 0.5), round_to(f, 0x1p-14)}, {round_to(f, 60000.0), 1.0}, {-1.0, 0.0}};
+                                  {round_to(f, 0.5), round_to(f, 0x1p-14)}, {round_to(f, 60000.0), 1.0}, {-1.0, 0.0},
+                                  // binary32 results in the subnormal range (binary32's own FMA path rounds them)
+                                  {round_to(f, 0x1p-110), round_to(f, 0x1p-140)}, {round_to(f, -0x1p-127), -0.0}};
       for (const auto& st : scales) {
         std::vector<double> y(n), want(n);
         for (std::size_t i = 0; i < n; ++i) want[i] = a.fma(x[i], st[0], st[1], Target::Storage);
@@ -222,13 +224,13 @@ TEST_CASE("fma_scaled (BatchNormalization's AVX-512 lanes) equals fma element by
   }
 }
 
-TEST_CASE("binary (Add, Sub, Mul along a broadcast row) equals add, sub and mul element by element") {
+TEST_CASE("binary (Add, Sub, Mul, Div along a broadcast row) equals add, sub, mul and div element by element") {
   // Rows of storage values against a row or a broadcast scalar (increments 1 and 0), with the
   // lanes the vector path declines (non-binary32 values, NaN, ±Inf), signed zeros, products and
   // sums that underflow to subnormals or overflow.
   std::mt19937_64 rng(41);
   std::normal_distribution<double> normal;
-  const BinaryOp ops[] = {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul};
+  const BinaryOp ops[] = {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div};
   for (const char* name : {"fp16", "bf16", "fp32", "fp8-e4m3-acc32"}) {
     const ChainArithmetic a(parse_chain(name));
     const Format& f = a.storage();
@@ -242,6 +244,7 @@ TEST_CASE("binary (Add, Sub, Mul along a broadcast row) equals add, sub and mul 
       if (i % 29 == 5) x[i] = -w[i];  // exact cancellation: +0
       if (i % 23 == 3) w[i] = 1.0 + 0x1p-40;  // not a binary32 value
       if (i % 19 == 2) x[i] = round_to(f, i % 2 ? 60000.0 : 0x1p-14);
+      if (i % 41 == 9) w[i] = i % 2 ? INFINITY : -INFINITY;  // a quotient of ±0
     }
     // Both operands as a row or as a broadcast scalar (scalar − tensor too), and the result
     // written over x (y == x, as an in-place Add of a residual would).
@@ -254,9 +257,10 @@ TEST_CASE("binary (Add, Sub, Mul along a broadcast row) equals add, sub and mul 
               std::vector<double> y(count), want(count);
               for (std::size_t i = 0; i < count; ++i) {
                 const double u = x[i * static_cast<std::size_t>(incx)], v = w[i * static_cast<std::size_t>(incw)];
-                want[i] = op == BinaryOp::Add ? a.add(u, v, Target::Storage)
+                want[i] = op == BinaryOp::Add   ? a.add(u, v, Target::Storage)
                           : op == BinaryOp::Sub ? a.sub(u, v, Target::Storage)
-                                                : a.mul(u, v, Target::Storage);
+                          : op == BinaryOp::Mul ? a.mul(u, v, Target::Storage)
+                                                : a.div(u, v, Target::Storage);
               }
               if (in_place) {
                 std::copy_n(x.begin(), count, y.begin());

@@ -139,6 +139,32 @@ TEST_CASE("grouped strided padded Conv with bias, BatchNormalization, Relu, MaxP
   check_batches(mb, {{1, 4, 9, 9}}, 9);
 }
 
+TEST_CASE("1x1 Conv of two images per sample, then Div by a row with a zero divisor") {
+  // A 1×1 kernel reads its input directly (no im2col); two images per sample give each
+  // sample's output two blocks of the batch's GEMM; the Div runs in vector lanes, the zero
+  // divisor's lanes through the scalar path.
+  ModelBuilder mb;
+  mb.input("x", test::kFloat, {2, 3, 2, 2}).output("y", test::kFloat, {2, 16, 2, 2});
+  mb.initializer(test::float_tensor("w", {16, 3, 1, 1}, ramp(48, 0.7)));
+  mb.initializer(test::float_tensor("bias", {16}, ramp(16, 0.2)));
+  std::vector<float> divisor = ramp(16, 1.3);
+  divisor[5] = 0.0f;
+  mb.initializer(test::float_tensor("d", {1, 16, 1, 1}, divisor));
+  mb.node("Conv", {"x", "w", "bias"}, {"c"}, "conv");
+  mb.node("Div", {"c", "d"}, {"y"}, "div");
+  check_batches(mb, {{2, 3, 2, 2}}, 9);
+}
+
+TEST_CASE("a Conv with fewer output positions than 8 over a batch of 5: the transposed GEMM") {
+  // 5 samples × 1 position: the chain's GEMM runs transposed (N < 8 ≤ M) and writes each
+  // sample's column into its own tensor.
+  ModelBuilder mb;
+  mb.input("x", test::kFloat, {1, 3, 3, 3}).output("y", test::kFloat, {1, 16, 1, 1});
+  mb.initializer(test::float_tensor("w", {16, 3, 3, 3}, ramp(432, 0.3)));
+  mb.node("Conv", {"x", "w"}, {"y"}, "conv");
+  check_batches(mb, {{1, 3, 3, 3}}, 5);
+}
+
 TEST_CASE("Gemm and MatMul over a batch split at the 32 MB scratch cap give the same bits") {
   // 2048 rows of 1024 per sample against a shared 1024 × 8 weight, in a MatMul and in a Gemm:
   // 2048·(1024 + 8) scratch values per sample, so a GEMM takes one sample (kMaxScratchValues =

@@ -33,28 +33,34 @@ GroupedConvolution::GroupedConvolution(const OpContext& ctx, std::int64_t groups
 
 namespace {
 
-/// dst[p] = source[p] == kPadding ? 0 : xc[source[p]] for p < P.
-void gather_row(const double* xc, const std::int32_t* source, double* dst, std::int64_t P) {
-  for (std::int64_t p = 0; p < P; ++p) dst[p] = source[p] == kPadding ? 0.0 : xc[source[p]];
+/// dst[p] = source[p] == kPadding ? 0 : xc[source[p]] for p < P (converted to T).
+template <class T>
+void gather_row(const double* xc, const std::int32_t* source, T* dst, std::int64_t P) {
+  for (std::int64_t p = 0; p < P; ++p) dst[p] = source[p] == kPadding ? T(0) : static_cast<T>(xc[source[p]]);
 }
 
 // GCC 12's AVX-512 gather builds on _mm512_undefined_pd(), which its -Wmaybe-uninitialized
 // reports at every use: a false positive of the headers.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+/// Stores 8 gathered values as T: binary64 as they are, binary32 rounded as static_cast does.
+__attribute__((target("avx512f"))) inline void store8(double* dst, __m512d v) { _mm512_storeu_pd(dst, v); }
+__attribute__((target("avx512f"))) inline void store8(float* dst, __m512d v) { _mm256_storeu_ps(dst, _mm512_cvtpd_ps(v)); }
+
 /// gather_row 8 positions at a time, padding masked off to exact zeros (the same values); a block
 /// whose 8 elements are consecutive in the input (consecutive[p / 8]) is one plain load.
+template <class T>
 __attribute__((target("avx512f"))) void gather_row_avx512(const double* xc, const std::int32_t* source,
-                                                          const std::uint8_t* consecutive, double* dst, std::int64_t P) {
+                                                          const std::uint8_t* consecutive, T* dst, std::int64_t P) {
   std::int64_t p = 0;
   for (; p + 8 <= P; p += 8) {
     if (consecutive[p / 8]) {
-      _mm512_storeu_pd(dst + p, _mm512_loadu_pd(xc + source[p]));
+      store8(dst + p, _mm512_loadu_pd(xc + source[p]));
       continue;
     }
     const __m256i index = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(source + p));
     const __mmask8 inside = _mm512_cmpneq_epi32_mask(_mm512_zextsi256_si512(index), _mm512_set1_epi32(kPadding));
-    _mm512_storeu_pd(dst + p, _mm512_mask_i32gather_pd(_mm512_setzero_pd(), inside, index, xc, 8));
+    store8(dst + p, _mm512_mask_i32gather_pd(_mm512_setzero_pd(), inside, index, xc, 8));
   }
   gather_row(xc, source + p, dst + p, P - p);
 }
@@ -62,7 +68,8 @@ __attribute__((target("avx512f"))) void gather_row_avx512(const double* xc, cons
 
 }  // namespace
 
-void GroupedConvolution::unroll(const double* xg, double* col, std::int64_t ld) const {
+template <class T>
+void GroupedConvolution::unroll_as(const double* xg, T* col, std::int64_t ld) const {
   const std::int64_t P = out_plane_;
   if (ld == 0) ld = P;
   const bool avx512 = cpu::avx512f();
@@ -70,12 +77,15 @@ void GroupedConvolution::unroll(const double* xg, double* col, std::int64_t ld) 
     const double* xc = xg + c * in_plane_;
     for (std::int64_t t = 0; t < taps_; ++t) {
       const std::int32_t* source = table_.data() + t * P;
-      double* dst = col + (c * taps_ + t) * ld;
+      T* dst = col + (c * taps_ + t) * ld;
       if (avx512) gather_row_avx512(xc, source, consecutive_.data() + t * (P / 8), dst, P);
       else gather_row(xc, source, dst, P);
     }
   }
 }
+
+void GroupedConvolution::unroll(const double* xg, double* col, std::int64_t ld) const { unroll_as(xg, col, ld); }
+void GroupedConvolution::unroll(const double* xg, float* col, std::int64_t ld) const { unroll_as(xg, col, ld); }
 
 namespace {
 

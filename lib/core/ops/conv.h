@@ -24,6 +24,8 @@ struct GroupedConvolution {
   /// col[(c·taps + t)·ld + p] = the input element tap t of output p reads in channel c, or 0;
   /// ld = P (the default) for one image, larger to place an image's columns in a batch's matrix.
   void unroll(const double* xg, double* col, std::int64_t ld = 0) const;
+  /// The same in binary32 (each element static_cast<float>), for GemmArgs::X32.
+  void unroll(const double* xg, float* col, std::int64_t ld = 0) const;
 
   std::int64_t batch_, channels_, groups_, group_channels_, group_outputs_, taps_, in_plane_, out_plane_;
   std::vector<std::int32_t> table_;
@@ -32,6 +34,10 @@ struct GroupedConvolution {
   std::vector<std::uint8_t> consecutive_;
   /// A 1×1 kernel with unit stride and no padding reads the input itself: no im2col copy.
   bool direct_ = false;
+
+ private:
+  template <class T>
+  void unroll_as(const double* xg, T* col, std::int64_t ld) const;
 };
 
 /// Conv: W [M, C/group, kernel...] is already the M×K weight matrix.

@@ -17,17 +17,27 @@ std::vector<double>& column_scratch() {
   thread_local std::vector<double> scratch;
   return scratch;
 }
+/// The same in binary32, for an arithmetic that reads its GEMM operands so (GemmArgs::X32): the
+/// im2col matrix written once at the width the kernel reads, not written in binary64 and copied.
+std::vector<float>& column_scratch32() {
+  thread_local std::vector<float> scratch;
+  return scratch;
+}
 
 /// weight_packs: the weights' tensor's binary32 copies when they are a constant, else null.
 void run_grouped(const GroupedConvolution& cv, const Arithmetic& a, const double* x, const double* weights,
                  OperandPacks* weight_packs, const double* bias, double* y) {
   const long K = cv.depth(), P = cv.out_plane_;
+  const bool binary32 = a.gemm_batch_layouts() && !cv.direct_;
   std::vector<double>& col = column_scratch();
-  if (!cv.direct_) scratch_of(col, static_cast<std::size_t>(K * P));
+  std::vector<float>& col32 = column_scratch32();
+  if (binary32) scratch_of(col32, static_cast<std::size_t>(K * P));
+  else if (!cv.direct_) scratch_of(col, static_cast<std::size_t>(K * P));
   for (std::int64_t n = 0; n < cv.batch_; ++n)
     for (std::int64_t g = 0; g < cv.groups_; ++g) {
       const double* xg = x + (n * cv.channels_ + g * cv.group_channels_) * cv.in_plane_;
-      if (!cv.direct_) cv.unroll(xg, col.data());
+      if (binary32) cv.unroll(xg, col32.data());
+      else if (!cv.direct_) cv.unroll(xg, col.data());
       GemmArgs args;
       args.M = cv.group_outputs_;
       args.N = P;
@@ -35,7 +45,8 @@ void run_grouped(const GroupedConvolution& cv, const Arithmetic& a, const double
       args.W = weights + g * cv.group_outputs_ * K;
       args.ldw = K;
       args.w_packs = weight_packs;
-      args.X = cv.direct_ ? xg : col.data();
+      args.X = binary32 ? nullptr : cv.direct_ ? xg : col.data();
+      args.X32 = binary32 ? col32.data() : nullptr;
       args.ldx = P;
       args.bias = bias ? bias + g * cv.group_outputs_ : nullptr;
       args.Y = y + (n * cv.groups_ + g) * cv.group_outputs_ * P;
@@ -56,21 +67,31 @@ void run_grouped_batch(const GroupedConvolution& cv, const Arithmetic& a, const 
   const long K = cv.depth(), P = cv.out_plane_, Mg = cv.group_outputs_;
   const long images = static_cast<long>(x.size()) * cv.batch_;
   const long per_gemm = samples_per_gemm(images, K * P);  // the im2col columns within the cap
+  const bool binary32 = a.gemm_batch_layouts();
   std::vector<double>& col = column_scratch();
+  std::vector<float>& col32 = column_scratch32();
   thread_local std::vector<double> product;
-  scratch_of(col, static_cast<std::size_t>(K * per_gemm * P));
-  scratch_of(product, static_cast<std::size_t>(Mg * per_gemm * P));
+  thread_local std::vector<double*> blocks;  // with gemm_batch_layouts: each image's output
+  if (binary32) {
+    scratch_of(col32, static_cast<std::size_t>(K * per_gemm * P));
+    blocks.resize(static_cast<std::size_t>(per_gemm));
+  } else {
+    scratch_of(col, static_cast<std::size_t>(K * per_gemm * P));
+    scratch_of(product, static_cast<std::size_t>(Mg * per_gemm * P));
+  }
   for (std::int64_t g = 0; g < cv.groups_; ++g)
     for (long first = 0; first < images; first += per_gemm) {
       const long count = std::min(per_gemm, images - first), cols = count * P;
       for (long j = 0; j < count; ++j) {
         const long b = (first + j) / cv.batch_, n = (first + j) % cv.batch_;
         const double* xg = x[static_cast<std::size_t>(b)] + (n * cv.channels_ + g * cv.group_channels_) * cv.in_plane_;
-        if (!cv.direct_) {
-          cv.unroll(xg, col.data() + j * P, cols);
-          continue;
-        }
-        for (long k = 0; k < K; ++k) std::copy(xg + k * P, xg + (k + 1) * P, col.data() + k * cols + j * P);
+        if (binary32 && !cv.direct_) cv.unroll(xg, col32.data() + j * P, cols);
+        else if (!cv.direct_) cv.unroll(xg, col.data() + j * P, cols);
+        else if (binary32)
+          for (long k = 0; k < K; ++k)
+            std::transform(xg + k * P, xg + (k + 1) * P, col32.data() + k * cols + j * P, [](double v) { return static_cast<float>(v); });
+        else
+          for (long k = 0; k < K; ++k) std::copy(xg + k * P, xg + (k + 1) * P, col.data() + k * cols + j * P);
       }
       GemmArgs args;
       args.M = Mg;
@@ -79,17 +100,27 @@ void run_grouped_batch(const GroupedConvolution& cv, const Arithmetic& a, const 
       args.W = weights + g * Mg * K;
       args.ldw = K;
       args.w_packs = weight_packs;
-      args.X = col.data();
+      args.X = binary32 ? nullptr : col.data();
+      args.X32 = binary32 ? col32.data() : nullptr;
       args.ldx = cols;
       args.bias = bias ? bias + g * Mg : nullptr;
+      auto output = [&](long j) {
+        const long b = (first + j) / cv.batch_, n = (first + j) % cv.batch_;
+        return y[static_cast<std::size_t>(b)] + (n * cv.groups_ + g) * Mg * P;
+      };
+      if (binary32) {  // straight into each image's output
+        for (long j = 0; j < count; ++j) blocks[static_cast<std::size_t>(j)] = output(j);
+        args.Y_blocks = blocks.data();
+        args.y_block = P;
+        args.ldy = P;
+        a.gemm(args);
+        continue;
+      }
       args.Y = product.data();
       args.ldy = cols;
       a.gemm(args);
-      for (long j = 0; j < count; ++j) {
-        const long b = (first + j) / cv.batch_, n = (first + j) % cv.batch_;
-        double* yg = y[static_cast<std::size_t>(b)] + (n * cv.groups_ + g) * Mg * P;
-        for (long m = 0; m < Mg; ++m) std::copy_n(product.data() + m * cols + j * P, P, yg + m * P);
-      }
+      for (long j = 0; j < count; ++j)
+        for (long m = 0; m < Mg; ++m) std::copy_n(product.data() + m * cols + j * P, P, output(j) + m * P);
     }
 }
 

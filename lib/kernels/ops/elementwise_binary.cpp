@@ -15,7 +15,7 @@ namespace {
 class Nary : public OpKernel {
  public:
   using Fn = std::function<double(const Arithmetic&, double, double)>;
-  /// op: Add, Sub or Mul of two inputs, which Arithmetic::binary runs a row at a time.
+  /// op: Add, Sub, Mul or Div of two inputs, which Arithmetic::binary runs a row at a time.
   Nary(const OpContext& ctx, Fn f, bool exact, std::optional<BinaryOp> op = std::nullopt)
       : f_(std::move(f)), exact_(exact), bc_(ctx.input_shapes, ctx.output_shapes.at(0)), op_(op) {}
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
@@ -57,7 +57,7 @@ void register_binary_ops(std::vector<OpRegistration>& r) {
   r.push_back({"Add", rounded([](const Arithmetic& a, double x, double y) { return a.add(x, y); }, BinaryOp::Add)});
   r.push_back({"Sub", rounded([](const Arithmetic& a, double x, double y) { return a.sub(x, y); }, BinaryOp::Sub)});
   r.push_back({"Mul", rounded([](const Arithmetic& a, double x, double y) { return a.mul(x, y); }, BinaryOp::Mul)});
-  r.push_back({"Div", rounded([](const Arithmetic& a, double x, double y) { return a.div(x, y); })});
+  r.push_back({"Div", rounded([](const Arithmetic& a, double x, double y) { return a.div(x, y); }, BinaryOp::Div)});
   r.push_back({"Pow", rounded([](const Arithmetic& a, double x, double y) { return a.pow(x, y); })});
   r.push_back({"PRelu", rounded([](const Arithmetic& a, double x, double slope) {
                  return std::isnan(x) || x >= 0 ? x : a.mul(slope, x);
