@@ -25,7 +25,8 @@ class OpKernel {
   /// Evaluates the node. inputs[i] is null for absent optional inputs and for inputs the
   /// kernel declared as read at preparation only (integer constants such as shapes and axes);
   /// float constants arrive already rounded to a's storage format. outputs have their
-  /// concrete shapes and sizes on entry.
+  /// concrete shapes and sizes on entry, and unspecified values (evaluate_batch recycles
+  /// buffers): a kernel writes every element of every output.
   virtual void run(const Arithmetic& a, std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) const = 0;
   /// Evaluates the node for `samples` samples at once: sample b's inputs are
   /// inputs[b·I, (b+1)·I) and its outputs outputs[b·O, (b+1)·O) (I, O: the node's input and

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include <fmt/format.h>
@@ -175,10 +176,34 @@ Activations::Activations(const Plan& plan, const std::vector<Tensor>& constants)
 Activations::Activations(const Plan& plan, ConstantCache& constants)
     : plan_(&plan), cache_(&constants), values_(plan.slots().size()), allocated_(values_.size(), 0) {}
 
+std::vector<double> BufferPool::take(std::size_t n) {
+  for (std::size_t k = free_.size(); k-- > 0;)
+    if (free_[k].size() == n) {
+      std::vector<double> v = std::move(free_[k]);
+      free_[k] = std::move(free_.back());
+      free_.pop_back();
+      return v;
+    }
+  if (poison_) return std::vector<double>(n, std::numeric_limits<double>::quiet_NaN());
+  return {};
+}
+
+void BufferPool::give(std::vector<double>&& v) {
+  if (!v.empty() && free_.size() < kMaxBuffers) free_.push_back(std::move(v));
+}
+
 Tensor& Activations::runtime(int slot) const {
   const std::size_t i = static_cast<std::size_t>(slot);
   if (!allocated_[i]) {
-    values_[i] = Tensor(plan_->slots()[i].shape);
+    const Shape& shape = plan_->slots()[i].shape;
+    std::vector<double> recycled = pool_ ? pool_->take(static_cast<std::size_t>(element_count(shape))) : std::vector<double>{};
+    if (recycled.empty()) {
+      values_[i] = Tensor(shape);
+    } else {
+      values_[i] = Tensor();
+      values_[i].shape = shape;
+      values_[i].data = std::move(recycled);
+    }
     allocated_[i] = 1;
   }
   return values_[i];
@@ -186,6 +211,7 @@ Tensor& Activations::runtime(int slot) const {
 
 void Activations::release(int slot) {
   const std::size_t i = static_cast<std::size_t>(slot);
+  if (pool_) pool_->give(std::move(values_[i].data));
   values_[i] = Tensor();
   allocated_[i] = 0;
 }
@@ -284,10 +310,16 @@ std::vector<Tensor> evaluate_outputs(Activations& act, const Arithmetic& a, cons
 }  // namespace
 
 std::vector<std::vector<Tensor>> evaluate_batch(const Plan& plan, const Arithmetic& a, ConstantCache& constants,
-                                                const std::vector<std::vector<std::vector<double>>>& inputs) {
+                                                const std::vector<std::vector<std::vector<double>>>& inputs,
+                                                BufferPool* pool) {
+  // One pool per thread, kept across batches: a layer's outputs reuse the buffers an earlier
+  // layer (or batch) freed. Every kernel writes its outputs whole (OpKernel::run).
+  thread_local BufferPool thread_pool;
+  if (!pool) pool = &thread_pool;
   std::vector<Activations> batch;
   for (std::size_t b = 0; b < inputs.size(); ++b) {
     batch.emplace_back(plan, constants);
+    batch.back().recycle_through(pool);
     for (std::size_t k = 0; k < inputs[b].size(); ++k) batch[b].set_input(k, stored_input(plan, k, a, inputs[b][k]));
   }
   for (std::size_t l = 0; l < plan.layers().size(); ++l) {

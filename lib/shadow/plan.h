@@ -98,6 +98,28 @@ std::vector<Tensor> round_constants(const Plan& plan, const Arithmetic& a);
 
 class ConstantCache;
 
+/// Buffers of freed slots, kept for later slots of the same size: a run through many batches
+/// (evaluate_batch) then neither allocates nor zeroes its activations again, which cost a tenth
+/// of a CNN's `fpaudit run`. A buffer taken from it holds stale values, so only a caller whose
+/// every slot is written whole before it is read may use one: the kernels' contract
+/// (OpKernel::run), held by tests/shadow/batch_test.cpp (batches recycle, samples alone do not)
+/// and by the ONNX node tests through a poisoning pool (tests/ops/onnx_conformance_test.cpp).
+class BufferPool {
+ public:
+  /// poison: a take() that finds no buffer returns n NaNs instead of nothing, so that an output
+  /// element a kernel leaves unwritten shows (tests/ops/onnx_conformance_test.cpp).
+  explicit BufferPool(bool poison = false) : poison_(poison) {}
+  /// A buffer of exactly n values (stale contents), or an empty one if none is kept.
+  std::vector<double> take(std::size_t n);
+  /// Keeps v for a later take (up to kMaxBuffers of them; the others are freed).
+  void give(std::vector<double>&& v);
+
+ private:
+  static constexpr std::size_t kMaxBuffers = 256;
+  bool poison_;
+  std::vector<std::vector<double>> free_;
+};
+
 /// The values of every slot for one arithmetic during one sample (a thread's working set).
 class Activations {
  public:
@@ -121,13 +143,17 @@ class Activations {
   /// Frees a runtime slot's values; the next read or write finds zeros, as after construction.
   /// A slot's values exist only from its first read or write (shadow/audit.cpp frees what no
   /// later layer reads), so an engine's memory follows the values it keeps, not the graph.
+  /// With recycle_through(pool), freed values go to the pool, and a slot's first use takes a
+  /// buffer from it when one fits: its values are then unspecified, not zeros.
   void release(int slot);
+  void recycle_through(BufferPool* pool) { pool_ = pool; }
   const Plan& plan() const { return *plan_; }
 
  private:
   const Tensor& constant(int slot) const;
-  Tensor& runtime(int slot) const;  // zeros of the slot's shape on first use
+  Tensor& runtime(int slot) const;  // zeros of the slot's shape on first use (or a pool's buffer)
   const Plan* plan_;
+  BufferPool* pool_ = nullptr;
   const std::vector<Tensor>* constants_ = nullptr;
   ConstantCache* cache_ = nullptr;
   // Runtime slots, allocated on first use (mutable: a first read allocates the zeros it reads).
@@ -162,8 +188,10 @@ std::vector<Tensor> evaluate(const Plan& plan, const Arithmetic& a, ConstantCach
 /// Evaluates several samples together, layer by layer (run_layer_batch), each sample's values
 /// freed after their last reader as evaluate frees them: inputs[b] are sample b's inputs, and
 /// the result's [b] its graph outputs, bit for bit what evaluate gives it alone. Memory: the
-/// activations of the batch.
+/// activations of the batch. Freed values go to `pool` (a per-thread one when null) and are
+/// reused by later slots and batches.
 std::vector<std::vector<Tensor>> evaluate_batch(const Plan& plan, const Arithmetic& a, ConstantCache& constants,
-                                                const std::vector<std::vector<std::vector<double>>>& inputs);
+                                                const std::vector<std::vector<std::vector<double>>>& inputs,
+                                                BufferPool* pool = nullptr);
 
 }  // namespace fpaudit

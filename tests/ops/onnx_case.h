@@ -31,6 +31,10 @@ class OnnxCase {
   /// are returned as they are: folding is exact). `absolute` evaluates on |inputs| and with
   /// every float constant replaced by its absolute value.
   std::vector<std::vector<double>> run(const Arithmetic& a, bool absolute = false) const;
+  /// The same outputs through evaluate_batch (the path of `fpaudit run`) with a poisoning
+  /// BufferPool: every output a kernel receives starts as NaNs, so an element it leaves
+  /// unwritten differs from run()'s.
+  std::vector<std::vector<double>> run_recycled(const Arithmetic& a) const;
 
   const std::vector<Constant>& expected() const { return expected_; }
   const Graph& graph() const { return *graph_; }
@@ -39,6 +43,8 @@ class OnnxCase {
   long accumulation_length() const;
 
  private:
+  std::vector<std::vector<double>> flattened(const Plan& plan, const std::vector<Tensor>& out) const;
+
   std::unique_ptr<Graph> graph_, absolute_graph_;
   std::unique_ptr<Plan> plan_, absolute_plan_;
   std::vector<std::vector<double>> inputs_;

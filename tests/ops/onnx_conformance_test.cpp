@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -99,6 +100,13 @@ struct Worst { double reference = 0, fp32 = 0; };
 std::string check(const OnnxCase& c, const Arithmetic& exact, const Arithmetic& fp32, Worst& worst) {
   const auto ref = c.run(exact);
   const auto got = c.run(fp32);
+  // `fpaudit run`'s path recycles output buffers without zeroing them: the same bits only if
+  // every kernel writes each of its output elements (the pool here starts them as NaNs).
+  const auto recycled = c.run_recycled(fp32);
+  for (std::size_t k = 0; k < got.size() && k < recycled.size(); ++k)
+    if (recycled[k].size() != got[k].size() ||
+        (!got[k].empty() && std::memcmp(recycled[k].data(), got[k].data(), got[k].size() * sizeof(double)) != 0))
+      return fmt::format("output {}: evaluate_batch with recycled (NaN-filled) buffers differs from evaluate", k);
   const auto absolute = c.run(exact, true);
   const long n = c.accumulation_length();
   if (ref.size() != c.expected().size()) return fmt::format("{} outputs, {} expected", ref.size(), c.expected().size());
