@@ -178,20 +178,29 @@ double ChainArithmetic::fma(double a, double b, double c, Target t) const {
 }
 
 namespace {
+/// y[i] for i < n: whole vectors through lanes(i) (an AVX-512 routine that fills y[i, i + k)
+/// and returns k, stopping at the first vector it declines), that vector and the tail through
+/// one(i), the scalar operation itself.
+template <class Lanes, class One>
+void lanes_then_scalar(double* y, long n, Lanes lanes, One one) {
+  const auto count = static_cast<std::size_t>(n);
+  for (std::size_t i = 0; i < count;) {
+    i += lanes(i, count - i);
+    for (const std::size_t end = std::min(count, i + 8); i < end; ++i) y[i] = one(static_cast<long>(i));
+  }
+}
+
 /// y[i] = one(i) = fma_fast(f, x[i·incx], s[i·incs], t[i·inct]) where that is the fast path's
-/// result: whole vectors in AVX-512 (fma_lanes_avx512), a vector it declines (an operand that is
-/// not a finite binary32 value, an overflow) and the tail through one(i), the scalar operation
-/// itself. Increments 0 or 1.
+/// result (fma_lanes_avx512 declines an operand that is not a finite binary32 value and an
+/// overflow). Increments 0 or 1.
 template <class One>
 void fma_lanes(ChainArithmetic::FastFormat f, const double* x, std::ptrdiff_t incx, const double* s, std::ptrdiff_t incs,
                const double* t, std::ptrdiff_t inct, double* y, long n, One one) {
-  const auto count = static_cast<std::size_t>(n);
-  for (std::size_t i = 0; i < count;) {
+  lanes_then_scalar(y, n, [&](std::size_t i, std::size_t left) {
     const auto at = static_cast<std::ptrdiff_t>(i);
-    i += fma_lanes_avx512(static_cast<VectorRoundFormat>(f), x + at * incx, incx, s + at * incs, incs, t + at * inct, inct,
-                          y + i, count - i);
-    for (const std::size_t end = std::min(count, i + 8); i < end; ++i) y[i] = one(static_cast<long>(i));
-  }
+    return fma_lanes_avx512(static_cast<VectorRoundFormat>(f), x + at * incx, incx, s + at * incs, incs, t + at * inct, inct,
+                            y + i, left);
+  }, one);
 }
 
 }  // namespace
@@ -218,19 +227,15 @@ void ChainArithmetic::binary(BinaryOp op, const double* x, std::ptrdiff_t incx, 
     case BinaryOp::Mul:
       return fma_lanes(fast_storage_, x, incx, w, incw, &minus_zero, 0, y, n,
                        [&](long i) { return mul(x[i * incx], w[i * incw], Target::Storage); });
-    case BinaryOp::Div: {
-      // div's fast path (a binary64 quotient rounded by round_fast) on whole vectors, the
-      // vectors it declines and the tail through div itself.
-      const auto count = static_cast<std::size_t>(n);
-      for (std::size_t i = 0; i < count;) {
-        const auto at = static_cast<std::ptrdiff_t>(i);
-        i += div_lanes_avx512(static_cast<VectorRoundFormat>(fast_storage_), x + at * incx, incx, w + at * incw, incw, y + i,
-                              count - i);
-        for (const std::size_t end = std::min(count, i + 8); i < end; ++i)
-          y[i] = div(x[static_cast<std::ptrdiff_t>(i) * incx], w[static_cast<std::ptrdiff_t>(i) * incw], Target::Storage);
-      }
-      return;
-    }
+    case BinaryOp::Div:  // div's fast path: a binary64 quotient rounded by round_fast
+      return lanes_then_scalar(
+          y, n,
+          [&](std::size_t i, std::size_t left) {
+            const auto at = static_cast<std::ptrdiff_t>(i);
+            return div_lanes_avx512(static_cast<VectorRoundFormat>(fast_storage_), x + at * incx, incx, w + at * incw, incw,
+                                    y + i, left);
+          },
+          [&](long i) { return div(x[i * incx], w[i * incw], Target::Storage); });
   }
 }
 

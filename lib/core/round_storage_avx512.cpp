@@ -62,6 +62,47 @@ __m512d round_lanes(VectorRoundFormat to, __m512d x) {
 
 __mmask8 finite_lanes(__m512d x) { return _mm512_cmp_pd_mask(abs(x), _mm512_set1_pd(INFINITY), _CMP_LT_OQ); }
 
+/// 8 operands from p + i, or p's one value in every lane when the increment is 0.
+__m512d operand_lanes(const double* p, std::ptrdiff_t inc, std::size_t i) {
+  return inc == 0 ? _mm512_set1_pd(*p) : _mm512_loadu_pd(p + i);
+}
+
+/// The lanes holding a binary32 value (±Inf included; NaN fails the comparison).
+__mmask8 binary32_lanes(__m512d v) { return _mm512_cmp_pd_mask(_mm512_cvtps_pd(_mm512_cvtpd_ps(v)), v, _CMP_EQ_OQ); }
+
+/// fma_lanes_avx512 into binary32 itself: one binary32 FMA per lane rounds the exact x·s + t
+/// once, to nearest, which is what rounding it to odd at 53 bits and then to 24 bits gives
+/// (53 ≥ 24 + 2), subnormal results included; three times fewer operations than the general
+/// path. A broadcast operand (increment 0, BatchNormalization's scale and shift) is checked once.
+std::size_t fma_binary32_lanes(const double* x, std::ptrdiff_t incx, const double* s, std::ptrdiff_t incs, const double* t,
+                               std::ptrdiff_t inct, double* y, std::size_t n) {
+  std::size_t i = 0;
+  if (incs == 0 && binary32_lanes(_mm512_set1_pd(*s)) != 0xFF) return 0;
+  if (inct == 0 && binary32_lanes(_mm512_set1_pd(*t)) != 0xFF) return 0;
+  auto wide = [](__m512d d) { return _mm512_zextps256_ps512(_mm512_cvtpd_ps(d)); };
+  const __m512 a0 = wide(_mm512_set1_pd(*s)), c0 = wide(_mm512_set1_pd(*t));
+  for (; i + 8 <= n; i += 8) {
+    const __m512d v = operand_lanes(x, incx, i);
+    __mmask8 ok = binary32_lanes(v);
+    __m512 a = a0, c = c0;
+    if (incs != 0) {
+      const __m512d d = _mm512_loadu_pd(s + i);
+      ok &= binary32_lanes(d);
+      a = wide(d);
+    }
+    if (inct != 0) {
+      const __m512d d = _mm512_loadu_pd(t + i);
+      ok &= binary32_lanes(d);
+      c = wide(d);
+    }
+    if (ok != 0xFF) break;
+    const __m512d r = _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_fmadd_ps(wide(v), a, c)));
+    if (finite_lanes(r) != 0xFF) break;  // overflow: lib/format decides, in the caller
+    _mm512_storeu_pd(y + i, r);
+  }
+  return i;
+}
+
 }  // namespace
 
 std::size_t round_storage_avx512(VectorRoundFormat to, double* values, std::size_t n) {
@@ -77,47 +118,13 @@ std::size_t round_storage_avx512(VectorRoundFormat to, double* values, std::size
 std::size_t fma_lanes_avx512(VectorRoundFormat to, const double* x, std::ptrdiff_t incx, const double* s,
                              std::ptrdiff_t incs, const double* t, std::ptrdiff_t inct, double* y, std::size_t n) {
   const __m512d zero = _mm512_setzero_pd();
-  // An operand with increment 0 is one value for every lane.
-  auto lanes = [](const double* p, std::ptrdiff_t inc, std::size_t i) {
-    return inc == 0 ? _mm512_set1_pd(*p) : _mm512_loadu_pd(p + i);
-  };
-  auto binary32 = [](__m512d v) { return _mm512_cmp_pd_mask(_mm512_cvtps_pd(_mm512_cvtpd_ps(v)), v, _CMP_EQ_OQ); };
   std::size_t i = 0;
-  if (to == VectorRoundFormat::Binary32) {
-    // Into binary32 itself, one binary32 FMA per lane: it rounds the exact x·s + t once, to
-    // nearest, which is what rounding it to odd at 53 bits and then to 24 bits gives (53 ≥ 24 + 2),
-    // subnormal results included; three times fewer operations than the path below.
-    // A broadcast operand (increment 0, BatchNormalization's scale and shift) is checked once.
-    const __mmask8 fixed = (incs == 0 ? binary32(_mm512_set1_pd(*s)) : 0xFF) & (inct == 0 ? binary32(_mm512_set1_pd(*t)) : 0xFF);
-    if (fixed != 0xFF) return 0;
-    auto wide = [](__m512d d) { return _mm512_zextps256_ps512(_mm512_cvtpd_ps(d)); };
-    const __m512 a0 = wide(_mm512_set1_pd(*s)), c0 = wide(_mm512_set1_pd(*t));
-    for (; i + 8 <= n; i += 8) {
-      const __m512d v = lanes(x, incx, i);
-      __mmask8 ok = binary32(v);
-      __m512 a = a0, c = c0;
-      if (incs != 0) {
-        const __m512d d = _mm512_loadu_pd(s + i);
-        ok &= binary32(d);
-        a = wide(d);
-      }
-      if (inct != 0) {
-        const __m512d d = _mm512_loadu_pd(t + i);
-        ok &= binary32(d);
-        c = wide(d);
-      }
-      if (ok != 0xFF) break;
-      const __m512d r = _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_fmadd_ps(wide(v), a, c)));
-      if (finite_lanes(r) != 0xFF) break;  // overflow: lib/format decides, in the caller
-      _mm512_storeu_pd(y + i, r);
-    }
-    return i;
-  }
+  if (to == VectorRoundFormat::Binary32) return fma_binary32_lanes(x, incx, s, incs, t, inct, y, n);
   for (; i + 8 <= n; i += 8) {
-    const __m512d v = lanes(x, incx, i), a = lanes(s, incs, i), c = lanes(t, inct, i);
+    const __m512d v = operand_lanes(x, incx, i), a = operand_lanes(s, incs, i), c = operand_lanes(t, inct, i);
     // Binary32 operands only (the scalar fast path's condition): NaN fails the comparison; an
     // Inf passes it and is declined below, where the result is not finite.
-    if ((binary32(v) & binary32(a) & binary32(c)) != 0xFF) break;
+    if ((binary32_lanes(v) & binary32_lanes(a) & binary32_lanes(c)) != 0xFF) break;
     // fma_fast lane by lane: the product is exact (24 + 24 bits), TwoSum gives the sum's exact
     // residual, and round_to_odd53 moves an inexact sum toward the exact value, last bit set.
     const __m512d p = _mm512_mul_pd(v, a);
@@ -138,17 +145,13 @@ std::size_t fma_lanes_avx512(VectorRoundFormat to, const double* x, std::ptrdiff
 
 std::size_t div_lanes_avx512(VectorRoundFormat to, const double* x, std::ptrdiff_t incx, const double* w,
                              std::ptrdiff_t incw, double* y, std::size_t n) {
-  auto lanes = [](const double* p, std::ptrdiff_t inc, std::size_t i) {
-    return inc == 0 ? _mm512_set1_pd(*p) : _mm512_loadu_pd(p + i);
-  };
-  auto binary32 = [](__m512d v) { return _mm512_cmp_pd_mask(_mm512_cvtps_pd(_mm512_cvtpd_ps(v)), v, _CMP_EQ_OQ); };
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m512d a = lanes(x, incx, i), b = lanes(w, incw, i);
+    const __m512d a = operand_lanes(x, incx, i), b = operand_lanes(w, incw, i);
     // The scalar fast path's conditions: binary32 operands (NaN fails; ±Inf is declined below
     // unless the quotient is finite, as in div), a nonzero divisor.
     const __mmask8 nonzero = _mm512_cmp_pd_mask(b, _mm512_setzero_pd(), _CMP_NEQ_OQ);
-    if ((binary32(a) & binary32(b) & nonzero) != 0xFF) break;
+    if ((binary32_lanes(a) & binary32_lanes(b) & nonzero) != 0xFF) break;
     // The binary64 quotient is correctly rounded (IEEE); round_lanes is round_fast lane by lane.
     const __m512d r = round_lanes(to, _mm512_div_pd(a, b));
     if (finite_lanes(r) != 0xFF) break;
