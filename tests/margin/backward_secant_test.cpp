@@ -5,11 +5,15 @@
 // which is margin_bound with every local error set to zero and e_0 = a − b. Run on every
 // operator example of the bound-rule tests (tests/bounds/operator_examples.h) whose operators all
 // have a backward step, with a − b small (the boxes of an audit) and large (slopes over wide
-// boxes: softmax rows, GELU, the divisor of a normalisation).
+// boxes: softmax rows, GELU, the divisor of a normalisation). Every case runs twice: with the
+// radius carried to the input (Theorem 1) and cut at every step (Theorem 1′: each step's radius
+// against the box width |a − b| ≤ hi − lo at its inputs).
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -39,6 +43,15 @@ double max_abs(const std::vector<double>& v) {
   return m;
 }
 
+/// Each step with both forms of the bound: the radius carried to the input (Theorem 1) and cut
+/// at every step (Theorem 1′).
+std::vector<std::pair<double, bool>> both_forms(std::initializer_list<double> steps) {
+  std::vector<std::pair<double, bool>> v;
+  for (double s : steps)
+    for (bool cut : {false, true}) v.emplace_back(s, cut);
+  return v;
+}
+
 struct Checked {
   bool ran = false;
   double observed = 0, bound = 0;
@@ -46,7 +59,7 @@ struct Checked {
 };
 
 /// The secant check on one example for inputs x and x + step·N(0, 1).
-Checked secant_check(const test::OperatorExample& e, double step, std::uint64_t seed) {
+Checked secant_check(const test::OperatorExample& e, double step, std::uint64_t seed, bool cut = false) {
   Graph g = test::example_model(e).parse();
   infer_shapes(g, std::vector<Shape>{Shape(e.input.begin(), e.input.end())});
   const Plan plan(g);
@@ -88,6 +101,7 @@ Checked secant_check(const test::OperatorExample& e, double step, std::uint64_t 
   }
   margin::MarginWorkspace w(plan);
   margin::MarginTerms terms{&lo, &hi, &zero, &zero, &e0, nullptr, nullptr};
+  terms.cut_radius = cut;
   const std::vector<double>& ya = A.value(out).data;
   const std::vector<double>& yb = B.value(out).data;
   const int n = static_cast<int>(ya.size());
@@ -106,11 +120,12 @@ TEST_CASE("every backward step encloses the secant of its operator") {
   std::set<std::string> covered;
   int checked = 0;
   for (const test::OperatorExample& e : test::operator_examples()) {
-    for (double step : {1e-3, 0.3}) {
+    for (const auto& [step, cut] : both_forms({1e-3, 0.3})) {
       CAPTURE(e.op);
       CAPTURE(e.variant);
       CAPTURE(step);
-      const Checked c = secant_check(e, step, 12345);
+      CAPTURE(cut);
+      const Checked c = secant_check(e, step, 12345, cut);
       if (!c.ran) continue;
       ++checked;
       covered.insert(e.op);
@@ -159,10 +174,11 @@ TEST_CASE("LayerNorm rows with tiny σ, decomposed and native: the secant stays 
                      b.node("Div", {"d", "sd"}, {"y"});
                    }});
   for (const test::OperatorExample& e : cases)
-    for (double step : {1e-3, 0.3}) {
+    for (const auto& [step, cut] : both_forms({1e-3, 0.3})) {
       CAPTURE(e.variant);
       CAPTURE(step);
-      const Checked c = secant_check(e, step, 777);
+      CAPTURE(cut);
+      const Checked c = secant_check(e, step, 777, cut);
       REQUIRE(c.ran);
       CHECK(c.observed <= c.bound + c.slack);
       CHECK(std::isfinite(c.bound));
@@ -192,17 +208,18 @@ TEST_CASE("GELU: the secant over many draws, boxes across ±√2 and in the tail
   int ran = 0;
   for (const test::OperatorExample& e : gelu)
     for (std::uint64_t seed = 1; seed <= 20; ++seed)
-      for (double step : {1e-3, 0.05, 0.3}) {
+      for (const auto& [step, cut] : both_forms({1e-3, 0.05, 0.3})) {
         CAPTURE(e.variant);
         CAPTURE(seed);
         CAPTURE(step);
-        const Checked c = secant_check(e, step, seed);
+        CAPTURE(cut);
+        const Checked c = secant_check(e, step, seed, cut);
         if (!c.ran) continue;  // the tanh approximation has no step
         ++ran;
         CHECK(c.observed <= c.bound + c.slack);
         if (step < 0.01) CHECK(c.bound <= 1e3 * (c.observed + c.slack));
       }
-  CHECK(ran == 180);  // three examples with a step (the tanh approximation has none) × 20 × 3
+  CHECK(ran == 360);  // three examples with a step (the tanh approximation has none) × 20 × 3 × 2
 }
 
 TEST_CASE("linear steps are exact: Conv, ConvTranspose and Gemm give the secant itself") {
@@ -236,12 +253,63 @@ TEST_CASE("Split: the cotangents of all its outputs reach the input") {
                                   b.node("Mul", {"a", "c"}, {"y"});
                                 }};
   for (std::uint64_t seed = 1; seed <= 10; ++seed)
-    for (double step : {1e-3, 0.3}) {
+    for (const auto& [step, cut] : both_forms({1e-3, 0.3})) {
       CAPTURE(seed);
       CAPTURE(step);
-      const Checked c = secant_check(e, step, seed);
+      CAPTURE(cut);
+      const Checked c = secant_check(e, step, seed, cut);
       REQUIRE(c.ran);
       CHECK(c.observed <= c.bound + c.slack);
       if (step < 0.01) CHECK(c.bound <= 1e3 * (c.observed + c.slack));
     }
+}
+
+TEST_CASE("a deep composition: the radius cut at every step still encloses the secant") {
+  // An attention-like stack, x [1, 8, 16] → MatMul → Tanh → decomposed LayerNorm → MatMul →
+  // Softmax → MatMul with itself transposed → Sigmoid → Mul: every intermediate value has a
+  // nonlinear consumer, so with the cut (Theorem 1′) each step's radius is charged against the box
+  // width at that value instead of being carried to the input. Both forms must enclose the
+  // secant over many draws, small and large steps.
+  using B = test::ModelBuilder;
+  Normal w{99};
+  auto matrix = [&w](const std::string& name, double scale) {
+    std::vector<float> v(16 * 16);
+    for (float& x : v) x = static_cast<float>(scale * w());
+    return test::float_tensor(name, {16, 16}, v);
+  };
+  const onnx::TensorProto w1 = matrix("w1", 0.5), w2 = matrix("w2", 0.5);
+  const test::OperatorExample deep{"composition", "attention-like stack", 14, {1, 8, 16}, 1, [&](B& b) {
+    b.initializer(w1);
+    b.initializer(w2);
+    b.initializer(test::float_tensor("two", {}, {2.0f}));
+    b.initializer(test::float_tensor("eps", {}, {1e-5f}));
+    b.node("MatMul", {"x", "w1"}, {"h"});
+    b.node("Tanh", {"h"}, {"t"});
+    test::set_attr(b.node("ReduceMean", {"t"}, {"mu"}), "axes", std::vector<std::int64_t>{-1});
+    b.node("Sub", {"t", "mu"}, {"d"});
+    b.node("Pow", {"d", "two"}, {"d2"});
+    test::set_attr(b.node("ReduceMean", {"d2"}, {"v"}), "axes", std::vector<std::int64_t>{-1});
+    b.node("Add", {"v", "eps"}, {"ve"});
+    b.node("Sqrt", {"ve"}, {"sd"});
+    b.node("Div", {"d", "sd"}, {"n"});
+    b.node("MatMul", {"n", "w2"}, {"q"});
+    test::set_attr(b.node("Softmax", {"q"}, {"p"}), "axis", std::int64_t{-1});
+    test::set_attr(b.node("Transpose", {"n"}, {"nt"}), "perm", std::vector<std::int64_t>{0, 2, 1});
+    b.node("MatMul", {"nt", "p"}, {"a"});
+    b.node("Sigmoid", {"a"}, {"s"});
+    b.node("Mul", {"s", "a"}, {"y"});
+  }};
+  int ran = 0;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed)
+    for (const auto& [step, cut] : both_forms({1e-4, 1e-2, 0.3})) {
+      CAPTURE(seed);
+      CAPTURE(step);
+      CAPTURE(cut);
+      const Checked c = secant_check(deep, step, seed, cut);
+      REQUIRE(c.ran);
+      ++ran;
+      CHECK(c.observed <= c.bound + c.slack);
+      if (step < 0.01) CHECK(c.bound <= 1e3 * (c.observed + c.slack));
+    }
+  CHECK(ran == 60);
 }

@@ -1,6 +1,6 @@
 // The shipped ViT, whose seven LayerNorms are exported as ReduceMean ... Div (theory/layernorm-pattern.md):
 // a posteriori every layer of every default chain has a finite propagated bound and none is
-// exceeded; a priori every LayerNorm's Div has a finite bound in every chain; and the
+// exceeded, and the margin bound proves a sample in fp32 and fp16-acc32; a priori every LayerNorm's Div has a finite bound in every chain; and the
 // reference's own bound R is finite on every layer.
 #include <cmath>
 
@@ -56,7 +56,22 @@ TEST_CASE("ViT a posteriori: every layer of every default chain and fp16+fp32:So
       CHECK_MESSAGE(s.propagated_bound.violations == 0, what);
       CHECK_MESSAGE(s.local_bound.violations == 0, what);
     }
-  for (const ChainClassification& k : r.classification) CHECK(k.certificate_violations == 0);
+  for (const ChainClassification& k : r.classification) {
+    CHECK(k.certificate_violations == 0);
+    CHECK(k.margin_violations == 0);
+    CHECK(k.margin_certificate_violations == 0);
+  }
+  // Theorem 1′ of theory/margin-bound.md: with each step's radius charged against |x̂ − x̄| and
+  // cut, the a-posteriori margin bound stays finite through attention and proves sample 1's class
+  // in fp32 and fp16-acc32 (bound 1.5 and 2.6 against Γ_ref = 4.98; with the radius carried to the
+  // earlier layers it was 1.6e4 and 1.5e10). Sample 0's reference error R = 3.8 at the logits
+  // leaves its boxes too wide.
+  for (std::size_t c : {std::size_t{0}, std::size_t{2}}) {
+    CAPTURE(o.chains[c].name);
+    const MarginVerdict& m = r.records[1].chains[c].margin;
+    CHECK(m.bound_det < 10);
+    CHECK(m.a_posteriori.det);
+  }
 }
 
 TEST_CASE("ViT a priori: every LayerNorm's Div bounded wherever its d̂ is; R finite everywhere") {

@@ -84,7 +84,28 @@ TrajectoryBox box_of(const MarginTerms& terms, int slot, std::vector<double>& lo
 /// layers could have several).
 double add_up(double a, double x) { return a == 0 ? x : bounds::up(a + x); }
 
+/// Theorem 1′'s remainder of one step at one of its runtime inputs: ⟨ρ, w⟩ for the radius ρ the
+/// step left in the input's cotangent and w ≥ |x̂ − x̄| there, rounded up; ρ is then zero, so the
+/// next step starts from the point cotangent mid. Only elements with ρ > 0 count (an unbounded w
+/// where the cotangent is a point adds nothing).
+double cut_radius(Cotangent& g, const std::vector<double>& w) {
+  double s = 0;
+  long n = 0;
+  for (std::size_t i = 0; i < g.rad.size(); ++i) {
+    if (!(g.rad[i] > 0)) continue;
+    s += g.rad[i] * w[i];
+    ++n;
+    g.rad[i] = 0;
+  }
+  return n == 0 ? 0.0 : bounds::nan_to_inf(bounds::safe_sum(s, 2 * n + 2, n));
+}
+
 }  // namespace
+
+void BoxSource::error_bound(int, const std::vector<double>& lo, const std::vector<double>& hi, std::vector<double>& w) const {
+  w.resize(lo.size());
+  for (std::size_t i = 0; i < lo.size(); ++i) w[i] = bounds::up(hi[i] - lo[i]);
+}
 
 MarginPlan::MarginPlan(const Plan& plan) : plan_(&plan) {
   for (const PlannedLayer& layer : plan.layers()) {
@@ -129,6 +150,7 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
   MarginBound b;
   b.layer_det.assign(layers.size(), 0.0);
   b.layer_prob.assign(layers.size(), 0.0);
+  b.layer_remainder.assign(layers.size(), 0.0);
   if (terms.observed) b.layer_observed.assign(layers.size(), 0.0);
   // The Azuma form: Σ mid²·q under the square root, the rest (radius, signed constants, underflow,
   // the layers outside the event) added per layer.
@@ -142,6 +164,7 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
   thread_local std::vector<SlotJob> jobs;
   thread_local std::vector<std::size_t> job_layer, job_slot;
   thread_local std::vector<SlotSums> sums;
+  thread_local std::vector<double> remainder_w;
   jobs.clear();
   job_layer.clear();
   job_slot.clear();
@@ -196,11 +219,38 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
       mp.step(l).apply(boxes, *outs[0], ins);
     else
       mp.step(l).apply_outputs(boxes, outs, ins);
+    // Theorem 1′: each runtime input's radius, which this step made from a point cotangent, is
+    // charged against the error |x̂ − x̄| there and cut, so that no radius is carried through the
+    // absolute values of later steps (graph inputs keep theirs for the input's signed term).
+    for (std::size_t k = 0; k < layer.inputs.size(); ++k) {
+      Cotangent* g = ins[k];
+      const int s = layer.inputs[k];
+      if (!terms.cut_radius || !g || std::find(plan.input_slots().begin(), plan.input_slots().end(), s) != plan.input_slots().end()) continue;
+      if (std::none_of(g->rad.begin(), g->rad.end(), [](double r) { return r > 0; })) continue;
+      if (!boxes[k].lo) boxes[k] = box_of(terms, s, step_lo[k], step_hi[k]);
+      remainder_w.clear();
+      if (terms.boxes) {
+        terms.boxes->error_bound(s, step_lo[k], step_hi[k], remainder_w);
+      } else {
+        const std::size_t n = g->rad.size();
+        remainder_w.resize(n);
+        for (std::size_t i = 0; i < n; ++i) remainder_w[i] = bounds::up(boxes[k].hi[i] - boxes[k].lo[i]);
+      }
+      const double r = cut_radius(*g, remainder_w);
+      b.layer_remainder[l] = add_up(b.layer_remainder[l], r);
+    }
     // A few slots' sums at a time: enough to run side by side (slot_sums.h), few enough that
     // their cotangents stay a small part of the pass's memory.
     if (jobs.size() - summed >= kJobsPerSum) sum_pending();
   }
   sum_pending();
+  // The remainders are deterministic (on the boxes' event): into every form alike.
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    if (b.layer_remainder[l] == 0) continue;
+    b.layer_det[l] = add_up(b.layer_det[l], b.layer_remainder[l]);
+    b.layer_prob[l] = add_up(b.layer_prob[l], b.layer_remainder[l]);
+    if (azuma) layer_azuma[l] = add_up(layer_azuma[l], b.layer_remainder[l]);
+  }
   // Combined per layer in the order of the pass: layers from the last, outputs in order.
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const std::size_t l = job_layer[i];

@@ -49,6 +49,9 @@ class BoxSource {
   virtual ~BoxSource() = default;
   /// lo ≤ x̂, x̄ ≤ hi elementwise for a runtime slot, into lo and hi.
   virtual void box(int slot, std::vector<double>& lo, std::vector<double>& hi) const = 0;
+  /// An elementwise bound w ≥ |x̂ − x̄| at a runtime slot whose box `box` gave lo / hi, rounded
+  /// up. Both values lie in the box, so its width always is one; a source that knows x̂ narrows it.
+  virtual void error_bound(int slot, const std::vector<double>& lo, const std::vector<double>& hi, std::vector<double>& w) const;
 };
 
 /// What the bound of one trajectory needs, per slot of the plan.
@@ -77,6 +80,11 @@ struct MarginTerms {
   double azuma_lambda = 0;
   /// Optional, instead of box_lo / box_hi: the boxes computed when the pass reads them.
   const BoxSource* boxes = nullptr;
+  /// Theorem 1′ (theory/margin-bound.md): charge each step's radius against |x̂ − x̄| at its
+  /// inputs and carry only point cotangents, instead of carrying the radius to every earlier
+  /// layer's ℓ. Tighter where the boxes are narrow (a posteriori: the observed error plus R);
+  /// a priori, where |x̂ − x̄| is only known as wide as the enclosure, the carried radius does better.
+  bool cut_radius = false;
 };
 
 struct MarginBound {
@@ -86,6 +94,9 @@ struct MarginBound {
   std::vector<double> layer_det;   ///< per layer: ⟨|G_k|, ℓ_k⟩ deterministic
   std::vector<double> layer_prob;  ///< per layer: probabilistic
   std::vector<double> layer_observed;  ///< per layer: ⟨mid_k, observed local error⟩ (when given)
+  /// per layer, in layer_det / layer_prob: the remainder ⟨ρ_k, |x̂ − x̄|⟩ of its step's radius ρ_k
+  /// at its runtime inputs (theory/margin-bound.md §2, Theorem 1′).
+  std::vector<double> layer_remainder;
 };
 
 class MarginWorkspace {
