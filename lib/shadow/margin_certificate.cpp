@@ -28,11 +28,10 @@ struct HullBoxes final : margin::BoxSource {
   void box(int slot, std::vector<double>& lo, std::vector<double>& hi) const override {
     margin::trajectory_hull(s.chain.value(slot).data, s.ref.value(slot).data, s.ref_err.value(slot).data, lo, hi);
   }
-  /// x̂ is known: |x̂ − x̄| ≤ max(x̂ − lo, hi − x̂).
-  void error_bound(int slot, const std::vector<double>& lo, const std::vector<double>& hi, std::vector<double>& w) const override {
-    const std::vector<double>& x = s.chain.value(slot).data;
-    w.resize(x.size());
-    for (std::size_t i = 0; i < x.size(); ++i) w[i] = bounds::up(std::fmax(x[i] - lo[i], hi[i] - x[i]));
+  /// x̂ is known: |x̂ − x̄| ≤ max(x̂ − lo, hi − x̂), in one pass without the box (where x̂ lies
+  /// outside [x_ref ± R] the box's end on its side is x̂ itself, and that difference is negative).
+  void error_bound(int slot, std::vector<double>& w) const override {
+    margin::trajectory_error(s.chain.value(slot).data, s.ref.value(slot).data, s.ref_err.value(slot).data, w);
   }
 };
 
@@ -47,7 +46,7 @@ struct AprioriBoxes final : margin::BoxSource {
     state.enclosure(slot, prob, s.ref.value(slot), s.ref_err.value(slot), lo, hi);
   }
   /// The pass's own bound E ≥ |x̂ − x̄| (the box is x_ref ± (E + R)).
-  void error_bound(int slot, const std::vector<double>&, const std::vector<double>&, std::vector<double>& w) const override {
+  void error_bound(int slot, std::vector<double>& w) const override {
     w = (prob ? state.prob(slot) : state.det(slot)).data;
   }
 };

@@ -102,7 +102,9 @@ double cut_radius(Cotangent& g, const std::vector<double>& w) {
 
 }  // namespace
 
-void BoxSource::error_bound(int, const std::vector<double>& lo, const std::vector<double>& hi, std::vector<double>& w) const {
+void BoxSource::error_bound(int slot, std::vector<double>& w) const {
+  thread_local std::vector<double> lo, hi;
+  box(slot, lo, hi);
   w.resize(lo.size());
   for (std::size_t i = 0; i < lo.size(); ++i) w[i] = bounds::up(hi[i] - lo[i]);
 }
@@ -128,6 +130,17 @@ void trajectory_hull(const std::vector<double>& chain, const std::vector<double>
   for (std::size_t i = 0; i < chain.size(); ++i) {
     lo[i] = bounds::min_num(chain[i], bounds::down(ref[i] - ref_err[i]));
     hi[i] = bounds::max_num(chain[i], bounds::up(ref[i] + ref_err[i]));
+  }
+}
+
+void trajectory_error(const std::vector<double>& chain, const std::vector<double>& ref, const std::vector<double>& ref_err,
+                      std::vector<double>& w) {
+  w.resize(chain.size());
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    const double x = chain[i];
+    const double lo = bounds::min_num(x, bounds::down(ref[i] - ref_err[i]));
+    const double hi = bounds::max_num(x, bounds::up(ref[i] + ref_err[i]));
+    w[i] = bounds::up(std::fmax(x - lo, hi - x));
   }
 }
 
@@ -227,14 +240,12 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
       const int s = layer.inputs[k];
       if (!terms.cut_radius || !g || std::find(plan.input_slots().begin(), plan.input_slots().end(), s) != plan.input_slots().end()) continue;
       if (std::none_of(g->rad.begin(), g->rad.end(), [](double r) { return r > 0; })) continue;
-      if (!boxes[k].lo) boxes[k] = box_of(terms, s, step_lo[k], step_hi[k]);
-      remainder_w.clear();
       if (terms.boxes) {
-        terms.boxes->error_bound(s, step_lo[k], step_hi[k], remainder_w);
+        terms.boxes->error_bound(s, remainder_w);
       } else {
-        const std::size_t n = g->rad.size();
-        remainder_w.resize(n);
-        for (std::size_t i = 0; i < n; ++i) remainder_w[i] = bounds::up(boxes[k].hi[i] - boxes[k].lo[i]);
+        const TrajectoryBox box = box_of(terms, s, step_lo[k], step_hi[k]);
+        remainder_w.resize(g->rad.size());
+        for (std::size_t i = 0; i < remainder_w.size(); ++i) remainder_w[i] = bounds::up(box.hi[i] - box.lo[i]);
       }
       const double r = cut_radius(*g, remainder_w);
       b.layer_remainder[l] = add_up(b.layer_remainder[l], r);

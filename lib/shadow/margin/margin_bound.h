@@ -42,6 +42,11 @@ class MarginPlan {
 void trajectory_hull(const std::vector<double>& chain, const std::vector<double>& ref, const std::vector<double>& ref_err,
                      std::vector<double>& lo, std::vector<double>& hi);
 
+/// max(x̂ − lo, hi − x̂) rounded up over that box, ≥ |x̂ − x̄|, into w: the same bits as
+/// trajectory_hull followed by the differences, without storing the box.
+void trajectory_error(const std::vector<double>& chain, const std::vector<double>& ref, const std::vector<double>& ref_err,
+                      std::vector<double>& w);
+
 /// Trajectory boxes computed per slot when the pass reads them, so that no slot's box outlives
 /// its step (a posteriori: trajectory_hull; a priori: AprioriState::enclosure).
 class BoxSource {
@@ -49,9 +54,9 @@ class BoxSource {
   virtual ~BoxSource() = default;
   /// lo ≤ x̂, x̄ ≤ hi elementwise for a runtime slot, into lo and hi.
   virtual void box(int slot, std::vector<double>& lo, std::vector<double>& hi) const = 0;
-  /// An elementwise bound w ≥ |x̂ − x̄| at a runtime slot whose box `box` gave lo / hi, rounded
-  /// up. Both values lie in the box, so its width always is one; a source that knows x̂ narrows it.
-  virtual void error_bound(int slot, const std::vector<double>& lo, const std::vector<double>& hi, std::vector<double>& w) const;
+  /// An elementwise bound w ≥ |x̂ − x̄| at a runtime slot, rounded up. Both values lie in the
+  /// box, so its width always is one (the default); a source that knows more narrows it.
+  virtual void error_bound(int slot, std::vector<double>& w) const;
 };
 
 /// What the bound of one trajectory needs, per slot of the plan.
