@@ -58,8 +58,9 @@ struct Checked {
   double slack = 0;  ///< the binary64 evaluation's own error in `observed`
 };
 
-/// The secant check on one example for inputs x and x + step·N(0, 1).
-Checked secant_check(const test::OperatorExample& e, double step, std::uint64_t seed, bool cut = false) {
+/// The secant check on one example for inputs x and x + step·N(0, 1); with `group`, one grouped
+/// pass (margin_bound_group) for every direction e_0 − e_j at once, against the largest of them.
+Checked secant_check(const test::OperatorExample& e, double step, std::uint64_t seed, bool cut = false, bool group = false) {
   Graph g = test::example_model(e).parse();
   infer_shapes(g, std::vector<Shape>{Shape(e.input.begin(), e.input.end())});
   const Plan plan(g);
@@ -105,9 +106,14 @@ Checked secant_check(const test::OperatorExample& e, double step, std::uint64_t 
   const std::vector<double>& ya = A.value(out).data;
   const std::vector<double>& yb = B.value(out).data;
   const int n = static_cast<int>(ya.size());
-  const margin::MarginBound mb = margin::margin_bound(mp, w, terms, out, 0, n - 1);
+  std::vector<int> js;
+  for (int j = group ? 1 : n - 1; j < n; ++j) js.push_back(j);
+  const margin::MarginBound mb = margin::margin_bound_group(mp, w, terms, out, 0, js);
   r.ran = true;
-  r.observed = std::fabs((ya[0] - ya[static_cast<std::size_t>(n - 1)]) - (yb[0] - yb[static_cast<std::size_t>(n - 1)]));
+  for (int j : js) {
+    const std::size_t k = static_cast<std::size_t>(j);
+    r.observed = std::fmax(r.observed, std::fabs((ya[0] - ya[k]) - (yb[0] - yb[k])));
+  }
   // The observed difference is itself a binary64 evaluation: allow 2^-30 of the outputs.
   r.bound = mb.det;
   r.slack = 0x1p-30 * (max_abs(ya) + max_abs(yb));
@@ -312,4 +318,24 @@ TEST_CASE("a deep composition: the radius cut at every step still encloses the s
       if (step < 0.01) CHECK(c.bound <= 1e3 * (c.observed + c.slack));
     }
   CHECK(ran == 60);
+}
+
+TEST_CASE("a grouped pass encloses every direction of its group") {
+  // margin_bound_group: one backward pass from the interval cotangent 1 at t and [−1, 0] at each
+  // j holds every c = e_t − e_j at once, so its bound must exceed the largest secant over the
+  // group, in both forms, on every example with at least three outputs.
+  int ran = 0;
+  for (const test::OperatorExample& e : test::operator_examples())
+    for (const auto& [step, cut] : both_forms({1e-3, 0.3})) {
+      CAPTURE(e.op);
+      CAPTURE(e.variant);
+      CAPTURE(step);
+      CAPTURE(cut);
+      const Checked c = secant_check(e, step, 4242, cut, true);
+      if (!c.ran) continue;
+      ++ran;
+      CHECK(c.observed <= c.bound + c.slack);
+    }
+  MESSAGE("checked " << ran << " grouped cases");
+  CHECK(ran >= 100);
 }

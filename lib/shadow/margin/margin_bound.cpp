@@ -147,6 +147,12 @@ void trajectory_error(const std::vector<double>& chain, const std::vector<double
 MarginWorkspace::MarginWorkspace(const Plan& plan) : g(plan.slots().size()) {}
 
 MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginTerms& terms, int out_slot, int t, int j) {
+  const int js[1] = {j};
+  return margin_bound_group(mp, w, terms, out_slot, t, js);
+}
+
+MarginBound margin_bound_group(const MarginPlan& mp, MarginWorkspace& w, const MarginTerms& terms, int out_slot, int t,
+                               std::span<const int> js) {
   const Plan& plan = mp.plan();
   const auto& slots = plan.slots();
   // A slot's cotangent exists from its first consumer's step to its own sums: the pass holds the
@@ -156,7 +162,11 @@ MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginT
   Cotangent& top = w.g[static_cast<std::size_t>(out_slot)];
   allocate_cotangent(top, slots[static_cast<std::size_t>(out_slot)]);
   top.mid[static_cast<std::size_t>(t)] = 1;
-  top.mid[static_cast<std::size_t>(j)] = -1;
+  for (int j : js) {
+    // [−1, 0] holds the −1 of e_t − e_j and the 0 of every other direction in the group.
+    top.mid[static_cast<std::size_t>(j)] = js.size() == 1 ? -1 : -0.5;
+    top.rad[static_cast<std::size_t>(j)] = js.size() == 1 ? 0 : 0.5;
+  }
   top.reached = true;
 
   const auto& layers = plan.layers();

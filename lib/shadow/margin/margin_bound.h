@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cmath>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -112,5 +113,12 @@ class MarginWorkspace {
 
 /// The bound for c = e_t − e_j at graph output `out_slot`: one backward pass.
 MarginBound margin_bound(const MarginPlan& mp, MarginWorkspace& w, const MarginTerms& terms, int out_slot, int t, int j);
+
+/// One bound for every c = e_t − e_j, j ∈ js, at once: one backward pass from the interval
+/// cotangent with 1 at t and [−1, 0] (midpoint −½, radius ½) at each j, which holds each of
+/// those c (Theorem 1 and 1′ hold for any c in the top cotangent). Looser than one pass per j,
+/// but one pass for a whole tail of far classes. With one j, the same as margin_bound(t, j).
+MarginBound margin_bound_group(const MarginPlan& mp, MarginWorkspace& w, const MarginTerms& terms, int out_slot, int t,
+                               std::span<const int> js);
 
 }  // namespace fpaudit::margin
