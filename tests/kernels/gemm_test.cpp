@@ -91,8 +91,11 @@ void compare_with_scalar(void (*kernel)(kernels::AccPolicy, const DotSchedule&, 
                          bool every_column) {
   std::mt19937_64 rng(77);
   struct Shape { long M, N, K; };
+  // The last four reach the row blocks: 8 rows on one vector of columns, 4 rows on wider panels,
+  // and the rows left over (AVX2: 16- and 8-column panels; AVX-512: 64, 16 and masked).
   for (const Shape sh : {Shape{3, 40, 17}, Shape{5, 8, 1}, Shape{2, 33, 64}, Shape{4, 96, 300}, Shape{3, 7, 9},
-                         Shape{2, 79, 33}, Shape{6, 196, 144}, Shape{1, 1, 5}}) {
+                         Shape{2, 79, 33}, Shape{6, 196, 144}, Shape{1, 1, 5}, Shape{9, 8, 20}, Shape{13, 24, 37},
+                         Shape{17, 90, 11}, Shape{12, 16, 70}}) {
     for (auto policy : {kernels::AccPolicy::Binary16Fma, kernels::AccPolicy::Bfloat16Fma, kernels::AccPolicy::Binary32Fma}) {
       const Format f = policy == kernels::AccPolicy::Bfloat16Fma ? bfloat16() : binary16();
       auto to_float = [](const std::vector<double>& d) { return std::vector<float>(d.begin(), d.end()); };
