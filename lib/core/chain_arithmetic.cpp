@@ -15,6 +15,7 @@
 #include "core/accumulators.h"
 #include "core/activation64.h"
 #include "core/gemm_float.h"
+#include "core/round_storage_avx2.h"
 #include "core/round_storage_avx512.h"
 #include "core/tensor.h"
 
@@ -35,6 +36,23 @@ ChainArithmetic::FastFormat fast_format_of(const Format& f) {
 }
 
 bool is_binary32_value(double x) { return static_cast<double>(static_cast<float>(x)) == x; }
+
+/// The vector lanes of round_storage, fma and div this CPU runs (FPAUDIT_ISA caps it): AVX-512,
+/// else AVX2 with FMA and F16C, else none (every element through the scalar path). The same bits
+/// whichever runs.
+struct VectorLanes {
+  std::size_t (*round_storage)(VectorRoundFormat, double*, std::size_t) = nullptr;
+  std::size_t (*fma)(VectorRoundFormat, const double*, std::ptrdiff_t, const double*, std::ptrdiff_t, const double*,
+                     std::ptrdiff_t, double*, std::size_t) = nullptr;
+  std::size_t (*div)(VectorRoundFormat, const double*, std::ptrdiff_t, const double*, std::ptrdiff_t, double*,
+                     std::size_t) = nullptr;
+  explicit operator bool() const { return round_storage != nullptr; }
+};
+VectorLanes vector_lanes() {
+  if (cpu::avx512f()) return {round_storage_avx512, fma_lanes_avx512, div_lanes_avx512};
+  if (cpu::avx2() && cpu::fma() && cpu::f16c()) return {round_storage_avx2, fma_lanes_avx2, div_lanes_avx2};
+  return {};
+}
 
 ChainArithmetic::AccKind acc_kind_of(const Format& acc) {
   if (acc == binary16()) return ChainArithmetic::AccKind::Binary16Fma;
@@ -113,17 +131,17 @@ double ChainArithmetic::round(double exact, Target t) const {
 }
 
 void ChainArithmetic::round_storage(std::span<double> values) const {
-  const bool avx512 = cpu::avx512f();
+  const VectorLanes lanes = vector_lanes();
   const FastFormat f = fast_storage_;
   auto one = [&](double& v) { v = f != FastFormat::None && std::isfinite(v) ? round_fast(f, v) : round_to(spec_.storage, v); };
-  if (f == FastFormat::None || !avx512) {
+  if (f == FastFormat::None || !lanes) {
     for (double& v : values) one(v);
     return;
   }
-  // Whole vectors of finite values in AVX-512, the rest (a vector with NaN or Inf, the tail)
-  // one by one; the same steps either way.
+  // Whole vectors of finite values in AVX-512 or AVX2, the rest (a vector with NaN or Inf, the
+  // tail) one by one; the same steps either way.
   for (std::size_t i = 0; i < values.size();) {
-    i += round_storage_avx512(static_cast<VectorRoundFormat>(f), values.data() + i, values.size() - i);
+    i += lanes.round_storage(static_cast<VectorRoundFormat>(f), values.data() + i, values.size() - i);
     for (const std::size_t end = std::min(values.size(), i + 8); i < end; ++i) one(values[i]);
   }
 }
@@ -178,7 +196,7 @@ double ChainArithmetic::fma(double a, double b, double c, Target t) const {
 }
 
 namespace {
-/// y[i] for i < n: whole vectors through lanes(i) (an AVX-512 routine that fills y[i, i + k)
+/// y[i] for i < n: whole vectors through lanes(i) (a VectorLanes routine that fills y[i, i + k)
 /// and returns k, stopping at the first vector it declines), that vector and the tail through
 /// one(i), the scalar operation itself.
 template <class Lanes, class One>
@@ -191,49 +209,51 @@ void lanes_then_scalar(double* y, long n, Lanes lanes, One one) {
 }
 
 /// y[i] = one(i) = fma_fast(f, x[i·incx], s[i·incs], t[i·inct]) where that is the fast path's
-/// result (fma_lanes_avx512 declines an operand that is not a finite binary32 value and an
-/// overflow). Increments 0 or 1.
+/// result (the lanes decline an operand that is not a finite binary32 value and an overflow).
+/// Increments 0 or 1.
 template <class One>
-void fma_lanes(ChainArithmetic::FastFormat f, const double* x, std::ptrdiff_t incx, const double* s, std::ptrdiff_t incs,
-               const double* t, std::ptrdiff_t inct, double* y, long n, One one) {
+void fma_lanes(const VectorLanes& lanes, ChainArithmetic::FastFormat f, const double* x, std::ptrdiff_t incx, const double* s,
+               std::ptrdiff_t incs, const double* t, std::ptrdiff_t inct, double* y, long n, One one) {
   lanes_then_scalar(y, n, [&](std::size_t i, std::size_t left) {
     const auto at = static_cast<std::ptrdiff_t>(i);
-    return fma_lanes_avx512(static_cast<VectorRoundFormat>(f), x + at * incx, incx, s + at * incs, incs, t + at * inct, inct,
-                            y + i, left);
+    return lanes.fma(static_cast<VectorRoundFormat>(f), x + at * incx, incx, s + at * incs, incs, t + at * inct, inct, y + i,
+                     left);
   }, one);
 }
 
 }  // namespace
 
 void ChainArithmetic::fma_scaled(const double* x, double scale, double shift, double* y, long n) const {
-  if (fast_storage_ == FastFormat::None || !cpu::avx512f()) return Arithmetic::fma_scaled(x, scale, shift, y, n);
-  fma_lanes(fast_storage_, x, 1, &scale, 0, &shift, 0, y, n, [&](long i) { return fma(x[i], scale, shift, Target::Storage); });
+  const VectorLanes lanes = vector_lanes();
+  if (fast_storage_ == FastFormat::None || !lanes) return Arithmetic::fma_scaled(x, scale, shift, y, n);
+  fma_lanes(lanes, fast_storage_, x, 1, &scale, 0, &shift, 0, y, n, [&](long i) { return fma(x[i], scale, shift, Target::Storage); });
 }
 
 void ChainArithmetic::binary(BinaryOp op, const double* x, std::ptrdiff_t incx, const double* w, std::ptrdiff_t incw,
                              double* y, long n) const {
   const bool unit = (incx == 0 || incx == 1) && (incw == 0 || incw == 1);
-  if (fast_storage_ == FastFormat::None || !cpu::avx512f() || !unit) return Arithmetic::binary(op, x, incx, w, incw, y, n);
+  const VectorLanes lanes = vector_lanes();
+  if (fast_storage_ == FastFormat::None || !lanes || !unit) return Arithmetic::binary(op, x, incx, w, incw, y, n);
   // The scalar fast paths as one fma_fast each: a + b = a·1 + b, a − b = b·(−1) + a, and
   // a·b = a·b + (−0), which adds nothing to any product, −0 included.
   static const double one = 1.0, minus_one = -1.0, minus_zero = -0.0;
   switch (op) {
     case BinaryOp::Add:
-      return fma_lanes(fast_storage_, x, incx, &one, 0, w, incw, y, n,
+      return fma_lanes(lanes, fast_storage_, x, incx, &one, 0, w, incw, y, n,
                        [&](long i) { return add(x[i * incx], w[i * incw], Target::Storage); });
     case BinaryOp::Sub:
-      return fma_lanes(fast_storage_, w, incw, &minus_one, 0, x, incx, y, n,
+      return fma_lanes(lanes, fast_storage_, w, incw, &minus_one, 0, x, incx, y, n,
                        [&](long i) { return sub(x[i * incx], w[i * incw], Target::Storage); });
     case BinaryOp::Mul:
-      return fma_lanes(fast_storage_, x, incx, w, incw, &minus_zero, 0, y, n,
+      return fma_lanes(lanes, fast_storage_, x, incx, w, incw, &minus_zero, 0, y, n,
                        [&](long i) { return mul(x[i * incx], w[i * incw], Target::Storage); });
     case BinaryOp::Div:  // div's fast path: a binary64 quotient rounded by round_fast
       return lanes_then_scalar(
           y, n,
           [&](std::size_t i, std::size_t left) {
             const auto at = static_cast<std::ptrdiff_t>(i);
-            return div_lanes_avx512(static_cast<VectorRoundFormat>(fast_storage_), x + at * incx, incx, w + at * incw, incw,
-                                    y + i, left);
+            return lanes.div(static_cast<VectorRoundFormat>(fast_storage_), x + at * incx, incx, w + at * incw, incw, y + i,
+                             left);
           },
           [&](long i) { return div(x[i * incx], w[i * incw], Target::Storage); });
   }
