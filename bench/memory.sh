@@ -69,8 +69,10 @@ for m in $MODELS; do
   variants=()
   case $m in
     resnet50|bert_base)
-      [[ $FULLSIZE_MARGIN == 1 ]] && variants+=("audit --chains $AUDIT_CHAINS")
-      variants+=("audit --chains $AUDIT_CHAINS --no-margin") ;;
+      # No labels come with them, so the audit would judge their class scores as a regression
+      # output and skip the margin pass: --task classify says what the outputs are.
+      [[ $FULLSIZE_MARGIN == 1 ]] && variants+=("audit --task classify --chains $AUDIT_CHAINS")
+      variants+=("audit --task classify --chains $AUDIT_CHAINS --no-margin") ;;
     *) variants+=("audit" "audit --no-margin") ;;
   esac
   variants+=("run --chain fp32")

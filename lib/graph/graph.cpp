@@ -103,7 +103,17 @@ const Graph& Node::attr_graph(const std::string& key) const {
 
 const Constant* Graph::constant(const std::string& name) const {
   auto it = constants.find(name);
-  return it == constants.end() ? nullptr : &it->second;
+  return it == constants.end() ? nullptr : it->second.get();
+}
+
+void Graph::set_constant(const std::string& name, Constant value) {
+  constants[name] = std::make_shared<const Constant>(std::move(value));
+}
+
+bool Graph::add_constant(const std::string& name, Constant value) {
+  if (constants.count(name)) return false;
+  constants.emplace(name, std::make_shared<const Constant>(std::move(value)));
+  return true;
 }
 
 const ValueInfo* Graph::value(const std::string& name) const {

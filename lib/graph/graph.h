@@ -90,12 +90,19 @@ struct Graph {
   std::int64_t opset = 0;         ///< default-domain opset the model imports
   std::string producer;           ///< e.g. "pytorch 1.13.1"
   std::vector<Node> nodes;        ///< topological order; folded constant nodes are removed
-  std::map<std::string, Constant> constants;  ///< initializers, Constant nodes, folded values
+  /// Initializers, Constant nodes, folded values. Read-only once stored, so that a copy of the
+  /// graph (a sample's plan, `fpaudit run`) shares their data instead of doubling the weights:
+  /// replace a constant with set_constant, never modify it in place.
+  std::map<std::string, std::shared_ptr<const Constant>> constants;
   std::vector<ValueInfo> inputs;  ///< runtime inputs (initializers excluded)
   std::vector<ValueInfo> outputs;
   std::map<std::string, ValueInfo> values;   ///< every value's dtype and (inferred) shape
 
   const Constant* constant(const std::string& name) const;
+  /// Stores `value` under `name`, replacing any constant of that name.
+  void set_constant(const std::string& name, Constant value);
+  /// Stores `value` under `name` unless the name is taken; whether it was stored.
+  bool add_constant(const std::string& name, Constant value);
   const ValueInfo* value(const std::string& name) const;
 };
 

@@ -128,7 +128,7 @@ bool fold(Graph& graph, const ShapeContext& ctx, const std::vector<TensorType>& 
   for (std::size_t i = 0; i < node.outputs.size(); ++i) {
     if (node.outputs[i].empty()) continue;
     graph.values[node.outputs[i]] = {node.outputs[i], types[i].dtype, types[i].shape, true};
-    graph.constants[node.outputs[i]] = std::move((*values)[i]);
+    graph.set_constant(node.outputs[i], std::move((*values)[i]));
   }
   return true;
 }
@@ -156,7 +156,7 @@ void keep_runtime_node(Graph& graph, Node& node, const std::vector<TensorType>& 
     if (is_float(mask.dtype)) mask.values.assign(count, 1.0);
     else mask.ints.assign(count, 1);
     graph.values[node.outputs[1]] = {node.outputs[1], mask.dtype, types[1].shape, true};
-    graph.constants[node.outputs[1]] = std::move(mask);
+    graph.set_constant(node.outputs[1], std::move(mask));
     node.outputs[1].clear();
   }
   if (node.op_type == "BatchNormalization")
@@ -234,7 +234,7 @@ void bind_input(Graph& graph, const std::string& name, Constant value) {
     fail(graph.source, fmt::format("input '{}': given shape {} does not match the declared shape {}", name,
                                    shape_string(value.shape), shape_string(it->shape)));
   graph.values[name] = {name, value.dtype, value.shape, true};
-  graph.constants[name] = std::move(value);
+  graph.set_constant(name, std::move(value));
   graph.inputs.erase(it);
 }
 

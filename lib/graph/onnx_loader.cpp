@@ -107,7 +107,7 @@ void convert_nodes(const onnx::GraphProto& g, Graph& graph, TensorContext& conte
       if (node.outputs.size() != 1 || node.outputs[0].empty() || !node.inputs.empty())
         fail_node(graph.source, node, "a Constant must have no inputs and exactly one output");
       Constant value = constant_node_value(node, graph.source);
-      if (!graph.constants.emplace(node.outputs[0], std::move(value)).second)
+      if (!graph.add_constant(node.outputs[0], std::move(value)))
         fail_node(graph.source, node, fmt::format("output '{}' is already defined", node.outputs[0]));
       continue;
     }
@@ -116,15 +116,19 @@ void convert_nodes(const onnx::GraphProto& g, Graph& graph, TensorContext& conte
   }
 }
 
-/// A graph's initializers, declared values and nodes (the model's graph or a body).
-void convert_graph_body(const onnx::GraphProto& g, Graph& graph, TensorContext& context) {
+/// A graph's initializers, declared values and nodes (the model's graph or a body). `release`:
+/// the same GraphProto, whose initializers' data are freed one by one as they are converted, so
+/// that the weights are never held both as bytes and as binary64 values (a loaded model's graph).
+void convert_graph_body(const onnx::GraphProto& g, Graph& graph, TensorContext& context, onnx::GraphProto* release = nullptr) {
   const std::filesystem::path& source = graph.source;
   if (g.sparse_initializer_size() > 0) fail(source, "sparse initializers are not supported");
-  for (const onnx::TensorProto& t : g.initializer()) {
+  for (int i = 0; i < g.initializer_size(); ++i) {
+    const onnx::TensorProto& t = g.initializer(i);
     if (t.name().empty()) fail(source, "an initializer has no name");
     Constant c = tensor_to_constant(t, context, fmt::format("initializer '{}'", t.name()));
-    if (!graph.constants.emplace(t.name(), std::move(c)).second)
+    if (!graph.add_constant(t.name(), std::move(c)))
       fail(source, fmt::format("initializer '{}' is defined twice", t.name()));
+    if (release) release_tensor_data(*release->mutable_initializer(i));
   }
   // Models from before IR version 4 list their initializers among the inputs too; those are
   // constants here (ONNX lets a runtime override them, fpaudit does not).
@@ -137,13 +141,14 @@ void convert_graph_body(const onnx::GraphProto& g, Graph& graph, TensorContext& 
   }
   convert_nodes(g, graph, context);
 
-  for (const auto& [name, c] : graph.constants) graph.values[name] = {name, c.dtype, c.shape, true};
+  for (const auto& [name, c] : graph.constants) graph.values[name] = {name, c->dtype, c->shape, true};
   for (const ValueInfo& v : graph.inputs) graph.values[v.name] = v;
   for (const ValueInfo& v : graph.outputs)
     if (!graph.constants.count(v.name)) graph.values[v.name] = v;
 }
 
-Graph convert_model(const onnx::ModelProto& model, const std::filesystem::path& source) {
+/// The model's graph; its initializers' data are freed as they are converted (convert_graph_body).
+Graph convert_model(onnx::ModelProto& model, const std::filesystem::path& source) {
   Graph graph;
   graph.source = source;
   if (!model.has_graph()) fail(source, "not an ONNX model: it contains no graph");
@@ -155,7 +160,7 @@ Graph convert_model(const onnx::ModelProto& model, const std::filesystem::path& 
   if (!model.producer_version().empty()) graph.producer += " " + model.producer_version();
 
   TensorContext context{source, 0, graph.opset};
-  convert_graph_body(model.graph(), graph, context);
+  convert_graph_body(model.graph(), graph, context, model.mutable_graph());
   check_definitions(graph);
   sort_topologically(graph);
   drop_unused(graph);
@@ -192,12 +197,16 @@ std::shared_ptr<const Graph> convert_subgraph(const onnx::GraphProto& g, const N
   return sub;
 }
 
-Graph parse_onnx(std::span<const std::byte> bytes, const std::filesystem::path& source) {
+namespace {
+
+void parse_model(std::span<const std::byte> bytes, const std::filesystem::path& source, onnx::ModelProto& model) {
   if (static_cast<std::uint64_t>(bytes.size()) > static_cast<std::uint64_t>(kMaxModelBytes))
     fail(source, fmt::format("{} bytes is larger than protobuf's limit of {} bytes", bytes.size(), kMaxModelBytes));
-  onnx::ModelProto model;
   if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     fail(source, "not a valid ONNX model (the protobuf encoding is truncated or corrupt)");
+}
+
+Graph convert_parsed(onnx::ModelProto& model, const std::filesystem::path& source) {
   try {
     return convert_model(model, source);
   } catch (const ModelError& e) {
@@ -205,9 +214,21 @@ Graph parse_onnx(std::span<const std::byte> bytes, const std::filesystem::path& 
   }
 }
 
+}  // namespace
+
+Graph parse_onnx(std::span<const std::byte> bytes, const std::filesystem::path& source) {
+  onnx::ModelProto model;
+  parse_model(bytes, source, model);
+  return convert_parsed(model, source);
+}
+
 Graph load_onnx(const std::filesystem::path& path) {
-  const std::vector<std::byte> bytes = read_file(path, kMaxModelBytes);
-  return parse_onnx(bytes, path);
+  onnx::ModelProto model;
+  {
+    const std::vector<std::byte> bytes = read_file(path, kMaxModelBytes);
+    parse_model(bytes, path, model);
+  }  // the file's bytes go here: the parsed model holds its own copy of the weights
+  return convert_parsed(model, path);
 }
 
 }  // namespace fpaudit

@@ -134,6 +134,22 @@ Constant tensor_to_constant(const onnx::TensorProto& t, TensorContext& context, 
   return c;
 }
 
+namespace {
+/// clear_*() keeps a field's capacity; a swap with an empty field hands the memory back.
+template <class Field>
+void free_field(Field* field) {
+  Field().Swap(field);
+}
+}  // namespace
+
+void release_tensor_data(onnx::TensorProto& t) {
+  std::string().swap(*t.mutable_raw_data());
+  free_field(t.mutable_float_data());
+  free_field(t.mutable_double_data());
+  free_field(t.mutable_int32_data());
+  free_field(t.mutable_int64_data());
+}
+
 Constant parse_onnx_tensor(std::span<const std::byte> bytes, const std::filesystem::path& source) {
   onnx::TensorProto tensor;
   if (bytes.size() > static_cast<std::size_t>(kMaxModelBytes) ||

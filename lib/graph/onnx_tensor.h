@@ -26,4 +26,7 @@ struct TensorContext {
 /// Converts a tensor, naming it `what` ("initializer 'w'", "node 'c' (Constant)") in messages.
 Constant tensor_to_constant(const onnx::TensorProto& tensor, TensorContext& context, std::string_view what);
 
+/// Frees the tensor's data fields (their memory, not only their contents) once they are converted.
+void release_tensor_data(onnx::TensorProto& tensor);
+
 }  // namespace fpaudit

@@ -88,7 +88,7 @@ std::string NodeBuilder::op(const std::string& op_type, std::vector<std::string>
 std::string NodeBuilder::constant(const std::string& part, Constant value) {
   const std::string name = unused_name(part);
   graph_.values[name] = {name, value.dtype, value.shape, true};
-  graph_.constants[name] = std::move(value);
+  graph_.set_constant(name, std::move(value));
   return name;
 }
 
@@ -119,8 +119,8 @@ std::map<std::string, std::string> inline_body(NodeBuilder& b, const Graph& body
   };
   for (const auto& [name, c] : body.constants) {
     const std::string fresh = renamed(name);
-    b.graph().values[fresh] = {fresh, c.dtype, c.shape, true};
-    b.graph().constants[fresh] = c;
+    b.graph().values[fresh] = {fresh, c->dtype, c->shape, true};
+    b.graph().constants[fresh] = c;  // shared, as a graph copy shares it
     bound[name] = fresh;
   }
   for (const Node& n : body.nodes) {

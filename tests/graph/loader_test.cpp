@@ -141,6 +141,40 @@ TEST_CASE("load_onnx reads a file; missing files and folders are refused") {
   CHECK(error_of([&] { load_onnx(dir.path()); }) == dir.path().string() + ": cannot open: not a regular file");
 }
 
+TEST_CASE("load_onnx frees each weight's bytes as it converts them: the same graph as parse_onnx") {
+  // load_onnx converts from a parsed copy whose tensors it empties one by one; nothing may read
+  // a tensor after it is freed (a second read would see no data and refuse the model).
+  TempDir dir;
+  ModelBuilder m = small_mlp();
+  m.initializer(float_tensor("unused_raw", {2}, {3.0f, 4.0f}, /*raw=*/true));
+  const Graph loaded = load_onnx(m.save(dir / "mlp.onnx"));
+  const Graph parsed = m.parse();
+  REQUIRE(loaded.constants.size() == parsed.constants.size());
+  for (const auto& [name, c] : parsed.constants) {
+    INFO(name);
+    const Constant* l = loaded.constant(name);
+    REQUIRE(l);
+    CHECK(l->shape == c->shape);
+    CHECK(l->values == c->values);
+    CHECK(l->ints == c->ints);
+  }
+}
+
+TEST_CASE("a copy of a graph shares its constants; set_constant replaces one in the copy only") {
+  const Graph g = small_mlp().parse();
+  Graph copy = g;
+  CHECK(copy.constant("W") == g.constant("W"));  // the same data, not a second copy of the weights
+  Constant doubled = *g.constant("W");
+  for (double& v : doubled.values) v *= 2;
+  copy.set_constant("W", std::move(doubled));
+  CHECK(copy.constant("W")->values[11] == 24.0);
+  CHECK(g.constant("W")->values[11] == 12.0);
+  CHECK_FALSE(copy.add_constant("B", Constant{}));  // taken: kept as it was
+  CHECK(copy.constant("B")->values.size() == 3);
+  CHECK(copy.add_constant("C", Constant{DType::Float32, {1}, {1.0}, {}}));
+  CHECK(g.constant("C") == nullptr);
+}
+
 // ---- refusals ----------------------------------------------------------------------------
 
 TEST_CASE("truncated, garbled and empty files") {

@@ -157,8 +157,11 @@ OnnxCase::OnnxCase(const std::filesystem::path& dir, bool y_only) {
   infer_shapes(*graph_, shapes);
   plan_ = std::make_unique<Plan>(*graph_);
   absolute_graph_ = std::make_unique<Graph>(*graph_);
-  for (auto& [name, c] : absolute_graph_->constants)
-    for (double& v : c.values) v = std::fabs(v);
+  for (auto& [name, c] : absolute_graph_->constants) {
+    Constant absolute = *c;  // the copy shares the constants: replace, never modify them
+    for (double& v : absolute.values) v = std::fabs(v);
+    c = std::make_shared<const Constant>(std::move(absolute));
+  }
   absolute_plan_ = std::make_unique<Plan>(*absolute_graph_);
 }
 

@@ -109,8 +109,11 @@ Loaded load(const std::filesystem::path& model, const Constant& inputs) {
   infer_shapes(m.graph, std::vector<Shape>{sample});
   for (const Node& n : m.graph.nodes) m.accumulation += dot_length(m.graph, n);
   m.absolute = m.graph;
-  for (auto& [name, c] : m.absolute.constants)
-    for (double& v : c.values) v = std::fabs(v);
+  for (auto& [name, c] : m.absolute.constants) {
+    Constant absolute = *c;  // the copy shares the constants: replace, never modify them
+    for (double& v : absolute.values) v = std::fabs(v);
+    c = std::make_shared<const Constant>(std::move(absolute));
+  }
   return m;
 }
 

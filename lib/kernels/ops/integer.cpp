@@ -28,7 +28,7 @@ class IntegerKernel : public OpKernel {
       const std::string& name = node_.inputs[i];
       if (name.empty()) continue;
       if (const Constant* c = ctx.graph.constant(name)) {
-        scratch_.constants[name] = *c;
+        scratch_.set_constant(name, *c);
         prep_.push_back(i);
       } else if (const ValueInfo* v = ctx.graph.value(name)) {
         scratch_.values[name] = *v;
@@ -49,7 +49,7 @@ class IntegerKernel : public OpKernel {
       Constant c{v.dtype, inputs[i]->shape, {}, {}};
       c.ints.reserve(inputs[i]->data.size());
       for (double x : inputs[i]->data) c.ints.push_back(static_cast<std::int64_t>(x));
-      g.constants[name] = std::move(c);
+      g.set_constant(name, std::move(c));
     }
     const ShapeContext ctx(g, node_);
     const std::optional<std::vector<Constant>> out = rule_(ctx, types_);
