@@ -66,7 +66,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
   const bool vector_epilogue = chain_epilogue(epi);
   // A chain's sequential sums: the signed-partial-sum bound of each output where it is smaller
   // than Higham–Mary's (bounds/signed_sums.h), computed a row (or a block of rows) at a time.
-  const bool signed_sums = signed_sum_applies(m, constants, g.K, lambda);
+  const bool signed_sums = g.prob_wanted && signed_sum_applies(m, constants, g.K, lambda);
   thread_local std::vector<double> alt_scratch, b_mid, b_rad;
   const SignedB signed_operand = signed_sums ? signed_b(g, b_mid, b_rad) : SignedB{};
   auto finish = [&](long mm, const double* row_S, const double* row_Ed, const double* row_Ep, const double* alt) {

@@ -42,6 +42,9 @@ struct MatmulBound {
   /// Gemm's general form alpha·A·B + beta·C (the bias is then C): see the file comment.
   bool scaled = false;
   double alpha = 1, beta = 1;
+  /// BoundRequest::prob_wanted: false skips the signed-partial-sum bound, which only tightens
+  /// the probabilistic output (the deterministic one never reads it).
+  bool prob_wanted = true;
 };
 
 /// Gemm's product A'·B' as its kernel reads it (lib/kernels/ops/linear.cpp): a(m, k) = A'[m][k],

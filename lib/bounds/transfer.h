@@ -47,6 +47,10 @@ struct BoundRequest {
   /// Out: the largest per-element probability that this operator's own probabilistic bound
   /// fails (0 for operators whose rounding errors are bounded deterministically anyway).
   double* failure_probability = nullptr;
+  /// False when the caller discards the probabilistic bounds (a deterministic pass): a rule may
+  /// then skip the work that only tightens them (the signed-sum variances of a GEMM) and write
+  /// any valid probabilistic bound, such as the deterministic one or Higham–Mary's.
+  bool prob_wanted = true;
 };
 
 /// Thrown by operators without a bound rule; the engine reports the layer as "no bound".

@@ -85,8 +85,8 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
   }
   double failure = 0;
   try {
-    if (pattern) layer.pattern_rule->bound({m, lambda, in, d, p, &failure});
-    else layer.bound({m, lambda, in, d, p, &failure});
+    if (pattern) layer.pattern_rule->bound({m, lambda, in, d, p, &failure, !det_only});
+    else layer.bound({m, lambda, in, d, p, &failure, !det_only});
   } catch (const bounds::NoBound&) {
     for (Tensor* t : d)
       if (t) std::fill(t->data.begin(), t->data.end(), INFINITY);
@@ -252,9 +252,10 @@ void AprioriState::enclose(int slot, const Tensor& ref, const Tensor& ref_err, c
 
 void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, const Activations& ref_err) {
   const PlannedLayer& layer = plan_->layers()[l];
-  // Deterministic pass: keep its deterministic output; probabilistic pass: keep its
+  // Deterministic pass: keep its deterministic output (det = prob asks for it alone, so the
+  // rules skip what only tightens a probabilistic bound); probabilistic pass: keep its
   // probabilistic output (its inputs hold on the event that the bounds upstream hold).
-  bound_layer(layer, chain_->model, lambda, lo_, hi_, err_, err_, err_, scratch_, BoundScope::Propagated);
+  bound_layer(layer, chain_->model, lambda, lo_, hi_, err_, err_, err_, err_, BoundScope::Propagated);
   // A consumer of concentrated terms (shadow/apriori_concentrated.h) computes its probabilistic
   // bound itself, from its rule with exact input; any other layer, or a consumer whose terms are
   // missing, by its rule.

@@ -15,8 +15,8 @@ using ops::ConvGeometry;
 using ops::ConvTransposeGeometry;
 using ops::GroupedConvolution;
 
-double grouped_bound(const GroupedConvolution& cv, const ArithmeticModel& model, double lambda, const Enclosure& x,
-                     const Enclosure& w, const Enclosure* bias, Tensor& det, Tensor& prob) {
+double grouped_bound(const GroupedConvolution& cv, const BoundRequest& r, const Enclosure& x, const Enclosure& w,
+                     const Enclosure* bias, Tensor& det, Tensor& prob) {
   const long K = cv.depth(), P = cv.out_plane_;
   // One thread's unrolled matrices, kept between calls: every element is written before it is
   // read (unroll fills all K·P), and allocating K·P zeros per call cost more than the unrolling.
@@ -52,7 +52,8 @@ double grouped_bound(const GroupedConvolution& cv, const ArithmeticModel& model,
       }
       mb.out_offset = (n * cv.groups_ + g) * cv.group_outputs_ * P;
       mb.ldo = P;
-      fail = std::fmax(fail, matmul_bound(model, lambda, mb, det, prob));
+      mb.prob_wanted = r.prob_wanted;
+      fail = std::fmax(fail, matmul_bound(r.model, r.lambda, mb, det, prob));
     }
   return fail;
 }
@@ -63,7 +64,7 @@ class ConvRule : public BoundRule, private ConvGeometry {
  public:
   explicit ConvRule(const OpContext& ctx) : ConvGeometry(ctx) {}
   void bound(const BoundRequest& r) const override {
-    const double fail = grouped_bound(conv_, r.model, r.lambda, r.inputs[0], r.inputs[1], bias_of(r), *r.det[0], *r.prob[0]);
+    const double fail = grouped_bound(conv_, r, r.inputs[0], r.inputs[1], bias_of(r), *r.det[0], *r.prob[0]);
     if (r.failure_probability) *r.failure_probability = fail;
   }
 };
@@ -80,7 +81,7 @@ class ConvTransposeRule : public BoundRule, private ConvTransposeGeometry {
     err.data = rearranged(w.err->data);
     err_prob.data = rearranged(w.err_prob->data);
     const Enclosure matrix{&lo, &hi, &err, &err_prob};
-    const double fail = grouped_bound(conv_, r.model, r.lambda, r.inputs[0], matrix, bias_of(r), *r.det[0], *r.prob[0]);
+    const double fail = grouped_bound(conv_, r, r.inputs[0], matrix, bias_of(r), *r.det[0], *r.prob[0]);
     if (r.failure_probability) *r.failure_probability = fail;
   }
 };

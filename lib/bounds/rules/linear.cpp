@@ -33,6 +33,7 @@ class GemmRule : public BoundRule, private GemmGeometry {
     g.alpha = alpha_;
     g.beta = beta_;
     g.ldo = N_;
+    g.prob_wanted = r.prob_wanted;
     const double fail = matmul_bound(r.model, r.lambda, g, *r.det[0], *r.prob[0]);
     if (r.failure_probability) *r.failure_probability = fail;
   }
@@ -52,6 +53,7 @@ class MatMulRule : public BoundRule, private MatMulGeometry {
       g.B = {&r.inputs[1], b_off_[i], N_, 1};
       g.out_offset = static_cast<long>(i) * M_ * N_;
       g.ldo = N_;
+      g.prob_wanted = r.prob_wanted;
       fail = std::fmax(fail, matmul_bound(r.model, r.lambda, g, *r.det[0], *r.prob[0]));
     }
     if (r.failure_probability) *r.failure_probability = fail;
