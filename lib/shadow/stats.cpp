@@ -21,8 +21,9 @@ void LogHistogram::cover(int lo, int hi) {
 // Vector code where the CPU has it (8 or 4 values per step for the slots), picked at run time.
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 void LogHistogram::add_all(std::span<const double> values) {
-  constexpr std::size_t kBlock = 256;
+  constexpr std::size_t kBlock = 1024;
   int slots[kBlock];
+  static thread_local std::uint32_t parts[4 * kSlots];
   for (std::size_t start = 0; start < values.size(); start += kBlock) {
     const std::size_t n = std::min(kBlock, values.size() - start);
     for (std::size_t i = 0; i < n; ++i) slots[i] = slot_of(values[start + i]);
@@ -32,8 +33,21 @@ void LogHistogram::add_all(std::span<const double> values) {
       hi = std::max(hi, slots[i]);
     }
     cover(lo, hi);
-    std::uint64_t* counts = counts_.data() - first_;  // indexed by slot within [lo, hi]
-    for (std::size_t i = 0; i < n; ++i) ++counts[slots[i]];
+    // Counted in four partial counters, element i in part i % 4: runs of one slot (neighbouring
+    // values of one magnitude) would otherwise increment one memory word back to back, each
+    // waiting on the last (half of this function's time). Integer sums: the same counts.
+    const int width = hi - lo + 1;
+    std::uint32_t* part[4];
+    for (int q = 0; q < 4; ++q) {
+      part[q] = parts + q * kSlots;
+      std::fill(part[q], part[q] + width, 0u);
+    }
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+      for (int q = 0; q < 4; ++q) ++part[q][slots[i + q] - lo];
+    for (; i < n; ++i) ++part[0][slots[i] - lo];
+    std::uint64_t* counts = counts_.data() + (lo - first_);
+    for (int j = 0; j < width; ++j) counts[j] += std::uint64_t{part[0][j]} + part[1][j] + part[2][j] + part[3][j];
   }
   total_ += values.size();
 }

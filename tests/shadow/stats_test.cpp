@@ -99,6 +99,30 @@ TEST_CASE("histogram: clear and merge give what adding afresh gives") {
   CHECK(reused.count() == all.count());
 }
 
+TEST_CASE("histogram: a span added at once counts what adding one value at a time counts") {
+  // add_all counts in four partial counters over blocks of 1,024 values; runs of one value (one
+  // slot incremented back to back) and spans whose length is not a multiple of 4 or of the block.
+  std::mt19937_64 rng(19);
+  std::lognormal_distribution<double> d(-5.0, 4.0);
+  for (const std::size_t n : {std::size_t{1}, std::size_t{3}, std::size_t{1023}, std::size_t{1025}, std::size_t{5001}}) {
+    CAPTURE(n);
+    std::vector<double> values;
+    while (values.size() < n) {
+      const double v = rng() % 17 == 0 ? 0.0 : rng() % 29 == 0 ? INFINITY : d(rng);
+      for (std::size_t run = 1 + rng() % 9; run > 0 && values.size() < n; --run) values.push_back(v);
+    }
+    LogHistogram at_once, one_by_one;
+    at_once.add_all(values);
+    for (double v : values) one_by_one.add(v);
+    REQUIRE(at_once.count() == n);
+    // The rank-k value's bin for every k: equal for all k only if every slot's count is.
+    for (std::size_t k = 1; k <= n; ++k) {
+      const double q = (static_cast<double>(k) - 0.5) / static_cast<double>(n);
+      CHECK(at_once.quantile(q) == one_by_one.quantile(q));
+    }
+  }
+}
+
 TEST_CASE("UlpTable gives ulp() for every format it serves the audit with") {
   std::mt19937_64 rng(3);
   for (const Format& f : {binary16(), bfloat16(), binary32(), e4m3(), e5m2()}) {
