@@ -69,14 +69,16 @@ bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
 TEST_CASE("tap sums: blocked kernel = plain loop, bit for bit") {
   Lcg rng{7};
   // (conv, batch, channels, out channels, groups): output planes below, at and beyond the
-  // block widths (32 columns), 1×1 planes, strides with runs of one.
+  // block widths (32 columns), 1×1 planes, strides with runs of one, several column panels.
   struct Case {
     Conv2d conv;
     long batch, channels, out_channels, groups;
   };
   const Case cases[] = {{{5, 5, 3, 1, 1}, 1, 2, 3, 1},    {{8, 8, 3, 1, 1}, 2, 3, 4, 1},   {{7, 9, 3, 2, 1}, 1, 4, 4, 2},
                         {{14, 14, 5, 1, 2}, 1, 1, 6, 1},  {{3, 3, 3, 1, 0}, 2, 5, 5, 5},   {{1, 1, 1, 1, 0}, 1, 7, 3, 1},
-                        {{12, 12, 3, 1, 1}, 1, 8, 16, 4}, {{6, 11, 2, 2, 0}, 3, 2, 2, 1}};
+                        {{12, 12, 3, 1, 1}, 1, 8, 16, 4}, {{6, 11, 2, 2, 0}, 3, 2, 2, 1},
+                        // 1,152 rows: column panels of 32 (the cache blocking), 144 columns in 5.
+                        {{12, 12, 3, 1, 1}, 1, 128, 3, 1}};
   for (const Case& c : cases) {
     const std::vector<std::int32_t> table = c.conv.table();
     const TapGeometry g{table.data(), c.conv.k * c.conv.k, c.conv.h * c.conv.w, c.conv.oh() * c.conv.ow(), c.batch, c.channels, c.out_channels, c.groups};

@@ -87,27 +87,28 @@ template <class V, long kVecs, bool kRad>
   }
 }
 
-/// Columns from p0 on in blocks of kVecs vectors of V; returns the first column left over.
+/// Columns [p0, end) in blocks of kVecs vectors of V; returns the first column left over.
 template <class V, long kVecs, bool kRad>
-[[gnu::always_inline]] inline long vectors(const double* a_row, long rows, long P, const double* X, const double* R, long p0, double* s,
-                                           double* ab, double* sp) {
+[[gnu::always_inline]] inline long vectors(const double* a_row, long rows, long P, const double* X, const double* R, long p0, long end,
+                                           double* s, double* ab, double* sp) {
   constexpr long W = kVecs * static_cast<long>(sizeof(V) / sizeof(double));
-  for (; p0 + W <= P; p0 += W) block<V, kVecs, kRad>(a_row, rows, P, X, R, p0, s, ab, sp);
+  for (; p0 + W <= end; p0 += W) block<V, kVecs, kRad>(a_row, rows, P, X, R, p0, s, ab, sp);
   return p0;
 }
 
-/// One output channel over the unrolled input: wide blocks, then single vectors of each width,
-/// then the last columns one at a time (the same operations per element on every path).
+/// One output channel's columns [begin, end) over the unrolled input: wide blocks, then single
+/// vectors of each width, then the last columns one at a time (the same operations per element
+/// on every path, so the same bits whichever range an element falls in).
 template <bool kRad, class V0, class... Vs>
-[[gnu::always_inline]] inline void row(const double* a_row, long rows, long P, const double* X, const double* R, double* s, double* ab,
-                                       double* sp) {
-  long p0 = vectors<V0, 4, kRad>(a_row, rows, P, X, R, 0, s, ab, sp);
-  p0 = vectors<V0, 1, kRad>(a_row, rows, P, X, R, p0, s, ab, sp);
-  ((p0 = vectors<Vs, 1, kRad>(a_row, rows, P, X, R, p0, s, ab, sp)), ...);
+[[gnu::always_inline]] inline void row(const double* a_row, long rows, long P, const double* X, const double* R, long begin, long end,
+                                       double* s, double* ab, double* sp) {
+  long p0 = vectors<V0, 4, kRad>(a_row, rows, P, X, R, begin, end, s, ab, sp);
+  p0 = vectors<V0, 1, kRad>(a_row, rows, P, X, R, p0, end, s, ab, sp);
+  ((p0 = vectors<Vs, 1, kRad>(a_row, rows, P, X, R, p0, end, s, ab, sp)), ...);
   for (long k = 0; k < rows; ++k) {
     const double a = a_row[k], aa = std::fabs(a);
     if (a == 0) continue;
-    for (long p = p0; p < P; ++p) {
+    for (long p = p0; p < end; ++p) {
       const double v = X[k * P + p] * a;
       s[p] += v;
       ab[p] += std::fabs(v);
@@ -120,29 +121,34 @@ using V8 = double __attribute__((vector_size(64)));
 using V4 = double __attribute__((vector_size(32)));
 using V2 = double __attribute__((vector_size(16)));
 
-using RowKernel = void (*)(const double*, long, long, const double*, const double*, double*, double*, double*);
+using RowKernel = void (*)(const double*, long, long, const double*, const double*, long, long, double*, double*, double*);
 
 // One instantiation per instruction set and per radius presence, picked at run time: every one
 // computes the same bits.
 template <bool kRad>
-[[gnu::target("avx512f")]] void row_avx512(const double* a, long rows, long P, const double* X, const double* R, double* s, double* ab,
-                                           double* sp) {
-  row<kRad, V8, V4, V2>(a, rows, P, X, R, s, ab, sp);
+[[gnu::target("avx512f")]] void row_avx512(const double* a, long rows, long P, const double* X, const double* R, long begin, long end,
+                                           double* s, double* ab, double* sp) {
+  row<kRad, V8, V4, V2>(a, rows, P, X, R, begin, end, s, ab, sp);
 }
 template <bool kRad>
-[[gnu::target("avx2")]] void row_avx2(const double* a, long rows, long P, const double* X, const double* R, double* s, double* ab,
-                                      double* sp) {
-  row<kRad, V4, V2>(a, rows, P, X, R, s, ab, sp);
+[[gnu::target("avx2")]] void row_avx2(const double* a, long rows, long P, const double* X, const double* R, long begin, long end,
+                                      double* s, double* ab, double* sp) {
+  row<kRad, V4, V2>(a, rows, P, X, R, begin, end, s, ab, sp);
 }
 template <bool kRad>
-void row_sse2(const double* a, long rows, long P, const double* X, const double* R, double* s, double* ab, double* sp) {
-  row<kRad, V2>(a, rows, P, X, R, s, ab, sp);
+void row_sse2(const double* a, long rows, long P, const double* X, const double* R, long begin, long end, double* s, double* ab,
+              double* sp) {
+  row<kRad, V2>(a, rows, P, X, R, begin, end, s, ab, sp);
 }
 
 template <bool kRad>
 RowKernel pick() {
   return cpu::avx512f() ? row_avx512<kRad> : cpu::avx2() ? row_avx2<kRad> : row_sse2<kRad>;
 }
+
+/// A column panel: whole 4-vector blocks of 8 doubles, as many as keep the panel's unrolled
+/// input (and radius) within about half of a core's L2 cache.
+constexpr long kPanelColumns = 32, kPanelBytes = 512 * 1024;
 
 bool all_finite(const double* a, long n) {
   bool finite = true;
@@ -160,28 +166,40 @@ void tap_sums(const TapGeometry& g, const double* a, const double* x, const doub
   std::fill(sum, sum + n, 0.0);
   std::fill(abs, abs + n, 0.0);
   std::fill(spread, spread + n, 0.0);
+  // Column panels outside, output channels inside: a panel of the unrolled input (and radius)
+  // stays in cache while every channel of the group reads it, instead of each channel streaming
+  // the whole matrix from memory (ResNet-50: 14 MB per channel at 56×56). Each output still takes
+  // its terms in k order: the same bits in any panel.
+  const long panel = std::max(kPanelColumns, kPanelBytes / std::max(1L, rows * static_cast<long>(sizeof(double)) * (r ? 2 : 1)) /
+                                                 kPanelColumns * kPanelColumns);
   thread_local std::vector<double> X, R;
+  thread_local std::vector<char> finite;
   for (long b = 0; b < g.batch; ++b)
     for (long group = 0; group < g.groups; ++group) {
-      bool unrolled = false;
-      for (long m = group * mg; m < (group + 1) * mg; ++m) {
+      finite.assign(static_cast<std::size_t>(mg), 0);
+      bool any = false;
+      for (long j = 0; j < mg; ++j) {
+        const long m = group * mg + j;
         const double* a_row = a + m * rows;
         const long o = (b * g.out_channels + m) * P;
-        if (!all_finite(a_row, rows)) {
-          plain(g, a_row, b, group, x, r, sum + o, abs + o, spread + o);
-          continue;
-        }
-        if (!unrolled) {
-          X.resize(static_cast<std::size_t>(rows * P));
-          unroll(g, b, group, x, X.data());
-          if (r) {
-            R.resize(X.size());
-            unroll(g, b, group, r, R.data());
-          }
-          unrolled = true;
-        }
-        kernel(a_row, rows, P, X.data(), r ? R.data() : nullptr, sum + o, abs + o, spread + o);
+        finite[static_cast<std::size_t>(j)] = all_finite(a_row, rows);
+        if (finite[static_cast<std::size_t>(j)]) any = true;
+        else plain(g, a_row, b, group, x, r, sum + o, abs + o, spread + o);
       }
+      if (!any) continue;
+      X.resize(static_cast<std::size_t>(rows * P));
+      unroll(g, b, group, x, X.data());
+      if (r) {
+        R.resize(X.size());
+        unroll(g, b, group, r, R.data());
+      }
+      for (long p0 = 0; p0 < P; p0 += panel)
+        for (long j = 0; j < mg; ++j) {
+          if (!finite[static_cast<std::size_t>(j)]) continue;
+          const long m = group * mg + j;
+          const long o = (b * g.out_channels + m) * P;
+          kernel(a + m * rows, rows, P, X.data(), r ? R.data() : nullptr, p0, std::min(P, p0 + panel), sum + o, abs + o, spread + o);
+        }
     }
 }
 
