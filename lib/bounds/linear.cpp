@@ -33,6 +33,26 @@ template <bool kProb>
   }
 }
 
+/// How matmul_bound's B-contiguous path walks the output: groups of group_rows rows (whole row
+/// blocks), each group's sums computed `panel` columns at a time.
+struct SumBlocking {
+  long group_rows, panel;
+};
+
+/// A panel: whole multiples of 32 columns, as many as keep its `arrays` K×panel arrays of B
+/// within about half a core's L2 (the whole width when that covers it). A group: as many row
+/// blocks as keep its three sums within 16 MB, so that they stay a bounded scratch.
+SumBlocking sum_blocking(long M, long K, long N, long block_rows, long arrays) {
+  constexpr long kPanelBytes = 512 * 1024, kGroupBytes = 16L << 20, kColumns = 32;
+  const long bytes_per_column = std::max(1L, K * arrays * static_cast<long>(sizeof(double)));
+  long panel = std::max(kColumns, kPanelBytes / bytes_per_column / kColumns * kColumns);
+  if (panel >= N) panel = std::max(1L, N);
+  const long blocks = std::max(1L, (M + block_rows - 1) / block_rows);
+  const long per_block = std::max(1L, block_rows * N * 3 * static_cast<long>(sizeof(double)));
+  const long group_blocks = std::clamp(kGroupBytes / per_block, 1L, blocks);
+  return {group_blocks * block_rows, panel};
+}
+
 }  // namespace
 
 // Compiled for AVX2 as well as for any x86-64, picked at run time: the bound passes cost about
@@ -86,12 +106,14 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
 
   // B(k, n) contiguous in n (every Conv's unrolled input, the ViT's MatMuls): a block of output
   // rows at a time, held in registers while k runs (bounds/matmul_sums.h), so that B is read
-  // once per block rather than once per row (the three B arrays of a Conv do not fit in cache).
-  // Each element still takes its terms in the order k = 0, 1, ..., so the bits are those of one
-  // row and one column at a time. B's magnitudes max(|lo|, |hi|) are taken once per call.
+  // once per block rather than once per row. The rows go in groups, each group's sums a panel of
+  // columns at a time: the panel of B's arrays stays in cache while every row block of the group
+  // reads it, instead of each block streaming B from memory (a ResNet-50 Conv's three arrays are
+  // 14 MB apiece). Each element still takes its terms in the order k = 0, 1, ..., so the bits are
+  // those of one row and one column at a time. B's magnitudes max(|lo|, |hi|) are taken once per call.
   if (g.B.stride_i != 1 && g.B.stride_j == 1) {
     const long kRows = row_block_height();
-    thread_local std::vector<double> bmag_scratch, a_scratch;
+    thread_local std::vector<double> bmag_scratch, a_scratch, SB, EdB, EpB;
     bmag_scratch.resize(static_cast<std::size_t>(g.K * g.N));
     double* bmag = bmag_scratch.data();
     // With every B term finite (sums included), an all-zero row of A adds exactly +0, which the
@@ -101,34 +123,51 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
     // A block's magnitudes and error bounds, [r][k]; rows past M are zero (computed, ignored).
     a_scratch.resize(static_cast<std::size_t>(3 * kRows * g.K));
     double *am_of = a_scratch.data(), *ead_of = am_of + kRows * g.K, *eap_of = ead_of + kRows * g.K;
-    std::vector<double> SB(static_cast<std::size_t>(kRows * g.N)), EdB(SB.size()), EpB(SB.size());
+    const SumBlocking blocking = sum_blocking(g.M, g.K, g.N, kRows, same_err ? 2 : 3);
+    const std::size_t group_size = static_cast<std::size_t>(blocking.group_rows * g.N);
+    for (std::vector<double>* v : {&SB, &EdB, &EpB})
+      if (v->size() < group_size) v->resize(group_size);
     RowBlockSums sums;
     sums.am = am_of;
     sums.ead = ead_of;
     sums.eap = eap_of;
-    sums.bm = bmag;
-    sums.ed = bed + g.B.at(0, 0);
-    sums.ep = bep + g.B.at(0, 0);
     sums.ld = g.B.stride_i;
     sums.K = g.K;
-    sums.N = g.N;
+    sums.bm_ld = g.N;
+    sums.out_ld = g.N;
     sums.prob = !same_err;
     sums.b_finite = finite;
-    for (long m0 = 0; m0 < g.M; m0 += kRows) {
-      const long rows = std::min(kRows, g.M - m0);
-      const long a0 = g.A.at(m0, 0);
-      a_rows(A.lo->data.data() + a0, A.hi->data.data() + a0, A.err->data.data() + a0, A.err_prob->data.data() + a0,
-             g.A.stride_i, g.A.stride_j, rows, g.K, am_of, ead_of, eap_of);
-      for (double* part : {am_of, ead_of, eap_of}) std::fill(part + rows * g.K, part + kRows * g.K, 0.0);
-      row_block_sums(sums, SB.data(), EdB.data(), EpB.data());
-      if (same_err) std::copy(EdB.begin(), EdB.begin() + rows * g.N, EpB.begin());
-      if (signed_sums) {
-        alt_scratch.resize(static_cast<std::size_t>(rows * g.N));
-        signed_sum_bounds(m, lambda, g, signed_operand, m0, rows, SB.data(), alt_scratch.data());
+    for (long g0 = 0; g0 < g.M; g0 += blocking.group_rows) {
+      const long group_end = std::min(g.M, g0 + blocking.group_rows);
+      for (long n0 = 0; n0 < g.N; n0 += blocking.panel) {
+        sums.bm = bmag + n0;
+        sums.ed = bed + b0 + n0;
+        sums.ep = bep + b0 + n0;
+        sums.N = std::min(blocking.panel, g.N - n0);
+        for (long m0 = g0; m0 < group_end; m0 += kRows) {
+          // A's rows again for every panel: K·rows copies against K·rows·panel·6 operations.
+          const long rows = std::min(kRows, g.M - m0);
+          const long a0 = g.A.at(m0, 0);
+          a_rows(A.lo->data.data() + a0, A.hi->data.data() + a0, A.err->data.data() + a0, A.err_prob->data.data() + a0,
+                 g.A.stride_i, g.A.stride_j, rows, g.K, am_of, ead_of, eap_of);
+          for (double* part : {am_of, ead_of, eap_of}) std::fill(part + rows * g.K, part + kRows * g.K, 0.0);
+          const long o = (m0 - g0) * g.N + n0;
+          row_block_sums(sums, SB.data() + o, EdB.data() + o, EpB.data() + o);
+        }
       }
-      for (long r = 0; r < rows; ++r)
-        finish(m0 + r, SB.data() + r * g.N, EdB.data() + r * g.N, EpB.data() + r * g.N,
-               signed_sums ? alt_scratch.data() + r * g.N : nullptr);
+      for (long m0 = g0; m0 < group_end; m0 += kRows) {
+        const long rows = std::min(kRows, g.M - m0);
+        const long o = (m0 - g0) * g.N;
+        double *S_rows = SB.data() + o, *Ed_rows = EdB.data() + o, *Ep_rows = EpB.data() + o;
+        if (same_err) std::copy(Ed_rows, Ed_rows + rows * g.N, Ep_rows);
+        if (signed_sums) {
+          alt_scratch.resize(static_cast<std::size_t>(rows * g.N));
+          signed_sum_bounds(m, lambda, g, signed_operand, m0, rows, S_rows, alt_scratch.data());
+        }
+        for (long r = 0; r < rows; ++r)
+          finish(m0 + r, S_rows + r * g.N, Ed_rows + r * g.N, Ep_rows + r * g.N,
+                 signed_sums ? alt_scratch.data() + r * g.N : nullptr);
+      }
     }
     return worst_failure;
   }

@@ -12,20 +12,21 @@ namespace {
 /// The definition, one element at a time: terms in k order, all-zero rows of A skipped. Used
 /// when B holds a non-finite value (where adding 0·Inf would differ from skipping).
 void plain(const RowBlockSums& b, long rows, double* S, double* Ed, double* Ep) {
+  const long bld = b.bm_stride(), old = b.out_stride();
   for (long r = 0; r < rows; ++r)
     for (long n = 0; n < b.N; ++n) {
       double s = 0, ed = 0, ep = 0;
       for (long k = 0; k < b.K; ++k) {
         const double a = b.am[r * b.K + k], d = b.ead[r * b.K + k], p = b.eap[r * b.K + k];
         if (a == 0 && d == 0 && p == 0) continue;
-        const double bm = b.bm[k * b.N + n], e = b.ed[k * b.ld + n];
+        const double bm = b.bm[k * bld + n], e = b.ed[k * b.ld + n];
         s += a * bm;
         ed += a * e + d * (bm + e);
         if (b.prob) ep += a * b.ep[k * b.ld + n] + p * (bm + b.ep[k * b.ld + n]);
       }
-      S[r * b.N + n] = s;
-      Ed[r * b.N + n] = ed;
-      if (b.prob) Ep[r * b.N + n] = ep;
+      S[r * old + n] = s;
+      Ed[r * old + n] = ed;
+      if (b.prob) Ep[r * old + n] = ep;
     }
 }
 
@@ -34,19 +35,20 @@ void plain(const RowBlockSums& b, long rows, double* S, double* Ed, double* Ep) 
 /// which leaves it unchanged, the same bits as skipping it.
 template <bool kProb>
 void edge(const RowBlockSums& b, long rows, long n0, double* S, double* Ed, double* Ep) {
+  const long bld = b.bm_stride(), old = b.out_stride();
   for (long r = 0; r < rows; ++r)
     for (long n = n0; n < b.N; ++n) {
       double s = 0, ed = 0, ep = 0;
       for (long k = 0; k < b.K; ++k) {
         const double a = b.am[r * b.K + k], d = b.ead[r * b.K + k];
-        const double bm = b.bm[k * b.N + n], e = b.ed[k * b.ld + n];
+        const double bm = b.bm[k * bld + n], e = b.ed[k * b.ld + n];
         s += a * bm;
         ed += a * e + d * (bm + e);
         if constexpr (kProb) ep += a * b.ep[k * b.ld + n] + b.eap[r * b.K + k] * (bm + b.ep[k * b.ld + n]);
       }
-      S[r * b.N + n] = s;
-      Ed[r * b.N + n] = ed;
-      if constexpr (kProb) Ep[r * b.N + n] = ep;
+      S[r * old + n] = s;
+      Ed[r * old + n] = ed;
+      if constexpr (kProb) Ep[r * old + n] = ep;
     }
 }
 
@@ -57,11 +59,12 @@ void edge(const RowBlockSums& b, long rows, long n0, double* S, double* Ed, doub
 template <class V, long R, bool kProb>
 [[gnu::always_inline]] inline long rows_by_vector(const RowBlockSums& b, long n0, double* S, double* Ed, double* Ep) {
   constexpr long L = sizeof(V) / sizeof(double);
+  const long bld = b.bm_stride(), old = b.out_stride();
   for (; n0 + L <= b.N; n0 += L) {
     V s[R] = {}, ed[R] = {}, ep[R] = {};
     for (long k = 0; k < b.K; ++k) {
       V bm, e, p{};
-      __builtin_memcpy(&bm, b.bm + k * b.N + n0, sizeof(V));
+      __builtin_memcpy(&bm, b.bm + k * bld + n0, sizeof(V));
       __builtin_memcpy(&e, b.ed + k * b.ld + n0, sizeof(V));
       const V t = bm + e;
       V tp{};
@@ -77,9 +80,9 @@ template <class V, long R, bool kProb>
       }
     }
     for (long r = 0; r < R; ++r) {
-      __builtin_memcpy(S + r * b.N + n0, &s[r], sizeof(V));
-      __builtin_memcpy(Ed + r * b.N + n0, &ed[r], sizeof(V));
-      if constexpr (kProb) __builtin_memcpy(Ep + r * b.N + n0, &ep[r], sizeof(V));
+      __builtin_memcpy(S + r * old + n0, &s[r], sizeof(V));
+      __builtin_memcpy(Ed + r * old + n0, &ed[r], sizeof(V));
+      if constexpr (kProb) __builtin_memcpy(Ep + r * old + n0, &ep[r], sizeof(V));
     }
   }
   return n0;

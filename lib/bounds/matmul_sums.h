@@ -15,13 +15,18 @@ struct RowBlockSums {
   const double* am = nullptr;   ///< [rows][K]: |A| (max of the enclosure's ends)
   const double* ead = nullptr;  ///< [rows][K]: A's deterministic error bounds
   const double* eap = nullptr;  ///< [rows][K]: A's probabilistic error bounds (unused without prob)
-  const double* bm = nullptr;   ///< B's magnitudes at bm[k·N + n]
+  const double* bm = nullptr;   ///< B's magnitudes at bm[k·bm_ld + n]
   const double* ed = nullptr;   ///< B's deterministic error bounds at ed[k·ld + n]
   const double* ep = nullptr;   ///< B's probabilistic error bounds at ep[k·ld + n]
   long ld = 0;                  ///< row stride of ed and ep
-  long K = 0, N = 0;
+  long K = 0, N = 0;            ///< N: the columns computed
   bool prob = true;             ///< compute Ep (otherwise it is left alone)
   bool b_finite = false;        ///< every bm, ed (and ep) finite: the caller checked
+  /// Row strides of bm and of S, Ed, Ep; 0 means N. A caller computing a panel of columns
+  /// [n0, n0 + N) of wider matrices offsets the pointers by n0 and gives the full widths here.
+  long bm_ld = 0, out_ld = 0;
+  long bm_stride() const { return bm_ld ? bm_ld : N; }
+  long out_stride() const { return out_ld ? out_ld : N; }
 };
 
 /// B's magnitudes bm[k·N + n] = max(|lo|, |hi|) of B(k, n) at lo/hi[k·ld + n], and whether every
@@ -37,7 +42,7 @@ void a_rows(const double* lo, const double* hi, const double* ed, const double* 
 /// must hold that many rows (padding rows are computed and may be ignored).
 long row_block_height();
 
-/// S, Ed, Ep: [row_block_height()][N], overwritten.
+/// S, Ed, Ep: [row_block_height()][out_stride()], columns [0, N) overwritten.
 void row_block_sums(const RowBlockSums& b, double* S, double* Ed, double* Ep);
 
 }  // namespace fpaudit::bounds

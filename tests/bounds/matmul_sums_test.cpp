@@ -12,8 +12,10 @@
 
 #include "support/test_values.h"
 
+#include "bounds/linear.h"
 #include "bounds/matmul_sums.h"
 
+using namespace fpaudit;
 using namespace fpaudit::bounds;
 
 namespace {
@@ -78,6 +80,43 @@ TEST_CASE("matmul sums: blocked kernel = element by element, bit for bit") {
   }
 }
 
+TEST_CASE("matmul sums: a panel of columns (bm_ld, out_ld) gives those columns of the whole, bit for bit") {
+  // matmul_bound computes a wide product's sums panel by panel (pointers offset to column n0,
+  // the full widths as strides); every panel must give the bits of the same columns of the whole.
+  Lcg rng{23};
+  const long R = row_block_height(), K = 37, N = 83, ld = N + 5;
+  std::vector<double> am(static_cast<std::size_t>(R * K)), ead(am.size()), eap(am.size());
+  for (std::size_t i = 0; i < am.size(); ++i) am[i] = rng.next(), ead[i] = rng.next(), eap[i] = rng.next();
+  std::vector<double> bm(static_cast<std::size_t>(K * N)), ed(static_cast<std::size_t>(K * ld)), ep(ed.size());
+  for (double& v : bm) v = rng.next();
+  for (std::size_t i = 0; i < ed.size(); ++i) ed[i] = rng.next(), ep[i] = rng.next();
+  for (bool finite : {true, false}) {
+    if (!finite) bm[bm.size() / 3] = INFINITY;
+    const std::size_t size = static_cast<std::size_t>(R * N);
+    RowBlockSums whole{am.data(), ead.data(), eap.data(), bm.data(), ed.data(), ep.data(), ld, K, N, true, finite};
+    std::vector<double> S(size), Ed(size), Ep(size);
+    row_block_sums(whole, S.data(), Ed.data(), Ep.data());
+    for (const long panel : {1L, 8L, 19L, 32L}) {
+      std::vector<double> s(size, -1.0), e(size, -1.0), p(size, -1.0);
+      for (long n0 = 0; n0 < N; n0 += panel) {
+        RowBlockSums b = whole;
+        b.bm = bm.data() + n0;
+        b.ed = ed.data() + n0;
+        b.ep = ep.data() + n0;
+        b.N = std::min(panel, N - n0);
+        b.bm_ld = N;
+        b.out_ld = N;
+        row_block_sums(b, s.data() + n0, e.data() + n0, p.data() + n0);
+      }
+      CAPTURE(finite);
+      CAPTURE(panel);
+      CHECK(same_bits(S.data(), s.data(), size));
+      CHECK(same_bits(Ed.data(), e.data(), size));
+      CHECK(same_bits(Ep.data(), p.data(), size));
+    }
+  }
+}
+
 TEST_CASE("matmul sums: B's magnitudes and the finiteness flag") {
   Lcg rng{11};
   const long K = 7, N = 13, ld = 16;
@@ -101,4 +140,43 @@ TEST_CASE("matmul sums: B's magnitudes and the finiteness flag") {
   }
   ed[static_cast<std::size_t>(2 * ld + 5)] = 0x1p1023, lo[static_cast<std::size_t>(2 * ld + 5)] = -0x1.fp1023;  // bm + ed overflows
   CHECK_FALSE(b_magnitudes(lo.data(), hi.data(), ed.data(), ep.data(), ld, K, N, bm.data()));
+}
+
+TEST_CASE("matmul bound: row groups and column panels of a wide product = each row alone, bit for bit") {
+  // 40 rows × 30,000 columns: its sums exceed the 16 MB a row group may hold (with AVX-512's
+  // 8-row blocks: groups of 16, 16 and 8 rows) and its columns span 5 panels; each row bounded
+  // alone (M = 1) is one block and the same panels. The chain model takes the vector epilogue
+  // and the signed-sum bound.
+  Lcg rng{31};
+  const long M = 40, K = 3, N = 30000;
+  Tensor alo({M, K}), ahi({M, K}), aed({M, K}), bl({K, N}), bh({K, N}), bed({K, N}), bep({K, N});
+  for (long i = 0; i < M * K; ++i) {
+    const double x = rng.next() - 0.5;
+    alo.data[i] = x;
+    ahi.data[i] = x + 0.01 * std::fabs(x);
+    aed.data[i] = 1e-4 * std::fabs(x);
+  }
+  for (long i = 0; i < K * N; ++i) {
+    const double x = rng.next() - 0.5;
+    bl.data[i] = x - 1e-3;
+    bh.data[i] = x + 1e-3;
+    bed.data[i] = 1e-3 * rng.next();
+    bep.data[i] = 0.5 * bed.data[i];
+  }
+  const Enclosure A{&alo, &ahi, &aed, &aed}, B{&bl, &bh, &bed, &bep};
+  const ArithmeticModel m = ArithmeticModel::chain(binary16(), binary32(), DotSchedule::sequential());
+  MatmulBound whole = gemm_product(&A, &B, M, K, N, false, false);
+  whole.ldo = N;
+  Tensor det({M, N}), prob({M, N});
+  matmul_bound(m, 5.0, whole, det, prob);
+  Tensor row_det({M, N}), row_prob({M, N});
+  for (long r = 0; r < M; ++r) {
+    MatmulBound one = whole;
+    one.M = 1;
+    one.A.offset = r * K;
+    one.out_offset = r * N;
+    matmul_bound(m, 5.0, one, row_det, row_prob);
+  }
+  CHECK(same_bits(det.data.data(), row_det.data.data(), det.data.size()));
+  CHECK(same_bits(prob.data.data(), row_prob.data.data(), prob.data.size()));
 }
