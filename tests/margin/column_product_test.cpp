@@ -40,8 +40,10 @@ bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
 
 TEST_CASE("column product: blocked kernel = plain loop, bit for bit") {
   Lcg rng{42};
-  // (channels M, rows, P, first m): rows and P below, at and beyond the block sizes (4 × 8).
-  const long shapes[][4] = {{1, 1, 1, 0}, {3, 4, 8, 0}, {5, 7, 13, 1}, {16, 36, 196, 4}, {9, 9, 17, 3}, {32, 144, 49, 16}, {6, 8, 7, 2}, {4, 5, 14, 0}, {16, 147, 1, 3}, {8, 5, 1, 0}};
+  // (channels M, rows, P, first m): rows and P below, at and beyond the block sizes (4 × 8);
+  // 1,100 channels: column panels of 32 (the cache blocking), 100 columns in 4.
+  const long shapes[][4] = {{1, 1, 1, 0},     {3, 4, 8, 0},   {5, 7, 13, 1}, {16, 36, 196, 4}, {9, 9, 17, 3}, {32, 144, 49, 16},
+                            {6, 8, 7, 2},     {4, 5, 14, 0},  {16, 147, 1, 3}, {8, 5, 1, 0}, {1096, 9, 100, 4}};
   for (const auto& sh : shapes) {
     const long M = sh[0] + sh[3], rows = sh[1], P = sh[2];
     std::vector<double> w(static_cast<std::size_t>(M * rows)), gm(static_cast<std::size_t>(M * P)), gr(gm.size());

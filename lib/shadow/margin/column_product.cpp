@@ -82,13 +82,22 @@ void edge(const ColumnProduct& c, long k0, long k1, long p0, long p1, double* co
 }
 
 
-/// Columns from p0 on in whole vectors of V for rows [k0, k0 + kRows); returns the first column
+/// Columns [p0, end) in whole vectors of V for rows [k0, k0 + kRows); returns the first column
 /// left over.
 template <class V, long kRows>
-[[gnu::always_inline]] inline long vectors(const ColumnProduct& c, long k0, long p0, double* col_mid, double* col_rad) {
+[[gnu::always_inline]] inline long vectors(const ColumnProduct& c, long k0, long p0, long end, double* col_mid, double* col_rad) {
   constexpr long L = sizeof(V) / sizeof(double);
-  for (; p0 + L <= c.P; p0 += L) block<V, kRows, 1>(c, k0, p0, col_mid, col_rad);
+  for (; p0 + L <= end; p0 += L) block<V, kRows, 1>(c, k0, p0, col_mid, col_rad);
   return p0;
+}
+
+/// Columns per panel: whole multiples of 32, as many as keep a panel of G (both arrays, every m)
+/// within about half of a core's L2; the whole width when that covers it.
+long column_panel(const ColumnProduct& c) {
+  constexpr long kPanelBytes = 512 * 1024, kColumns = 32;
+  const long per_column = std::max(1L, (c.m_end - c.m_begin) * 2 * static_cast<long>(sizeof(double)));
+  const long panel = std::max(kColumns, kPanelBytes / per_column / kColumns * kColumns);
+  return panel >= c.P ? c.P : panel;
 }
 
 /// One output column (P = 1: a 1×1 output plane): kVecs vectors of rows k at a time, each lane
@@ -132,19 +141,25 @@ template <class V0, class... Vs>
 /// The blocks in the widest vectors, the rest of each block's columns in narrower ones (small
 /// planes: 4 or 16 columns), then the edges element by element: every element's operations are
 /// the same whichever path takes it.
+/// Column panels outside, row blocks inside: a panel of G stays in cache while every block of
+/// rows reads it, instead of each block streaming all of G from memory (a ResNet-50 Conv's
+/// cotangent is 3.2 MB at 56×56 against 144 blocks of rows).
 template <long kRows, class... Vs>
 [[gnu::always_inline]] inline void blocked(const ColumnProduct& c, double* col_mid, double* col_rad) {
   if (c.P == 1) return one_column<Vs...>(c, col_mid, col_rad);
-  const long rows_blocked = c.rows - c.rows % kRows;
-  for (long k0 = 0; k0 < rows_blocked; k0 += kRows) {
-    long p0 = 0;
-    ((p0 = vectors<Vs, kRows>(c, k0, p0, col_mid, col_rad)), ...);
-    edge(c, k0, k0 + kRows, p0, c.P, col_mid, col_rad);
-  }
-  for (long k = rows_blocked; k < c.rows; ++k) {  // the last rows one at a time, still in vectors
-    long p0 = 0;
-    ((p0 = vectors<Vs, 1>(c, k, p0, col_mid, col_rad)), ...);
-    edge(c, k, k + 1, p0, c.P, col_mid, col_rad);
+  const long rows_blocked = c.rows - c.rows % kRows, panel = column_panel(c);
+  for (long begin = 0; begin < c.P; begin += panel) {
+    const long end = std::min(c.P, begin + panel);
+    for (long k0 = 0; k0 < rows_blocked; k0 += kRows) {
+      long p0 = begin;
+      ((p0 = vectors<Vs, kRows>(c, k0, p0, end, col_mid, col_rad)), ...);
+      edge(c, k0, k0 + kRows, p0, end, col_mid, col_rad);
+    }
+    for (long k = rows_blocked; k < c.rows; ++k) {  // the last rows one at a time, still in vectors
+      long p0 = begin;
+      ((p0 = vectors<Vs, 1>(c, k, p0, end, col_mid, col_rad)), ...);
+      edge(c, k, k + 1, p0, end, col_mid, col_rad);
+    }
   }
 }
 
