@@ -8,6 +8,7 @@
 #include "bounds/matmul_sums.h"
 #include "bounds/signed_sums.h"
 #include "bounds/sums.h"
+#include "common/cache_panel.h"
 
 namespace fpaudit::bounds {
 
@@ -39,14 +40,11 @@ struct SumBlocking {
   long group_rows, panel;
 };
 
-/// A panel: whole multiples of 32 columns, as many as keep its `arrays` K×panel arrays of B
-/// within about half a core's L2 (the whole width when that covers it). A group: as many row
-/// blocks as keep its three sums within 16 MB, so that they stay a bounded scratch.
+/// A panel: cache_panel_columns for B's `arrays` K×panel arrays. A group: as many row blocks as
+/// keep its three sums within 16 MB, so that they stay a bounded scratch.
 SumBlocking sum_blocking(long M, long K, long N, long block_rows, long arrays) {
-  constexpr long kPanelBytes = 512 * 1024, kGroupBytes = 16L << 20, kColumns = 32;
-  const long bytes_per_column = std::max(1L, K * arrays * static_cast<long>(sizeof(double)));
-  long panel = std::max(kColumns, kPanelBytes / bytes_per_column / kColumns * kColumns);
-  if (panel >= N) panel = std::max(1L, N);
+  constexpr long kGroupBytes = 16L << 20;
+  const long panel = cache_panel_columns(K * arrays * static_cast<long>(sizeof(double)), N);
   const long blocks = std::max(1L, (M + block_rows - 1) / block_rows);
   const long per_block = std::max(1L, block_rows * N * 3 * static_cast<long>(sizeof(double)));
   const long group_blocks = std::clamp(kGroupBytes / per_block, 1L, blocks);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/cache_panel.h"
 #include "common/cpu_features.h"
 
 namespace fpaudit::margin {
@@ -91,13 +92,9 @@ template <class V, long kRows>
   return p0;
 }
 
-/// Columns per panel: whole multiples of 32, as many as keep a panel of G (both arrays, every m)
-/// within about half of a core's L2; the whole width when that covers it.
+/// Columns per panel of G: both arrays, every m.
 long column_panel(const ColumnProduct& c) {
-  constexpr long kPanelBytes = 512 * 1024, kColumns = 32;
-  const long per_column = std::max(1L, (c.m_end - c.m_begin) * 2 * static_cast<long>(sizeof(double)));
-  const long panel = std::max(kColumns, kPanelBytes / per_column / kColumns * kColumns);
-  return panel >= c.P ? c.P : panel;
+  return cache_panel_columns((c.m_end - c.m_begin) * 2 * static_cast<long>(sizeof(double)), c.P);
 }
 
 /// One output column (P = 1: a 1×1 output plane): kVecs vectors of rows k at a time, each lane

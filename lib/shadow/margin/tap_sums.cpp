@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "common/cache_panel.h"
 #include "common/cpu_features.h"
 #include "core/ops/window.h"
 
@@ -146,10 +147,6 @@ RowKernel pick() {
   return cpu::avx512f() ? row_avx512<kRad> : cpu::avx2() ? row_avx2<kRad> : row_sse2<kRad>;
 }
 
-/// A column panel: whole 4-vector blocks of 8 doubles, as many as keep the panel's unrolled
-/// input (and radius) within about half of a core's L2 cache.
-constexpr long kPanelColumns = 32, kPanelBytes = 512 * 1024;
-
 bool all_finite(const double* a, long n) {
   bool finite = true;
   for (long i = 0; i < n; ++i) finite &= std::isfinite(a[i]);
@@ -170,8 +167,7 @@ void tap_sums(const TapGeometry& g, const double* a, const double* x, const doub
   // stays in cache while every channel of the group reads it, instead of each channel streaming
   // the whole matrix from memory (ResNet-50: 14 MB per channel at 56×56). Each output still takes
   // its terms in k order: the same bits in any panel.
-  const long panel = std::max(kPanelColumns, kPanelBytes / std::max(1L, rows * static_cast<long>(sizeof(double)) * (r ? 2 : 1)) /
-                                                 kPanelColumns * kPanelColumns);
+  const long panel = cache_panel_columns(rows * static_cast<long>(sizeof(double)) * (r ? 2 : 1), P);
   thread_local std::vector<double> X, R;
   thread_local std::vector<char> finite;
   for (long b = 0; b < g.batch; ++b)
