@@ -111,9 +111,9 @@ void Graph::set_constant(const std::string& name, Constant value) {
 }
 
 bool Graph::add_constant(const std::string& name, Constant value) {
-  if (constants.count(name)) return false;
-  constants.emplace(name, std::make_shared<const Constant>(std::move(value)));
-  return true;
+  auto [it, stored] = constants.try_emplace(name);
+  if (stored) it->second = std::make_shared<const Constant>(std::move(value));
+  return stored;
 }
 
 const ValueInfo* Graph::value(const std::string& name) const {
