@@ -41,6 +41,11 @@ class OpKernel {
   /// kernel without a bound rule of its own (lib/bounds/rules.h) bounds its output by running
   /// on the input bounds (PlannedLayer::bound, lib/shadow/plan.h).
   virtual bool exact() const { return false; }
+  /// Whether output 0 may be input 0's own buffer: element i of output 0 is a function of
+  /// element i of input 0 (and of other inputs), read before it is written, and output 0 has
+  /// input 0's size. evaluate_batch then hands a dying input's buffer to the output instead of
+  /// writing a second one (ReLU, BatchNormalization and elementwise functions of one value).
+  virtual bool elementwise_in_place() const { return false; }
   /// Input indices consumed at preparation only (their data is never passed to run()).
   virtual std::vector<std::size_t> preparation_inputs() const { return {}; }
 };

@@ -216,6 +216,17 @@ void Activations::release(int slot) {
   allocated_[i] = 0;
 }
 
+void Activations::hand_over(int from, int to) {
+  Tensor& source = runtime(from);
+  const std::size_t t = static_cast<std::size_t>(to);
+  if (allocated_[t] && pool_) pool_->give(std::move(values_[t].data));
+  values_[t] = Tensor();
+  values_[t].shape = plan_->slots()[t].shape;
+  values_[t].data = std::move(source.data);
+  allocated_[t] = 1;
+  source = Tensor();  // still allocated: a read finds it empty instead of a fresh buffer
+}
+
 const Tensor& Activations::constant(int slot) const {
   return cache_ ? cache_->at(slot) : (*constants_)[static_cast<std::size_t>(slot)];
 }
@@ -268,7 +279,7 @@ void Activations::run_layer(const Arithmetic& a, std::size_t index, const Activa
   layer.kernel->run(arithmetic_at(a, *layer.node), {ins, layer.inputs.size()}, {outs, layer.outputs.size()});
 }
 
-void run_layer_batch(const Arithmetic& a, std::size_t index, std::span<Activations> batch) {
+void run_layer_batch(const Arithmetic& a, std::size_t index, std::span<Activations> batch, bool input0_is_output0) {
   if (batch.empty()) return;
   const PlannedLayer& layer = batch[0].plan().layers()[index];
   const std::size_t ni = layer.inputs.size(), no = layer.outputs.size();
@@ -276,8 +287,22 @@ void run_layer_batch(const Arithmetic& a, std::size_t index, std::span<Activatio
   thread_local std::vector<Tensor*> outs;
   ins.resize(ni * batch.size());
   outs.resize(no * batch.size());
-  for (std::size_t b = 0; b < batch.size(); ++b) batch[b].operands(a, index, batch[b], ins.data() + b * ni, outs.data() + b * no);
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    batch[b].operands(a, index, batch[b], ins.data() + b * ni, outs.data() + b * no);
+    if (input0_is_output0) ins[b * ni] = outs[b * no];
+  }
   layer.kernel->run_batch(arithmetic_at(a, *layer.node), static_cast<long>(batch.size()), ins, outs);
+}
+
+bool runs_in_place(const Plan& plan, const Arithmetic& a, std::size_t index) {
+  const PlannedLayer& layer = plan.layers()[index];
+  if (a.mixed() || !layer.kernel->elementwise_in_place() || layer.inputs.empty() || layer.outputs.empty()) return false;
+  const int in = layer.inputs[0], out = layer.outputs[0];
+  if (in < 0 || out < 0 || plan.slots()[static_cast<std::size_t>(in)].constant) return false;
+  if (std::count(layer.inputs.begin(), layer.inputs.end(), in) != 1) return false;
+  const std::vector<int>& dead = plan.dead_after(index);
+  if (std::find(dead.begin(), dead.end(), in) == dead.end()) return false;
+  return element_count(plan.slots()[static_cast<std::size_t>(in)].shape) == element_count(plan.slots()[static_cast<std::size_t>(out)].shape);
 }
 
 void Activations::run_all(const Arithmetic& a) {
@@ -323,7 +348,13 @@ std::vector<std::vector<Tensor>> evaluate_batch(const Plan& plan, const Arithmet
     for (std::size_t k = 0; k < inputs[b].size(); ++k) batch[b].set_input(k, stored_input(plan, k, a, inputs[b][k]));
   }
   for (std::size_t l = 0; l < plan.layers().size(); ++l) {
-    run_layer_batch(a, l, batch);
+    const PlannedLayer& layer = plan.layers()[l];
+    if (runs_in_place(plan, a, l)) {
+      for (Activations& act : batch) act.hand_over(layer.inputs[0], layer.outputs[0]);
+      run_layer_batch(a, l, batch, /*input0_is_output0=*/true);
+    } else {
+      run_layer_batch(a, l, batch);
+    }
     for (int s : plan.dead_after(l))
       for (Activations& act : batch) act.release(s);
   }

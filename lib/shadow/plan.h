@@ -146,6 +146,10 @@ class Activations {
   /// With recycle_through(pool), freed values go to the pool, and a slot's first use takes a
   /// buffer from it when one fits: its values are then unspecified, not zeros.
   void release(int slot);
+  /// Gives runtime slot `from`'s values to slot `to` (the same element count) without copying,
+  /// for a kernel that writes `to` in place over them (OpKernel::elementwise_in_place); `from`
+  /// is left empty until released, and must not be read again.
+  void hand_over(int from, int to);
   void recycle_through(BufferPool* pool) { pool_ = pool; }
   const Plan& plan() const { return *plan_; }
 
@@ -168,8 +172,14 @@ std::vector<const Tensor*> constant_inputs(const PlannedLayer& layer, const Acti
 
 /// Runs one layer for a batch of samples together, each on its own values (batch[b] holds
 /// sample b's), through OpKernel::run_batch: Conv, Gemm and MatMul make one GEMM of the batch.
-/// Every sample's outputs are bit for bit what run_layer gives it alone.
-void run_layer_batch(const Arithmetic& a, std::size_t layer, std::span<Activations> batch);
+/// Every sample's outputs are bit for bit what run_layer gives it alone. input0_is_output0: each
+/// sample's input 0 was handed to output 0 (Activations::hand_over), which the kernel reads.
+void run_layer_batch(const Arithmetic& a, std::size_t layer, std::span<Activations> batch, bool input0_is_output0 = false);
+/// Whether evaluate_batch may run the layer with output 0 in input 0's buffer: the kernel allows
+/// it (OpKernel::elementwise_in_place), input 0 is a runtime value that no later layer reads and
+/// that is not also another of the layer's inputs, both have one size, and the chain is not
+/// mixed (whose boundary rounds an input into scratch first).
+bool runs_in_place(const Plan& plan, const Arithmetic& a, std::size_t layer);
 
 /// Graph input k of one sample (exact values) as arithmetic a stores it: a floating-point input
 /// rounded to a's storage format, an integer or bool input (exact data) as it is.

@@ -2,9 +2,10 @@
 // hand-built layers that exercise each batched kernel's own path and its fallback: a Gemm with
 // no C whose B is an activation (one sample at a time), a Gemm with alpha, beta and C (the
 // kernel's finish step), a shared-weight Gemm and MatMul (one GEMM of the batch), a MatMul of two
-// activations, a grouped, strided and padded Conv with bias, MaxPool, BatchNormalization, and a
-// broadcast Add; in every kind of chain. Registered once per instruction-set cap (FPAUDIT_ISA),
-// so the AVX2 and plain x86-64 kernels are held to the same bits on an AVX-512 machine.
+// activations, a grouped, strided and padded Conv with bias, MaxPool, BatchNormalization, a
+// broadcast Add, AveragePool over the batch, and layers run in their dying input's buffer; in
+// every kind of chain. Registered once per instruction-set cap (FPAUDIT_ISA), so the AVX2 and
+// plain x86-64 kernels are held to the same bits on an AVX-512 machine.
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -178,4 +179,39 @@ TEST_CASE("Gemm and MatMul over a batch split at the 32 MB scratch cap give the 
   mb.node("Add", {"h", "g"}, {"s"}, "add");
   mb.node("Gemm", {"s", "v"}, {"z"}, "gemm");
   check_batches(mb, {{2048, 1024}}, 3);
+}
+
+TEST_CASE("layers run in their dying input's buffer only where nothing reads it later; AveragePool over the batch") {
+  // Conv → Relu → Sigmoid → AveragePool (uniform 2×2 windows: one product for the batch) →
+  // BatchNormalization → Add of the pooled value and the normalised one. The Relu and Sigmoid
+  // take over their input's buffer (elementwise_in_place), the BatchNormalization may not: its
+  // input is read again by the Add. Against samples evaluated alone, which never hand over.
+  ModelBuilder mb;
+  mb.input("x", test::kFloat, {1, 2, 6, 6}).output("y", test::kFloat, {1, 3, 3, 3});
+  mb.initializer(test::float_tensor("w", {3, 2, 3, 3}, ramp(54, 0.5)));
+  mb.initializer(test::float_tensor("scale", {3}, {1.5f, 0.25f, 2.0f}));
+  mb.initializer(test::float_tensor("shift", {3}, ramp(3, 1.9)));
+  mb.initializer(test::float_tensor("mean", {3}, ramp(3, 2.9)));
+  mb.initializer(test::float_tensor("var", {3}, {0.5f, 1.0f, 2.0f}));
+  auto& conv = mb.node("Conv", {"x", "w"}, {"c"}, "conv");
+  test::set_attr(conv, "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+  mb.node("Relu", {"c"}, {"r"}, "relu");
+  mb.node("Sigmoid", {"r"}, {"s"}, "sigmoid");
+  auto& pool = mb.node("AveragePool", {"s"}, {"p"}, "pool");
+  test::set_attr(pool, "kernel_shape", std::vector<std::int64_t>{2, 2});
+  test::set_attr(pool, "strides", std::vector<std::int64_t>{2, 2});
+  mb.node("BatchNormalization", {"p", "scale", "shift", "mean", "var"}, {"n"}, "bn");
+  mb.node("Add", {"p", "n"}, {"y"}, "add");
+  check_batches(mb, {{1, 2, 6, 6}}, 6);
+
+  Graph g = test::inferred(mb, {{1, 2, 6, 6}});
+  const Plan plan(g);
+  const auto fp16 = make_chain_arithmetic(parse_chain("fp16"));
+  const auto mixed = make_chain_arithmetic(parse_chain("fp16+fp32:Relu"));
+  std::vector<std::string> in_place;
+  for (std::size_t l = 0; l < plan.layers().size(); ++l) {
+    if (runs_in_place(plan, *fp16, l)) in_place.push_back(plan.layers()[l].node->name);
+    CHECK_FALSE(runs_in_place(plan, *mixed, l));  // a mixed chain's boundary rounds into scratch
+  }
+  CHECK(in_place == std::vector<std::string>{"relu", "sigmoid"});
 }

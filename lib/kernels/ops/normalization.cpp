@@ -38,6 +38,7 @@ class BatchNormalization : public OpKernel, private BatchNormGeometry {
       }
     }
   }
+  bool elementwise_in_place() const override { return true; }  // fma_scaled: x and y may be one array
 };
 
 /// One row of n elements normalised as LayerNormalization does; position j reads γ[gamma_at[j]]

@@ -47,13 +47,18 @@ __attribute__((target("avx512f"))) void max_tap_avx512(const double* xp, const s
 class Pool : public OpKernel, private PoolGeometry {
  public:
   Pool(const OpContext& ctx, bool max) : PoolGeometry(ctx, max) {
-    // MaxPool tap-major: taps_[k·P + p] = window p's tap k, a window shorter than the longest
-    // repeating its last element, which leaves its maximum (and which NaN it keeps) unchanged:
-    // m = max(m, v) with v already the last one taken is m again. Needs no empty window.
-    if (!max_) return;
+    // Tap-major windows: taps_[k·P + p] = window p's tap k.
+    // - MaxPool: a window shorter than the longest repeats its last element, which leaves its
+    //   maximum (and which NaN it keeps) unchanged: m = max(m, v) with v already the last one
+    //   taken is m again. Needs no empty window.
+    // - AveragePool: only when every window has the longest's taps and one divisor (no padding
+    //   or ceil_mode overhang), so that each output is the same sum of the same terms in the
+    //   same order as run()'s loop. Otherwise taps_ stays empty and run() sums window by window.
     const std::int64_t P = out_plane_, longest = windows_.longest;
-    for (std::int64_t p = 0; p < P; ++p)
-      if (windows_.start[p + 1] == windows_.start[p]) return;
+    for (std::int64_t p = 0; p < P; ++p) {
+      const std::int64_t n = windows_.start[p + 1] - windows_.start[p];
+      if (n == 0 || (!max_ && (n != longest || windows_.count[static_cast<std::size_t>(p)] != windows_.count[0]))) return;
+    }
     taps_.resize(static_cast<std::size_t>(longest * P));
     for (std::int64_t p = 0; p < P; ++p) {
       const std::int64_t first = windows_.start[p], n = windows_.start[p + 1] - first;
@@ -61,10 +66,15 @@ class Pool : public OpKernel, private PoolGeometry {
     }
   }
 
+  void run_batch(const Arithmetic& a, long samples, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    if (max_ || taps_.empty()) return OpKernel::run_batch(a, samples, in, out);
+    run_average(a, samples, in, out);
+  }
+
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
     const double* x = in[0]->data.data();
     double* y = out[0]->data.data();
-    if (!taps_.empty()) return run_max(x, y);
+    if (!taps_.empty()) return max_ ? run_max(x, y) : run_average(a, 1, in, out);
     std::vector<double> window(static_cast<std::size_t>(max_ ? 0 : windows_.longest));
     for (std::int64_t plane = 0; plane < planes_; ++plane) {
       const double* xp = x + plane * in_plane_;
@@ -108,7 +118,44 @@ class Pool : public OpKernel, private PoolGeometry {
       }
     }
   }
-  std::vector<std::int32_t> taps_;  ///< MaxPool's windows tap-major; empty: run()'s loop
+  /// AveragePool with uniform windows, over a batch: every window's taps gathered tap-major into
+  /// a K × (samples·planes·P) matrix and summed as one product with a row of ones, left in the
+  /// accumulation format, then divided by the count with one rounding into storage. A gemm's
+  /// output is the chain's dot product of its row and column by the schedule (GemmArgs), and
+  /// 1·x = x exactly, so each sum is run()'s a.sum(window) bit for bit; a.binary(Div) is a.div.
+  void run_average(const Arithmetic& a, long samples, std::span<const Tensor* const> in, std::span<Tensor* const> out) const {
+    const std::size_t ni = in.size() / static_cast<std::size_t>(samples), no = out.size() / static_cast<std::size_t>(samples);
+    const std::int64_t K = windows_.longest, P = out_plane_, per_sample = planes_ * P, N = per_sample * samples;
+    thread_local std::vector<double> gathered, sums, ones;
+    gathered.resize(static_cast<std::size_t>(K * N));
+    sums.resize(static_cast<std::size_t>(N));
+    ones.assign(static_cast<std::size_t>(K), 1.0);
+    for (long s = 0; s < samples; ++s) {
+      const double* x = in[static_cast<std::size_t>(s) * ni]->data.data();
+      for (std::int64_t k = 0; k < K; ++k) {
+        const std::int32_t* tap = taps_.data() + k * P;
+        double* row = gathered.data() + k * N + s * per_sample;
+        for (std::int64_t plane = 0; plane < planes_; ++plane)
+          for (std::int64_t p = 0; p < P; ++p) row[plane * P + p] = x[plane * in_plane_ + tap[p]];
+      }
+    }
+    GemmArgs g;
+    g.M = 1;
+    g.N = N;
+    g.K = K;
+    g.W = ones.data();
+    g.ldw = K;
+    g.X = gathered.data();
+    g.ldx = N;
+    g.Y = sums.data();
+    g.ldy = N;
+    g.round_to_storage = false;
+    a.gemm(g);
+    const double count = windows_.count[0];
+    for (long s = 0; s < samples; ++s)
+      a.binary(BinaryOp::Div, sums.data() + s * per_sample, 1, &count, 0, out[static_cast<std::size_t>(s) * no]->data.data(), per_sample);
+  }
+  std::vector<std::int32_t> taps_;  ///< the windows tap-major (see the constructor); empty: run()'s loop
 };
 
 /// GlobalAveragePool: the average of each whole plane.
