@@ -300,7 +300,7 @@ double ChainArithmetic::dot(const double* x, std::ptrdiff_t incx, const double* 
 }
 
 const float* ChainArithmetic::packed(const double* base, long rows, long cols, long row_stride, long col_stride,
-                                     OperandPacks* packs, std::vector<float>& scratch) {
+                                     OperandPacks* packs, CacheAlignedVector<float>& scratch) {
   if (packs) return packs->get(base, rows, cols, row_stride, col_stride);
   float* const matrix = scratch_of(scratch, static_cast<std::size_t>(rows * cols));
   for (long i = 0; i < rows; ++i) {
@@ -316,7 +316,7 @@ const float* ChainArithmetic::packed(const double* base, long rows, long cols, l
 }
 
 const float* ChainArithmetic::packed(const float* base, long rows, long cols, long row_stride, long col_stride,
-                                     std::vector<float>& scratch) {
+                                     CacheAlignedVector<float>& scratch) {
   if (col_stride == 1 && row_stride == cols) return base;
   float* const matrix = scratch_of(scratch, static_cast<std::size_t>(rows * cols));
   for (long i = 0; i < rows; ++i)
@@ -333,9 +333,10 @@ void ChainArithmetic::gemm(const GemmArgs& g) const {
   // the same exact products in the same order (x·w = w·x exactly), so the bits do not change.
   const bool transpose = g.N < 8 && g.M >= 8;
   const long rows = transpose ? g.N : g.M, cols = transpose ? g.M : g.N;
-  thread_local std::vector<float> left_scratch, right_scratch, y, bias;
+  thread_local CacheAlignedVector<float> left_scratch, right_scratch, y;
+  thread_local std::vector<float> bias;
   // X from its binary32 form when the caller gave one (the same floats packed() would make).
-  auto x_packed = [&](long rows_, long cols_, long row_stride, long col_stride, std::vector<float>& scratch) {
+  auto x_packed = [&](long rows_, long cols_, long row_stride, long col_stride, CacheAlignedVector<float>& scratch) {
     return g.X32 ? packed(g.X32, rows_, cols_, row_stride, col_stride, scratch)
                  : packed(g.X, rows_, cols_, row_stride, col_stride, g.x_packs, scratch);
   };

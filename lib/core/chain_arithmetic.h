@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "common/aligned_vector.h"
 #include "core/arithmetic.h"
 
 namespace fpaudit {
@@ -52,11 +53,11 @@ class ChainArithmetic : public Arithmetic {
   /// A rows×cols binary32 copy of the matrix whose element (i, j) is base[i·row_stride +
   /// j·col_stride]: from the constant tensor's packs, or converted into `scratch`.
   static const float* packed(const double* base, long rows, long cols, long row_stride, long col_stride,
-                             OperandPacks* packs, std::vector<float>& scratch);
+                             OperandPacks* packs, CacheAlignedVector<float>& scratch);
   /// The same from a binary32 operand (GemmArgs::X32): the operand itself when it is already
   /// rows×cols contiguous, else a copy into `scratch`.
   static const float* packed(const float* base, long rows, long cols, long row_stride, long col_stride,
-                             std::vector<float>& scratch);
+                             CacheAlignedVector<float>& scratch);
 
   ChainSpec spec_;
   AccKind acc_kind_;

@@ -9,6 +9,8 @@
 #include <tuple>
 #include <vector>
 
+#include "common/aligned_vector.h"
+
 namespace fpaudit {
 
 class OperandPacks {
@@ -22,7 +24,7 @@ class OperandPacks {
       auto it = packs_.find(key);
       if (it != packs_.end()) return it->second.data();
     }
-    std::vector<float> p(static_cast<std::size_t>(rows * cols));
+    CacheAlignedVector<float> p(static_cast<std::size_t>(rows * cols));
     for (long i = 0; i < rows; ++i)
       for (long j = 0; j < cols; ++j) p[i * cols + j] = static_cast<float>(base[i * row_stride + j * col_stride]);
     std::unique_lock lock(mutex_);
@@ -32,7 +34,7 @@ class OperandPacks {
  private:
   using Key = std::tuple<const double*, long, long, long, long>;
   std::shared_mutex mutex_;
-  std::map<Key, std::vector<float>> packs_;
+  std::map<Key, CacheAlignedVector<float>> packs_;
 };
 
 }  // namespace fpaudit

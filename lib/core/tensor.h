@@ -31,8 +31,8 @@ struct Tensor {
 
 /// A thread's scratch buffer of at least n elements, kept between calls: grown, never shrunk, so
 /// that the layers of a network, each of another size, do not zero-fill it again on every call.
-template <class T>
-T* scratch_of(std::vector<T>& buffer, std::size_t n) {
+template <class T, class Allocator>
+T* scratch_of(std::vector<T, Allocator>& buffer, std::size_t n) {
   if (buffer.size() < n) buffer.resize(n);
   return buffer.data();
 }

@@ -5,6 +5,7 @@
 
 #include "core/ops/conv.h"
 #include "kernels/ops/batch.h"
+#include "common/aligned_vector.h"
 #include "kernels/ops/ops.h"
 
 namespace fpaudit::ops {
@@ -19,8 +20,8 @@ std::vector<double>& column_scratch() {
 }
 /// The same in binary32, for an arithmetic that reads its GEMM operands so (GemmArgs::X32): the
 /// im2col matrix written once at the width the kernel reads, not written in binary64 and copied.
-std::vector<float>& column_scratch32() {
-  thread_local std::vector<float> scratch;
+CacheAlignedVector<float>& column_scratch32() {
+  thread_local CacheAlignedVector<float> scratch;
   return scratch;
 }
 
@@ -30,7 +31,7 @@ void run_grouped(const GroupedConvolution& cv, const Arithmetic& a, const double
   const long K = cv.depth(), P = cv.out_plane_;
   const bool binary32 = a.gemm_batch_layouts() && !cv.direct_;
   std::vector<double>& col = column_scratch();
-  std::vector<float>& col32 = column_scratch32();
+  CacheAlignedVector<float>& col32 = column_scratch32();
   if (binary32) scratch_of(col32, static_cast<std::size_t>(K * P));
   else if (!cv.direct_) scratch_of(col, static_cast<std::size_t>(K * P));
   for (std::int64_t n = 0; n < cv.batch_; ++n)
@@ -69,7 +70,7 @@ void run_grouped_batch(const GroupedConvolution& cv, const Arithmetic& a, const 
   const long per_gemm = samples_per_gemm(images, K * P);  // the im2col columns within the cap
   const bool binary32 = a.gemm_batch_layouts();
   std::vector<double>& col = column_scratch();
-  std::vector<float>& col32 = column_scratch32();
+  CacheAlignedVector<float>& col32 = column_scratch32();
   thread_local std::vector<double> product;
   thread_local std::vector<double*> blocks;  // with gemm_batch_layouts: each image's output
   if (binary32) {
