@@ -215,3 +215,15 @@ TEST_CASE("layers run in their dying input's buffer only where nothing reads it 
   }
   CHECK(in_place == std::vector<std::string>{"relu", "sigmoid"});
 }
+
+TEST_CASE("BatchNormalization whose scale is a runtime input: each sample its own statistics") {
+  // The batched kernel folds scale and shift once for the batch only where every sample reads
+  // the same statistics; here each sample gives its own scale (sample_input differs per sample).
+  ModelBuilder mb;
+  mb.input("x", test::kFloat, {1, 3, 2, 2}).input("scale", test::kFloat, {3}).output("y", test::kFloat, {1, 3, 2, 2});
+  mb.initializer(test::float_tensor("shift", {3}, ramp(3, 1.9)));
+  mb.initializer(test::float_tensor("mean", {3}, ramp(3, 2.9)));
+  mb.initializer(test::float_tensor("var", {3}, {0.5f, 1.0f, 2.0f}));
+  mb.node("BatchNormalization", {"x", "scale", "shift", "mean", "var"}, {"y"}, "bn");
+  check_batches(mb, {{1, 3, 2, 2}, {3}}, 4);
+}

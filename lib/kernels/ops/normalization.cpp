@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "core/ops/normalization.h"
+#include "kernels/ops/batch.h"
 #include "kernels/ops/ops.h"
 
 namespace fpaudit::ops {
@@ -23,19 +24,34 @@ class BatchNormalization : public OpKernel, private BatchNormGeometry {
   explicit BatchNormalization(const OpContext& ctx) : BatchNormGeometry(ctx) {}
 
   void run(const Arithmetic& a, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
-    const double* x = in[0]->data.data();
+    run_batch(a, 1, in, out);
+  }
+
+  /// Each channel's scale and shift once for the batch where every sample reads the same
+  /// statistics (constants: the same tensor in every sample), then every sample's elements.
+  void run_batch(const Arithmetic& a, long samples, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
+    for (std::size_t i = 1; i < 5; ++i)
+      if (!shared_input(in, samples, i)) return OpKernel::run_batch(a, samples, in, out);
     const double *gamma = in[1]->data.data(), *beta = in[2]->data.data();
     const double *mean = in[3]->data.data(), *var = in[4]->data.data();
-    double* y = out[0]->data.data();
+    thread_local std::vector<double> scale, shift;
+    scale.resize(static_cast<std::size_t>(channels_));
+    shift.resize(static_cast<std::size_t>(channels_));
     for (std::int64_t c = 0; c < channels_; ++c) {
       // Folded into one multiply-add per element, as inference runtimes do; the folding itself
       // is binary64 arithmetic (its error is far below any chain's) rounded once into storage.
-      const double scale = a.round(gamma[c] / std::sqrt(var[c] + epsilon_));
-      const double shift = a.round(std::fma(-mean[c], scale, beta[c]));
-      for (std::int64_t n = 0; n < outer_; ++n) {
-        const std::int64_t base = (n * channels_ + c) * inner_;
-        a.fma_scaled(x + base, scale, shift, y + base, inner_);
-      }
+      scale[c] = a.round(gamma[c] / std::sqrt(var[c] + epsilon_));
+      shift[c] = a.round(std::fma(-mean[c], scale[c], beta[c]));
+    }
+    const std::size_t ni = in.size() / static_cast<std::size_t>(samples), no = out.size() / static_cast<std::size_t>(samples);
+    for (long b = 0; b < samples; ++b) {
+      const double* x = in[static_cast<std::size_t>(b) * ni]->data.data();
+      double* y = out[static_cast<std::size_t>(b) * no]->data.data();
+      for (std::int64_t n = 0; n < outer_; ++n)
+        for (std::int64_t c = 0; c < channels_; ++c) {
+          const std::int64_t base = (n * channels_ + c) * inner_;
+          a.fma_scaled(x + base, scale[c], shift[c], y + base, inner_);
+        }
     }
   }
   bool elementwise_in_place() const override { return true; }  // fma_scaled: x and y may be one array
