@@ -15,9 +15,10 @@ class Copy : public OpKernel {
  public:
   explicit Copy(std::vector<std::size_t> prep = {}) : prep_(std::move(prep)) {}
   void run(const Arithmetic&, std::span<const Tensor* const> in, std::span<Tensor* const> out) const override {
-    out[0]->data = in[0]->data;
+    out[0]->data = in[0]->data;  // nothing to copy where evaluate_batch handed the input over
   }
   bool exact() const override { return true; }
+  bool elementwise_in_place() const override { return true; }
   std::vector<std::size_t> preparation_inputs() const override { return prep_; }
 
  private:
