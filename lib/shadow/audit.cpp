@@ -355,7 +355,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<do
                             &w.observed[c],
                             w.err[c],
                             pri ? &w.apriori[c] : nullptr, pri ? s.apriori[c].get() : nullptr, s.options.margin_bound_scale,
-                            s.options.margin_azuma};
+                            s.options.margin_azuma,  s.options.margin_grouped_directions};
       certify_margin(ms, *w.margin, record.chains[c].margin, blame);
     }
     lap.to(tm.margin);

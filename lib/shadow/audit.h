@@ -55,6 +55,10 @@ struct AuditOptions {
   /// The a-priori probabilistic margin bound also in its Azuma–Hoeffding form (theory/margin-bound-azuma.md);
   /// off only to compare with the union-bound form alone (tests).
   bool margin_azuma = true;
+  /// The smallest set of competing directions the margin certificate bounds in one grouped pass
+  /// (shadow/margin_certificate.h); a larger value than any model's classes turns grouping off,
+  /// only to compare with one pass per direction (tests).
+  std::size_t margin_grouped_directions = 2;
   /// The a-priori probabilistic enclosures of a Gemm after a Gemm also in their concentrated form
   /// (theory/apriori-concentrated.md); off only to compare with the elementwise rule alone (tests).
   bool apriori_concentrated = true;

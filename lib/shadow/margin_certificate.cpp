@@ -162,18 +162,6 @@ bool azuma_terms(const MarginSample& s, const bounds::ArithmeticModel& model, co
   return any;
 }
 
-/// After the runner-up (one pass: its bound and blame are what the audit reports), the other
-/// directions go as one group (margin_bound_group, theory/margin-bound.md §2.2), split in halves
-/// where it leaves something unproved, down to single passes. A group that certifies proves
-/// each of its directions (its bound holds for every one), and a group that does not ends in the
-/// single passes the directions would have had alone, so a sample certified one direction at a
-/// time is still certified; a few more are, where a group's bound came out below a single one's.
-/// Each direction's drift is checked against the bound of the pass that covered it.
-/// A certified 10-class sample costs 2 passes per family instead of 9: the CNN's audit (100
-/// images, 1 thread) 17.9 → 16.7 s, the MLP's (200) 7.7 → 6.5 s, the ViT's (30) 12.4 → 10.8 s.
-/// The shortest set of directions bounded as a group (one direction is one pass).
-constexpr std::size_t kGroupedDirections = 2;
-
 bool all_finite(const Tensor& t) {
   return std::all_of(t.data.begin(), t.data.end(), [](double v) { return std::isfinite(v); });
 }
@@ -265,7 +253,7 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
     // leaves something unproved, each half in turn, the nearer first (a failure there ends it).
     std::function<void(std::span<const int>, bool, bool)> tail = [&](std::span<const int> js, bool need_det, bool need_prob) {
       auto needed = [&] { return (need_det && F.det) || (need_prob && F.prob); };
-      if (js.size() < kGroupedDirections) {
+      if (js.size() < std::max<std::size_t>(2, s.grouped_directions)) {
         for (int j : js) {
           if (!needed()) return;
           if (elementwise_certified(j, need_det, need_prob)) continue;
@@ -320,7 +308,17 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
     } else {
       v.apriori_prob = bp;
     }
-    // The other directions, nearest margin first: one group, split where it fails.
+    // After the runner-up (one pass: its bound and blame are what the audit reports), the other
+    // directions go as one group (margin_bound_group, theory/margin-bound.md §2.2), split in halves
+    // where it leaves something unproved, down to single passes. A group that certifies proves
+    // each of its directions (its bound holds for every one), and a group that does not ends in the
+    // single passes the directions would have had alone, so a sample certified one direction at a
+    // time is still certified; a few more are, where a group's bound came out below a single one's.
+    // Each direction's drift is checked against the bound of the pass that covered it.
+    // A certified 10-class sample costs 2 passes per family instead of 9: the CNN's audit (100
+    // images, 1 thread) 17.9 → 16.7 s, the MLP's (200) 7.7 → 6.5 s, the ViT's (30) 12.4 → 10.8 s.
+    // MarginSample::grouped_directions sets the shortest set bounded as a group (tests compare
+    // with one pass per direction).
     const std::span<const int> rest = std::span<const int>(order).subspan(1);
     if (F.alive() && !rest.empty()) tail(rest, true, true);
   };

@@ -62,6 +62,10 @@ struct MarginSample {
   double bound_scale = 1;
   /// Whether the a-priori probabilistic bound may take its Azuma–Hoeffding form.
   bool azuma = true;
+  /// After the runner-up's own pass, the other directions go as one group (theory/margin-bound.md
+  /// §2.2), split in halves where it leaves something unproved, down to single passes below this
+  /// many directions. 2: every set of two or more is tried as a group first.
+  std::size_t grouped_directions = 2;
 };
 
 /// Computes the certificates into v.margin and adds the runner-up's per-layer terms to

@@ -5,7 +5,9 @@
 //   - MLP inputs moved along a first-layer weight row until that unit's exact pre-activation is
 //     ±1e-9: the chain lands on the other side of the ReLU kink, so the unit's slope is an
 //     interval, and the bound must still hold;
-//   - mutation: the same audit with every margin bound shrunk must report violations.
+//   - mutation: the same audit with every margin bound shrunk must report violations;
+//   - grouping the directions past the runner-up loses no certificate that one pass per
+//     direction gives, and leaves the runner-up's bound alone.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -157,6 +159,50 @@ TEST_CASE("CNN inputs on a ReLU kink after Conv and BatchNormalization") {
     more += std::max(r.records[p].chains[0].margin.unstable, r.records[p + 1].chains[0].margin.unstable) > baseline;
   MESSAGE("unstable units: image as it is ", baseline, "; moved units with more: ", more, " of 4");
   CHECK(more >= 2);
+}
+
+TEST_CASE("grouped directions lose no certificate that one pass per direction gives") {
+  // The same audit with the default grouping and with grouping off (a group size above the 10
+  // classes): every certificate of the single passes must hold grouped too (a failing group
+  // splits down to those passes), the runner-up's drift and bounds are the same numbers (its
+  // own pass either way), and the grouped audit runs fewer backward passes.
+  const Constant x = read_npy(std::string(FPAUDIT_DATA_DIR) + "/test_images.npy");
+  for (const char* name : {"mlp", "cnn"}) {
+    CAPTURE(name);
+    const Model m(name);
+    auto run = [&](std::size_t grouped) {
+      AuditOptions o;
+      for (const char* c : {"fp16", "fp16-acc32", "bf16-acc32"}) o.chains.push_back(parse_chain(c));
+      o.max_samples = std::string(name) == "mlp" ? 40 : 12;
+      o.threads = 2;
+      o.margin_grouped_directions = grouped;
+      return run_audit(*m.plan, x, nullptr, o);
+    };
+    const AuditResult grouped = run(2), single = run(1000);
+    check_sound(grouped);
+    long passes_grouped = 0, passes_single = 0, certified_single = 0;
+    for (std::size_t c = 0; c < grouped.chains.size(); ++c) {
+      CAPTURE(grouped.chains[c].name);
+      for (std::size_t i = 0; i < grouped.records.size(); ++i) {
+        CAPTURE(i);
+        const MarginVerdict& g = grouped.records[i].chains[c].margin;
+        const MarginVerdict& s1 = single.records[i].chains[c].margin;
+        for (auto [gc, sc] : {std::pair{g.a_posteriori, s1.a_posteriori}, std::pair{g.a_priori, s1.a_priori}}) {
+          CHECK((!sc.det || gc.det));
+          CHECK((!sc.prob || gc.prob));
+          certified_single += sc.det + sc.prob;
+        }
+        CHECK(g.drift == s1.drift);
+        CHECK(g.bound_det == s1.bound_det);
+        CHECK(g.apriori_det == s1.apriori_det);
+        passes_grouped += g.directions;
+        passes_single += s1.directions;
+      }
+      CHECK(single.classification[c].margin_violations == 0);
+    }
+    CHECK(certified_single > 0);
+    CHECK(passes_grouped < passes_single);
+  }
 }
 
 TEST_CASE("mutation: a shrunken margin bound is caught as violations") {
