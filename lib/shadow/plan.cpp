@@ -122,6 +122,17 @@ Plan::Plan(const Graph& graph) : graph_(&graph) {
     for (int r : readers_[s]) last = std::max(last, r);
     if (last >= 0) dead_after_[static_cast<std::size_t>(last)].push_back(static_cast<int>(s));
   }
+  in_place_.assign(layers_.size(), 0);
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const PlannedLayer& layer = layers_[l];
+    if (!layer.kernel->elementwise_in_place() || layer.inputs.empty() || layer.outputs.empty()) continue;
+    const int in = layer.inputs[0], out = layer.outputs[0];
+    if (in < 0 || out < 0 || slots_[static_cast<std::size_t>(in)].constant) continue;
+    if (std::count(layer.inputs.begin(), layer.inputs.end(), in) != 1) continue;
+    const std::vector<int>& dead = dead_after_[l];
+    if (std::find(dead.begin(), dead.end(), in) == dead.end()) continue;
+    in_place_[l] = element_count(slots_[static_cast<std::size_t>(in)].shape) == element_count(slots_[static_cast<std::size_t>(out)].shape);
+  }
 }
 
 const Arithmetic& holder_of(const Plan& plan, const Arithmetic& a, int slot) {
@@ -294,16 +305,7 @@ void run_layer_batch(const Arithmetic& a, std::size_t index, std::span<Activatio
   layer.kernel->run_batch(arithmetic_at(a, *layer.node), static_cast<long>(batch.size()), ins, outs);
 }
 
-bool runs_in_place(const Plan& plan, const Arithmetic& a, std::size_t index) {
-  const PlannedLayer& layer = plan.layers()[index];
-  if (a.mixed() || !layer.kernel->elementwise_in_place() || layer.inputs.empty() || layer.outputs.empty()) return false;
-  const int in = layer.inputs[0], out = layer.outputs[0];
-  if (in < 0 || out < 0 || plan.slots()[static_cast<std::size_t>(in)].constant) return false;
-  if (std::count(layer.inputs.begin(), layer.inputs.end(), in) != 1) return false;
-  const std::vector<int>& dead = plan.dead_after(index);
-  if (std::find(dead.begin(), dead.end(), in) == dead.end()) return false;
-  return element_count(plan.slots()[static_cast<std::size_t>(in)].shape) == element_count(plan.slots()[static_cast<std::size_t>(out)].shape);
-}
+bool runs_in_place(const Plan& plan, const Arithmetic& a, std::size_t index) { return !a.mixed() && plan.in_place(index); }
 
 void Activations::run_all(const Arithmetic& a) {
   for (std::size_t i = 0; i < plan_->layers().size(); ++i) run_layer(a, i, *this);

@@ -72,6 +72,11 @@ class Plan {
   /// The runtime slots whose last reader (or, unread, whose producer) is this layer, graph
   /// outputs left out: no later layer reads them, so an engine may free them after it.
   const std::vector<int>& dead_after(std::size_t layer) const { return dead_after_[layer]; }
+  /// Whether the layer may write output 0 into input 0's buffer (in a chain that is not mixed:
+  /// runs_in_place): its kernel allows it (OpKernel::elementwise_in_place), input 0 is a runtime
+  /// value that dies after this layer and is not also another of its inputs, and both have one
+  /// size.
+  bool in_place(std::size_t layer) const { return in_place_[layer] != 0; }
 
  private:
   const Graph* graph_;
@@ -81,6 +86,7 @@ class Plan {
   std::vector<int> producer_;
   std::vector<std::vector<int>> readers_;
   std::vector<std::vector<int>> dead_after_;
+  std::vector<char> in_place_;
 };
 
 /// The arithmetic whose storage format holds the slot's values in chain a: a itself, except for
@@ -175,10 +181,8 @@ std::vector<const Tensor*> constant_inputs(const PlannedLayer& layer, const Acti
 /// Every sample's outputs are bit for bit what run_layer gives it alone. input0_is_output0: each
 /// sample's input 0 was handed to output 0 (Activations::hand_over), which the kernel reads.
 void run_layer_batch(const Arithmetic& a, std::size_t layer, std::span<Activations> batch, bool input0_is_output0 = false);
-/// Whether evaluate_batch may run the layer with output 0 in input 0's buffer: the kernel allows
-/// it (OpKernel::elementwise_in_place), input 0 is a runtime value that no later layer reads and
-/// that is not also another of the layer's inputs, both have one size, and the chain is not
-/// mixed (whose boundary rounds an input into scratch first).
+/// Whether evaluate_batch may run the layer with output 0 in input 0's buffer: Plan::in_place,
+/// and the chain is not mixed (whose boundary rounds an input into scratch first).
 bool runs_in_place(const Plan& plan, const Arithmetic& a, std::size_t layer);
 
 /// Graph input k of one sample (exact values) as arithmetic a stores it: a floating-point input

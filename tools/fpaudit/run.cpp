@@ -35,7 +35,7 @@ struct RunOptions {
 /// The default --batch: 16 samples; 8 where 16 samples' largest activation (in binary64, as the
 /// chains hold it) would pass 1 MiB; fewer where a batch's would pass 32 MB.
 /// - 8: the elementwise layers between two GEMMs then run on values that stay in a core's L2
-///   (1.25–2 MB on current x86). The shipped CNN (100 KB per image after its first Conv) ran
+///   (2 MB per core on the development Xeon). The shipped CNN (100 KB per image after its first Conv) ran
 ///   2,000 images in 0.173 s at 8 against 0.183 s at 16 (best of 7, the same binary; 4 gave
 ///   0.166, but halving again narrows the GEMMs of every larger model). Before the GEMM buffers
 ///   were cache-aligned, 8 also gained from whole 16-lane column vectors: 0.175 s at 8, 0.186 at

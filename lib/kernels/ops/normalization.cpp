@@ -43,10 +43,11 @@ class BatchNormalization : public OpKernel, private BatchNormGeometry {
       scale[c] = a.round(gamma[c] / std::sqrt(var[c] + epsilon_));
       shift[c] = a.round(std::fma(-mean[c], scale[c], beta[c]));
     }
-    const std::size_t ni = in.size() / static_cast<std::size_t>(samples), no = out.size() / static_cast<std::size_t>(samples);
+    const std::vector<const double*> xs = input_data(in, samples, 0);
+    const std::vector<double*> ys = output_data(out, samples, 0);
     for (long b = 0; b < samples; ++b) {
-      const double* x = in[static_cast<std::size_t>(b) * ni]->data.data();
-      double* y = out[static_cast<std::size_t>(b) * no]->data.data();
+      const double* x = xs[static_cast<std::size_t>(b)];
+      double* y = ys[static_cast<std::size_t>(b)];
       for (std::int64_t n = 0; n < outer_; ++n)
         for (std::int64_t c = 0; c < channels_; ++c) {
           const std::int64_t base = (n * channels_ + c) * inner_;

@@ -12,6 +12,7 @@
 
 #include "common/cpu_features.h"
 #include "core/ops/pool.h"
+#include "kernels/ops/batch.h"
 #include "kernels/ops/ops.h"
 
 namespace fpaudit::ops {
@@ -124,14 +125,15 @@ class Pool : public OpKernel, private PoolGeometry {
   /// output is the chain's dot product of its row and column by the schedule (GemmArgs), and
   /// 1·x = x exactly, so each sum is run()'s a.sum(window) bit for bit; a.binary(Div) is a.div.
   void run_average(const Arithmetic& a, long samples, std::span<const Tensor* const> in, std::span<Tensor* const> out) const {
-    const std::size_t ni = in.size() / static_cast<std::size_t>(samples), no = out.size() / static_cast<std::size_t>(samples);
+    const std::vector<const double*> xs = input_data(in, samples, 0);
+    const std::vector<double*> ys = output_data(out, samples, 0);
     const std::int64_t K = windows_.longest, P = out_plane_, per_sample = planes_ * P, N = per_sample * samples;
     thread_local std::vector<double> gathered, sums, ones;
     gathered.resize(static_cast<std::size_t>(K * N));
     sums.resize(static_cast<std::size_t>(N));
     ones.assign(static_cast<std::size_t>(K), 1.0);
     for (long s = 0; s < samples; ++s) {
-      const double* x = in[static_cast<std::size_t>(s) * ni]->data.data();
+      const double* x = xs[static_cast<std::size_t>(s)];
       for (std::int64_t k = 0; k < K; ++k) {
         const std::int32_t* tap = taps_.data() + k * P;
         double* row = gathered.data() + k * N + s * per_sample;
@@ -153,7 +155,7 @@ class Pool : public OpKernel, private PoolGeometry {
     a.gemm(g);
     const double count = windows_.count[0];
     for (long s = 0; s < samples; ++s)
-      a.binary(BinaryOp::Div, sums.data() + s * per_sample, 1, &count, 0, out[static_cast<std::size_t>(s) * no]->data.data(), per_sample);
+      a.binary(BinaryOp::Div, sums.data() + s * per_sample, 1, &count, 0, ys[static_cast<std::size_t>(s)], per_sample);
   }
   std::vector<std::int32_t> taps_;  ///< the windows tap-major (see the constructor); empty: run()'s loop
 };
