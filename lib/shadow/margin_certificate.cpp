@@ -346,11 +346,14 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
   v.a_posteriori = {post.det, post.prob && v.failure < 1};
   if (!s.apriori) return;
 
-  // A priori, deterministic: ℓ_k over the a-priori enclosures.
+  // A priori, deterministic: ℓ_k over the a-priori enclosures. Only their deterministic form:
+  // the family certifies nothing probabilistically (det.prob = false below), so its local bounds
+  // go to one buffer, which bound_layer takes as a deterministic pass (the rules skip the
+  // signed-sum variances), and the pass reads them as both forms: its `prob` equals its `det`.
   const bounds::ArithmeticModel& m = s.apriori_chain->model;
   const AprioriBoxes det_boxes(s, false), prob_boxes(s, true);
-  local_bounds(s, m, s.apriori->lo(false), s.apriori->hi(false), nullptr, L[0], L[1], nullptr, nullptr, &det_boxes);
-  Family det{{nullptr, nullptr, &L[0], &L[1], &e0, nullptr}};
+  local_bounds(s, m, s.apriori->lo(false), s.apriori->hi(false), nullptr, L[0], L[0], nullptr, nullptr, &det_boxes);
+  Family det{{nullptr, nullptr, &L[0], &L[0], &e0, nullptr}};
   det.terms.boxes = &det_boxes;
   det.prob = false;
   det.elementwise_det = det.elementwise_prob = &s.apriori->det(out);
