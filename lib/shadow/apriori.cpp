@@ -7,6 +7,7 @@
 
 #include "bounds/transfer.h"
 #include "core/mixed_arithmetic.h"
+#include "shadow/apriori_widen.h"
 #include "shadow/classify.h"
 
 namespace fpaudit {
@@ -190,24 +191,6 @@ void AprioriState::start(const std::vector<std::vector<double>>& inputs) {
   for (KeptAzuma& k : azuma_) k.ready = false;
 }
 
-namespace {
-/// The widening of AprioriState::enclose over n elements, as selects rather than a branch per
-/// element so that it runs as vector code; the AVX-512 clone computes the same IEEE operations
-/// lane by lane (no contraction: -ffp-contract=off), so both give the same bits.
-__attribute__((target_clones("avx512f", "default"))) void widen_all(const double* ref, const double* ref_err, double* e,
-                                                                    double* lo, double* hi, long n, bool saturates,
-                                                                    double max_finite) {
-  for (long i = 0; i < n; ++i) {
-    // Rounded sums: an exact zero stays zero (a point stays a point, with no subnormal radius).
-    const double r = bounds::up_sum(e[i] + ref_err[i]);
-    const double l = bounds::down_sum(ref[i] - r), h = bounds::up_sum(ref[i] + r);
-    const bool overflow = !saturates && !(bounds::max_num(-l, h) < max_finite);
-    e[i] = overflow ? INFINITY : e[i];
-    lo[i] = overflow ? -INFINITY : l;
-    hi[i] = overflow ? INFINITY : h;
-  }
-}
-}  // namespace
 
 const bounds::RoundingTarget& AprioriState::storage_of(const PlannedLayer& layer) const {
   return (chain_->model.mixed ? chain_->model.mixed->model_at(*layer.node) : chain_->model).storage;
@@ -220,14 +203,14 @@ void AprioriState::enclosure(int slot, bool prob, const Tensor& ref, const Tenso
     hi = this->hi(prob).value(slot).data;
     return;
   }
-  // widen_all again from the error bound it left: where it overflowed, that bound is +Inf and the
+  // widen_enclosures again from the error bound it left: where it overflowed, that bound is +Inf and the
   // widening overflows again; elsewhere the same operations on the same operands.
   const bounds::RoundingTarget& s = storage_of(plan_->layers()[static_cast<std::size_t>(plan_->producer(slot))]);
   thread_local std::vector<double> e;
   e = (prob ? err_prob_ : err_).value(slot).data;
   lo.resize(e.size());
   hi.resize(e.size());
-  widen_all(ref.data.data(), ref_err.data.data(), e.data(), lo.data(), hi.data(), ref.size(), s.saturates, s.max_finite);
+  widen_enclosures(ref.data.data(), ref_err.data.data(), e.data(), lo.data(), hi.data(), ref.size(), s.saturates, s.max_finite);
 }
 
 void AprioriState::enclose(int slot, const Tensor& ref, const Tensor& ref_err, const bounds::RoundingTarget& s) {
@@ -243,7 +226,7 @@ void AprioriState::enclose(int slot, const Tensor& ref, const Tensor& ref_err, c
       std::fill(e.data.begin(), e.data.end(), 0.0);
       return;
     }
-    widen_all(ref.data.data(), ref_err.data.data(), e.data.data(), lo.data.data(), hi.data.data(), ref.size(), s.saturates,
+    widen_enclosures(ref.data.data(), ref_err.data.data(), e.data.data(), lo.data.data(), hi.data.data(), ref.size(), s.saturates,
               s.max_finite);
   };
   widen(err_.mutable_value(slot), lo_.mutable_value(slot), hi_.mutable_value(slot));
