@@ -101,16 +101,97 @@ FPAUDIT_AVX512 void gemm_avx512(long M, long N, long K, const double* W, long ld
   }
 }
 
+#define FPAUDIT_AVX2 __attribute__((target("avx2,fma")))
+
+constexpr int kWidth2 = 4;  // binary64 lanes per AVX2 vector
+
+/// column_block on AVX2 with FMA: 4 columns a vector, up to 4 vectors, the same operations per
+/// lane in the same order (the masked-off lanes of the last vector load zeros, as the AVX-512
+/// masked load does). `in_last`: the columns the last vector holds.
+template <int U>
+FPAUDIT_AVX2 void column_block_avx2(long K, const double* w, const double* X, long ldx, long n0, int in_last, double bias,
+                                    double* y) {
+  __m256d s[U], c[U], a[U], bad[U];
+  __m256i mask[U];
+  for (int u = 0; u < U; ++u) {
+    const int lanes = u == U - 1 ? in_last : kWidth2;
+    mask[u] = _mm256_setr_epi64x(lanes > 0 ? -1 : 0, lanes > 1 ? -1 : 0, lanes > 2 ? -1 : 0, lanes > 3 ? -1 : 0);
+    s[u] = _mm256_add_pd(_mm256_set1_pd(-0.0), _mm256_set1_pd(bias));
+    c[u] = _mm256_setzero_pd();
+    a[u] = _mm256_setzero_pd();
+    bad[u] = _mm256_setzero_pd();
+  }
+  const __m256d zero = _mm256_setzero_pd(), safe_min = _mm256_set1_pd(detail::kTwoProdSafeMin);
+  const __m256d magnitude = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFF));
+  for (long k = 0; k < K; ++k) {
+    const __m256d wk = _mm256_set1_pd(w[k]);
+    const __m256d w_nonzero = _mm256_cmp_pd(wk, zero, _CMP_NEQ_OQ);
+    const double* row = X + k * ldx + n0;
+    for (int u = 0; u < U; ++u) {
+      const __m256d x = _mm256_maskload_pd(row + kWidth2 * u, mask[u]);
+      const __m256d p = _mm256_mul_pd(wk, x);
+      const __m256d e = _mm256_fmsub_pd(wk, x, p);  // TwoProd: p + e = w·x when |p| > 2^-969
+      __m256d tiny = _mm256_cmp_pd(_mm256_and_pd(p, magnitude), safe_min, _CMP_LE_OQ);
+      tiny = _mm256_and_pd(tiny, _mm256_cmp_pd(x, zero, _CMP_NEQ_OQ));
+      bad[u] = _mm256_or_pd(bad[u], _mm256_and_pd(tiny, w_nonzero));
+      // TwoSum(s, p): t + err = s + p exactly.
+      const __m256d t = _mm256_add_pd(s[u], p);
+      const __m256d bb = _mm256_sub_pd(t, s[u]);
+      const __m256d err = _mm256_add_pd(_mm256_sub_pd(s[u], _mm256_sub_pd(t, bb)), _mm256_sub_pd(p, bb));
+      s[u] = t;
+      c[u] = _mm256_add_pd(c[u], _mm256_add_pd(err, e));
+      a[u] = _mm256_add_pd(a[u], _mm256_add_pd(_mm256_and_pd(err, magnitude), _mm256_and_pd(e, magnitude)));
+    }
+  }
+  const auto errors = static_cast<std::uint64_t>(1 + 2 * K);
+  for (int u = 0; u < U; ++u) {
+    alignas(32) double sv[kWidth2], cv[kWidth2], av[kWidth2];
+    _mm256_store_pd(sv, s[u]);
+    _mm256_store_pd(cv, c[u]);
+    _mm256_store_pd(av, a[u]);
+    const int bad_lanes = _mm256_movemask_pd(bad[u]);
+    const int lanes = u == U - 1 ? in_last : kWidth2;
+    for (int l = 0; l < lanes; ++l) {
+      const long n = n0 + kWidth2 * u + l;
+      std::optional<Certified> r;
+      if (!((bad_lanes >> l) & 1)) r = certify_nearest(CompensatedSum{sv[l], cv[l], av[l], errors});
+      y[n] = r ? r->value : one_output(K, w, X + n, ldx, bias);
+    }
+  }
+}
+
+FPAUDIT_AVX2 void gemm_avx2(long M, long N, long K, const double* W, long ldw, const double* X, long ldx, const double* bias,
+                            double* Y, long ldy) {
+  constexpr long kBlock = kWidth2 * kMaxVectors;
+  for (long m = 0; m < M; ++m) {
+    const double* w = W + m * ldw;
+    const double b = bias ? bias[m] : 0.0;
+    double* y = Y + m * ldy;
+    for (long n0 = 0; n0 < N; n0 += kBlock) {
+      const long cols = std::min(kBlock, N - n0);
+      const int vectors = static_cast<int>((cols + kWidth2 - 1) / kWidth2);
+      const int in_last = static_cast<int>(cols - kWidth2 * (vectors - 1));
+      switch (vectors) {
+        case 4: column_block_avx2<4>(K, w, X, ldx, n0, in_last, b, y); break;
+        case 3: column_block_avx2<3>(K, w, X, ldx, n0, in_last, b, y); break;
+        case 2: column_block_avx2<2>(K, w, X, ldx, n0, in_last, b, y); break;
+        default: column_block_avx2<1>(K, w, X, ldx, n0, in_last, b, y); break;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 bool gemm_vectorised() {
-  return cpu::avx512f();
+  return cpu::avx512f() || (cpu::avx2() && cpu::fma());
 }
 
 void gemm(long M, long N, long K, const double* W, long ldw, const double* X, long ldx, const double* bias, double* Y,
           long ldy) {
   detail::DefaultFloatingPointEnvironment fp_env;
-  if (gemm_vectorised()) return gemm_avx512(M, N, K, W, ldw, X, ldx, bias, Y, ldy);
+  if (cpu::avx512f()) return gemm_avx512(M, N, K, W, ldw, X, ldx, bias, Y, ldy);
+  if (cpu::avx2() && cpu::fma()) return gemm_avx2(M, N, K, W, ldw, X, ldx, bias, Y, ldy);
   for (long m = 0; m < M; ++m)
     for (long n = 0; n < N; ++n) Y[m * ldy + n] = one_output(K, W + m * ldw, X + n, ldx, bias ? bias[m] : 0.0);
 }

@@ -4,7 +4,7 @@
 // exact::dot runs one dot product across vector lanes and folds the lanes at the end; for the
 // short products of convolutions (9 to a few hundred terms) the fold, the certificate and the
 // call cost more than the products. Here each lane is one output column instead: the error-free
-// pass (TwoProd, TwoSum) runs for 8 columns at once (AVX-512F), the certificate decides each
+// pass (TwoProd, TwoSum) runs for 8 columns at once (AVX-512F; 4 with AVX2 and FMA), the certificate decides each
 // column from its own lane, and whatever it cannot decide goes to exact::dot_certified. Every
 // value is the correctly rounded exact one either way, so the bits are exact::dot's.
 #pragma once
