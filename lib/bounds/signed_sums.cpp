@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bounds/transfer.h"
+#include "common/cpu_features.h"
 
 namespace fpaudit::bounds {
 
@@ -127,13 +128,107 @@ struct RowCase {
   }
 };
 
-// Two functions, each cloned per instruction set: in one function the two tile shapes made GCC
-// vectorise the 4-row tiles with shuffles and spills (the CNN's audit took twice as long).
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void squares_block(const MatmulBound& g, const SignedB& b, bool a_point, long m0, long rows, const double* c, double a,
-                   double* V) {
+using V4 = double __attribute__((vector_size(32)));
+using V4Bits = long __attribute__((vector_size(32)));
+
+/// |x| lane by lane as std::fabs takes it: the sign bit cleared.
+[[gnu::always_inline]] inline void abs_lanes(const V4& x, V4& out) {
+  out = reinterpret_cast<V4>(reinterpret_cast<V4Bits>(x) & (V4Bits{} + 0x7FFFFFFFFFFFFFFF));
+}
+
+/// squares_tile for a full tile of kR rows and 4 contiguous columns (B unit-stride), its
+/// partial sums in AVX2 registers by explicit vectors: squares_tile's array form, compiled for
+/// AVX2, kept its 4 × 8 tile's three accumulators on the stack (16 YMM registers hold 64
+/// doubles). Each element takes squares_tile's operations in its order, so the bits are its.
+template <bool kAPoint, bool kBPoint, long kR>
+[[gnu::always_inline]] inline void squares_tile_avx2(const MatmulBound& g, const SignedB& b, long m0, long n0, const double* c,
+                                                     double a, double* V) {
+  const double *alo = g.A.e->lo->data.data(), *ahi = g.A.e->hi->data.data();
+  V4 p[kR], r[kR], v[kR], cc[kR];
+  for (long q = 0; q < kR; ++q) {
+    p[q] = V4{};
+    r[q] = V4{};
+    v[q] = V4{};
+    __builtin_memcpy(&cc[q], c + q * g.N + n0, sizeof(V4));
+  }
+  const V4 av = {a, a, a, a};
+  for (long k = 0; k < g.K; ++k) {
+    V4 bm, br = V4{}, abm;
+    __builtin_memcpy(&bm, b.mid + k * b.ld + n0, sizeof(V4));
+    if constexpr (!kBPoint) __builtin_memcpy(&br, b.rad + k * b.ld + n0, sizeof(V4));
+    abs_lanes(bm, abm);
+    for (long q = 0; q < kR; ++q) {
+      const long ai = g.A.at(m0 + q, k);
+      const MidRad x = kAPoint ? MidRad{alo[ai], 0.0} : mid_rad(alo[ai], ahi[ai]);
+      const double am1 = std::fabs(x.mid);
+      const V4 xm = {x.mid, x.mid, x.mid, x.mid}, am = {am1, am1, am1, am1}, ar = {x.rad, x.rad, x.rad, x.rad};
+      p[q] += xm * bm;
+      if constexpr (kAPoint && !kBPoint) r[q] += am * br;
+      if constexpr (!kAPoint && kBPoint) r[q] += ar * abm;
+      if constexpr (!kAPoint && !kBPoint) r[q] += am * br + ar * (abm + br);
+      V4 ap;
+      abs_lanes(p[q], ap);
+      const V4 w = ((ap + r[q]) + cc[q]) + av;
+      v[q] += w * w;
+    }
+  }
+  for (long q = 0; q < kR; ++q) __builtin_memcpy(V + q * g.N + n0, &v[q], sizeof(V4));
+}
+
+/// squares_rows with the full 4-column tiles in AVX2 registers (B unit-stride), the rest by
+/// squares_tile: the same operations per element either way.
+template <bool kAPoint, bool kBPoint, bool kUnit>
+[[gnu::always_inline]] inline void squares_rows_avx2(const MatmulBound& g, const SignedB& b, long m0, long rows, const double* c,
+                                                     double a, double* V) {
+  if constexpr (!kUnit) {
+    squares_rows<kAPoint, kBPoint, kUnit>(g, b, m0, rows, c, a, V);
+  } else {
+    constexpr long kR = 4, kC = 4;
+    const long full_cols = g.N - g.N % kC, full_rows = rows - rows % kR;
+    for (long n0 = 0; n0 < full_cols; n0 += kC)
+      for (long q0 = 0; q0 < full_rows; q0 += kR)
+        squares_tile_avx2<kAPoint, kBPoint, kR>(g, b, m0 + q0, n0, c + q0 * g.N, a, V + q0 * g.N);
+    // The last rows (fewer than kR) over every column, and the last columns of the full rows.
+    for (long n0 = 0; n0 < g.N; n0 += kCols)
+      for (long q0 = full_rows; q0 < rows; q0 += kRows)
+        squares_tile<kAPoint, kBPoint, kUnit, kRows, kCols>(g, b, m0 + q0, std::min(kRows, rows - q0), n0, std::min(kCols, g.N - n0),
+                                                            c + q0 * g.N, a, V + q0 * g.N);
+    if (full_cols < g.N)
+      for (long q0 = 0; q0 < full_rows; q0 += kRows)
+        squares_tile<kAPoint, kBPoint, kUnit, kRows, kCols>(g, b, m0 + q0, std::min(kRows, full_rows - q0), full_cols,
+                                                            g.N - full_cols, c + q0 * g.N, a, V + q0 * g.N);
+  }
+}
+template <bool kAPoint, bool kBPoint, bool kUnit>
+struct RowsCaseAvx2 {
+  [[gnu::always_inline]] static void run(const SignedB& b, const MatmulBound& g, long m0, long rows, const double* c, double a,
+                                         double* V) {
+    squares_rows_avx2<kAPoint, kBPoint, kUnit>(g, b, m0, rows, c, a, V);
+  }
+};
+
+// The row blocks: the array form for AVX-512 (its 32 registers hold the 4 × 8 tile) and plain
+// x86-64, explicit AVX2 vectors for AVX2. Picked at run time (FPAUDIT_ISA caps it).
+[[gnu::target("avx512f")]] void squares_block_avx512(const MatmulBound& g, const SignedB& b, bool a_point, long m0, long rows,
+                                                     const double* c, double a, double* V) {
   by_case<RowsCase>(a_point, b, g, m0, rows, c, a, V);
 }
+[[gnu::target("avx2")]] void squares_block_avx2(const MatmulBound& g, const SignedB& b, bool a_point, long m0, long rows,
+                                                const double* c, double a, double* V) {
+  by_case<RowsCaseAvx2>(a_point, b, g, m0, rows, c, a, V);
+}
+void squares_block_sse2(const MatmulBound& g, const SignedB& b, bool a_point, long m0, long rows, const double* c, double a,
+                        double* V) {
+  by_case<RowsCase>(a_point, b, g, m0, rows, c, a, V);
+}
+void squares_block(const MatmulBound& g, const SignedB& b, bool a_point, long m0, long rows, const double* c, double a,
+                   double* V) {
+  static const auto kernel = cpu::avx512f() ? squares_block_avx512 : cpu::avx2() ? squares_block_avx2 : squares_block_sse2;
+  kernel(g, b, a_point, m0, rows, c, a, V);
+}
+// A row alone (a Gemm of batch 1): one function cloned per instruction set. In one function
+// with the row blocks, the two tile shapes made GCC vectorise the 4-row tiles with shuffles and
+// spills (the CNN's audit took twice as long).
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void squares_single_row(const MatmulBound& g, const SignedB& b, bool a_point, long m0, const double* c, double a, double* V) {
   by_case<RowCase>(a_point, b, g, m0, c, a, V);

@@ -242,3 +242,71 @@ TEST_CASE("Signed-sum bound: a deterministic pass (prob_wanted false) skips it a
   // The signed bound was taken (smaller) in most draws: the skipped work is real.
   CHECK(tighter > 20);
 }
+
+namespace {
+
+/// An M×K by K×N product for signed_sum_variance: A and B points or boxes (hi = lo + a radius),
+/// B stored as K×N (unit column stride) or transposed as N×K (stride K: the strided path).
+struct Product {
+  Tensor alo, ahi, blo, bhi, zero;
+  Enclosure a, b;
+  MatmulBound g;
+  std::vector<double> S;
+  Product(long M, long K, long N, bool a_point, bool b_point, bool b_transposed, std::mt19937_64& rng) {
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    alo.resize({M, K});
+    blo.resize(b_transposed ? Shape{N, K} : Shape{K, N});
+    zero.resize({1});
+    for (double& v : alo.data) v = rng() % 5 == 0 ? 0.0 : normal(rng);
+    for (double& v : blo.data) v = rng() % 5 == 0 ? -0.0 : normal(rng);
+    ahi = alo;
+    bhi = blo;
+    for (double& v : ahi.data) v += 0.1 * unit(rng);
+    for (double& v : bhi.data) v += 0.1 * unit(rng);
+    a = {&alo, a_point ? &alo : &ahi, &zero, &zero};
+    b = {&blo, b_point ? &blo : &bhi, &zero, &zero};
+    g.M = M;
+    g.K = K;
+    g.N = N;
+    g.A = {&a, 0, K, 1};
+    g.B = b_transposed ? MatrixOperand{&b, 0, 1, K} : MatrixOperand{&b, 0, N, 1};
+    g.ldo = N;
+    S.assign(static_cast<std::size_t>(M * N), 0.0);
+    for (long m = 0; m < M; ++m)
+      for (long n = 0; n < N; ++n)
+        for (long k = 0; k < K; ++k) S[m * N + n] += a.magnitude(g.A.at(m, k)) * b.magnitude(g.B.at(k, n));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Signed-sum variance: the row-block kernel gives every element the bits of its row computed alone") {
+  // Row blocks (rows > 1) and single rows run different kernels (the AVX2 one keeps 4 × 4 tiles
+  // in registers; the others the 4 × 8 or 1 × 32 array form, compiled per instruction set): each
+  // element's operations are the same, so any difference is a kernel bug. Shapes leave every
+  // tail of 4- and 8-row and 4-, 8- and 32-column tiles. Registered once per FPAUDIT_ISA cap.
+  std::mt19937_64 rng(20261207);
+  long compared = 0;
+  for (const long M : {1L, 3L, 4L, 5L, 9L})
+    for (const long N : {1L, 3L, 4L, 8L, 13L, 37L})
+      for (const long K : {1L, 7L, 40L})
+        for (int kind = 0; kind < 8; ++kind) {
+          const bool a_point = kind & 1, b_point = kind & 2, b_transposed = kind & 4;
+          const Product p(M, K, N, a_point, b_point, b_transposed, rng);
+          std::vector<double> mid, rad;
+          const SignedB sb = signed_b(p.g, mid, rad);
+          std::vector<double> block(static_cast<std::size_t>(M * N)), alone(block.size());
+          signed_sum_variance(p.g, sb, 0, M, p.S.data(), block.data());
+          for (long m = 0; m < M; ++m) signed_sum_variance(p.g, sb, m, 1, p.S.data() + m * N, alone.data() + m * N);
+          long differ = 0;
+          for (std::size_t i = 0; i < block.size(); ++i) differ += std::memcmp(&block[i], &alone[i], sizeof(double)) != 0;
+          CAPTURE(M);
+          CAPTURE(N);
+          CAPTURE(K);
+          CAPTURE(kind);
+          CHECK(differ == 0);
+          compared += static_cast<long>(block.size());
+        }
+  CHECK(compared > 10000);
+}
