@@ -1,6 +1,7 @@
 // Kernels that take a vectorised path where the scalar definition would be slow, held to that
-// definition: ReLU's vector lanes, and AveragePool with uniform windows summed as one product
-// with a row of ones (lib/kernels/ops/pool.cpp). Registered once per instruction-set cap
+// definition: ReLU's vector lanes, AveragePool with uniform windows summed as one product with a
+// row of ones and MaxPool's gathered taps (lib/kernels/ops/pool.cpp), and Conv's unrolled input
+// (lib/core/ops/conv.cpp: plain loads of consecutive runs, gathers, padding). Registered once per instruction-set cap
 // (FPAUDIT_ISA, tests/ops/CMakeLists.txt), so that an AVX-512 machine checks the AVX2 and
 // plain x86-64 paths too.
 #include <bit>
@@ -8,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -106,5 +108,93 @@ TEST_CASE("AveragePool with uniform windows: a.sum of each window, then a.div by
     if (name.starts_with("fp8")) continue;  // E4M3 has no Inf: it saturates, so only the sums are compared
     CHECK(nan >= 2);  // the NaN's window and Inf − Inf's
     CHECK(infinite >= 1);
+  }
+}
+
+TEST_CASE("MaxPool tap-major with gathers: each window's in-range values by take-the-larger-or-NaN, in row-major order") {
+  // 2 planes of 11×9, kernel 3×3, stride 2, padding 1: 30 outputs a plane (not a multiple of 4
+  // or 8, so the scalar tail runs), border windows shorter than the longest. The definition:
+  // m = −Inf, then m = v wherever v > m or v is NaN, over the window's positions in row-major
+  // order. Planes hold NaNs with payloads, ±0, ±Inf and −Inf-only windows.
+  const std::string level = cpu::level_name();
+  CAPTURE(level);
+  const int planes = 2, rows = 11, cols = 9, k = 3, stride = 2, pad = 1;
+  const int out_rows = (rows + 2 * pad - k) / stride + 1, out_cols = (cols + 2 * pad - k) / stride + 1;
+  std::vector<double> x;
+  for (int i = 0; i < planes * rows * cols; ++i) x.push_back(std::ldexp(((37 * i + 11) % 255) - 127.0, (5 * i) % 9 - 4));
+  auto at = [&](int plane, int r, int c) -> double& { return x[static_cast<std::size_t>((plane * rows + r) * cols + c)]; };
+  at(0, 0, 0) = std::bit_cast<double>(std::uint64_t{0x7FF8000000000123});
+  at(0, 1, 1) = std::bit_cast<double>(std::uint64_t{0xFFF8000000000456});  // a later NaN in the same windows
+  at(0, 4, 4) = INFINITY;
+  for (int r = 6; r < 9; ++r)
+    for (int c = 0; c < 3; ++c) at(1, r, c) = -INFINITY;
+  at(1, 2, 2) = -0.0;
+  at(1, 2, 3) = 0.0;
+  ModelBuilder m(13);
+  m.input("x", kFloat, {1, planes, rows, cols}).output("y");
+  auto& node = m.node("MaxPool", {"x"}, {"y"}, "pool");
+  set_attr(node, "kernel_shape", std::vector<std::int64_t>{k, k});
+  set_attr(node, "strides", std::vector<std::int64_t>{stride, stride});
+  set_attr(node, "pads", std::vector<std::int64_t>{pad, pad, pad, pad});
+  const auto a = make_reference_arithmetic("exact");
+  const std::vector<double> y = run_first(m, {{{1, planes, rows, cols}, x}}, *a);
+  REQUIRE(y.size() == static_cast<std::size_t>(planes * out_rows * out_cols));
+  long wrong = 0;
+  for (int plane = 0; plane < planes; ++plane)
+    for (int i = 0; i < out_rows; ++i)
+      for (int j = 0; j < out_cols; ++j) {
+        double want = -INFINITY;
+        for (int r = i * stride - pad; r < i * stride - pad + k; ++r)
+          for (int c = j * stride - pad; c < j * stride - pad + k; ++c) {
+            if (r < 0 || r >= rows || c < 0 || c >= cols) continue;
+            const double v = at(plane, r, c);
+            if (v > want || v != v) want = v;
+          }
+        wrong += !same_bits(y[static_cast<std::size_t>((plane * out_rows + i) * out_cols + j)], want);
+      }
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("Conv's unrolled input (plain loads, gathers, padding): each output the chain's dot of its window and weights") {
+  // 3 input channels of 13×12 into 2 output channels, kernel 3×3, padding 1, strides 1 (runs of
+  // 8 consecutive inputs: plain loads) and 2 (gathers), no bias. Every output must be the chain's
+  // a.dot over (channel, kernel row, kernel column) of the window, padding as exact zeros, rounded
+  // into storage: fp32 (its binary32 GEMM reads the unrolled input as float), fp16-acc32 and the
+  // exact reference. Values k·2^e with small odd k are exact in every one of them.
+  const std::string level = cpu::level_name();
+  CAPTURE(level);
+  const int channels = 3, outs = 2, rows = 13, cols = 12, k = 3, pad = 1;
+  std::vector<double> x, w;
+  for (int i = 0; i < channels * rows * cols; ++i) x.push_back(std::ldexp(((29 * i + 3) % 61) - 30.0, (3 * i) % 7 - 3));
+  for (int i = 0; i < outs * channels * k * k; ++i) w.push_back(std::ldexp(((17 * i + 5) % 31) - 15.0, -(i % 4)));
+  std::vector<float> wf(w.begin(), w.end());
+  for (const int stride : {1, 2}) {
+    const int out_rows = (rows + 2 * pad - k) / stride + 1, out_cols = (cols + 2 * pad - k) / stride + 1;
+    ModelBuilder m(13);
+    m.input("x", kFloat, {1, channels, rows, cols}).output("y");
+    m.initializer(test::float_tensor("w", {outs, channels, k, k}, wf));
+    auto& node = m.node("Conv", {"x", "w"}, {"y"}, "conv");
+    set_attr(node, "strides", std::vector<std::int64_t>{stride, stride});
+    set_attr(node, "pads", std::vector<std::int64_t>{pad, pad, pad, pad});
+    for (const std::string name : {"fp32", "fp16-acc32", "ref"}) {
+      CAPTURE(stride);
+      CAPTURE(name);
+      const auto a = name == "ref" ? make_reference_arithmetic("exact") : make_chain_arithmetic(parse_chain(name));
+      const std::vector<double> y = run_first(m, {{{1, channels, rows, cols}, x}}, *a);
+      REQUIRE(y.size() == static_cast<std::size_t>(outs * out_rows * out_cols));
+      long wrong = 0;
+      for (int o = 0; o < outs; ++o)
+        for (int i = 0; i < out_rows; ++i)
+          for (int j = 0; j < out_cols; ++j) {
+            std::vector<double> window;
+            for (int c = 0; c < channels; ++c)
+              for (int r = i * stride - pad; r < i * stride - pad + k; ++r)
+                for (int q = j * stride - pad; q < j * stride - pad + k; ++q)
+                  window.push_back(r < 0 || r >= rows || q < 0 || q >= cols ? 0.0 : x[static_cast<std::size_t>((c * rows + r) * cols + q)]);
+            const double want = a->round(a->dot(window.data(), 1, w.data() + o * channels * k * k, 1, channels * k * k));
+            wrong += !same_bits(y[static_cast<std::size_t>((o * out_rows + i) * out_cols + j)], want);
+          }
+      CHECK(wrong == 0);
+    }
   }
 }

@@ -64,6 +64,34 @@ __attribute__((target("avx512f"))) void gather_row_avx512(const double* xc, cons
   }
   gather_row(xc, source + p, dst + p, P - p);
 }
+
+/// Stores 4 values as T, as store8 does.
+__attribute__((target("avx2"))) inline void store4(double* dst, __m256d v) { _mm256_storeu_pd(dst, v); }
+__attribute__((target("avx2"))) inline void store4(float* dst, __m256d v) { _mm_storeu_ps(dst, _mm256_cvtpd_ps(v)); }
+
+/// gather_row_avx512 for AVX2: a block of 8 consecutive inputs is two plain loads; any other
+/// block two masked gathers of 4 (padding masked off to exact zeros). The same values: loads and
+/// gathers move bits, and _mm256_cvtpd_ps rounds as static_cast<float> does (both by MXCSR).
+template <class T>
+__attribute__((target("avx2"))) void gather_row_avx2(const double* xc, const std::int32_t* source, const std::uint8_t* consecutive,
+                                                     T* dst, std::int64_t P) {
+  std::int64_t p = 0;
+  for (; p + 8 <= P; p += 8) {
+    if (consecutive[p / 8]) {
+      store4(dst + p, _mm256_loadu_pd(xc + source[p]));
+      store4(dst + p + 4, _mm256_loadu_pd(xc + source[p] + 4));
+      continue;
+    }
+    for (int half = 0; half < 2; ++half) {
+      const __m128i index = _mm_loadu_si128(reinterpret_cast<const __m128i*>(source + p + 4 * half));
+      const __m128i padding = _mm_cmpeq_epi32(index, _mm_set1_epi32(kPadding));
+      // The 64-bit lane mask of each 32-bit index: inside where the index is not padding.
+      const __m256d inside = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_xor_si128(padding, _mm_set1_epi32(-1))));
+      store4(dst + p + 4 * half, _mm256_mask_i32gather_pd(_mm256_setzero_pd(), xc, index, inside, 8));
+    }
+  }
+  gather_row(xc, source + p, dst + p, P - p);
+}
 #pragma GCC diagnostic pop
 
 }  // namespace
@@ -72,13 +100,14 @@ template <class T>
 void GroupedConvolution::unroll_as(const double* xg, T* col, std::int64_t ld) const {
   const std::int64_t P = out_plane_;
   if (ld == 0) ld = P;
-  const bool avx512 = cpu::avx512f();
+  const bool avx512 = cpu::avx512f(), avx2 = cpu::avx2();
   for (std::int64_t c = 0; c < group_channels_; ++c) {
     const double* xc = xg + c * in_plane_;
     for (std::int64_t t = 0; t < taps_; ++t) {
       const std::int32_t* source = table_.data() + t * P;
       T* dst = col + (c * taps_ + t) * ld;
       if (avx512) gather_row_avx512(xc, source, consecutive_.data() + t * (P / 8), dst, P);
+      else if (avx2) gather_row_avx2(xc, source, consecutive_.data() + t * (P / 8), dst, P);
       else gather_row(xc, source, dst, P);
     }
   }
