@@ -136,68 +136,87 @@ using V4Bits = long __attribute__((vector_size(32)));
   out = reinterpret_cast<V4>(reinterpret_cast<V4Bits>(x) & (V4Bits{} + 0x7FFFFFFFFFFFFFFF));
 }
 
-/// squares_tile for a full tile of kR rows and 4 contiguous columns (B unit-stride), its
+/// 4 lanes from p: contiguous, or p[0], p[step], p[2·step], p[3·step] (B's columns strided, as
+/// in a transposed weight matrix: one lane per row of it).
+/// (Four scalar stores and one vector load instead stall on store forwarding: the MLP's audit
+/// lost what the register tiles gained. GCC 12 reports the braced vector as maybe-uninitialized
+/// where it is inlined into the tile loop, a false positive.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+template <bool kUnit>
+[[gnu::always_inline]] inline void load_lanes(const double* p, long step, V4& out) {
+  if constexpr (kUnit) __builtin_memcpy(&out, p, sizeof(V4));
+  else out = V4{p[0], p[step], p[2 * step], p[3 * step]};
+}
+#pragma GCC diagnostic pop
+
+/// squares_tile for a full tile of kR rows and kVecs·4 columns (B's columns contiguous or strided), its
 /// partial sums in AVX2 registers by explicit vectors: squares_tile's array form, compiled for
-/// AVX2, kept its 4 × 8 tile's three accumulators on the stack (16 YMM registers hold 64
-/// doubles). Each element takes squares_tile's operations in its order, so the bits are its.
-template <bool kAPoint, bool kBPoint, long kR>
+/// AVX2, kept its tiles' three accumulators on the stack (16 YMM registers hold 64 doubles: a
+/// 4 × 8 tile needs 96, a 1 × 32 one 96 as well). Each element takes squares_tile's operations in
+/// its order, so the bits are its.
+template <bool kAPoint, bool kBPoint, bool kUnit, long kR, long kVecs>
 [[gnu::always_inline]] inline void squares_tile_avx2(const MatmulBound& g, const SignedB& b, long m0, long n0, const double* c,
                                                      double a, double* V) {
+  constexpr long L = 4;
   const double *alo = g.A.e->lo->data.data(), *ahi = g.A.e->hi->data.data();
-  V4 p[kR], r[kR], v[kR], cc[kR];
-  for (long q = 0; q < kR; ++q) {
-    p[q] = V4{};
-    r[q] = V4{};
-    v[q] = V4{};
-    __builtin_memcpy(&cc[q], c + q * g.N + n0, sizeof(V4));
-  }
+  V4 p[kR][kVecs], r[kR][kVecs], v[kR][kVecs], cc[kR][kVecs];
+  for (long q = 0; q < kR; ++q)
+    for (long u = 0; u < kVecs; ++u) {
+      p[q][u] = V4{};
+      r[q][u] = V4{};
+      v[q][u] = V4{};
+      __builtin_memcpy(&cc[q][u], c + q * g.N + n0 + u * L, sizeof(V4));
+    }
   const V4 av = {a, a, a, a};
   for (long k = 0; k < g.K; ++k) {
-    V4 bm, br = V4{}, abm;
-    __builtin_memcpy(&bm, b.mid + k * b.ld + n0, sizeof(V4));
-    if constexpr (!kBPoint) __builtin_memcpy(&br, b.rad + k * b.ld + n0, sizeof(V4));
-    abs_lanes(bm, abm);
+    V4 bm[kVecs], br[kVecs] = {}, abm[kVecs];
+    for (long u = 0; u < kVecs; ++u) {
+      const long j = k * b.ld + (n0 + u * L) * (kUnit ? 1 : b.step);
+      load_lanes<kUnit>(b.mid + j, b.step, bm[u]);
+      if constexpr (!kBPoint) load_lanes<kUnit>(b.rad + j, b.step, br[u]);
+      abs_lanes(bm[u], abm[u]);
+    }
     for (long q = 0; q < kR; ++q) {
       const long ai = g.A.at(m0 + q, k);
       const MidRad x = kAPoint ? MidRad{alo[ai], 0.0} : mid_rad(alo[ai], ahi[ai]);
       const double am1 = std::fabs(x.mid);
       const V4 xm = {x.mid, x.mid, x.mid, x.mid}, am = {am1, am1, am1, am1}, ar = {x.rad, x.rad, x.rad, x.rad};
-      p[q] += xm * bm;
-      if constexpr (kAPoint && !kBPoint) r[q] += am * br;
-      if constexpr (!kAPoint && kBPoint) r[q] += ar * abm;
-      if constexpr (!kAPoint && !kBPoint) r[q] += am * br + ar * (abm + br);
-      V4 ap;
-      abs_lanes(p[q], ap);
-      const V4 w = ((ap + r[q]) + cc[q]) + av;
-      v[q] += w * w;
+      for (long u = 0; u < kVecs; ++u) {
+        p[q][u] += xm * bm[u];
+        if constexpr (kAPoint && !kBPoint) r[q][u] += am * br[u];
+        if constexpr (!kAPoint && kBPoint) r[q][u] += ar * abm[u];
+        if constexpr (!kAPoint && !kBPoint) r[q][u] += am * br[u] + ar * (abm[u] + br[u]);
+        V4 ap;
+        abs_lanes(p[q][u], ap);
+        const V4 w = ((ap + r[q][u]) + cc[q][u]) + av;
+        v[q][u] += w * w;
+      }
     }
   }
-  for (long q = 0; q < kR; ++q) __builtin_memcpy(V + q * g.N + n0, &v[q], sizeof(V4));
+  for (long q = 0; q < kR; ++q)
+    for (long u = 0; u < kVecs; ++u) __builtin_memcpy(V + q * g.N + n0 + u * L, &v[q][u], sizeof(V4));
 }
 
-/// squares_rows with the full 4-column tiles in AVX2 registers (B unit-stride), the rest by
-/// squares_tile: the same operations per element either way.
+/// squares_rows with the full 4-column tiles in AVX2 registers, the rest by squares_tile: the
+/// same operations per element either way.
 template <bool kAPoint, bool kBPoint, bool kUnit>
 [[gnu::always_inline]] inline void squares_rows_avx2(const MatmulBound& g, const SignedB& b, long m0, long rows, const double* c,
-                                                     double a, double* V) {
-  if constexpr (!kUnit) {
-    squares_rows<kAPoint, kBPoint, kUnit>(g, b, m0, rows, c, a, V);
-  } else {
-    constexpr long kR = 4, kC = 4;
-    const long full_cols = g.N - g.N % kC, full_rows = rows - rows % kR;
-    for (long n0 = 0; n0 < full_cols; n0 += kC)
-      for (long q0 = 0; q0 < full_rows; q0 += kR)
-        squares_tile_avx2<kAPoint, kBPoint, kR>(g, b, m0 + q0, n0, c + q0 * g.N, a, V + q0 * g.N);
-    // The last rows (fewer than kR) over every column, and the last columns of the full rows.
-    for (long n0 = 0; n0 < g.N; n0 += kCols)
-      for (long q0 = full_rows; q0 < rows; q0 += kRows)
-        squares_tile<kAPoint, kBPoint, kUnit, kRows, kCols>(g, b, m0 + q0, std::min(kRows, rows - q0), n0, std::min(kCols, g.N - n0),
-                                                            c + q0 * g.N, a, V + q0 * g.N);
-    if (full_cols < g.N)
-      for (long q0 = 0; q0 < full_rows; q0 += kRows)
-        squares_tile<kAPoint, kBPoint, kUnit, kRows, kCols>(g, b, m0 + q0, std::min(kRows, full_rows - q0), full_cols,
-                                                            g.N - full_cols, c + q0 * g.N, a, V + q0 * g.N);
-  }
+                                                   double a, double* V) {
+  constexpr long kR = 4, kC = 4;
+  const long full_cols = g.N - g.N % kC, full_rows = rows - rows % kR;
+  for (long n0 = 0; n0 < full_cols; n0 += kC)
+    for (long q0 = 0; q0 < full_rows; q0 += kR)
+      squares_tile_avx2<kAPoint, kBPoint, kUnit, kR, 1>(g, b, m0 + q0, n0, c + q0 * g.N, a, V + q0 * g.N);
+  // The last rows (fewer than kR) over every column, and the last columns of the full rows.
+  for (long n0 = 0; n0 < g.N; n0 += kCols)
+    for (long q0 = full_rows; q0 < rows; q0 += kRows)
+      squares_tile<kAPoint, kBPoint, kUnit, kRows, kCols>(g, b, m0 + q0, std::min(kRows, rows - q0), n0, std::min(kCols, g.N - n0),
+                                                          c + q0 * g.N, a, V + q0 * g.N);
+  if (full_cols < g.N)
+    for (long q0 = 0; q0 < full_rows; q0 += kRows)
+      squares_tile<kAPoint, kBPoint, kUnit, kRows, kCols>(g, b, m0 + q0, std::min(kRows, full_rows - q0), full_cols,
+                                                          g.N - full_cols, c + q0 * g.N, a, V + q0 * g.N);
 }
 template <bool kAPoint, bool kBPoint, bool kUnit>
 struct RowsCaseAvx2 {
@@ -226,12 +245,42 @@ void squares_block(const MatmulBound& g, const SignedB& b, bool a_point, long m0
   static const auto kernel = cpu::avx512f() ? squares_block_avx512 : cpu::avx2() ? squares_block_avx2 : squares_block_sse2;
   kernel(g, b, a_point, m0, rows, c, a, V);
 }
-// A row alone (a Gemm of batch 1): one function cloned per instruction set. In one function
-// with the row blocks, the two tile shapes made GCC vectorise the 4-row tiles with shuffles and
-// spills (the CNN's audit took twice as long).
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void squares_single_row(const MatmulBound& g, const SignedB& b, bool a_point, long m0, const double* c, double a, double* V) {
+/// squares_row on AVX2: 12 columns a tile in registers (one row, 3 vectors), the last columns by
+/// squares_tile.
+template <bool kAPoint, bool kBPoint, bool kUnit>
+[[gnu::always_inline]] inline void squares_row_avx2(const MatmulBound& g, const SignedB& b, long m0, const double* c, double a,
+                                                  double* V) {
+  constexpr long kC = 12;
+  long n0 = 0;
+  for (; n0 + kC <= g.N; n0 += kC) squares_tile_avx2<kAPoint, kBPoint, kUnit, 1, kC / 4>(g, b, m0, n0, c, a, V);
+  for (; n0 < g.N; n0 += kCols) squares_tile<kAPoint, kBPoint, kUnit, 1, kCols>(g, b, m0, 1, n0, std::min(kCols, g.N - n0), c, a, V);
+}
+template <bool kAPoint, bool kBPoint, bool kUnit>
+struct RowCaseAvx2 {
+  [[gnu::always_inline]] static void run(const SignedB& b, const MatmulBound& g, long m0, const double* c, double a, double* V) {
+    squares_row_avx2<kAPoint, kBPoint, kUnit>(g, b, m0, c, a, V);
+  }
+};
+
+// A row alone (a Gemm of batch 1), likewise: in one function with the row blocks, the two tile
+// shapes made GCC vectorise the 4-row tiles with shuffles and spills (the CNN's audit took twice
+// as long).
+[[gnu::target("avx512f")]] void squares_single_row_avx512(const MatmulBound& g, const SignedB& b, bool a_point, long m0,
+                                                          const double* c, double a, double* V) {
   by_case<RowCase>(a_point, b, g, m0, c, a, V);
+}
+[[gnu::target("avx2")]] void squares_single_row_avx2(const MatmulBound& g, const SignedB& b, bool a_point, long m0, const double* c,
+                                                     double a, double* V) {
+  by_case<RowCaseAvx2>(a_point, b, g, m0, c, a, V);
+}
+void squares_single_row_sse2(const MatmulBound& g, const SignedB& b, bool a_point, long m0, const double* c, double a, double* V) {
+  by_case<RowCase>(a_point, b, g, m0, c, a, V);
+}
+void squares_single_row(const MatmulBound& g, const SignedB& b, bool a_point, long m0, const double* c, double a, double* V) {
+  static const auto kernel = cpu::avx512f() ? squares_single_row_avx512
+                             : cpu::avx2()  ? squares_single_row_avx2
+                                            : squares_single_row_sse2;
+  kernel(g, b, a_point, m0, c, a, V);
 }
 
 }  // namespace
@@ -262,7 +311,38 @@ bool signed_sum_applies(const ArithmeticModel& m, const SumConstants& c, long K,
   return c.failure > 0 && signed_sum_holds(m, K, lambda);
 }
 
-void signed_sum_variance(const MatmulBound& g, const SignedB& b, long m0, long rows, const double* S, double* V) {
+namespace {
+
+/// The squares Σ_i (ŵ_i + a)² of squares_tile one element at a time, in plain scalar code: the
+/// definition the tiled kernels are held to (tests/bounds/signed_sums_test.cpp).
+void squares_plain(const MatmulBound& g, const SignedB& b, bool a_point, long m0, long rows, const double* c, double a, double* V) {
+  const double *alo = g.A.e->lo->data.data(), *ahi = g.A.e->hi->data.data();
+  for (long q = 0; q < rows; ++q)
+    for (long n = 0; n < g.N; ++n) {
+      double p = 0, r = 0, v = 0;
+      for (long k = 0; k < g.K; ++k) {
+        const long ai = g.A.at(m0 + q, k), bi = k * b.ld + n * b.step;
+        const MidRad x = a_point ? MidRad{alo[ai], 0.0} : mid_rad(alo[ai], ahi[ai]);
+        const double bm = b.mid[bi], br = b.rad ? b.rad[bi] : 0.0;
+        p += x.mid * bm;
+        if (a_point && b.rad) r += std::fabs(x.mid) * br;
+        if (!a_point && !b.rad) r += x.rad * std::fabs(bm);
+        if (!a_point && b.rad) r += std::fabs(x.mid) * br + x.rad * (std::fabs(bm) + br);
+        const double w = ((std::fabs(p) + r) + c[q * g.N + n]) + a;
+        v += w * w;
+      }
+      V[q * g.N + n] = v;
+    }
+}
+
+using SquaresKernel = void (*)(const MatmulBound&, const SignedB&, bool, long, long, const double*, double, double*);
+
+void squares_tiled(const MatmulBound& g, const SignedB& b, bool a_point, long m0, long rows, const double* c, double a, double* V) {
+  if (rows == 1) squares_single_row(g, b, a_point, m0, c, a, V);
+  else squares_block(g, b, a_point, m0, rows, c, a, V);
+}
+
+void variance(const MatmulBound& g, const SignedB& b, long m0, long rows, const double* S, double* V, SquaresKernel squares_of) {
   const long K = g.K, N = g.N;
   const double Kd = static_cast<double>(K);
   // c_n = γ_K(2^-53)·Σ|a_mid·b_mid| + K·2^-1074 bounds |p̂_i − p_i| for every prefix i (§3, (a));
@@ -276,11 +356,20 @@ void signed_sum_variance(const MatmulBound& g, const SignedB& b, long m0, long r
   // w_i ≤ (ŵ_i + a)·F, F = (1 − 2^-53)^-(K+5) ≤ safety(K + 5): 2i ≤ 2K products, at most K + 5
   // operations on a path (§3, (b)); so Σ w_i² ≤ F²·Σ (ŵ_i + a)², the latter summed in the loop.
   const double w_safety = safety(K + 5), a = underflow_allowance(2 * K);
-  if (rows == 1) squares_single_row(g, b, g.A.e->lo == g.A.e->hi, m0, c.data(), a, squares.data());
-  else squares_block(g, b, g.A.e->lo == g.A.e->hi, m0, rows, c.data(), a, squares.data());
+  squares_of(g, b, g.A.e->lo == g.A.e->hi, m0, rows, c.data(), a, squares.data());
   const double f2 = up(w_safety * w_safety);
   // Σ (ŵ_i + a)²: K products of sums of inputs, at most K + 2 operations on a path (§3, (c)).
   for (long i = 0; i < rows * N; ++i) V[i] = up(f2 * safe_sum(squares[i], K + 2, K));
+}
+
+}  // namespace
+
+void signed_sum_variance(const MatmulBound& g, const SignedB& b, long m0, long rows, const double* S, double* V) {
+  variance(g, b, m0, rows, S, V, squares_tiled);
+}
+
+void signed_sum_variance_definition(const MatmulBound& g, const SignedB& b, long m0, long rows, const double* S, double* V) {
+  variance(g, b, m0, rows, S, V, squares_plain);
 }
 
 SignedSumB::SignedSumB(const ArithmeticModel& m, double lambda, long K) {

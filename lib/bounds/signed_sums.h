@@ -48,6 +48,9 @@ void signed_sum_bounds(const ArithmeticModel& m, double lambda, const MatmulBoun
 /// The variance bound of Theorem 1 that signed_sum_bounds uses: V[r·g.N + n] ≥ Σ_i w_i², w_i ≥
 /// |s_i| for every prefix i of output (m0 + r, n) and every operand in the enclosures (§3).
 void signed_sum_variance(const MatmulBound& g, const SignedB& b, long m0, long rows, const double* S, double* V);
+/// The same bits one element at a time in plain scalar code, k in order: the definition that the
+/// tiled kernels (one per instruction set, several tile shapes) are tested against.
+void signed_sum_variance_definition(const MatmulBound& g, const SignedB& b, long m0, long rows, const double* S, double* V);
 /// Theorem 1's b = λu(√V + √K·K·η)/(1 − λu√K) for sums of K terms (m's accumulator), rounded
 /// up: on the theorem's event every prefix's accumulated δ-error is at most b. Its constants are
 /// computed once, b(V) per sum.
