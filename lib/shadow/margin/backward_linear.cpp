@@ -13,6 +13,7 @@
 #include "shadow/margin/backward.h"
 #include "shadow/margin/column_product.h"
 #include "shadow/margin/rounding.h"
+#include "shadow/margin/scaled_sums.h"
 #include "shadow/margin/tap_sums.h"
 
 namespace fpaudit::margin {
@@ -138,22 +139,30 @@ class GemmBackward : public BackwardStep {
   void constant_error(const double* x, const double* xr, std::span<const Tensor* const> rounded, ConstantError& e) const override {
     const std::vector<double>& bh = rounded[1]->data;
     const std::vector<double>& b = b_->values;
-    thread_local std::vector<double> db;
-    db.resize(b.size());
-    for (std::size_t i = 0; i < b.size(); ++i) db[i] = bh[i] - b[i];
     e.delta.assign(static_cast<std::size_t>(m_ * n_), 0.0);
     e.spread.assign(e.delta.size(), 0.0);
     const double aa = std::fabs(alpha_), ab = std::fabs(beta_);
-    for (long m = 0; m < m_; ++m)
+    thread_local std::vector<double> sums, abs_sums, spreads;
+    sums.resize(static_cast<std::size_t>(n_));
+    abs_sums.resize(sums.size());
+    spreads.resize(sums.size());
+    for (long m = 0; m < m_; ++m) {
+      // Row m of A' against every column of (B̂ − B)', k in order (scaled_sums.h).
+      ScaledSums row;
+      const long ia = trans_a_ ? m : m * k_;
+      row.x = x + ia;
+      row.r = xr ? xr + ia : nullptr;
+      row.x_stride = trans_a_ ? m_ : 1;
+      row.d = bh.data();
+      row.d_minus = b.data();
+      row.d_k = trans_b_ ? 1 : n_;
+      row.d_n = trans_b_ ? k_ : 1;
+      row.K = k_;
+      row.N = n_;
+      scaled_sums(row, sums.data(), abs_sums.data(), spreads.data());
       for (long n = 0; n < n_; ++n) {
-        double s = 0, abs = 0, spread = 0;
-        for (long k = 0; k < k_; ++k) {
-          const double d = db[static_cast<std::size_t>(trans_b_ ? n * k_ + k : k * n_ + n)];
-          const long ia = trans_a_ ? k * m_ + m : m * k_ + k;
-          s += x[ia] * d;
-          abs += std::fabs(x[ia] * d);
-          if (xr) spread += xr[ia] * std::fabs(d);
-        }
+        const double s = sums[static_cast<std::size_t>(n)], abs = abs_sums[static_cast<std::size_t>(n)];
+        const double spread = spreads[static_cast<std::size_t>(n)];
         double dc = 0;
         if (c_ && rounded.size() > 2 && rounded[2]) {
           const std::size_t ic = c_index(m, n);
@@ -169,6 +178,7 @@ class GemmBackward : public BackwardStep {
         e.spread[o] = bounds::nan_to_inf(inflate(aa * (spread + bounds::underflow_allowance(2 * k_)) * bounds::safety(2 * k_ + 2) +
                                                  dot_rounding(k_ + 4, total) + std::fabs(y) * 0x1p-52));
       }
+    }
   }
 
   bool prefix_variance(const Tensor& lo, const Tensor& hi, std::span<const Tensor* const> rounded, std::vector<double>& V) const override {
