@@ -26,6 +26,16 @@ double one_output(long K, const double* w, const double* x, long ldx, double bia
   return dot_strided_certified(w, 1, x, ldx, static_cast<std::size_t>(K), bias).value;
 }
 
+/// Output column n of a vector pass's lanes: its lane's CompensatedSum (sums of 1 + 2K error
+/// terms) certified to nearest unless the lane met a product TwoProd cannot split (`bad`), else
+/// one_output.
+double lane_output(double s, double c, double a, bool bad, long K, const double* w, const double* X, long ldx, long n,
+                   double bias) {
+  std::optional<Certified> r;
+  if (!bad) r = certify_nearest(CompensatedSum{s, c, a, static_cast<std::uint64_t>(1 + 2 * K)});
+  return r ? r->value : one_output(K, w, X + n, ldx, bias);
+}
+
 /// Columns [n0, n0 + 8·U) of output row y (the last vector masked by `tail`): per lane, a
 /// CompensatedSum of bias + Σ_k w[k]·X[k][n] built as CompensatedSum::add and the dot kernels
 /// build it (TwoSum of the running sum and each product, TwoProd residuals as error terms),
@@ -63,7 +73,6 @@ FPAUDIT_AVX512 void column_block(long K, const double* w, const double* X, long 
       a[u] = _mm512_add_pd(a[u], _mm512_add_pd(_mm512_abs_pd(err), _mm512_abs_pd(e)));
     }
   }
-  const auto errors = static_cast<std::uint64_t>(1 + 2 * K);
   for (int u = 0; u < U; ++u) {
     alignas(64) double sv[kWidth], cv[kWidth], av[kWidth];
     _mm512_store_pd(sv, s[u]);
@@ -72,9 +81,7 @@ FPAUDIT_AVX512 void column_block(long K, const double* w, const double* X, long 
     for (int l = 0; l < kWidth; ++l) {
       if (!((mask[u] >> l) & 1)) break;
       const long n = n0 + kWidth * u + l;
-      std::optional<Certified> r;
-      if (!((bad[u] >> l) & 1)) r = certify_nearest(CompensatedSum{sv[l], cv[l], av[l], errors});
-      y[n] = r ? r->value : one_output(K, w, X + n, ldx, bias);
+      y[n] = lane_output(sv[l], cv[l], av[l], (bad[u] >> l) & 1, K, w, X, ldx, n, bias);
     }
   }
 }
@@ -143,7 +150,6 @@ FPAUDIT_AVX2 void column_block_avx2(long K, const double* w, const double* X, lo
       a[u] = _mm256_add_pd(a[u], _mm256_add_pd(_mm256_and_pd(err, magnitude), _mm256_and_pd(e, magnitude)));
     }
   }
-  const auto errors = static_cast<std::uint64_t>(1 + 2 * K);
   for (int u = 0; u < U; ++u) {
     alignas(32) double sv[kWidth2], cv[kWidth2], av[kWidth2];
     _mm256_store_pd(sv, s[u]);
@@ -153,9 +159,7 @@ FPAUDIT_AVX2 void column_block_avx2(long K, const double* w, const double* X, lo
     const int lanes = u == U - 1 ? in_last : kWidth2;
     for (int l = 0; l < lanes; ++l) {
       const long n = n0 + kWidth2 * u + l;
-      std::optional<Certified> r;
-      if (!((bad_lanes >> l) & 1)) r = certify_nearest(CompensatedSum{sv[l], cv[l], av[l], errors});
-      y[n] = r ? r->value : one_output(K, w, X + n, ldx, bias);
+      y[n] = lane_output(sv[l], cv[l], av[l], (bad_lanes >> l) & 1, K, w, X, ldx, n, bias);
     }
   }
 }
