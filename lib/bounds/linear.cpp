@@ -117,7 +117,8 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
     // With every B term finite (sums included), an all-zero row of A adds exactly +0, which the
     // kernel may add rather than skip (matmul_sums.cpp).
     const long b0 = g.B.at(0, 0);
-    const bool finite = b_magnitudes(blo + b0, bhi + b0, bed + b0, bep + b0, g.B.stride_i, g.K, g.N, bmag);
+    bool exact = false;
+    const bool finite = b_magnitudes(blo + b0, bhi + b0, bed + b0, bep + b0, g.B.stride_i, g.K, g.N, bmag, &exact);
     // A block's magnitudes and error bounds, [r][k]; rows past M are zero (computed, ignored).
     a_scratch.resize(static_cast<std::size_t>(3 * kRows * g.K));
     double *am_of = a_scratch.data(), *ead_of = am_of + kRows * g.K, *eap_of = ead_of + kRows * g.K;
@@ -135,6 +136,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
     sums.out_ld = g.N;
     sums.prob = !same_err;
     sums.b_finite = finite;
+    sums.b_exact = exact;  // local bounds: B's values exact, the sums need fewer terms
     for (long g0 = 0; g0 < g.M; g0 += blocking.group_rows) {
       const long group_end = std::min(g.M, g0 + blocking.group_rows);
       for (long n0 = 0; n0 < g.N; n0 += blocking.panel) {

@@ -1,5 +1,6 @@
 #include "bounds/matmul_sums.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 
@@ -88,6 +89,57 @@ template <class V, long R, bool kProb>
   return n0;
 }
 
+/// B exact (RowBlockSums::b_exact): R rows × C vectors of columns, s += a·bm and, with kErr,
+/// ed += d·bm (and ep += p·bm): each element's terms those of rows_by_vector up to the sign of a
+/// zero term, in the same order. Without kErr only S (A's error bounds are zero). Returns the first
+/// column left over.
+template <class V, long R, long C, bool kErr, bool kProb>
+[[gnu::always_inline]] inline long exact_b_by_vectors(const RowBlockSums& b, long n0, double* S, double* Ed, double* Ep) {
+  constexpr long L = sizeof(V) / sizeof(double);
+  const long bld = b.bm_stride(), old = b.out_stride();
+  for (; n0 + C * L <= b.N; n0 += C * L) {
+    V s[R][C] = {}, ed[R][C] = {}, ep[R][C] = {};
+    for (long k = 0; k < b.K; ++k) {
+      V bm[C];
+      for (long c = 0; c < C; ++c) __builtin_memcpy(&bm[c], b.bm + k * bld + n0 + c * L, sizeof(V));
+      for (long r = 0; r < R; ++r) {
+        const double a = b.am[r * b.K + k];
+        for (long c = 0; c < C; ++c) s[r][c] += a * bm[c];
+        if constexpr (kErr) {
+          const double d = b.ead[r * b.K + k];
+          for (long c = 0; c < C; ++c) ed[r][c] += d * bm[c];
+          if constexpr (kProb) {
+            const double p = b.eap[r * b.K + k];
+            for (long c = 0; c < C; ++c) ep[r][c] += p * bm[c];
+          }
+        }
+      }
+    }
+    for (long r = 0; r < R; ++r)
+      for (long c = 0; c < C; ++c) {
+        __builtin_memcpy(S + r * old + n0 + c * L, &s[r][c], sizeof(V));
+        if constexpr (kErr) {
+          __builtin_memcpy(Ed + r * old + n0 + c * L, &ed[r][c], sizeof(V));
+          if constexpr (kProb) __builtin_memcpy(Ep + r * old + n0 + c * L, &ep[r][c], sizeof(V));
+        }
+      }
+  }
+  return n0;
+}
+
+/// Whether the A block allows the exact-B kernels: every |a| finite (a·0 is then ±0); into
+/// *no_err whether every ead (and eap) is ±0.
+inline bool a_finite(const RowBlockSums& b, long rows, bool* no_err) {
+  int finite = 1, zero = 1;
+  const long n = rows * b.K;
+  for (long i = 0; i < n; ++i) {
+    finite &= b.am[i] * 0 == 0;
+    zero &= (b.ead[i] == 0) & (!b.prob || b.eap[i] == 0);
+  }
+  *no_err = zero != 0;
+  return finite != 0;
+}
+
 using V8 = double __attribute__((vector_size(64)));
 using V4 = double __attribute__((vector_size(32)));
 using V2 = double __attribute__((vector_size(16)));
@@ -101,10 +153,35 @@ template <long R, bool kProb, class... Vs>
   edge<kProb>(b, R, n0, S, Ed, Ep);
 }
 
+/// B exact: the columns in vectors of the widest type (two at a time for S alone, whose R·2
+/// accumulators fit in registers; with Ed and Ep, 3·R already fill them), then narrower, then the
+/// edge (whose element-by-element terms are the definition's). Without A's errors, Ed and Ep are
+/// +0: every term is ±0 (a and bm finite) and a sum from +0 stays +0.
+template <long R, bool kErr, bool kProb, class V, class... Vs>
+[[gnu::always_inline]] inline void exact_b_columns(const RowBlockSums& b, double* S, double* Ed, double* Ep) {
+  long n0 = kErr ? 0 : exact_b_by_vectors<V, R, 2, kErr, kProb>(b, 0, S, Ed, Ep);
+  n0 = exact_b_by_vectors<V, R, 1, kErr, kProb>(b, n0, S, Ed, Ep);
+  ((n0 = exact_b_by_vectors<Vs, R, 1, kErr, kProb>(b, n0, S, Ed, Ep)), ...);
+  edge<kProb>(b, R, n0, S, Ed, Ep);
+  if constexpr (!kErr) {
+    const long old = b.out_stride();
+    for (long r = 0; r < R; ++r) {
+      std::fill(Ed + r * old, Ed + r * old + n0, 0.0);
+      if constexpr (kProb) std::fill(Ep + r * old, Ep + r * old + n0, 0.0);
+    }
+  }
+}
+
 template <long R, class... Vs>
 [[gnu::always_inline]] inline void sums(const RowBlockSums& b, double* S, double* Ed, double* Ep) {
+  bool no_err = false;
   if (!b.b_finite) {
     plain(b, R, S, Ed, Ep);
+  } else if (b.b_exact && a_finite(b, R, &no_err)) {
+    if (no_err)
+      b.prob ? exact_b_columns<R, false, true, Vs...>(b, S, Ed, Ep) : exact_b_columns<R, false, false, Vs...>(b, S, Ed, Ep);
+    else
+      b.prob ? exact_b_columns<R, true, true, Vs...>(b, S, Ed, Ep) : exact_b_columns<R, true, false, Vs...>(b, S, Ed, Ep);
   } else if (b.prob) {
     columns<R, true, Vs...>(b, S, Ed, Ep);
   } else {
@@ -134,8 +211,9 @@ const Kernel& kernel() {
 // Compiled for AVX-512 and AVX2 as well as any x86-64: the loop vectorises (no sum across
 // elements; the finiteness flag is an integer AND), and every value is the same in each clone.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-bool b_magnitudes(const double* lo, const double* hi, const double* ed, const double* ep, long ld, long K, long N, double* bm) {
-  int finite = 1;
+bool b_magnitudes(const double* lo, const double* hi, const double* ed, const double* ep, long ld, long K, long N, double* bm,
+                  bool* exact) {
+  int finite = 1, zero = 1;
   for (long k = 0; k < K; ++k) {
     const double *l = lo + k * ld, *h = hi + k * ld, *e = ed + k * ld, *p = ep + k * ld;
     double* out = bm + k * N;
@@ -146,8 +224,10 @@ bool b_magnitudes(const double* lo, const double* hi, const double* ed, const do
       // (x)·0 is 0 for finite x, NaN for ±Inf and NaN; a sum with a non-finite term is
       // non-finite, so this is isfinite(m + e) && isfinite(m + p) (which implies each term's).
       finite &= ((m + e[n]) * 0 + (m + p[n]) * 0) == 0;
+      zero &= (e[n] == 0) & (p[n] == 0);
     }
   }
+  if (exact) *exact = zero != 0;
   return finite != 0;
 }
 

@@ -22,6 +22,11 @@ struct RowBlockSums {
   long K = 0, N = 0;            ///< N: the columns computed
   bool prob = true;             ///< compute Ep (otherwise it is left alone)
   bool b_finite = false;        ///< every bm, ed (and ep) finite: the caller checked
+  /// Every ed (and ep) is ±0, B's values exact (local bounds: only the constants' rounding, or
+  /// none): with b_finite and a finite |A|, each term a·e + d·(bm + e) is d·bm up to the sign of
+  /// a zero, which a sum that starts at +0 cannot tell, so the kernel forms d·bm alone, and only
+  /// S where A's error bounds are zero too (then Ed and Ep are +0). The caller checked.
+  bool b_exact = false;
   /// Row strides of bm and of S, Ed, Ep; 0 means N. A caller computing a panel of columns
   /// [n0, n0 + N) of wider matrices offsets the pointers by n0 and gives the full widths here.
   long bm_ld = 0, out_ld = 0;
@@ -30,8 +35,10 @@ struct RowBlockSums {
 };
 
 /// B's magnitudes bm[k·N + n] = max(|lo|, |hi|) of B(k, n) at lo/hi[k·ld + n], and whether every
-/// bm + ed and bm + ep is finite (RowBlockSums::b_finite).
-bool b_magnitudes(const double* lo, const double* hi, const double* ed, const double* ep, long ld, long K, long N, double* bm);
+/// bm + ed and bm + ep is finite (RowBlockSums::b_finite); into *exact (when given) whether every
+/// ed and ep is ±0 (RowBlockSums::b_exact).
+bool b_magnitudes(const double* lo, const double* hi, const double* ed, const double* ep, long ld, long K, long N, double* bm,
+                  bool* exact = nullptr);
 
 /// Rows [0, rows) of A into RowBlockSums' layout [r][K]: am = max(|lo|, |hi|) as
 /// Enclosure::magnitude takes it, ead and eap copied; A(r, k) at r·stride_i + k·stride_j.

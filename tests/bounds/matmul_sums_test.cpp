@@ -1,7 +1,8 @@
 // The register-blocked sums of the dot-product bound rule (bounds/matmul_sums.h) against their
 // definition, one element at a time with all-zero rows of A skipped: the same bits with and
 // without the probabilistic sum, on shapes that leave column edges, with zero rows of A, a B row
-// stride larger than N, and a non-finite B (where the definition's skip matters).
+// stride larger than N, and a non-finite B (where the definition's skip matters); and with B exact
+// (every error bound of B zero), where the kernel takes fewer terms.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -80,6 +81,49 @@ TEST_CASE("matmul sums: blocked kernel = element by element, bit for bit") {
   }
 }
 
+TEST_CASE("matmul sums: exact B (local bounds) = the definition, bit for bit") {
+  // B's error bounds all ±0 (b_exact): the kernel forms a·bm and d·bm only, or S alone where A's
+  // error bounds are zero too; signed zeros in |A| (−0 from |−0|), in A's error bounds and in B's,
+  // an infinite error bound of A (d·bm is NaN where bm = 0), and a non-finite |A| (which must fall
+  // back to the general kernel: a·0 is NaN there).
+  Lcg rng{41};
+  const long R = row_block_height();
+  const long shapes[][2] = {{1, 1}, {3, 8}, {9, 17}, {64, 196}, {27, 33}, {5, 7}, {11, 14}, {20, 49}};  // (K, N)
+  for (const auto& sh : shapes) {
+    const long K = sh[0], N = sh[1], ld = N + 2;
+    for (int a_case = 0; a_case < 4; ++a_case) {
+      // 0: A's errors nonzero; 1: A's errors ±0; 2: an infinite A error; 3: an infinite |A|.
+      std::vector<double> am(static_cast<std::size_t>(R * K)), ead(am.size()), eap(am.size());
+      for (std::size_t i = 0; i < am.size(); ++i) {
+        am[i] = i % 5 == 1 ? -0.0 : rng.next();
+        ead[i] = a_case == 1 ? (i % 2 ? -0.0 : 0.0) : rng.next();
+        eap[i] = a_case == 1 ? 0.0 : rng.next();
+      }
+      if (a_case == 2) ead[am.size() / 2] = INFINITY;
+      if (a_case == 3) am[am.size() - 1] = INFINITY;
+      std::vector<double> bm(static_cast<std::size_t>(K * N)), ed(static_cast<std::size_t>(K * ld)), ep(ed.size());
+      for (std::size_t i = 0; i < bm.size(); ++i) bm[i] = i % 7 == 3 ? 0.0 : rng.next();
+      for (std::size_t i = 0; i < ed.size(); ++i) ed[i] = i % 3 ? 0.0 : -0.0, ep[i] = i % 4 ? -0.0 : 0.0;
+      for (bool prob : {true, false}) {
+        RowBlockSums b{am.data(), ead.data(), prob ? eap.data() : ead.data(), bm.data(), ed.data(), prob ? ep.data() : ed.data(),
+                       ld, K, N, prob, true};
+        b.b_exact = true;
+        const std::size_t size = static_cast<std::size_t>(R * N);
+        std::vector<double> S(size, -1.0), Ed(size, -1.0), Ep(size, -1.0), s(size), e(size), p(size);
+        definition(b, R, s, e, p);
+        row_block_sums(b, S.data(), Ed.data(), Ep.data());
+        CAPTURE(K);
+        CAPTURE(N);
+        CAPTURE(a_case);
+        CAPTURE(prob);
+        CHECK(same_bits(S.data(), s.data(), size));
+        CHECK(same_bits(Ed.data(), e.data(), size));
+        if (prob) CHECK(same_bits(Ep.data(), p.data(), size));
+      }
+    }
+  }
+}
+
 TEST_CASE("matmul sums: a panel of columns (bm_ld, out_ld) gives those columns of the whole, bit for bit") {
   // matmul_bound computes a wide product's sums panel by panel (pointers offset to column n0,
   // the full widths as strides); every panel must give the bits of the same columns of the whole.
@@ -140,6 +184,15 @@ TEST_CASE("matmul sums: B's magnitudes and the finiteness flag") {
   }
   ed[static_cast<std::size_t>(2 * ld + 5)] = 0x1p1023, lo[static_cast<std::size_t>(2 * ld + 5)] = -0x1.fp1023;  // bm + ed overflows
   CHECK_FALSE(b_magnitudes(lo.data(), hi.data(), ed.data(), ep.data(), ld, K, N, bm.data()));
+  // The exactness flag: every ed and ep inside the window ±0; one nonzero inside clears it.
+  std::vector<double> zd(lo.size(), 0.0), zp(lo.size(), -0.0);
+  zd[static_cast<std::size_t>(ld - 1)] = 1.0;  // outside the window
+  bool exact = false;
+  CHECK(b_magnitudes(lo.data(), hi.data(), zd.data(), zp.data(), ld, K, N, bm.data(), &exact));
+  CHECK(exact);
+  zp[static_cast<std::size_t>(4 * ld + 2)] = 0x1p-1074;
+  CHECK(b_magnitudes(lo.data(), hi.data(), zd.data(), zp.data(), ld, K, N, bm.data(), &exact));
+  CHECK_FALSE(exact);
 }
 
 TEST_CASE("matmul bound: row groups and column panels of a wide product = each row alone, bit for bit") {
