@@ -86,7 +86,22 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
   // than Higham–Mary's (bounds/signed_sums.h), computed a row (or a block of rows) at a time.
   const bool signed_sums = g.prob_wanted && signed_sum_applies(m, constants, g.K, lambda);
   thread_local std::vector<double> alt_scratch, b_mid, b_rad;
-  const SignedB signed_operand = signed_sums ? signed_b(g, b_mid, b_rad) : SignedB{};
+  SignedSumMemo* const memo = signed_sums ? g.memo : nullptr;
+  const bool reuse = memo && memo->reuse;
+  const SignedB signed_operand = signed_sums && !reuse ? signed_b(g, b_mid, b_rad) : SignedB{};
+  // Rows [m0, m0 + rows)' signed-sum bounds into alt[r·N + n]: computed (and recorded), or read
+  // from the memo of an earlier pass over the same enclosures.
+  auto signed_bounds = [&](long m0, long rows, const double* S_rows, double* alt) {
+    for (long r = 0; r < rows && reuse; ++r) {
+      const double* from = memo->alt.data() + g.out_offset + (m0 + r) * g.ldo;
+      std::copy(from, from + g.N, alt + r * g.N);
+    }
+    if (reuse) return;
+    signed_sum_bounds(m, lambda, g, signed_operand, m0, rows, S_rows, alt);
+    if (!memo) return;
+    for (long r = 0; r < rows; ++r) std::copy(alt + r * g.N, alt + (r + 1) * g.N, memo->alt.data() + g.out_offset + (m0 + r) * g.ldo);
+    memo->written += rows * g.N;
+  };
   auto finish = [&](long mm, const double* row_S, const double* row_Ed, const double* row_Ep, const double* alt) {
     if (g.bias)
       for (long n = 0; n < g.N; ++n) {
@@ -162,7 +177,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
         if (same_err) std::copy(Ed_rows, Ed_rows + rows * g.N, Ep_rows);
         if (signed_sums) {
           alt_scratch.resize(static_cast<std::size_t>(rows * g.N));
-          signed_sum_bounds(m, lambda, g, signed_operand, m0, rows, S_rows, alt_scratch.data());
+          signed_bounds(m0, rows, S_rows, alt_scratch.data());
         }
         for (long r = 0; r < rows; ++r)
           finish(m0 + r, S_rows + r * g.N, Ed_rows + r * g.N, Ep_rows + r * g.N,
@@ -239,7 +254,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
     }
     if (signed_sums) {
       alt_scratch.resize(static_cast<std::size_t>(g.N));
-      signed_sum_bounds(m, lambda, g, signed_operand, mm, 1, S.data(), alt_scratch.data());
+      signed_bounds(mm, 1, S.data(), alt_scratch.data());
     }
     finish(mm, S.data(), Ed.data(), Ep.data(), signed_sums ? alt_scratch.data() : nullptr);
   }

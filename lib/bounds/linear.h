@@ -45,6 +45,9 @@ struct MatmulBound {
   /// BoundRequest::prob_wanted: false skips the signed-partial-sum bound, which only tightens
   /// the probabilistic output (the deterministic one never reads it).
   bool prob_wanted = true;
+  /// BoundRequest::memo: where given, the signed-sum bounds are recorded into it or read from it
+  /// (output (m, n) at its element out_offset + m·ldo + n).
+  SignedSumMemo* memo = nullptr;
 };
 
 /// Gemm's product A'·B' as its kernel reads it (lib/kernels/ops/linear.cpp): a(m, k) = A'[m][k],

@@ -18,6 +18,7 @@
 
 #include <span>
 #include <stdexcept>
+#include <vector>
 
 #include "bounds/model.h"
 #include "core/tensor.h"
@@ -38,6 +39,35 @@ struct Enclosure {
   }
 };
 
+/// The signed-partial-sum bounds (bounds/signed_sums.h) of one dot-product layer's outputs, kept
+/// between two passes over the same enclosures. They depend on the operands' enclosures (lo, hi),
+/// the model and λ, never on the input error bounds, so a local bound taken after the propagated
+/// one over the same values (the margin pass's, theory/margin-bound.md) reads them instead of
+/// computing the variances again: the same bits either way. The caller guarantees that the two
+/// passes see the same enclosures, model and λ; `alt[i]` belongs to output element i.
+struct SignedSumMemo {
+  std::vector<double> alt;
+  long written = 0;    ///< elements the recording pass wrote
+  bool reuse = false;  ///< read alt instead of computing; otherwise record into it
+  /// Every element written by one recording pass (a rule that wrote none leaves it incomplete).
+  bool complete() const { return !alt.empty() && written == static_cast<long>(alt.size()); }
+  /// Ready to record the bounds of `elements` outputs.
+  void start(std::size_t elements) {
+    alt.resize(elements);
+    written = 0;
+    reuse = false;
+  }
+  /// The memo for a pass that records (this) or reads (where complete) its bounds.
+  SignedSumMemo* to_record() {
+    reuse = false;
+    return this;
+  }
+  SignedSumMemo* to_read() {
+    reuse = true;
+    return this;
+  }
+};
+
 struct BoundRequest {
   const ArithmeticModel& model;
   double lambda;                          ///< confidence parameter of the probabilistic bound
@@ -51,6 +81,9 @@ struct BoundRequest {
   /// then skip the work that only tightens them (the signed-sum variances of a GEMM) and write
   /// any valid probabilistic bound, such as the deterministic one or Higham–Mary's.
   bool prob_wanted = true;
+  /// Optional, dot-product rules only: the signed-sum bounds kept from or read from another pass
+  /// over the same enclosures (SignedSumMemo); other rules ignore it.
+  SignedSumMemo* memo = nullptr;
 };
 
 /// Thrown by operators without a bound rule; the engine reports the layer as "no bound".

@@ -49,7 +49,7 @@ bounds::Enclosure cross_boundary(const bounds::Enclosure& e, const Arithmetic& t
 
 double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& model, double lambda, const Activations& lo,
                    const Activations& hi, const Activations& err, const Activations& err_prob, Activations& det,
-                   Activations& prob, BoundScope scope) {
+                   Activations& prob, BoundScope scope, bounds::SignedSumMemo* memo) {
   // A mixed chain: the node's own model, and its inputs held in another format crossing into it.
   const bounds::ArithmeticModel& m = model.mixed ? model.mixed->model_at(*layer.node) : model;
   // The pattern's rule assumes one arithmetic for all its operators (a mixed chain's may differ;
@@ -84,11 +84,19 @@ double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& mod
     if (t && det_only) discarded[k].resize(t->shape);
     p.push_back(t && det_only ? &discarded[k] : slot < 0 ? nullptr : &prob.mutable_value(slot));
   }
+  // A memo to read must hold a whole recording pass; one to record starts empty, sized to the
+  // layer's one output, and holds nothing if the rule records nothing. A pattern's rule is not a
+  // dot product: no memo.
+  if (memo && !memo->reuse) memo->written = 0;
+  if (memo && (pattern || d.size() != 1 || !d[0] || (memo->reuse && (!memo->complete() || memo->alt.size() != d[0]->data.size()))))
+    memo = nullptr;
+  if (memo && !memo->reuse) memo->start(d[0]->data.size());
   double failure = 0;
   try {
     if (pattern) layer.pattern_rule->bound({m, lambda, in, d, p, &failure, !det_only});
-    else layer.bound({m, lambda, in, d, p, &failure, !det_only});
+    else layer.bound({m, lambda, in, d, p, &failure, !det_only, memo});
   } catch (const bounds::NoBound&) {
+    if (memo && !memo->reuse) memo->written = 0;
     for (Tensor* t : d)
       if (t) std::fill(t->data.begin(), t->data.end(), INFINITY);
     for (Tensor* t : p)
@@ -141,7 +149,8 @@ AprioriState::AprioriState(const Plan& plan, const AprioriChain& chain, Constant
       local_prob_(plan, caches.of(chain.stored->err)),
       terms_(plan.slots().size()),
       azuma_(plan.slots().size()),
-      carried_(plan.slots().size()) {}
+      carried_(plan.slots().size()),
+      prob_memo_(plan.layers().size()) {}
 
 void AprioriState::release(int slot) {
   for (Activations* a : {&lo_, &hi_, &lo_prob_, &hi_prob_, &err_, &err_prob_, &scratch_, &local_prob_}) a->release(slot);
@@ -189,6 +198,7 @@ void AprioriState::start(const std::vector<std::vector<double>>& inputs) {
   layer_failure_.clear();
   for (PathTerms& t : terms_) t.ready = false;
   for (KeptAzuma& k : azuma_) k.ready = false;
+  for (bounds::SignedSumMemo& m : prob_memo_) m.written = 0;
 }
 
 
@@ -244,8 +254,11 @@ void AprioriState::layer(std::size_t l, double lambda, const Activations& ref, c
   // missing, by its rule.
   const ConcentratedPlan* cp = chain_->concentrated.get();
   double fail = 0, concentrated = 0;
+  bounds::SignedSumMemo& memo = prob_memo_[l];
+  memo.written = 0;  // the first pass over this sample's box records, a later one reads
   if (!(cp && cp->producer_of(l) >= 0 && concentrate(l, lambda, fail, concentrated)))
-    fail = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, err_prob_, BoundScope::Propagated);
+    fail = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, err_prob_, BoundScope::Propagated,
+                       memo.complete() ? memo.to_read() : memo.to_record());
   long elements = 0;
   const bounds::RoundingTarget& storage = storage_of(layer);
   for (int slot : layer.outputs) {
@@ -293,8 +306,9 @@ double AprioriState::exact_input_bound(std::size_t l, double lambda) {
   thread_local std::vector<double> kept;
   kept.swap(e_in);
   e_in.assign(kept.size(), 0.0);
+  bounds::SignedSumMemo& memo = prob_memo_[l];  // the same box as this layer's first pass
   const double fail = bound_layer(layer, chain_->model, lambda, lo_prob_, hi_prob_, err_prob_, err_prob_, scratch_, local_prob_,
-                                  BoundScope::Propagated);
+                                  BoundScope::Propagated, memo.complete() ? memo.to_read() : memo.to_record());
   e_in.swap(kept);
   return fail;
 }

@@ -24,10 +24,13 @@ enum class BoundScope { Local, Propagated };
 
 /// Runs layer l's bound rule on enclosures lo ≤ x ≤ hi with input error bounds err/err_prob;
 /// writes the output bounds to det/prob. An operator without a rule gives +Inf. Returns the
-/// largest per-element failure probability of the rule's probabilistic bound.
+/// largest per-element failure probability of the rule's probabilistic bound. `memo` (optional):
+/// a dot-product layer's signed-sum bounds recorded into it, or with memo->reuse read from a
+/// complete recording of a pass over the same lo, hi, model and λ (bounds::SignedSumMemo); a memo
+/// to read that is incomplete is ignored.
 double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& model, double lambda, const Activations& lo,
                    const Activations& hi, const Activations& err, const Activations& err_prob, Activations& det,
-                   Activations& prob, BoundScope scope = BoundScope::Local);
+                   Activations& prob, BoundScope scope = BoundScope::Local, bounds::SignedSumMemo* memo = nullptr);
 
 /// The rules bound only outputs the chain returns finite (theory/rounding-model.md): where a
 /// layer's output value in `values` is ±Inf or NaN, its bounds become +Inf, so that no rule
@@ -99,6 +102,9 @@ class AprioriState {
   /// Per layer of the sample so far: the largest failure probability of one output element's
   /// probabilistic bound, its own rule's plus every event upstream (the union bound).
   const std::vector<double>& layer_failure() const { return layer_failure_; }
+  /// Layer l's signed-sum bounds over its probabilistic input box, this sample (complete where
+  /// its probabilistic pass recorded them): the margin pass's a-priori local bounds read them.
+  bounds::SignedSumMemo& prob_memo(std::size_t l) { return prob_memo_[l]; }
 
  private:
   void enclose(int slot, const Tensor& ref, const Tensor& ref_err, const bounds::RoundingTarget& storage);
@@ -132,6 +138,9 @@ class AprioriState {
   /// Per slot, a consumer's bound on its input error carried through its weights, min(T, Σ|Ŵ|E),
   /// when the consumer is a producer too: the input part of its P_j (keep_producer_terms).
   std::vector<std::vector<double>> carried_;
+  /// Per layer: the signed-sum bounds of its probabilistic pass, recorded by the first pass over
+  /// lo_prob_/hi_prob_ of this sample and read by the later ones (bounds::SignedSumMemo).
+  std::vector<bounds::SignedSumMemo> prob_memo_;
   double producer_lambda_ = 0;    ///< the λ they were computed at
   double failure_ = 0;
   std::vector<double> layer_failure_;

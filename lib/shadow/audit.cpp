@@ -50,6 +50,9 @@ struct Workspace {
   // With the margin pass, per chain: the local evaluation minus its reference at every layer
   // output (the observed blame), kept instead of both evaluations.
   std::vector<Activations> observed;
+  // With the margin pass, per chain and layer: the signed-sum bounds of the propagated pass at the
+  // chain's values, which the margin pass's a-posteriori local bounds (same values) read.
+  std::vector<std::vector<bounds::SignedSumMemo>> posterior_memo;
 };
 
 /// The fixed, per-run context shared read-only by every thread.
@@ -81,7 +84,7 @@ struct Setup {
     ConstantCaches& k = *caches;
     ConstantCache &ref_c = k.of(ref_constants), &zero_c = k.of(zero_constants);
     Workspace w{std::move(caches), Activations(plan, ref_c), {}, {}, {}, {}, Activations(plan, zero_c), {}, {}, {}, {},
-                {}, {}, Activations(plan, zero_c), {}, std::vector<double>(chains.size(), 0.0), {}, {}};
+                {}, {}, Activations(plan, zero_c), {}, std::vector<double>(chains.size(), 0.0), {}, {}, {}};
     for (std::size_t c = 0; c < chains.size(); ++c) {
       ConstantCache &values = k.of(stored[c]->values), &err = k.of(stored[c]->err);
       w.chain.emplace_back(plan, values);
@@ -96,6 +99,7 @@ struct Setup {
     if (margin) {
       w.margin = std::make_unique<MarginScratch>(plan, zero_c);
       for (std::size_t c = 0; c < chains.size(); ++c) w.observed.emplace_back(plan, zero_c);
+      w.posterior_memo.assign(chains.size(), std::vector<bounds::SignedSumMemo>(plan.layers().size()));
     }
     for (std::size_t g = 0; g < group_leader.size(); ++g) {
       w.rounded.emplace_back(plan, k.of(stored[group_leader[g]]->values));
@@ -110,8 +114,8 @@ struct Setup {
 /// bounds from `err`/`err_prob`; the output bounds go to `det`/`prob` (shadow/apriori.h).
 double bound_layer(const PlannedLayer& layer, const bounds::ArithmeticModel& model, double lambda, const Activations& values,
                    const Activations& err, const Activations& err_prob, Activations& det, Activations& prob,
-                   BoundScope scope = BoundScope::Local) {
-  return fpaudit::bound_layer(layer, model, lambda, values, values, err, err_prob, det, prob, scope);
+                   BoundScope scope = BoundScope::Local, bounds::SignedSumMemo* memo = nullptr) {
+  return fpaudit::bound_layer(layer, model, lambda, values, values, err, err_prob, det, prob, scope, memo);
 }
 
 /// Whether chain c runs the layer in a mixed chain's kept arithmetic.
@@ -272,7 +276,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<do
       // Bounds: propagated (the chain's own values and input bounds) and local (the rounded
       // reference input, exact, with only the weights' rounding as input error).
       const double p_fail = bound_layer(layer, s.models[c], s.options.lambda, w.chain[c], w.err[c], w.err_prob[c], w.err[c],
-                                        w.err_prob[c], BoundScope::Propagated);
+                                        w.err_prob[c], BoundScope::Propagated, s.margin ? w.posterior_memo[c][l].to_record() : nullptr);
       const double l_fail = bound_layer(layer, s.models[c], s.options.lambda, w.rounded[g], w.zero_err[c], w.zero_err[c],
                                         w.local_err[c], w.local_err_prob[c]);
       if (s.shrink.active() && static_cast<long>(l) == s.shrink.layer)
@@ -355,7 +359,8 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<do
                             &w.observed[c],
                             w.err[c],
                             pri ? &w.apriori[c] : nullptr, pri ? s.apriori[c].get() : nullptr, s.options.margin_bound_scale,
-                            s.options.margin_azuma,  s.options.margin_grouped_directions};
+                            s.options.margin_azuma,  s.options.margin_grouped_directions,
+                            w.posterior_memo[c].data()};
       certify_margin(ms, *w.margin, record.chains[c].margin, blame);
     }
     lap.to(tm.margin);

@@ -70,7 +70,7 @@ void restore_inputs(const AprioriBoxes& a, const PlannedLayer& layer) {
 /// freed once no later layer reads them.
 double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model, const Activations& lo, const Activations& hi,
                     Activations* no_err, Activations& det, Activations& prob, Activations* known, Activations* spread,
-                    const AprioriBoxes* apriori = nullptr) {
+                    const AprioriBoxes* apriori, const std::function<bounds::SignedSumMemo*(std::size_t)>& memo_of) {
   double failure = 0;
   const auto& layers = s.plan.layers();
   margin::ConstantError ce;
@@ -81,7 +81,9 @@ double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model,
     const bool signed_constants = no_err && s.margin.step(l).has_constant_error();
     const Activations& err = signed_constants ? *no_err : s.zero_err;
     if (apriori) restore_inputs(*apriori, layer);
-    const double f = bound_layer(layer, model, s.lambda, lo, hi, err, err, det, prob);
+    bounds::SignedSumMemo* memo = memo_of ? memo_of(l) : nullptr;
+    if (memo) memo->to_read();  // bound_layer ignores an incomplete one
+    const double f = bound_layer(layer, model, s.lambda, lo, hi, err, err, det, prob, BoundScope::Local, memo);
     if (signed_constants) {
       rounded = constant_inputs(layer, lo);
       const std::vector<double>& a = lo.value(layer.inputs[0]).data;
@@ -324,7 +326,9 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
   };
 
   // A posteriori: ℓ_k at the chain's own values, the constants' rounding signed.
-  v.failure = std::fmin(1.0, local_bounds(s, s.model, s.chain, s.chain, &w.no_err, L[0], L[1], &K[0], &K[1]));
+  // The signed-sum bounds of the audit's propagated pass at the same values, where it kept them.
+  const auto posterior_memo = [&](std::size_t l) { return s.posterior_memo ? &s.posterior_memo[l] : nullptr; };
+  v.failure = std::fmin(1.0, local_bounds(s, s.model, s.chain, s.chain, &w.no_err, L[0], L[1], &K[0], &K[1], nullptr, posterior_memo));
   const HullBoxes hull(s);
   std::vector<double> lo, hi;
   for (const PlannedLayer& layer : s.plan.layers()) {
@@ -352,7 +356,7 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
   // signed-sum variances), and the pass reads them as both forms: its `prob` equals its `det`.
   const bounds::ArithmeticModel& m = s.apriori_chain->model;
   const AprioriBoxes det_boxes(s, false), prob_boxes(s, true);
-  local_bounds(s, m, s.apriori->lo(false), s.apriori->hi(false), nullptr, L[0], L[0], nullptr, nullptr, &det_boxes);
+  local_bounds(s, m, s.apriori->lo(false), s.apriori->hi(false), nullptr, L[0], L[0], nullptr, nullptr, &det_boxes, nullptr);
   Family det{{nullptr, nullptr, &L[0], &L[0], &e0, nullptr}};
   det.terms.boxes = &det_boxes;
   det.prob = false;
@@ -365,7 +369,10 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
   // (theory/margin-bound-azuma.md): its cotangents come from a-priori boxes, which do not depend
   // on the chain's roundings.
   const Activations &plo = s.apriori->lo(true), &phi = s.apriori->hi(true);
-  double pri_failure = local_bounds(s, m, plo, phi, &w.no_err, L[0], L[1], &K[0], &K[1], &prob_boxes) + s.apriori->failure_probability();
+  // The signed-sum bounds of the a-priori probabilistic pass over the same boxes.
+  const auto prior_memo = [&](std::size_t l) { return &s.apriori->prob_memo(l); };
+  double pri_failure =
+      local_bounds(s, m, plo, phi, &w.no_err, L[0], L[1], &K[0], &K[1], &prob_boxes, prior_memo) + s.apriori->failure_probability();
   const bool azuma = s.azuma && azuma_terms(s, m, prob_boxes, w);
   // One event per direction; every direction may be needed: (classes − 1)·2·exp(−λ²/2). And one
   // signed-sum event per output whose q is Lemma 2′'s, 2·exp(−λ²/2) each.

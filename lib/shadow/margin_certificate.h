@@ -66,6 +66,9 @@ struct MarginSample {
   /// §2.2), split in halves where it leaves something unproved, down to single passes below this
   /// many directions. 2: every set of two or more is tried as a group first.
   std::size_t grouped_directions = 2;
+  /// Per layer, the signed-sum bounds of the chain's propagated pass at its own values (the
+  /// audit's; null: computed here): the a-posteriori local bounds, at the same values, read them.
+  bounds::SignedSumMemo* posterior_memo = nullptr;
 };
 
 /// Computes the certificates into v.margin and adds the runner-up's per-layer terms to

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <random>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -15,6 +16,9 @@
 
 #include "bounds/linear.h"
 #include "bounds/matmul_sums.h"
+#include "bounds/signed_sums.h"
+#include "bounds/sums.h"
+#include "core/chain_arithmetic.h"
 
 using namespace fpaudit;
 using namespace fpaudit::bounds;
@@ -232,4 +236,75 @@ TEST_CASE("matmul bound: row groups and column panels of a wide product = each r
   }
   CHECK(same_bits(det.data.data(), row_det.data.data(), det.data.size()));
   CHECK(same_bits(prob.data.data(), row_prob.data.data(), prob.data.size()));
+}
+
+TEST_CASE("matmul bound: signed-sum bounds recorded by one pass and read by another = computed, bit for bit") {
+  // The margin pass's local bounds read the signed-sum bounds that the propagated pass over the
+  // same enclosures recorded (bounds::SignedSumMemo): its outputs must be those of computing them,
+  // with other input error bounds. Both layouts: B contiguous in n (Conv, MatMul) and in k (Gemm
+  // with transB).
+  std::mt19937_64 gen(53);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);  // both signs: partial sums cancel
+  const long M = 9, K = 300, N = 23;
+  Tensor alo({M, K}), ahi({M, K}), aed({M, K}), azero({M, K}), bl({K, N}), bh({K, N}), bed({K, N}), bep({K, N}), bzero({K, N});
+  for (long i = 0; i < M * K; ++i) {
+    const double x = uniform(gen);
+    alo.data[i] = x;
+    ahi.data[i] = x + 0.01 * std::fabs(x);
+    aed.data[i] = 1e-4 * std::fabs(x);
+  }
+  for (long i = 0; i < K * N; ++i) {
+    const double x = uniform(gen);
+    bl.data[i] = x - 1e-3;
+    bh.data[i] = x + 1e-3;
+    bed.data[i] = 1e-3 * std::fabs(uniform(gen));
+    bep.data[i] = 0.5 * bed.data[i];
+  }
+  const Enclosure A{&alo, &ahi, &aed, &aed}, B{&bl, &bh, &bed, &bep};
+  const Enclosure A0{&alo, &ahi, &azero, &azero}, B0{&bl, &bh, &bzero, &bzero};  // the same values, exact
+  // fp16's sequential sums: where the signed-sum bound applies (bounds/signed_sums.h).
+  const ArithmeticModel m = ArithmeticModel::of(ChainArithmetic(parse_chain("fp16")));
+  REQUIRE(signed_sum_applies(m, sum_error_constants(m, K, 7.0), K, 7.0));
+  for (bool trans_b : {false, true}) {
+    Tensor bt_lo({N, K}), bt_hi({N, K}), bt_ed({N, K}), bt_ep({N, K}), bt_zero({N, K});
+    for (long k = 0; k < K; ++k)
+      for (long n = 0; n < N; ++n) {
+        bt_lo.data[n * K + k] = bl.data[k * N + n];
+        bt_hi.data[n * K + k] = bh.data[k * N + n];
+        bt_ed.data[n * K + k] = bed.data[k * N + n];
+        bt_ep.data[n * K + k] = bep.data[k * N + n];
+      }
+    const Enclosure BT{&bt_lo, &bt_hi, &bt_ed, &bt_ep}, BT0{&bt_lo, &bt_hi, &bt_zero, &bt_zero};
+    CAPTURE(trans_b);
+    SignedSumMemo memo;
+    memo.start(static_cast<std::size_t>(M * N));
+    MatmulBound propagated = gemm_product(&A, trans_b ? &BT : &B, M, K, N, false, trans_b);
+    propagated.ldo = N;
+    propagated.memo = memo.to_record();
+    Tensor det({M, N}), prob({M, N});
+    matmul_bound(m, 7.0, propagated, det, prob);
+    CHECK(memo.complete());
+    MatmulBound local = gemm_product(&A0, trans_b ? &BT0 : &B0, M, K, N, false, trans_b);
+    local.ldo = N;
+    Tensor want_det({M, N}), want_prob({M, N}), got_det({M, N}), got_prob({M, N});
+    matmul_bound(m, 7.0, local, want_det, want_prob);
+    local.memo = memo.to_read();
+    matmul_bound(m, 7.0, local, got_det, got_prob);
+    CHECK(same_bits(got_det.data.data(), want_det.data.data(), want_det.data.size()));
+    CHECK(same_bits(got_prob.data.data(), want_prob.data.data(), want_prob.data.size()));
+    // The memo is what a pass would have read: the probabilistic bound differs from Higham–Mary's
+    // somewhere (else this test would not see a wrong memo).
+    MatmulBound no_signed = local;
+    no_signed.memo = nullptr;
+    no_signed.prob_wanted = false;
+    Tensor hm_det({M, N}), hm_prob({M, N});
+    matmul_bound(m, 7.0, no_signed, hm_det, hm_prob);
+    CHECK_FALSE(same_bits(hm_prob.data.data(), want_prob.data.data(), want_prob.data.size()));
+    // A pass that does not take the signed-sum bound records nothing.
+    SignedSumMemo unused;
+    unused.start(static_cast<std::size_t>(M * N));
+    no_signed.memo = unused.to_record();
+    matmul_bound(m, 7.0, no_signed, hm_det, hm_prob);
+    CHECK_FALSE(unused.complete());
+  }
 }

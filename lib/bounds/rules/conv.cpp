@@ -53,6 +53,7 @@ double grouped_bound(const GroupedConvolution& cv, const BoundRequest& r, const 
       mb.out_offset = (n * cv.groups_ + g) * cv.group_outputs_ * P;
       mb.ldo = P;
       mb.prob_wanted = r.prob_wanted;
+      mb.memo = r.memo;
       fail = std::fmax(fail, matmul_bound(r.model, r.lambda, mb, det, prob));
     }
   return fail;

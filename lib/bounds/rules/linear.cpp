@@ -34,6 +34,7 @@ class GemmRule : public BoundRule, private GemmGeometry {
     g.beta = beta_;
     g.ldo = N_;
     g.prob_wanted = r.prob_wanted;
+    g.memo = r.memo;
     const double fail = matmul_bound(r.model, r.lambda, g, *r.det[0], *r.prob[0]);
     if (r.failure_probability) *r.failure_probability = fail;
   }
@@ -54,6 +55,7 @@ class MatMulRule : public BoundRule, private MatMulGeometry {
       g.out_offset = static_cast<long>(i) * M_ * N_;
       g.ldo = N_;
       g.prob_wanted = r.prob_wanted;
+      g.memo = r.memo;
       fail = std::fmax(fail, matmul_bound(r.model, r.lambda, g, *r.det[0], *r.prob[0]));
     }
     if (r.failure_probability) *r.failure_probability = fail;
