@@ -195,38 +195,12 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
       const long a0 = g.A.at(mm, 0);
       a_rows(A.lo->data.data() + a0, A.hi->data.data() + a0, A.err->data.data() + a0, A.err_prob->data.data() + a0, 0,
              g.A.stride_j, 1, g.K, a.data(), ad.data(), ap.data());
-      // Without kProb the third sum is the second (same_err) and is copied.
-      auto reduce = [&]<bool kProb>(long n) {
-        const long base = g.B.at(0, n);
-        // Eight explicit partial sums in a fixed order: vectorisable, and the same bits with
-        // SSE2, AVX2 or no vectors at all.
-        constexpr int L = 8;
-        double s[L] = {}, ed[L] = {}, ep[L] = {};
-        long k = 0;
-        for (; k + L <= g.K; k += L)
-          for (int l = 0; l < L; ++l) {
-            const double bl = std::fabs(blo[base + k + l]), bh = std::fabs(bhi[base + k + l]);
-            const double bm = bl > bh ? bl : bh;
-            s[l] += a[k + l] * bm;
-            ed[l] += a[k + l] * bed[base + k + l] + ad[k + l] * (bm + bed[base + k + l]);
-            if constexpr (kProb) ep[l] += a[k + l] * bep[base + k + l] + ap[k + l] * (bm + bep[base + k + l]);
-          }
-        for (int l = 0; k < g.K; ++k, ++l) {
-          const double bl = std::fabs(blo[base + k]), bh = std::fabs(bhi[base + k]);
-          const double bm = bl > bh ? bl : bh;
-          s[l] += a[k] * bm;
-          ed[l] += a[k] * bed[base + k] + ad[k] * (bm + bed[base + k]);
-          if constexpr (kProb) ep[l] += a[k] * bep[base + k] + ap[k] * (bm + bep[base + k]);
-        }
-        S[n] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-        Ed[n] = ((ed[0] + ed[1]) + (ed[2] + ed[3])) + ((ed[4] + ed[5]) + (ed[6] + ed[7]));
-        Ep[n] = kProb ? ((ep[0] + ep[1]) + (ep[2] + ep[3])) + ((ep[4] + ep[5]) + (ep[6] + ep[7])) : Ed[n];
-      };
+      // One reduction per output (bounds/matmul_sums.h); without the third sum (same_err) it is
+      // the second, copied.
       for (long n = 0; n < g.N; ++n) {
-        if (same_err)
-          reduce.template operator()<false>(n);
-        else
-          reduce.template operator()<true>(n);
+        const long base = g.B.at(0, n);
+        column_sums(a.data(), ad.data(), ap.data(), blo + base, bhi + base, bed + base, bep + base, g.K, !same_err, &S[n], &Ed[n], &Ep[n]);
+        if (same_err) Ep[n] = Ed[n];
       }
     } else {
       // B(k, n) contiguous in n (or strided): accumulate whole output rows, term by term.

@@ -298,6 +298,116 @@ void a_rows(const double* lo, const double* hi, const double* ed, const double* 
   fill(lo, hi, ed, ep, stride_i, stride_j, rows, K, am, ead, eap);
 }
 
+namespace {
+
+using I8 = long long __attribute__((vector_size(64)));
+using I4 = long long __attribute__((vector_size(32)));
+using I2 = long long __attribute__((vector_size(16)));
+/// std::fabs lane by lane, in place: the sign bit cleared (NaN included), the same bits as the
+/// scalar call. (In place: a vector return value outside a target function draws -Wpsabi.)
+template <class V, class I>
+[[gnu::always_inline]] inline void clear_sign_of(V& x) {
+  I bits;
+  __builtin_memcpy(&bits, &x, sizeof x);
+  bits &= 0x7fffffffffffffffLL;
+  __builtin_memcpy(&x, &bits, sizeof x);
+}
+template <class V>
+[[gnu::always_inline]] inline void clear_sign(V& x) {
+  if constexpr (sizeof(V) == 64) clear_sign_of<V, I8>(x);
+  else if constexpr (sizeof(V) == 32) clear_sign_of<V, I4>(x);
+  else clear_sign_of<V, I2>(x);
+}
+
+/// column_sums with the eight partial sums in 8 / L vectors of L lanes; the tail one term at a
+/// time into its lane. kPoint: lo and hi are one array (a point, such as the weights), read once;
+/// max(|x|, |x|) is |x|, the same bits. The sums stream B's arrays from memory (a Gemm's weights,
+/// once per output), so every array not read counts.
+template <class V, bool kProb, bool kPoint>
+[[gnu::always_inline]] inline void column_sums_of(const double* am, const double* ead, const double* eap, const double* lo,
+                                                  const double* hi, const double* ed, const double* ep, long K, double* S, double* Ed,
+                                                  double* Ep) {
+  constexpr long L = sizeof(V) / sizeof(double), P = 8 / L;
+  V s[P] = {}, e[P] = {}, p[P] = {};
+  long k = 0;
+  for (; k + 8 <= K; k += 8)
+    for (long q = 0; q < P; ++q) {
+      const long j = k + q * L;
+      V l, h, a, d, x;
+      __builtin_memcpy(&l, lo + j, sizeof(V));
+      __builtin_memcpy(&a, am + j, sizeof(V));
+      __builtin_memcpy(&d, ead + j, sizeof(V));
+      __builtin_memcpy(&x, ed + j, sizeof(V));
+      clear_sign(l);
+      V bm = l;
+      if constexpr (!kPoint) {
+        __builtin_memcpy(&h, hi + j, sizeof(V));
+        clear_sign(h);
+        bm = l > h ? l : h;
+      }
+      s[q] += a * bm;
+      e[q] += a * x + d * (bm + x);
+      if constexpr (kProb) {
+        V ap, y;
+        __builtin_memcpy(&ap, eap + j, sizeof(V));
+        __builtin_memcpy(&y, ep + j, sizeof(V));
+        p[q] += a * y + ap * (bm + y);
+      }
+    }
+  double sl[8], el[8], pl[8];
+  __builtin_memcpy(sl, s, sizeof sl);
+  __builtin_memcpy(el, e, sizeof el);
+  __builtin_memcpy(pl, p, sizeof pl);
+  for (long l = 0; k < K; ++k, ++l) {
+    const double bl = std::fabs(lo[k]), bh = std::fabs(hi[k]);
+    const double bm = bl > bh ? bl : bh;
+    sl[l] += am[k] * bm;
+    el[l] += am[k] * ed[k] + ead[k] * (bm + ed[k]);
+    if constexpr (kProb) pl[l] += am[k] * ep[k] + eap[k] * (bm + ep[k]);
+  }
+  *S = ((sl[0] + sl[1]) + (sl[2] + sl[3])) + ((sl[4] + sl[5]) + (sl[6] + sl[7]));
+  *Ed = ((el[0] + el[1]) + (el[2] + el[3])) + ((el[4] + el[5]) + (el[6] + el[7]));
+  if constexpr (kProb) *Ep = ((pl[0] + pl[1]) + (pl[2] + pl[3])) + ((pl[4] + pl[5]) + (pl[6] + pl[7]));
+}
+
+template <class V>
+[[gnu::always_inline]] inline void column_sums_in(const double* am, const double* ead, const double* eap, const double* lo, const double* hi,
+                                                  const double* ed, const double* ep, long K, bool prob, double* S, double* Ed,
+                                                  double* Ep) {
+  const bool point = lo == hi;
+  if (prob)
+    point ? column_sums_of<V, true, true>(am, ead, eap, lo, hi, ed, ep, K, S, Ed, Ep)
+          : column_sums_of<V, true, false>(am, ead, eap, lo, hi, ed, ep, K, S, Ed, Ep);
+  else
+    point ? column_sums_of<V, false, true>(am, ead, eap, lo, hi, ed, ep, K, S, Ed, Ep)
+          : column_sums_of<V, false, false>(am, ead, eap, lo, hi, ed, ep, K, S, Ed, Ep);
+}
+
+using ColumnKernel = void (*)(const double*, const double*, const double*, const double*, const double*, const double*, const double*,
+                              long, bool, double*, double*, double*);
+[[gnu::target("avx512f")]] void column_sums_avx512(const double* am, const double* ead, const double* eap, const double* lo,
+                                                   const double* hi, const double* ed, const double* ep, long K, bool prob, double* S,
+                                                   double* Ed, double* Ep) {
+  column_sums_in<V8>(am, ead, eap, lo, hi, ed, ep, K, prob, S, Ed, Ep);
+}
+[[gnu::target("avx2")]] void column_sums_avx2(const double* am, const double* ead, const double* eap, const double* lo,
+                                              const double* hi, const double* ed, const double* ep, long K, bool prob, double* S,
+                                              double* Ed, double* Ep) {
+  column_sums_in<V4>(am, ead, eap, lo, hi, ed, ep, K, prob, S, Ed, Ep);
+}
+void column_sums_sse2(const double* am, const double* ead, const double* eap, const double* lo, const double* hi, const double* ed,
+                      const double* ep, long K, bool prob, double* S, double* Ed, double* Ep) {
+  column_sums_in<V2>(am, ead, eap, lo, hi, ed, ep, K, prob, S, Ed, Ep);
+}
+
+}  // namespace
+
+void column_sums(const double* am, const double* ead, const double* eap, const double* lo, const double* hi, const double* ed,
+                 const double* ep, long K, bool prob, double* S, double* Ed, double* Ep) {
+  static const ColumnKernel kernel = cpu::avx512f() ? column_sums_avx512 : cpu::avx2() ? column_sums_avx2 : column_sums_sse2;
+  kernel(am, ead, eap, lo, hi, ed, ep, K, prob, S, Ed, Ep);
+}
+
 long row_block_height() { return kernel().rows; }
 
 void row_block_sums(const RowBlockSums& b, double* S, double* Ed, double* Ep) { kernel().run(b, S, Ed, Ep); }

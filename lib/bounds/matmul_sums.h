@@ -52,4 +52,13 @@ long row_block_height();
 /// S, Ed, Ep: [row_block_height()][out_stride()], columns [0, N) overwritten.
 void row_block_sums(const RowBlockSums& b, double* S, double* Ed, double* Ep);
 
+/// One output's three sums with B contiguous in k (Gemm with transB: the weights are [N][K]),
+/// A's row in RowBlockSums' layout (am, ead, eap) and B's column as lo, hi, ed, ep[k]:
+/// bm_k = max(|lo_k|, |hi_k|) (|hi| where the comparison fails, NaN included), and the terms of
+/// S, Ed and Ep as above, all k taken (no skip). Each sum in eight partial sums, term k in sum
+/// k mod 8 in k order, added as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)): the same bits
+/// on every instruction set. Without prob, *Ep is not written.
+void column_sums(const double* am, const double* ead, const double* eap, const double* lo, const double* hi, const double* ed,
+                 const double* ep, long K, bool prob, double* S, double* Ed, double* Ep);
+
 }  // namespace fpaudit::bounds

@@ -308,3 +308,57 @@ TEST_CASE("matmul bound: signed-sum bounds recorded by one pass and read by anot
     CHECK_FALSE(unused.complete());
   }
 }
+
+TEST_CASE("matmul sums: one column with B contiguous in k = its definition, bit for bit") {
+  // The eight partial sums of column_sums (term k in sum k mod 8, added pairwise at the end)
+  // against the plain loop, with NaN, ±Inf, −0 and signed values in B's ends (|·| by the sign bit,
+  // max taking |hi| where the comparison fails), every tail length, both forms, and a point B
+  // (lo and hi one array, read once).
+  Lcg rng{61};
+  std::mt19937_64 gen(61);
+  std::uniform_real_distribution<double> uniform(-2.0, 2.0);
+  for (long K : {1L, 7L, 8L, 9L, 15L, 16L, 23L, 128L, 784L}) {
+    std::vector<double> am(static_cast<std::size_t>(K)), ead(am.size()), eap(am.size()), lo(am.size()), hi(am.size()), ed(am.size()),
+        ep(am.size());
+    for (std::size_t k = 0; k < am.size(); ++k) {
+      am[k] = rng.next(), ead[k] = rng.next(), eap[k] = rng.next(), ed[k] = rng.next(), ep[k] = rng.next();
+      lo[k] = uniform(gen), hi[k] = uniform(gen);
+    }
+    for (bool special : {false, true}) {
+      if (special) {
+        lo[0] = -0.0, hi[0] = 0.0;
+        if (K > 3) lo[3] = NAN, hi[2] = -INFINITY;
+        if (K > 9) hi[9] = NAN, ed[9] = 0.0;
+      }
+      for (int form = 0; form < 4; ++form) {
+        const bool prob = form % 2 == 0, point = form >= 2;  // point: lo and hi one array
+        const double* h = point ? lo.data() : hi.data();
+        double s = 0, e = 0, p = 0;
+        {
+          double sl[8] = {}, el[8] = {}, pl[8] = {};
+          for (long k = 0; k < K; ++k) {
+            const double bl = std::fabs(lo[k]), bh = std::fabs(h[k]);
+            const double bm = bl > bh ? bl : bh;
+            sl[k % 8] += am[k] * bm;
+            el[k % 8] += am[k] * ed[k] + ead[k] * (bm + ed[k]);
+            pl[k % 8] += am[k] * ep[k] + eap[k] * (bm + ep[k]);
+          }
+          s = ((sl[0] + sl[1]) + (sl[2] + sl[3])) + ((sl[4] + sl[5]) + (sl[6] + sl[7]));
+          e = ((el[0] + el[1]) + (el[2] + el[3])) + ((el[4] + el[5]) + (el[6] + el[7]));
+          p = ((pl[0] + pl[1]) + (pl[2] + pl[3])) + ((pl[4] + pl[5]) + (pl[6] + pl[7]));
+        }
+        double S = -1, Ed = -1, Ep = -1;
+        column_sums(am.data(), ead.data(), eap.data(), lo.data(), h, ed.data(), ep.data(), K, prob, &S, &Ed, &Ep);
+        CAPTURE(K);
+        CAPTURE(special);
+        CAPTURE(prob);
+        CAPTURE(point);
+        // A NaN (an infinite bm against a zero error bound) may come out with the other sign.
+        CHECK(test::same_bits_or_nan({S}, {s}));
+        CHECK(test::same_bits_or_nan({Ed}, {e}));
+        if (prob) CHECK(test::same_bits_or_nan({Ep}, {p}));
+        if (!prob) CHECK(Ep == -1);
+      }
+    }
+  }
+}
