@@ -276,7 +276,7 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<do
       // Bounds: propagated (the chain's own values and input bounds) and local (the rounded
       // reference input, exact, with only the weights' rounding as input error).
       const double p_fail = bound_layer(layer, s.models[c], s.options.lambda, w.chain[c], w.err[c], w.err_prob[c], w.err[c],
-                                        w.err_prob[c], BoundScope::Propagated, s.margin ? w.posterior_memo[c][l].to_record() : nullptr);
+                                        w.err_prob[c], BoundScope::Propagated, s.margin && s.options.margin_shared_sums ? w.posterior_memo[c][l].to_record() : nullptr);
       const double l_fail = bound_layer(layer, s.models[c], s.options.lambda, w.rounded[g], w.zero_err[c], w.zero_err[c],
                                         w.local_err[c], w.local_err_prob[c]);
       if (s.shrink.active() && static_cast<long>(l) == s.shrink.layer)
@@ -360,7 +360,8 @@ void audit_sample(const Setup& s, Workspace& w, const std::vector<std::vector<do
                             w.err[c],
                             pri ? &w.apriori[c] : nullptr, pri ? s.apriori[c].get() : nullptr, s.options.margin_bound_scale,
                             s.options.margin_azuma,  s.options.margin_grouped_directions,
-                            w.posterior_memo[c].data()};
+                            s.options.margin_shared_sums ? w.posterior_memo[c].data() : nullptr,
+                            s.options.margin_shared_sums};
       certify_margin(ms, *w.margin, record.chains[c].margin, blame);
     }
     lap.to(tm.margin);

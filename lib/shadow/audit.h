@@ -59,6 +59,10 @@ struct AuditOptions {
   /// (shadow/margin_certificate.h); a larger value than any model's classes turns grouping off,
   /// only to compare with one pass per direction (tests).
   std::size_t margin_grouped_directions = 2;
+  /// The margin pass reads the signed-sum bounds of the propagated and the a-priori passes over
+  /// the same enclosures (bounds::SignedSumMemo) instead of computing them again; off only to
+  /// compare (tests): the same bits either way.
+  bool margin_shared_sums = true;
   /// The a-priori probabilistic enclosures of a Gemm after a Gemm also in their concentrated form
   /// (theory/apriori-concentrated.md); off only to compare with the elementwise rule alone (tests).
   bool apriori_concentrated = true;

@@ -370,7 +370,7 @@ void certify_margin(const MarginSample& s, MarginScratch& w, MarginVerdict& v, s
   // on the chain's roundings.
   const Activations &plo = s.apriori->lo(true), &phi = s.apriori->hi(true);
   // The signed-sum bounds of the a-priori probabilistic pass over the same boxes.
-  const auto prior_memo = [&](std::size_t l) { return &s.apriori->prob_memo(l); };
+  const auto prior_memo = [&](std::size_t l) { return s.prior_memo ? &s.apriori->prob_memo(l) : nullptr; };
   double pri_failure =
       local_bounds(s, m, plo, phi, &w.no_err, L[0], L[1], &K[0], &K[1], &prob_boxes, prior_memo) + s.apriori->failure_probability();
   const bool azuma = s.azuma && azuma_terms(s, m, prob_boxes, w);

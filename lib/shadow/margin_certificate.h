@@ -69,6 +69,9 @@ struct MarginSample {
   /// Per layer, the signed-sum bounds of the chain's propagated pass at its own values (the
   /// audit's; null: computed here): the a-posteriori local bounds, at the same values, read them.
   bounds::SignedSumMemo* posterior_memo = nullptr;
+  /// Whether the a-priori probabilistic local bounds read the signed-sum bounds that the
+  /// a-priori pass recorded over the same boxes (AprioriState::prob_memo).
+  bool prior_memo = true;
 };
 
 /// Computes the certificates into v.margin and adds the runner-up's per-layer terms to

@@ -10,6 +10,7 @@
 //     direction gives, and leaves the runner-up's bound alone.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -202,6 +203,43 @@ TEST_CASE("grouped directions lose no certificate that one pass per direction gi
     }
     CHECK(certified_single > 0);
     CHECK(passes_grouped < passes_single);
+  }
+}
+
+TEST_CASE("the margin pass's shared signed-sum bounds = computed again, on every sample") {
+  // The margin pass reads the signed-sum bounds of the chain's propagated pass (a posteriori)
+  // and of the a-priori probabilistic pass (a priori) instead of computing them again
+  // (bounds::SignedSumMemo): every margin number must be the same bits as without, on every
+  // sample of a run (a memo left from the previous sample must never be read) and per thread.
+  const Constant x = read_npy(std::string(FPAUDIT_DATA_DIR) + "/test_images.npy");
+  for (const char* name : {"mlp", "cnn"}) {
+    CAPTURE(name);
+    const Model m(name);
+    auto run = [&](bool shared) {
+      AuditOptions o;
+      for (const char* c : {"fp16", "fp16-acc32", "bf16-acc32"}) o.chains.push_back(parse_chain(c));
+      o.max_samples = std::string(name) == "mlp" ? 24 : 8;
+      o.threads = 2;
+      o.margin_shared_sums = shared;
+      return run_audit(*m.plan, x, nullptr, o);
+    };
+    const AuditResult shared = run(true), computed = run(false);
+    auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+    long differing = 0, compared = 0;
+    for (std::size_t i = 0; i < shared.records.size(); ++i)
+      for (std::size_t c = 0; c < shared.chains.size(); ++c) {
+        const MarginVerdict& a = shared.records[i].chains[c].margin;
+        const MarginVerdict& b = computed.records[i].chains[c].margin;
+        const bool equal = same(a.drift, b.drift) && same(a.bound_det, b.bound_det) && same(a.bound_prob, b.bound_prob) &&
+                           same(a.apriori_det, b.apriori_det) && same(a.apriori_prob, b.apriori_prob) &&
+                           same(a.failure, b.failure) && same(a.apriori_failure, b.apriori_failure) &&
+                           a.a_posteriori.det == b.a_posteriori.det && a.a_posteriori.prob == b.a_posteriori.prob &&
+                           a.a_priori.det == b.a_priori.det && a.a_priori.prob == b.a_priori.prob && a.directions == b.directions;
+        differing += !equal;
+        ++compared;
+      }
+    CHECK(compared == static_cast<long>(shared.records.size() * 3));
+    CHECK(differing == 0);
   }
 }
 
