@@ -67,7 +67,9 @@ void restore_inputs(const AprioriBoxes& a, const PlannedLayer& layer) {
 /// Returns the union bound on the probability that any elementwise probabilistic bound fails.
 /// The zero input errors are freed once no later layer reads them. Over a-priori enclosures
 /// (`apriori`: s.apriori's of the pass `prob`), each layer's inputs are restored for its step and
-/// freed once no later layer reads them.
+/// freed once no later layer reads them. `memo_of(l)` (may be empty, or return null): layer l's
+/// signed-sum bounds recorded by an earlier pass over the same enclosures, model and λ, read
+/// instead of computed where that pass recorded them whole (bounds::SignedSumMemo).
 double local_bounds(const MarginSample& s, const bounds::ArithmeticModel& model, const Activations& lo, const Activations& hi,
                     Activations* no_err, Activations& det, Activations& prob, Activations* known, Activations* spread,
                     const AprioriBoxes* apriori, const std::function<bounds::SignedSumMemo*(std::size_t)>& memo_of) {
