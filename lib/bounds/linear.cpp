@@ -92,15 +92,14 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
   // Rows [m0, m0 + rows)' signed-sum bounds into alt[r·N + n]: computed (and recorded), or read
   // from the memo of an earlier pass over the same enclosures.
   auto signed_bounds = [&](long m0, long rows, const double* S_rows, double* alt) {
-    for (long r = 0; r < rows && reuse; ++r) {
-      const double* from = memo->alt.data() + g.out_offset + (m0 + r) * g.ldo;
-      std::copy(from, from + g.N, alt + r * g.N);
-    }
-    if (reuse) return;
-    signed_sum_bounds(m, lambda, g, signed_operand, m0, rows, S_rows, alt);
+    if (!reuse) signed_sum_bounds(m, lambda, g, signed_operand, m0, rows, S_rows, alt);
     if (!memo) return;
-    for (long r = 0; r < rows; ++r) std::copy(alt + r * g.N, alt + (r + 1) * g.N, memo->alt.data() + g.out_offset + (m0 + r) * g.ldo);
-    memo->written += rows * g.N;
+    for (long r = 0; r < rows; ++r) {
+      double* kept = memo->alt.data() + g.out_offset + (m0 + r) * g.ldo;
+      if (reuse) std::copy(kept, kept + g.N, alt + r * g.N);
+      else std::copy(alt + r * g.N, alt + (r + 1) * g.N, kept);
+    }
+    if (!reuse) memo->written += rows * g.N;
   };
   auto finish = [&](long mm, const double* row_S, const double* row_Ed, const double* row_Ep, const double* alt) {
     if (g.bias)

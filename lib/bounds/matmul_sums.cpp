@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "common/cpu_features.h"
+#include "common/vector_lanes.h"
 
 namespace fpaudit::bounds {
 
@@ -300,25 +301,6 @@ void a_rows(const double* lo, const double* hi, const double* ed, const double* 
 
 namespace {
 
-using I8 = long long __attribute__((vector_size(64)));
-using I4 = long long __attribute__((vector_size(32)));
-using I2 = long long __attribute__((vector_size(16)));
-/// std::fabs lane by lane, in place: the sign bit cleared (NaN included), the same bits as the
-/// scalar call. (In place: a vector return value outside a target function draws -Wpsabi.)
-template <class V, class I>
-[[gnu::always_inline]] inline void clear_sign_of(V& x) {
-  I bits;
-  __builtin_memcpy(&bits, &x, sizeof x);
-  bits &= 0x7fffffffffffffffLL;
-  __builtin_memcpy(&x, &bits, sizeof x);
-}
-template <class V>
-[[gnu::always_inline]] inline void clear_sign(V& x) {
-  if constexpr (sizeof(V) == 64) clear_sign_of<V, I8>(x);
-  else if constexpr (sizeof(V) == 32) clear_sign_of<V, I4>(x);
-  else clear_sign_of<V, I2>(x);
-}
-
 /// column_sums with the eight partial sums in 8 / L vectors of L lanes; the tail one term at a
 /// time into its lane. kPoint: lo and hi are one array (a point, such as the weights), read once;
 /// max(|x|, |x|) is |x|, the same bits. The sums stream B's arrays from memory (a Gemm's weights,
@@ -338,12 +320,12 @@ template <class V, bool kProb, bool kPoint>
       __builtin_memcpy(&a, am + j, sizeof(V));
       __builtin_memcpy(&d, ead + j, sizeof(V));
       __builtin_memcpy(&x, ed + j, sizeof(V));
-      clear_sign(l);
-      V bm = l;
+      V bm;
+      lanes::abs(l, bm);
       if constexpr (!kPoint) {
         __builtin_memcpy(&h, hi + j, sizeof(V));
-        clear_sign(h);
-        bm = l > h ? l : h;
+        lanes::abs(h, h);
+        bm = bm > h ? bm : h;
       }
       s[q] += a * bm;
       e[q] += a * x + d * (bm + x);

@@ -8,6 +8,7 @@
 
 #include "bounds/transfer.h"
 #include "common/cpu_features.h"
+#include "common/vector_lanes.h"
 
 namespace fpaudit::bounds {
 
@@ -129,26 +130,6 @@ struct RowCase {
 };
 
 using V4 = double __attribute__((vector_size(32)));
-using V4Bits = long __attribute__((vector_size(32)));
-
-/// |x| lane by lane as std::fabs takes it: the sign bit cleared.
-[[gnu::always_inline]] inline void abs_lanes(const V4& x, V4& out) {
-  out = reinterpret_cast<V4>(reinterpret_cast<V4Bits>(x) & (V4Bits{} + 0x7FFFFFFFFFFFFFFF));
-}
-
-/// 4 lanes from p: contiguous, or p[0], p[step], p[2·step], p[3·step] (B's columns strided, as
-/// in a transposed weight matrix: one lane per row of it).
-/// (Four scalar stores and one vector load instead stall on store forwarding: the MLP's audit
-/// lost what the register tiles gained. GCC 12 reports the braced vector as maybe-uninitialized
-/// where it is inlined into the tile loop, a false positive.)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-template <bool kUnit>
-[[gnu::always_inline]] inline void load_lanes(const double* p, long step, V4& out) {
-  if constexpr (kUnit) __builtin_memcpy(&out, p, sizeof(V4));
-  else out = V4{p[0], p[step], p[2 * step], p[3 * step]};
-}
-#pragma GCC diagnostic pop
 
 /// squares_tile for a full tile of kR rows and kVecs·4 columns (B's columns contiguous or strided), its
 /// partial sums in AVX2 registers by explicit vectors: squares_tile's array form, compiled for
@@ -173,9 +154,9 @@ template <bool kAPoint, bool kBPoint, bool kUnit, long kR, long kVecs>
     V4 bm[kVecs], br[kVecs] = {}, abm[kVecs];
     for (long u = 0; u < kVecs; ++u) {
       const long j = k * b.ld + (n0 + u * L) * (kUnit ? 1 : b.step);
-      load_lanes<kUnit>(b.mid + j, b.step, bm[u]);
-      if constexpr (!kBPoint) load_lanes<kUnit>(b.rad + j, b.step, br[u]);
-      abs_lanes(bm[u], abm[u]);
+      lanes::load(b.mid + j, kUnit ? 1 : b.step, bm[u]);
+      if constexpr (!kBPoint) lanes::load(b.rad + j, kUnit ? 1 : b.step, br[u]);
+      lanes::abs(bm[u], abm[u]);
     }
     for (long q = 0; q < kR; ++q) {
       const long ai = g.A.at(m0 + q, k);
@@ -188,7 +169,7 @@ template <bool kAPoint, bool kBPoint, bool kUnit, long kR, long kVecs>
         if constexpr (!kAPoint && kBPoint) r[q][u] += ar * abm[u];
         if constexpr (!kAPoint && !kBPoint) r[q][u] += am * br[u] + ar * (abm[u] + br[u]);
         V4 ap;
-        abs_lanes(p[q][u], ap);
+        lanes::abs(p[q][u], ap);
         const V4 w = ((ap + r[q][u]) + cc[q][u]) + av;
         v[q][u] += w * w;
       }

@@ -198,7 +198,6 @@ void AprioriState::start(const std::vector<std::vector<double>>& inputs) {
   layer_failure_.clear();
   for (PathTerms& t : terms_) t.ready = false;
   for (KeptAzuma& k : azuma_) k.ready = false;
-  for (bounds::SignedSumMemo& m : prob_memo_) m.written = 0;
 }
 
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -31,6 +32,17 @@ AuditResult audit(const Model& m, const Constant& x, long samples, double scale 
   o.max_samples = samples;
   o.threads = 2;
   o.margin_bound_scale = scale;
+  return run_audit(*m.plan, x, nullptr, o);
+}
+
+/// An audit in the chains fp16, fp16-acc32 and bf16-acc32 on 2 threads, with one option set
+/// by `configure` (the comparisons below run it twice, the option on and off).
+AuditResult audit_three_chains(const Model& m, const Constant& x, long samples, const std::function<void(AuditOptions&)>& configure) {
+  AuditOptions o;
+  for (const char* c : {"fp16", "fp16-acc32", "bf16-acc32"}) o.chains.push_back(parse_chain(c));
+  o.max_samples = samples;
+  o.threads = 2;
+  configure(o);
   return run_audit(*m.plan, x, nullptr, o);
 }
 
@@ -172,12 +184,7 @@ TEST_CASE("grouped directions lose no certificate that one pass per direction gi
     CAPTURE(name);
     const Model m(name);
     auto run = [&](std::size_t grouped) {
-      AuditOptions o;
-      for (const char* c : {"fp16", "fp16-acc32", "bf16-acc32"}) o.chains.push_back(parse_chain(c));
-      o.max_samples = std::string(name) == "mlp" ? 40 : 12;
-      o.threads = 2;
-      o.margin_grouped_directions = grouped;
-      return run_audit(*m.plan, x, nullptr, o);
+      return audit_three_chains(m, x, std::string(name) == "mlp" ? 40 : 12, [&](AuditOptions& o) { o.margin_grouped_directions = grouped; });
     };
     const AuditResult grouped = run(2), single = run(1000);
     check_sound(grouped);
@@ -216,12 +223,7 @@ TEST_CASE("the margin pass's shared signed-sum bounds = computed again, on every
     CAPTURE(name);
     const Model m(name);
     auto run = [&](bool shared) {
-      AuditOptions o;
-      for (const char* c : {"fp16", "fp16-acc32", "bf16-acc32"}) o.chains.push_back(parse_chain(c));
-      o.max_samples = std::string(name) == "mlp" ? 24 : 8;
-      o.threads = 2;
-      o.margin_shared_sums = shared;
-      return run_audit(*m.plan, x, nullptr, o);
+      return audit_three_chains(m, x, std::string(name) == "mlp" ? 24 : 8, [&](AuditOptions& o) { o.margin_shared_sums = shared; });
     };
     const AuditResult shared = run(true), computed = run(false);
     auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/cpu_features.h"
+#include "common/vector_lanes.h"
 
 namespace fpaudit::margin {
 
@@ -25,54 +26,36 @@ void columns_plain(const ScaledSums& a, long n0, double* sum, double* abs, doubl
   }
 }
 
-// GCC reports a braced vector of strided loads as maybe-uninitialized once inlined into the
-// loop: a false positive.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-/// v in every lane (a −0 stays −0, which adding it to a zero vector would not keep).
-template <class V>
-[[gnu::always_inline]] inline void broadcast(double v, V& out) {
-  if constexpr (sizeof(V) == 32) out = V{v, v, v, v};
-  else out = V{v, v, v, v, v, v, v, v};
-}
-
-/// L values from p, step apart (1: one plain load).
-template <class V>
-[[gnu::always_inline]] inline void load(const double* p, long step, V& out) {
-  if (step == 1) __builtin_memcpy(&out, p, sizeof(V));
-  else if constexpr (sizeof(V) == 32) out = V{p[0], p[step], p[2 * step], p[3 * step]};
-  else out = V{p[0], p[step], p[2 * step], p[3 * step], p[4 * step], p[5 * step], p[6 * step], p[7 * step]};
-}
-
 /// L columns from n0 as lanes of V (L = 4 or 8 doubles), all k: the definition's operations lane
 /// by lane (GCC vector + and * are IEEE binary64 per lane; -ffp-contract=off keeps them unfused;
 /// |v| clears the sign bit as std::fabs does). Returns the first column left over.
 template <class V>
-[[gnu::always_inline]] inline long lanes(const ScaledSums& a, double* sum, double* abs, double* spread) {
+[[gnu::always_inline]] inline long column_lanes(const ScaledSums& a, double* sum, double* abs, double* spread) {
   constexpr long L = sizeof(V) / sizeof(double);
-  using I = decltype(V{} < V{});
-  const I magnitude = I{} + 0x7fffffffffffffffLL;
   long n0 = 0;
   for (; n0 + L <= a.N; n0 += L) {
     V s{}, ab{}, sp{};
     for (long k = 0; k < a.K; ++k) {
       const long j = k * a.d_k + n0 * a.d_n;
       V d;
-      load(a.d + j, a.d_n, d);
+      lanes::load(a.d + j, a.d_n, d);
       if (a.d_minus) {
         V q;
-        load(a.d_minus + j, a.d_n, q);
+        lanes::load(a.d_minus + j, a.d_n, q);
         d -= q;
       }
       V x;
-      broadcast(a.x[k * a.x_stride], x);
+      lanes::broadcast(a.x[k * a.x_stride], x);
       const V prod = x * d;
       s += prod;
-      ab += reinterpret_cast<V>(reinterpret_cast<I>(prod) & magnitude);
+      V mag;
+      lanes::abs(prod, mag);
+      ab += mag;
       if (a.r) {
         V r;
-        broadcast(a.r[k * a.x_stride], r);
-        sp += r * reinterpret_cast<V>(reinterpret_cast<I>(d) & magnitude);
+        lanes::broadcast(a.r[k * a.x_stride], r);
+        lanes::abs(d, mag);
+        sp += r * mag;
       }
     }
     __builtin_memcpy(sum + n0, &s, sizeof(V));
@@ -81,16 +64,15 @@ template <class V>
   }
   return n0;
 }
-#pragma GCC diagnostic pop
 
 using V8 = double __attribute__((vector_size(64)));
 using V4 = double __attribute__((vector_size(32)));
 
 [[gnu::target("avx512f")]] void sums_avx512(const ScaledSums& a, double* sum, double* abs, double* spread) {
-  columns_plain(a, lanes<V8>(a, sum, abs, spread), sum, abs, spread);
+  columns_plain(a, column_lanes<V8>(a, sum, abs, spread), sum, abs, spread);
 }
 [[gnu::target("avx2")]] void sums_avx2(const ScaledSums& a, double* sum, double* abs, double* spread) {
-  columns_plain(a, lanes<V4>(a, sum, abs, spread), sum, abs, spread);
+  columns_plain(a, column_lanes<V4>(a, sum, abs, spread), sum, abs, spread);
 }
 
 }  // namespace

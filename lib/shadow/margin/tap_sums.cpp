@@ -6,6 +6,7 @@
 
 #include "common/cache_panel.h"
 #include "common/cpu_features.h"
+#include "common/vector_lanes.h"
 #include "core/ops/window.h"
 
 namespace fpaudit::margin {
@@ -56,8 +57,6 @@ template <class V, long kVecs, bool kRad>
 [[gnu::always_inline]] inline void block(const double* a_row, long rows, long P, const double* X, const double* R, long p0, double* s,
                                          double* ab, double* sp) {
   constexpr long L = sizeof(V) / sizeof(double);
-  using I = decltype(V{} < V{});  // the signed 64-bit integer vector of the same width
-  const I magnitude = I{} + 0x7fffffffffffffffLL;  // |v|: the sign bit cleared
   V as[kVecs], aa[kVecs], ar[kVecs];
   for (long v = 0; v < kVecs; ++v) {
     __builtin_memcpy(&as[v], s + p0 + v * L, sizeof(V));
@@ -73,7 +72,9 @@ template <class V, long kVecs, bool kRad>
       __builtin_memcpy(&xv, X + k * P + p0 + v * L, sizeof(V));
       const V prod = xv * av;
       as[v] += prod;
-      aa[v] += reinterpret_cast<V>(reinterpret_cast<I>(prod) & magnitude);
+      V mag;
+      lanes::abs(prod, mag);
+      aa[v] += mag;
       if constexpr (kRad) {
         V rv;
         __builtin_memcpy(&rv, R + k * P + p0 + v * L, sizeof(V));
