@@ -95,7 +95,7 @@ double matmul_bound(const ArithmeticModel& m, double lambda, const MatmulBound& 
     if (!reuse) signed_sum_bounds(m, lambda, g, signed_operand, m0, rows, S_rows, alt);
     if (!memo) return;
     for (long r = 0; r < rows; ++r) {
-      double* kept = memo->alt.data() + g.out_offset + (m0 + r) * g.ldo;
+      double* kept = (reuse ? memo->alt.data() : memo->record_data()) + g.out_offset + (m0 + r) * g.ldo;
       if (reuse) std::copy(kept, kept + g.N, alt + r * g.N);
       else std::copy(alt + r * g.N, alt + (r + 1) * g.N, kept);
     }
