@@ -175,8 +175,11 @@ CertifiedView certified_view(const Reader& rd, const json& k, const std::string&
     v.failure_probability = rd.number(pri, q + "/a_priori", "failure_probability");
     if (pri.contains("failure_probability_run")) v.failure_probability_run = rd.number(pri, q + "/a_priori", "failure_probability_run");
     const json& all = rd.field(c, q, "a_priori_equals_fp32_and_exact");
-    v.a_priori_all_det = rd.integer(all, q + "/a_priori_equals_fp32_and_exact", "deterministic");
-    v.a_priori_all_prob = rd.integer(all, q + "/a_priori_equals_fp32_and_exact", "probabilistic");
+    if (!all.is_null()) {  // null in audits without an fp32 chain
+      v.a_priori_all_present = true;
+      v.a_priori_all_det = rd.integer(all, q + "/a_priori_equals_fp32_and_exact", "deterministic");
+      v.a_priori_all_prob = rd.integer(all, q + "/a_priori_equals_fp32_and_exact", "probabilistic");
+    }
   }
   return v;
 }

@@ -102,6 +102,7 @@ struct ExtraField {
 struct CertifiedView {
   bool present = false;
   bool a_priori_present = false;  ///< false with --no-apriori
+  bool a_priori_all_present = false;  ///< ... or without an fp32 chain
   long observed = 0;
   long a_priori_det = 0, a_priori_prob = 0, a_priori_all_det = 0, a_priori_all_prob = 0;
   long a_posteriori_det = 0, a_posteriori_prob = 0;

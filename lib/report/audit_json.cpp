@@ -54,7 +54,7 @@ json certificates(const AuditResult& r, const ChainClassification& k) {
     a_priori = pair(k.a_priori_det, k.a_priori_prob);
     a_priori["failure_probability"] = num(k.max_a_priori_failure);
     a_priori["failure_probability_run"] = num(k.run_a_priori_failure);
-    all = pair(k.a_priori_all_det, k.a_priori_all_prob);
+    if (r.apriori_fp32) all = pair(k.a_priori_all_det, k.a_priori_all_prob);
   }
   json a_posteriori = pair(k.a_posteriori_det, k.a_posteriori_prob);
   a_posteriori["failure_probability"] = num(k.max_a_posteriori_failure);

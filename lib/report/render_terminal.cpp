@@ -65,12 +65,13 @@ std::string chain_block(const AuditDocument& doc, std::size_t c, bool colour) {
     // Audits since issue 17 state the failure probabilities of both probabilistic certificates,
     // per sample and per run, on a line of their own; older ones the a-priori one, per sample.
     const bool per_run = !std::isnan(v.a_posteriori_failure_probability);
+    // Audits without an fp32 chain have no "= fp32 = exact" certificate.
+    const std::string with_fp32 =
+        v.a_priori_all_present ? fmt::format(", = fp32 = exact {} / {}", pct(v.a_priori_all_det), pct(v.a_priori_all_prob)) : std::string();
     const std::string a_priori = !v.a_priori_present ? std::string("not computed")
-                                 : per_run ? fmt::format("{} / {}, = fp32 = exact {} / {}", pct(v.a_priori_det), pct(v.a_priori_prob),
-                                                         pct(v.a_priori_all_det), pct(v.a_priori_all_prob))
-                                           : fmt::format("{} / {} (fails w.p. ≤ {:.2g}), = fp32 = exact {} / {}", pct(v.a_priori_det),
-                                                         pct(v.a_priori_prob), v.failure_probability, pct(v.a_priori_all_det),
-                                                         pct(v.a_priori_all_prob));
+                                 : per_run ? fmt::format("{} / {}{}", pct(v.a_priori_det), pct(v.a_priori_prob), with_fp32)
+                                           : fmt::format("{} / {} (fails w.p. ≤ {:.2g}){}", pct(v.a_priori_det), pct(v.a_priori_prob),
+                                                         v.failure_probability, with_fp32);
     out += fmt::format("  certified det / prob: a priori {}; a posteriori {} / {}\n", a_priori, pct(v.a_posteriori_det),
                        pct(v.a_posteriori_prob));
     if (per_run) {

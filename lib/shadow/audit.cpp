@@ -70,9 +70,9 @@ struct Setup {
   bounds::ArithmeticModel ref_model;
   std::vector<bounds::ArithmeticModel> models;
   std::shared_ptr<const ConstantStore> zero_constants;  // zero error for the reference's constants
-  // The a-priori certificate: one propagation per chain, plus fp32's when it is not selected.
+  // The a-priori certificate: one propagation per chain (with fp32's, when it is audited, the
+  // certificate that chain, fp32 and the exact network agree).
   std::vector<std::unique_ptr<AprioriChain>> apriori;
-  int apriori_fp32 = -1;
   std::vector<UlpTable> ulps;                    // per chain: ulp() of its storage format
   std::vector<UlpTable> kept_ulps;               // per chain: ... of a mixed chain's kept nodes
   std::unique_ptr<margin::MarginPlan> margin;    // backward steps, when every layer has one
@@ -159,7 +159,8 @@ void certify_sample(const Setup& s, const Workspace& w, SampleRecord& record) {
     v.a_posteriori = {certified(w.err[c].value(out).data), certified(w.err_prob[c].value(out).data)};
     v.a_posteriori_failure = w.failure[c];
     if (w.apriori.empty()) continue;
-    const AprioriVerdict a = certify_a_priori(z, R, w.apriori[c], w.apriori[static_cast<std::size_t>(s.apriori_fp32)], out);
+    const AprioriState* fp32 = s.fp32 >= 0 ? &w.apriori[static_cast<std::size_t>(s.fp32)] : nullptr;
+    const AprioriVerdict a = certify_a_priori(z, R, w.apriori[c], fp32, out);
     v.a_priori = a.chain;
     v.a_priori_all = a.with_fp32;
     v.a_priori_failure = a.failure;
@@ -420,7 +421,7 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
     if (labels->ints[i] < 0 || labels->ints[i] >= classes)
       throw ModelError(fmt::format("{}: label {} of sample {} is outside the model's {} classes", labels_name, labels->ints[i], i, classes));
 
-  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, -1, {}, {}, {}, {}, nullptr};
+  Setup s{plan, options, make_reference_arithmetic(options.reference), {}, {}, {}, {}, {}, -1, {}, {}, {}, {}, {}, {}, {}, {}, nullptr};
   s.ref_constants = ConstantStore::rounded(plan, *s.ref);
   s.ref_model = bounds::ArithmeticModel::of(*s.ref);
   s.zero_constants = ConstantStore::zeros(plan);
@@ -455,15 +456,6 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
     const std::shared_ptr<const ConcentratedPlan> concentrated = options.apriori_concentrated ? concentrated_plan(plan) : nullptr;
     for (std::size_t c = 0; c < s.chains.size(); ++c)
       s.apriori.push_back(make_apriori_chain(plan, options.chains[c], s.ref_constants, s.stored[c], concentrated));
-    s.apriori_fp32 = s.fp32;
-    if (s.fp32 < 0) {
-      const ChainSpec fp32 = parse_chain("fp32");
-      std::shared_ptr<const StoredConstants> same;  // a chain storing in binary32 has them already
-      for (std::size_t c = 0; c < s.chains.size(); ++c)
-        if (same_storage(options.chains[c], fp32)) same = s.stored[c];
-      s.apriori_fp32 = static_cast<int>(s.apriori.size());
-      s.apriori.push_back(make_apriori_chain(plan, fp32, s.ref_constants, same, concentrated));
-    }
     if (!options.apriori_concentrated)
       for (auto& a : s.apriori) a->concentrated.reset();
   }
@@ -491,6 +483,7 @@ AuditResult run_audit(const Plan& plan, const PlanSamples& samples, const Consta
   result.margin = s.margin != nullptr;
   result.chains = options.chains;
   result.apriori = options.apriori;
+  result.apriori_fp32 = options.apriori && s.fp32 >= 0;
   result.reference = std::string(s.ref->name());
   result.lambda = options.lambda;
   result.samples = n;

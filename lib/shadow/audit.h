@@ -92,6 +92,8 @@ struct AuditResult {
   std::string reference;
   double lambda = 0;
   bool apriori = false;                 ///< a-priori certificates computed
+  /// ... and the one that each chain, the fp32 chain and the exact network agree (an fp32 chain audited)
+  bool apriori_fp32 = false;
   /// Margin-directed certificates computed; otherwise why not (an op type without a backward
   /// step, or "disabled").
   bool margin = false;

@@ -104,7 +104,7 @@ void bound_sample(const Context& cx, Activations& ref, Activations& ref_err, std
   const TopTwo top = top_two(z.data(), static_cast<long>(z.size()));
   if (label >= 0 && top.top1 == label) ++part.reference_correct;
   for (std::size_t c = 0; c < n_chains; ++c) {
-    const AprioriVerdict v = certify_a_priori(z, ref_err.value(out).data, states[c], states[cx.fp32], out);
+    const AprioriVerdict v = certify_a_priori(z, ref_err.value(out).data, states[c], &states[cx.fp32], out);
     AprioriCounts& k = part.certified[c];
     k.det += v.chain.det;
     k.prob += v.chain.prob;

@@ -28,7 +28,7 @@ std::vector<double> radius_sum(const std::vector<double>& a, const std::vector<d
 }
 
 AprioriVerdict certify_a_priori(const std::vector<double>& z, const std::vector<double>& R, const AprioriState& chain,
-                                const AprioriState& fp32, int slot) {
+                                const AprioriState* fp32, int slot) {
   const long n = static_cast<long>(z.size());
   auto certified = [&](const std::vector<double>& E) { return radius_certified(z.data(), radius_sum(E, R).data(), n); };
   auto larger = [](const std::vector<double>& a, const std::vector<double>& b) {
@@ -40,8 +40,8 @@ AprioriVerdict certify_a_priori(const std::vector<double>& z, const std::vector<
   const std::vector<double>& p = chain.prob(slot).data;
   AprioriVerdict v;
   v.chain = {certified(d), certified(p)};
-  v.with_fp32 = {certified(larger(d, fp32.det(slot).data)), certified(larger(p, fp32.prob(slot).data))};
-  v.failure = probability_sum(chain.failure_probability(), &chain == &fp32 ? 0.0 : fp32.failure_probability());
+  if (fp32) v.with_fp32 = {certified(larger(d, fp32->det(slot).data)), certified(larger(p, fp32->prob(slot).data))};
+  v.failure = probability_sum(chain.failure_probability(), !fp32 || &chain == fp32 ? 0.0 : fp32->failure_probability());
   for (long j = 0; j < n; ++j) v.delta_bound = std::fmax(v.delta_bound, bounds::up(d[j] + R[j]));
   return v;
 }

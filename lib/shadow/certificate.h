@@ -21,14 +21,16 @@ bool radius_certified(const double* z, const double* r, long n);
 std::vector<double> radius_sum(const std::vector<double>& a, const std::vector<double>& b);
 
 /// The a-priori certificates of one chain at an output slot whose reference logits are z with
-/// reference bounds R: the chain alone (radius E + R) and the chain with fp32 (radius
-/// max(E, E_fp32) + R), deterministic and probabilistic.
+/// reference bounds R: the chain alone (radius E + R) and, where the fp32 chain is audited too
+/// (fp32 not null), the chain with fp32 (radius max(E, E_fp32) + R), deterministic and
+/// probabilistic.
 struct AprioriVerdict {
   Certified chain, with_fp32;
-  double failure = 0;      ///< probability that the probabilistic bounds (chain's and fp32's) fail
+  /// Probability that the probabilistic bounds fail: the chain's, and fp32's where it is given.
+  double failure = 0;
   double delta_bound = 0;  ///< max over logits of E + R: the a-priori bound on δ against the reference
 };
 AprioriVerdict certify_a_priori(const std::vector<double>& z, const std::vector<double>& R, const AprioriState& chain,
-                                const AprioriState& fp32, int slot);
+                                const AprioriState* fp32, int slot);
 
 }  // namespace fpaudit

@@ -56,6 +56,18 @@ rc=$?
 # run passes it.
 "$fpaudit" audit "$model" --input "$images" --samples 2 --chains fp16 --format json --out honest --fail-on violation \
   >/dev/null 2>err.txt || fail "--fail-on violation without the hook: exit code $?, $(cat err.txt)"
+# Without the fp32 chain there is no "= fp32 = exact" a-priori certificate (fp32's a-priori
+# propagation is skipped): null in the JSON, absent from the table; the run above (all five
+# chains) has it.
+perl -MJSON::PP -e '
+  local $/; open my $f, "<", $ARGV[0] or die; my $c = decode_json(<$f>)->{classification}{chains}{fp16}{certified};
+  exit 1 unless defined $c->{a_priori} && !defined $c->{a_priori_equals_fp32_and_exact};
+  open $f, "<", $ARGV[1] or die; $c = decode_json(<$f>)->{classification}{chains}{fp16}{certified};
+  exit 1 unless defined $c->{a_priori_equals_fp32_and_exact}{deterministic};
+' honest/audit.json run/audit.json || fail "a_priori_equals_fp32_and_exact: null without the fp32 chain, present with it"
+"$fpaudit" report honest/audit.json --per-layer >report.txt 2>&1 || fail "report of a one-chain audit: exit code $?"
+grep -q 'certified det / prob: a priori [0-9.]*% / [0-9.]*%; a posteriori' report.txt ||
+  fail "one-chain report: $(grep 'certified det' report.txt)"
 FPAUDIT_TEST_SHRINK_BOUND=1:0.001 "$fpaudit" audit "$model" --input "$images" --samples 2 --chains fp16 --format json \
   --out shrunk --fail-on violation >/dev/null 2>err.txt
 rc=$?

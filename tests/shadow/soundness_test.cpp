@@ -226,17 +226,22 @@ TEST_CASE("an a-posteriori probabilistic bound carries the failure probability o
   CHECK(within(stats.at(1).at(0).propagated_bound.max_failure_probability, 65 * p));   // 64 upstream + its own
   const ChainVerdict& v = a->result.records.at(0).chains.at(0);
   CHECK(within(v.a_posteriori_failure, 68 * p));
-  // The a-priori certificate relies on the chain's propagation and on fp32's (all 68 elements each).
-  CHECK(within(v.a_priori_failure, 68 * (p + sum_failure("fp32", k))));
+  // The a-priori certificate relies on the chain's propagation (all 68 elements) ...
+  CHECK(within(v.a_priori_failure, 68 * p));
   CHECK(within(a->result.classification.at(0).run_a_posteriori_failure, 68 * p));
-  // With it, per a-priori chain (fp16 and fp32): one Azuma–Hoeffding event per output of the
-  // second Gemm that takes the form (at most 4) and one per output of the first Gemm whose q is
-  // Lemma 2′'s (at most 64); the second Gemm's rule runs once, with exact input, on the same
-  // sums' events as before.
+  // ... and, with the fp32 chain audited too, on fp32's as well (all 68 elements each): the
+  // certificate that the chain, fp32 and the exact network agree needs both propagations.
+  const auto b = audit_model(mb, {1, k}, float_array({1, k}, x), chains({"fp16", "fp32"}), nullptr, 1, {}, false);
+  CHECK(b->result.apriori_fp32);
+  CHECK(!a->result.apriori_fp32);
+  CHECK(within(b->result.records.at(0).chains.at(0).a_priori_failure, 68 * (p + sum_failure("fp32", k))));
+  // With it: one Azuma–Hoeffding event per output of the second Gemm that takes the form (at
+  // most 4) and one per output of the first Gemm whose q is Lemma 2′'s (at most 64); the second
+  // Gemm's rule runs once, with exact input, on the same sums' events as before.
   const auto c = audit_model(mb, {1, k}, float_array({1, k}, x), chains({"fp16"}));
   const ChainVerdict& w = c->result.records.at(0).chains.at(0);
   const double event = 2 * std::exp(-0.5 * 7.0 * 7.0);
   CHECK(w.a_posteriori_failure == v.a_posteriori_failure);
   CHECK(w.a_priori_failure > v.a_priori_failure);  // the form is taken here
-  CHECK(w.a_priori_failure <= (v.a_priori_failure + 2 * 68 * event) * (1 + 0x1p-45));
+  CHECK(w.a_priori_failure <= (v.a_priori_failure + 68 * event) * (1 + 0x1p-45));
 }
