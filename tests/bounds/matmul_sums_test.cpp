@@ -85,6 +85,58 @@ TEST_CASE("matmul sums: blocked kernel = element by element, bit for bit") {
   }
 }
 
+TEST_CASE("matmul sums: a non-finite B = the definition, its skips included") {
+  // Overflowed a-priori enclosures put +Inf (and, through 0·Inf upstream, NaN) into B's
+  // magnitudes and error bounds of whole layers; the vector kernel must skip exactly the k the
+  // definition skips (a, ead and eap all zero: 0·Inf would be NaN) and add every other term,
+  // 0·Inf included. NaN against NaN is not compared bit for bit (which NaN a sum of two NaNs keeps
+  // depends on the operand order the compiler picks; bounds::nan_to_inf reads none of it).
+  Lcg rng{43};
+  const long R = row_block_height();
+  const long shapes[][2] = {{1, 1}, {3, 8}, {9, 17}, {64, 196}, {27, 33}, {5, 7}, {11, 14}, {20, 49}};  // (K, N)
+  auto same = [](const std::vector<double>& x, const std::vector<double>& y) {
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (!(std::isnan(x[i]) && std::isnan(y[i])) && std::memcmp(&x[i], &y[i], sizeof(double)) != 0) return false;
+    return true;
+  };
+  for (const auto& sh : shapes) {
+    const long K = sh[0], N = sh[1], ld = N + 1;
+    for (int b_case = 0; b_case < 3; ++b_case) {
+      // 0: one +Inf error bound; 1: +Inf magnitudes in a column of B; 2: a NaN magnitude too.
+      std::vector<double> am(static_cast<std::size_t>(R * K)), ead(am.size()), eap(am.size());
+      for (std::size_t i = 0; i < am.size(); ++i) {
+        // Skipped terms (all three zero), a = 0 with d ≠ 0 (0·Inf: NaN), d = p = 0 with a ≠ 0.
+        const std::size_t kind = i % 6;
+        am[i] = kind == 0 || kind == 1 ? 0.0 : rng.next();
+        ead[i] = kind == 0 || kind == 2 ? (i % 4 ? 0.0 : -0.0) : rng.next();
+        eap[i] = kind == 0 || kind == 2 ? 0.0 : rng.next();
+      }
+      std::vector<double> bm(static_cast<std::size_t>(K * N)), ed(static_cast<std::size_t>(K * ld)), ep(ed.size());
+      for (double& v : bm) v = rng.next();
+      for (std::size_t i = 0; i < ed.size(); ++i) ed[i] = rng.next(), ep[i] = rng.next();
+      ed[ed.size() / 2] = INFINITY;
+      if (b_case >= 1)
+        for (long k = 0; k < K; k += 2) bm[static_cast<std::size_t>(k * N + N / 2)] = INFINITY;
+      if (b_case == 2) bm[static_cast<std::size_t>((K - 1) * N)] = NAN;
+      for (bool prob : {true, false}) {
+        RowBlockSums b{am.data(), ead.data(), prob ? eap.data() : ead.data(), bm.data(), ed.data(), prob ? ep.data() : ed.data(),
+                       ld, K, N, prob, false};
+        const std::size_t size = static_cast<std::size_t>(R * N);
+        std::vector<double> S(size, -1.0), Ed(size, -1.0), Ep(size, -1.0), s(size), e(size), p(size);
+        definition(b, R, s, e, p);
+        row_block_sums(b, S.data(), Ed.data(), Ep.data());
+        CAPTURE(K);
+        CAPTURE(N);
+        CAPTURE(b_case);
+        CAPTURE(prob);
+        CHECK(same(S, s));
+        CHECK(same(Ed, e));
+        if (prob) CHECK(same(Ep, p));
+      }
+    }
+  }
+}
+
 TEST_CASE("matmul sums: exact B (local bounds) = the definition, bit for bit") {
   // B's error bounds all ±0 (b_exact): the kernel forms a·bm and d·bm only, or S alone where A's
   // error bounds are zero too; signed zeros in |A| (−0 from |−0|), in A's error bounds and in B's,
