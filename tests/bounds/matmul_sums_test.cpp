@@ -49,6 +49,28 @@ void definition(const RowBlockSums& b, long rows, std::vector<double>& S, std::v
 
 bool same_bits(const double* a, const double* b, std::size_t n) { return std::memcmp(a, b, n * sizeof(double)) == 0; }
 
+/// The same values, bit for bit, except that any NaN matches any NaN.
+bool same_or_nan(const std::vector<double>& x, const std::vector<double>& y) {
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (!(std::isnan(x[i]) && std::isnan(y[i])) && std::memcmp(&x[i], &y[i], sizeof(double)) != 0) return false;
+  return true;
+}
+
+/// The kernel's S, Ed, Ep (outputs started at −1, so that an element it leaves unwritten shows)
+/// checked against the definition's for R rows; nan_equal: any NaN matches any NaN.
+void check_kernel(const RowBlockSums& b, long R, bool nan_equal = false) {
+  const std::size_t size = static_cast<std::size_t>(R * b.N);
+  std::vector<double> S(size, -1.0), Ed(size, -1.0), Ep(size, -1.0), s(size), e(size), p(size);
+  definition(b, R, s, e, p);
+  row_block_sums(b, S.data(), Ed.data(), Ep.data());
+  auto same = [&](const std::vector<double>& x, const std::vector<double>& y) {
+    return nan_equal ? same_or_nan(x, y) : same_bits(x.data(), y.data(), size);
+  };
+  CHECK(same(S, s));
+  CHECK(same(Ed, e));
+  if (b.prob) CHECK(same(Ep, p));
+}
+
 }  // namespace
 
 TEST_CASE("matmul sums: blocked kernel = element by element, bit for bit") {
@@ -69,17 +91,11 @@ TEST_CASE("matmul sums: blocked kernel = element by element, bit for bit") {
       for (bool prob : {true, false}) {
         RowBlockSums b{am.data(), ead.data(), prob ? eap.data() : ead.data(), bm.data(), ed.data(), prob ? ep.data() : ed.data(),
                        ld, K, N, prob, finite};
-        const std::size_t size = static_cast<std::size_t>(R * N);
-        std::vector<double> S(size), Ed(size), Ep(size), s(size), e(size), p(size);
-        definition(b, R, s, e, p);
-        row_block_sums(b, S.data(), Ed.data(), Ep.data());
         CAPTURE(K);
         CAPTURE(N);
         CAPTURE(finite);
         CAPTURE(prob);
-        CHECK(same_bits(S.data(), s.data(), size));
-        CHECK(same_bits(Ed.data(), e.data(), size));
-        if (prob) CHECK(same_bits(Ep.data(), p.data(), size));
+        check_kernel(b, R);
       }
     }
   }
@@ -94,11 +110,6 @@ TEST_CASE("matmul sums: a non-finite B = the definition, its skips included") {
   Lcg rng{43};
   const long R = row_block_height();
   const long shapes[][2] = {{1, 1}, {3, 8}, {9, 17}, {64, 196}, {27, 33}, {5, 7}, {11, 14}, {20, 49}};  // (K, N)
-  auto same = [](const std::vector<double>& x, const std::vector<double>& y) {
-    for (std::size_t i = 0; i < x.size(); ++i)
-      if (!(std::isnan(x[i]) && std::isnan(y[i])) && std::memcmp(&x[i], &y[i], sizeof(double)) != 0) return false;
-    return true;
-  };
   for (const auto& sh : shapes) {
     const long K = sh[0], N = sh[1], ld = N + 1;
     for (int b_case = 0; b_case < 3; ++b_case) {
@@ -121,17 +132,11 @@ TEST_CASE("matmul sums: a non-finite B = the definition, its skips included") {
       for (bool prob : {true, false}) {
         RowBlockSums b{am.data(), ead.data(), prob ? eap.data() : ead.data(), bm.data(), ed.data(), prob ? ep.data() : ed.data(),
                        ld, K, N, prob, false};
-        const std::size_t size = static_cast<std::size_t>(R * N);
-        std::vector<double> S(size, -1.0), Ed(size, -1.0), Ep(size, -1.0), s(size), e(size), p(size);
-        definition(b, R, s, e, p);
-        row_block_sums(b, S.data(), Ed.data(), Ep.data());
         CAPTURE(K);
         CAPTURE(N);
         CAPTURE(b_case);
         CAPTURE(prob);
-        CHECK(same(S, s));
-        CHECK(same(Ed, e));
-        if (prob) CHECK(same(Ep, p));
+        check_kernel(b, R, true);
       }
     }
   }
@@ -164,17 +169,11 @@ TEST_CASE("matmul sums: exact B (local bounds) = the definition, bit for bit") {
         RowBlockSums b{am.data(), ead.data(), prob ? eap.data() : ead.data(), bm.data(), ed.data(), prob ? ep.data() : ed.data(),
                        ld, K, N, prob, true};
         b.b_exact = true;
-        const std::size_t size = static_cast<std::size_t>(R * N);
-        std::vector<double> S(size, -1.0), Ed(size, -1.0), Ep(size, -1.0), s(size), e(size), p(size);
-        definition(b, R, s, e, p);
-        row_block_sums(b, S.data(), Ed.data(), Ep.data());
         CAPTURE(K);
         CAPTURE(N);
         CAPTURE(a_case);
         CAPTURE(prob);
-        CHECK(same_bits(S.data(), s.data(), size));
-        CHECK(same_bits(Ed.data(), e.data(), size));
-        if (prob) CHECK(same_bits(Ep.data(), p.data(), size));
+        check_kernel(b, R);
       }
     }
   }
